@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { JobSettingsSchema } from "./settings";
+
+export const JOB_STATUSES = ["queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
+export const isFinal = (s: JobStatus) => FINAL_STATUSES.includes(s);
+
+/** A job as the API shows it (snake_case, the public contract). */
+export const JobSchema = z.object({
+  id: z.string(),
+  status: JobStatusSchema,
+  progress_percent: z.number().int().min(0).max(100),
+  current_step: z.string(),
+  total_chunks: z.number().int(),
+  processed_chunks: z.number().int(),
+  failed_chunks: z.number().int(),
+  original_filename: z.string(),
+  file_size: z.number().int(),
+  page_count: z.number().int().nullable(),
+  settings: JobSettingsSchema,
+  engine: z.enum(["local", "gemini"]),
+  model: z.string().nullable(),
+  estimated_tokens: z.number().int().nullable(),
+  actual_tokens: z.number().int(),
+  sentence_count: z.number().int().nullable(),
+  failed_pages: z.array(z.number().int()),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  processing_time_seconds: z.number().nullable(),
+  links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
+});
+export type Job = z.infer<typeof JobSchema>;
+
+export const DevSignInSchema = z.object({ email: z.email({ error: "must be an email address" }) }).strict();
+
+export const ListJobsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Opaque cursor from the previous page's `next_cursor`. */
+  cursor: z.string().max(200).optional(),
+});
+
+export const ResultQuerySchema = z.object({
+  format: z.enum(["json", "txt", "csv", "tsv"]).default("json"),
+});
+
+export const EventsQuerySchema = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+});
+
+export const ResultSentenceSchema = z.object({
+  index: z.number().int(),
+  text: z.string(),
+  chunk: z.number().int(),
+  page: z.number().int(),
+  paragraph: z.number().int(),
+  /** True when a reader corrected the text. */
+  edited: z.boolean().optional(),
+});
+export type ResultSentence = z.infer<typeof ResultSentenceSchema>;
+
+export const JobResultSchema = z.object({
+  job_id: z.string(),
+  status: JobStatusSchema,
+  /** False while chunks are still being processed: `sentences` holds the finished ones. */
+  complete: z.boolean(),
+  total_chunks: z.number().int(),
+  chunks_included: z.array(z.number().int()),
+  failed_pages: z.array(z.number().int()),
+  sentences: z.array(ResultSentenceSchema),
+});
+export type JobResult = z.infer<typeof JobResultSchema>;
+
+export const SentenceEditSchema = z
+  .object({
+    text: z
+      .string({ error: "must be a string" })
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(5000, { error: "must be at most 5000 characters" }),
+  })
+  .strict();
+
+export const ProgressEventSchema = z.object({
+  seq: z.number().int(),
+  type: z.enum(["status", "progress", "chunk_failed", "completed", "failed", "cancelled", "partial"]),
+  job_id: z.string(),
+  status: JobStatusSchema,
+  progress_percent: z.number().int(),
+  current_step: z.string(),
+  processed_chunks: z.number().int(),
+  failed_chunks: z.number().int(),
+  total_chunks: z.number().int(),
+  eta_seconds: z.number().int().nullable(),
+  error_code: z.string().nullable().optional(),
+  error_message: z.string().nullable().optional(),
+  at: z.string(),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+/** Queue messages carry ids only, never document text. */
+export const PlanMessageSchema = z.object({ job_id: z.string() });
+export type PlanMessage = z.infer<typeof PlanMessageSchema>;
+export const ChunkMessageSchema = z.object({ job_id: z.string(), chunk: z.number().int().min(0) });
+export type ChunkMessage = z.infer<typeof ChunkMessageSchema>;
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; request_id: string; field?: string };
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/** Gemini models a job may ask for; the first is the default. */
+export const GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"] as const;
+
+// Multipart form fields arrive as strings: accept "true"/"false"/"on"/"1"/"0" as booleans
+// and numeric strings as numbers, but reject anything else with a clear message.
+const boolField = z.preprocess((v) => {
+  if (typeof v !== "string") return v;
+  const s = v.trim().toLowerCase();
+  if (["true", "1", "on", "yes"].includes(s)) return true;
+  if (["false", "0", "off", "no", ""].includes(s)) return false;
+  return v;
+}, z.boolean({ error: "must be true or false" }));
+
+const intField = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+    z
+      .number({ error: `must be a whole number from ${min} to ${max}` })
+      .int({ error: `must be a whole number from ${min} to ${max}` })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+
+export const JobSettingsSchema = z
+  .object({
+    /** Words; 0 = no limit. Longer sentences are split at clause boundaries. */
+    sentence_length_limit: intField(0, 500).default(0),
+    /** Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+    min_sentence_length: intField(0, 50).default(0),
+    /** Leave dialogue whole (not length-split). */
+    ignore_dialogue: boolField.default(false),
+    /** Keep paragraph breaks in the result. */
+    preserve_formatting: boolField.default(false),
+    /** Join words split by line-end hyphenation. */
+    fix_hyphenation: boolField.default(true),
+    gemini_model: z
+      .enum(GEMINI_MODELS, { error: `must be one of ${GEMINI_MODELS.join(", ")}` })
+      .default(GEMINI_MODELS[0]),
+  })
+  .strict();
+
+export type JobSettings = z.infer<typeof JobSettingsSchema>;
+export const DEFAULT_SETTINGS: JobSettings = JobSettingsSchema.parse({});
