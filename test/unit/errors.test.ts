@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { extractPdf, PipelineError, planDocument } from "../../worker/pipeline";
+import { encryptedPdf, novelPdf } from "./corpus";
+
+const plan = (data: Uint8Array) => planDocument(data, { fixHyphenation: true, maxChunkChars: 6000 });
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(PipelineError);
+    return (err as PipelineError).code;
+  }
+  throw new Error("expected a PipelineError");
+}
+
+describe("documents the pipeline refuses", () => {
+  it("a scan without a text layer → no_text_layer", async () => {
+    expect(await codeOf(plan(novelPdf("maupassant-une-vie-extrait.scan")))).toBe("no_text_layer");
+  });
+
+  it("garbage bytes → invalid_pdf", async () => {
+    const junk = new TextEncoder().encode("this is not a PDF, only some bytes. ".repeat(50));
+    expect(await codeOf(plan(junk))).toBe("invalid_pdf");
+    expect(await codeOf(extractPdf(new Uint8Array(0)))).toBe("invalid_pdf");
+  });
+
+  it("a truncated PDF → invalid_pdf", async () => {
+    const pdf = novelPdf("maupassant-une-vie-extrait");
+    expect(await codeOf(plan(pdf.slice(0, 200)))).toBe("invalid_pdf");
+  });
+
+  it("a password-protected PDF → encrypted_pdf", async () => {
+    const err = await plan(encryptedPdf()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).code).toBe("encrypted_pdf");
+    expect((err as PipelineError).message).toBe("This PDF is password-protected. Remove the password and upload it again.");
+  });
+});
+
+describe("planDocument", () => {
+  it("plans the extract into chunks of whole paragraphs", async () => {
+    const done: number[] = [];
+    const data = novelPdf("maupassant-une-vie-extrait");
+    const planned = await planDocument(data, { fixHyphenation: true, maxChunkChars: 4000, onPage: (n) => done.push(n) });
+    expect(planned.pageCount).toBe(6);
+    expect(done).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(planned.chunks.flatMap((c) => c.paragraphs)).toEqual(planned.paragraphs);
+    expect(planned.chunks.map((c) => c.index)).toEqual(planned.chunks.map((_, i) => i));
+    // The caller's bytes are still usable (pdf.js may detach what it is given).
+    expect(data.byteLength).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS, type JobSettings } from "../../schema/settings";
+import { LocalNormalizer, splitLongSentence, wordCount } from "../../worker/pipeline";
+import type { Chunk } from "../../worker/pipeline/types";
+import { words } from "./metrics";
+
+const LONG =
+  "Jeanne, sortie la veille du couvent, libre enfin pour toujours, prête à saisir tous les bonheurs de la vie dont elle rêvait depuis si longtemps, craignait que son père hésitât à partir si le temps ne s’éclaircissait pas ; et pour la centième fois depuis le matin elle interrogeait l’horizon mais la pluie ne cessait pas.";
+
+const settings = (over: Partial<JobSettings>): JobSettings => ({ ...DEFAULT_SETTINGS, ...over });
+
+const chunk = (texts: string[], first = 10): Chunk => ({
+  index: 2,
+  first_paragraph: first,
+  paragraphs: texts.map((text, i) => ({ text, page: 5 + i })),
+  first_page: 5,
+  last_page: 5 + texts.length - 1,
+});
+
+describe("LocalNormalizer", () => {
+  const engine = new LocalNormalizer();
+
+  it("is the local engine, free and model-less", () => {
+    expect(engine.engine).toBe("local");
+    expect(engine.model).toBeNull();
+  });
+
+  it("segments each paragraph and numbers paragraphs globally", async () => {
+    const result = await engine.normalize(chunk(["Il pleut. M. Dupont sort.", "« Tu viens ? » demanda-t-il."]), DEFAULT_SETTINGS);
+    expect(result.tokens).toBe(0);
+    expect(result.sentences).toEqual([
+      { text: "Il pleut.", page: 5, paragraph: 10 },
+      { text: "M. Dupont sort.", page: 5, paragraph: 10 },
+      { text: "« Tu viens ? » demanda-t-il.", page: 6, paragraph: 11 },
+    ]);
+  });
+
+  it("splits a long sentence at clause boundaries without losing, adding or moving a word", async () => {
+    const { sentences } = await engine.normalize(chunk([LONG]), settings({ sentence_length_limit: 10 }));
+    const pieces = sentences.map((s) => s.text);
+    expect(pieces.length).toBeGreaterThan(4);
+    expect(words(pieces.join(" "))).toEqual(words(LONG));
+    expect(pieces.join(" ")).toBe(LONG);
+    expect(pieces[0]).toBe("Jeanne, sortie la veille du couvent, libre enfin pour toujours,");
+    // A piece stays over the limit only when it holds no clause boundary to cut at.
+    for (const p of pieces) {
+      if (wordCount(p) <= 10) continue;
+      expect(p.slice(0, -1)).not.toMatch(/[,;:] /);
+      expect(p.split(" ").slice(1)).not.toContain("et");
+      expect(p.split(" ").slice(1)).not.toContain("mais");
+    }
+    // Cuts fall at clause boundaries: after , ; : or before a conjunction.
+    for (let i = 1; i < pieces.length; i++) {
+      expect(/[,;:]$/.test(pieces[i - 1]!) || /^(et|mais|ou|car|donc|or|ni)\b/i.test(pieces[i]!)).toBe(true);
+    }
+  });
+
+  it("leaves a long sentence without clause boundaries whole", () => {
+    const text = "Le très long chemin qui monte vers le vieux château du seigneur des lieux serpente longuement.";
+    expect(splitLongSentence(text, 5)).toEqual([text]);
+  });
+
+  it("leaves dialogue unsplit with ignore_dialogue", async () => {
+    const dialogue = "-- Si, je te le promets, je m’en charge, et demain matin, avant le jour, nous partirons tous ensemble pour la mer.";
+    const split = await engine.normalize(chunk([dialogue]), settings({ sentence_length_limit: 8 }));
+    expect(split.sentences.length).toBeGreaterThan(1);
+    const kept = await engine.normalize(chunk([dialogue]), settings({ sentence_length_limit: 8, ignore_dialogue: true }));
+    expect(kept.sentences.map((s) => s.text)).toEqual([dialogue]);
+  });
+
+  it("merges fragments shorter than min_sentence_length within the paragraph", async () => {
+    const { sentences } = await engine.normalize(
+      chunk(["Oui. Il partit vers la mer ce matin-là. Non.", "Bien."]),
+      settings({ min_sentence_length: 3 }),
+    );
+    expect(sentences).toEqual([
+      { text: "Oui. Il partit vers la mer ce matin-là. Non.", page: 5, paragraph: 10 },
+      { text: "Bien.", page: 6, paragraph: 11 },
+    ]);
+  });
+});

@@ -1,0 +1,18 @@
+/** Error codes a reader can be shown; each has a plain-words message. */
+export type PipelineErrorCode =
+  | "encrypted_pdf"
+  | "invalid_pdf"
+  | "no_text_layer"
+  | "empty_document"
+  | "too_many_pages";
+
+/** A failure caused by the document itself: retrying will not help. */
+export class PipelineError extends Error {
+  constructor(
+    readonly code: PipelineErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PipelineError";
+  }
+}

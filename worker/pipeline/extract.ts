@@ -1,0 +1,147 @@
+import { getDocumentProxy } from "unpdf";
+import { PipelineError } from "./errors";
+import type { ExtractedPdf, Line, PageLines } from "./types";
+
+/** The fields of a pdf.js text item this module relies on. */
+interface TextItemLike {
+  str: string;
+  transform: number[];
+  width: number;
+  hasEOL?: boolean;
+}
+
+interface Glyphs {
+  str: string;
+  x: number;
+  y: number;
+  right: number;
+  size: number;
+}
+
+export type ProgressCallback = (done: number, total: number) => void;
+
+/**
+ * Reads the text layer of a PDF into lines, page by page.
+ *
+ * Pages are read one at a time and released straight after, so a 500-page novel
+ * never holds more than one page's operator list in memory (workerd allows 128 MB).
+ */
+export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback): Promise<ExtractedPdf> {
+  // pdf.js may transfer (detach) the buffer it is given; copy so the caller's bytes survive.
+  const doc = await openDocument(data.slice());
+  try {
+    const pageCount = doc.numPages;
+    const pages: PageLines[] = [];
+    let width = 0;
+    let height = 0;
+    for (let n = 1; n <= pageCount; n++) {
+      const page = await doc.getPage(n).catch((err: unknown) => {
+        throw toPipelineError(err) ?? err;
+      });
+      try {
+        if (n === 1) {
+          const [x0, y0, x1, y1] = page.view;
+          width = Math.abs(x1 - x0);
+          height = Math.abs(y1 - y0);
+        }
+        const content = await page.getTextContent().catch((err: unknown) => {
+          throw toPipelineError(err) ?? err;
+        });
+        const items: TextItemLike[] = [];
+        // Marked-content markers carry no text.
+        for (const item of content.items) if ("str" in item) items.push(item);
+        pages.push({ page: n, lines: groupLines(items) });
+      } finally {
+        page.cleanup();
+      }
+      onPage?.(n, pageCount);
+    }
+    return { pageCount, pages, width, height };
+  } finally {
+    await doc.destroy();
+  }
+}
+
+async function openDocument(data: Uint8Array) {
+  try {
+    // Errors only: pdf.js warnings ("Indexing all PDF objects") would flood worker logs.
+    return await getDocumentProxy(data, { verbosity: 0 });
+  } catch (err) {
+    // Whatever stops pdf.js from opening the file is about the file, not about us.
+    throw toPipelineError(err) ?? invalidPdf();
+  }
+}
+
+// pdf.js reports problems with the file itself under these names.
+const PDFJS_FILE_ERRORS = new Set([
+  "InvalidPDFException",
+  "MissingPDFException",
+  "FormatError",
+  "UnknownErrorException",
+  "UnexpectedResponseException",
+]);
+
+function errorName(err: unknown): string {
+  if (typeof err === "object" && err !== null && "name" in err) return String(err.name);
+  return "";
+}
+
+function invalidPdf(): PipelineError {
+  return new PipelineError("invalid_pdf", "This file could not be read as a PDF. It may be damaged or not a PDF at all.");
+}
+
+/** The reader-facing error for a pdf.js failure, or undefined when it is not about the file. */
+function toPipelineError(err: unknown): PipelineError | undefined {
+  if (err instanceof PipelineError) return err;
+  const name = errorName(err);
+  if (name === "PasswordException") {
+    return new PipelineError(
+      "encrypted_pdf",
+      "This PDF is password-protected. Remove the password and upload it again.",
+    );
+  }
+  return PDFJS_FILE_ERRORS.has(name) ? invalidPdf() : undefined;
+}
+
+/** Groups text items into visual lines by baseline, top to bottom, left to right. */
+export function groupLines(items: TextItemLike[]): Line[] {
+  const glyphs: Glyphs[] = [];
+  for (const it of items) {
+    if (it.str === "" || (it.str.trim() === "" && it.width === 0)) continue;
+    const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0] = it.transform;
+    // Font size is the vertical scale of the text matrix; fall back to the horizontal one.
+    const size = Math.hypot(c, d) || Math.hypot(a, b) || 1;
+    glyphs.push({ str: it.str, x: e, y: f, right: e + it.width, size });
+  }
+  // Top to bottom; a stable sort keeps content order for items on the same baseline.
+  glyphs.sort((p, q) => q.y - p.y);
+
+  const rows: Glyphs[][] = [];
+  for (const g of glyphs) {
+    const row = rows[rows.length - 1];
+    // Same line when baselines are within a fraction of the font size (sub/superscripts, jitter).
+    if (row && Math.abs(row[0]!.y - g.y) <= 0.35 * Math.min(row[0]!.size, g.size)) row.push(g);
+    else rows.push([g]);
+  }
+
+  const lines: Line[] = [];
+  for (const row of rows) {
+    row.sort((p, q) => p.x - q.x);
+    let text = "";
+    let prevRight = Number.NEGATIVE_INFINITY;
+    let size = 0;
+    for (const g of row) {
+      // pdf.js drops inter-word spaces between separately drawn runs; restore them from the gap.
+      const gap = g.x - prevRight;
+      if (text !== "" && gap > 0.15 * g.size && !/\s$/u.test(text) && !/^\s/u.test(g.str)) text += " ";
+      text += g.str;
+      prevRight = Math.max(prevRight, g.right);
+      size = Math.max(size, g.size);
+    }
+    // Collapse ordinary whitespace only: U+00A0/U+202F before ; : ! ? carry meaning for segmentation.
+    text = text.replace(/[ \t\r\n]+/g, " ").replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    if (text === "") continue;
+    lines.push({ text, x: row[0]!.x, y: row[0]!.y, right: prevRight, size });
+  }
+  return lines;
+}

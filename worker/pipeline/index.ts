@@ -1,0 +1,60 @@
+import { chunkParagraphs } from "./chunk";
+import { cleanPages } from "./clean";
+import { PipelineError } from "./errors";
+import { extractPdf } from "./extract";
+import type { Chunk, ExtractedPdf, Paragraph } from "./types";
+
+export { chunkParagraphs, type ChunkOptions } from "./chunk";
+export { cleanPages, type CleanOptions } from "./clean";
+export { PipelineError, type PipelineErrorCode } from "./errors";
+export { extractPdf, type ProgressCallback } from "./extract";
+export { LocalNormalizer, normalizeChunk } from "./local";
+export { segmentSentences } from "./segment";
+export { splitLongSentence, wordCount } from "./split";
+export type * from "./types";
+
+export interface PlanOptions {
+  fixHyphenation: boolean;
+  maxChunkChars: number;
+  onPage?: (done: number, total: number) => void;
+}
+
+export interface Plan {
+  pageCount: number;
+  paragraphs: Paragraph[];
+  chunks: Chunk[];
+}
+
+// A page with less text than this is blank, a picture, or a scanned image.
+const TEXT_PAGE_CHARS = 40;
+
+/** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
+export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
+  const pdf = await extractPdf(data, opts.onPage);
+  if (!hasTextLayer(pdf)) {
+    throw new PipelineError(
+      "no_text_layer",
+      "This PDF has no text layer (it looks like a scan or images). Text recognition is not available yet.",
+    );
+  }
+  const paragraphs = cleanPages(pdf, { fixHyphenation: opts.fixHyphenation });
+  if (paragraphs.length === 0) {
+    throw new PipelineError(
+      "empty_document",
+      "No book text was found in this PDF once headers, page numbers and headings were removed.",
+    );
+  }
+  const chunks = chunkParagraphs(paragraphs, { maxChars: opts.maxChunkChars });
+  return { pageCount: pdf.pageCount, paragraphs, chunks };
+}
+
+/** Most pages must carry real text; a scan with a stamped page number does not count. */
+export function hasTextLayer(pdf: ExtractedPdf): boolean {
+  if (pdf.pageCount === 0) return false;
+  let textPages = 0;
+  for (const p of pdf.pages) {
+    const chars = p.lines.reduce((n, l) => n + l.text.replace(/\s/gu, "").length, 0);
+    if (chars >= TEXT_PAGE_CHARS) textPages++;
+  }
+  return textPages > 0 && textPages >= 0.1 * pdf.pageCount;
+}

@@ -1,0 +1,64 @@
+import type { JobSettings } from "../../schema/settings";
+
+/** The text of one PDF page as laid out: lines top to bottom. `page` is 1-based. */
+export interface PageLines {
+  page: number;
+  lines: Line[];
+}
+
+export interface Line {
+  text: string;
+  /** Left edge of the line's first glyph, in PDF units. */
+  x: number;
+  /** Baseline, PDF units from the page bottom. */
+  y: number;
+  /** Right edge of the line's last glyph. */
+  right: number;
+  /** Font size (height) of the line's text. */
+  size: number;
+}
+
+export interface ExtractedPdf {
+  pageCount: number;
+  pages: PageLines[];
+  /** Page width/height of page 1, PDF units. */
+  width: number;
+  height: number;
+}
+
+/** A paragraph of book text with the page it starts on (1-based). */
+export interface Paragraph {
+  text: string;
+  page: number;
+}
+
+/** A unit of work for one queue message: whole paragraphs, in order. */
+export interface Chunk {
+  index: number;
+  /** Index of this chunk's first paragraph in the whole book. */
+  first_paragraph: number;
+  paragraphs: Paragraph[];
+  first_page: number;
+  last_page: number;
+}
+
+export interface Sentence {
+  text: string;
+  /** Page the sentence starts on (1-based). */
+  page: number;
+  /** Index of its paragraph in the whole book. */
+  paragraph: number;
+}
+
+export interface NormalizeResult {
+  sentences: Sentence[];
+  /** Tokens the engine consumed (0 for the local engine). */
+  tokens: number;
+}
+
+/** One interface for every engine (local rules, Gemini). */
+export interface Normalizer {
+  readonly engine: "local" | "gemini";
+  readonly model: string | null;
+  normalize(chunk: Chunk, settings: JobSettings): Promise<NormalizeResult>;
+}
