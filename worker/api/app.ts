@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ApiErrorBody } from "../../schema/api";
+import { authRoutes } from "./auth";
+import { ApiError } from "./errors";
+import { healthRoutes } from "./health";
+import { jobRoutes } from "./jobs";
+import type { AppEnv } from "./types";
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const id = c.req.header("cf-ray") ?? crypto.randomUUID();
+  c.set("requestId", id);
+  await next();
+  c.header("X-Request-Id", id);
+});
+
+app.route("/api/health", healthRoutes);
+app.route("/api/v1/auth", authRoutes);
+app.route("/api/v1/jobs", jobRoutes);
+
+function errorBody(code: string, message: string, requestId: string, field?: string): ApiErrorBody {
+  return { error: { code, message, request_id: requestId, ...(field ? { field } : {}) } };
+}
+
+app.notFound((c) => c.json(errorBody("not_found", "No such endpoint.", c.get("requestId") ?? ""), 404));
+
+// One error shape everywhere; never a stack trace.
+app.onError((err, c) => {
+  const rid = c.get("requestId") ?? crypto.randomUUID();
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field), err.status);
+  if (err instanceof HTTPException) {
+    return c.json(errorBody("http_error", err.message || "Request refused.", rid), err.status);
+  }
+  console.error("unhandled error", rid, err);
+  return c.json(errorBody("internal_error", "Something went wrong on our side. Please try again.", rid), 500);
+});

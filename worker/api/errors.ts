@@ -1,0 +1,15 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The one error the API throws on purpose; `app.onError` renders it as
+ *  `{"error": {"code", "message", "request_id", "field"?}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}

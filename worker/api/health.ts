@@ -1,0 +1,20 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./types";
+
+async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
+  try {
+    await f();
+    return "ok";
+  } catch {
+    return "error";
+  }
+}
+
+export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
+  const [d1, r2] = await Promise.all([
+    probe(() => c.env.DB.prepare("SELECT 1").first()),
+    probe(() => c.env.FILES.head("health-probe")),
+  ]);
+  const ok = d1 === "ok" && r2 === "ok";
+  return c.json({ status: ok ? "ok" : "degraded", version: c.env.APP_VERSION, d1, r2 }, ok ? 200 : 503);
+});

@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
+import { JobSettingsSchema } from "../../schema/settings";
+import { sourceKey } from "../jobs/keys";
+import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
+import { requireAuth } from "./auth";
+import { ApiError } from "./errors";
+import { renderResult } from "./export";
+import type { AppEnv } from "./types";
+import { receiveUpload } from "./upload";
+import { validate } from "./validate";
+
+export const jobRoutes = new Hono<AppEnv>()
+  .use(requireAuth)
+  .post("/", async (c) => {
+    const id = crypto.randomUUID();
+    const key = sourceKey(id);
+    const upload = await receiveUpload(c.req.raw, c.env.FILES, key, {
+      maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
+      fileField: "pdf_file",
+    });
+    let settings;
+    try {
+      settings = validate(JobSettingsSchema, upload.fields);
+    } catch (err) {
+      await c.env.FILES.delete(key); // nothing of a refused upload is kept
+      throw err;
+    }
+    const job = await createJob(c.env, {
+      id,
+      ownerId: c.get("userId"),
+      filename: upload.file.filename || "upload.pdf",
+      size: upload.file.size,
+      settings,
+    });
+    c.header("Location", job.links.self);
+    return c.json(job, 202);
+  })
+  .get("/", async (c) => {
+    const q = validate(ListJobsQuerySchema, c.req.query());
+    return c.json(await listJobs(c.env, c.get("userId"), q.limit, q.cursor), 200);
+  })
+  .get("/:id", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    return c.json(toPublicJob(row), 200);
+  })
+  .post("/:id/cancel", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    return c.json(await cancelJob(c.env, row), 200);
+  })
+  .delete("/:id", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    await deleteJob(c.env, row);
+    return c.body(null, 204);
+  })
+  .get("/:id/result", async (c) => {
+    const { format } = validate(ResultQuerySchema, c.req.query());
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    const result = await jobResult(c.env, row);
+    if (format === "json") return c.json(result, 200);
+    const { body, contentType, extension } = renderResult(result, format);
+    const base = row.original_filename.replace(/\.pdf$/i, "") || "sentences";
+    c.header("Content-Type", contentType);
+    c.header("Content-Disposition", `attachment; filename="${encodeURIComponent(base)}.${extension}"`);
+    return c.body(body, 200);
+  })
+  .patch("/:id/sentences/:index", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    const index = Number(c.req.param("index"));
+    if (!Number.isInteger(index) || index < 0) throw new ApiError(404, "not_found", "No such sentence.");
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"text": "…"}.');
+    });
+    const { text } = validate(SentenceEditSchema, body);
+    return c.json(await editSentence(c.env, row, index, text), 200);
+  })
+  .get("/:id/events", async (c) => {
+    validate(EventsQuerySchema, { after: c.req.query("after") ?? undefined });
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket: connect with Upgrade: websocket.");
+    }
+    return tracker(c.env, row.id).fetch(c.req.raw);
+  });

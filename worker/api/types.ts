@@ -1,0 +1,4 @@
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { userId: string; email: string; requestId: string };
+};

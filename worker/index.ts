@@ -1,0 +1,18 @@
+import type { ChunkMessage, PlanMessage } from "../schema/api";
+import { app } from "./api/app";
+import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/consumers";
+import { sweep } from "./jobs/sweep";
+
+export { JobTracker } from "./jobs/tracker";
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env, _ctx) {
+    if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
+    if (batch.queue.startsWith("fnt-plan")) return handlePlanBatch(batch as MessageBatch<PlanMessage>, env);
+    return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
+  },
+  async scheduled(_controller, env) {
+    await sweep(env);
+  },
+} satisfies ExportedHandler<Env, PlanMessage | ChunkMessage>;

@@ -1,0 +1,204 @@
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import { isFinal, type Job, type JobResult, type ResultSentence } from "../../schema/api";
+import { jobs, sentenceEdits, users, type JobRow } from "../../schema/db";
+import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
+import { ApiError } from "../api/errors";
+import { db, nowIso } from "./db";
+import { jobPrefixes, resultKey } from "./keys";
+
+/** Routes and consumers talk to a job's Durable Object only through this. */
+export const tracker = (env: Env, jobId: string) => env.JOB_TRACKER.get(env.JOB_TRACKER.idFromName(jobId));
+
+export function toPublicJob(row: JobRow): Job {
+  const base = `/api/v1/jobs/${row.id}`;
+  return {
+    id: row.id,
+    status: row.status,
+    progress_percent: row.progress_percent,
+    current_step: row.current_step,
+    total_chunks: row.total_chunks,
+    processed_chunks: row.processed_chunks,
+    failed_chunks: row.failed_chunks,
+    original_filename: row.original_filename,
+    file_size: row.file_size,
+    page_count: row.page_count,
+    settings: JobSettingsSchema.parse(JSON.parse(row.settings)),
+    engine: row.engine,
+    model: row.model,
+    estimated_tokens: row.estimated_tokens,
+    actual_tokens: row.actual_tokens,
+    sentence_count: row.sentence_count,
+    failed_pages: row.failed_pages ? (JSON.parse(row.failed_pages) as number[]) : [],
+    error_code: row.error_code,
+    error_message: row.error_message,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    completed_at: row.completed_at,
+    processing_time_seconds: row.processing_time_seconds,
+    links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
+  };
+}
+
+export async function ensureUser(env: Env, email: string): Promise<string> {
+  const d = db(env.DB);
+  const normalized = email.trim().toLowerCase();
+  const existing = await d.select().from(users).where(eq(users.email, normalized)).get();
+  if (existing) return existing.id;
+  const id = crypto.randomUUID();
+  await d.insert(users).values({ id, email: normalized }).onConflictDoNothing();
+  const row = await d.select().from(users).where(eq(users.email, normalized)).get();
+  return row!.id;
+}
+
+export interface NewJob {
+  id: string;
+  ownerId: string;
+  filename: string;
+  size: number;
+  settings: JobSettings;
+}
+
+/** Records the job, registers its tracker and enqueues the plan step. */
+export async function createJob(env: Env, j: NewJob): Promise<Job> {
+  const now = nowIso();
+  const row: JobRow = {
+    id: j.id,
+    owner_id: j.ownerId,
+    status: "queued",
+    progress_percent: 0,
+    current_step: "queued",
+    total_chunks: 0,
+    processed_chunks: 0,
+    failed_chunks: 0,
+    original_filename: j.filename,
+    file_size: j.size,
+    page_count: null,
+    settings: JSON.stringify(j.settings),
+    engine: "local",
+    model: null,
+    estimated_tokens: null,
+    actual_tokens: 0,
+    sentence_count: null,
+    failed_pages: null,
+    error_code: null,
+    error_message: null,
+    created_at: now,
+    started_at: null,
+    completed_at: null,
+    processing_time_seconds: null,
+    updated_at: now,
+  };
+  await db(env.DB).insert(jobs).values(row);
+  await tracker(env, j.id).register(j.id, j.settings);
+  await env.PLAN_QUEUE.send({ job_id: j.id });
+  return toPublicJob(row);
+}
+
+/** A job of the caller, or 404: another user's job is indistinguishable from none. */
+export async function ownJob(env: Env, ownerId: string, jobId: string): Promise<JobRow> {
+  const row = await db(env.DB)
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.owner_id, ownerId)))
+    .get();
+  if (!row) throw new ApiError(404, "not_found", "No such job.");
+  return row;
+}
+
+export async function listJobs(env: Env, ownerId: string, limit: number, cursor?: string) {
+  let after: { created_at: string; id: string } | null = null;
+  if (cursor) {
+    try {
+      after = JSON.parse(atob(cursor));
+    } catch {
+      throw new ApiError(400, "invalid_cursor", "The cursor is not valid.", "cursor");
+    }
+    if (typeof after?.created_at !== "string" || typeof after?.id !== "string") {
+      throw new ApiError(400, "invalid_cursor", "The cursor is not valid.", "cursor");
+    }
+  }
+  const rows = await db(env.DB)
+    .select()
+    .from(jobs)
+    .where(
+      after
+        ? and(
+            eq(jobs.owner_id, ownerId),
+            or(lt(jobs.created_at, after.created_at), and(eq(jobs.created_at, after.created_at), lt(jobs.id, after.id))),
+          )
+        : eq(jobs.owner_id, ownerId),
+    )
+    .orderBy(desc(jobs.created_at), desc(jobs.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    jobs: page.map(toPublicJob),
+    next_cursor: rows.length > limit && last ? btoa(JSON.stringify({ created_at: last.created_at, id: last.id })) : null,
+  };
+}
+
+export async function cancelJob(env: Env, row: JobRow): Promise<Job> {
+  if (!isFinal(row.status)) await tracker(env, row.id).cancel();
+  return toPublicJob((await ownJob(env, row.owner_id, row.id)) as JobRow);
+}
+
+const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
+
+/** The stored result, with the reader's edits, once a job has ended; the tracker's running merge before. */
+export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
+  if (hasResult(row)) {
+    const obj = await env.FILES.get(resultKey(row.id));
+    if (obj) {
+      const result = (await obj.json()) as JobResult;
+      const edits = await db(env.DB).select().from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id));
+      for (const e of edits) {
+        const s = result.sentences[e.idx];
+        if (s) Object.assign(s, { text: e.text, edited: true });
+      }
+      return result;
+    }
+  }
+  const partial = await tracker(env, row.id).partialResult();
+  return (
+    partial ?? {
+      job_id: row.id,
+      status: row.status,
+      complete: false,
+      total_chunks: row.total_chunks,
+      chunks_included: [],
+      failed_pages: [],
+      sentences: [],
+    }
+  );
+}
+
+/** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
+export async function deleteJob(env: Env, row: JobRow): Promise<void> {
+  if (!isFinal(row.status)) await tracker(env, row.id).cancel();
+  for (const prefix of jobPrefixes(row.id)) {
+    let cursor: string | undefined;
+    do {
+      const list = await env.FILES.list({ prefix, cursor });
+      if (list.objects.length) await env.FILES.delete(list.objects.map((o) => o.key));
+      cursor = list.truncated ? list.cursor : undefined;
+    } while (cursor);
+  }
+  await db(env.DB).delete(jobs).where(eq(jobs.id, row.id));
+}
+
+/** Saves a reader's correction of sentence `index` of a finished job. */
+export async function editSentence(env: Env, row: JobRow, index: number, text: string): Promise<ResultSentence> {
+  if (!hasResult(row)) {
+    throw new ApiError(409, "job_not_finished", "Sentences can be edited once the job has finished.");
+  }
+  const result = await jobResult(env, row);
+  const sentence = result.sentences[index];
+  if (!sentence) throw new ApiError(404, "not_found", `No sentence ${index} in this job.`);
+  const now = nowIso();
+  await db(env.DB)
+    .insert(sentenceEdits)
+    .values({ job_id: row.id, idx: index, text, updated_at: now })
+    .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
+  return { ...sentence, text, edited: true };
+}

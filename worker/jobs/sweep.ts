@@ -1,0 +1,40 @@
+import { and, eq, inArray, lt } from "drizzle-orm";
+import { jobs } from "../../schema/db";
+import { db, nowIso } from "./db";
+import { sourceKey } from "./keys";
+import { tracker } from "./service";
+
+/** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
+const STUCK_MS = 60 * 60_000;
+/** Uploaded PDFs of ended jobs are kept this long; results stay. */
+const SOURCE_TTL_MS = 7 * 24 * 60 * 60_000;
+
+/** Cron: ends jobs that are stuck and expires old uploads, so nothing waits forever. */
+export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number; expired: number }> {
+  const d = db(env.DB);
+  const stuck = await d
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(inArray(jobs.status, ["queued", "planning", "processing"]), lt(jobs.updated_at, new Date(now - STUCK_MS).toISOString())),
+    )
+    .limit(50);
+  for (const { id } of stuck) {
+    const t = tracker(env, id);
+    await t.fail("stalled", "The job stopped making progress and was ended. Please upload the PDF again.");
+    // A job whose tracker never got registered cannot end itself: close the row here.
+    if (!(await t.status())) {
+      await d
+        .update(jobs)
+        .set({ status: "failed", error_code: "stalled", error_message: "The job never started. Please upload the PDF again.", completed_at: nowIso(), updated_at: nowIso() })
+        .where(eq(jobs.id, id));
+    }
+  }
+  const old = await d
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(inArray(jobs.status, ["completed", "partial", "failed", "cancelled"]), lt(jobs.completed_at, new Date(now - SOURCE_TTL_MS).toISOString())))
+    .limit(200);
+  if (old.length) await env.FILES.delete(old.map((j) => sourceKey(j.id)));
+  return { stuck: stuck.length, expired: old.length };
+}

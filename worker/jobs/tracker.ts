@@ -1,0 +1,474 @@
+import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { isFinal, type JobResult, type JobStatus, type ProgressEvent, type ResultSentence } from "../../schema/api";
+import { jobs } from "../../schema/db";
+import type { JobSettings } from "../../schema/settings";
+import type { NormalizeResult } from "../pipeline/types";
+import { db, nowIso } from "./db";
+import { chunkKey, resultKey } from "./keys";
+
+/** How long a running job may show no progress before the watchdog steps in. */
+export const STALL_MS = 3 * 60_000;
+const WATCHDOG_EVERY_MS = 60_000;
+/** Times the watchdog re-enqueues silent chunks before it declares them failed. */
+const MAX_REQUEUES = 2;
+/** A job that never leaves `queued`/`planning` is failed after this long. */
+const PLANNING_TIMEOUT_MS = 15 * 60_000;
+
+export interface ChunkPlan {
+  first_page: number;
+  last_page: number;
+}
+
+export interface StartPlan {
+  page_count: number;
+  chunks: ChunkPlan[];
+  estimated_tokens: number;
+}
+
+export type ChunkDecision = { process: false; reason: string } | { process: true; settings: JobSettings };
+
+type ChunkState = "pending" | "done" | "failed";
+
+interface Meta {
+  job_id: string;
+  status: JobStatus;
+  total: number;
+  settings: JobSettings;
+  created_ms: number;
+  started_ms: number | null;
+  last_progress_ms: number;
+  requeues: number;
+  error_code: string | null;
+  error_message: string | null;
+  actual_tokens: number;
+}
+
+/**
+ * One per job: the single writer of a job's progress and final state. Chunk states,
+ * results and the event log live in this object's SQLite storage, so a redelivered
+ * queue message or a restart never double-counts a chunk.
+ */
+export class JobTracker extends DurableObject<Env> {
+  private sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (
+        n INTEGER PRIMARY KEY, state TEXT NOT NULL, first_page INTEGER NOT NULL, last_page INTEGER NOT NULL,
+        result TEXT, sentences INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,
+        error TEXT, updated_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+    `);
+  }
+
+  // ---- state -------------------------------------------------------------------
+
+  private meta(): Meta | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").toArray()[0];
+    return row ? (JSON.parse(row.value) as Meta) : null;
+  }
+
+  private saveMeta(m: Meta) {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('job', ?)", JSON.stringify(m));
+  }
+
+  private counts() {
+    const rows = this.sql
+      .exec<{ state: ChunkState; c: number }>("SELECT state, COUNT(*) AS c FROM chunks GROUP BY state")
+      .toArray();
+    const c = { pending: 0, done: 0, failed: 0 };
+    for (const r of rows) c[r.state] = r.c;
+    return c;
+  }
+
+  /** Creates the job's state on first contact; the job row in D1 already exists. */
+  async register(jobId: string, settings: JobSettings): Promise<void> {
+    if (this.meta()) return;
+    const now = Date.now();
+    this.saveMeta({
+      job_id: jobId,
+      status: "queued",
+      total: 0,
+      settings,
+      created_ms: now,
+      started_ms: null,
+      last_progress_ms: now,
+      requeues: 0,
+      error_code: null,
+      error_message: null,
+      actual_tokens: 0,
+    });
+    this.emit("status");
+    await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
+  }
+
+  private requireMeta(): Meta {
+    const m = this.meta();
+    if (!m) throw new Error("job tracker used before register()");
+    return m;
+  }
+
+  // ---- pipeline calls ----------------------------------------------------------
+
+  /** The plan consumer starts; false when the job was cancelled or already ended. */
+  async planning(): Promise<boolean> {
+    const m = this.requireMeta();
+    if (isFinal(m.status)) return false;
+    if (m.status === "processing") return true; // a redelivered plan message
+    m.status = "planning";
+    m.last_progress_ms = Date.now();
+    this.saveMeta(m);
+    await this.writeRow({ status: "planning", current_step: "reading the PDF" });
+    this.emit("status", "reading the PDF");
+    return true;
+  }
+
+  /** The plan is cut into chunks; returns false when the job must not go on. Idempotent. */
+  async start(plan: StartPlan): Promise<boolean> {
+    const m = this.requireMeta();
+    if (isFinal(m.status)) return false;
+    if (m.status === "processing") return true;
+    const now = Date.now();
+    for (const [n, c] of plan.chunks.entries()) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO chunks (n, state, first_page, last_page, updated_ms) VALUES (?, 'pending', ?, ?, ?)",
+        n,
+        c.first_page,
+        c.last_page,
+        now,
+      );
+    }
+    m.status = "processing";
+    m.total = plan.chunks.length;
+    m.started_ms = now;
+    m.last_progress_ms = now;
+    this.saveMeta(m);
+    await this.writeRow({
+      status: "processing",
+      current_step: this.step(m),
+      total_chunks: m.total,
+      page_count: plan.page_count,
+      estimated_tokens: plan.estimated_tokens,
+      started_at: new Date(now).toISOString(),
+      progress_percent: this.percent(m),
+    });
+    this.emit("progress");
+    return true;
+  }
+
+  /** Asked by the chunk consumer before any work: a cancelled job or finished chunk is skipped. */
+  async shouldProcess(n: number): Promise<ChunkDecision> {
+    const m = this.meta();
+    if (!m) return { process: false, reason: "unknown job" };
+    if (m.status === "cancelled") return { process: false, reason: "cancelled" };
+    if (isFinal(m.status)) return { process: false, reason: `job ${m.status}` };
+    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
+    if (!row) return { process: false, reason: "unknown chunk" };
+    if (row.state !== "pending") return { process: false, reason: `chunk ${row.state}` };
+    return { process: true, settings: m.settings };
+  }
+
+  /** Records a chunk's sentences once; a duplicate delivery changes nothing. */
+  async chunkDone(n: number, result: NormalizeResult): Promise<void> {
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return;
+    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
+    if (!row || row.state !== "pending") return;
+    const now = Date.now();
+    this.sql.exec(
+      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, updated_ms = ? WHERE n = ?",
+      JSON.stringify(result.sentences),
+      result.sentences.length,
+      result.tokens,
+      now,
+      n,
+    );
+    m.last_progress_ms = now;
+    m.actual_tokens += result.tokens;
+    this.saveMeta(m);
+    await this.afterChunk(m);
+  }
+
+  /** A chunk that exhausted its retries: the job will end `partial`, naming its pages. */
+  async chunkFailed(n: number, reason: string): Promise<void> {
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return;
+    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
+    if (!row || row.state !== "pending") return;
+    const now = Date.now();
+    this.sql.exec("UPDATE chunks SET state = 'failed', error = ?, updated_ms = ? WHERE n = ?", reason, now, n);
+    m.last_progress_ms = now;
+    this.saveMeta(m);
+    this.emit("chunk_failed", undefined, { error_message: reason });
+    await this.afterChunk(m);
+  }
+
+  /** The document itself cannot be processed (encrypted, no text, …). */
+  async fail(code: string, message: string): Promise<void> {
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return;
+    await this.finish(m, "failed", { code, message });
+  }
+
+  /** Stops the job: once this returns, no chunk consumer will start work on it. */
+  async cancel(): Promise<JobStatus> {
+    const m = this.meta();
+    if (!m) return "cancelled";
+    if (isFinal(m.status)) return m.status;
+    await this.finish(m, "cancelled");
+    return "cancelled";
+  }
+
+  /** Finished chunks in order: the whole result once done, a partial one while running. */
+  async partialResult(): Promise<JobResult | null> {
+    const m = this.meta();
+    if (!m) return null;
+    return this.merge(m);
+  }
+
+  async status(): Promise<{ status: JobStatus; total: number } | null> {
+    const m = this.meta();
+    return m ? { status: m.status, total: m.total } : null;
+  }
+
+  /** Pending chunk numbers (for the watchdog and tests). */
+  pendingChunks(): number[] {
+    return this.sql
+      .exec<{ n: number }>("SELECT n FROM chunks WHERE state = 'pending' ORDER BY n")
+      .toArray()
+      .map((r) => r.n);
+  }
+
+  // ---- progress ----------------------------------------------------------------
+
+  private percent(m: Meta): number {
+    if (m.status === "completed" || m.status === "partial") return 100;
+    if (m.status === "queued") return 0;
+    if (m.status === "planning" || m.total === 0) return 2;
+    const c = this.counts();
+    return Math.min(99, 5 + Math.floor((94 * (c.done + c.failed)) / m.total));
+  }
+
+  private step(m: Meta): string {
+    if (m.status !== "processing") return m.status === "planning" ? "reading the PDF" : m.status;
+    const c = this.counts();
+    return `normalizing chunk ${Math.min(m.total, c.done + c.failed + 1)} of ${m.total}`;
+  }
+
+  private eta(m: Meta): number | null {
+    if (m.status !== "processing" || !m.started_ms) return null;
+    const c = this.counts();
+    const finished = c.done + c.failed;
+    if (finished === 0) return null;
+    const elapsed = (Date.now() - m.started_ms) / 1000;
+    return Math.round((elapsed / finished) * (m.total - finished));
+  }
+
+  private emit(type: ProgressEvent["type"], step?: string, extra: Partial<ProgressEvent> = {}) {
+    const m = this.requireMeta();
+    const c = this.counts();
+    const body: Omit<ProgressEvent, "seq"> = {
+      type,
+      job_id: m.job_id,
+      status: m.status,
+      progress_percent: this.percent(m),
+      current_step: step ?? this.step(m),
+      processed_chunks: c.done,
+      failed_chunks: c.failed,
+      total_chunks: m.total,
+      eta_seconds: this.eta(m),
+      at: nowIso(),
+      ...extra,
+    };
+    const seq = this.sql
+      .exec<{ seq: number }>("INSERT INTO events (body) VALUES (?) RETURNING seq", JSON.stringify(body))
+      .one().seq;
+    const msg = JSON.stringify({ seq, ...body });
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(msg);
+      } catch {
+        // A socket that went away is cleaned up by the runtime.
+      }
+    }
+  }
+
+  private async afterChunk(m: Meta) {
+    const c = this.counts();
+    if (c.pending > 0) {
+      await this.writeRow({
+        processed_chunks: c.done,
+        failed_chunks: c.failed,
+        progress_percent: this.percent(m),
+        current_step: this.step(m),
+        actual_tokens: m.actual_tokens,
+      });
+      this.emit("progress");
+      return;
+    }
+    if (c.done === 0) {
+      await this.finish(m, "failed", {
+        code: "all_chunks_failed",
+        message: "No part of the book could be processed. Please try again later.",
+      });
+    } else {
+      await this.finish(m, c.failed > 0 ? "partial" : "completed");
+    }
+  }
+
+  // ---- the end of a job --------------------------------------------------------
+
+  private failedPages(): number[] {
+    const pages = new Set<number>();
+    const rows = this.sql
+      .exec<{ first_page: number; last_page: number }>("SELECT first_page, last_page FROM chunks WHERE state = 'failed'")
+      .toArray();
+    for (const r of rows) for (let p = r.first_page; p <= r.last_page; p++) pages.add(p);
+    return [...pages].sort((a, b) => a - b);
+  }
+
+  private merge(m: Meta): JobResult {
+    const sentences: ResultSentence[] = [];
+    const included: number[] = [];
+    const rows = this.sql
+      .exec<{ n: number; result: string }>("SELECT n, result FROM chunks WHERE state = 'done' ORDER BY n")
+      .toArray();
+    for (const r of rows) {
+      included.push(r.n);
+      for (const s of JSON.parse(r.result) as NormalizeResult["sentences"]) {
+        sentences.push({ index: sentences.length, text: s.text, chunk: r.n, page: s.page, paragraph: s.paragraph });
+      }
+    }
+    const complete = m.status === "completed" || m.status === "partial";
+    return {
+      job_id: m.job_id,
+      status: m.status,
+      complete,
+      total_chunks: m.total,
+      chunks_included: included,
+      failed_pages: this.failedPages(),
+      sentences,
+    };
+  }
+
+  private async finish(m: Meta, status: JobStatus, error?: { code: string; message: string }) {
+    const now = Date.now();
+    m.status = status;
+    m.error_code = error?.code ?? null;
+    m.error_message = error?.message ?? null;
+    this.saveMeta(m);
+    const c = this.counts();
+    const failedPages = this.failedPages();
+    let sentenceCount: number | null = null;
+    if (status === "completed" || status === "partial") {
+      const result = this.merge(m);
+      sentenceCount = result.sentences.length;
+      await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
+        httpMetadata: { contentType: "application/json" },
+      });
+      // Chunk inputs are no longer needed once the result is written.
+      await this.env.FILES.delete(Array.from({ length: m.total }, (_, n) => chunkKey(m.job_id, n)));
+    }
+    await this.writeRow({
+      status,
+      progress_percent: this.percent(m),
+      current_step: status,
+      processed_chunks: c.done,
+      failed_chunks: c.failed,
+      failed_pages: JSON.stringify(failedPages),
+      sentence_count: sentenceCount,
+      actual_tokens: m.actual_tokens,
+      error_code: m.error_code,
+      error_message: m.error_message,
+      completed_at: new Date(now).toISOString(),
+      processing_time_seconds: Math.round((now - m.created_ms) / 100) / 10,
+    });
+    this.emit(status === "failed" ? "failed" : status === "cancelled" ? "cancelled" : status === "partial" ? "partial" : "completed", status, {
+      error_code: m.error_code,
+      error_message: m.error_message,
+    });
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  private async writeRow(values: Partial<typeof jobs.$inferInsert>) {
+    const m = this.requireMeta();
+    await db(this.env.DB)
+      .update(jobs)
+      .set({ ...values, updated_at: nowIso() })
+      .where(eq(jobs.id, m.job_id));
+  }
+
+  // ---- watchdog ----------------------------------------------------------------
+
+  /** Catches work that stopped moving: re-enqueues silent chunks, then gives up on them. */
+  async alarm(): Promise<void> {
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return;
+    const now = Date.now();
+    if (m.status === "queued" || m.status === "planning") {
+      if (now - m.last_progress_ms > PLANNING_TIMEOUT_MS) {
+        await this.finish(m, "failed", {
+          code: "planning_timeout",
+          message: "Reading the PDF took too long and was stopped. Please try again.",
+        });
+        return;
+      }
+    } else if (now - m.last_progress_ms > STALL_MS) {
+      const pending = this.pendingChunks();
+      if (m.requeues < MAX_REQUEUES) {
+        m.requeues += 1;
+        m.last_progress_ms = now;
+        this.saveMeta(m);
+        for (let i = 0; i < pending.length; i += 100) {
+          await this.env.CHUNK_QUEUE.sendBatch(
+            pending.slice(i, i + 100).map((n) => ({ body: { job_id: m.job_id, chunk: n } })),
+          );
+        }
+      } else {
+        for (const n of pending) {
+          this.sql.exec(
+            "UPDATE chunks SET state = 'failed', error = 'no progress', updated_ms = ? WHERE n = ?",
+            now,
+            n,
+          );
+        }
+        await this.afterChunk(m);
+        if (isFinal(this.requireMeta().status)) return;
+      }
+    }
+    await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
+  }
+
+  // ---- live progress over WebSocket (hibernation API) ----------------------------
+
+  async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const after = Number(new URL(request.url).searchParams.get("after") ?? 0) || 0;
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const missed = this.sql
+      .exec<{ seq: number; body: string }>("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after)
+      .toArray();
+    for (const e of missed) server.send(JSON.stringify({ seq: e.seq, ...JSON.parse(e.body) }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === "ping") ws.send("pong");
+  }
+
+  async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, "closing");
+    } catch {
+      // already closed
+    }
+  }
+}
