@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const CORPUS = path.resolve(ROOT, "../shared/corpus");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stack {
+  url: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the real local platform exactly as `npm start` does, on a free port with fresh state. */
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const port = await freePort();
+  const state = mkdtempSync(path.join(tmpdir(), "fnt-state-"));
+  let log = "";
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), PERSIST_DIR: state, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so stop() ends wrangler and workerd together
+  });
+  child.stdout!.on("data", (d) => (log += d));
+  child.stderr!.on("data", (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          try {
+            process.kill(-child.pid!, "SIGKILL");
+          } catch {
+            /* gone */
+          }
+          r(null);
+        }, 5000);
+        child.once("exit", () => {
+          clearTimeout(t);
+          r(null);
+        });
+      });
+    }
+    rmSync(state, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 150_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const r = await fetch(`${url}/api/health`);
+      if (r.ok) return { url, output: () => log, stop };
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stop();
+  throw new Error(`the local stack did not come up:\n${log.slice(-4000)}`);
+}
+
+export async function signIn(url: string, email: string): Promise<string> {
+  const r = await fetch(`${url}/api/v1/auth/dev`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
+  if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { token: string }).token;
+}
+
+export async function upload(
+  url: string,
+  token: string,
+  bytes: Uint8Array,
+  filename: string,
+  fields: Record<string, string> = {},
+): Promise<Response> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set("pdf_file", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), filename);
+  return fetch(`${url}/api/v1/jobs`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+}
+
+export async function getJson<T = any>(url: string, token: string): Promise<{ status: number; body: T }> {
+  const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  return { status: r.status, body: (await r.json()) as T };
+}
+
+export async function waitFor<T>(f: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,64 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+const api = (path: string, init?: RequestInit) => SELF.fetch(`http://local${path}`, init);
+
+async function signIn(email: string) {
+  const r = await api("/api/v1/auth/dev", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
+  expect(r.status).toBe(200);
+  return ((await r.json()) as { token: string }).token;
+}
+
+describe("API basics", () => {
+  it("reports health with D1 and R2", async () => {
+    const r = await api("/api/health");
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: "ok", version: env.APP_VERSION, d1: "ok", r2: "ok" });
+  });
+
+  it("answers unknown routes and bad sign-ins in the one error shape", async () => {
+    const r = await api("/api/v1/nope");
+    expect(r.status).toBe(404);
+    const body = (await r.json()) as any;
+    expect(body.error.code).toBe("not_found");
+    expect(body.error.request_id).toBeTruthy();
+    const bad = await api("/api/v1/auth/dev", { method: "POST", body: "{", headers: { "content-type": "application/json" } });
+    expect(bad.status).toBe(400);
+    const notEmail = await api("/api/v1/auth/dev", { method: "POST", body: JSON.stringify({ email: "nope" }) });
+    expect(notEmail.status).toBe(400);
+    expect(((await notEmail.json()) as any).error.field).toBe("email");
+  });
+
+  it("signs the same email in as the same user", async () => {
+    const a = await signIn("Alice@Example.com");
+    const b = await signIn("alice@example.com");
+    const sub = (t: string) => JSON.parse(atob(t.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).sub;
+    expect(sub(a)).toBe(sub(b));
+  });
+
+  it("rejects a tampered token", async () => {
+    const t = await signIn("bob@example.com");
+    const tampered = t.slice(0, -3) + (t.endsWith("A") ? "BBB" : "AAA");
+    const r = await api("/api/v1/jobs", { headers: { authorization: `Bearer ${tampered}` } });
+    expect(r.status).toBe(401);
+  });
+
+  it("validates list paging and rejects bad cursors", async () => {
+    const t = await signIn("carol@example.com");
+    const h = { authorization: `Bearer ${t}` };
+    expect((await api("/api/v1/jobs?limit=0", { headers: h })).status).toBe(400);
+    expect((await api("/api/v1/jobs?cursor=%%%", { headers: h })).status).toBe(400);
+    const ok = await api("/api/v1/jobs", { headers: h });
+    expect(await ok.json()).toEqual({ jobs: [], next_cursor: null });
+  });
+
+  it("a job id that is not the caller's is 404", async () => {
+    const t = await signIn("dave@example.com");
+    const r = await api(`/api/v1/jobs/${crypto.randomUUID()}/result`, { headers: { authorization: `Bearer ${t}` } });
+    expect(r.status).toBe(404);
+  });
+});

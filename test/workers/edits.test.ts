@@ -1,0 +1,80 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../../schema/settings";
+import { issueToken } from "../../worker/api/auth";
+import { tracker } from "../../worker/jobs/service";
+
+async function finishedJob(owner: string, sentences: string[], finish = true) {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES (?, ?)").bind(owner, `${owner}@example.com`).run();
+  await env.DB.prepare(
+    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
+     VALUES (?, ?, 'queued', 'livre.pdf', ?, 'local', ?, ?)`,
+  )
+    .bind(id, owner, JSON.stringify(DEFAULT_SETTINGS), now, now)
+    .run();
+  const t = tracker(env, id);
+  await t.register(id, DEFAULT_SETTINGS);
+  await t.planning();
+  await t.start({ page_count: 1, chunks: [{ first_page: 1, last_page: 1 }], estimated_tokens: 1 });
+  if (finish) {
+    await t.chunkDone(0, { sentences: sentences.map((text, i) => ({ text, page: 1, paragraph: i })), tokens: 0 });
+  }
+  return id;
+}
+
+const call = async (token: string, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`http://local/api/v1/jobs/${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  });
+
+describe("editing sentences", () => {
+  it("persists an edit and carries it into the result and every export", async () => {
+    const id = await finishedJob("ed1", ["Premiere phrase.", "Il a dit, « oui ».", "Fin."]);
+    const token = await issueToken(env, "ed1", "ed1@example.com");
+    const r = await call(token, `${id}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "  Il a dit « non ».  " }) });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ index: 1, text: "Il a dit « non ».", edited: true, page: 1 });
+    const result = (await (await call(token, `${id}/result`)).json()) as any;
+    expect(result.sentences.map((s: any) => s.text)).toEqual(["Premiere phrase.", "Il a dit « non ».", "Fin."]);
+    expect(result.sentences[0].edited).toBeUndefined();
+    const txt = await (await call(token, `${id}/result?format=txt`)).text();
+    expect(txt).toBe("Premiere phrase.\nIl a dit « non ».\nFin.\n");
+    const csv = await (await call(token, `${id}/result?format=csv`)).text();
+    expect(csv.split("\r\n")[2]).toBe("2,Il a dit « non ».,1,0");
+    // A second edit of the same sentence replaces the first.
+    await call(token, `${id}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "Il a dit, « peut-être »." }) });
+    const csv2 = await (await call(token, `${id}/result?format=csv`)).text();
+    expect(csv2.split("\r\n")[2]).toBe('2,"Il a dit, « peut-être ».",1,0');
+  });
+
+  it("refuses bad edits clearly", async () => {
+    const id = await finishedJob("ed2", ["Une."]);
+    const token = await issueToken(env, "ed2", "ed2@example.com");
+    const empty = await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "   " }) });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as any).error.field).toBe("text");
+    const missing = await call(token, `${id}/sentences/7`, { method: "PATCH", body: JSON.stringify({ text: "x" }) });
+    expect(missing.status).toBe(404);
+    const stranger = await issueToken(env, "ed3", "ed3@example.com");
+    const theirs = await call(stranger, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "x" }) });
+    expect(theirs.status).toBe(404);
+    const running = await finishedJob("ed2", [], false);
+    const early = await call(token, `${running}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "x" }) });
+    expect(early.status).toBe(409);
+  });
+
+  it("deleting a job removes its files and rows", async () => {
+    const id = await finishedJob("ed4", ["Une."]);
+    const token = await issueToken(env, "ed4", "ed4@example.com");
+    await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Deux." }) });
+    expect((await env.FILES.list({ prefix: `jobs/${id}/` })).objects.length).toBeGreaterThan(0);
+    const del = await call(token, id, { method: "DELETE" });
+    expect(del.status).toBe(204);
+    expect((await env.FILES.list({ prefix: `jobs/${id}/` })).objects).toEqual([]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM sentence_edits WHERE job_id = ?").bind(id).first("n")).toBe(0);
+    expect((await call(token, id)).status).toBe(404);
+  });
+});

@@ -1,0 +1,195 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ChunkMessage, JobResult } from "../../schema/api";
+import { DEFAULT_SETTINGS } from "../../schema/settings";
+import worker from "../../worker/index";
+import { chunkKey, resultKey } from "../../worker/jobs/keys";
+import { tracker } from "../../worker/jobs/service";
+import type { Chunk, NormalizeResult } from "../../worker/pipeline/types";
+
+// The JobTracker and the chunk consumer, driven directly: no plan message is ever sent
+// for these jobs, so nothing else touches them while a test runs.
+
+async function newJob(chunks: number[][] /* [first_page, last_page] per chunk */) {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES ('u1', 'u1@example.com')").run();
+  await env.DB.prepare(
+    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
+     VALUES (?, 'u1', 'queued', 'book.pdf', ?, 'local', ?, ?)`,
+  )
+    .bind(id, JSON.stringify(DEFAULT_SETTINGS), now, now)
+    .run();
+  const t = tracker(env, id);
+  await t.register(id, DEFAULT_SETTINGS);
+  expect(await t.planning()).toBe(true);
+  expect(
+    await t.start({
+      page_count: chunks.at(-1)![1]!,
+      chunks: chunks.map(([first_page, last_page]) => ({ first_page: first_page!, last_page: last_page! })),
+      estimated_tokens: 100,
+    }),
+  ).toBe(true);
+  return { id, t };
+}
+
+const result = (...texts: string[]): NormalizeResult => ({
+  sentences: texts.map((text, i) => ({ text, page: 1, paragraph: i })),
+  tokens: 0,
+});
+
+const row = (id: string) => env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+
+describe("JobTracker", () => {
+  it("merges chunks in order, however they finish, and writes the final state", async () => {
+    const { id, t } = await newJob([
+      [1, 2],
+      [2, 4],
+      [5, 6],
+    ]);
+    expect((await row(id))!.status).toBe("processing");
+    await t.chunkDone(2, result("Troisième."));
+    await t.chunkDone(0, result("Premier.", "Encore."));
+    const mid = await t.partialResult();
+    expect(mid!.complete).toBe(false);
+    expect(mid!.sentences.map((s) => s.text)).toEqual(["Premier.", "Encore.", "Troisième."]);
+    expect((await row(id))!.processed_chunks).toBe(2);
+    await t.chunkDone(1, result("Deuxième."));
+    const r = await row(id);
+    expect(r!.status).toBe("completed");
+    expect(r!.progress_percent).toBe(100);
+    expect(r!.sentence_count).toBe(4);
+    const stored = (await (await env.FILES.get(resultKey(id)))!.json()) as JobResult;
+    expect(stored.sentences.map((s) => [s.index, s.text, s.chunk])).toEqual([
+      [0, "Premier.", 0],
+      [1, "Encore.", 0],
+      [2, "Deuxième.", 1],
+      [3, "Troisième.", 2],
+    ]);
+  });
+
+  it("counts a redelivered chunk once", async () => {
+    const { id, t } = await newJob([
+      [1, 1],
+      [2, 2],
+    ]);
+    await t.chunkDone(0, result("Une fois."));
+    await t.chunkDone(0, result("Une fois."));
+    expect((await row(id))!.processed_chunks).toBe(1);
+    expect(await t.shouldProcess(0)).toEqual({ process: false, reason: "chunk done" });
+    await t.chunkDone(1, result("Fin."));
+    const r = await t.partialResult();
+    expect(r!.sentences.map((s) => s.text)).toEqual(["Une fois.", "Fin."]);
+  });
+
+  it("ends partial and names the pages of a failed chunk", async () => {
+    const { id, t } = await newJob([
+      [1, 3],
+      [3, 5],
+      [6, 7],
+    ]);
+    await t.chunkDone(0, result("A."));
+    await t.chunkFailed(1, "boom");
+    await t.chunkDone(2, result("C."));
+    const r = await row(id);
+    expect(r!.status).toBe("partial");
+    expect(JSON.parse(r!.failed_pages)).toEqual([3, 4, 5]);
+    expect(r!.failed_chunks).toBe(1);
+  });
+
+  it("fails the job when every chunk fails", async () => {
+    const { id, t } = await newJob([[1, 1]]);
+    await t.chunkFailed(0, "boom");
+    const r = await row(id);
+    expect(r!.status).toBe("failed");
+    expect(r!.error_code).toBe("all_chunks_failed");
+  });
+
+  it("after cancel, no chunk is processed or recorded", async () => {
+    const { id, t } = await newJob([
+      [1, 1],
+      [2, 2],
+    ]);
+    await t.chunkDone(0, result("Avant."));
+    expect(await t.cancel()).toBe("cancelled");
+    expect(await t.shouldProcess(1)).toEqual({ process: false, reason: "cancelled" });
+    await t.chunkDone(1, result("Après."));
+    const r = await row(id);
+    expect(r!.status).toBe("cancelled");
+    expect(r!.processed_chunks).toBe(1);
+    expect(await t.planning()).toBe(false);
+  });
+});
+
+describe("chunk consumer", () => {
+  const chunk = (index: number, text: string): Chunk => ({
+    index,
+    first_paragraph: index,
+    paragraphs: [{ text, page: index + 1 }],
+    first_page: index + 1,
+    last_page: index + 1,
+  });
+
+  async function run(messages: { body: ChunkMessage; attempts: number }[]) {
+    const batch = createMessageBatch<ChunkMessage>(
+      "fnt-chunks",
+      messages.map((m, i) => ({ id: `m${i}`, timestamp: new Date(), ...m })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    return getQueueResult(batch, ctx);
+  }
+
+  it("normalizes a batch, acks each message, and a duplicate changes nothing", async () => {
+    const { id, t } = await newJob([
+      [1, 1],
+      [2, 2],
+    ]);
+    await env.FILES.put(chunkKey(id, 0), JSON.stringify(chunk(0, "M. Dupont arriva. Il était tard.")));
+    await env.FILES.put(chunkKey(id, 1), JSON.stringify(chunk(1, "« Tu viens ? » demanda-t-il.")));
+    const res = await run([
+      { body: { job_id: id, chunk: 0 }, attempts: 1 },
+      { body: { job_id: id, chunk: 1 }, attempts: 1 },
+      { body: { job_id: id, chunk: 0 }, attempts: 1 },
+    ]);
+    expect(res.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
+    expect(res.retryMessages).toEqual([]);
+    const r = await t.partialResult();
+    expect(r!.status).toBe("completed");
+    expect(r!.sentences.map((s) => [s.text, s.page])).toEqual([
+      ["M. Dupont arriva.", 1],
+      ["Il était tard.", 1],
+      ["« Tu viens ? » demanda-t-il.", 2],
+    ]);
+  });
+
+  it("retries a failing chunk with backoff, then marks it failed and the job partial", async () => {
+    const { id } = await newJob([
+      [1, 1],
+      [2, 4],
+    ]);
+    await env.FILES.put(chunkKey(id, 0), JSON.stringify(chunk(0, "Bonjour.")));
+    await env.FILES.put(chunkKey(id, 1), "{ not json");
+    const first = await run([
+      { body: { job_id: id, chunk: 0 }, attempts: 1 },
+      { body: { job_id: id, chunk: 1 }, attempts: 1 },
+    ]);
+    expect(first.explicitAcks).toEqual(["m0"]);
+    expect(first.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
+    expect((await row(id))!.status).toBe("processing");
+    const last = await run([{ body: { job_id: id, chunk: 1 }, attempts: 5 }]);
+    expect(last.explicitAcks).toEqual(["m0"]);
+    const r = await row(id);
+    expect(r!.status).toBe("partial");
+    expect(JSON.parse(r!.failed_pages)).toEqual([2, 3, 4]);
+  });
+
+  it("a message for a cancelled job is acked without work", async () => {
+    const { id, t } = await newJob([[1, 1]]);
+    await env.FILES.put(chunkKey(id, 0), JSON.stringify(chunk(0, "Rien.")));
+    await t.cancel();
+    const res = await run([{ body: { job_id: id, chunk: 0 }, attempts: 1 }]);
+    expect(res.explicitAcks).toEqual(["m0"]);
+    expect((await t.partialResult())!.sentences).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Three kinds of test, by concern:
+// - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
+// - workers: API, queues and the Durable Object inside workerd, real migrations;
+// - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket.
+const migrations = await readD1Migrations("schema/migrations");
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          environment: "node",
+          include: ["test/unit/**/*.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Retries without waiting, so retry paths run in test time.
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_SECONDS: "0" } },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["./test/workers/setup.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
