@@ -1,0 +1,64 @@
+import { session } from "./session.svelte";
+
+/** The API's one error shape, `{"error": {"code", "message", "field"?}}`, as a thrown value. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** The message without the API's "field: " prefix, for showing beside that field. */
+  get plain(): string {
+    const m = this.field && this.message.startsWith(`${this.field}: `) ? this.message.slice(this.field.length + 2) : this.message;
+    return m.charAt(0).toUpperCase() + m.slice(1);
+  }
+}
+
+export const networkError = () =>
+  new ApiError(0, "network_error", "Could not reach the server. Check your connection and try again.");
+
+/** Turns any error body into an ApiError, also when the body is not the API's JSON. */
+export function toApiError(status: number, body: unknown): ApiError {
+  const e = (body as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
+  if (e?.message) return new ApiError(status, e.code ?? "error", e.message, e.field);
+  if (status === 413) return new ApiError(413, "file_too_large", "The file is too large.", "pdf_file");
+  return new ApiError(status, "http_error", `The server answered ${status}. Please try again.`);
+}
+
+export function authHeaders(): Record<string, string> {
+  return session.token ? { authorization: `Bearer ${session.token}` } : {};
+}
+
+/** An expired or revoked token: forget it so the sign-in form shows again. */
+export function checkAuth(err: ApiError) {
+  if (err.status === 401 && session.token) session.signOut();
+}
+
+export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+  } catch {
+    throw networkError();
+  }
+  if (!res.ok) {
+    const err = toApiError(res.status, await res.json().catch(() => null));
+    checkAuth(err);
+    throw err;
+  }
+  return res;
+}
+
+export async function apiJson<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const res = await apiFetch(
+    path,
+    json === undefined ? rest : { ...rest, body: JSON.stringify(json), headers: { "content-type": "application/json", ...(rest.headers as Record<string, string>) } },
+  );
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}

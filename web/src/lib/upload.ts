@@ -1,0 +1,45 @@
+import { checkAuth, networkError, toApiError } from "./api";
+import { session } from "./session.svelte";
+import type { Job, JobSettings } from "./types";
+
+export type UploadSettings = Omit<JobSettings, "gemini_model">;
+
+export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
+  sentence_length_limit: 0,
+  min_sentence_length: 0,
+  ignore_dialogue: false,
+  preserve_formatting: false,
+  fix_hyphenation: true,
+};
+
+/** Uploads with XMLHttpRequest because fetch cannot report upload progress. */
+export function uploadPdf(
+  file: File,
+  settings: UploadSettings,
+  onProgress: (loaded: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<Job> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(settings)) form.set(k, String(v));
+  form.set("pdf_file", file, file.name);
+
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/v1/jobs");
+    if (session.token) xhr.setRequestHeader("authorization", `Bearer ${session.token}`);
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status === 202 || xhr.status === 200) return resolve(xhr.response as Job);
+      const err = toApiError(xhr.status, xhr.response);
+      checkAuth(err);
+      reject(err);
+    };
+    xhr.onerror = () => reject(networkError());
+    xhr.onabort = () => reject(new DOMException("Upload cancelled", "AbortError"));
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
