@@ -1,10 +1,11 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ChunkMessage, JobResult } from "../../schema/api";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
 import { chunkKey, resultKey } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
+import { STALL_MS, type JobTracker } from "../../worker/jobs/tracker";
 import type { Chunk, NormalizeResult } from "../../worker/pipeline/types";
 
 // The JobTracker and the chunk consumer, driven directly: no plan message is ever sent
@@ -73,9 +74,11 @@ describe("JobTracker", () => {
       [1, 1],
       [2, 2],
     ]);
-    await t.chunkDone(0, result("Une fois."));
-    await t.chunkDone(0, result("Une fois."));
+    const counted = { ...result("Une fois."), tokens: 7 };
+    await t.chunkDone(0, counted);
+    await t.chunkDone(0, { ...counted, sentences: [...counted.sentences, ...counted.sentences] });
     expect((await row(id))!.processed_chunks).toBe(1);
+    expect((await row(id))!.actual_tokens).toBe(7);
     expect(await t.shouldProcess(0)).toEqual({ process: false, reason: "chunk done" });
     await t.chunkDone(1, result("Fin."));
     const r = await t.partialResult();
@@ -118,6 +121,44 @@ describe("JobTracker", () => {
     expect(r!.status).toBe("cancelled");
     expect(r!.processed_chunks).toBe(1);
     expect(await t.planning()).toBe(false);
+  });
+});
+
+describe("JobTracker watchdog", () => {
+  /** Moves the job's last sign of progress into the past, as if its chunks went silent. */
+  async function silence(t: DurableObjectStub<JobTracker>, requeues?: number) {
+    await runInDurableObject(t, async (_obj, state) => {
+      const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").one();
+      const m = JSON.parse(row.value);
+      m.last_progress_ms = Date.now() - STALL_MS - 1000;
+      if (requeues !== undefined) m.requeues = requeues;
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'job'", JSON.stringify(m));
+    });
+  }
+
+  it("re-enqueues silent chunks, then fails them so the job ends", async () => {
+    const { id, t } = await newJob([
+      [1, 1],
+      [2, 3],
+    ]);
+    await t.chunkDone(0, result("Vivant."));
+    await silence(t);
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect((await row(id))!.status).toBe("processing"); // first it tries again
+    await silence(t, 99);
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    const r = await row(id);
+    expect(r!.status).toBe("partial");
+    expect(JSON.parse(r!.failed_pages)).toEqual([2, 3]);
+    // Ended: no alarm is left behind.
+    expect(await runDurableObjectAlarm(t)).toBe(false);
+  });
+
+  it("a running job keeps its alarm while chunks move", async () => {
+    const { t } = await newJob([[1, 1]]);
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect((await t.status())!.status).toBe("processing");
+    expect(await runDurableObjectAlarm(t)).toBe(true);
   });
 });
 

@@ -1,0 +1,70 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../../schema/settings";
+import worker from "../../worker/index";
+import { tracker } from "../../worker/jobs/service";
+import { sweep } from "../../worker/jobs/sweep";
+
+async function insertJob(status = "queued") {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES ('dl', 'dl@example.com')").run();
+  await env.DB.prepare(
+    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
+     VALUES (?, 'dl', ?, 'book.pdf', ?, 'local', ?, ?)`,
+  )
+    .bind(id, status, JSON.stringify(DEFAULT_SETTINGS), now, now)
+    .run();
+  return id;
+}
+
+const row = (id: string) => env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+
+async function deliver(queue: string, body: unknown) {
+  const batch = createMessageBatch(queue, [{ id: "d0", timestamp: new Date(), attempts: 1, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<any>, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+describe("dead-letter queues", () => {
+  it("a chunk message in the DLQ marks its chunk failed, so the job ends", async () => {
+    const id = await insertJob();
+    const t = tracker(env, id);
+    await t.register(id, DEFAULT_SETTINGS);
+    await t.planning();
+    await t.start({ page_count: 4, chunks: [{ first_page: 1, last_page: 2 }, { first_page: 3, last_page: 4 }], estimated_tokens: 1 });
+    await t.chunkDone(0, { sentences: [{ text: "Un.", page: 1, paragraph: 0 }], tokens: 0 });
+    const res = await deliver("fnt-chunks-dlq", { job_id: id, chunk: 1 });
+    expect(res.explicitAcks).toEqual(["d0"]);
+    const r = await row(id);
+    expect(r!.status).toBe("partial");
+    expect(JSON.parse(r!.failed_pages)).toEqual([3, 4]);
+  });
+
+  it("a plan message in the DLQ fails the job with a message for the reader", async () => {
+    const id = await insertJob();
+    await tracker(env, id).register(id, DEFAULT_SETTINGS);
+    await deliver("fnt-plan-dlq", { job_id: id });
+    const r = await row(id);
+    expect(r!.status).toBe("failed");
+    expect(r!.error_code).toBe("processing_error");
+  });
+});
+
+describe("cron sweep", () => {
+  it("ends jobs that stopped moving, even one whose tracker never started", async () => {
+    const orphan = await insertJob("queued");
+    const registered = await insertJob("queued");
+    await tracker(env, registered).register(registered, DEFAULT_SETTINGS);
+    const fresh = await insertJob("queued");
+    const later = Date.now() + 2 * 60 * 60_000;
+    await env.DB.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").bind(new Date(later - 1000).toISOString(), fresh).run();
+    const out = await sweep(env, later);
+    expect(out.stuck).toBeGreaterThanOrEqual(2);
+    expect((await row(orphan))!.status).toBe("failed");
+    expect((await row(orphan))!.error_code).toBe("stalled");
+    expect((await row(registered))!.status).toBe("failed");
+    expect((await row(fresh))!.status).toBe("queued");
+  });
+});
