@@ -4,21 +4,10 @@ import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
 import { tracker } from "../../worker/jobs/service";
 import { sweep } from "../../worker/jobs/sweep";
+import { insertJob as insertJobAs, jobRow } from "./jobs";
 
-async function insertJob(status = "queued") {
-  const id = crypto.randomUUID();
-  const now = new Date().toISOString();
-  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES ('dl', 'dl@example.com')").run();
-  await env.DB.prepare(
-    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
-     VALUES (?, 'dl', ?, 'book.pdf', ?, 'local', ?, ?)`,
-  )
-    .bind(id, status, JSON.stringify(DEFAULT_SETTINGS), now, now)
-    .run();
-  return id;
-}
-
-const row = (id: string) => env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+const insertJob = (status = "queued") => insertJobAs("dl", status);
+const row = jobRow;
 
 async function deliver(queue: string, body: unknown) {
   const batch = createMessageBatch(queue, [{ id: "d0", timestamp: new Date(), attempts: 1, body }]);

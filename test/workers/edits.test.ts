@@ -1,26 +1,11 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { issueToken } from "../../worker/api/auth";
-import { tracker } from "../../worker/jobs/service";
+import { result, startedJob } from "./jobs";
 
 async function finishedJob(owner: string, sentences: string[], finish = true) {
-  const id = crypto.randomUUID();
-  const now = new Date().toISOString();
-  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES (?, ?)").bind(owner, `${owner}@example.com`).run();
-  await env.DB.prepare(
-    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
-     VALUES (?, ?, 'queued', 'livre.pdf', ?, 'local', ?, ?)`,
-  )
-    .bind(id, owner, JSON.stringify(DEFAULT_SETTINGS), now, now)
-    .run();
-  const t = tracker(env, id);
-  await t.register(id, DEFAULT_SETTINGS);
-  await t.planning();
-  await t.start({ page_count: 1, chunks: [{ first_page: 1, last_page: 1 }], estimated_tokens: 1 });
-  if (finish) {
-    await t.chunkDone(0, { sentences: sentences.map((text, i) => ({ text, page: 1, paragraph: i })), tokens: 0 });
-  }
+  const { id, t } = await startedJob([[1, 1]], owner);
+  if (finish) await t.chunkDone(0, result(...sentences));
   return id;
 }
 

@@ -1,45 +1,15 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ChunkMessage, JobResult } from "../../schema/api";
-import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
 import { chunkKey, resultKey } from "../../worker/jobs/keys";
-import { tracker } from "../../worker/jobs/service";
 import { STALL_MS, type JobTracker } from "../../worker/jobs/tracker";
-import type { Chunk, NormalizeResult } from "../../worker/pipeline/types";
+import type { Chunk } from "../../worker/pipeline/types";
+import { jobRow, result, startedJob } from "./jobs";
 
-// The JobTracker and the chunk consumer, driven directly: no plan message is ever sent
-// for these jobs, so nothing else touches them while a test runs.
-
-async function newJob(chunks: number[][] /* [first_page, last_page] per chunk */) {
-  const id = crypto.randomUUID();
-  const now = new Date().toISOString();
-  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES ('u1', 'u1@example.com')").run();
-  await env.DB.prepare(
-    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
-     VALUES (?, 'u1', 'queued', 'book.pdf', ?, 'local', ?, ?)`,
-  )
-    .bind(id, JSON.stringify(DEFAULT_SETTINGS), now, now)
-    .run();
-  const t = tracker(env, id);
-  await t.register(id, DEFAULT_SETTINGS);
-  expect(await t.planning()).toBe(true);
-  expect(
-    await t.start({
-      page_count: chunks.at(-1)![1]!,
-      chunks: chunks.map(([first_page, last_page]) => ({ first_page: first_page!, last_page: last_page! })),
-      estimated_tokens: 100,
-    }),
-  ).toBe(true);
-  return { id, t };
-}
-
-const result = (...texts: string[]): NormalizeResult => ({
-  sentences: texts.map((text, i) => ({ text, page: 1, paragraph: i })),
-  tokens: 0,
-});
-
-const row = (id: string) => env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+// The JobTracker and the chunk consumer, driven directly.
+const newJob = (chunks: number[][]) => startedJob(chunks as [number, number][]);
+const row = jobRow;
 
 describe("JobTracker", () => {
   it("merges chunks in order, however they finish, and writes the final state", async () => {

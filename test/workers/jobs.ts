@@ -1,0 +1,44 @@
+import { env } from "cloudflare:test";
+import { DEFAULT_SETTINGS } from "../../schema/settings";
+import { tracker } from "../../worker/jobs/service";
+import type { NormalizeResult } from "../../worker/pipeline/types";
+
+// Jobs made directly in D1 and their tracker, with no plan message sent, so nothing but
+// the test itself moves them.
+
+/** A job row in `status`, owned by `owner` (created if new). */
+export async function insertJob(owner = "u1", status = "queued"): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES (?, ?)").bind(owner, `${owner}@example.com`).run();
+  await env.DB.prepare(
+    `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
+     VALUES (?, ?, ?, 'livre.pdf', ?, 'local', ?, ?)`,
+  )
+    .bind(id, owner, status, JSON.stringify(DEFAULT_SETTINGS), now, now)
+    .run();
+  return id;
+}
+
+/** A job that is processing, with one chunk per `[first_page, last_page]`. */
+export async function startedJob(chunks: [number, number][], owner = "u1") {
+  const id = await insertJob(owner);
+  const t = tracker(env, id);
+  await t.register(id, DEFAULT_SETTINGS);
+  if (!(await t.planning())) throw new Error("planning refused");
+  const started = await t.start({
+    page_count: chunks.at(-1)![1],
+    chunks: chunks.map(([first_page, last_page]) => ({ first_page, last_page })),
+    estimated_tokens: 100,
+  });
+  if (!started) throw new Error("start refused");
+  return { id, t };
+}
+
+export const result = (...texts: string[]): NormalizeResult => ({
+  sentences: texts.map((text, i) => ({ text, page: 1, paragraph: i })),
+  tokens: 0,
+});
+
+export const jobRow = (id: string) =>
+  env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
