@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 // - workers: API, queues and the Durable Object inside workerd, real migrations;
 // - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket.
 const migrations = await readD1Migrations("schema/migrations");
+// wrangler.toml requires this secret; the workers tests sign their own tokens with it.
+process.env.JWT_SECRET ??= "workers-test-secret";
 
 export default defineConfig({
   test: {
