@@ -1,8 +1,9 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three kinds of test, by concern:
+// Four kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
+// - cli: the command line, spawned as a child process;
 // - workers: API, queues and the Durable Object inside workerd, real migrations;
 // - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket.
 const migrations = await readD1Migrations("schema/migrations");
@@ -18,6 +19,14 @@ export default defineConfig({
           environment: "node",
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "cli",
+          environment: "node",
+          include: ["test/cli/**/*.test.ts"],
+          testTimeout: 60_000,
         },
       },
       {

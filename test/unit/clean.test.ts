@@ -148,6 +148,8 @@ describe("line-end hyphens", () => {
     ["vert-", "de-gris", true],
     ["celle-", "là", true],
     ["l’hu-", "midité", false],
+    ["aboutit Queen’s-", "street, l’une", true],
+    ["Lord's-", "Cricket", true],
     ["ma-", "nière", false],
     ["mot\u00AD", "clé", false],
   ])("%s + %s keeps the hyphen: %s", (before, after, keep) => {

@@ -102,6 +102,8 @@ export function keepsHyphen(before: string, after: string, vocab: Vocabulary): b
   if (!leftMatch || !rightMatch) return true;
   const leftWord = leftMatch[1]!;
   const apostrophe = Math.max(leftWord.lastIndexOf("’"), leftWord.lastIndexOf("'"));
+  // An English genitive ("Queen’s-" + "street") is whole: no syllable break follows its s.
+  if (apostrophe > 0 && /^s$/iu.test(leftWord.slice(apostrophe + 1))) return true;
   const left = leftWord.slice(apostrophe + 1);
   const right = rightMatch[0].replace(/[’'-]+$/u, "");
   const l = left.toLowerCase();

@@ -1,0 +1,111 @@
+/**
+ * Throughput and memory of the pipeline on the full Verne novel, measured not asserted.
+ * Every figure comes with a reference measured in the same run on the same input
+ * (pdftotext, Intl.Segmenter), so ratios stay comparable across machines.
+ * `npm run bench` prints a markdown table and writes docs/bench.md.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DEFAULT_SETTINGS, JobSettingsSchema } from "../schema/settings";
+import { extractPdf, normalizeChunk, planDocument, type Plan } from "../worker/pipeline";
+import { CORPUS } from "../test/unit/corpus";
+
+const NOVEL = path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.pdf");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const MB = 1024 * 1024;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Median wall-clock milliseconds of `RUNS` runs after one untimed warm-up (JIT, caches). */
+async function time(fn: () => unknown, warm = false): Promise<number> {
+  if (!warm) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
+
+let peakHeap = 0;
+const sampleHeap = () => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed));
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+const heapMB = () => process.memoryUsage().heapUsed / MB;
+
+function pdftotext(): boolean {
+  const run = spawnSync("pdftotext", ["-enc", "UTF-8", NOVEL, "-"], { maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "ignore"] });
+  return !run.error && run.status === 0;
+}
+
+async function main() {
+  const data = new Uint8Array(readFileSync(NOVEL));
+  const onPage = () => sampleHeap();
+  let plan: Plan | undefined;
+  const runPlan = async () => {
+    plan = await planDocument(data, { fixHyphenation: true, maxChunkChars: 6000, onPage });
+  };
+
+  // Memory first, on one fresh run: repeated runs only measure how lazy the GC is.
+  const baseRss = rssMB();
+  const baseHeap = heapMB();
+  await runPlan();
+  const planRss = rssMB();
+  const planHeap = peakHeap / MB;
+
+  const planMs = await time(runPlan, true);
+  const extractMs = await time(() => extractPdf(data, onPage));
+  const hasPdftotext = pdftotext();
+  const popplerMs = hasPdftotext ? await time(pdftotext) : NaN;
+  const { pageCount, paragraphs, chunks } = plan!;
+
+  const bytes = paragraphs.reduce((n, p) => n + Buffer.byteLength(p.text), 0);
+  const split = JobSettingsSchema.parse({ sentence_length_limit: 20, min_sentence_length: 3 });
+  const normalize = (settings = DEFAULT_SETTINGS) => () => {
+    for (const c of chunks) normalizeChunk(c, settings);
+    sampleHeap();
+  };
+  peakHeap = 0;
+  const normBaseHeap = heapMB();
+  const normMs = await time(normalize());
+  const splitMs = await time(normalize(split));
+  const intl = new Intl.Segmenter("fr", { granularity: "sentence" });
+  const intlMs = await time(() => {
+    for (const p of paragraphs) for (const s of intl.segment(p.text)) s.segment.trim();
+  });
+
+  const pps = (ms: number) => (pageCount / ms) * 1000;
+  const mbps = (ms: number) => bytes / MB / (ms / 1000);
+  const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
+  const n = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
+  const rows = [
+    ["PDF text: `extractPdf`", `${n(pps(extractMs), 0)} pages/s`, "pdftotext (spawned)", `${n(pps(popplerMs), 0)} pages/s`, x(pps(extractMs) / pps(popplerMs))],
+    ["PDF → paragraphs: `planDocument`", `${n(pps(planMs), 0)} pages/s`, "pdftotext (spawned)", `${n(pps(popplerMs), 0)} pages/s`, x(pps(planMs) / pps(popplerMs))],
+    ["Local normalization, default settings", `${n(mbps(normMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(normMs) / mbps(intlMs))],
+    ["Local normalization, limit 20 / min 3 words", `${n(mbps(splitMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(splitMs) / mbps(intlMs))],
+  ];
+  const table = [
+    "| measure | ours | reference | reference speed | ours ÷ reference |",
+    "|---|---:|---|---:|---:|",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "| memory (one fresh `planDocument` of the whole book) | value |",
+    "|---|---:|",
+    `| JS heap used before → peak (sampled per page) | ${n(baseHeap, 0)} → ${n(planHeap, 0)} MB |`,
+    `| peak RSS of the process before → after | ${n(baseRss, 0)} → ${n(planRss, 0)} MB |`,
+    `| JS heap used during normalization runs, before → peak | ${n(normBaseHeap, 0)} → ${n(peakHeap / MB, 0)} MB |`,
+  ].join("\n");
+
+  const setup =
+    `Input: verne-deux-ans-de-vacances.pdf, ${pageCount} pages, ${paragraphs.length} paragraphs, ` +
+    `${n(bytes / MB, 2)} MB of paragraph text. Median of ${RUNS} runs after a warm-up, one thread, ` +
+    `Node ${process.version} on ${os.cpus()[0]?.model ?? "unknown CPU"}.`;
+  process.stdout.write(`${setup}\n\n${table}\n\n`);
+  const doc = `# Benchmarks\n\nGenerated by \`npm run bench\` (${new Date().toISOString().slice(0, 10)}). Measured, not asserted: compare the ratios, not the absolute figures, across machines.\n\n${setup}\n\n${table}\n`;
+  writeFileSync(path.join(process.cwd(), "docs/bench.md"), doc);
+  process.stderr.write("written to docs/bench.md\n");
+}
+
+await main();

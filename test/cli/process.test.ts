@@ -1,0 +1,147 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { segmentSentences } from "../../worker/pipeline/segment";
+import { CORPUS, encryptedPdf, novelSource } from "../unit/corpus";
+import { sequenceScore, words } from "../unit/metrics";
+import { cli, parseCsv, type Run } from "./run";
+
+const NAME = "maupassant-une-vie-extrait";
+const PDF = path.join(CORPUS, "novels", `${NAME}.pdf`);
+
+interface Row {
+  text: string;
+  page: number;
+  paragraph: number;
+}
+
+describe("cli process", () => {
+  let source: string;
+  let expected: string[];
+  let txt: Run;
+
+  beforeAll(async () => {
+    source = novelSource(NAME);
+    // A perfect extraction gives the sentences of the typeset text itself.
+    expected = source.split("\n").flatMap((p) => segmentSentences(p));
+    txt = await cli(["process", PDF]);
+  });
+
+  it("writes one sentence per line, the book's own sentences", () => {
+    expect(txt.code).toBe(0);
+    const lines = txt.stdout.split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines[0]).toBe("Jeanne, ayant fini ses malles, s’approcha de la fenêtre, mais la pluie ne cessait pas.");
+    expect(source.startsWith(lines[0]!)).toBe(true);
+    expect(lines).toHaveLength(expected.length);
+    expect(lines).toEqual(expected);
+    const seq = sequenceScore(words(txt.stdout), words(source));
+    expect(seq.recall).toBe(1);
+    expect(seq.precision).toBe(1);
+  });
+
+  it("summarises on stderr when not a terminal, and is silent with --quiet", async () => {
+    expect(txt.stderr).toMatch(new RegExp(`^6 pages, \\d+ paragraphs, ${expected.length} sentences in [\\d.]+s\\n$`));
+    const quiet = await cli(["process", PDF, "--quiet"]);
+    expect(quiet.stderr).toBe("");
+    expect(quiet.stdout).toBe(txt.stdout);
+  });
+
+  it("--format json: {text, page, paragraph} for each sentence", async () => {
+    const run = await cli(["process", PDF, "-q", "--format", "json"]);
+    expect(run.code).toBe(0);
+    const rows = JSON.parse(run.stdout) as Row[];
+    expect(rows.map((r) => r.text)).toEqual(expected);
+    expect(rows[0]).toEqual({ text: expected[0], page: 1, paragraph: 0 });
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i]!.page).toBeGreaterThanOrEqual(rows[i - 1]!.page);
+      expect(rows[i]!.paragraph).toBeGreaterThanOrEqual(rows[i - 1]!.paragraph);
+    }
+    expect(rows[rows.length - 1]!.page).toBe(6);
+    expect(new Set(rows.map((r) => r.paragraph)).size).toBe(source.split("\n").filter((l) => l.trim()).length);
+  });
+
+  it("--format csv and tsv: index,sentence,page with a header", async () => {
+    const csv = await cli(["process", PDF, "-q", "-f", "csv"]);
+    const rows = parseCsv(csv.stdout);
+    expect(rows[0]).toEqual(["index", "sentence", "page"]);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(expected);
+    expect(rows[1]).toEqual(["1", expected[0], "1"]);
+    expect(rows[rows.length - 1]![0]).toBe(String(expected.length));
+
+    const tsv = await cli(["process", PDF, "-q", "-f", "tsv"]);
+    const lines = tsv.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
+    expect(lines[0]).toEqual(["index", "sentence", "page"]);
+    expect(lines.every((l) => l.length === 3)).toBe(true);
+    expect(lines.slice(1).map((l) => l[1])).toEqual(expected);
+  });
+
+  it("applies the settings: length limit, minimum length, raw hyphens", async () => {
+    const limited = (await cli(["process", PDF, "-q", "--limit-words", "12"])).stdout.trimEnd().split("\n");
+    expect(limited.length).toBeGreaterThan(expected.length);
+    expect(limited.join(" ")).toBe(expected.join(" "));
+
+    const merged = (await cli(["process", PDF, "-q", "--min-words", "8"])).stdout.trimEnd().split("\n");
+    expect(merged.length).toBeLessThan(expected.length);
+    expect(merged.join(" ")).toBe(expected.join(" "));
+
+    // The extract's dialogue lines are short: a tight limit is needed to reach them.
+    const tight = (await cli(["process", PDF, "-q", "--limit-words", "5"])).stdout.trimEnd().split("\n");
+    const spared = (await cli(["process", PDF, "-q", "--limit-words", "5", "--ignore-dialogue"])).stdout.trimEnd().split("\n");
+    const line = "-- Si tu parviens à décider ta mère, je veux bien, moi. »";
+    expect(tight).not.toContain(line);
+    expect(spared).toContain(line);
+    expect(spared.length).toBeLessThan(tight.length);
+
+    const raw = await cli(["process", PDF, "-q", "--no-fix-hyphenation"]);
+    expect(raw.stdout).toContain("ces-sait");
+    expect(txt.stdout).not.toContain("ces-sait");
+  });
+
+  it("prints the help", async () => {
+    const run = await cli(["process", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--limit-words");
+  });
+});
+
+describe("cli process refuses clearly", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "fnt-cli-"));
+
+  const expectError = (run: Run, code: number, message: RegExp) => {
+    expect(run.code).toBe(code);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  };
+
+  it("a missing file → exit 1", async () => {
+    expectError(await cli(["process", path.join(dir, "nope.pdf")]), 1, /^error: .*nope\.pdf: no such file/);
+  });
+
+  it("a file that is not a PDF → exit 1", async () => {
+    const file = path.join(dir, "notes.pdf");
+    writeFileSync(file, "Ceci n'est pas un PDF.\n");
+    expectError(await cli(["process", file]), 1, /not a PDF \(it does not start with %PDF-\)/);
+  });
+
+  it("a password-protected PDF → exit 1", async () => {
+    const file = path.join(dir, "locked.pdf");
+    writeFileSync(file, encryptedPdf());
+    expectError(await cli(["process", file]), 1, /password-protected.*\(encrypted_pdf\)/);
+  });
+
+  it("a scan without a text layer → exit 1", async () => {
+    expectError(await cli(["process", path.join(CORPUS, "novels", `${NAME}.scan.pdf`)]), 1, /no text layer.*\(no_text_layer\)/);
+  });
+
+  it("wrong command lines → exit 2, values checked by the API's schema", async () => {
+    expectError(await cli(["process", PDF, "--limit-words", "501"]), 2, /--limit-words must be at most 500/);
+    expectError(await cli(["process", PDF, "--min-words", "two"]), 2, /--min-words must be a whole number from 0 to 50/);
+    expectError(await cli(["process", PDF, "--format", "xml"]), 2, /--format must be one of txt, json, csv, tsv/);
+    expectError(await cli(["process", PDF, "--bogus"]), 2, /unknown option --bogus/);
+    expectError(await cli(["process"]), 2, /process needs a PDF file/);
+    expectError(await cli(["frobnicate"]), 2, /unknown command "frobnicate"/);
+  });
+});
