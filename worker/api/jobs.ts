@@ -58,7 +58,8 @@ export const jobRoutes = new Hono<AppEnv>()
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     const result = await jobResult(c.env, row);
     if (format === "json") return c.json(result, 200);
-    const { body, contentType, extension } = renderResult(result, format);
+    const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
+    const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
     const base = row.original_filename.replace(/\.pdf$/i, "") || "sentences";
     c.header("Content-Type", contentType);
     c.header("Content-Disposition", `attachment; filename="${encodeURIComponent(base)}.${extension}"`);

@@ -1,0 +1,28 @@
+/** Text export formats shared by the API and the CLI, so both write the same files. */
+
+export const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ");
+export const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+// TSV has no quoting: tabs and line breaks inside a sentence become spaces.
+export const tsvCell = (s: string) => s.replace(/[\t\r\n]+/g, " ");
+
+interface Row {
+  text: string;
+  paragraph: number;
+}
+
+/** One sentence per line; with `paragraphBreaks`, a blank line between paragraphs. */
+export function toTxt(rows: readonly Row[], paragraphBreaks = false): string {
+  let out = "";
+  rows.forEach((s, i) => {
+    if (paragraphBreaks && i > 0 && s.paragraph !== rows[i - 1]!.paragraph) out += "\n";
+    out += `${oneLine(s.text)}\n`;
+  });
+  return out;
+}
+
+/** A header line then one line per row; cells quoted for CSV, flattened for TSV. */
+export function toTable(header: string[], rows: readonly (string | number)[][], format: "csv" | "tsv", eol: string) {
+  const cell = format === "csv" ? csvCell : tsvCell;
+  const sep = format === "csv" ? "," : "\t";
+  return [header, ...rows].map((r) => r.map((c) => cell(String(c))).join(sep)).join(eol) + eol;
+}
