@@ -5,9 +5,10 @@
 // migrations, then serves both Workers on one URL, 127.0.0.1:$PORT (default 8787).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildWebIfStale } from "./build-web.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
@@ -21,33 +22,12 @@ if (major < 22 || (major === 22 && minor < 12)) {
 const port = process.env.PORT || "8787";
 const persist = path.resolve(root, process.env.PERSIST_DIR || ".wrangler/state");
 const config = path.join(root, "wrangler.toml");
-const web = path.join(root, "web");
-const webConfig = path.join(web, "wrangler.toml");
-const webWorker = path.join(web, ".svelte-kit/cloudflare/_worker.js");
+const webConfig = path.join(root, "web/wrangler.toml");
 
-/** Newest modification time of the files the web build reads. */
-function newestSource() {
-  let newest = 0;
-  const walk = (p) => {
-    const s = statSync(p);
-    if (s.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
-    else newest = Math.max(newest, s.mtimeMs);
-  };
-  for (const p of ["src", "static", "svelte.config.js", "vite.config.ts", "wrangler.toml"]) {
-    if (existsSync(path.join(web, p))) walk(path.join(web, p));
-  }
-  return newest;
-}
-
-if (!existsSync(webWorker) || statSync(webWorker).mtimeMs < newestSource()) {
-  const vite = path.join(root, "node_modules/vite/bin/vite.js");
-  const build = spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], {
-    cwd: web, stdio: ["ignore", "inherit", "inherit"],
-  });
-  if (build.status !== 0) {
-    console.error("Building the web app failed.");
-    process.exit(build.status ?? 1);
-  }
+const build = buildWebIfStale(root);
+if (build !== 0) {
+  console.error("Building the web app failed.");
+  process.exit(build);
 }
 
 const migrate = spawnSync(

@@ -24,6 +24,8 @@ export class JobEvents {
     private readonly jobId: string,
     private readonly token: string,
     private readonly onEvent: (e: ProgressEvent) => void,
+    /** Called when the socket drops, before reconnecting (e.g. to re-check the job). */
+    private readonly onDrop: () => void = () => {},
   ) {
     this.#connect();
   }
@@ -55,6 +57,7 @@ export class JobEvents {
       clearInterval(this.#pingTimer);
       if (this.#stopped || this.#ws !== ws) return;
       this.connection = "reconnecting";
+      this.onDrop();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt++);
       this.#retryTimer = setTimeout(() => this.#connect(), delay);
     };
@@ -67,6 +70,9 @@ export class JobEvents {
     clearInterval(this.#pingTimer);
     const ws = this.#ws;
     this.#ws = null;
-    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "done");
+    if (!ws) return;
+    // Closing a socket that is still connecting makes Chromium log an error: wait for it to open.
+    if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close(1000, "done");
+    else if (ws.readyState === WebSocket.OPEN) ws.close(1000, "done");
   }
 }

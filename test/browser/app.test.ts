@@ -1,0 +1,258 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { CORPUS, startStack, type Stack } from "../e2e/stack";
+import { DESKTOP, freePort, launch, openPage, PHONE, recordWebSockets, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+
+const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
+const VERNE = path.join(CORPUS, "novels/verne-deux-ans-de-vacances.pdf");
+const SCAN = path.join(CORPUS, "novels/maupassant-une-vie-extrait.scan.pdf");
+const FIRST_SENTENCE = "Jeanne, ayant fini ses malles, s’approcha de la fenêtre, mais la pluie ne cessait pas.";
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+let resultUrl = "";
+const errors: string[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({
+    // Small chunks: the 325-page novel then takes several seconds, long enough to watch and cancel.
+    CHUNK_CHARS: "1000",
+    // wrangler's default inspector port (9229) is taken by whichever stack starts first
+    // when other test projects start theirs at the same moment.
+    INSPECTOR_PORT: String(await freePort()),
+  });
+  browser = await launch();
+  const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+  page = await openPage(context, errors);
+  await recordWebSockets(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+afterEach(() => {
+  const seen = errors.splice(0);
+  expect(seen, "console errors and uncaught exceptions").toEqual([]);
+});
+
+const sentenceItems = () => page.getByRole("list").filter({ has: page.getByText(/^#\d+/) }).getByRole("listitem");
+
+test("signs in with the dev sign-in and stays signed in", async () => {
+  await page.goto(stack.url);
+  await page.getByLabel("Email").waitFor();
+  await screenshotBoth(page, "signin");
+  await signInThroughUi(page, stack.url, "reader@example.com");
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("fnt.session") ?? "null"));
+  expect(stored?.token).toMatch(/^ey/);
+  await page.reload();
+  await expect.poll(() => page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+  await expect.poll(() => page.getByLabel("PDF file").count()).toBe(1);
+});
+
+test("uploads a novel, follows it to completed and shows its first sentence", async () => {
+  await page.goto(stack.url);
+  await page.getByLabel("PDF file").setInputFiles(EXTRAIT);
+  await page.getByText("maupassant-une-vie-extrait.pdf").waitFor();
+  await screenshotBoth(page, "upload");
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f-]+$/);
+  await page.getByText("Completed.").waitFor({ timeout: 60_000 });
+  await expect.poll(() => sentenceItems().first().textContent()).toContain(FIRST_SENTENCE);
+  await expect.poll(() => sentenceItems().first().textContent()).toContain("p. 1");
+  resultUrl = page.url();
+  await screenshotBoth(page, "result");
+});
+
+test("exports CSV with one row per sentence", async () => {
+  const count = Number((await page.getByText(/^\d[\d,]* sentences$/).textContent())!.replace(/\D/g, ""));
+  expect(count).toBeGreaterThan(50);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+  expect(download.suggestedFilename()).toBe("maupassant-une-vie-extrait.csv");
+  const csv = readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "");
+  const rows = csv.trimEnd().split("\r\n");
+  expect(rows[0]).toBe("index,sentence,page,chunk");
+  expect(rows[1]).toBe(`1,"${FIRST_SENTENCE}",1,0`);
+  expect(rows).toHaveLength(count + 1);
+});
+
+test("edits a sentence inline, and the edit is still there after a reload", async () => {
+  const edited = "L’averse avait sonné toute la nuit contre les carreaux.";
+  await page.getByRole("button", { name: "Edit sentence 2", exact: true }).click();
+  const box = page.getByLabel("Sentence 2", { exact: true });
+  await box.fill(edited);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect.poll(() => sentenceItems().nth(1).textContent()).toContain(edited);
+  await page.reload();
+  await expect.poll(() => sentenceItems().nth(1).textContent()).toContain(edited);
+  expect(await sentenceItems().nth(1).textContent()).toContain("edited");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "TXT" }).click()]);
+  const lines = readFileSync((await download.path())!, "utf8").split("\n");
+  expect(lines[0]).toBe(FIRST_SENTENCE);
+  expect(lines[1]).toBe(edited);
+});
+
+test("follows a long novel live, reconnects without losing events, and cancels it", async () => {
+  await page.goto(stack.url);
+  await page.getByLabel("PDF file").setInputFiles(VERNE);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f-]+$/);
+  const bar = page.getByRole("progressbar", { name: "Job progress" });
+  await bar.waitFor();
+  expect(await bar.getAttribute("aria-valuemin")).toBe("0");
+  expect(await bar.getAttribute("aria-valuemax")).toBe("100");
+
+  const seen = new Set<number>();
+  const nextIntermediate = async () => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const v = Number(await bar.getAttribute("aria-valuenow", { timeout: 1000 }));
+      if (v > 0 && v < 100 && !seen.has(v)) {
+        seen.add(v);
+        return v;
+      }
+      await page.waitForTimeout(50);
+    }
+    throw new Error(`no new intermediate progress value; seen ${[...seen]}`);
+  };
+
+  const first = await nextIntermediate();
+  await screenshotBoth(page, "progress");
+  // Drop the live connection: the page must reconnect by itself from the last seq it saw.
+  await page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close());
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.map((s) => s.url)), { timeout: 15_000 })
+    .toHaveLength(2);
+  const urls = await page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.map((s) => s.url));
+  expect(Number(new URL(urls[1]).searchParams.get("after"))).toBeGreaterThan(0);
+  const second = await nextIntermediate();
+  expect(second).toBeGreaterThan(first);
+
+  await page.getByRole("button", { name: "Cancel", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Cancel this job?" });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Cancel job" }).click();
+  await page.getByText("Cancelled.").waitFor({ timeout: 30_000 });
+  expect(await bar.count()).toBe(0);
+});
+
+test("shows upload progress while a big file is sent", async () => {
+  await page.goto(stack.url);
+  const cdp = await page.context().newCDPSession(page);
+  // ~830 KB at 300 KB/s: long enough to see the upload progress move.
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 300 * 1024,
+  });
+  try {
+    await page.getByLabel("PDF file").setInputFiles(VERNE);
+    await page.getByRole("button", { name: "Upload" }).click();
+    const progress = page.getByLabel("Upload progress");
+    await progress.waitFor();
+    const seen = new Set<number>();
+    while (!page.url().includes("/jobs/")) {
+      const v = await progress.evaluate((el) => (el as HTMLProgressElement).value).catch(() => -1);
+      if (v > 0 && v < 100) seen.add(v);
+      await page.waitForTimeout(100);
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+  } finally {
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  }
+  await page.getByRole("button", { name: "Cancel", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel job" }).click();
+  await page.getByText("Cancelled.").waitFor({ timeout: 30_000 });
+});
+
+test("shows the API's error in words next to the file picker for a text file named .pdf", async () => {
+  await page.goto(stack.url);
+  await page.getByLabel("PDF file").setInputFiles({
+    name: "notes.pdf",
+    mimeType: "application/pdf",
+    buffer: Buffer.from("Chapitre premier. These are notes, not a PDF.\n"),
+  });
+  await page.getByRole("button", { name: "Upload" }).click();
+  const message = page.locator("#pdf-file-error");
+  await message.waitFor();
+  expect(await message.textContent()).toMatch(/not a PDF/i);
+  expect(await page.getByLabel("PDF file").getAttribute("aria-describedby")).toContain("pdf-file-error");
+  expect(new URL(page.url()).pathname).toBe("/");
+  // Chromium itself logs every 4xx response; this one was provoked on purpose.
+  const expected = errors.findIndex((e) => e.includes("status of 415"));
+  if (expected >= 0) errors.splice(expected, 1);
+});
+
+test("a PDF without a text layer ends failed, with the reason in words", async () => {
+  await page.goto(stack.url);
+  await page.getByLabel("PDF file").setInputFiles(SCAN);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f-]+$/);
+  const outcome = page.getByRole("status").filter({ hasText: "Failed." });
+  await outcome.waitFor({ timeout: 60_000 });
+  expect((await outcome.textContent())!.replace("Failed.", "").trim().length).toBeGreaterThan(10);
+});
+
+test("History lists the jobs, opens one and deletes one after confirmation", async () => {
+  await page.goto(`${stack.url}/jobs`);
+  const items = page.locator("li.job");
+  // Newest first: the scan, the novel whose upload was watched, the novel cancelled live, the extract.
+  await expect.poll(() => items.count()).toBe(4);
+  expect(await items.nth(0).textContent()).toContain("Failed");
+  expect(await items.nth(1).textContent()).toContain("Cancelled");
+  expect(await items.nth(2).textContent()).toContain("verne-deux-ans-de-vacances.pdf");
+  expect(await items.nth(2).textContent()).toContain("Cancelled");
+  expect(await items.nth(3).textContent()).toContain("Completed");
+  expect(await items.nth(3).textContent()).toContain("6 pages");
+  await screenshotBoth(page, "history");
+
+  await page.getByRole("link", { name: "Open maupassant-une-vie-extrait.pdf" }).click();
+  await page.waitForURL(resultUrl);
+  await page.goBack();
+
+  const doomed = (await items.nth(2).getAttribute("data-job-id"))!;
+  await items.nth(2).getByRole("button", { name: "Delete verne-deux-ans-de-vacances.pdf" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete this book?" });
+  await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+  await expect.poll(() => items.count()).toBe(3);
+  await page.reload();
+  await expect.poll(() => items.count()).toBe(3);
+  expect(await page.locator(`li.job[data-job-id="${doomed}"]`).count()).toBe(0);
+});
+
+test("every page fits a 390 px wide screen without sideways scrolling", async () => {
+  await page.setViewportSize(PHONE);
+  for (const url of [stack.url, `${stack.url}/jobs`, resultUrl]) {
+    await page.goto(url);
+    await page.locator("h1").first().waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(await scrollWidth(page), url).toBeLessThanOrEqual(390);
+  }
+  await page.setViewportSize(DESKTOP);
+});
+
+test("the upload form can be used with the keyboard alone", async () => {
+  await page.goto(stack.url);
+  await page.getByRole("button", { name: "Upload" }).waitFor();
+  const reached = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press("Tab");
+    reached.add(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ""));
+  }
+  for (const id of ["pdf-file", "sentence_length_limit", "min_sentence_length", "fix_hyphenation", "Upload"]) {
+    expect([...reached]).toContain(id);
+  }
+});
+
+test("signing out returns to the sign-in form and forgets the token", async () => {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Email").waitFor();
+  expect(await page.evaluate(() => localStorage.getItem("fnt.session"))).toBeNull();
+});

@@ -1,0 +1,145 @@
+import { ApiError } from "./api";
+import { JobEvents } from "./job-events.svelte";
+import { cancelJob, getJob, getResult } from "./jobs";
+import { session } from "./session.svelte";
+import { isFinalStatus, type Job, type JobResult, type ProgressEvent, type Sentence } from "./types";
+
+// Finished sentences are re-read as chunks complete, but at most this often.
+const RESULT_REFRESH_MS = 2500;
+
+const asApiError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, "error", String(err)));
+
+/** Everything the job page shows: the job, its live progress and its (partial) result. */
+export class JobView {
+  job = $state<Job | null>(null);
+  eta = $state<number | null>(null);
+  result = $state.raw<(JobResult & { sentences: Sentence[] }) | null>(null);
+  loadError = $state<ApiError | null>(null);
+  actionError = $state<ApiError | null>(null);
+  cancelling = $state(false);
+  events = $state.raw<JobEvents | null>(null);
+
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastRefresh = 0;
+  #destroyed = false;
+
+  constructor(readonly id: string) {
+    void this.#start();
+  }
+
+  get final() {
+    return this.job ? isFinalStatus(this.job.status) : false;
+  }
+
+  async #start() {
+    try {
+      this.job = await getJob(this.id);
+    } catch (err) {
+      this.loadError = asApiError(err);
+      return;
+    }
+    if (this.#destroyed) return;
+    if (this.final) return this.#loadResult();
+    this.events = new JobEvents(
+      this.id,
+      session.token ?? "",
+      (e) => this.#onEvent(e),
+      () => void this.#recheck(),
+    );
+    void this.#loadResult();
+  }
+
+  #onEvent(e: ProgressEvent) {
+    if (!this.job || this.#destroyed) return;
+    const before = this.job.processed_chunks;
+    this.job = {
+      ...this.job,
+      status: e.status,
+      progress_percent: e.progress_percent,
+      current_step: e.current_step,
+      processed_chunks: e.processed_chunks,
+      failed_chunks: e.failed_chunks,
+      total_chunks: e.total_chunks,
+    };
+    this.eta = e.eta_seconds;
+    if (isFinalStatus(e.status)) void this.#finish();
+    else if (e.processed_chunks > before) this.#refreshSoon();
+  }
+
+  /** A dropped socket may mean an expired sign-in (getJob then signs out) or a deleted job. */
+  async #recheck() {
+    try {
+      const job = await getJob(this.id);
+      if (!this.#destroyed && isFinalStatus(job.status) && !this.final) {
+        this.job = job;
+        await this.#finish();
+      }
+    } catch (err) {
+      // Offline is already shown as "reconnecting"; anything else (a deleted job) is news.
+      const e = asApiError(err);
+      if (!this.#destroyed && e.status !== 0) this.actionError = e;
+    }
+  }
+
+  #refreshSoon() {
+    if (this.#refreshTimer) return;
+    const wait = Math.max(0, this.#lastRefresh + RESULT_REFRESH_MS - Date.now());
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      if (!this.final) void this.#loadResult();
+    }, wait);
+  }
+
+  async #loadResult() {
+    this.#lastRefresh = Date.now();
+    try {
+      const r = await getResult(this.id);
+      if (!this.#destroyed) this.result = r;
+    } catch (err) {
+      // A failed job has no result to show; its error message says why.
+      if (!this.#destroyed && this.job?.status !== "failed") this.actionError = asApiError(err);
+    }
+  }
+
+  /** The final row carries what events do not: failed pages, sentence count, error message. */
+  async #finish() {
+    clearTimeout(this.#refreshTimer);
+    this.events?.stop();
+    try {
+      this.job = await getJob(this.id);
+    } catch (err) {
+      this.actionError = asApiError(err);
+    }
+    await this.#loadResult();
+  }
+
+  async cancel() {
+    this.cancelling = true;
+    this.actionError = null;
+    try {
+      const job = await cancelJob(this.id);
+      if (isFinalStatus(job.status) && !this.final) {
+        this.job = job;
+        await this.#finish();
+      }
+    } catch (err) {
+      this.actionError = asApiError(err);
+    } finally {
+      this.cancelling = false;
+    }
+  }
+
+  replaceSentence(s: Sentence) {
+    if (!this.result) return;
+    const sentences = this.result.sentences.slice();
+    const i = sentences.findIndex((x) => x.index === s.index);
+    if (i >= 0) sentences[i] = s;
+    this.result = { ...this.result, sentences };
+  }
+
+  destroy() {
+    this.#destroyed = true;
+    clearTimeout(this.#refreshTimer);
+    this.events?.stop();
+  }
+}
