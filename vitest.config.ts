@@ -1,11 +1,12 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Four kinds of test, by concern:
+// Five kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
 // - cli: the command line, spawned as a child process;
 // - workers: API, queues and the Durable Object inside workerd, real migrations;
-// - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket.
+// - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket;
+// - browser: the web app in Chromium on that same stack.
 const migrations = await readD1Migrations("schema/migrations");
 // wrangler.toml requires this secret; the workers tests sign their own tokens with it.
 process.env.JWT_SECRET ??= "workers-test-secret";
@@ -54,6 +55,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // browser: real Chromium against the real stack (its own config, runnable alone).
+      "test/browser/vitest.config.ts",
     ],
   },
 });

@@ -27,11 +27,13 @@ export interface Stack {
 /** Starts the real local platform exactly as `npm start` does, on a free port with fresh state. */
 export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const port = await freePort();
+  // Stacks of several test files may start at once: each needs its own inspector port too.
+  const inspector = String(await freePort());
   const state = mkdtempSync(path.join(tmpdir(), "fnt-state-"));
   let log = "";
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PERSIST_DIR: state, ...extraEnv },
+    env: { ...process.env, PORT: String(port), PERSIST_DIR: state, INSPECTOR_PORT: inspector, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so stop() ends wrangler and workerd together
   });
