@@ -14,6 +14,8 @@ app.use(async (c, next) => {
   c.set("requestId", id);
   await next();
   c.header("X-Request-Id", id);
+  // Answers are per user: no shared cache (the web Worker's included) may keep them.
+  if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
 });
 
 app.route("/api/health", healthRoutes);
