@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
-import { DESKTOP, freePort, launch, openPage, PHONE, recordWebSockets, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { DESKTOP, launch, openPage, PHONE, recordWebSockets, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
 
 const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
 const VERNE = path.join(CORPUS, "novels/verne-deux-ans-de-vacances.pdf");
@@ -20,9 +20,6 @@ beforeAll(async () => {
   stack = await startStack({
     // Small chunks: the 325-page novel then takes several seconds, long enough to watch and cancel.
     CHUNK_CHARS: "1000",
-    // wrangler's default inspector port (9229) is taken by whichever stack starts first
-    // when other test projects start theirs at the same moment.
-    INSPECTOR_PORT: String(await freePort()),
   });
   browser = await launch();
   const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
@@ -123,6 +120,10 @@ test("follows a long novel live, reconnects without losing events, and cancels i
 
   const first = await nextIntermediate();
   await screenshotBoth(page, "progress");
+  // The bar may first move from the job's REST state: wait for events on the socket itself.
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { __received: { count: number } }).__received.count))
+    .toBeGreaterThan(0);
   // Drop the live connection: the page must reconnect by itself from the last seq it saw.
   await page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close());
   await expect

@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { ROOT } from "../e2e/stack";
@@ -8,17 +7,6 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOTS = path.join(ROOT, "docs/screenshots");
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function launch(): Promise<Browser> {
   return chromium.launch({
@@ -72,11 +60,13 @@ export const recordWebSockets = (page: Page) =>
   page.addInitScript(() => {
     const Native = window.WebSocket;
     const sockets: WebSocket[] = [];
-    Object.assign(window, { __sockets: sockets });
+    const received = { count: 0 };
+    Object.assign(window, { __sockets: sockets, __received: received });
     window.WebSocket = class extends Native {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols);
         sockets.push(this);
+        this.addEventListener("message", () => received.count++);
       }
     };
   });
