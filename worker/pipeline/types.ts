@@ -40,6 +40,8 @@ export interface Chunk {
   paragraphs: Paragraph[];
   first_page: number;
   last_page: number;
+  /** Scanned pages to be read by Gemini: `paragraphs` is empty, the pages' PDF is stored beside the chunk. */
+  scan?: boolean;
 }
 
 export interface Sentence {
@@ -54,6 +56,8 @@ export interface NormalizeResult {
   sentences: Sentence[];
   /** Tokens the engine consumed (0 for the local engine). */
   tokens: number;
+  /** Doubts about the result that a reader should know of, e.g. "dropped_text". */
+  flags?: string[];
 }
 
 /** One interface for every engine (local rules, Gemini). */

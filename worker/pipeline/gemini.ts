@@ -1,0 +1,162 @@
+import type { JobSettings } from "../../schema/settings";
+import { Calls, geminiClient, type GeminiOptions } from "./gemini-call";
+import { GeminiError } from "./gemini-errors";
+import { RESPONSE_SCHEMA, systemInstruction, userText } from "./gemini-prompt";
+import { transcribeScan, type ScanInput } from "./gemini-scan";
+import { segmentSentences } from "./segment";
+import { wordCount } from "./split";
+import type { Chunk, NormalizeResult, Normalizer, Sentence } from "./types";
+
+export type { GeminiOptions } from "./gemini-call";
+
+/** Flags a result may carry; the text is kept but a reader should check it. */
+export const DROPPED_TEXT = "dropped_text";
+
+/** A run of paragraph text sent in one request; a long paragraph may be cut in two pieces. */
+interface Piece {
+  text: string;
+  page: number;
+  paragraph: number;
+}
+
+type Attempt = { kind: "max_tokens" } | { kind: "ok"; sentences: Sentence[] };
+
+/** Gemini through the official SDK, JSON output with a response schema. */
+export class GeminiNormalizer implements Normalizer {
+  readonly engine = "gemini" as const;
+  readonly model: string;
+  private readonly ai: ReturnType<typeof geminiClient>;
+
+  constructor(private readonly opts: GeminiOptions) {
+    this.model = opts.model;
+    this.ai = geminiClient(opts);
+  }
+
+  async normalize(chunk: Chunk, settings: JobSettings): Promise<NormalizeResult> {
+    const calls = new Calls(this.ai, this.opts);
+    const run = new Run(calls, this.opts, settings);
+    const pieces = chunk.paragraphs.map((p, i) => ({ text: p.text, page: p.page, paragraph: chunk.first_paragraph + i }));
+    const sentences = await run.pieces(pieces, 0);
+    return { sentences, tokens: calls.tokens, ...(run.flags.size ? { flags: [...run.flags] } : {}) };
+  }
+
+  /** Scanned pages (no text layer): Gemini reads them and cuts their text into sentences. */
+  async transcribe(input: ScanInput, settings: JobSettings, firstParagraph: number): Promise<NormalizeResult> {
+    const calls = new Calls(this.ai, this.opts);
+    const sentences = await transcribeScan(calls, this.opts, settings, input, firstParagraph);
+    return { sentences, tokens: calls.tokens };
+  }
+}
+
+/** One chunk's work: halving, retrying bad output, and the flags of its result. */
+class Run {
+  flags = new Set<string>();
+  private readonly system: string;
+
+  constructor(
+    private readonly calls: Calls,
+    private readonly opts: GeminiOptions,
+    private readonly settings: JobSettings,
+  ) {
+    this.system = systemInstruction(settings);
+  }
+
+  /** Sentences of these pieces, in order; halves them while the answer does not fit. */
+  async pieces(pieces: Piece[], depth: number): Promise<Sentence[]> {
+    const attempt = await this.attempt(pieces);
+    if (attempt.kind === "ok") return attempt.sentences;
+    const halves = halve(pieces);
+    if (!halves || depth >= (this.opts.maxSplitDepth ?? 5)) {
+      throw new GeminiError("too_long", "Gemini's answer does not fit its output limit, even for a short part of the text.");
+    }
+    const first = await this.pieces(halves[0], depth + 1);
+    return [...first, ...(await this.pieces(halves[1], depth + 1))];
+  }
+
+  /** One request, and one more when the answer is unusable or lost text. */
+  private async attempt(pieces: Piece[]): Promise<Attempt> {
+    let best: { sentences: Sentence[]; words: number } | null = null;
+    let problem = "";
+    const want = pieces.reduce((n, p) => n + wordCount(p.text), 0);
+    for (let i = 0; i < 2; i++) {
+      const answer = await this.call(pieces);
+      if (answer.finish === "MAX_TOKENS") return { kind: "max_tokens" };
+      const sentences = answer.finish === "STOP" ? this.parse(answer.text, pieces) : null;
+      if (!sentences) {
+        problem = answer.finish === "STOP" ? "not JSON of the requested shape" : `finish reason ${answer.reason}`;
+        continue;
+      }
+      const words = sentences.reduce((n, s) => n + wordCount(s.text), 0);
+      if (!best || words > best.words) best = { sentences, words };
+      if (!this.dropped(want, words)) return { kind: "ok", sentences };
+    }
+    if (!best) throw new GeminiError("malformed_output", `Gemini's answer could not be used twice in a row (${problem}).`);
+    this.flags.add(DROPPED_TEXT);
+    return { kind: "ok", sentences: best.sentences };
+  }
+
+  /** Far fewer words than went in: text was lost. Rewriting for length may shorten a little. */
+  private dropped(want: number, got: number): boolean {
+    const keep = this.settings.sentence_length_limit > 0 ? 0.6 : 0.85;
+    return want > 0 && got < want * keep;
+  }
+
+  private call(pieces: Piece[]) {
+    const chars = pieces.reduce((n, p) => n + p.text.length, 0);
+    const text = userText(pieces.map((p, index) => ({ index, text: p.text })));
+    // Input and about as much output, plus the instructions (~4 characters a token in French).
+    return this.calls.generate([{ role: "user", parts: [{ text }] }], this.system, RESPONSE_SCHEMA, Math.ceil(chars / 2) + 800);
+  }
+
+  /** The answer as sentences with their page and paragraph, or null when it is not of the asked shape. */
+  private parse(text: string, pieces: Piece[]): Sentence[] | null {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const list = (data as { paragraphs?: unknown })?.paragraphs;
+    if (!Array.isArray(list)) return null;
+    const byPiece: string[][] = pieces.map(() => []);
+    let last = -1;
+    for (const entry of list as Array<{ index?: unknown; sentences?: unknown }>) {
+      const i = entry?.index;
+      if (typeof i !== "number" || !Number.isInteger(i) || i < last || !byPiece[i]) return null;
+      if (!Array.isArray(entry.sentences) || !entry.sentences.every((s) => typeof s === "string")) return null;
+      last = i;
+      byPiece[i]!.push(...(entry.sentences as string[]));
+    }
+    const out: Sentence[] = [];
+    byPiece.forEach((texts, i) => {
+      const p = pieces[i]!;
+      for (const raw of texts) {
+        const t = this.settings.preserve_formatting ? raw.trim() : raw.replace(/\s+/gu, " ").trim();
+        if (t) out.push({ text: t, page: p.page, paragraph: p.paragraph });
+      }
+    });
+    return out;
+  }
+}
+
+/** Two halves of about equal text, or null when the text is a single sentence. */
+function halve(pieces: Piece[]): [Piece[], Piece[]] | null {
+  if (pieces.length === 1) {
+    const p = pieces[0]!;
+    const sentences = segmentSentences(p.text);
+    if (sentences.length < 2) return null;
+    const mid = Math.ceil(sentences.length / 2);
+    return [
+      [{ ...p, text: sentences.slice(0, mid).join(" ") }],
+      [{ ...p, text: sentences.slice(mid).join(" ") }],
+    ];
+  }
+  const total = pieces.reduce((n, p) => n + p.text.length, 0);
+  let acc = 0;
+  let cut = 1;
+  for (; cut < pieces.length - 1; cut++) {
+    acc += pieces[cut - 1]!.text.length;
+    if (acc >= total / 2) break;
+  }
+  return [pieces.slice(0, cut), pieces.slice(cut)];
+}

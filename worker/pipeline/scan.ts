@@ -1,0 +1,44 @@
+import { PDFDocument } from "pdf-lib";
+
+/**
+ * A scan (pages as images, no text layer) cannot be cut into paragraphs before it is read,
+ * so it is cut into page ranges instead, each its own small PDF that Gemini reads.
+ */
+
+export interface PageRange {
+  first_page: number;
+  last_page: number;
+  pdf: Uint8Array;
+}
+
+/** Pages `from`..`from + count - 1` (0-based) of a PDF, as a new PDF. */
+export async function subsetPdf(src: PDFDocument | Uint8Array, from: number, count: number): Promise<Uint8Array> {
+  const doc = src instanceof Uint8Array ? await PDFDocument.load(src) : src;
+  const out = await PDFDocument.create();
+  const pages = await out.copyPages(doc, Array.from({ length: count }, (_, i) => from + i));
+  for (const p of pages) out.addPage(p);
+  return out.save();
+}
+
+/** The whole document in ranges of `pagesPerRange` pages (1-based page numbers), one at a time. */
+export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number): AsyncGenerator<PageRange> {
+  const doc = await PDFDocument.load(bytes);
+  const total = doc.getPageCount();
+  for (let from = 0; from < total; from += pagesPerRange) {
+    const count = Math.min(pagesPerRange, total - from);
+    yield { first_page: from + 1, last_page: from + count, pdf: await subsetPdf(doc, from, count) };
+  }
+}
+
+export async function splitPages(bytes: Uint8Array, pagesPerRange: number): Promise<PageRange[]> {
+  const ranges: PageRange[] = [];
+  for await (const r of pageRanges(bytes, pagesPerRange)) ranges.push(r);
+  return ranges;
+}
+
+/** Base64 in Node and workerd alike (no Buffer), in slices so no call gets too many arguments. */
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
