@@ -1,0 +1,113 @@
+import { DurableObject } from "cloudflare:workers";
+
+export type Acquired = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+export interface Limits {
+  /** Requests per minute; 0 = no limit. */
+  rpm: number;
+  /** Tokens (input + output) per minute; 0 = no limit. */
+  tpm: number;
+}
+
+/**
+ * Two token buckets (requests, tokens) refilled continuously at the per-minute rates.
+ * A bucket holds at most a sixth of a minute's worth, so a burst after a quiet spell
+ * stays small and any minute sees at most rate × 7/6.
+ */
+export class TokenBucket {
+  private req: number;
+  private tok: number;
+
+  constructor(
+    private limits: Limits,
+    private last: number,
+  ) {
+    this.req = this.capacity().req;
+    this.tok = this.capacity().tok;
+  }
+
+  private capacity() {
+    return { req: Math.max(1, this.limits.rpm / 6), tok: Math.max(1, this.limits.tpm / 6) };
+  }
+
+  setLimits(limits: Limits) {
+    this.limits = limits;
+    const cap = this.capacity();
+    this.req = Math.min(this.req, cap.req);
+    this.tok = Math.min(this.tok, cap.tok);
+  }
+
+  /** Takes one request and `tokens` tokens at time `now` (ms), or says how long to wait. */
+  take(tokens: number, now: number): Acquired {
+    const { rpm, tpm } = this.limits;
+    const cap = this.capacity();
+    const elapsedMin = Math.max(0, now - this.last) / 60_000;
+    this.last = Math.max(this.last, now);
+    this.req = Math.min(cap.req, this.req + elapsedMin * rpm);
+    this.tok = Math.min(cap.tok, this.tok + elapsedMin * tpm);
+    // A request bigger than the bucket could never pass: it waits for a full bucket instead.
+    const want = Math.min(Math.max(0, tokens), cap.tok);
+    // Refills are fractions of a minute: compare with a little slack for float dust.
+    const reqOk = rpm <= 0 || this.req >= 1 - 1e-9;
+    const tokOk = tpm <= 0 || this.tok >= want - 1e-6;
+    if (reqOk && tokOk) {
+      if (rpm > 0) this.req -= 1;
+      if (tpm > 0) this.tok -= want;
+      return { ok: true };
+    }
+    const waitReq = reqOk ? 0 : ((1 - this.req) / rpm) * 60;
+    const waitTok = tokOk ? 0 : ((want - this.tok) / tpm) * 60;
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(waitReq, waitTok) - 1e-6)) };
+  }
+}
+
+const limitsOf = (env: Env): Limits => ({
+  rpm: Number(env.GEMINI_RPM ?? 0) || 0,
+  tpm: Number(env.GEMINI_TPM ?? 0) || 0,
+});
+
+/**
+ * The one place that paces calls to Gemini: a single named instance shared by every
+ * chunk consumer. Callers ask before each request and, when refused, have the queue
+ * bring the message back after `retryAfterSeconds` (a Worker never sleeps on it).
+ * State is in memory: the object is evicted only after a quiet spell, when a full
+ * bucket is the right state anyway.
+ */
+export class RateLimiter extends DurableObject<Env> {
+  private bucket: TokenBucket | null = null;
+  private override: Limits | null = null;
+  /** Refusals handed out and not yet due, to spread the callers that come back. */
+  private waiting: number[] = [];
+
+  private get b(): TokenBucket {
+    this.bucket ??= new TokenBucket(this.override ?? limitsOf(this.env), Date.now());
+    return this.bucket;
+  }
+
+  async acquire(tokens: number): Promise<Acquired> {
+    const now = Date.now();
+    const r = this.b.take(tokens, now);
+    if (r.ok) return r;
+    // Callers refused together would all come back together and be refused again: each
+    // waiting one pushes the next a second further out.
+    this.waiting = this.waiting.filter((due) => due > now);
+    const delay = r.retryAfterSeconds + Math.floor(this.waiting.length / Math.max(1, this.perSecond()));
+    this.waiting.push(now + delay * 1000);
+    return { ok: false, retryAfterSeconds: Math.min(delay, 300) };
+  }
+
+  /** Overrides the GEMINI_RPM / GEMINI_TPM vars for this instance (tests, tuning without a deploy). */
+  async setLimits(limits: Limits): Promise<void> {
+    this.override = limits;
+    this.b.setLimits(limits);
+    this.waiting = [];
+  }
+
+  private perSecond(): number {
+    const l = this.override ?? limitsOf(this.env);
+    return l.rpm > 0 ? Math.max(1, Math.floor(l.rpm / 60)) : 1;
+  }
+}
+
+/** The shared limiter every chunk consumer asks. */
+export const geminiLimiter = (env: Env) => env.GEMINI_LIMITER.get(env.GEMINI_LIMITER.idFromName("gemini"));
