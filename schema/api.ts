@@ -105,7 +105,12 @@ export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 /** Queue messages carry ids only, never document text. */
 export const PlanMessageSchema = z.object({ job_id: z.string() });
 export type PlanMessage = z.infer<typeof PlanMessageSchema>;
-export const ChunkMessageSchema = z.object({ job_id: z.string(), chunk: z.number().int().min(0) });
+export const ChunkMessageSchema = z.object({
+  job_id: z.string(),
+  chunk: z.number().int().min(0),
+  /** Times the chunk was put back to wait for a rate limit: such waits use no retry attempt. */
+  deferrals: z.number().int().min(0).optional(),
+});
 export type ChunkMessage = z.infer<typeof ChunkMessageSchema>;
 
 export interface ApiErrorBody {

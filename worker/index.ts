@@ -4,6 +4,7 @@ import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/con
 import { sweep } from "./jobs/sweep";
 
 export { JobTracker } from "./jobs/tracker";
+export { RateLimiter } from "./jobs/rate-limiter";
 
 export default {
   fetch: app.fetch,

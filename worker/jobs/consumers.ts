@@ -1,13 +1,17 @@
 import { eq } from "drizzle-orm";
 import { ChunkMessageSchema, PlanMessageSchema, type ChunkMessage, type PlanMessage } from "../../schema/api";
 import { jobs } from "../../schema/db";
-import { JobSettingsSchema } from "../../schema/settings";
+import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
+import { GeminiNormalizer, type GeminiOptions } from "../pipeline/gemini";
+import { GeminiError } from "../pipeline/gemini-errors";
 import { planDocument } from "../pipeline/index";
 import { LocalNormalizer } from "../pipeline/local";
+import { pageRanges } from "../pipeline/scan";
 import type { Chunk, Normalizer } from "../pipeline/types";
 import { db } from "./db";
-import { chunkKey, sourceKey } from "./keys";
+import { chunkKey, scanPagesKey, sourceKey } from "./keys";
+import { geminiLimiter } from "./rate-limiter";
 import { tracker } from "./service";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
@@ -16,6 +20,12 @@ export const CHUNK_MAX_ATTEMPTS = 5;
 export const PLAN_MAX_ATTEMPTS = 4;
 /** Messages of one batch worked on at once. */
 const CHUNK_CONCURRENCY = 4;
+/** Times a chunk may wait for a rate limit (ours or Gemini's 429) before waits count as attempts. */
+const MAX_DEFERRALS = 30;
+/** Pages of a scan that Gemini reads in one chunk. */
+const SCAN_PAGES_PER_CHUNK = 4;
+/** A scan's paragraphs are numbered per chunk (the book's count is unknown before it is read). */
+const SCAN_PARAGRAPH_STRIDE = 1000;
 
 /** Exponential backoff with jitter for queue retries (no sleeping inside a Worker). */
 export function backoffSeconds(attempts: number, base: number): number {
@@ -48,7 +58,15 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     const plan = await planDocument(bytes, {
       fixHyphenation: settings.fix_hyphenation,
       maxChunkChars: Number(env.CHUNK_CHARS ?? 12000),
+    }).catch((e: unknown) => {
+      // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
+      if (e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY) return null;
+      throw e;
     });
+    if (!plan) {
+      await planScan(env, t, jobId, bytes);
+      return msg.ack();
+    }
     await putAll(
       env,
       plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
@@ -79,14 +97,44 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
   }
 }
 
+/** A scan in chunks of a few pages, each page range stored as its own small PDF. */
+async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, bytes: Uint8Array) {
+  const chunks: Chunk[] = [];
+  for await (const r of pageRanges(bytes, SCAN_PAGES_PER_CHUNK)) {
+    const n = chunks.length;
+    const { first_page, last_page } = r;
+    const chunk: Chunk = { index: n, first_paragraph: n * SCAN_PARAGRAPH_STRIDE, paragraphs: [], first_page, last_page, scan: true };
+    await env.FILES.put(scanPagesKey(jobId, n), r.pdf);
+    await env.FILES.put(chunkKey(jobId, n), JSON.stringify(chunk));
+    chunks.push(chunk);
+  }
+  const pages = chunks.at(-1)?.last_page ?? 0;
+  const started = await t.start({
+    page_count: pages,
+    chunks: chunks.map((c) => ({ first_page: c.first_page, last_page: c.last_page })),
+    estimated_tokens: pages * 800,
+  });
+  if (started) {
+    const messages = chunks.map((c) => ({ body: { job_id: jobId, chunk: c.index } satisfies ChunkMessage }));
+    for (let i = 0; i < messages.length; i += 100) await env.CHUNK_QUEUE.sendBatch(messages.slice(i, i + 100));
+  }
+}
+
 async function putAll(env: Env, entries: ReadonlyArray<readonly [string, string]>) {
   for (let i = 0; i < entries.length; i += 8) {
     await Promise.all(entries.slice(i, i + 8).map(([k, v]) => env.FILES.put(k, v)));
   }
 }
 
-export function normalizerFor(_env: Env): Normalizer {
-  return new LocalNormalizer();
+/** Gemini when a key is configured (GEMINI_BASE_URL overrides its endpoint), else the local rules. */
+export function normalizerFor(env: Env, settings: JobSettings, beforeCall?: GeminiOptions["beforeCall"]): Normalizer {
+  if (!env.GEMINI_API_KEY) return new LocalNormalizer();
+  return new GeminiNormalizer({
+    apiKey: env.GEMINI_API_KEY,
+    baseUrl: env.GEMINI_BASE_URL || undefined,
+    model: settings.gemini_model,
+    beforeCall,
+  });
 }
 
 export async function handleChunkBatch(batch: MessageBatch<ChunkMessage>, env: Env): Promise<void> {
@@ -108,10 +156,20 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     const obj = await env.FILES.get(chunkKey(jobId, n));
     if (!obj) throw new Error(`chunk ${n} input is missing`);
     const chunk = parseChunk(await obj.text(), n);
-    const result = await normalizerFor(env).normalize(chunk, decision.settings);
+    const normalizer = normalizerFor(env, decision.settings, async ({ index, estimatedTokens }) => {
+      // One chunk may take several calls (halves, a retry): a job cancelled meanwhile stops here.
+      if (index > 0 && !(await t.shouldProcess(n)).process) throw new GeminiError("cancelled", "the job has ended");
+      const slot = await geminiLimiter(env).acquire(estimatedTokens);
+      if (!slot.ok) throw new GeminiError("rate_limited", "waiting for the Gemini rate limit", slot.retryAfterSeconds);
+    });
+    const result = chunk.scan
+      ? await readScan(env, normalizer, jobId, chunk, decision.settings)
+      : await normalizer.normalize(chunk, decision.settings);
+    if (result.flags?.length) console.warn("chunk result flagged", jobId, n, result.flags.join(","));
     await t.chunkDone(n, result);
     msg.ack();
   } catch (err) {
+    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env);
     const reason = err instanceof Error ? err.message : String(err);
     if (msg.attempts >= CHUNK_MAX_ATTEMPTS) {
       console.error("chunk failed for good", jobId, n, reason);
@@ -120,6 +178,38 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     }
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
   }
+}
+
+async function readScan(env: Env, normalizer: Normalizer, jobId: string, chunk: Chunk, settings: JobSettings) {
+  if (!(normalizer instanceof GeminiNormalizer)) {
+    throw new GeminiError("bad_request", "These pages are a scan: reading them needs the Gemini engine (GEMINI_API_KEY).");
+  }
+  const obj = await env.FILES.get(scanPagesKey(jobId, chunk.index));
+  if (!obj) throw new Error(`chunk ${chunk.index} pages are missing`);
+  const input = { pdf: new Uint8Array(await obj.arrayBuffer()), first_page: chunk.first_page, last_page: chunk.last_page };
+  return normalizer.transcribe(input, settings, chunk.first_paragraph);
+}
+
+/** Permanent errors fail the chunk at once; waits for a rate limit use no attempt; the rest retry. */
+async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body: ChunkMessage, env: Env) {
+  if (err.code === "cancelled") return msg.ack();
+  const delaySeconds = Math.min(err.retryAfterSeconds ?? backoffSeconds(msg.attempts, retryBase(env)), 3600);
+  const deferrals = body.deferrals ?? 0;
+  if (err.code === "rate_limited" && deferrals < MAX_DEFERRALS) {
+    try {
+      // A new message, so the wait does not use up one of the chunk's attempts.
+      await env.CHUNK_QUEUE.send({ ...body, deferrals: deferrals + 1 } satisfies ChunkMessage, { delaySeconds });
+      return msg.ack();
+    } catch (sendErr) {
+      console.warn("could not defer chunk, retrying it instead", body.job_id, body.chunk, String(sendErr));
+    }
+  }
+  if (!err.retryable || msg.attempts >= CHUNK_MAX_ATTEMPTS) {
+    console.error("chunk failed for good", body.job_id, body.chunk, err.message);
+    await tracker(env, body.job_id).chunkFailed(body.chunk, err.message);
+    return msg.ack();
+  }
+  msg.retry({ delaySeconds });
 }
 
 function parseChunk(text: string, n: number): Chunk {

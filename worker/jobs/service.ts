@@ -61,6 +61,8 @@ export interface NewJob {
 /** Records the job, registers its tracker and enqueues the plan step. */
 export async function createJob(env: Env, j: NewJob): Promise<Job> {
   const now = nowIso();
+  // The same choice as the chunk consumer's normalizerFor: Gemini whenever a key is set.
+  const gemini = Boolean(env.GEMINI_API_KEY);
   const row: JobRow = {
     id: j.id,
     owner_id: j.ownerId,
@@ -74,8 +76,8 @@ export async function createJob(env: Env, j: NewJob): Promise<Job> {
     file_size: j.size,
     page_count: null,
     settings: JSON.stringify(j.settings),
-    engine: "local",
-    model: null,
+    engine: gemini ? "gemini" : "local",
+    model: gemini ? j.settings.gemini_model : null,
     estimated_tokens: null,
     actual_tokens: 0,
     sentence_count: null,

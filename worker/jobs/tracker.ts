@@ -5,7 +5,7 @@ import { jobs } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import type { NormalizeResult } from "../pipeline/types";
 import { db, nowIso } from "./db";
-import { chunkKey, resultKey } from "./keys";
+import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
 /** How long a running job may show no progress before the watchdog steps in. */
 export const STALL_MS = 3 * 60_000;
@@ -370,8 +370,9 @@ export class JobTracker extends DurableObject<Env> {
       await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
         httpMetadata: { contentType: "application/json" },
       });
-      // Chunk inputs are no longer needed once the result is written.
-      await this.env.FILES.delete(Array.from({ length: m.total }, (_, n) => chunkKey(m.job_id, n)));
+      // Chunk inputs are no longer needed once the result is written (R2 deletes ≤1000 keys a call).
+      const inputs = Array.from({ length: m.total }, (_, n) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]).flat();
+      for (let i = 0; i < inputs.length; i += 1000) await this.env.FILES.delete(inputs.slice(i, i + 1000));
     }
     await this.writeRow({
       status,

@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../../schema/settings";
+import { planDocument } from "../../worker/pipeline/index";
+import { normalizeChunk } from "../../worker/pipeline/local";
+import { scanPageSentences, type FakeStats } from "../fake-gemini/server";
+import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack } from "./stack";
+
+// The whole stack with the Gemini engine on, pointed at the fake Gemini server (its own
+// process) that refuses a quarter of the calls with 429 and a tenth with 503.
+
+const FINAL = ["completed", "partial", "failed", "cancelled"];
+const VERNE = path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.pdf");
+
+let fake: { url: string; child: ChildProcess };
+let stack: Stack;
+let token: string;
+
+async function startFake(config: object): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    path.join(ROOT, "node_modules/.bin/tsx"),
+    [path.join(ROOT, "test/fake-gemini/main.ts"), "--port", "0", "--config", JSON.stringify(config)],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], detached: true },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`fake Gemini exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+const stats = async () => (await (await fetch(`${fake.url}/__stats`)).json()) as FakeStats;
+const control = (patch: object) =>
+  fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.json());
+
+beforeAll(async () => {
+  fake = await startFake({ rates: { "429": 0.25, "503": 0.1 }, retryDelay: "1s", seed: 7 });
+  stack = await startStack({ GEMINI_API_KEY: "test-key", GEMINI_BASE_URL: fake.url, RETRY_BASE_SECONDS: "1" });
+  token = await signIn(stack.url, "gemini@example.com");
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (fake?.child.pid) {
+    try {
+      process.kill(-fake.child.pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+  }
+});
+
+const job = async (id: string) => (await getJson(`${stack.url}/api/v1/jobs/${id}`, token)).body;
+
+describe("the Gemini engine through the local stack", () => {
+  it("completes the 325-page novel through 429s and 503s, with tokens counted", async () => {
+    const res = await upload(stack.url, token, new Uint8Array(readFileSync(VERNE)), "verne.pdf");
+    expect(res.status).toBe(202);
+    const created = (await res.json()) as any;
+    expect(created.engine).toBe("gemini");
+    expect(created.model).toBe("gemini-2.5-flash");
+    const done = await waitFor(async () => {
+      const j = await job(created.id);
+      return FINAL.includes(j.status) ? j : undefined;
+    }, 150_000, "the Gemini job to end");
+    expect(done.status).toBe("completed");
+    expect(done.engine).toBe("gemini");
+    expect(done.actual_tokens).toBeGreaterThan(0);
+
+    const s = await stats();
+    expect(s.by_outcome["429"]).toBeGreaterThan(0);
+    expect(s.by_outcome["503"]).toBeGreaterThan(0);
+    expect(s.by_version).toEqual({ v1beta: s.total });
+    expect(Object.keys(s.by_model)).toEqual(["gemini-2.5-flash"]);
+
+    // The fake answers what the local segmenter would: the result must be that, in order.
+    const plan = await planDocument(new Uint8Array(readFileSync(VERNE)), { fixHyphenation: true, maxChunkChars: 12000 });
+    const expected = plan.chunks.flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
+    const result = (await getJson(`${stack.url}/api/v1/jobs/${created.id}/result`, token)).body;
+    expect(result.sentences.length).toBe(expected.length);
+    expect(result.sentences.map((x: any) => [x.text, x.page, x.paragraph])).toEqual(
+      expected.map((x) => [x.text, x.page, x.paragraph]),
+    );
+  });
+
+  it("a permanent error (403) fails each chunk at once, without retries", async () => {
+    await control({ rates: {}, always: "403" });
+    const before = (await stats()).by_outcome["403"] ?? 0;
+    const pdf = new Uint8Array(readFileSync(path.join(CORPUS, "novels", "maupassant-une-vie-extrait.pdf")));
+    const { id } = (await (await upload(stack.url, token, pdf, "extrait.pdf")).json()) as any;
+    const done = await waitFor(async () => {
+      const j = await job(id);
+      return FINAL.includes(j.status) ? j : undefined;
+    }, 60_000, "the job to fail");
+    expect(done.status).toBe("failed");
+    expect(done.error_code).toBe("all_chunks_failed");
+    expect(done.failed_chunks).toBe(done.total_chunks);
+    expect((await stats()).by_outcome["403"]! - before).toBe(done.total_chunks);
+    await control({ always: null });
+  });
+
+  it("reads a scan (no text layer) with Gemini, a few pages per chunk", async () => {
+    const pdf = new Uint8Array(readFileSync(path.join(CORPUS, "novels", "maupassant-une-vie-extrait.scan.pdf")));
+    const { id } = (await (await upload(stack.url, token, pdf, "scan.pdf")).json()) as any;
+    const done = await waitFor(async () => {
+      const j = await job(id);
+      return FINAL.includes(j.status) ? j : undefined;
+    }, 60_000, "the scan job to end");
+    expect(done).toMatchObject({ status: "completed", engine: "gemini", page_count: 6, total_chunks: 2 });
+    expect(done.actual_tokens).toBeGreaterThan(0);
+    const result = (await getJson(`${stack.url}/api/v1/jobs/${id}/result`, token)).body;
+    const pages = [1, 2, 3, 4, 5, 6];
+    expect(result.sentences.map((x: any) => [x.text, x.page])).toEqual(
+      pages.flatMap((p) => scanPageSentences(p).map((t) => [t, p])),
+    );
+  });
+
+  it("a cancelled job makes no further model request", async () => {
+    // Slow answers, so the job is surely still running when it is cancelled.
+    await control({ rates: {}, latencyMs: 1500 });
+    const res = await upload(stack.url, token, new Uint8Array(readFileSync(VERNE)), "verne.pdf");
+    const { id } = (await res.json()) as any;
+    const before = (await stats()).total;
+    await waitFor(async () => ((await stats()).total > before ? true : undefined), 60_000, "the first model call");
+    const c = await fetch(`${stack.url}/api/v1/jobs/${id}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(c.status).toBe(200);
+    // Calls already in flight when the cancel answered may still land; none may start after.
+    await new Promise((r) => setTimeout(r, 2000));
+    const settled = (await stats()).total;
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await stats()).total).toBe(settled);
+    expect((await job(id)).status).toBe("cancelled");
+  });
+});
