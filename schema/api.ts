@@ -71,6 +71,10 @@ export const JobResultSchema = z.object({
   total_chunks: z.number().int(),
   chunks_included: z.array(z.number().int()),
   failed_pages: z.array(z.number().int()),
+  /** Chunks whose engine output is in doubt (e.g. Gemini dropped text), with their pages. */
+  flagged: z.array(
+    z.object({ chunk: z.number().int(), first_page: z.number().int(), last_page: z.number().int(), flags: z.array(z.string()) }),
+  ),
   sentences: z.array(ResultSentenceSchema),
 });
 export type JobResult = z.infer<typeof JobResultSchema>;

@@ -70,6 +70,18 @@ describe("JobTracker", () => {
     expect(r!.failed_chunks).toBe(1);
   });
 
+  it("names the pages of chunks whose output is in doubt", async () => {
+    const { t } = await newJob([
+      [1, 2],
+      [3, 5],
+    ]);
+    await t.chunkDone(0, result("Sûr."));
+    await t.chunkDone(1, { ...result("Court."), flags: ["dropped_text"] });
+    const r = await t.partialResult();
+    expect(r!.status).toBe("completed");
+    expect(r!.flagged).toEqual([{ chunk: 1, first_page: 3, last_page: 5, flags: ["dropped_text"] }]);
+  });
+
   it("fails the job when every chunk fails", async () => {
     const { id, t } = await newJob([[1, 1]]);
     await t.chunkFailed(0, "boom");

@@ -153,6 +153,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
     const obj = await env.FILES.get(resultKey(row.id));
     if (obj) {
       const result = (await obj.json()) as JobResult;
+      result.flagged ??= []; // results stored before flags existed
       const edits = await db(env.DB).select().from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id));
       for (const e of edits) {
         const s = result.sentences[e.idx];
@@ -170,6 +171,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
       total_chunks: row.total_chunks,
       chunks_included: [],
       failed_pages: [],
+      flagged: [],
       sentences: [],
     }
   );

@@ -63,6 +63,9 @@ export class JobTracker extends DurableObject<Env> {
         error TEXT, updated_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
     `);
+    // Added after the first version: trackers created before it get the column here.
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(chunks)").toArray();
+    if (!columns.some((c) => c.name === "flags")) this.sql.exec("ALTER TABLE chunks ADD COLUMN flags TEXT");
   }
 
   // ---- state -------------------------------------------------------------------
@@ -180,10 +183,11 @@ export class JobTracker extends DurableObject<Env> {
     if (!row || row.state !== "pending") return;
     const now = Date.now();
     this.sql.exec(
-      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, updated_ms = ? WHERE n = ?",
+      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ? WHERE n = ?",
       JSON.stringify(result.sentences),
       result.sentences.length,
       result.tokens,
+      result.flags?.length ? JSON.stringify(result.flags) : null,
       now,
       n,
     );
@@ -334,11 +338,15 @@ export class JobTracker extends DurableObject<Env> {
   private merge(m: Meta): JobResult {
     const sentences: ResultSentence[] = [];
     const included: number[] = [];
+    const flagged: JobResult["flagged"] = [];
     const rows = this.sql
-      .exec<{ n: number; result: string }>("SELECT n, result FROM chunks WHERE state = 'done' ORDER BY n")
+      .exec<{ n: number; result: string; flags: string | null; first_page: number; last_page: number }>(
+        "SELECT n, result, flags, first_page, last_page FROM chunks WHERE state = 'done' ORDER BY n",
+      )
       .toArray();
     for (const r of rows) {
       included.push(r.n);
+      if (r.flags) flagged.push({ chunk: r.n, first_page: r.first_page, last_page: r.last_page, flags: JSON.parse(r.flags) });
       for (const s of JSON.parse(r.result) as NormalizeResult["sentences"]) {
         sentences.push({ index: sentences.length, text: s.text, chunk: r.n, page: s.page, paragraph: s.paragraph });
       }
@@ -351,6 +359,7 @@ export class JobTracker extends DurableObject<Env> {
       total_chunks: m.total,
       chunks_included: included,
       failed_pages: this.failedPages(),
+      flagged,
       sentences,
     };
   }
