@@ -17,24 +17,41 @@ export function userText(paragraphs: readonly PromptParagraph[]): string {
   return JSON.stringify({ paragraphs });
 }
 
-export const RESPONSE_SCHEMA: Schema = {
-  type: Type.OBJECT,
-  properties: {
-    paragraphs: {
-      type: Type.ARRAY,
-      items: {
-        type: Type.OBJECT,
-        properties: {
-          index: { type: Type.INTEGER },
-          sentences: { type: Type.ARRAY, items: { type: Type.STRING } },
+/** {"paragraphs": [{<key>, "sentences"}]}: each paragraph tagged by its index (text) or page (scan). */
+function paragraphsSchema(key: "index" | "page"): Schema {
+  return {
+    type: Type.OBJECT,
+    properties: {
+      paragraphs: {
+        type: Type.ARRAY,
+        items: {
+          type: Type.OBJECT,
+          properties: {
+            [key]: { type: Type.INTEGER },
+            sentences: { type: Type.ARRAY, items: { type: Type.STRING } },
+          },
+          required: [key, "sentences"],
+          propertyOrdering: [key, "sentences"],
         },
-        required: ["index", "sentences"],
-        propertyOrdering: ["index", "sentences"],
       },
     },
-  },
-  required: ["paragraphs"],
-};
+    required: ["paragraphs"],
+  };
+}
+
+export const RESPONSE_SCHEMA = paragraphsSchema("index");
+
+/** The `paragraphs` list of an answer, or null when the answer is not JSON of that shape. */
+export function paragraphList(text: string): Array<Record<string, unknown>> | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const list = (data as { paragraphs?: unknown })?.paragraphs;
+  return Array.isArray(list) ? (list as Array<Record<string, unknown>>) : null;
+}
 
 const TEXT_TASK = `You cut the text of a French novel into sentences for readers learning French.
 
@@ -97,24 +114,7 @@ Output: JSON {"paragraphs": [{"page", "sentences"}]}: the book's paragraphs in r
 - Transcribe the book's text exactly as printed. Leave out running headers and footers, page numbers, chapter titles and anything that is not the text of the book (stamps, library marks).
 - A paragraph that goes on from the previous page or on to the next one is given as it appears on these pages; do not guess the missing part.`;
 
-export const SCAN_RESPONSE_SCHEMA: Schema = {
-  type: Type.OBJECT,
-  properties: {
-    paragraphs: {
-      type: Type.ARRAY,
-      items: {
-        type: Type.OBJECT,
-        properties: {
-          page: { type: Type.INTEGER },
-          sentences: { type: Type.ARRAY, items: { type: Type.STRING } },
-        },
-        required: ["page", "sentences"],
-        propertyOrdering: ["page", "sentences"],
-      },
-    },
-  },
-  required: ["paragraphs"],
-};
+export const SCAN_RESPONSE_SCHEMA = paragraphsSchema("page");
 
 export function scanInstruction(s: JobSettings): string {
   return `${SCAN_TASK}\n\n${SENTENCES}\n\nRules for this book:\n${rules(s).join("\n")}`;

@@ -1,7 +1,7 @@
 import type { JobSettings } from "../../schema/settings";
 import type { Calls, GeminiOptions } from "./gemini-call";
 import { GeminiError } from "./gemini-errors";
-import { SCAN_RESPONSE_SCHEMA, scanInstruction } from "./gemini-prompt";
+import { paragraphList, SCAN_RESPONSE_SCHEMA, scanInstruction } from "./gemini-prompt";
 import { subsetPdf, toBase64 } from "./scan";
 import type { Sentence } from "./types";
 
@@ -82,17 +82,11 @@ async function range(
 }
 
 function parse(text: string, input: ScanInput, settings: JobSettings): Array<{ page: number; sentences: string[] }> | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const list = (data as { paragraphs?: unknown })?.paragraphs;
-  if (!Array.isArray(list)) return null;
+  const list = paragraphList(text);
+  if (!list) return null;
   const out: Array<{ page: number; sentences: string[] }> = [];
   let last = input.first_page;
-  for (const entry of list as Array<{ page?: unknown; sentences?: unknown }>) {
+  for (const entry of list) {
     const page = entry?.page;
     if (typeof page !== "number" || !Number.isInteger(page) || page < last || page > input.last_page) return null;
     if (!Array.isArray(entry.sentences) || !entry.sentences.every((s) => typeof s === "string")) return null;

@@ -1,7 +1,7 @@
 import type { JobSettings } from "../../schema/settings";
 import { Calls, geminiClient, type GeminiOptions } from "./gemini-call";
 import { GeminiError } from "./gemini-errors";
-import { RESPONSE_SCHEMA, systemInstruction, userText } from "./gemini-prompt";
+import { paragraphList, RESPONSE_SCHEMA, systemInstruction, userText } from "./gemini-prompt";
 import { transcribeScan, type ScanInput } from "./gemini-scan";
 import { segmentSentences } from "./segment";
 import { wordCount } from "./split";
@@ -110,17 +110,11 @@ class Run {
 
   /** The answer as sentences with their page and paragraph, or null when it is not of the asked shape. */
   private parse(text: string, pieces: Piece[]): Sentence[] | null {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      return null;
-    }
-    const list = (data as { paragraphs?: unknown })?.paragraphs;
-    if (!Array.isArray(list)) return null;
+    const list = paragraphList(text);
+    if (!list) return null;
     const byPiece: string[][] = pieces.map(() => []);
     let last = -1;
-    for (const entry of list as Array<{ index?: unknown; sentences?: unknown }>) {
+    for (const entry of list) {
       const i = entry?.index;
       if (typeof i !== "number" || !Number.isInteger(i) || i < last || !byPiece[i]) return null;
       if (!Array.isArray(entry.sentences) || !entry.sentences.every((s) => typeof s === "string")) return null;
