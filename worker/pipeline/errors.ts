@@ -4,7 +4,8 @@ export type PipelineErrorCode =
   | "invalid_pdf"
   | "no_text_layer"
   | "empty_document"
-  | "too_many_pages";
+  | "too_many_pages"
+  | "invalid_image";
 
 /** A failure caused by the document itself: retrying will not help. */
 export class PipelineError extends Error {
