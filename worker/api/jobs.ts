@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
 import { JobSettingsSchema } from "../../schema/settings";
-import { sourceKey } from "../jobs/keys";
+import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { savePageImages } from "../jobs/page-images";
 import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
 import { requireAuth } from "./auth";
 import { ApiError } from "./errors";
@@ -9,6 +10,9 @@ import { renderResult } from "./export";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { validate } from "./validate";
+
+/** One page image is read whole into memory before it goes to R2. */
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 export const jobRoutes = new Hono<AppEnv>()
   .use(requireAuth)
@@ -18,18 +22,29 @@ export const jobRoutes = new Hono<AppEnv>()
     const upload = await receiveUpload(c.req.raw, c.env.FILES, key, {
       maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
       fileField: "pdf_file",
+      images: {
+        field: "page_images",
+        maxPages: Number(c.env.MAX_PAGE_IMAGES) || 1000,
+        maxImageBytes: MAX_IMAGE_BYTES,
+        key: (page, ext) => pageImageKey(id, page, ext),
+      },
     });
+    const images = upload.images;
     let settings;
     try {
       settings = validate(JobSettingsSchema, upload.fields);
+      if (images) await savePageImages(c.env.FILES, id, images);
     } catch (err) {
-      await c.env.FILES.delete(key); // nothing of a refused upload is kept
+      // Nothing of a refused upload is kept (R2 deletes at most 1000 keys a call).
+      const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
+      for (let i = 0; i < stored.length; i += 1000) await c.env.FILES.delete(stored.slice(i, i + 1000));
       throw err;
     }
+    const pages = images?.length ?? 0;
     const job = await createJob(c.env, {
       id,
       ownerId: c.get("userId"),
-      filename: upload.file.filename || "upload.pdf",
+      filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
       size: upload.file.size,
       settings,
     });
@@ -60,7 +75,7 @@ export const jobRoutes = new Hono<AppEnv>()
     if (format === "json") return c.json(result, 200);
     const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
     const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
-    const base = row.original_filename.replace(/\.pdf$/i, "") || "sentences";
+    const base = row.original_filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "sentences";
     c.header("Content-Type", contentType);
     c.header("Content-Disposition", `attachment; filename="${encodeURIComponent(base)}.${extension}"`);
     return c.body(body, 200);

@@ -3,9 +3,13 @@
  * at most one 8 MiB part is buffered (a Worker has 128 MB, books reach 100 MiB).
  * Nothing becomes visible in R2 until the whole form has been read and
  * validated; every failure aborts the multipart upload.
+ *
+ * Page images (optional, instead of the PDF) are small enough to hold one at a time:
+ * each goes to R2 as soon as it has arrived, and a failure deletes those already stored.
  */
+import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, sniffImage, type ImageType } from "../pipeline/images";
 import { ApiError } from "./errors";
-import { getBoundary, MultipartError, parseMultipart } from "./multipart";
+import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
 
 /** R2 wants equal-sized parts of at least 5 MiB except the last, which may be smaller. */
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -16,13 +20,36 @@ const SNIFF_BYTES = 1024 + 5;
 const PDF_MAGIC = new TextEncoder().encode("%PDF-");
 
 export interface UploadOptions {
+  /** Limit of the file, or of all page images together. */
   maxBytes: number;
   fileField: string;
+  /** Accept page images (one part per page, in order) in place of the file. */
+  images?: ImageUploadOptions;
+}
+
+export interface ImageUploadOptions {
+  field: string;
+  maxPages: number;
+  maxImageBytes: number;
+  /** Where page `page` (1-based) is stored. */
+  key: (page: number, type: ImageType) => string;
+}
+
+export interface StoredImage {
+  page: number;
+  key: string;
+  type: ImageType;
+  /** As uploaded, cleaned; "" when the part had none. */
+  filename: string;
+  size: number;
 }
 
 export interface UploadResult {
   fields: Record<string, string>;
+  /** For page images: the first image's name ("" if it had none) and the size of all. */
   file: { filename: string; size: number };
+  /** Present when the upload was page images, in page order; every one is stored in R2. */
+  images?: StoredImage[];
 }
 
 export async function receiveUpload(
@@ -37,18 +64,30 @@ export async function receiveUpload(
     throw new ApiError(415, "unsupported_media_type", `Send the upload as multipart/form-data with the PDF in the field ${field}.`);
   }
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > opts.maxBytes + FORM_OVERHEAD) throw tooLarge(opts);
+  // Each page image brings its own part headers.
+  const overhead = FORM_OVERHEAD + (opts.images ? opts.images.maxPages * 512 : 0);
+  if (declared > opts.maxBytes + overhead) throw tooLarge(opts);
 
   const fields = Object.create(null) as Record<string, string>;
   let sink: PdfSink | undefined;
+  const images = opts.images ? new ImageStore(bucket, opts.images, opts) : undefined;
+  const maxParts = 50 + (images ? images.maxPages : 0);
   try {
-    for await (const part of parseMultipart(request.body ?? new Blob([]).stream(), boundary)) {
+    for await (const part of parseMultipart(request.body ?? new Blob([]).stream(), boundary, { maxParts })) {
       if (part.name === field) {
-        if (sink) throw new ApiError(400, "too_many_files", `Send a single file in the form field ${field}.`, field);
+        if (sink && !sink.noFileChosen) throw new ApiError(400, "too_many_files", `Send a single file in the form field ${field}.`, field);
+        if (images?.count && part.filename !== "") throw mixed(field, images.field);
         sink = new PdfSink(bucket, key, part.filename, opts);
         await sink.consume(part.body);
+        if (images?.count && !sink.noFileChosen) throw mixed(field, images.field);
+      } else if (images && part.name === images.field) {
+        const stored = await images.receive(part);
+        if (stored && sink && !sink.noFileChosen) throw mixed(field, images.field);
       } else if (part.filename !== undefined) {
-        throw new ApiError(400, "unexpected_file", `Only one file is accepted, in the form field ${field}.`, part.name);
+        const message = images
+          ? `Files are accepted only in the form fields ${field} (a PDF) or ${images.field} (page images).`
+          : `Only one file is accepted, in the form field ${field}.`;
+        throw new ApiError(400, "unexpected_file", message, part.name);
       } else {
         const value = await part.text(MAX_FIELD_BYTES).catch((err: unknown) => {
           if (err instanceof MultipartError && err.code === "limit") {
@@ -59,12 +98,21 @@ export async function receiveUpload(
         if (!(part.name in fields)) fields[part.name] = value;
       }
     }
-    if (!sink || sink.noFileChosen) throw new ApiError(400, "missing_file", `Attach the PDF as the form field ${field}.`, field);
+    if (images?.count) {
+      await sink?.abort(); // a file input left empty beside the images
+      const first = images.stored[0]!;
+      return { fields: { ...fields }, file: { filename: first.filename, size: images.size }, images: images.stored };
+    }
+    if (!sink || sink.noFileChosen) {
+      const what = images ? `the PDF as the form field ${field}, or page images as ${images.field}` : `the PDF as the form field ${field}`;
+      throw new ApiError(400, "missing_file", `Attach ${what}.`, field);
+    }
     if (sink.size === 0) throw new ApiError(400, "empty_file", "The uploaded file is empty.", field);
     await sink.commit();
     return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size } };
   } catch (err) {
     await sink?.abort();
+    await images?.discard();
     if (err instanceof MultipartError) {
       throw new ApiError(400, "malformed_upload", `The upload is not valid multipart/form-data: ${err.message}`);
     }
@@ -72,18 +120,123 @@ export async function receiveUpload(
   }
 }
 
+const mixed = (field: string, imageField: string) =>
+  new ApiError(400, "mixed_files", `Send either a PDF in ${field} or page images in ${imageField}, not both.`, imageField);
+
+const tooManyPages = (o: { field: string; maxPages: number }) =>
+  new ApiError(413, "too_many_pages", `At most ${o.maxPages} page images can be sent in one job.`, o.field);
+
+const megabytes = (bytes: number) => {
+  const mb = bytes / (1024 * 1024);
+  return Number(mb >= 1 ? mb.toFixed(1) : mb.toPrecision(2));
+};
+
 function tooLarge(opts: UploadOptions): ApiError {
-  const mb = opts.maxBytes / (1024 * 1024);
-  const shown = Number(mb >= 1 ? mb.toFixed(1) : mb.toPrecision(2));
-  return new ApiError(413, "file_too_large", `The file is larger than the ${shown} MB limit.`, opts.fileField);
+  return new ApiError(413, "file_too_large", `The file is larger than the ${megabytes(opts.maxBytes)} MB limit.`, opts.fileField);
 }
 
 /** A display name: no client-side directories or control characters, bounded for R2 metadata. */
-function cleanFilename(raw: string | undefined): string {
+function cleanFilename(raw: string | undefined, fallback: string): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
-  return clean || "document.pdf";
+  return clean || fallback;
+}
+
+/**
+ * Page images, each read whole (they are capped well below a Worker's memory), checked
+ * by content and put in R2 before the next is read.
+ */
+class ImageStore {
+  readonly stored: StoredImage[] = [];
+  size = 0;
+
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly o: ImageUploadOptions,
+    private readonly upload: UploadOptions,
+  ) {}
+
+  get field(): string {
+    return this.o.field;
+  }
+
+  get maxPages(): number {
+    return this.o.maxPages;
+  }
+
+  get count(): number {
+    return this.stored.length;
+  }
+
+  /** Stores one page; false for the empty part a browser sends when no file was chosen. */
+  async receive(part: MultipartPart): Promise<boolean> {
+    const page = this.count + 1;
+    if (page > this.o.maxPages) throw tooManyPages(this.o);
+    const filename = cleanFilename(part.filename, "");
+    const label = `Page ${page}${filename ? ` (${filename})` : ""}`;
+    const reader = part.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let type: ImageType | null = null;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
+        this.size += value.length;
+        if (this.size > this.upload.maxBytes) {
+          throw new ApiError(413, "file_too_large", `The page images are larger than the ${megabytes(this.upload.maxBytes)} MB limit together.`, this.o.field);
+        }
+        if (size > this.o.maxImageBytes) {
+          throw new ApiError(413, "image_too_large", `${label} is larger than the ${megabytes(this.o.maxImageBytes)} MB limit for one image.`, this.o.field);
+        }
+        chunks.push(value);
+        if (!type && size >= IMAGE_SNIFF_BYTES) type = this.sniff(chunks, size, label);
+      }
+    } catch (err) {
+      await reader.cancel().catch(() => undefined);
+      throw err;
+    }
+    if (size === 0) {
+      if (part.filename === "") return false;
+      throw new ApiError(400, "empty_file", `${label} is empty.`, this.o.field);
+    }
+    type ??= this.sniff(chunks, size, label);
+    const bytes = join(chunks, size);
+    const key = this.o.key(page, type);
+    // Recorded before the put, so a put that fails half-way is still cleaned up.
+    this.stored.push({ page, key, type, filename, size });
+    await this.bucket.put(key, bytes, { httpMetadata: { contentType: IMAGE_CONTENT_TYPES[type] }, customMetadata: { filename } });
+    return true;
+  }
+
+  private sniff(chunks: Uint8Array[], size: number, label: string): ImageType {
+    const type = sniffImage(join(chunks, Math.min(size, IMAGE_SNIFF_BYTES)));
+    if (!type) throw new ApiError(415, "unsupported_media_type", `${label} is not a PNG or JPEG image.`, this.o.field);
+    return type;
+  }
+
+  /** Deletes what was stored (R2 deletes at most 1000 keys a call). */
+  async discard(): Promise<void> {
+    const keys = this.stored.map((s) => s.key);
+    this.stored.length = 0;
+    for (let i = 0; i < keys.length; i += 1000) await this.bucket.delete(keys.slice(i, i + 1000)).catch(() => undefined);
+  }
+}
+
+/** The first `size` bytes of `chunks`, as one array. */
+function join(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]!.length === size) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    if (at >= size) break;
+    const n = Math.min(c.length, size - at);
+    out.set(c.subarray(0, n), at);
+    at += n;
+  }
+  return out;
 }
 
 /** Buffers one part at a time; a full part is only uploaded once more bytes prove it is not the last. */
@@ -104,7 +257,7 @@ class PdfSink {
     rawFilename: string | undefined,
     private readonly opts: UploadOptions,
   ) {
-    this.filename = cleanFilename(rawFilename);
+    this.filename = cleanFilename(rawFilename, "document.pdf");
     this.chosenEmpty = rawFilename === "";
   }
 

@@ -7,10 +7,11 @@ import { GeminiNormalizer, type GeminiOptions } from "../pipeline/gemini";
 import { GeminiError } from "../pipeline/gemini-errors";
 import { planDocument } from "../pipeline/index";
 import { LocalNormalizer } from "../pipeline/local";
-import { pageRanges } from "../pipeline/scan";
+import { pageRanges, type PageRange } from "../pipeline/scan";
 import type { Chunk, Normalizer } from "../pipeline/types";
 import { db } from "./db";
 import { chunkKey, scanPagesKey, sourceKey } from "./keys";
+import { imageRanges, loadPageImages } from "./page-images";
 import { geminiLimiter } from "./rate-limiter";
 import { tracker } from "./service";
 
@@ -24,6 +25,8 @@ const CHUNK_CONCURRENCY = 4;
 const MAX_DEFERRALS = 30;
 /** Pages of a scan that Gemini reads in one chunk. */
 const SCAN_PAGES_PER_CHUNK = 4;
+/** Bytes of page images in one chunk (fewer pages when they are big), bounding the plan step's memory. */
+const SCAN_CHUNK_IMAGE_BYTES = 16 * 1024 * 1024;
 /** A scan's paragraphs are numbered per chunk (the book's count is unknown before it is read). */
 const SCAN_PARAGRAPH_STRIDE = 1000;
 
@@ -50,6 +53,18 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     if (!(await t.planning())) return msg.ack(); // cancelled before it began
     const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
     const obj = await env.FILES.get(sourceKey(jobId));
+    const images = obj ? null : await loadPageImages(env.FILES, jobId);
+    if (images) {
+      if (!env.GEMINI_API_KEY) {
+        await t.fail(
+          "no_text_layer",
+          "These page images have no text layer. Text recognition needs the Gemini engine, which is not configured on this server.",
+        );
+        return msg.ack();
+      }
+      await planScan(env, t, jobId, imageRanges(env.FILES, images, SCAN_PAGES_PER_CHUNK, SCAN_CHUNK_IMAGE_BYTES));
+      return msg.ack();
+    }
     if (!obj) {
       await t.fail("file_missing", "The uploaded file could not be found. Please upload it again.");
       return msg.ack();
@@ -64,7 +79,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       throw e;
     });
     if (!plan) {
-      await planScan(env, t, jobId, bytes);
+      await planScan(env, t, jobId, pageRanges(bytes, SCAN_PAGES_PER_CHUNK));
       return msg.ack();
     }
     await putAll(
@@ -89,7 +104,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     }
     if (msg.attempts >= PLAN_MAX_ATTEMPTS) {
       console.error("plan failed for good", jobId, err);
-      await t.fail("processing_error", "The PDF could not be read because of an internal error. Please try again.");
+      await t.fail("processing_error", "The upload could not be read because of an internal error. Please try again.");
       return msg.ack();
     }
     console.warn("plan attempt failed, retrying", jobId, msg.attempts, String(err));
@@ -97,10 +112,13 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
   }
 }
 
-/** A scan in chunks of a few pages, each page range stored as its own small PDF. */
-async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, bytes: Uint8Array) {
+/**
+ * Pages to be read by Gemini (a scanned PDF, or page images), a chunk per page range,
+ * each range stored as its own small PDF; ranges come one at a time.
+ */
+async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>) {
   const chunks: Chunk[] = [];
-  for await (const r of pageRanges(bytes, SCAN_PAGES_PER_CHUNK)) {
+  for await (const r of ranges) {
     const n = chunks.length;
     const { first_page, last_page } = r;
     const chunk: Chunk = { index: n, first_paragraph: n * SCAN_PARAGRAPH_STRIDE, paragraphs: [], first_page, last_page, scan: true };

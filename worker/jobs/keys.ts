@@ -1,7 +1,13 @@
 /** Where a job's files live in R2; everything of a job sits under one of two prefixes. */
 export const sourceKey = (jobId: string) => `uploads/${jobId}/source.pdf`;
+/** Page `page` (1-based) of a job uploaded as page images. */
+export const pageImageKey = (jobId: string, page: number, ext: string) => `uploads/${jobId}/pages/${page}.${ext}`;
+/** The list of a job's page images, in order: its presence is what makes the job an image job. */
+export const pageImagesKey = (jobId: string) => `uploads/${jobId}/pages.json`;
 export const chunkKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}.json`;
 /** The page range of a scan that one chunk reads, as a small PDF of its own. */
 export const scanPagesKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}.pdf`;
 export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
-export const jobPrefixes = (jobId: string) => [`uploads/${jobId}/`, `jobs/${jobId}/`];
+/** What the reader uploaded; expired by the cron a while after the job ends. */
+export const uploadsPrefix = (jobId: string) => `uploads/${jobId}/`;
+export const jobPrefixes = (jobId: string) => [uploadsPrefix(jobId), `jobs/${jobId}/`];

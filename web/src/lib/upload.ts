@@ -12,16 +12,23 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
   fix_hyphenation: true,
 };
 
-/** Uploads with XMLHttpRequest because fetch cannot report upload progress. */
-export function uploadPdf(
-  file: File,
+/** A PDF by its declared type or name; the server decides by content either way. */
+export const isPdf = (f: File) => f.type === "application/pdf" || /\.pdf$/i.test(f.name);
+
+/**
+ * Uploads with XMLHttpRequest because fetch cannot report upload progress. A PDF goes as
+ * `pdf_file`; anything else as `page_images`, one page each in the order chosen (the
+ * server refuses a PDF and images together, and files that are neither, in words).
+ */
+export function uploadFiles(
+  files: File[],
   settings: UploadSettings,
   onProgress: (loaded: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<Job> {
   const form = new FormData();
   for (const [k, v] of Object.entries(settings)) form.set(k, String(v));
-  form.set("pdf_file", file, file.name);
+  for (const file of files) form.append(isPdf(file) ? "pdf_file" : "page_images", file, file.name);
 
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
