@@ -40,6 +40,8 @@ export const jobs = sqliteTable(
     started_at: text("started_at"),
     completed_at: text("completed_at"),
     processing_time_seconds: integer("processing_time_seconds"),
+    /** When the cron removed the uploaded files of this ended job (results stay). */
+    uploads_expired_at: text("uploads_expired_at"),
     updated_at: text("updated_at").notNull(),
   },
   (t) => [index("jobs_owner_created").on(t.owner_id, t.created_at), index("jobs_status").on(t.status)],

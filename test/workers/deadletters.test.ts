@@ -56,4 +56,21 @@ describe("cron sweep", () => {
     expect((await row(registered))!.status).toBe("failed");
     expect((await row(fresh))!.status).toBe("queued");
   });
+
+  it("expires the uploads of long-ended jobs, page images included, and keeps results", async () => {
+    const id = await insertJob("completed");
+    const now = Date.now();
+    await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?").bind(new Date(now - 8 * 24 * 60 * 60_000).toISOString(), id).run();
+    const keys = [`uploads/${id}/pages.json`, `uploads/${id}/pages/1.png`, `uploads/${id}/pages/2.jpg`, `jobs/${id}/result.json`];
+    for (const k of keys) await env.FILES.put(k, "x");
+    const out = await sweep(env, now);
+    expect(out.expired).toBeGreaterThanOrEqual(1);
+    expect((await env.FILES.list({ prefix: `uploads/${id}/` })).objects).toEqual([]);
+    expect(await env.FILES.head(`jobs/${id}/result.json`)).not.toBeNull();
+    // Marked once expired: later runs move on to other jobs instead of this one again.
+    expect((await row(id))!.uploads_expired_at).not.toBeNull();
+    await env.FILES.put(`uploads/${id}/late.txt`, "x");
+    await sweep(env, now);
+    expect(await env.FILES.head(`uploads/${id}/late.txt`)).not.toBeNull();
+  });
 });

@@ -88,6 +88,7 @@ export async function createJob(env: Env, j: NewJob): Promise<Job> {
     started_at: null,
     completed_at: null,
     processing_time_seconds: null,
+    uploads_expired_at: null,
     updated_at: now,
   };
   await db(env.DB).insert(jobs).values(row);
@@ -180,14 +181,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 /** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   if (!isFinal(row.status)) await tracker(env, row.id).cancel();
-  for (const prefix of jobPrefixes(row.id)) {
-    let cursor: string | undefined;
-    do {
-      const list = await env.FILES.list({ prefix, cursor });
-      if (list.objects.length) await env.FILES.delete(list.objects.map((o) => o.key));
-      cursor = list.truncated ? list.cursor : undefined;
-    } while (cursor);
-  }
+  for (const prefix of jobPrefixes(row.id)) await deletePrefix(env, prefix);
   await db(env.DB).delete(jobs).where(eq(jobs.id, row.id));
 }
 
@@ -205,4 +199,14 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
     .values({ job_id: row.id, idx: index, text, updated_at: now })
     .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
   return { ...sentence, text, edited: true };
+}
+
+/** Deletes every R2 object under `prefix`, a listing page (≤1000 keys) at a time. */
+export async function deletePrefix(env: Env, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const list = await env.FILES.list({ prefix, cursor });
+    if (list.objects.length) await env.FILES.delete(list.objects.map((o) => o.key));
+    cursor = list.truncated ? list.cursor : undefined;
+  } while (cursor);
 }

@@ -1,12 +1,12 @@
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
 import { db, nowIso } from "./db";
-import { sourceKey } from "./keys";
-import { tracker } from "./service";
+import { uploadsPrefix } from "./keys";
+import { deletePrefix, tracker } from "./service";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
-/** Uploaded PDFs of ended jobs are kept this long; results stay. */
+/** Uploads (PDFs, page images) of ended jobs are kept this long; results stay. */
 const SOURCE_TTL_MS = 7 * 24 * 60 * 60_000;
 
 /** Cron: ends jobs that are stuck and expires old uploads, so nothing waits forever. */
@@ -30,11 +30,21 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
         .where(eq(jobs.id, id));
     }
   }
+  // Each ended job is expired once: the mark keeps the next runs on newer jobs.
   const old = await d
     .select({ id: jobs.id })
     .from(jobs)
-    .where(and(inArray(jobs.status, ["completed", "partial", "failed", "cancelled"]), lt(jobs.completed_at, new Date(now - SOURCE_TTL_MS).toISOString())))
-    .limit(200);
-  if (old.length) await env.FILES.delete(old.map((j) => sourceKey(j.id)));
+    .where(
+      and(
+        inArray(jobs.status, ["completed", "partial", "failed", "cancelled"]),
+        lt(jobs.completed_at, new Date(now - SOURCE_TTL_MS).toISOString()),
+        isNull(jobs.uploads_expired_at),
+      ),
+    )
+    .limit(100);
+  for (const { id } of old) {
+    await deletePrefix(env, uploadsPrefix(id));
+    await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
+  }
   return { stuck: stuck.length, expired: old.length };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `jobs` ADD `uploads_expired_at` text;
