@@ -40,9 +40,18 @@ const stats = async () => (await (await fetch(`${fake.url}/__stats`)).json()) as
 const control = (patch: object) =>
   fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.json());
 
+/** Requests per minute for the whole stack: 2/s, bursts of at most RPM/6 = 20. */
+const RPM = 120;
+
 beforeAll(async () => {
   fake = await startFake({ rates: { "429": 0.25, "503": 0.1 }, retryDelay: "1s", seed: 7 });
-  stack = await startStack({ GEMINI_API_KEY: "test-key", GEMINI_BASE_URL: fake.url, RETRY_BASE_SECONDS: "1" });
+  stack = await startStack({
+    GEMINI_API_KEY: "test-key",
+    GEMINI_BASE_URL: fake.url,
+    RETRY_BASE_SECONDS: "1",
+    // Low enough that the shared limiter, not the model, sets the pace of the 325-page job.
+    GEMINI_RPM: String(RPM),
+  });
   token = await signIn(stack.url, "gemini@example.com");
 });
 
@@ -69,7 +78,7 @@ describe("the Gemini engine through the local stack", () => {
     const done = await waitFor(async () => {
       const j = await job(created.id);
       return FINAL.includes(j.status) ? j : undefined;
-    }, 150_000, "the Gemini job to end");
+    }, 300_000, "the Gemini job to end");
     expect(done.status).toBe("completed");
     expect(done.engine).toBe("gemini");
     expect(done.actual_tokens).toBeGreaterThan(0);
@@ -79,6 +88,17 @@ describe("the Gemini engine through the local stack", () => {
     expect(s.by_outcome["503"]).toBeGreaterThan(0);
     expect(s.by_version).toEqual({ v1beta: s.total });
     expect(Object.keys(s.by_model)).toEqual(["gemini-2.5-flash"]);
+
+    // The fake's own count per 1 s window: no 10 s span saw more than the bucket allows
+    // (a full burst plus 10 s of refill, +2 for window edges), though the job needed far more.
+    const perSecond = new Map(s.windows.map((w: { start_ms: number; count: number }) => [w.start_ms, w.count]));
+    const starts = [...perSecond.keys()] as number[];
+    const busiest = Math.max(
+      ...starts.map((t0) => starts.filter((t) => t >= t0 && t < t0 + 10_000).reduce((n, t) => n + perSecond.get(t)!, 0)),
+    );
+    const allowed = RPM / 6 + (RPM / 60) * 10 + 2;
+    expect(s.total).toBeGreaterThan(allowed * 1.5);
+    expect(busiest).toBeLessThanOrEqual(allowed);
 
     // The fake answers what the local segmenter would: the result must be that, in order.
     const plan = await planDocument(new Uint8Array(readFileSync(VERNE)), { fixHyphenation: true, maxChunkChars: 12000 });
