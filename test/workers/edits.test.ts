@@ -25,7 +25,12 @@ describe("editing sentences", () => {
     const result = (await (await call(token, `${id}/result`)).json()) as any;
     expect(result.sentences.map((s: any) => s.text)).toEqual(["Premiere phrase.", "Il a dit « non ».", "Fin."]);
     expect(result.sentences[0].edited).toBeUndefined();
-    const txt = await (await call(token, `${id}/result?format=txt`)).text();
+    await env.DB.prepare("UPDATE jobs SET original_filename = 'Élégie à Noël.pdf' WHERE id = ?").bind(id).run();
+    const txtRes = await call(token, `${id}/result?format=txt`);
+    expect(txtRes.headers.get("content-disposition")).toBe(
+      `attachment; filename="Elegie a Noel.txt"; filename*=UTF-8''${encodeURIComponent("Élégie à Noël.txt")}`,
+    );
+    const txt = await txtRes.text();
     expect(txt).toBe("Premiere phrase.\nIl a dit « non ».\nFin.\n");
     const csv = await (await call(token, `${id}/result?format=csv`)).text();
     expect(csv.split("\r\n")[2]).toBe("2,Il a dit « non ».,1,0");

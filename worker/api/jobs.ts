@@ -77,7 +77,12 @@ export const jobRoutes = new Hono<AppEnv>()
     const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
     const base = row.original_filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "sentences";
     c.header("Content-Type", contentType);
-    c.header("Content-Disposition", `attachment; filename="${encodeURIComponent(base)}.${extension}"`);
+    // An ASCII fallback, and the real (accented) name in RFC 5987 form for every modern client.
+    const ascii = base.normalize("NFD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "") || "sentences";
+    c.header(
+      "Content-Disposition",
+      `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`,
+    );
     return c.body(body, 200);
   })
   .patch("/:id/sentences/:index", async (c) => {
