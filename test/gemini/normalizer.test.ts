@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, type JobSettings } from "../../schema/settings";
 import { DROPPED_TEXT, GeminiNormalizer, type GeminiOptions } from "../../worker/pipeline/gemini";
 import { GeminiError } from "../../worker/pipeline/gemini-errors";
 import { normalizeChunk } from "../../worker/pipeline/local";
 import type { Chunk } from "../../worker/pipeline/types";
-import { startFakeGemini, type FakeGemini } from "../fake-gemini/server";
+import { useFakeGemini } from "./fake";
 
 // GeminiNormalizer through the real @google/genai SDK against the fake server.
 
-let fake: FakeGemini;
-
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-beforeEach(() => fake.control({ reset: true }));
+const fake = useFakeGemini();
 
 const chunk: Chunk = {
   index: 3,

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { GeminiNormalizer } from "../../worker/pipeline/gemini";
 import { GeminiError } from "../../worker/pipeline/gemini-errors";
 import { splitPages } from "../../worker/pipeline/scan";
-import { scanPageSentences, startFakeGemini, type FakeGemini } from "../fake-gemini/server";
+import { scanPageSentences } from "../fake-gemini/server";
+import { useFakeGemini } from "./fake";
 
 // Scanned pages (no text layer) read by Gemini, through the SDK against the fake.
 
@@ -13,14 +14,7 @@ const SCAN = new Uint8Array(
   readFileSync(path.resolve(import.meta.dirname, "../../../shared/corpus/novels/maupassant-une-vie-extrait.scan.pdf")),
 );
 
-let fake: FakeGemini;
-beforeAll(async () => {
-  fake = await startFakeGemini();
-});
-afterAll(async () => {
-  await fake?.close();
-});
-beforeEach(() => fake.control({ reset: true }));
+const fake = useFakeGemini();
 
 const gemini = () => new GeminiNormalizer({ apiKey: "k", baseUrl: fake.url, model: "gemini-2.5-flash" });
 const expected = (first: number, last: number, firstParagraph: number) =>

@@ -1,17 +1,6 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-
-const api = (path: string, init?: RequestInit) => SELF.fetch(`http://local${path}`, init);
-
-async function signIn(email: string) {
-  const r = await api("/api/v1/auth/dev", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email }),
-  });
-  expect(r.status).toBe(200);
-  return ((await r.json()) as { token: string }).token;
-}
+import { api, signIn } from "./http";
 
 describe("API basics", () => {
   it("reports health with D1 and R2", async () => {

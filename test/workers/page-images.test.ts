@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
@@ -11,20 +11,11 @@ import { tracker } from "../../worker/jobs/service";
 import type { ImageType } from "../../worker/pipeline/images";
 import { JPEG_18x25, makePng } from "../fixtures/images";
 import { insertJob, jobRow } from "./jobs";
+import { api, signIn } from "./http";
 
 // Page images instead of a PDF: the upload contract (real R2) and the plan step that
 // turns them into page-range PDFs for Gemini.
 
-const api = (path: string, init?: RequestInit) => SELF.fetch(`http://local${path}`, init);
-
-async function signIn(email: string) {
-  const r = await api("/api/v1/auth/dev", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email }),
-  });
-  return ((await r.json()) as { token: string }).token;
-}
 
 type Entry = [name: string, value: string | { data: Uint8Array; filename: string; type?: string }];
 
