@@ -98,14 +98,16 @@ describe.each(NOVELS)("$name", ({ name, pages }) => {
     expect(small.map((s) => s.paragraph)).toEqual(large.map((s) => s.paragraph));
   });
 
-  it.runIf(name === "maupassant-une-vie-extrait")("keeps raw line-end hyphens when asked, without inserting spaces", () => {
+  it("keeps raw line-end hyphens when asked, without inserting spaces", () => {
     const raw = cleanPages(pdf, { fixHyphenation: false });
     expect(raw).toHaveLength(paragraphs.length);
     const text = raw.map((p) => p.text).join("\n");
-    expect(text).toContain("ces-sait");
-    expect(text).toContain("partons-nous");
+    const fixed = paragraphs.map((p) => p.text).join("\n");
+    // Words seen split at a line end in the extract, checked by hand.
+    for (const w of name === "maupassant-une-vie-extrait" ? ["ces-sait", "partons-nous"] : []) expect(text).toContain(w);
+    expect(text.length).toBeGreaterThan(fixed.length); // every novel has line-end hyphens
     expect(text).not.toMatch(/\p{L}- \p{L}/u);
     // Only the hyphens differ from the fixed text.
-    expect(text.replace(/-/g, "")).toBe(paragraphs.map((p) => p.text).join("\n").replace(/-/g, ""));
+    expect(text.replace(/-/g, "")).toBe(fixed.replace(/-/g, ""));
   });
 });
