@@ -29,6 +29,8 @@ export interface StartPlan {
 export type ChunkDecision = { process: false; reason: string } | { process: true; settings: JobSettings };
 
 type ChunkState = "pending" | "done" | "failed";
+type Counts = Record<ChunkState, number>;
+type FinalStatus = Extract<JobStatus, "completed" | "partial" | "failed" | "cancelled">;
 
 interface Meta {
   job_id: string;
@@ -79,13 +81,17 @@ export class JobTracker extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('job', ?)", JSON.stringify(m));
   }
 
-  private counts() {
+  private counts(): Counts {
     const rows = this.sql
       .exec<{ state: ChunkState; c: number }>("SELECT state, COUNT(*) AS c FROM chunks GROUP BY state")
       .toArray();
     const c = { pending: 0, done: 0, failed: 0 };
     for (const r of rows) c[r.state] = r.c;
     return c;
+  }
+
+  private chunkState(n: number): ChunkState | undefined {
+    return this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0]?.state;
   }
 
   /** Creates the job's state on first contact; the job row in D1 already exists. */
@@ -150,16 +156,17 @@ export class JobTracker extends DurableObject<Env> {
     m.started_ms = now;
     m.last_progress_ms = now;
     this.saveMeta(m);
+    const c = this.counts();
     await this.writeRow({
       status: "processing",
-      current_step: this.step(m),
+      current_step: this.step(m, c),
       total_chunks: m.total,
       page_count: plan.page_count,
       estimated_tokens: plan.estimated_tokens,
       started_at: new Date(now).toISOString(),
-      progress_percent: this.percent(m),
+      progress_percent: this.percent(m, c),
     });
-    this.emit("progress");
+    this.emit("progress", undefined, {}, c);
     return true;
   }
 
@@ -169,9 +176,9 @@ export class JobTracker extends DurableObject<Env> {
     if (!m) return { process: false, reason: "unknown job" };
     if (m.status === "cancelled") return { process: false, reason: "cancelled" };
     if (isFinal(m.status)) return { process: false, reason: `job ${m.status}` };
-    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
-    if (!row) return { process: false, reason: "unknown chunk" };
-    if (row.state !== "pending") return { process: false, reason: `chunk ${row.state}` };
+    const state = this.chunkState(n);
+    if (!state) return { process: false, reason: "unknown chunk" };
+    if (state !== "pending") return { process: false, reason: `chunk ${state}` };
     return { process: true, settings: m.settings };
   }
 
@@ -179,8 +186,7 @@ export class JobTracker extends DurableObject<Env> {
   async chunkDone(n: number, result: NormalizeResult): Promise<void> {
     const m = this.meta();
     if (!m || isFinal(m.status)) return;
-    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
-    if (!row || row.state !== "pending") return;
+    if (this.chunkState(n) !== "pending") return;
     const now = Date.now();
     this.sql.exec(
       "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ? WHERE n = ?",
@@ -201,8 +207,7 @@ export class JobTracker extends DurableObject<Env> {
   async chunkFailed(n: number, reason: string): Promise<void> {
     const m = this.meta();
     if (!m || isFinal(m.status)) return;
-    const row = this.sql.exec<{ state: ChunkState }>("SELECT state FROM chunks WHERE n = ?", n).toArray()[0];
-    if (!row || row.state !== "pending") return;
+    if (this.chunkState(n) !== "pending") return;
     const now = Date.now();
     this.sql.exec("UPDATE chunks SET state = 'failed', error = ?, updated_ms = ? WHERE n = ?", reason, now, n);
     m.last_progress_ms = now;
@@ -249,42 +254,39 @@ export class JobTracker extends DurableObject<Env> {
 
   // ---- progress ----------------------------------------------------------------
 
-  private percent(m: Meta): number {
+  // Progress figures take the chunk counts from their caller: one count per change.
+  private percent(m: Meta, c: Counts): number {
     if (m.status === "completed" || m.status === "partial") return 100;
     if (m.status === "queued") return 0;
     if (m.status === "planning" || m.total === 0) return 2;
-    const c = this.counts();
     return Math.min(99, 5 + Math.floor((94 * (c.done + c.failed)) / m.total));
   }
 
-  private step(m: Meta): string {
+  private step(m: Meta, c: Counts): string {
     if (m.status !== "processing") return m.status === "planning" ? "reading the PDF" : m.status;
-    const c = this.counts();
     return `normalizing chunk ${Math.min(m.total, c.done + c.failed + 1)} of ${m.total}`;
   }
 
-  private eta(m: Meta): number | null {
+  private eta(m: Meta, c: Counts): number | null {
     if (m.status !== "processing" || !m.started_ms) return null;
-    const c = this.counts();
     const finished = c.done + c.failed;
     if (finished === 0) return null;
     const elapsed = (Date.now() - m.started_ms) / 1000;
     return Math.round((elapsed / finished) * (m.total - finished));
   }
 
-  private emit(type: ProgressEvent["type"], step?: string, extra: Partial<ProgressEvent> = {}) {
+  private emit(type: ProgressEvent["type"], step?: string, extra: Partial<ProgressEvent> = {}, c = this.counts()) {
     const m = this.requireMeta();
-    const c = this.counts();
     const body: Omit<ProgressEvent, "seq"> = {
       type,
       job_id: m.job_id,
       status: m.status,
-      progress_percent: this.percent(m),
-      current_step: step ?? this.step(m),
+      progress_percent: this.percent(m, c),
+      current_step: step ?? this.step(m, c),
       processed_chunks: c.done,
       failed_chunks: c.failed,
       total_chunks: m.total,
-      eta_seconds: this.eta(m),
+      eta_seconds: this.eta(m, c),
       at: nowIso(),
       ...extra,
     };
@@ -307,11 +309,11 @@ export class JobTracker extends DurableObject<Env> {
       await this.writeRow({
         processed_chunks: c.done,
         failed_chunks: c.failed,
-        progress_percent: this.percent(m),
-        current_step: this.step(m),
+        progress_percent: this.percent(m, c),
+        current_step: this.step(m, c),
         actual_tokens: m.actual_tokens,
       });
-      this.emit("progress");
+      this.emit("progress", undefined, {}, c);
       return;
     }
     if (c.done === 0) {
@@ -364,17 +366,18 @@ export class JobTracker extends DurableObject<Env> {
     };
   }
 
-  private async finish(m: Meta, status: JobStatus, error?: { code: string; message: string }) {
+  private async finish(m: Meta, status: FinalStatus, error?: { code: string; message: string }) {
     const now = Date.now();
     m.status = status;
     m.error_code = error?.code ?? null;
     m.error_message = error?.message ?? null;
     this.saveMeta(m);
     const c = this.counts();
-    const failedPages = this.failedPages();
+    let failedPages: number[];
     let sentenceCount: number | null = null;
     if (status === "completed" || status === "partial") {
       const result = this.merge(m);
+      failedPages = result.failed_pages;
       sentenceCount = result.sentences.length;
       await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
         httpMetadata: { contentType: "application/json" },
@@ -382,10 +385,12 @@ export class JobTracker extends DurableObject<Env> {
       // Chunk inputs are no longer needed once the result is written (R2 deletes ≤1000 keys a call).
       const inputs = Array.from({ length: m.total }, (_, n) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]).flat();
       for (let i = 0; i < inputs.length; i += 1000) await this.env.FILES.delete(inputs.slice(i, i + 1000));
+    } else {
+      failedPages = this.failedPages();
     }
     await this.writeRow({
       status,
-      progress_percent: this.percent(m),
+      progress_percent: this.percent(m, c),
       current_step: status,
       processed_chunks: c.done,
       failed_chunks: c.failed,
@@ -397,10 +402,11 @@ export class JobTracker extends DurableObject<Env> {
       completed_at: new Date(now).toISOString(),
       processing_time_seconds: Math.round((now - m.created_ms) / 100) / 10,
     });
-    this.emit(status === "failed" ? "failed" : status === "cancelled" ? "cancelled" : status === "partial" ? "partial" : "completed", status, {
+    // Each final status has the event type of the same name.
+    this.emit(status, status, {
       error_code: m.error_code,
       error_message: m.error_message,
-    });
+    }, c);
     await this.ctx.storage.deleteAlarm();
   }
 
