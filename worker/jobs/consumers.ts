@@ -9,6 +9,7 @@ import { planDocument } from "../pipeline/index";
 import { LocalNormalizer } from "../pipeline/local";
 import { pageRanges, type PageRange } from "../pipeline/scan";
 import type { Chunk, Normalizer } from "../pipeline/types";
+import { enqueueChunks } from "./chunk-queue";
 import { db } from "./db";
 import { chunkKey, scanPagesKey, sourceKey } from "./keys";
 import { imageRanges, loadPageImages } from "./page-images";
@@ -87,15 +88,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
     );
     const chars = plan.paragraphs.reduce((s, p) => s + p.text.length, 0);
-    const started = await t.start({
-      page_count: plan.pageCount,
-      chunks: plan.chunks.map((c) => ({ first_page: c.first_page, last_page: c.last_page })),
-      estimated_tokens: Math.ceil(chars / 4),
-    });
-    if (started) {
-      const messages = plan.chunks.map((c) => ({ body: { job_id: jobId, chunk: c.index } satisfies ChunkMessage }));
-      for (let i = 0; i < messages.length; i += 100) await env.CHUNK_QUEUE.sendBatch(messages.slice(i, i + 100));
-    }
+    await startChunks(env, t, jobId, plan.chunks, plan.pageCount, Math.ceil(chars / 4));
     msg.ack();
   } catch (err) {
     if (err instanceof PipelineError) {
@@ -127,15 +120,24 @@ async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, 
     chunks.push(chunk);
   }
   const pages = chunks.at(-1)?.last_page ?? 0;
+  await startChunks(env, t, jobId, chunks, pages, pages * 800);
+}
+
+/** Hands the stored chunks to the tracker, then to the queue unless the job has ended meanwhile. */
+async function startChunks(
+  env: Env,
+  t: ReturnType<typeof tracker>,
+  jobId: string,
+  chunks: readonly Chunk[],
+  pageCount: number,
+  estimatedTokens: number,
+) {
   const started = await t.start({
-    page_count: pages,
+    page_count: pageCount,
     chunks: chunks.map((c) => ({ first_page: c.first_page, last_page: c.last_page })),
-    estimated_tokens: pages * 800,
+    estimated_tokens: estimatedTokens,
   });
-  if (started) {
-    const messages = chunks.map((c) => ({ body: { job_id: jobId, chunk: c.index } satisfies ChunkMessage }));
-    for (let i = 0; i < messages.length; i += 100) await env.CHUNK_QUEUE.sendBatch(messages.slice(i, i + 100));
-  }
+  if (started) await enqueueChunks(env, jobId, chunks.map((c) => c.index));
 }
 
 async function putAll(env: Env, entries: ReadonlyArray<readonly [string, string]>) {

@@ -4,7 +4,9 @@ import { isFinal, type JobResult, type JobStatus, type ProgressEvent, type Resul
 import { jobs } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import type { NormalizeResult } from "../pipeline/types";
+import { enqueueChunks } from "./chunk-queue";
 import { db, nowIso } from "./db";
+import { deleteKeys } from "./files";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
 /** How long a running job may show no progress before the watchdog steps in. */
@@ -382,9 +384,9 @@ export class JobTracker extends DurableObject<Env> {
       await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
         httpMetadata: { contentType: "application/json" },
       });
-      // Chunk inputs are no longer needed once the result is written (R2 deletes ≤1000 keys a call).
+      // Chunk inputs are no longer needed once the result is written.
       const inputs = Array.from({ length: m.total }, (_, n) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]).flat();
-      for (let i = 0; i < inputs.length; i += 1000) await this.env.FILES.delete(inputs.slice(i, i + 1000));
+      await deleteKeys(this.env.FILES, inputs);
     } else {
       failedPages = this.failedPages();
     }
@@ -439,11 +441,7 @@ export class JobTracker extends DurableObject<Env> {
         m.requeues += 1;
         m.last_progress_ms = now;
         this.saveMeta(m);
-        for (let i = 0; i < pending.length; i += 100) {
-          await this.env.CHUNK_QUEUE.sendBatch(
-            pending.slice(i, i + 100).map((n) => ({ body: { job_id: m.job_id, chunk: n } })),
-          );
-        }
+        await enqueueChunks(this.env, m.job_id, pending);
       } else {
         for (const n of pending) {
           this.sql.exec(
