@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
 import { JobSettingsSchema } from "../../schema/settings";
 import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
 import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
 import { requireAuth } from "./auth";
@@ -35,9 +36,9 @@ export const jobRoutes = new Hono<AppEnv>()
       settings = validate(JobSettingsSchema, upload.fields);
       if (images) await savePageImages(c.env.FILES, id, images);
     } catch (err) {
-      // Nothing of a refused upload is kept (R2 deletes at most 1000 keys a call).
+      // Nothing of a refused upload is kept.
       const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
-      for (let i = 0; i < stored.length; i += 1000) await c.env.FILES.delete(stored.slice(i, i + 1000));
+      await deleteKeys(c.env.FILES, stored);
       throw err;
     }
     const pages = images?.length ?? 0;

@@ -10,6 +10,7 @@
 import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, sniffImage, type ImageType } from "../pipeline/images";
 import { ApiError } from "./errors";
 import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
+import { deleteKeys } from "../jobs/files";
 
 /** R2 wants equal-sized parts of at least 5 MiB except the last, which may be smaller. */
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -217,11 +218,11 @@ class ImageStore {
     return type;
   }
 
-  /** Deletes what was stored (R2 deletes at most 1000 keys a call). */
+  /** Deletes what was stored; a failure here must not hide the error that caused it. */
   async discard(): Promise<void> {
     const keys = this.stored.map((s) => s.key);
     this.stored.length = 0;
-    for (let i = 0; i < keys.length; i += 1000) await this.bucket.delete(keys.slice(i, i + 1000)).catch(() => undefined);
+    await deleteKeys(this.bucket, keys).catch(() => undefined);
   }
 }
 

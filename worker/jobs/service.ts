@@ -4,6 +4,7 @@ import { jobs, sentenceEdits, users, type JobRow } from "../../schema/db";
 import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "./db";
+import { deletePrefix } from "./files";
 import { jobPrefixes, resultKey } from "./keys";
 
 /** Routes and consumers talk to a job's Durable Object only through this. */
@@ -143,7 +144,7 @@ export async function listJobs(env: Env, ownerId: string, limit: number, cursor?
 
 export async function cancelJob(env: Env, row: JobRow): Promise<Job> {
   if (!isFinal(row.status)) await tracker(env, row.id).cancel();
-  return toPublicJob((await ownJob(env, row.owner_id, row.id)) as JobRow);
+  return toPublicJob(await ownJob(env, row.owner_id, row.id));
 }
 
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
@@ -181,7 +182,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 /** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   if (!isFinal(row.status)) await tracker(env, row.id).cancel();
-  for (const prefix of jobPrefixes(row.id)) await deletePrefix(env, prefix);
+  for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
   await db(env.DB).delete(jobs).where(eq(jobs.id, row.id));
 }
 
@@ -199,14 +200,4 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
     .values({ job_id: row.id, idx: index, text, updated_at: now })
     .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
   return { ...sentence, text, edited: true };
-}
-
-/** Deletes every R2 object under `prefix`, a listing page (≤1000 keys) at a time. */
-export async function deletePrefix(env: Env, prefix: string): Promise<void> {
-  let cursor: string | undefined;
-  do {
-    const list = await env.FILES.list({ prefix, cursor });
-    if (list.objects.length) await env.FILES.delete(list.objects.map((o) => o.key));
-    cursor = list.truncated ? list.cursor : undefined;
-  } while (cursor);
 }

@@ -2,7 +2,8 @@ import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
 import { db, nowIso } from "./db";
 import { uploadsPrefix } from "./keys";
-import { deletePrefix, tracker } from "./service";
+import { deletePrefix } from "./files";
+import { tracker } from "./service";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
@@ -43,7 +44,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
     )
     .limit(100);
   for (const { id } of old) {
-    await deletePrefix(env, uploadsPrefix(id));
+    await deletePrefix(env.FILES, uploadsPrefix(id));
     await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
   }
   return { stuck: stuck.length, expired: old.length };

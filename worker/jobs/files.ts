@@ -1,0 +1,15 @@
+/** Bulk deletes in R2, within its limit of 1000 keys a call. */
+
+export async function deleteKeys(bucket: R2Bucket, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
+}
+
+/** Deletes every object under `prefix`, a listing page (≤1000 keys) at a time. */
+export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const list = await bucket.list({ prefix, cursor });
+    await deleteKeys(bucket, list.objects.map((o) => o.key));
+    cursor = list.truncated ? list.cursor : undefined;
+  } while (cursor);
+}
