@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { createLocalOidc } from "./scripts/local-oidc";
 
 // Six kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
@@ -9,12 +10,31 @@ import { defineConfig } from "vitest/config";
 // - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket;
 // - browser: the web app in Chromium on that same stack.
 const migrations = await readD1Migrations("schema/migrations");
-// wrangler.toml requires this secret; the workers tests sign their own tokens with it.
-process.env.JWT_SECRET ??= "workers-test-secret";
+// wrangler.toml requires this secret (the OAuth client of the local stand-in provider in tests).
+process.env.GOOGLE_CLIENT_SECRET ??= "workers-test-client-secret";
 // Tests never reach Google: a key exported in a developer's shell must not leak into them
 // (the e2e stacks that want Gemini set their own key and fake endpoint).
 process.env.GEMINI_API_KEY = "";
 process.env.GEMINI_BASE_URL = "";
+
+// Workers tests sign in with Google through the local provider: the Worker's outbound fetches
+// to http://oidc.test reach it here in Node (the same code `npm start` serves), faults included.
+export const TEST_OIDC_ISSUER = "http://oidc.test";
+const oidc = await createLocalOidc({
+  issuer: TEST_OIDC_ISSUER,
+  clients: [
+    {
+      id: "workers-test-client",
+      secret: process.env.GOOGLE_CLIENT_SECRET,
+      redirectUris: ["http://local/api/v1/auth/google/callback"],
+    },
+  ],
+  controls: true,
+});
+const outbound = (request: Request) =>
+  new URL(request.url).host === "oidc.test"
+    ? oidc.app.fetch(request)
+    : new Response("tests have no network", { status: 502 });
 
 export default defineConfig({
   test: {
@@ -48,7 +68,15 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // Retries without waiting, so retry paths run in test time.
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, RETRY_BASE_SECONDS: "0" } },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                RETRY_BASE_SECONDS: "0",
+                GOOGLE_CLIENT_ID: "workers-test-client",
+                OIDC_ISSUER: TEST_OIDC_ISSUER,
+              },
+              outboundService: outbound,
+            },
           }),
         ],
         test: {

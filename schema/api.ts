@@ -38,6 +38,18 @@ export type Job = z.infer<typeof JobSchema>;
 
 export const DevSignInSchema = z.object({ email: z.email({ error: "must be an email address" }) }).strict();
 
+export const CreateApiKeySchema = z
+  .object({
+    name: z
+      .string({ error: "must be a name for the key" })
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(100, { error: "must be at most 100 characters" }),
+    /** Optional lifetime; without it the key works until revoked. */
+    expires_in_days: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
+
 export const ListJobsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** Opaque cursor from the previous page's `next_cursor`. */

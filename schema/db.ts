@@ -1,11 +1,25 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-export const users = sqliteTable("users", {
-  id: text("id").primaryKey(),
-  email: text("email").notNull().unique(),
-  created_at: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
-});
+const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+/**
+ * A reader. Found again by the identity provider's (issuer, subject), never by email alone:
+ * an email can change hands or be claimed at another provider. Development sign-ins use
+ * the issuer "dev" with the email as subject.
+ */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name"),
+    issuer: text("issuer").notNull().default("dev"),
+    subject: text("subject").notNull().default(""),
+    created_at: createdAt(),
+  },
+  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email)],
+);
 
 export const jobs = sqliteTable(
   "jobs",
@@ -63,3 +77,74 @@ export const sentenceEdits = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.job_id, t.idx] })],
 );
+
+/**
+ * A browser (or development) session. Only the SHA-256 of its token is stored, so a copy of
+ * the database signs nobody in; ending a session deletes its row.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    user_id: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    token_hash: text("token_hash").notNull().unique(),
+    user_agent: text("user_agent"),
+    created_at: text("created_at").notNull(),
+    last_seen_at: text("last_seen_at").notNull(),
+    expires_at: text("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user").on(t.user_id)],
+);
+
+/** A program's credential: shown once, stored as its SHA-256 only. Revoked keys stay for the record. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    user_id: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    last4: text("last4").notNull(),
+    key_hash: text("key_hash").notNull().unique(),
+    created_at: text("created_at").notNull(),
+    last_used_at: text("last_used_at"),
+    expires_at: text("expires_at"),
+    revoked_at: text("revoked_at"),
+  },
+  (t) => [index("api_keys_user").on(t.user_id)],
+);
+
+/**
+ * A sign-in in progress: what the callback must find again (PKCE verifier, nonce) under the
+ * hash of its `state`, bound to the browser that started it. Used once, then deleted.
+ */
+export const authFlows = sqliteTable("auth_flows", {
+  state_hash: text("state_hash").primaryKey(),
+  browser_hash: text("browser_hash").notNull(),
+  code_verifier: text("code_verifier").notNull(),
+  nonce: text("nonce").notNull(),
+  return_to: text("return_to").notNull(),
+  expires_at: text("expires_at").notNull(),
+});
+
+/**
+ * Open WebSockets by credential, so that ending a session or revoking a key can close the
+ * sockets it opened, in whichever job's tracker they live.
+ */
+export const liveSockets = sqliteTable(
+  "live_sockets",
+  {
+    id: text("id").primaryKey(),
+    job_id: text("job_id").notNull(),
+    credential: text("credential").notNull(),
+    opened_at: text("opened_at").notNull(),
+  },
+  (t) => [index("live_sockets_credential").on(t.credential)],
+);
+
+export type SessionRow = typeof sessions.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

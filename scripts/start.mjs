@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the whole platform locally under wrangler (workerd): the web app, the API,
-// queues, Durable Objects, D1 and R2, with state in .wrangler/state (or $PERSIST_DIR).
+// queues, Durable Objects, D1 and R2, with state in .wrangler/state (or $PERSIST_DIR), and a
+// local OpenID provider standing in for Google sign-in.
 // Builds the web app (unless its build is newer than its sources), applies the D1
 // migrations, then serves both Workers on one URL, 127.0.0.1:$PORT (default 8787).
 import { spawn, spawnSync } from "node:child_process";
@@ -41,13 +42,42 @@ if (migrate.status !== 0) {
 }
 
 // The API Worker reads its secrets and [vars] overrides from this process's environment
-// (the `secrets` section of wrangler.toml). Sign-in tokens need a key: a random one is
-// made once per state folder, so tokens stay valid across restarts.
+// (the `secrets` section of wrangler.toml).
 mkdirSync(persist, { recursive: true });
-const secretFile = path.join(persist, "jwt-secret");
-if (!process.env.JWT_SECRET) {
-  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-  process.env.JWT_SECRET = readFileSync(secretFile, "utf8").trim();
+
+/** A random secret made once per state folder, so it survives restarts. */
+function stateSecret(name) {
+  const file = path.join(persist, name);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+// Sign-in with Google: with no Google client configured, a local OpenID provider stands in
+// for Google (its own port, OIDC_PORT, default PORT+1), so the real sign-in flow runs offline.
+if (process.env.GOOGLE_CLIENT_ID) {
+  if (!process.env.GOOGLE_CLIENT_SECRET) {
+    console.error("GOOGLE_CLIENT_ID is set but GOOGLE_CLIENT_SECRET is not: set both, or neither for the local provider.");
+    process.exit(1);
+  }
+} else {
+  const oidcPort = Number(process.env.OIDC_PORT || Number(port) + 1);
+  const issuer = `http://127.0.0.1:${oidcPort}`;
+  const client = {
+    id: "french-novel-tool-local",
+    secret: stateSecret("oidc-client-secret"),
+    redirectUris: [`http://127.0.0.1:${port}/api/v1/auth/google/callback`, `http://localhost:${port}/api/v1/auth/google/callback`],
+  };
+  const { serveLocalOidc } = await import("./local-oidc.ts");
+  try {
+    await serveLocalOidc({ issuer, port: oidcPort, clients: [client], controls: process.env.LOCAL_OIDC_CONTROLS === "1" });
+  } catch (err) {
+    console.error(`The local sign-in provider could not listen on ${issuer} (${err.code ?? err}); set OIDC_PORT to a free port.`);
+    process.exit(1);
+  }
+  console.log(`Local sign-in provider (standing in for Google) on ${issuer}`);
+  process.env.GOOGLE_CLIENT_ID = client.id;
+  process.env.GOOGLE_CLIENT_SECRET = client.secret;
+  process.env.OIDC_ISSUER = issuer;
 }
 
 // The first config is the primary Worker, served on the port (the web app); the API Worker

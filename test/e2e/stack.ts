@@ -20,6 +20,8 @@ async function freePort(): Promise<number> {
 
 export interface Stack {
   url: string;
+  /** The local OpenID provider standing in for Google (fault controls on). */
+  oidc: string;
   output: () => string;
   stop: () => Promise<void>;
 }
@@ -29,11 +31,22 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   const port = await freePort();
   // Stacks of several test files may start at once: each needs its own inspector port too.
   const inspector = String(await freePort());
+  const oidcPort = String(await freePort());
   const state = mkdtempSync(path.join(tmpdir(), "fnt-state-"));
   let log = "";
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), PERSIST_DIR: state, INSPECTOR_PORT: inspector, ...extraEnv },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PERSIST_DIR: state,
+      INSPECTOR_PORT: inspector,
+      OIDC_PORT: oidcPort,
+      LOCAL_OIDC_CONTROLS: "1",
+      GOOGLE_CLIENT_ID: "",
+      GOOGLE_CLIENT_SECRET: "",
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so stop() ends wrangler and workerd together
   });
@@ -69,7 +82,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     if (child.exitCode !== null) break;
     try {
       const r = await fetch(`${url}/api/health`);
-      if (r.ok) return { url, output: () => log, stop };
+      if (r.ok) return { url, oidc: `http://127.0.0.1:${oidcPort}`, output: () => log, stop };
     } catch {
       /* not up yet */
     }

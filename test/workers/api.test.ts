@@ -22,11 +22,14 @@ describe("API basics", () => {
     expect(((await notEmail.json()) as any).error.field).toBe("email");
   });
 
-  it("signs the same email in as the same user", async () => {
+  it("signs the same email in as the same user, each time with a new session", async () => {
     const a = await signIn("Alice@Example.com");
     const b = await signIn("alice@example.com");
-    const sub = (t: string) => JSON.parse(atob(t.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).sub;
-    expect(sub(a)).toBe(sub(b));
+    expect(a).not.toBe(b);
+    const me = async (t: string) => (await (await api("/api/v1/me", { headers: { authorization: `Bearer ${t}` } })).json()) as any;
+    const [ma, mb] = [await me(a), await me(b)];
+    expect(ma.user.id).toBe(mb.user.id);
+    expect(ma).toEqual({ user: { id: ma.user.id, email: "alice@example.com", name: null }, auth: "session" });
   });
 
   it("rejects a tampered token", async () => {
@@ -34,6 +37,7 @@ describe("API basics", () => {
     const tampered = t.slice(0, -3) + (t.endsWith("A") ? "BBB" : "AAA");
     const r = await api("/api/v1/jobs", { headers: { authorization: `Bearer ${tampered}` } });
     expect(r.status).toBe(401);
+    expect((await api("/api/v1/jobs", { headers: { authorization: `Bearer ${t}` } })).status).toBe(200);
   });
 
   it("validates list paging and rejects bad cursors", async () => {

@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { issueToken } from "../../worker/api/auth";
+import { sessionFor } from "./http";
 import { result, startedJob } from "./jobs";
 
 async function finishedJob(owner: string, sentences: string[], finish = true) {
@@ -18,7 +18,7 @@ const call = async (token: string, path: string, init: RequestInit = {}) =>
 describe("editing sentences", () => {
   it("persists an edit and carries it into the result and every export", async () => {
     const id = await finishedJob("ed1", ["Premiere phrase.", "Il a dit, « oui ».", "Fin."]);
-    const token = await issueToken(env, "ed1", "ed1@example.com");
+    const token = await sessionFor("ed1");
     const r = await call(token, `${id}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "  Il a dit « non ».  " }) });
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ index: 1, text: "Il a dit « non ».", edited: true, page: 1 });
@@ -42,13 +42,13 @@ describe("editing sentences", () => {
 
   it("refuses bad edits clearly", async () => {
     const id = await finishedJob("ed2", ["Une."]);
-    const token = await issueToken(env, "ed2", "ed2@example.com");
+    const token = await sessionFor("ed2");
     const empty = await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "   " }) });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as any).error.field).toBe("text");
     const missing = await call(token, `${id}/sentences/7`, { method: "PATCH", body: JSON.stringify({ text: "x" }) });
     expect(missing.status).toBe(404);
-    const stranger = await issueToken(env, "ed3", "ed3@example.com");
+    const stranger = await sessionFor("ed3");
     const theirs = await call(stranger, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "x" }) });
     expect(theirs.status).toBe(404);
     const running = await finishedJob("ed2", [], false);
@@ -58,7 +58,7 @@ describe("editing sentences", () => {
 
   it("deleting a job removes its files and rows", async () => {
     const id = await finishedJob("ed4", ["Une."]);
-    const token = await issueToken(env, "ed4", "ed4@example.com");
+    const token = await sessionFor("ed4");
     await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Deux." }) });
     expect((await env.FILES.list({ prefix: `jobs/${id}/` })).objects.length).toBeGreaterThan(0);
     const del = await call(token, id, { method: "DELETE" });

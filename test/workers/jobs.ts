@@ -10,7 +10,9 @@ import type { NormalizeResult } from "../../worker/pipeline/types";
 export async function insertJob(owner = "u1", status = "queued"): Promise<string> {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
-  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email) VALUES (?, ?)").bind(owner, `${owner}@example.com`).run();
+  await env.DB.prepare("INSERT OR IGNORE INTO users (id, email, issuer, subject) VALUES (?, ?, 'test', ?)")
+    .bind(owner, `${owner}@example.com`, owner)
+    .run();
   await env.DB.prepare(
     `INSERT INTO jobs (id, owner_id, status, original_filename, settings, engine, created_at, updated_at)
      VALUES (?, ?, ?, 'livre.pdf', ?, 'local', ?, ?)`,

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ApiErrorBody } from "../../schema/api";
+import { apiKeyRoutes, meRoutes, sessionRoutes } from "./account";
 import { authRoutes } from "./auth";
 import { ApiError } from "./errors";
 import { healthRoutes } from "./health";
@@ -19,7 +20,11 @@ app.use(async (c, next) => {
 });
 
 app.route("/api/health", healthRoutes);
+app.route("/api/v1/health", healthRoutes);
 app.route("/api/v1/auth", authRoutes);
+app.route("/api/v1/me", meRoutes);
+app.route("/api/v1/api-keys", apiKeyRoutes);
+app.route("/api/v1/sessions", sessionRoutes);
 app.route("/api/v1/jobs", jobRoutes);
 
 function errorBody(code: string, message: string, requestId: string, field?: string): ApiErrorBody {

@@ -1,62 +1,86 @@
-import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
-import { jwtVerify, SignJWT } from "jose";
+import { Hono, type Context } from "hono";
 import { DevSignInSchema } from "../../schema/api";
-import { ensureUser } from "../jobs/service";
+import { clearCookie, SESSION_COOKIE, writeCookie } from "../auth/cookies";
+import { checkOrigin, requireAuth, resolveCaller } from "../auth/caller";
+import { finishSignIn, SignInError, startSignIn } from "../auth/oidc";
+import { createSession, deleteSessions, SESSION_TTL_SECONDS } from "../auth/sessions";
+import { closeSocketsOf, credentialTag } from "../auth/sockets";
+import { DEV_ISSUER, upsertUser } from "../auth/users";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
 import { validate } from "./validate";
 
-const ISSUER = "french-novel-tool";
-const TOKEN_TTL = "7d";
-// Only ever used when ENVIRONMENT is "development" and no JWT_SECRET is set.
-const DEV_SECRET = "local-development-secret-not-for-production";
+/** Development sign-in exists only outside production, and only where DEV_AUTH is on. */
+export const devSignInEnabled = (env: Env) => env.ENVIRONMENT !== "production" && env.DEV_AUTH === "on";
 
-function secret(env: Env): Uint8Array {
-  const s = env.JWT_SECRET || (env.ENVIRONMENT === "development" ? DEV_SECRET : "");
-  if (!s) throw new ApiError(500, "server_misconfigured", "The server has no JWT_SECRET configured.");
-  return new TextEncoder().encode(s);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+
+/** A failed sign-in is a page for a person, not JSON: what went wrong and a way back. */
+function signInErrorPage(c: Context<AppEnv>, message: string): Response {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in failed · French Novel Tool</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2430}
+a{color:#2b59c3}</style></head>
+<body><main><h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to French Novel Tool</a></p></main></body></html>`;
+  return c.html(html, 400);
 }
 
-export async function issueToken(env: Env, userId: string, email: string): Promise<string> {
-  return new SignJWT({ email })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(userId)
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime(TOKEN_TTL)
-    .sign(secret(env));
+async function endSessions(env: Env, userId: string, sessionId?: string) {
+  const ended = await deleteSessions(env, userId, sessionId);
+  await closeSocketsOf(env, ended.map((id) => credentialTag("session", id)));
+  return ended;
 }
 
-async function verify(env: Env, token: string): Promise<{ userId: string; email: string }> {
-  try {
-    const { payload } = await jwtVerify(token, secret(env), { issuer: ISSUER, algorithms: ["HS256"] });
-    if (!payload.sub) throw new Error("no subject");
-    return { userId: payload.sub, email: String(payload.email ?? "") };
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new ApiError(401, "unauthorized", "The sign-in token is invalid or expired. Sign in again.");
-  }
-}
-
-/** Bearer token from the Authorization header; WebSocket clients (browsers cannot set
- *  headers there) may pass it as `access_token` in the query string instead. */
-export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
-  const header = c.req.header("Authorization");
-  const token = header?.match(/^Bearer\s+(.+)$/i)?.[1] ?? c.req.query("access_token");
-  if (!token) throw new ApiError(401, "unauthorized", "Sign in first: send Authorization: Bearer <token>.");
-  const who = await verify(c.env, token);
-  c.set("userId", who.userId);
-  c.set("email", who.email);
-  await next();
-});
-
-export const authRoutes = new Hono<AppEnv>().post("/dev", async (c) => {
-  if (c.env.DEV_AUTH !== "on") throw new ApiError(404, "not_found", "Development sign-in is off on this server.");
-  const body = await c.req.json().catch(() => {
-    throw new ApiError(400, "invalid_json", "Send a JSON body like {\"email\": \"you@example.com\"}.");
+export const authRoutes = new Hono<AppEnv>()
+  .post("/dev", async (c) => {
+    // Answers exactly like a route that does not exist: production has none.
+    if (!devSignInEnabled(c.env)) throw new ApiError(404, "not_found", "No such endpoint.");
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"email": "you@example.com"}.');
+    });
+    const { email } = validate(DevSignInSchema, body);
+    const normalized = email.trim().toLowerCase();
+    const user = await upsertUser(c.env, { issuer: DEV_ISSUER, subject: normalized, email: normalized });
+    // A real session: Bearer <token> works, sign-out ends it, the cookie serves a browser.
+    const session = await createSession(c.env, user.id, c.req.header("User-Agent"));
+    writeCookie(c, SESSION_COOKIE, session.token, SESSION_TTL_SECONDS);
+    return c.json({ token: session.token, expires_at: session.expires_at, user }, 200);
+  })
+  .get("/google", (c) => startSignIn(c))
+  .get("/google/callback", async (c) => {
+    try {
+      const { returnTo } = await finishSignIn(c);
+      return c.redirect(returnTo, 302);
+    } catch (err) {
+      if (!(err instanceof SignInError)) throw err;
+      console.warn(JSON.stringify({ msg: "sign-in refused", reason: err.detail }));
+      return signInErrorPage(c, err.message);
+    }
+  })
+  // Ends the session that asks (idempotent: no or an ended session still clears the cookie).
+  .post("/signout", async (c) => {
+    let caller = null;
+    try {
+      caller = await resolveCaller(c);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    }
+    if (caller) {
+      checkOrigin(c, caller);
+      if (caller.auth !== "session") {
+        throw new ApiError(400, "not_a_session", "API keys do not sign out: revoke the key with DELETE /api/v1/api-keys/:id.");
+      }
+      await endSessions(c.env, caller.user.id, caller.credentialId);
+    }
+    clearCookie(c, SESSION_COOKIE);
+    return c.body(null, 204);
+  })
+  .post("/signout-everywhere", requireAuth, async (c) => {
+    await endSessions(c.env, c.get("userId"));
+    clearCookie(c, SESSION_COOKIE);
+    return c.body(null, 204);
   });
-  const { email } = validate(DevSignInSchema, body);
-  const userId = await ensureUser(c.env, email);
-  return c.json({ token: await issueToken(c.env, userId, email.toLowerCase()), user: { id: userId, email } }, 200);
-});
+
+export { endSessions };

@@ -5,7 +5,9 @@ import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
 import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
-import { requireAuth } from "./auth";
+import { requireAuth } from "../auth/caller";
+import { credentialTag, recordSocket } from "../auth/sockets";
+import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
 import { ApiError } from "./errors";
 import { renderResult } from "./export";
 import type { AppEnv } from "./types";
@@ -102,5 +104,16 @@ export const jobRoutes = new Hono<AppEnv>()
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket: connect with Upgrade: websocket.");
     }
-    return tracker(c.env, row.id).fetch(c.req.raw);
+    const caller = c.get("caller");
+    const socketId = crypto.randomUUID();
+    // The tracker tags the socket with its id and the credential's expiry; the D1 record lets
+    // sign-out or revocation find and close it.
+    const headers = new Headers(c.req.raw.headers);
+    for (const h of ["Authorization", "Cookie", SOCKET_EXPIRES_HEADER]) headers.delete(h);
+    headers.set(SOCKET_ID_HEADER, socketId);
+    if (caller.expiresAt) headers.set(SOCKET_EXPIRES_HEADER, caller.expiresAt);
+    const upstream = new URL(c.req.url);
+    const res = await tracker(c.env, row.id).fetch(new Request(upstream, { headers }));
+    if (res.status === 101) await recordSocket(c.env, socketId, row.id, credentialTag(caller.auth, caller.credentialId));
+    return res;
   });

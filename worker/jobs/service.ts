@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import { isFinal, type Job, type JobResult, type ResultSentence } from "../../schema/api";
-import { jobs, sentenceEdits, users, type JobRow } from "../../schema/db";
+import { jobs, sentenceEdits, type JobRow } from "../../schema/db";
 import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "./db";
@@ -38,17 +38,6 @@ export function toPublicJob(row: JobRow): Job {
     processing_time_seconds: row.processing_time_seconds,
     links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
   };
-}
-
-export async function ensureUser(env: Env, email: string): Promise<string> {
-  const d = db(env.DB);
-  const normalized = email.trim().toLowerCase();
-  const existing = await d.select().from(users).where(eq(users.email, normalized)).get();
-  if (existing) return existing.id;
-  const id = crypto.randomUUID();
-  await d.insert(users).values({ id, email: normalized }).onConflictDoNothing();
-  const row = await d.select().from(users).where(eq(users.email, normalized)).get();
-  return row!.id;
 }
 
 export interface NewJob {

@@ -4,13 +4,14 @@ import { db, nowIso } from "./db";
 import { uploadsPrefix } from "./keys";
 import { deletePrefix } from "./files";
 import { tracker } from "./service";
+import { purgeExpiredSessions } from "../auth/sessions";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
 /** Uploads (PDFs, page images) of ended jobs are kept this long; results stay. */
 const SOURCE_TTL_MS = 7 * 24 * 60 * 60_000;
 
-/** Cron: ends jobs that are stuck and expires old uploads, so nothing waits forever. */
+/** Cron: ends jobs that are stuck, expires old uploads and ended sign-ins, so nothing waits forever. */
 export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number; expired: number }> {
   const d = db(env.DB);
   const stuck = await d
@@ -47,5 +48,6 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
     await deletePrefix(env.FILES, uploadsPrefix(id));
     await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
   }
+  await purgeExpiredSessions(env);
   return { stuck: stuck.length, expired: old.length };
 }

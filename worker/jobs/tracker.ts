@@ -7,7 +7,15 @@ import type { NormalizeResult } from "../pipeline/types";
 import { enqueueChunks } from "./chunk-queue";
 import { db, nowIso } from "./db";
 import { deleteKeys } from "./files";
+import { forgetSocket } from "../auth/sockets";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
+
+/** Set by the events route: the socket's id (its tag here, its D1 record's key). */
+export const SOCKET_ID_HEADER = "X-Fnt-Socket-Id";
+/** Set by the events route: when the credential that opened the socket stops working. */
+export const SOCKET_EXPIRES_HEADER = "X-Fnt-Socket-Expires";
+/** Close code for a socket whose session ended or whose key was revoked or expired. */
+export const CLOSE_CREDENTIAL_ENDED = 4001;
 
 /** How long a running job may show no progress before the watchdog steps in. */
 export const STALL_MS = 3 * 60_000;
@@ -31,6 +39,9 @@ export interface StartPlan {
 export type ChunkDecision = { process: false; reason: string } | { process: true; settings: JobSettings };
 
 type ChunkState = "pending" | "done" | "failed";
+interface SocketAttachment {
+  expires_ms: number | null;
+}
 type Counts = Record<ChunkState, number>;
 type FinalStatus = Extract<JobStatus, "completed" | "partial" | "failed" | "cancelled">;
 
@@ -296,7 +307,13 @@ export class JobTracker extends DurableObject<Env> {
       .exec<{ seq: number }>("INSERT INTO events (body) VALUES (?) RETURNING seq", JSON.stringify(body))
       .one().seq;
     const msg = JSON.stringify({ seq, ...body });
+    const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
+      const expires = (ws.deserializeAttachment() as SocketAttachment | null)?.expires_ms;
+      if (expires && expires <= now) {
+        this.closeSocket(ws, "credential expired");
+        continue;
+      }
       try {
         ws.send(msg);
       } catch {
@@ -466,7 +483,10 @@ export class JobTracker extends DurableObject<Env> {
     const after = Number(new URL(request.url).searchParams.get("after") ?? 0) || 0;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
+    const socketId = request.headers.get(SOCKET_ID_HEADER);
+    this.ctx.acceptWebSocket(server, socketId ? [socketId] : []);
+    const expires = Date.parse(request.headers.get(SOCKET_EXPIRES_HEADER) ?? "");
+    server.serializeAttachment({ expires_ms: Number.isFinite(expires) ? expires : null } satisfies SocketAttachment);
     const missed = this.sql
       .exec<{ seq: number; body: string }>("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after)
       .toArray();
@@ -483,6 +503,38 @@ export class JobTracker extends DurableObject<Env> {
       ws.close(code === 1005 ? 1000 : code, "closing");
     } catch {
       // already closed
+    }
+    await this.forget(ws);
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    await this.forget(ws);
+  }
+
+  /** Closes the sockets with these ids: their session ended or their key was revoked. */
+  async closeSockets(ids: string[]): Promise<number> {
+    let closed = 0;
+    for (const id of ids) {
+      for (const ws of this.ctx.getWebSockets(id)) {
+        this.closeSocket(ws, "signed out");
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  private closeSocket(ws: WebSocket, reason: string) {
+    try {
+      ws.close(CLOSE_CREDENTIAL_ENDED, reason);
+    } catch {
+      // already closed
+    }
+    this.ctx.waitUntil(this.forget(ws));
+  }
+
+  private async forget(ws: WebSocket) {
+    for (const id of this.ctx.getTags(ws)) {
+      await forgetSocket(this.env, id).catch(() => undefined);
     }
   }
 }
