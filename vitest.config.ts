@@ -2,11 +2,12 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { createLocalOidc } from "./scripts/local-oidc";
 
-// Six kinds of test, by concern:
+// Seven kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
 // - cli: the command line, spawned as a child process;
 // - gemini: the Gemini engine through the real SDK against the local fake server;
 // - workers: API, queues and the Durable Object inside workerd, real migrations;
+// - workers-production: the same Worker with the production configuration;
 // - e2e: the real `npm start` stack (wrangler dev) driven over HTTP and WebSocket;
 // - browser: the web app in Chromium on that same stack.
 const migrations = await readD1Migrations("schema/migrations");
@@ -84,6 +85,21 @@ export default defineConfig({
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/workers/setup.ts"],
           testTimeout: 120_000,
+        },
+      },
+      {
+        // The production configuration (`--env production`) in workerd: what must not exist there.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml", environment: "production" },
+            // DEV_AUTH forced on: the development sign-in must stay absent in production anyway.
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "on", OIDC_ISSUER: TEST_OIDC_ISSUER } },
+          }),
+        ],
+        test: {
+          name: "workers-production",
+          include: ["test/workers-production/**/*.test.ts"],
+          setupFiles: ["./test/workers/setup.ts"],
         },
       },
       {
