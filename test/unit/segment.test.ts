@@ -78,3 +78,109 @@ describe("segmentSentences on literary French", () => {
     expect(segmentSentences("sans point final")).toEqual(["sans point final"]);
   });
 });
+
+// The error classes of issue 13, one block each. Examples from the corpus novels carry
+// typographic apostrophes (’); the others are invented.
+const cases = (rows: [string, string[]][]) => it.each(rows)("%s", (text, expected) => {
+  expect(segmentSentences(text)).toEqual(expected);
+});
+
+describe("a closing quote after the final punctuation belongs to the sentence it closes", () => {
+  cases([
+    [
+      "Mais l’abbé Picot, ennemi naturel de l’autorité civile, répliqua : « Vous voulez dire de Cana. » L’autre n’accepta pas la leçon.",
+      ["Mais l’abbé Picot, ennemi naturel de l’autorité civile, répliqua : « Vous voulez dire de Cana. »", "L’autre n’accepta pas la leçon."],
+    ],
+    [
+      "Jeanne murmura : « Cette pauvre tante !… » Julien reprit : « Elle doit être un peu folle, ce soir. »",
+      ["Jeanne murmura : « Cette pauvre tante !… »", "Julien reprit : « Elle doit être un peu folle, ce soir. »"],
+    ],
+    ['Il dit "Je pars ." Puis rien.', ['Il dit "Je pars ."', "Puis rien."]],
+    ["« C'est fini ! » Elle partit.", ["« C'est fini ! »", "Elle partit."]],
+    ['Il cria " Au secours ! " Personne ne vint.', ['Il cria " Au secours ! "', "Personne ne vint."]],
+    // The quotation opened two sentences back is still open when its closing quote comes.
+    ['" Je pars. Adieu . " Puis rien.', ['" Je pars.', 'Adieu . "', "Puis rien."]],
+    // A quote glued to the next word opens a quotation: it is not taken as a closer.
+    [
+      'Le défilé passa. "Verdun, ville de lumière !" La gare était pavoisée.',
+      ["Le défilé passa.", '"Verdun, ville de lumière !"', "La gare était pavoisée."],
+    ],
+  ]);
+});
+
+describe("an ellipsis with ! or ? ends a sentence once; !… and ?… before an incise do not end it", () => {
+  cases([
+    ["Attends...! Je viens.", ["Attends...!", "Je viens."]],
+    ["Quoi… ? Tu pars ?", ["Quoi… ?", "Tu pars ?"]],
+    ["Vraiment ... ? Oui.", ["Vraiment ... ?", "Oui."]],
+    ["Non… ! jamais.", ["Non… ! jamais."]],
+    ["Viens ! … reprit-elle. Vite !", ["Viens ! … reprit-elle.", "Vite !"]],
+    ["« Que voulez-vous faire ?… demanda-t-il.", ["« Que voulez-vous faire ?… demanda-t-il."]],
+    [
+      "-- Viens !… viens !… répondit Jacques. Il y a de l’eau jusque dans le salon !",
+      ["-- Viens !… viens !… répondit Jacques.", "Il y a de l’eau jusque dans le salon !"],
+    ],
+    ["« Le mât de misaine est brisé !… s’écria Doniphan.", ["« Le mât de misaine est brisé !… s’écria Doniphan."]],
+  ]);
+});
+
+describe("a quoted sentence followed by a lowercase continuation is one sentence", () => {
+  cases([
+    ["« C'est fini. » et elle se tut.", ["« C'est fini. » et elle se tut."]],
+    ['Elle répondit " non . " et se tut.', ['Elle répondit " non . " et se tut.']],
+    ["Il lut « Fin. » puis ferma le livre. Il dormit.", ["Il lut « Fin. » puis ferma le livre.", "Il dormit."]],
+    // A capital after the quote still starts a sentence.
+    ["« C'est fini. » Elle se tut.", ["« C'est fini. »", "Elle se tut."]],
+  ]);
+});
+
+describe("abbreviations of units, times and references inside a sentence", () => {
+  cases([
+    ["Il arriva à 8 h. du matin. Elle dormait.", ["Il arriva à 8 h. du matin.", "Elle dormait."]],
+    ["Le train part à 6 h. 15 précises. Dépêchez-vous.", ["Le train part à 6 h. 15 précises.", "Dépêchez-vous."]],
+    ["Il arriva à 8 h. Elle dormait.", ["Il arriva à 8 h.", "Elle dormait."]],
+    ["Cela coûte 10 fr. 50 le mètre. Cher.", ["Cela coûte 10 fr. 50 le mètre.", "Cher."]],
+    ["Les dégâts sont évalués à 3.000 fr. On ne déplore aucune victime.", ["Les dégâts sont évalués à 3.000 fr.", "On ne déplore aucune victime."]],
+    ["Une poutre de 3 m. de long barrait la route. On la dégagea.", ["Une poutre de 3 m. de long barrait la route.", "On la dégagea."]],
+    ["Voir p. 12 et t. II du recueil. Fin.", ["Voir p. 12 et t. II du recueil.", "Fin."]],
+    ["Il cita le t. IV, p. XII, de l'édition. Puis il se tut.", ["Il cita le t. IV, p. XII, de l'édition.", "Puis il se tut."]],
+    [
+      "Premièrement, il fallut inventorier les provisions du yacht, puis le matériel, comprenant armes, instruments, ustensiles, vêtements, outils, etc. La question de la nourriture était la plus grave, puisque cette côte semblait déserte.",
+      [
+        "Premièrement, il fallut inventorier les provisions du yacht, puis le matériel, comprenant armes, instruments, ustensiles, vêtements, outils, etc.",
+        "La question de la nourriture était la plus grave, puisque cette côte semblait déserte.",
+      ],
+    ],
+    // "etc.)" before a capital: one full stop served both; the sentence ends after the bracket.
+    ["(des pommes, des poires, etc.) Il partit.", ["(des pommes, des poires, etc.)", "Il partit."]],
+    ["Il acheta des fruits (des pommes, des poires, etc.) Il partit.", ["Il acheta des fruits (des pommes, des poires, etc.)", "Il partit."]],
+    ["Il acheta des fruits (des pommes, etc.) et partit.", ["Il acheta des fruits (des pommes, etc.) et partit."]],
+    ["Il acheta des fruits (des pommes, etc.). Il partit.", ["Il acheta des fruits (des pommes, etc.).", "Il partit."]],
+    // An elision mark is not the end of anything.
+    ['Il dit "Mis en place (...) Par mesure" et partit.', ['Il dit "Mis en place (...) Par mesure" et partit.']],
+  ]);
+});
+
+describe("long and spaced ellipses; an ellipsis before a lowercase word continues the sentence", () => {
+  // The rule: after an ellipsis, a lowercase word continues the sentence, in literary and
+  // informal text alike ("j'sais pas... bon on verra"); a capital starts a new one.
+  cases([
+    ["Il attendit.... Rien ne vint.", ["Il attendit....", "Rien ne vint."]],
+    ["Il attendit.... rien ne vint.", ["Il attendit.... rien ne vint."]],
+    ["Il attendit..... Rien.", ["Il attendit.....", "Rien."]],
+    ["j'sais pas... bon on verra", ["j'sais pas... bon on verra"]],
+    ["bon ben voilà.... encore une journée de perdue. vivement demain.", ["bon ben voilà.... encore une journée de perdue.", "vivement demain."]],
+    ["Il attendit . . . Rien.", ["Il attendit . . .", "Rien."]],
+    ["Il attendit . . . rien.", ["Il attendit . . . rien."]],
+    ["Il attendit...Rien ne vint.", ["Il attendit...", "Rien ne vint."]],
+    [
+      "« Ce n’est rien… c’est nerveux… Je ne sais pas… J’ai été saisie. Je suis si heureuse que la moindre chose me bouleverse le cœur. »",
+      [
+        "« Ce n’est rien… c’est nerveux…",
+        "Je ne sais pas…",
+        "J’ai été saisie.",
+        "Je suis si heureuse que la moindre chose me bouleverse le cœur. »",
+      ],
+    ],
+  ]);
+});
