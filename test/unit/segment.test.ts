@@ -184,3 +184,21 @@ describe("long and spaced ellipses; an ellipsis before a lowercase word continue
     ],
   ]);
 });
+
+describe("informal writing: doubled marks, smileys, addresses", () => {
+  cases([
+    // Doubled marks do not occur in the corpus novels: after them a lowercase word starts
+    // a sentence unless it opens an incise. A single ! or ? keeps the literary rule.
+    ["merci !! trop gentil.", ["merci !!", "trop gentil."]],
+    ["Sérieux ?! personne ne répond.", ["Sérieux ?!", "personne ne répond."]],
+    ["« Quoi ?! dit-il. Non ! »", ["« Quoi ?! dit-il.", "Non ! »"]],
+    ["« Quoi ?! s’écria Paul.", ["« Quoi ?! s’écria Paul."]],
+    ["Tu viens ? on part.", ["Tu viens ? on part."]],
+    ["Merci pour tout ;) Je reviens.", ["Merci pour tout ;)", "Je reviens."]],
+    ["Merci ! :) Je pars.", ["Merci ! :)", "Je pars."]],
+    ["Voir ci-dessus :) et après.", ["Voir ci-dessus :) et après."]],
+    ["Tout est sur www.service-public.fr. Les délais sont courts.", ["Tout est sur www.service-public.fr.", "Les délais sont courts."]],
+    ["Voir ina.fr. Les archives.", ["Voir ina.fr.", "Les archives."]],
+    ["La S.N.C.F. Centre annonce des retards.", ["La S.N.C.F. Centre annonce des retards."]],
+  ]);
+});

@@ -36,6 +36,12 @@ const UNITS = new Set([
   "h", "mn", "s", "sec", "fr", "c", "cent", "km", "m", "cm", "mm", "kg", "g", "mg", "l", "cl", "ml", "ha",
 ]);
 
+// Verbs of saying that open an incise without a hyphenated pronoun: « Quoi ?! dit Paul.
+const SAYING = new Set([
+  "dit", "fit", "cria", "demanda", "répondit", "reprit", "murmura", "s'écria", "hurla", "lança", "ajouta",
+  "soupira", "insista", "répéta", "gémit", "continua", "poursuivit", "interrompit", "s'exclama",
+]);
+
 const OPENERS = "«“‘(\\[—–-";
 const CLOSERS_ALWAYS = "»”)]›";
 
@@ -59,11 +65,19 @@ export function sentenceEnds(text: string): number[] {
   const ends: number[] = [];
   const quotes = straightQuotes(text);
   let sentenceStart = 0;
-  // An ellipsis spaced out as ". . ." is one terminator.
-  const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?…]+/g;
+  // An ellipsis spaced out as ". . ." is one terminator; so is a smiley between spaces.
+  const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?…]+|(?<=\s)(?:[:;=][-']?[()DPp]|\^\^|[xX]D)(?=\s)/g;
   for (let m = terminator.exec(text); m !== null; m = terminator.exec(text)) {
     const punct = m[0];
     let end = m.index + punct.length;
+    if (!/^[.!?…]/.test(punct)) {
+      // "je vais tester ce soir ;) Je vous tiens au courant.": a smiley before a capital ends one.
+      if (/^\p{Lu}/u.test(nextToken(text, end))) {
+        ends.push(end);
+        sentenceStart = end;
+      }
+      continue;
+    }
     // A terminator glued to a letter or digit on its right is inside a token: 3.5, J.-J., www.x.fr
     // (an ellipsis glued to a capital still ends a sentence: "Il attendit...Rien").
     if (end < text.length && !isSpace(text[end]!) && !CLOSERS_ALWAYS.includes(text[end]!) && text[end] !== '"') {
@@ -195,8 +209,10 @@ function isBoundary(text: string, at: number, punct: string, next: string): bool
   if (punct !== ".") {
     // "Ah ! que c'est beau !", « Tu viens ? » demanda-t-il., "Pierre... ont réveillé",
     // "j'sais pas... bon on verra": after ! ? … a lowercase word continues the sentence;
-    // anything else starts one.
-    return !startsLower;
+    // anything else starts one. Doubled marks ("merci !! trop gentil", "?!") belong to
+    // informal writing, which does not always capitalise: there only an incise continues.
+    if (!startsLower) return true;
+    return /[!?][!?]/.test(punct) && !isIncise(next);
   }
 
   const word = wordBefore(text, at);
@@ -206,8 +222,8 @@ function isBoundary(text: string, at: number, punct: string, next: string): bool
   if (TITLES.has(word)) return false;
   // Initials: V. Hugo, J. -J. Rousseau
   if (/^-?\p{Lu}$/u.test(word)) return false;
-  // Dotted abbreviations and acronyms: c.-à-d., S.N.C.F., J.-C.
-  if (/^[\p{L}-]+\.[\p{L}.-]*\p{L}$/u.test(word)) return nextIsUpper && /^J\.-C$/.test(word);
+  // Dotted abbreviations and acronyms: c.-à-d., S.N.C.F., J.-C. (not a domain: www.insee.fr.)
+  if (/^[\p{L}-]+\.[\p{L}.-]*\p{L}$/u.test(word) && !isDomain(word)) return nextIsUpper && /^J\.-C$/.test(word);
   // "l'art." is looked up as "art".
   const bare = word.slice(Math.max(word.lastIndexOf("'"), word.lastIndexOf("’")) + 1);
   const lower = bare.toLowerCase();
@@ -220,6 +236,18 @@ function isBoundary(text: string, at: number, punct: string, next: string): bool
   // A full stop after an ordinary word ends the sentence even before a lowercase word:
   // typists often write "à" for "À" at the start of a sentence.
   return true;
+}
+
+/** "www.insee.fr", "service-public.fr", "exemple.org": a segment of four letters or more, or a known ending. */
+function isDomain(word: string): boolean {
+  if (/^www\./i.test(word) || /^\p{L}{2,}\.(?:fr|com|org|net|eu|be|ch|ca|io|info)$/u.test(word)) return true;
+  return word.split(".").some((part) => part.replace(/-/g, "").length >= 4);
+}
+
+/** "dit-il", "demanda-t-elle,", "s'écria-t-il", "dit", "répondit": the token opens an incise. */
+function isIncise(token: string): boolean {
+  const word = token.replace(/’/g, "'").replace(/[^\p{L}'-]+$/u, "");
+  return /-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)$/u.test(word) || SAYING.has(word);
 }
 
 function firstLetterOrDigit(token: string): string {
