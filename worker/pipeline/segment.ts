@@ -123,14 +123,21 @@ function straightQuotes(text: string): number[] {
   return at;
 }
 
-/** How many of `quotes` lie in [from, to). */
+/** How many of `quotes` (sorted) lie in [from, to). */
 function countBetween(quotes: readonly number[], from: number, to: number): number {
-  let n = 0;
-  for (const q of quotes) {
-    if (q >= to) break;
-    if (q >= from) n++;
+  return countBelow(quotes, to) - countBelow(quotes, from);
+}
+
+/** How many of `sorted` are below `x` (binary search). */
+function countBelow(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
   }
-  return n;
+  return lo;
 }
 
 /**
@@ -168,7 +175,7 @@ function extendOverClosers(
       // quotation opened in an earlier sentence is still open and the quote is not glued
       // to the word after it (an opening quote usually is: "Verdun, ville de lumière !").
       const inSentence = countBetween(quotes, sentenceStart, j);
-      const inParagraph = inSentence + countBetween(quotes, 0, sentenceStart);
+      const inParagraph = countBelow(quotes, j);
       const gluedAfter = /^[\p{L}\p{N}]/u.test(text.slice(j + 1, j + 2));
       if (inSentence % 2 === 1 || (inParagraph % 2 === 1 && !gluedAfter)) {
         i = j + 1;
