@@ -4,6 +4,37 @@ import path from "node:path";
 /** The shared test corpus lives beside the project, never copied into it. */
 export const CORPUS = path.resolve(process.cwd(), "../shared/corpus");
 
+/** A sentence-boundary gold set: one paragraph a line, its sentences exact slices of its text. */
+export interface GoldParagraph {
+  id: string;
+  text: string;
+  sentences: string[];
+  /** Only in the project's own set: "news", "web" or "literary-dialogue". */
+  genre?: string;
+}
+
+export function readGold(file: string): GoldParagraph[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as GoldParagraph);
+}
+
+/** UD French-Sequoia, in the shared corpus. */
+export const SEQUOIA_GOLD = path.join(CORPUS, "segmentation/ud-french-sequoia.jsonl");
+
+/** The project's own set, kept apart from Sequoia (test/fixtures/README.md). */
+export const UNSEEN_GOLD = path.resolve(process.cwd(), "test/fixtures/segmentation/unseen-fr.jsonl");
+
+/** The unseen set in the two groups it is scored by. */
+export function unseenGroups(): { name: string; rows: GoldParagraph[] }[] {
+  const rows = readGold(UNSEEN_GOLD);
+  return [
+    { name: "news + web", rows: rows.filter((r) => r.genre === "news" || r.genre === "web") },
+    { name: "literary dialogue", rows: rows.filter((r) => r.genre === "literary-dialogue") },
+  ];
+}
+
 export function novelPdf(name: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(CORPUS, "novels", `${name}.pdf`)));
 }

@@ -27,6 +27,21 @@ const AMBIGUOUS_ABBREVIATIONS = new Set([
   "etc", "sept", "art", "p", "n", "no", "nos", "t", "v", "ex", "fig", "min", "max", "id", "cit", "vers",
 ]);
 
+// References followed by a number, Roman ones included: "t. II", "p. XII", "n. IV".
+const REFERENCES = new Set(["t", "p", "n", "no", "nos", "art", "fig", "v"]);
+
+// Units and money after a number ("8 h. du matin", "10 fr. 50", "3 m. de long"): they end
+// a sentence only when a capital follows ("évalués à 3.000 fr. On ne déplore…").
+const UNITS = new Set([
+  "h", "mn", "s", "sec", "fr", "c", "cent", "km", "m", "cm", "mm", "kg", "g", "mg", "l", "cl", "ml", "ha",
+]);
+
+// Verbs of saying that open an incise without a hyphenated pronoun: « Quoi ?! dit Paul.
+const SAYING = new Set([
+  "dit", "fit", "cria", "demanda", "répondit", "reprit", "murmura", "s'écria", "hurla", "lança", "ajouta",
+  "soupira", "insista", "répéta", "gémit", "continua", "poursuivit", "interrompit", "s'exclama",
+]);
+
 const OPENERS = "«“‘(\\[—–-";
 const CLOSERS_ALWAYS = "»”)]›";
 
@@ -48,21 +63,43 @@ export function segmentSentences(text: string): string[] {
 /** Offsets just after each sentence's last character (its closing quote or bracket included). */
 export function sentenceEnds(text: string): number[] {
   const ends: number[] = [];
+  const quotes = straightQuotes(text);
   let sentenceStart = 0;
-  const terminator = /[.!?…]+/g;
+  // An ellipsis spaced out as ". . ." is one terminator; so is a smiley between spaces.
+  const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?…]+|(?<=\s)(?:[:;=][-']?[()DPp]|\^\^|[xX]D)(?=\s)/g;
   for (let m = terminator.exec(text); m !== null; m = terminator.exec(text)) {
     const punct = m[0];
     let end = m.index + punct.length;
-    // A terminator glued to a letter or digit on its right is inside a token: 3.5, J.-J., www.x.fr
-    if (end < text.length && !isSpace(text[end]!) && !CLOSERS_ALWAYS.includes(text[end]!) && text[end] !== '"') {
+    if (!/^[.!?…]/.test(punct)) {
+      // "je vais tester ce soir ;) Je vous tiens au courant.": a smiley before a capital ends one.
+      if (/^\p{Lu}/u.test(nextToken(text, end))) {
+        ends.push(end);
+        sentenceStart = end;
+      }
       continue;
     }
-    end = extendOverClosers(text, sentenceStart, end);
-    if (end === -1) continue;
+    // A terminator glued to a letter or digit on its right is inside a token: 3.5, J.-J., www.x.fr
+    // (an ellipsis glued to a capital still ends a sentence: "Il attendit...Rien").
+    if (end < text.length && !isSpace(text[end]!) && !CLOSERS_ALWAYS.includes(text[end]!) && text[end] !== '"') {
+      if (!(isEllipsis(punct) && /^\p{Lu}\p{Ll}/u.test(text.slice(end, end + 2)))) continue;
+      if (!isBoundary(text, m.index, punct, nextToken(text, end))) continue;
+      ends.push(end);
+      sentenceStart = end;
+      continue;
+    }
+    const closed = extendOverClosers(text, sentenceStart, end, punct, quotes);
+    if (closed === -1) continue;
+    end = closed;
     if (end >= text.length) break;
     if (!isSpace(text[end]!)) continue;
     const next = nextToken(text, end);
     if (next === "") break;
+    // "… ?", "...  !", "? !": the terminator that follows ends the sentence, once.
+    if (/^(?:[!?…]|\.\.)/.test(next) && (punct !== "." || /^[!?]/.test(next))) continue;
+    // A quoted sentence followed by a lowercase word goes on: « C'est fini. » et elle se tut.
+    if (end > m.index + punct.length && /^\p{Ll}/u.test(firstLetterOrDigit(next)) && /[»”›"]\s*$/u.test(text.slice(m.index, end))) {
+      continue;
+    }
     if (!isBoundary(text, m.index, punct, next)) continue;
     ends.push(end);
     sentenceStart = end;
@@ -74,11 +111,47 @@ function isSpace(ch: string): boolean {
   return /\s/u.test(ch);
 }
 
+/** Three dots or more, or "…" (alone or with other marks). */
+function isEllipsis(punct: string): boolean {
+  return punct.includes("…") || punct.includes("..") || punct.includes(". .");
+}
+
+/** Offsets of the straight double quotes, in order (empty for most paragraphs). */
+function straightQuotes(text: string): number[] {
+  const at: number[] = [];
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) at.push(i);
+  return at;
+}
+
+/** How many of `quotes` (sorted) lie in [from, to). */
+function countBetween(quotes: readonly number[], from: number, to: number): number {
+  return countBelow(quotes, to) - countBelow(quotes, from);
+}
+
+/** How many of `sorted` are below `x` (binary search). */
+function countBelow(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Moves past closing quotes and brackets that belong to the sentence just ended:
- * « Entre, papa. » belongs to the quote; an inner "(sic !)" does not end anything (-1).
+ * « Entre, papa. » belongs to the quote; an inner "(sic !)" does not end anything (-1),
+ * but an inner "(…, etc.)" before a capital does: the writer let one full stop serve both.
  */
-function extendOverClosers(text: string, sentenceStart: number, end: number): number {
+function extendOverClosers(
+  text: string,
+  sentenceStart: number,
+  end: number,
+  punct: string,
+  quotes: readonly number[],
+): number {
   let i = end;
   for (;;) {
     let j = i;
@@ -87,9 +160,9 @@ function extendOverClosers(text: string, sentenceStart: number, end: number): nu
     if (ch === undefined) return i;
     if (ch === ")" || ch === "]") {
       // A bracket opened inside the sentence closes an aside, not the sentence.
+      const open = ch === ")" ? "(" : "[";
       const opened = text.slice(sentenceStart, j);
-      const first = opened.trimStart()[0];
-      if (first !== (ch === ")" ? "(" : "[")) return -1;
+      if (opened.trimStart()[0] !== open && !closesSentenceToo(text, opened, open, j, punct)) return -1;
       i = j + 1;
       continue;
     }
@@ -98,15 +171,31 @@ function extendOverClosers(text: string, sentenceStart: number, end: number): nu
       continue;
     }
     if (ch === '"') {
-      // A straight quote closes only when the sentence holds an odd number of them.
-      const count = (text.slice(sentenceStart, j).match(/"/g) ?? []).length;
-      if (count % 2 === 1) {
+      // A straight quote closes when the sentence holds an odd number of them, or when a
+      // quotation opened in an earlier sentence is still open and the quote is not glued
+      // to the word after it (an opening quote usually is: "Verdun, ville de lumière !").
+      const inSentence = countBetween(quotes, sentenceStart, j);
+      const inParagraph = countBelow(quotes, j);
+      const gluedAfter = /^[\p{L}\p{N}]/u.test(text.slice(j + 1, j + 2));
+      if (inSentence % 2 === 1 || (inParagraph % 2 === 1 && !gluedAfter)) {
         i = j + 1;
         continue;
       }
     }
     return i;
   }
+}
+
+/**
+ * "Il acheta des fruits (des pommes, des poires, etc.) Il partit.": a full stop or an
+ * ellipsis just inside a bracket opened mid-sentence, with a capital after the bracket,
+ * ends the sentence too. Not for "(sic !) Que", nor for an elision mark "(...)" / "[…]".
+ */
+function closesSentenceToo(text: string, opened: string, open: string, j: number, punct: string): boolean {
+  if (!/^(?:\.+|…+)$/.test(punct) || text.slice(j - punct.length, j) !== punct) return false;
+  const inner = opened.slice(opened.lastIndexOf(open) + 1, opened.length - punct.length);
+  if (opened.lastIndexOf(open) === -1 || inner.trim() === "") return false;
+  return /^\s+\p{Lu}/u.test(text.slice(j + 1, j + 4));
 }
 
 /** The next whitespace-delimited token after `from`. */
@@ -125,9 +214,12 @@ function isBoundary(text: string, at: number, punct: string, next: string): bool
   if ((first === "(" || first === "[") && startsLower) return false;
 
   if (punct !== ".") {
-    // "Ah ! que c'est beau !", « Tu viens ? » demanda-t-il., "Pierre... ont réveillé":
-    // after ! ? … a lowercase word continues the sentence; anything else starts one.
-    return !startsLower;
+    // "Ah ! que c'est beau !", « Tu viens ? » demanda-t-il., "Pierre... ont réveillé",
+    // "j'sais pas... bon on verra": after ! ? … a lowercase word continues the sentence;
+    // anything else starts one. Doubled marks ("merci !! trop gentil", "?!") belong to
+    // informal writing, which does not always capitalise: there only an incise continues.
+    if (!startsLower) return true;
+    return /[!?][!?]/.test(punct) && !isIncise(next);
   }
 
   const word = wordBefore(text, at);
@@ -137,16 +229,32 @@ function isBoundary(text: string, at: number, punct: string, next: string): bool
   if (TITLES.has(word)) return false;
   // Initials: V. Hugo, J. -J. Rousseau
   if (/^-?\p{Lu}$/u.test(word)) return false;
-  // Dotted abbreviations and acronyms: c.-à-d., S.N.C.F., J.-C.
-  if (/^[\p{L}-]+\.[\p{L}.-]*\p{L}$/u.test(word)) return nextIsUpper && /^J\.-C$/.test(word);
+  // Dotted abbreviations and acronyms: c.-à-d., S.N.C.F., J.-C. (not a domain: www.insee.fr.)
+  if (/^[\p{L}-]+\.[\p{L}.-]*\p{L}$/u.test(word) && !isDomain(word)) return nextIsUpper && /^J\.-C$/.test(word);
   // "l'art." is looked up as "art".
   const bare = word.slice(Math.max(word.lastIndexOf("'"), word.lastIndexOf("’")) + 1);
   const lower = bare.toLowerCase();
   if (STRICT_ABBREVIATIONS.has(lower) && bare === lower) return false;
+  if (REFERENCES.has(lower) && bare === lower && /^[IVXLC]+[,;:.)]?$/.test(next)) return false;
   if (AMBIGUOUS_ABBREVIATIONS.has(lower) && bare === lower) return nextIsUpper || (opensSomething && !startsLower);
+  if (UNITS.has(bare) && /\d$/.test(wordBefore(text, at - word.length - 1))) {
+    return nextIsUpper || (opensSomething && !startsLower);
+  }
   // A full stop after an ordinary word ends the sentence even before a lowercase word:
   // typists often write "à" for "À" at the start of a sentence.
   return true;
+}
+
+/** "www.insee.fr", "service-public.fr", "exemple.org": a segment of four letters or more, or a known ending. */
+function isDomain(word: string): boolean {
+  if (/^www\./i.test(word) || /^\p{L}{2,}\.(?:fr|com|org|net|eu|be|ch|ca|io|info)$/u.test(word)) return true;
+  return word.split(".").some((part) => part.replace(/-/g, "").length >= 4);
+}
+
+/** "dit-il", "demanda-t-elle,", "s'écria-t-il", "dit", "répondit": the token opens an incise. */
+function isIncise(token: string): boolean {
+  const word = token.replace(/’/g, "'").replace(/[^\p{L}'-]+$/u, "");
+  return /-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)$/u.test(word) || SAYING.has(word);
 }
 
 function firstLetterOrDigit(token: string): string {
