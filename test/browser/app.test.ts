@@ -39,13 +39,23 @@ afterEach(() => {
 
 const sentenceItems = () => page.getByRole("list").filter({ has: page.getByText(/^#\d+/) }).getByRole("listitem");
 
-test("signs in with the dev sign-in and stays signed in", async () => {
+test("signs in through Google's sign-in (the local provider), with no credential a script can read", async () => {
   await page.goto(stack.url);
-  await page.getByLabel("Email").waitFor();
+  await page.getByRole("button", { name: "Sign in with Google" }).waitFor();
   await screenshotBoth(page, "signin");
   await signInThroughUi(page, stack.url, "reader@example.com");
-  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("fnt.session") ?? "null"));
-  expect(stored?.token).toMatch(/^ey/);
+  expect(new URL(page.url()).origin).toBe(stack.url);
+  // The session is an HttpOnly cookie: nothing in storage or document.cookie.
+  const readable = await page.evaluate(() => ({
+    cookie: document.cookie,
+    local: Object.keys(localStorage).length,
+    session: Object.keys(sessionStorage).length,
+  }));
+  expect(readable).toEqual({ cookie: "", local: 0, session: 0 });
+  const cookies = await page.context().cookies(stack.url);
+  const sessionCookie = cookies.find((c) => c.name === "fnt_session");
+  expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+  expect(sessionCookie!.value).toMatch(/^fnts_/);
   await page.reload();
   await expect.poll(() => page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
   await expect.poll(() => page.getByLabel("PDF file").count()).toBe(1);
@@ -182,8 +192,7 @@ test("shows upload progress while a big file is sent", async () => {
   // Stop the job at once through the API (the Cancel button is tested above): a slow run
   // must not let it finish first, since History expects it cancelled.
   const cancelled = await page.evaluate(async (id) => {
-    const { token } = JSON.parse(localStorage.getItem("fnt.session")!);
-    const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST" });
     return (await r.json()).status;
   }, page.url().split("/jobs/")[1]);
   expect(cancelled).toBe("cancelled");
@@ -269,8 +278,12 @@ test("the upload form can be used with the keyboard alone", async () => {
   }
 });
 
-test("signing out returns to the sign-in form and forgets the token", async () => {
+test("signing out returns to the sign-in page and ends the session on the server", async () => {
+  const before = (await page.context().cookies(stack.url)).find((c) => c.name === "fnt_session")!.value;
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByLabel("Email").waitFor();
-  expect(await page.evaluate(() => localStorage.getItem("fnt.session"))).toBeNull();
+  await page.getByRole("button", { name: "Sign in with Google" }).waitFor();
+  expect((await page.context().cookies(stack.url)).some((c) => c.name === "fnt_session")).toBe(false);
+  // The old cookie value is no credential any more.
+  const r = await fetch(`${stack.url}/api/v1/me`, { headers: { authorization: `Bearer ${before}` } });
+  expect(r.status).toBe(401);
 });

@@ -34,10 +34,13 @@ export async function openPage(context: BrowserContext, errors: string[]): Promi
   return page;
 }
 
+/** Signs in the way a reader does: "Sign in with Google", then the provider's page (locally,
+ *  the stand-in for Google that `npm start` runs), then back in the app. */
 export async function signInThroughUi(page: Page, url: string, email: string) {
   await page.goto(url);
+  await page.getByRole("button", { name: "Sign in with Google" }).click();
   await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 

@@ -30,19 +30,16 @@ export function toApiError(status: number, body: unknown): ApiError {
   return new ApiError(status, "http_error", `The server answered ${status}. Please try again.`);
 }
 
-export function authHeaders(): Record<string, string> {
-  return session.token ? { authorization: `Bearer ${session.token}` } : {};
-}
-
-/** An expired or revoked token: forget it so the sign-in form shows again. */
+/** An ended or expired session: show the sign-in page again. */
 export function checkAuth(err: ApiError) {
-  if (err.status === 401 && session.token) session.signOut();
+  if (err.status === 401) session.ended();
 }
 
 export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+    // The session cookie goes along by itself (same origin); no credential is handled here.
+    res = await fetch(path, init);
   } catch {
     throw networkError();
   }

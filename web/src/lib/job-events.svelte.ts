@@ -1,4 +1,8 @@
+import { session } from "./session.svelte";
 import type { ProgressEvent } from "./types";
+
+/** The server closes a socket with this code when its session ended or its key was revoked. */
+const CREDENTIAL_ENDED = 4001;
 
 const FINAL_EVENTS = new Set(["completed", "partial", "failed", "cancelled"]);
 // Idle connections get closed by proxies; the tracker answers "ping" with "pong".
@@ -22,7 +26,6 @@ export class JobEvents {
 
   constructor(
     private readonly jobId: string,
-    private readonly token: string,
     private readonly onEvent: (e: ProgressEvent) => void,
     /** Called when the socket drops, before reconnecting (e.g. to re-check the job). */
     private readonly onDrop: () => void = () => {},
@@ -32,7 +35,8 @@ export class JobEvents {
 
   #connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ after: String(this.lastSeq), access_token: this.token });
+    // The session cookie authenticates the upgrade; the server checks its Origin.
+    const q = new URLSearchParams({ after: String(this.lastSeq) });
     const ws = new WebSocket(`${proto}//${location.host}/api/v1/jobs/${encodeURIComponent(this.jobId)}/events?${q}`);
     this.#ws = ws;
     ws.onopen = () => {
@@ -53,9 +57,14 @@ export class JobEvents {
       this.onEvent(e);
       if (FINAL_EVENTS.has(e.type)) this.stop();
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       clearInterval(this.#pingTimer);
       if (this.#stopped || this.#ws !== ws) return;
+      if (e.code === CREDENTIAL_ENDED) {
+        this.stop();
+        void session.refresh();
+        return;
+      }
       this.connection = "reconnecting";
       this.onDrop();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt++);

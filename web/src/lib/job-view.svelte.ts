@@ -1,7 +1,6 @@
 import { ApiError } from "./api";
 import { JobEvents } from "./job-events.svelte";
 import { cancelJob, getJob, getResult } from "./jobs";
-import { session } from "./session.svelte";
 import { isFinalStatus, type Job, type JobResult, type ProgressEvent, type Sentence } from "./types";
 
 // Finished sentences are re-read as chunks complete, but at most this often.
@@ -42,7 +41,6 @@ export class JobView {
     if (this.final) return this.#loadResult();
     this.events = new JobEvents(
       this.id,
-      session.token ?? "",
       (e) => this.#onEvent(e),
       () => void this.#recheck(),
     );

@@ -3,9 +3,6 @@ import type { Job, JobPage, JobResult, Sentence } from "./types";
 
 const jobPath = (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}`;
 
-export const signInDev = (email: string) =>
-  apiJson<{ token: string; user: { id: string; email: string } }>("/api/v1/auth/dev", { method: "POST", json: { email } });
-
 export const getJob = (id: string) => apiJson<Job>(jobPath(id));
 
 export function listJobs(limit: number, cursor?: string | null) {
@@ -25,7 +22,7 @@ export const editSentence = (id: string, index: number, text: string) =>
 
 export type ExportFormat = "csv" | "tsv" | "txt" | "json";
 
-/** Fetches an export with the token (a plain link could not send it) and saves it. */
+/** Fetches an export and saves it under the book's name. */
 export async function downloadExport(job: Job, format: ExportFormat) {
   const res = await apiFetch(`${jobPath(job.id)}/result?format=${format}`);
   const blob = await res.blob();

@@ -1,49 +1,60 @@
-const STORAGE_KEY = "fnt.session";
+import type { Me, User } from "./types";
 
-interface Stored {
-  token: string;
-  email: string;
-}
+type Status = "loading" | "signed-in" | "signed-out";
 
-function read(): Stored | null {
-  try {
-    const v = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
-    return v && typeof v.token === "string" ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The signed-in reader: a bearer token kept in localStorage, shared by every tab. */
+/**
+ * The signed-in reader. The credential is an HttpOnly session cookie that no script can
+ * read: this only knows who the server says is signed in (GET /api/v1/me). Tabs tell each
+ * other when one signs out.
+ */
 class Session {
-  token = $state<string | null>(null);
-  email = $state<string>("");
+  user = $state<User | null>(null);
+  auth = $state<Me["auth"] | null>(null);
+  status = $state<Status>("loading");
+  #channel: BroadcastChannel | null = null;
 
   constructor() {
-    if (typeof localStorage === "undefined") return;
-    this.#load();
-    // Signing out in one tab signs out the others.
-    window.addEventListener("storage", (e) => {
-      if (e.key === STORAGE_KEY) this.#load();
-    });
+    if (typeof window === "undefined") return;
+    this.#channel = new BroadcastChannel("fnt-session");
+    this.#channel.onmessage = () => void this.refresh();
+    void this.refresh();
   }
 
-  #load() {
-    const s = read();
-    this.token = s?.token ?? null;
-    this.email = s?.email ?? "";
+  async refresh() {
+    let res: Response;
+    try {
+      res = await fetch("/api/v1/me", { headers: { accept: "application/json" } });
+    } catch {
+      // Offline: keep what we knew; a first load shows the sign-in page.
+      if (this.status === "loading") this.status = "signed-out";
+      return;
+    }
+    if (res.ok) {
+      const me = (await res.json()) as Me;
+      this.user = me.user;
+      this.auth = me.auth;
+      this.status = "signed-in";
+    } else {
+      this.#forget();
+    }
   }
 
-  signIn(token: string, email: string) {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify({ token, email } satisfies Stored));
-    this.token = token;
-    this.email = email;
+  /** Ends this session (or all of the user's) on the server, then here and in other tabs. */
+  async signOut(everywhere = false) {
+    await fetch(everywhere ? "/api/v1/auth/signout-everywhere" : "/api/v1/auth/signout", { method: "POST" }).catch(() => null);
+    this.#forget();
+    this.#channel?.postMessage("changed");
   }
 
-  signOut() {
-    localStorage.removeItem(STORAGE_KEY);
-    this.token = null;
-    this.email = "";
+  /** The API said 401: the session ended (signed out elsewhere, expired). */
+  ended() {
+    if (this.status === "signed-in") this.#forget();
+  }
+
+  #forget() {
+    this.user = null;
+    this.auth = null;
+    this.status = "signed-out";
   }
 }
 

@@ -16,3 +16,34 @@ export interface JobPage {
 export type FinalStatus = "completed" | "partial" | "failed" | "cancelled";
 export const isFinalStatus = (s: JobStatus): s is FinalStatus =>
   s === "completed" || s === "partial" || s === "failed" || s === "cancelled";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+/** GET /api/v1/me */
+export interface Me {
+  user: User;
+  auth: "session" | "api_key";
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  last4: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  user_agent: string | null;
+  current: boolean;
+}

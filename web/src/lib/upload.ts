@@ -1,5 +1,4 @@
 import { checkAuth, networkError, toApiError } from "./api";
-import { session } from "./session.svelte";
 import type { Job, JobSettings } from "./types";
 
 export type UploadSettings = Omit<JobSettings, "gemini_model">;
@@ -33,7 +32,6 @@ export function uploadFiles(
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/jobs");
-    if (session.token) xhr.setRequestHeader("authorization", `Bearer ${session.token}`);
     xhr.responseType = "json";
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);

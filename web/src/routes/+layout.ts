@@ -1,2 +1,3 @@
-// The session lives in localStorage, which only the browser can read: render client-side.
+// Who is signed in is asked of the API from the browser (the session cookie is HttpOnly and
+// goes along by itself): render client-side.
 export const ssr = false;
