@@ -45,17 +45,18 @@ test("signs in through Google's sign-in (the local provider), with no credential
   await screenshotBoth(page, "signin");
   await signInThroughUi(page, stack.url, "reader@example.com");
   expect(new URL(page.url()).origin).toBe(stack.url);
-  // The session is an HttpOnly cookie: nothing in storage or document.cookie.
-  const readable = await page.evaluate(() => ({
-    cookie: document.cookie,
-    local: Object.keys(localStorage).length,
-    session: Object.keys(sessionStorage).length,
-  }));
-  expect(readable).toEqual({ cookie: "", local: 0, session: 0 });
   const cookies = await page.context().cookies(stack.url);
   const sessionCookie = cookies.find((c) => c.name === "fnt_session");
   expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
   expect(sessionCookie!.value).toMatch(/^fnts_/);
+  // The session is an HttpOnly cookie: no script can read it, and no storage holds a credential.
+  const readable = await page.evaluate(() => ({
+    cookie: document.cookie,
+    stored: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+  }));
+  expect(readable.cookie).toBe("");
+  expect(readable.stored).not.toContain(sessionCookie!.value);
+  expect(readable.stored).not.toMatch(/fnts?_/);
   await page.reload();
   await expect.poll(() => page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
   await expect.poll(() => page.getByLabel("PDF file").count()).toBe(1);

@@ -12,7 +12,14 @@ async function openEvents(jobId: string, headers: Record<string, string>) {
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   const first = new Promise<string>((resolve) => ws.addEventListener("message", (m) => resolve(String(m.data)), { once: true }));
-  const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+  const notices: string[] = [];
+  ws.addEventListener("message", (m) => {
+    if (String(m.data).includes('"credential_ended"')) notices.push(String(m.data));
+  });
+  // The close code, once the server's notice came before it.
+  const closed = new Promise<number>((resolve) =>
+    ws.addEventListener("close", (e) => resolve(notices.length === 1 ? e.code : -notices.length)),
+  );
   ws.accept();
   await first; // the replayed "queued" event: the tracker holds the socket
   return { ws, closed };

@@ -20,7 +20,7 @@ const escapeHtml = (s: string) =>
 function signInErrorPage(c: Context<AppEnv>, message: string): Response {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in failed · French Novel Tool</title>
+<title>Sign-in failed · French Novel Tool</title><link rel="icon" href="/favicon.svg">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2430}
 a{color:#2b59c3}</style></head>
 <body><main><h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to French Novel Tool</a></p></main></body></html>`;
@@ -58,6 +58,16 @@ export const authRoutes = new Hono<AppEnv>()
       console.warn(JSON.stringify({ msg: "sign-in refused", reason: err.detail }));
       return signInErrorPage(c, err.message);
     }
+  })
+  // For the app: who is signed in, 200 either way (a signed-out reader is no error).
+  .get("/session", async (c) => {
+    let caller = null;
+    try {
+      caller = await resolveCaller(c);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    }
+    return c.json(caller ? { user: caller.user, auth: caller.auth } : { user: null }, 200);
   })
   // Ends the session that asks (idempotent: no or an ended session still clears the cookie).
   .post("/signout", async (c) => {

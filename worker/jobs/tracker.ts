@@ -516,15 +516,21 @@ export class JobTracker extends DurableObject<Env> {
     let closed = 0;
     for (const id of ids) {
       for (const ws of this.ctx.getWebSockets(id)) {
-        this.closeSocket(ws, "signed out");
+        this.closeSocket(ws, "the session ended or the API key was revoked");
         closed++;
       }
     }
     return closed;
   }
 
+  /**
+   * Tells the client why, then closes. The notice matters: a close started here, outside a
+   * WebSocket event, does not always reach the client as a close frame (seen with workerd
+   * locally), while a message does; a client that reads it closes from its side.
+   */
   private closeSocket(ws: WebSocket, reason: string) {
     try {
+      ws.send(JSON.stringify({ type: "credential_ended", reason }));
       ws.close(CLOSE_CREDENTIAL_ENDED, reason);
     } catch {
       // already closed

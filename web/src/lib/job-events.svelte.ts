@@ -46,12 +46,13 @@ export class JobEvents {
     };
     ws.onmessage = (msg) => {
       if (typeof msg.data !== "string" || msg.data === "pong") return;
-      let e: ProgressEvent;
+      let e: ProgressEvent | { type: "credential_ended" };
       try {
         e = JSON.parse(msg.data);
       } catch {
         return;
       }
+      if (e.type === "credential_ended") return this.#credentialEnded();
       if (typeof e.seq !== "number" || e.seq <= this.lastSeq) return;
       this.lastSeq = e.seq;
       this.onEvent(e);
@@ -60,16 +61,18 @@ export class JobEvents {
     ws.onclose = (e) => {
       clearInterval(this.#pingTimer);
       if (this.#stopped || this.#ws !== ws) return;
-      if (e.code === CREDENTIAL_ENDED) {
-        this.stop();
-        void session.refresh();
-        return;
-      }
+      if (e.code === CREDENTIAL_ENDED) return this.#credentialEnded();
       this.connection = "reconnecting";
       this.onDrop();
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt++);
       this.#retryTimer = setTimeout(() => this.#connect(), delay);
     };
+  }
+
+  /** Signed out (here or elsewhere) or expired: no reconnecting, show who is signed in. */
+  #credentialEnded() {
+    this.stop();
+    void session.refresh();
   }
 
   stop() {

@@ -4,7 +4,7 @@ type Status = "loading" | "signed-in" | "signed-out";
 
 /**
  * The signed-in reader. The credential is an HttpOnly session cookie that no script can
- * read: this only knows who the server says is signed in (GET /api/v1/me). Tabs tell each
+ * read: this only knows who the server says is signed in (GET /api/v1/auth/session). Tabs tell each
  * other when one signs out.
  */
 class Session {
@@ -23,16 +23,17 @@ class Session {
   async refresh() {
     let res: Response;
     try {
-      res = await fetch("/api/v1/me", { headers: { accept: "application/json" } });
+      // Not /api/v1/me: a signed-out reader is no error, and a 401 would be logged as one.
+      res = await fetch("/api/v1/auth/session", { headers: { accept: "application/json" } });
     } catch {
       // Offline: keep what we knew; a first load shows the sign-in page.
       if (this.status === "loading") this.status = "signed-out";
       return;
     }
-    if (res.ok) {
-      const me = (await res.json()) as Me;
+    const me = res.ok ? ((await res.json()) as Me | { user: null }) : { user: null };
+    if (me.user) {
       this.user = me.user;
-      this.auth = me.auth;
+      this.auth = (me as Me).auth;
       this.status = "signed-in";
     } else {
       this.#forget();
