@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { createLocalOidc } from "./scripts/local-oidc";
+import { createLocalOidc } from "./scripts/local-oidc.ts";
 
 // Seven kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);

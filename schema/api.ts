@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { JobSettingsSchema } from "./settings";
 
-export const JOB_STATUSES = ["queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+/** `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet. */
+export const JOB_STATUSES = ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
@@ -32,9 +33,31 @@ export const JobSchema = z.object({
   started_at: z.string().nullable(),
   completed_at: z.string().nullable(),
   processing_time_seconds: z.number().nullable(),
+  /** Credits held when the plan knew the job's size, and what it finally cost. */
+  estimated_credits: z.number().nullable(),
+  actual_credits: z.number().nullable(),
+  pricing_version: z.string().nullable(),
+  /** Credits per 1,000 tokens. */
+  pricing_rate: z.number().nullable(),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 });
 export type Job = z.infer<typeof JobSchema>;
+
+export const ReserveCreditsSchema = z
+  .object({
+    estimated_tokens: z
+      .number({ error: "must be a whole number of tokens" })
+      .int({ error: "must be a whole number of tokens" })
+      .positive({ error: "must be more than 0" })
+      .max(1e9, { error: "is too large" }),
+    gemini_model: z.string().max(100).optional(),
+  })
+  .strict();
+
+export const LedgerQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^\d{1,15}$/, { error: "is not a valid cursor" }).optional(),
+});
 
 export const DevSignInSchema = z.object({ email: z.email({ error: "must be an email address" }) }).strict();
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
 
@@ -29,7 +29,7 @@ export const jobs = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     status: text("status", {
-      enum: ["queued", "planning", "processing", "completed", "partial", "failed", "cancelled"],
+      enum: ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"],
     }).notNull(),
     progress_percent: integer("progress_percent").notNull().default(0),
     current_step: text("current_step").notNull().default("queued"),
@@ -54,11 +54,23 @@ export const jobs = sqliteTable(
     started_at: text("started_at"),
     completed_at: text("completed_at"),
     processing_time_seconds: integer("processing_time_seconds"),
+    /** Credits in millicredits (integers: sums never drift); the API shows credits. */
+    estimated_millicredits: integer("estimated_millicredits"),
+    actual_millicredits: integer("actual_millicredits"),
+    pricing_version: text("pricing_version"),
+    /** Credits per 1,000 tokens this job is priced at. */
+    pricing_rate: real("pricing_rate"),
+    /** A `reserved` job (credits held ahead of its upload) lapses then. */
+    reservation_expires_at: text("reservation_expires_at"),
     /** When the cron removed the uploaded files of this ended job (results stay). */
     uploads_expired_at: text("uploads_expired_at"),
     updated_at: text("updated_at").notNull(),
   },
-  (t) => [index("jobs_owner_created").on(t.owner_id, t.created_at), index("jobs_status").on(t.status)],
+  (t) => [
+    index("jobs_owner_created").on(t.owner_id, t.created_at),
+    index("jobs_status").on(t.status),
+    index("jobs_owner_storage").on(t.owner_id, t.uploads_expired_at),
+  ],
 );
 
 export type JobRow = typeof jobs.$inferSelect;

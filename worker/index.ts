@@ -5,6 +5,7 @@ import { sweep } from "./jobs/sweep";
 
 export { JobTracker } from "./jobs/tracker";
 export { RateLimiter } from "./jobs/rate-limiter";
+export { CreditAccount } from "./credits/account";
 
 export default {
   fetch: app.fetch,

@@ -4,6 +4,8 @@ import type { ApiErrorBody } from "../../schema/api";
 import { apiKeyRoutes, meRoutes, sessionRoutes } from "./account";
 import { authRoutes } from "./auth";
 import { ApiError } from "./errors";
+import { RateLimited, rateLimitHeaders } from "../credits/service";
+import { creditRoutes, legacyRoutes, limitRoutes } from "./credits";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import type { AppEnv } from "./types";
@@ -25,6 +27,9 @@ app.route("/api/v1/auth", authRoutes);
 app.route("/api/v1/me", meRoutes);
 app.route("/api/v1/api-keys", apiKeyRoutes);
 app.route("/api/v1/sessions", sessionRoutes);
+app.route("/api/v1/credits", creditRoutes);
+app.route("/api/v1/limits", limitRoutes);
+app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
 
 function errorBody(code: string, message: string, requestId: string, field?: string): ApiErrorBody {
@@ -36,6 +41,10 @@ app.notFound((c) => c.json(errorBody("not_found", "No such endpoint.", c.get("re
 // One error shape everywhere; never a stack trace.
 app.onError((err, c) => {
   const rid = c.get("requestId") ?? crypto.randomUUID();
+  if (err instanceof RateLimited) {
+    c.header("Retry-After", String(err.admission.reset_seconds));
+    for (const [k, v] of Object.entries(rateLimitHeaders(err.admission))) c.header(k, v);
+  }
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field), err.status);
   if (err instanceof HTTPException) {
     return c.json(errorBody("http_error", err.message || "Request refused.", rid), err.status);

@@ -1,6 +1,8 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
-import { JobSettingsSchema } from "../../schema/settings";
+import { DEFAULT_SETTINGS, JobSettingsSchema } from "../../schema/settings";
+import { billingFor } from "../credits/service";
+import { admitJob, releaseSlot, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
@@ -17,42 +19,60 @@ import { validate } from "./validate";
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
+/** Streams the upload of a new job into R2 and records the job; nothing is kept on failure. */
+async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
+  const key = sourceKey(id);
+  const room = await storageRoom(c, "pdf_file");
+  const upload = await receiveUpload(c.req.raw, c.env.FILES, key, {
+    maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes),
+    overLimit: room.overLimit,
+    fileField: "pdf_file",
+    images: {
+      field: "page_images",
+      maxPages: Number(c.env.MAX_PAGE_IMAGES) || 1000,
+      maxImageBytes: MAX_IMAGE_BYTES,
+      key: (page, ext) => pageImageKey(id, page, ext),
+    },
+  });
+  const images = upload.images;
+  let settings;
+  let billing;
+  try {
+    settings = validate(JobSettingsSchema, upload.fields);
+    billing = billingFor(c.env, userId, settings.gemini_model);
+    if (images) await savePageImages(c.env.FILES, id, images);
+  } catch (err) {
+    // Nothing of a refused upload is kept.
+    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
+    await deleteKeys(c.env.FILES, stored);
+    throw err;
+  }
+  const pages = images?.length ?? 0;
+  return createJob(c.env, {
+    id,
+    ownerId: userId,
+    filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
+    size: upload.file.size,
+    settings,
+    billing,
+  });
+}
+
 export const jobRoutes = new Hono<AppEnv>()
   .use(requireAuth)
   .post("/", async (c) => {
     const id = crypto.randomUUID();
-    const key = sourceKey(id);
-    const upload = await receiveUpload(c.req.raw, c.env.FILES, key, {
-      maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
-      fileField: "pdf_file",
-      images: {
-        field: "page_images",
-        maxPages: Number(c.env.MAX_PAGE_IMAGES) || 1000,
-        maxImageBytes: MAX_IMAGE_BYTES,
-        key: (page, ext) => pageImageKey(id, page, ext),
-      },
-    });
-    const images = upload.images;
-    let settings;
+    const userId = c.get("userId");
+    await requireSomeCredit(c.env, billingFor(c.env, userId, DEFAULT_SETTINGS.gemini_model));
+    await admitJob(c, id);
     try {
-      settings = validate(JobSettingsSchema, upload.fields);
-      if (images) await savePageImages(c.env.FILES, id, images);
+      const job = await receiveJob(c, id, userId);
+      c.header("Location", job.links.self);
+      return c.json(job, 202);
     } catch (err) {
-      // Nothing of a refused upload is kept.
-      const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
-      await deleteKeys(c.env.FILES, stored);
+      await releaseSlot(c.env, userId, id);
       throw err;
     }
-    const pages = images?.length ?? 0;
-    const job = await createJob(c.env, {
-      id,
-      ownerId: c.get("userId"),
-      filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
-      size: upload.file.size,
-      settings,
-    });
-    c.header("Location", job.links.self);
-    return c.json(job, 202);
   })
   .get("/", async (c) => {
     const q = validate(ListJobsQuerySchema, c.req.query());

@@ -23,6 +23,8 @@ const PDF_MAGIC = new TextEncoder().encode("%PDF-");
 export interface UploadOptions {
   /** Limit of the file, or of all page images together. */
   maxBytes: number;
+  /** The error for going over maxBytes, when another limit than the file size set it (a quota). */
+  overLimit?: (field: string) => ApiError;
   fileField: string;
   /** Accept page images (one part per page, in order) in place of the file. */
   images?: ImageUploadOptions;
@@ -48,15 +50,19 @@ export interface StoredImage {
 export interface UploadResult {
   fields: Record<string, string>;
   /** For page images: the first image's name ("" if it had none) and the size of all. */
-  file: { filename: string; size: number };
+  file: { filename: string; size: number; /** Where the PDF was stored. */ key?: string };
   /** Present when the upload was page images, in page order; every one is stored in R2. */
   images?: StoredImage[];
 }
 
+/**
+ * `key` is where the file goes; a function decides it when the file part begins, from the
+ * form fields read so far (and may refuse the upload there, before any byte is stored).
+ */
 export async function receiveUpload(
   request: Request,
   bucket: R2Bucket,
-  key: string,
+  key: string | ((fieldsSoFar: Record<string, string>) => Promise<string>),
   opts: UploadOptions,
 ): Promise<UploadResult> {
   const field = opts.fileField;
@@ -78,7 +84,7 @@ export async function receiveUpload(
       if (part.name === field) {
         if (sink && !sink.noFileChosen) throw new ApiError(400, "too_many_files", `Send a single file in the form field ${field}.`, field);
         if (images?.count && part.filename !== "") throw mixed(field, images.field);
-        sink = new PdfSink(bucket, key, part.filename, opts);
+        sink = new PdfSink(bucket, typeof key === "string" ? key : await key({ ...fields }), part.filename, opts);
         await sink.consume(part.body);
         if (images?.count && !sink.noFileChosen) throw mixed(field, images.field);
       } else if (images && part.name === images.field) {
@@ -110,7 +116,7 @@ export async function receiveUpload(
     }
     if (sink.size === 0) throw new ApiError(400, "empty_file", "The uploaded file is empty.", field);
     await sink.commit();
-    return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size } };
+    return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size, key: sink.key } };
   } catch (err) {
     await sink?.abort();
     await images?.discard();
@@ -133,6 +139,7 @@ const megabytes = (bytes: number) => {
 };
 
 function tooLarge(opts: UploadOptions): ApiError {
+  if (opts.overLimit) return opts.overLimit(opts.fileField);
   return new ApiError(413, "file_too_large", `The file is larger than the ${megabytes(opts.maxBytes)} MB limit.`, opts.fileField);
 }
 
@@ -187,6 +194,7 @@ class ImageStore {
         size += value.length;
         this.size += value.length;
         if (this.size > this.upload.maxBytes) {
+          if (this.upload.overLimit) throw this.upload.overLimit(this.o.field);
           throw new ApiError(413, "file_too_large", `The page images are larger than the ${megabytes(this.upload.maxBytes)} MB limit together.`, this.o.field);
         }
         if (size > this.o.maxImageBytes) {
@@ -254,7 +262,7 @@ class PdfSink {
 
   constructor(
     private readonly bucket: R2Bucket,
-    private readonly key: string,
+    readonly key: string,
     rawFilename: string | undefined,
     private readonly opts: UploadOptions,
   ) {

@@ -28,6 +28,8 @@ const MAX_DEFERRALS = 30;
 const SCAN_PAGES_PER_CHUNK = 4;
 /** Bytes of page images in one chunk (fewer pages when they are big), bounding the plan step's memory. */
 const SCAN_CHUNK_IMAGE_BYTES = 16 * 1024 * 1024;
+/** What reading one scanned page is estimated to cost in tokens. */
+const SCAN_TOKENS_PER_PAGE = 800;
 /** A scan's paragraphs are numbered per chunk (the book's count is unknown before it is read). */
 const SCAN_PARAGRAPH_STRIDE = 1000;
 
@@ -87,8 +89,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       env,
       plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
     );
-    const chars = plan.paragraphs.reduce((s, p) => s + p.text.length, 0);
-    await startChunks(env, t, jobId, plan.chunks, plan.pageCount, Math.ceil(chars / 4));
+    await startChunks(env, t, jobId, plan.chunks, plan.pageCount);
     msg.ack();
   } catch (err) {
     if (err instanceof PipelineError) {
@@ -119,8 +120,13 @@ async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, 
     await env.FILES.put(chunkKey(jobId, n), JSON.stringify(chunk));
     chunks.push(chunk);
   }
-  const pages = chunks.at(-1)?.last_page ?? 0;
-  await startChunks(env, t, jobId, chunks, pages, pages * 800);
+  await startChunks(env, t, jobId, chunks, chunks.at(-1)?.last_page ?? 0);
+}
+
+/** Tokens a chunk is estimated at: ~4 characters a token for text, 800 a page for a scan. */
+export function chunkTokens(c: Chunk): number {
+  if (c.scan) return (c.last_page - c.first_page + 1) * SCAN_TOKENS_PER_PAGE;
+  return Math.ceil(c.paragraphs.reduce((s, p) => s + p.text.length, 0) / 4);
 }
 
 /** Hands the stored chunks to the tracker, then to the queue unless the job has ended meanwhile. */
@@ -130,12 +136,12 @@ async function startChunks(
   jobId: string,
   chunks: readonly Chunk[],
   pageCount: number,
-  estimatedTokens: number,
 ) {
+  const tokens = chunks.map(chunkTokens);
   const started = await t.start({
     page_count: pageCount,
-    chunks: chunks.map((c) => ({ first_page: c.first_page, last_page: c.last_page })),
-    estimated_tokens: estimatedTokens,
+    chunks: chunks.map((c, i) => ({ first_page: c.first_page, last_page: c.last_page, tokens: tokens[i] })),
+    estimated_tokens: tokens.reduce((a, b) => a + b, 0),
   });
   if (started) await enqueueChunks(env, jobId, chunks.map((c) => c.index));
 }

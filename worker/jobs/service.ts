@@ -5,6 +5,8 @@ import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "./db";
 import { deletePrefix } from "./files";
+import { toCredits } from "../credits/pricing";
+import { creditAccount, type Billing } from "../credits/service";
 import { jobPrefixes, resultKey } from "./keys";
 
 /** Routes and consumers talk to a job's Durable Object only through this. */
@@ -36,6 +38,10 @@ export function toPublicJob(row: JobRow): Job {
     started_at: row.started_at,
     completed_at: row.completed_at,
     processing_time_seconds: row.processing_time_seconds,
+    estimated_credits: row.estimated_millicredits === null ? null : toCredits(row.estimated_millicredits),
+    actual_credits: row.actual_millicredits === null ? null : toCredits(row.actual_millicredits),
+    pricing_version: row.pricing_version,
+    pricing_rate: row.pricing_rate,
     links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
   };
 }
@@ -46,19 +52,18 @@ export interface NewJob {
   filename: string;
   size: number;
   settings: JobSettings;
+  billing: Billing;
 }
 
-/** Records the job, registers its tracker and enqueues the plan step. */
-export async function createJob(env: Env, j: NewJob): Promise<Job> {
+/** A job's row as it is first written: `queued` for an upload, `reserved` for credits held ahead of one. */
+export function newJobRow(j: NewJob, status: "queued" | "reserved", extra: Partial<JobRow> = {}): JobRow {
   const now = nowIso();
-  // The same choice as the chunk consumer's normalizerFor: Gemini whenever a key is set.
-  const gemini = Boolean(env.GEMINI_API_KEY);
-  const row: JobRow = {
+  return {
     id: j.id,
     owner_id: j.ownerId,
-    status: "queued",
+    status,
     progress_percent: 0,
-    current_step: "queued",
+    current_step: status,
     total_chunks: 0,
     processed_chunks: 0,
     failed_chunks: 0,
@@ -66,8 +71,8 @@ export async function createJob(env: Env, j: NewJob): Promise<Job> {
     file_size: j.size,
     page_count: null,
     settings: JSON.stringify(j.settings),
-    engine: gemini ? "gemini" : "local",
-    model: gemini ? j.settings.gemini_model : null,
+    engine: j.billing.engine,
+    model: j.billing.model,
     estimated_tokens: null,
     actual_tokens: 0,
     sentence_count: null,
@@ -78,12 +83,28 @@ export async function createJob(env: Env, j: NewJob): Promise<Job> {
     started_at: null,
     completed_at: null,
     processing_time_seconds: null,
+    estimated_millicredits: null,
+    actual_millicredits: null,
+    pricing_version: j.billing.pricing_version,
+    pricing_rate: j.billing.rate,
+    reservation_expires_at: null,
     uploads_expired_at: null,
     updated_at: now,
+    ...extra,
   };
+}
+
+/** Registers the job's tracker (with who pays) and enqueues the plan step. */
+export async function startJob(env: Env, jobId: string, settings: JobSettings, billing: Billing): Promise<void> {
+  await tracker(env, jobId).register(jobId, settings, billing);
+  await env.PLAN_QUEUE.send({ job_id: jobId });
+}
+
+/** Records the job, registers its tracker and enqueues the plan step. */
+export async function createJob(env: Env, j: NewJob): Promise<Job> {
+  const row = newJobRow(j, "queued");
   await db(env.DB).insert(jobs).values(row);
-  await tracker(env, j.id).register(j.id, j.settings);
-  await env.PLAN_QUEUE.send({ job_id: j.id });
+  await startJob(env, j.id, j.settings, j.billing);
   return toPublicJob(row);
 }
 
@@ -132,8 +153,21 @@ export async function listJobs(env: Env, ownerId: string, limit: number, cursor?
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<Job> {
-  if (!isFinal(row.status)) await tracker(env, row.id).cancel();
+  if (row.status === "reserved") await endReservation(env, row, "cancelled");
+  else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   return toPublicJob(await ownJob(env, row.owner_id, row.id));
+}
+
+/** A reserved job (no file, no tracker yet) ends here: its credits go back, once. */
+async function endReservation(env: Env, row: JobRow, status: "cancelled") {
+  const now = nowIso();
+  const ended = await db(env.DB)
+    .update(jobs)
+    .set({ status, current_step: status, completed_at: now, updated_at: now })
+    .where(and(eq(jobs.id, row.id), eq(jobs.status, "reserved")))
+    .returning({ id: jobs.id })
+    .all();
+  if (ended.length) await creditAccount(env, row.owner_id).release(row.id, `reservation ${status}`);
 }
 
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
@@ -170,7 +204,8 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 
 /** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
-  if (!isFinal(row.status)) await tracker(env, row.id).cancel();
+  if (row.status === "reserved") await endReservation(env, row, "cancelled");
+  else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
   await db(env.DB).delete(jobs).where(eq(jobs.id, row.id));
 }

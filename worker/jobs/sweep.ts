@@ -5,6 +5,7 @@ import { uploadsPrefix } from "./keys";
 import { deletePrefix } from "./files";
 import { tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
+import { expireReservations } from "../credits/service";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
@@ -49,5 +50,6 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
     await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
   }
   await purgeExpiredSessions(env);
+  await expireReservations(env, new Date(now));
   return { stuck: stuck.length, expired: old.length };
 }

@@ -8,6 +8,8 @@ import { enqueueChunks } from "./chunk-queue";
 import { db, nowIso } from "./db";
 import { deleteKeys } from "./files";
 import { forgetSocket } from "../auth/sockets";
+import { millisFor, toCredits } from "../credits/pricing";
+import { creditAccount, type Billing } from "../credits/service";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
 /** Set by the events route: the socket's id (its tag here, its D1 record's key). */
@@ -28,6 +30,8 @@ const PLANNING_TIMEOUT_MS = 15 * 60_000;
 export interface ChunkPlan {
   first_page: number;
   last_page: number;
+  /** The chunk's token estimate: what the local engine bills for it once done. */
+  tokens?: number;
 }
 
 export interface StartPlan {
@@ -57,6 +61,8 @@ interface Meta {
   error_code: string | null;
   error_message: string | null;
   actual_tokens: number;
+  /** Who pays and at what rate; absent for jobs that are not billed (tests). */
+  billing?: Billing;
 }
 
 /**
@@ -81,6 +87,9 @@ export class JobTracker extends DurableObject<Env> {
     // Added after the first version: trackers created before it get the column here.
     const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(chunks)").toArray();
     if (!columns.some((c) => c.name === "flags")) this.sql.exec("ALTER TABLE chunks ADD COLUMN flags TEXT");
+    if (!columns.some((c) => c.name === "est_tokens")) {
+      this.sql.exec("ALTER TABLE chunks ADD COLUMN est_tokens INTEGER NOT NULL DEFAULT 0");
+    }
   }
 
   // ---- state -------------------------------------------------------------------
@@ -108,7 +117,7 @@ export class JobTracker extends DurableObject<Env> {
   }
 
   /** Creates the job's state on first contact; the job row in D1 already exists. */
-  async register(jobId: string, settings: JobSettings): Promise<void> {
+  async register(jobId: string, settings: JobSettings, billing?: Billing): Promise<void> {
     if (this.meta()) return;
     const now = Date.now();
     this.saveMeta({
@@ -123,6 +132,7 @@ export class JobTracker extends DurableObject<Env> {
       error_code: null,
       error_message: null,
       actual_tokens: 0,
+      billing,
     });
     this.emit("status");
     await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
@@ -154,14 +164,29 @@ export class JobTracker extends DurableObject<Env> {
     const m = this.requireMeta();
     if (isFinal(m.status)) return false;
     if (m.status === "processing") return true;
+    // Credits before any work: the estimate is held, or the job ends here, nothing charged.
+    const estimated = m.billing ? millisFor(plan.estimated_tokens, m.billing.rate) : 0;
+    if (m.billing && m.billing.rate > 0) {
+      const r = await creditAccount(this.env, m.billing.owner_id).reserve(m.job_id, estimated);
+      if (!r.ok) {
+        await this.writeRow({ estimated_tokens: plan.estimated_tokens, page_count: plan.page_count, estimated_millicredits: estimated });
+        const available = r.reason === "insufficient" ? r.available : 0;
+        await this.finish(this.requireMeta(), "failed", {
+          code: "insufficient_credits",
+          message: `Not enough credits for this book: it needs about ${toCredits(estimated)} credits and ${toCredits(available)} are available.`,
+        });
+        return false;
+      }
+    }
     const now = Date.now();
     for (const [n, c] of plan.chunks.entries()) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO chunks (n, state, first_page, last_page, updated_ms) VALUES (?, 'pending', ?, ?, ?)",
+        "INSERT OR IGNORE INTO chunks (n, state, first_page, last_page, updated_ms, est_tokens) VALUES (?, 'pending', ?, ?, ?, ?)",
         n,
         c.first_page,
         c.last_page,
         now,
+        c.tokens ?? 0,
       );
     }
     m.status = "processing";
@@ -176,6 +201,7 @@ export class JobTracker extends DurableObject<Env> {
       total_chunks: m.total,
       page_count: plan.page_count,
       estimated_tokens: plan.estimated_tokens,
+      estimated_millicredits: m.billing ? estimated : null,
       started_at: new Date(now).toISOString(),
       progress_percent: this.percent(m, c),
     });
@@ -407,10 +433,12 @@ export class JobTracker extends DurableObject<Env> {
     } else {
       failedPages = this.failedPages();
     }
+    const charged = await this.settle(m);
     await this.writeRow({
       status,
       progress_percent: this.percent(m, c),
       current_step: status,
+      ...(charged === null ? {} : { actual_millicredits: charged }),
       processed_chunks: c.done,
       failed_chunks: c.failed,
       failed_pages: JSON.stringify(failedPages),
@@ -427,6 +455,20 @@ export class JobTracker extends DurableObject<Env> {
       error_message: m.error_message,
     }, c);
     await this.ctx.storage.deleteAlarm();
+  }
+
+  /**
+   * Pays for what was used, whatever the end: the model's tokens (Gemini), or the token
+   * estimate of the chunks done (the local engine); the rest of the reservation goes back.
+   */
+  private async settle(m: Meta): Promise<number | null> {
+    if (!m.billing) return null;
+    const tokens =
+      m.billing.engine === "local"
+        ? this.sql.exec<{ t: number }>("SELECT COALESCE(SUM(est_tokens), 0) AS t FROM chunks WHERE state = 'done'").one().t
+        : m.actual_tokens;
+    const { charged } = await creditAccount(this.env, m.billing.owner_id).settle(m.job_id, millisFor(tokens, m.billing.rate));
+    return charged;
   }
 
   private async writeRow(values: Partial<typeof jobs.$inferInsert>) {

@@ -1,0 +1,191 @@
+import { and, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { LedgerQuerySchema, ReserveCreditsSchema } from "../../schema/api";
+import { jobs, type JobRow } from "../../schema/db";
+import { DEFAULT_SETTINGS, GEMINI_MODELS, JobSettingsSchema } from "../../schema/settings";
+import { requireAuth } from "../auth/caller";
+import { millisFor, toCredits } from "../credits/pricing";
+import {
+  billingFor,
+  creditAccount,
+  insufficient,
+  jobsPerHour,
+  pricing,
+  publicCredits,
+  rateLimitHeaders,
+  storageQuota,
+  storageUsed,
+} from "../credits/service";
+import { db, nowIso } from "../jobs/db";
+import { deleteKeys } from "../jobs/files";
+import { sourceKey } from "../jobs/keys";
+import { newJobRow, ownJob, startJob } from "../jobs/service";
+import { ApiError } from "./errors";
+import { admitJob, releaseSlot, storageRoom } from "./intake";
+import type { AppEnv } from "./types";
+import { receiveUpload } from "./upload";
+import { validate } from "./validate";
+
+const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
+
+/** /api/v1/credits: the balance, its ledger, and reservations ahead of an upload. */
+export const creditRoutes = new Hono<AppEnv>()
+  .use(requireAuth)
+  .get("/", async (c) => {
+    const summary = await creditAccount(c.env, c.get("userId")).summary();
+    return c.json(publicCredits(summary, pricing(c.env)), 200);
+  })
+  .get("/ledger", async (c) => {
+    const q = validate(LedgerQuerySchema, c.req.query());
+    const page = await creditAccount(c.env, c.get("userId")).ledger(q.cursor ? Number(q.cursor) : null, q.limit);
+    return c.json(
+      {
+        entries: page.entries.map((e) => ({
+          id: e.id,
+          at: e.at,
+          kind: e.kind,
+          credits: toCredits(e.amount),
+          job_id: e.job_id,
+          note: e.note,
+          balance_after: toCredits(e.balance_after),
+        })),
+        next_cursor: page.next_cursor,
+      },
+      200,
+    );
+  })
+  // The original tool's first step: hold credits for a job whose file comes next.
+  .post("/reserve", async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
+    });
+    const { estimated_tokens, gemini_model } = validate(ReserveCreditsSchema, body);
+    const model = gemini_model ?? DEFAULT_SETTINGS.gemini_model;
+    if (!(GEMINI_MODELS as readonly string[]).includes(model)) {
+      throw new ApiError(400, "invalid_field", `gemini_model: must be one of ${GEMINI_MODELS.join(", ")}`, "gemini_model");
+    }
+    const userId = c.get("userId");
+    const billing = billingFor(c.env, userId, model);
+    const id = crypto.randomUUID();
+    await admitJob(c, id);
+    try {
+      const millis = millisFor(estimated_tokens, billing.rate);
+      const expiresAt = new Date(Date.now() + reservationTtlMs(c.env)).toISOString();
+      const r = await creditAccount(c.env, userId).reserve(id, millis, expiresAt);
+      if (!r.ok) throw insufficient(millis, r.reason === "insufficient" ? r.available : 0);
+      const settings = JobSettingsSchema.parse({ gemini_model: model });
+      await db(c.env.DB)
+        .insert(jobs)
+        .values(
+          newJobRow({ id, ownerId: userId, filename: "", size: 0, settings, billing }, "reserved", {
+            estimated_tokens,
+            estimated_millicredits: millis,
+            reservation_expires_at: expiresAt,
+          }),
+        );
+      return c.json(
+        {
+          job_id: id,
+          estimated_credits: toCredits(millis),
+          reserved_credits: toCredits(millis),
+          available: toCredits(r.summary.available),
+          expires_at: expiresAt,
+        },
+        201,
+      );
+    } catch (err) {
+      await releaseSlot(c.env, userId, id);
+      await creditAccount(c.env, userId).release(id, "reservation refused").catch(() => undefined);
+      throw err;
+    }
+  });
+
+/** A reserved job that can take its file now, or the answer why not. */
+async function usableReservation(env: Env, userId: string, jobId: string | undefined): Promise<JobRow> {
+  if (!jobId) throw new ApiError(400, "invalid_field", "job_id: send the job_id that POST /api/v1/credits/reserve returned.", "job_id");
+  const row = await ownJob(env, userId, jobId);
+  const lapsed = row.error_code === "reservation_expired" || (row.status === "reserved" && (row.reservation_expires_at ?? "") < nowIso());
+  if (lapsed) throw new ApiError(410, "reservation_expired", "This reservation expired unused: reserve credits again.");
+  if (row.status !== "reserved") throw new ApiError(409, "job_not_reserved", `This job is already ${row.status}: reserve credits for a new one.`);
+  return row;
+}
+
+/** Copies an object to another key without holding it (R2 has no rename). */
+async function moveObject(bucket: R2Bucket, from: string, to: string) {
+  const obj = await bucket.get(from);
+  if (!obj) throw new Error(`${from} vanished`);
+  const { readable, writable } = new FixedLengthStream(obj.size);
+  const [, put] = await Promise.all([obj.body.pipeTo(writable), bucket.put(to, readable, { httpMetadata: obj.httpMetadata })]);
+  await bucket.delete(from);
+  return put;
+}
+
+/** The original tool's second step: the PDF for a reserved job, which then runs as any other. */
+export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requireAuth, async (c) => {
+  const userId = c.get("userId");
+  for (const [k, v] of Object.entries(rateLimitHeaders(await creditAccount(c.env, userId).rate(jobsPerHour(c.env))))) c.header(k, v);
+  let target: JobRow | null = null;
+  const pending = sourceKey(`pending-${crypto.randomUUID()}`);
+  const room = await storageRoom(c, "pdf_file");
+  const upload = await receiveUpload(
+    c.req.raw,
+    c.env.FILES,
+    // job_id sent before the file: checked before a byte is stored; after it: once read.
+    async (fields) => {
+      if (fields.job_id === undefined) return pending;
+      target = await usableReservation(c.env, userId, fields.job_id);
+      return sourceKey(target.id);
+    },
+    { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file" },
+  );
+  let job: JobRow;
+  let settings;
+  try {
+    job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
+    const { job_id: _, ...fields } = upload.fields;
+    settings = validate(JobSettingsSchema, fields);
+    if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
+  } catch (err) {
+    await deleteKeys(c.env.FILES, [upload.file.key!, pending]);
+    throw err;
+  }
+  const billing = billingFor(c.env, userId, settings.gemini_model);
+  // Claimed once: a second request for the same reservation finds it taken.
+  const claimed = await db(c.env.DB)
+    .update(jobs)
+    .set({
+      status: "queued",
+      current_step: "queued",
+      original_filename: upload.file.filename,
+      file_size: upload.file.size,
+      settings: JSON.stringify(settings),
+      engine: billing.engine,
+      model: billing.model,
+      pricing_rate: billing.rate,
+      pricing_version: billing.pricing_version,
+      updated_at: nowIso(),
+    })
+    .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))
+    .returning({ id: jobs.id })
+    .all();
+  if (claimed.length === 0) {
+    await deleteKeys(c.env.FILES, [sourceKey(job.id)]);
+    throw new ApiError(409, "job_not_reserved", "This reservation was used or expired meanwhile.");
+  }
+  await startJob(c.env, job.id, settings, billing);
+  c.header("Location", `/api/v1/jobs/${job.id}`);
+  return c.json({ job_id: job.id, task_id: job.id, status: "pending", message: "PDF processing started" }, 202);
+});
+
+/** GET /api/v1/limits: where the user stands against the hourly job limit and storage quota. */
+export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get("/", async (c) => {
+  const userId = c.get("userId");
+  const [rate, used] = await Promise.all([creditAccount(c.env, userId).rate(jobsPerHour(c.env)), storageUsed(c.env, userId)]);
+  return c.json(
+    {
+      jobs_per_hour: { limit: rate.limit, remaining: rate.remaining, reset_seconds: rate.reset_seconds },
+      storage: { used_bytes: used, quota_bytes: storageQuota(c.env) },
+    },
+    200,
+  );
+});

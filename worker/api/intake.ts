@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import { creditAccount, insufficient, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
+import type { Admission } from "../credits/account";
+import type { AppEnv } from "./types";
+
+// What every job-creation route checks before it takes a file or holds credits: that the
+// user has some credit for a priced engine (402), a free slot in the hourly limit (429),
+// and room in their storage quota (413).
+
+/** A priced engine with nothing available: refused before the body is read. */
+export async function requireSomeCredit(env: Env, billing: Billing): Promise<void> {
+  if (billing.rate <= 0) return;
+  const s = await creditAccount(env, billing.owner_id).summary();
+  if (s.available <= 0) throw insufficient(1, s.available);
+}
+
+/** Takes a slot in the user's hourly job limit for `jobId`, or answers 429. */
+export async function admitJob(c: Context<AppEnv>, jobId: string): Promise<Admission> {
+  const a = await creditAccount(c.env, c.get("userId")).admitJob(jobId, jobsPerHour(c.env));
+  if (!a.ok) throw new RateLimited(a);
+  for (const [k, v] of Object.entries(rateLimitHeaders(a))) c.header(k, v);
+  return a;
+}
+
+/** A job refused after its slot was taken gives the slot back. */
+export const releaseSlot = (env: Env, userId: string, jobId: string) =>
+  creditAccount(env, userId).forgetJob(jobId).catch(() => undefined);
+
+/**
+ * Bytes the user may still store; 413 at once when the request says it is bigger. The
+ * returned `overLimit` names the quota when it, and not the upload limit, stops a stream.
+ */
+export async function storageRoom(c: Context<AppEnv>, field: string): Promise<{ maxBytes: number; overLimit?: (f: string) => ReturnType<typeof quotaExceeded> }> {
+  const quota = storageQuota(c.env);
+  const uploadLimit = Number(c.env.MAX_UPLOAD_BYTES);
+  const used = await storageUsed(c.env, c.get("userId"));
+  const room = Math.max(0, quota - used);
+  const declared = Number(c.req.header("content-length") ?? NaN);
+  // The form's own bytes (boundaries, fields) are a few hundred; a body bigger than the room
+  // by more than that cannot fit.
+  if (declared > room + 64 * 1024) throw quotaExceeded(used, quota, field);
+  if (room >= uploadLimit) return { maxBytes: uploadLimit };
+  return { maxBytes: room, overLimit: (f) => quotaExceeded(used, quota, f) };
+}

@@ -1,0 +1,178 @@
+import { DurableObject } from "cloudflare:workers";
+import { Ledger, newLedgerState, type Entry, type LedgerState, type ReserveResult } from "./ledger";
+
+export interface CreditSummary {
+  balance: number;
+  reserved: number;
+  available: number;
+  monthly_allowance: number;
+  period_start: string;
+  period_end: string;
+}
+
+export interface LedgerPage {
+  entries: (Entry & { id: number })[];
+  next_cursor: string | null;
+}
+
+export interface Admission {
+  ok: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until a slot frees up (the oldest job of the window leaves it). */
+  reset_seconds: number;
+}
+
+const HOUR_MS = 3600_000;
+
+/**
+ * One per user: the single writer of that user's credits and of their job-creation rate.
+ * Every method runs its check and its write without awaiting in between, so calls that
+ * arrive together are served one after another (the Durable Object's input gate) and a
+ * balance can never be spent twice. The ledger is append-only in this object's SQLite.
+ */
+export class CreditAccount extends DurableObject<Env> {
+  private sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, amount INTEGER NOT NULL,
+        job_id TEXT, note TEXT, balance_after INTEGER NOT NULL, reserved_after INTEGER NOT NULL, at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS settled (job_id TEXT PRIMARY KEY, charged INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS admissions (job_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+    `);
+  }
+
+  private monthly(): number {
+    return Math.max(0, Math.round(Number(this.env.MONTHLY_CREDITS ?? 2000) * 1000));
+  }
+
+  /** The ledger as of now: loaded, with any period that began since renewed. */
+  private open(now: string): Ledger {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'ledger'").toArray()[0];
+    const state: LedgerState = row ? JSON.parse(row.value) : newLedgerState(this.monthly(), now);
+    const ledger = new Ledger(state, (jobId) =>
+      this.sql.exec<{ charged: number }>("SELECT charged FROM settled WHERE job_id = ?", jobId).toArray()[0]?.charged,
+    );
+    this.commit(ledger, ledger.renew(now, this.monthly()));
+    return ledger;
+  }
+
+  private commit(ledger: Ledger, entries: Entry[]) {
+    this.sql.exec("INSERT OR REPLACE INTO state (key, value) VALUES ('ledger', ?)", JSON.stringify(ledger.state));
+    for (const e of entries) {
+      this.sql.exec(
+        "INSERT INTO ledger (kind, amount, job_id, note, balance_after, reserved_after, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        e.kind,
+        e.amount,
+        e.job_id,
+        e.note,
+        e.balance_after,
+        e.reserved_after,
+        e.at,
+      );
+    }
+  }
+
+  private summaryOf(l: Ledger): CreditSummary {
+    return {
+      balance: l.balance,
+      reserved: l.reserved,
+      available: l.available,
+      monthly_allowance: l.state.monthly,
+      period_start: l.state.period_start,
+      period_end: l.state.period_end,
+    };
+  }
+
+  async summary(now = new Date().toISOString()): Promise<CreditSummary> {
+    return this.summaryOf(this.open(now));
+  }
+
+  async grant(millis: number, note: string | null, now = new Date().toISOString()): Promise<CreditSummary> {
+    const l = this.open(now);
+    this.commit(l, l.grant(millis, note, now));
+    return this.summaryOf(l);
+  }
+
+  async reserve(
+    jobId: string,
+    millis: number,
+    expiresAt: string | null = null,
+    now = new Date().toISOString(),
+  ): Promise<ReserveResult & { summary: CreditSummary }> {
+    const l = this.open(now);
+    const r = l.reserve(jobId, millis, expiresAt, now);
+    if (r.ok) this.commit(l, r.entries);
+    return { ...r, summary: this.summaryOf(l) };
+  }
+
+  /** Ends a job's reservation with its charge; the same job settled again changes nothing. */
+  async settle(jobId: string, millis: number, now = new Date().toISOString()): Promise<{ charged: number }> {
+    const l = this.open(now);
+    const { charged, entries } = l.settle(jobId, millis, now);
+    this.commit(l, entries);
+    this.sql.exec("INSERT OR IGNORE INTO settled (job_id, charged) VALUES (?, ?)", jobId, charged);
+    return { charged };
+  }
+
+  async release(jobId: string, note: string, now = new Date().toISOString()): Promise<void> {
+    const l = this.open(now);
+    this.commit(l, l.release(jobId, note, now));
+  }
+
+  /** Releases lapsed reservations; returns the jobs whose reservation lapsed. */
+  async expireReservations(now = new Date().toISOString()): Promise<string[]> {
+    const l = this.open(now);
+    const { jobs, entries } = l.expireReservations(now);
+    this.commit(l, entries);
+    return jobs;
+  }
+
+  async ledger(cursor: number | null, limit: number): Promise<LedgerPage> {
+    this.open(new Date().toISOString()); // a period that began is on the ledger before it is read
+    const rows = this.sql
+      .exec<{ id: number; kind: string; amount: number; job_id: string | null; note: string | null; balance_after: number; reserved_after: number; at: string }>(
+        "SELECT id, kind, amount, job_id, note, balance_after, reserved_after, at FROM ledger WHERE id < ? ORDER BY id DESC LIMIT ?",
+        cursor ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit) as (Entry & { id: number })[];
+    return { entries: page, next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null };
+  }
+
+  // ---- jobs per hour -------------------------------------------------------------
+
+  private window(limit: number, nowMs: number): Admission & { count: number } {
+    this.sql.exec("DELETE FROM admissions WHERE at_ms <= ?", nowMs - HOUR_MS);
+    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM admissions ORDER BY at_ms").toArray();
+    const count = rows.length;
+    const oldest = rows[0]?.at_ms;
+    const reset = oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + HOUR_MS - nowMs) / 1000));
+    return { ok: count < limit, limit, remaining: Math.max(0, limit - count), reset_seconds: reset, count };
+  }
+
+  /** Counts a new job against the hourly limit, if there is room. */
+  async admitJob(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
+    const w = this.window(limit, nowMs);
+    if (!w.ok) return { ok: false, limit, remaining: 0, reset_seconds: w.reset_seconds };
+    this.sql.exec("INSERT OR IGNORE INTO admissions (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
+    const after = this.window(limit, nowMs);
+    return { ok: true, limit, remaining: after.remaining, reset_seconds: after.reset_seconds };
+  }
+
+  /** A job that was refused after all (bad upload) gives its slot back. */
+  async forgetJob(jobId: string): Promise<void> {
+    this.sql.exec("DELETE FROM admissions WHERE job_id = ?", jobId);
+  }
+
+  async rate(limit: number, nowMs = Date.now()): Promise<Admission> {
+    const w = this.window(limit, nowMs);
+    return { ok: w.ok, limit, remaining: w.remaining, reset_seconds: w.reset_seconds };
+  }
+}
