@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
-import { JobSettingsSchema } from "../../schema/settings";
+import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
 import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
 import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
@@ -35,7 +36,8 @@ export const jobRoutes = new Hono<AppEnv>()
     const images = upload.images;
     let settings;
     try {
-      settings = validate(JobSettingsSchema, upload.fields);
+      // gemini_model must be on the configured allow-list (GEMINI_MODELS).
+      settings = validate(jobSettingsSchema(allowedModels(c.env)), upload.fields);
       if (images) await savePageImages(c.env.FILES, id, images);
     } catch (err) {
       // Nothing of a refused upload is kept.

@@ -4,6 +4,7 @@ import { jobs, sentenceEdits, type JobRow } from "../../schema/db";
 import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "./db";
+import { geminiOn } from "./engine";
 import { deletePrefix } from "./files";
 import { jobPrefixes, resultKey } from "./keys";
 
@@ -51,8 +52,7 @@ export interface NewJob {
 /** Records the job, registers its tracker and enqueues the plan step. */
 export async function createJob(env: Env, j: NewJob): Promise<Job> {
   const now = nowIso();
-  // The same choice as the chunk consumer's normalizerFor: Gemini whenever a key is set.
-  const gemini = Boolean(env.GEMINI_API_KEY);
+  const gemini = geminiOn(env);
   const row: JobRow = {
     id: j.id,
     owner_id: j.ownerId,
