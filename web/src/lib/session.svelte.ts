@@ -1,4 +1,4 @@
-import type { Me, User } from "./types";
+import type { EngineInfo, Me, User } from "./types";
 
 type Status = "loading" | "signed-in" | "signed-out";
 
@@ -10,6 +10,8 @@ type Status = "loading" | "signed-in" | "signed-out";
 class Session {
   user = $state<User | null>(null);
   auth = $state<Me["auth"] | null>(null);
+  /** The server's engine and allowed models, as /me tells them. */
+  engine = $state<EngineInfo | null>(null);
   status = $state<Status>("loading");
   #channel: BroadcastChannel | null = null;
 
@@ -33,6 +35,7 @@ class Session {
       const me = (await res.json()) as Me;
       this.user = me.user;
       this.auth = me.auth;
+      this.engine = { engine: me.engine, models: me.models ?? [] };
       this.status = "signed-in";
     } else {
       this.#forget();
@@ -54,6 +57,7 @@ class Session {
   #forget() {
     this.user = null;
     this.auth = null;
+    this.engine = null;
     this.status = "signed-out";
   }
 }
