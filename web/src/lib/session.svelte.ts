@@ -1,4 +1,4 @@
-import type { EngineInfo, Me, User } from "./types";
+import type { Me, User } from "./types";
 
 type Status = "loading" | "signed-in" | "signed-out";
 
@@ -10,8 +10,6 @@ type Status = "loading" | "signed-in" | "signed-out";
 class Session {
   user = $state<User | null>(null);
   auth = $state<Me["auth"] | null>(null);
-  /** The server's engine and allowed models, as /me tells them. */
-  engine = $state<EngineInfo | null>(null);
   status = $state<Status>("loading");
   #channel: BroadcastChannel | null = null;
 
@@ -35,7 +33,6 @@ class Session {
       const me = (await res.json()) as Me;
       this.user = me.user;
       this.auth = me.auth;
-      this.engine = { engine: me.engine, models: me.models ?? [] };
       this.status = "signed-in";
     } else {
       this.#forget();
@@ -57,7 +54,6 @@ class Session {
   #forget() {
     this.user = null;
     this.auth = null;
-    this.engine = null;
     this.status = "signed-out";
   }
 }
