@@ -5,6 +5,11 @@ import { z } from "zod";
  * first is the default.
  */
 export const DEFAULT_GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"] as const;
+/**
+ * The old name of the default list, kept for code that imports it. The list a deployment
+ * allows is its configuration: `allowedModels(env)` (worker/jobs/engine.ts).
+ */
+export const GEMINI_MODELS = DEFAULT_GEMINI_MODELS;
 
 /** The allow-list from the comma-separated `GEMINI_MODELS` setting; the default list when it is empty. */
 export function parseModelList(value: string | undefined | null): string[] {
