@@ -95,6 +95,12 @@ export const ResultSentenceSchema = z.object({
   paragraph: z.number().int(),
   /** True when a reader corrected the text. */
   edited: z.boolean().optional(),
+  /**
+   * The book's text this sentence came from, when the engine rewrote it (Gemini shortening a
+   * long sentence or joining short ones); absent when the sentence is the book's text as is.
+   * A reader's edit changes `text`, never this.
+   */
+  original: z.string().optional(),
 });
 export type ResultSentence = z.infer<typeof ResultSentenceSchema>;
 
@@ -110,6 +116,8 @@ export const JobResultSchema = z.object({
   flagged: z.array(
     z.object({ chunk: z.number().int(), first_page: z.number().int(), last_page: z.number().int(), flags: z.array(z.string()) }),
   ),
+  /** How many of `sentences` carry an `original`: the engine rewrote them. */
+  rewritten_count: z.number().int(),
   sentences: z.array(ResultSentenceSchema),
 });
 export type JobResult = z.infer<typeof JobResultSchema>;

@@ -1,7 +1,21 @@
 import { z } from "zod";
 
-/** Gemini models a job may ask for; the first is the default. */
-export const GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"] as const;
+/**
+ * Gemini models a job may ask for when the configuration (`GEMINI_MODELS`) names none; the
+ * first is the default.
+ */
+export const DEFAULT_GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"] as const;
+/**
+ * The old name of the default list, kept for code that imports it. The list a deployment
+ * allows is its configuration: `allowedModels(env)` (worker/jobs/engine.ts).
+ */
+export const GEMINI_MODELS = DEFAULT_GEMINI_MODELS;
+
+/** The allow-list from the comma-separated `GEMINI_MODELS` setting; the default list when it is empty. */
+export function parseModelList(value: string | undefined | null): string[] {
+  const models = [...new Set((value ?? "").split(",").map((m) => m.trim()).filter(Boolean))];
+  return models.length ? models : [...DEFAULT_GEMINI_MODELS];
+}
 
 // Multipart form fields arrive as strings: accept "true"/"false"/"on"/"1"/"0" as booleans
 // and numeric strings as numbers, but reject anything else with a clear message.
@@ -23,23 +37,44 @@ const intField = (min: number, max: number) =>
       .max(max, { error: `must be at most ${max}` }),
   );
 
+const settingsShape = {
+  /** Words; 0 = no limit. Longer sentences are split at clause boundaries. */
+  sentence_length_limit: intField(0, 500).default(0),
+  /** Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+  min_sentence_length: intField(0, 50).default(0),
+  /** Leave dialogue whole (not length-split). */
+  ignore_dialogue: boolField.default(false),
+  /** Keep paragraph breaks in the result. */
+  preserve_formatting: boolField.default(false),
+  /** Join words split by line-end hyphenation. */
+  fix_hyphenation: boolField.default(true),
+};
+
+/**
+ * A job's settings as stored and shown. `gemini_model` is any model name here: the
+ * allow-list is configuration (`GEMINI_MODELS`) and may change after a job was made, so
+ * uploads are checked with `jobSettingsSchema(models)` instead.
+ */
 export const JobSettingsSchema = z
   .object({
-    /** Words; 0 = no limit. Longer sentences are split at clause boundaries. */
-    sentence_length_limit: intField(0, 500).default(0),
-    /** Words; shorter fragments are merged into a neighbour. 0 = keep all. */
-    min_sentence_length: intField(0, 50).default(0),
-    /** Leave dialogue whole (not length-split). */
-    ignore_dialogue: boolField.default(false),
-    /** Keep paragraph breaks in the result. */
-    preserve_formatting: boolField.default(false),
-    /** Join words split by line-end hyphenation. */
-    fix_hyphenation: boolField.default(true),
-    gemini_model: z
-      .enum(GEMINI_MODELS, { error: `must be one of ${GEMINI_MODELS.join(", ")}` })
-      .default(GEMINI_MODELS[0]),
+    ...settingsShape,
+    gemini_model: z.string({ error: "must be a model name" }).min(1).default(DEFAULT_GEMINI_MODELS[0]),
   })
   .strict();
+
+/** The settings of an upload: `gemini_model` must be one of `models` (the first is the default). */
+export function jobSettingsSchema(models: readonly string[]) {
+  const list = models.length ? models : DEFAULT_GEMINI_MODELS;
+  return z
+    .object({
+      ...settingsShape,
+      gemini_model: z
+        .string({ error: `must be one of ${list.join(", ")}` })
+        .refine((m) => list.includes(m), { error: `must be one of ${list.join(", ")}` })
+        .default(list[0]!),
+    })
+    .strict();
+}
 
 export type JobSettings = z.infer<typeof JobSettingsSchema>;
 export const DEFAULT_SETTINGS: JobSettings = JobSettingsSchema.parse({});

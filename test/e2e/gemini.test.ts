@@ -4,8 +4,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { planDocument } from "../../worker/pipeline/index";
+import { csvCell } from "../../worker/pipeline/formats";
 import { normalizeChunk } from "../../worker/pipeline/local";
+import { segmentSentences } from "../../worker/pipeline/segment";
 import { scanPageSentences, type FakeStats } from "../fake-gemini/server";
+import { rewriteLong } from "../fake-gemini/wire";
 import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack } from "./stack";
 
 // The whole stack with the Gemini engine on, pointed at the fake Gemini server (its own
@@ -13,6 +16,10 @@ import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack 
 
 const FINAL = ["completed", "partial", "failed", "cancelled"];
 const VERNE = path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.pdf");
+const EXTRAIT = path.join(CORPUS, "novels", "maupassant-une-vie-extrait.pdf");
+/** sentence_length_limit of the rewrite test: the extract has many longer sentences. */
+const LIMIT = 20;
+const flat = (s: string) => s.replace(/\s+/g, " ").trim();
 
 let fake: { url: string; child: ChildProcess };
 let stack: Stack;
@@ -140,6 +147,46 @@ describe("the Gemini engine through the local stack", () => {
     expect(result.sentences.map((x: any) => [x.text, x.page])).toEqual(
       pages.flatMap((p) => scanPageSentences(p).map((t) => [t, p])),
     );
+  });
+
+  it("a length limit: rewritten sentences carry the book's original, in the result and the CSV", async () => {
+    await control({ rates: {}, always: null, latencyMs: 0 });
+    const bytes = new Uint8Array(readFileSync(EXTRAIT));
+    const res = await upload(stack.url, token, bytes, "extrait.pdf", { sentence_length_limit: String(LIMIT) });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as any;
+    const done = await waitFor(async () => {
+      const j = await job(id);
+      return FINAL.includes(j.status) ? j : undefined;
+    }, 120_000, "the length-limited job to end");
+    expect(done).toMatchObject({ status: "completed", engine: "gemini" });
+
+    // What the fake model answers, worked out from its side: every sentence of the book over
+    // the limit becomes its pieces, each tied to that sentence; the others are copied.
+    const plan = await planDocument(bytes, { fixHyphenation: true, maxChunkChars: 12000 });
+    const expected = plan.chunks.flatMap((c) =>
+      c.paragraphs.flatMap((p) =>
+        segmentSentences(p.text).flatMap((s): Array<{ text: string; original?: string }> => {
+          const pieces = rewriteLong(s, LIMIT).map(flat);
+          return pieces.length > 1 ? pieces.map((text) => ({ text, original: flat(s) })) : [{ text: flat(s) }];
+        }),
+      ),
+    );
+    const rewritten = expected.filter((e) => e.original !== undefined);
+    expect(rewritten.length).toBeGreaterThan(10);
+    const result = (await getJson(`${stack.url}/api/v1/jobs/${id}/result`, token)).body;
+    expect(result.complete).toBe(true);
+    expect(result.flagged).toEqual([]);
+    expect(result.rewritten_count).toBe(rewritten.length);
+    expect(result.sentences.map((x: any) => (x.original === undefined ? { text: x.text } : { text: x.text, original: x.original }))).toEqual(expected);
+
+    const csvRes = await fetch(`${stack.url}/api/v1/jobs/${id}/result?format=csv`, { headers: { authorization: `Bearer ${token}` } });
+    const rows = (await csvRes.text()).replace(/^\uFEFF/, "").trimEnd().split("\r\n");
+    expect(rows[0]).toBe("index,sentence,page,chunk,original");
+    expect(rows).toHaveLength(expected.length + 1);
+    result.sentences.forEach((x: any, i: number) => {
+      expect(rows[i + 1]).toBe([x.index + 1, x.text, x.page, x.chunk, x.original ?? ""].map((c) => csvCell(String(c))).join(","));
+    });
   });
 
   it("a cancelled job makes no further model request", async () => {

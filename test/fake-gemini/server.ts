@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answer, googleError, json, paragraphsOf, readScan, scanOf, segment, type GenerateRequest } from "./wire";
+import { answer, googleError, json, paragraphsOf, readScan, rulesOf, scanOf, segment, type GenerateRequest } from "./wire";
 
 export { scanPageSentences } from "./wire";
 
@@ -8,12 +8,13 @@ export { scanPageSentences } from "./wire";
  * A stand-in for the Gemini API on 127.0.0.1, speaking its REST wire format
  * (POST /v1beta/models/{model}:generateContent, the SDK's x-goog-api-key header, the same
  * response and error JSON). Its "model" cuts each paragraph of the request with the local
- * segmenter, so results are checkable; switches make it fail the ways the real one does.
+ * segmenter (rewriting long sentences and joining short ones when the system instruction
+ * asks), so results are checkable; switches make it fail the ways the real one does.
  */
 
 export const OUTCOMES = [
   "ok", "429", "500", "503", "504", "400", "403", "404",
-  "max_tokens", "safety", "recitation", "blocked", "malformed", "drop",
+  "max_tokens", "safety", "recitation", "blocked", "malformed", "drop", "replace",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -162,7 +163,7 @@ export async function startFakeGemini(initial: Partial<FakeConfig> = {}, port = 
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     stats.last_request = { model, version, headers, body: request };
     if (config.latencyMs > 0) await new Promise((r) => setTimeout(r, config.latencyMs));
-    const output = scan ? readScan(scan, outcome === "drop") : { paragraphs: segment(paragraphs, outcome === "drop") };
+    const output = scan ? readScan(scan, outcome === "drop") : { paragraphs: segment(paragraphs, outcome === "drop" || outcome === "replace" ? outcome : null, rulesOf(request)) };
     answer(res, outcome, model, version, request, output, config.retryDelay);
   };
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { PDFDocument } from "pdf-lib";
 import { segmentSentences } from "../../worker/pipeline/segment";
+import { isDialogue, mergeShort, splitLongSentence } from "../../worker/pipeline/split";
 import type { Outcome } from "./server";
 
 // What the fake "model" answers, in the Gemini API's JSON: correct answers built from the
@@ -122,18 +123,70 @@ export function answer(
   }
 }
 
-/** The "model": each paragraph cut by the local segmenter; `drop` loses the later ~60% of the text. */
-export function segment(paragraphs: Para[], drop: boolean) {
+/** The rules of the system instruction the fake obeys (see worker/pipeline/gemini-prompt.ts). */
+export interface Rules {
+  /** Words; longer sentences are rewritten as shorter ones (0: copied). */
+  limit: number;
+  /** Words; shorter sentences are joined to a neighbour (0: kept). */
+  min: number;
+  /** Dialogue is never rewritten for length. */
+  keepDialogue: boolean;
+}
+
+export function rulesOf(req: GenerateRequest): Rules {
+  const system = (req.systemInstruction?.parts ?? []).map((p) => p.text ?? "").join("\n");
+  const limit = /a sentence of more than (\d+) words must be rewritten/.exec(system);
+  const min = /a sentence of fewer than (\d+) words is joined/.exec(system);
+  return {
+    limit: limit ? Number(limit[1]) : 0,
+    min: min ? Number(min[1]) : 0,
+    keepDialogue: /Dialogue .* never rewritten/.test(system),
+  };
+}
+
+/**
+ * A rewrite for length the way the model does one: the sentence cut at clause boundaries
+ * (`splitLongSentence`), each piece made a sentence of its own (capital first letter, a
+ * final full stop in place of a trailing comma, semicolon or colon). Every word is kept,
+ * but the text differs from the book's, as a real rewrite does.
+ */
+export function rewriteLong(sentence: string, limit: number): string[] {
+  const pieces = splitLongSentence(sentence, limit);
+  if (pieces.length < 2) return pieces;
+  return pieces.map((p) => {
+    const body = p.replace(/[\s,;:–—-]+$/u, "");
+    const ended = /[.!?…»]$/u.test(body) ? body : `${body}.`;
+    return ended.replace(/^(\P{L}*)(\p{L})/u, (_, lead: string, first: string) => lead + first.toUpperCase());
+  });
+}
+
+/** How an answer loses text: `drop` leaves out sentences, `replace` puts other words in their place. */
+export type Loss = "drop" | "replace" | null;
+
+/**
+ * The "model": each paragraph cut by the local segmenter, long sentences rewritten and short
+ * ones joined as the system instruction asks. `drop` loses the later ~60% of the text;
+ * `replace` keeps its sentences but writes other words in them (as many as there were), a
+ * loss that counting words cannot see.
+ */
+export function segment(paragraphs: Para[], loss: Loss, rules: Rules = { limit: 0, min: 0, keepDialogue: false }) {
   const total = paragraphs.reduce((n, p) => n + p.text.length, 0);
-  let kept = 0;
-  return paragraphs.map((p) => ({
-    index: p.index,
-    sentences: segmentSentences(p.text).filter((s) => {
-      if (!drop) return true;
-      kept += s.length;
-      return kept <= total * 0.4 || kept === s.length;
-    }),
-  }));
+  let seen = 0;
+  return paragraphs.map((p) => {
+    const sentences: string[] = [];
+    for (const s of segmentSentences(p.text)) {
+      if (rules.limit > 0 && !(rules.keepDialogue && isDialogue(s))) sentences.push(...rewriteLong(s, rules.limit));
+      else sentences.push(s);
+    }
+    const out: string[] = [];
+    for (const s of mergeShort(sentences, rules.min)) {
+      seen += s.length;
+      const early = seen <= total * 0.4 || seen === s.length;
+      if (loss === "drop" && !early) continue;
+      out.push(loss === "replace" && !early ? s.replace(/[\p{L}\p{N}]+/gu, "chose") : s);
+    }
+    return { index: p.index, sentences: out };
+  });
 }
 
 export function googleError(res: ServerResponse, code: number, status: string, message: string, details?: object[]) {

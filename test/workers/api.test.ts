@@ -6,7 +6,7 @@ describe("API basics", () => {
   it("reports health with D1 and R2", async () => {
     const r = await api("/api/health");
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: "ok", version: env.APP_VERSION, d1: "ok", r2: "ok" });
+    expect(await r.json()).toEqual({ status: "ok", version: env.APP_VERSION, d1: "ok", r2: "ok", engine: "local", models: [] });
   });
 
   it("answers unknown routes and bad sign-ins in the one error shape", async () => {
@@ -29,7 +29,7 @@ describe("API basics", () => {
     const me = async (t: string) => (await (await api("/api/v1/me", { headers: { authorization: `Bearer ${t}` } })).json()) as any;
     const [ma, mb] = [await me(a), await me(b)];
     expect(ma.user.id).toBe(mb.user.id);
-    expect(ma).toEqual({ user: { id: ma.user.id, email: "alice@example.com", name: null }, auth: "session" });
+    expect(ma).toEqual({ user: { id: ma.user.id, email: "alice@example.com", name: null }, auth: "session", engine: "local", models: [] });
   });
 
   it("rejects a tampered token", async () => {

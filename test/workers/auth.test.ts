@@ -27,6 +27,8 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
     expect(first).toEqual({
       user: { id: first.user.id, email: "jeanne.lamare@example.com", name: "Jeanne Lamare" },
       auth: "session",
+      engine: "local",
+      models: [],
     });
     const row = await env.DB.prepare("SELECT issuer, subject FROM users WHERE id = ?").bind(first.user.id).first<any>();
     expect(row.issuer).toBe("http://oidc.test");

@@ -2,7 +2,8 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { LedgerQuerySchema, ReserveCreditsSchema } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
-import { DEFAULT_SETTINGS, GEMINI_MODELS, JobSettingsSchema } from "../../schema/settings";
+import { jobSettingsSchema } from "../../schema/settings";
+import { allowedModels } from "../jobs/engine";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -60,9 +61,10 @@ export const creditRoutes = new Hono<AppEnv>()
       throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
     });
     const { estimated_tokens, gemini_model } = validate(ReserveCreditsSchema, body);
-    const model = gemini_model ?? DEFAULT_SETTINGS.gemini_model;
-    if (!(GEMINI_MODELS as readonly string[]).includes(model)) {
-      throw new ApiError(400, "invalid_field", `gemini_model: must be one of ${GEMINI_MODELS.join(", ")}`, "gemini_model");
+    const models = allowedModels(c.env);
+    const model = gemini_model ?? models[0]!;
+    if (!models.includes(model)) {
+      throw new ApiError(400, "invalid_field", `gemini_model: must be one of ${models.join(", ")}`, "gemini_model");
     }
     const userId = c.get("userId");
     const billing = billingFor(c.env, userId, model);
@@ -73,7 +75,7 @@ export const creditRoutes = new Hono<AppEnv>()
       const expiresAt = new Date(Date.now() + reservationTtlMs(c.env)).toISOString();
       const r = await creditAccount(c.env, userId).reserve(id, millis, expiresAt);
       if (!r.ok) throw insufficient(millis, r.reason === "insufficient" ? r.available : 0);
-      const settings = JobSettingsSchema.parse({ gemini_model: model });
+      const settings = jobSettingsSchema(models).parse({ gemini_model: model });
       await db(c.env.DB)
         .insert(jobs)
         .values(
@@ -143,7 +145,7 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
   try {
     job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
     const { job_id: _, ...fields } = upload.fields;
-    settings = validate(JobSettingsSchema, fields);
+    settings = validate(jobSettingsSchema(allowedModels(c.env)), fields);
     if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
   } catch (err) {
     await deleteKeys(c.env.FILES, [upload.file.key!, pending]);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { engineInfo } from "../jobs/engine";
 import type { AppEnv } from "./types";
 
 async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
@@ -16,5 +17,6 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     probe(() => c.env.FILES.head("health-probe")),
   ]);
   const ok = d1 === "ok" && r2 === "ok";
-  return c.json({ status: ok ? "ok" : "degraded", version: c.env.APP_VERSION, d1, r2 }, ok ? 200 : 503);
+  // engine and models: what a job made now would use (the app shows them before an upload).
+  return c.json({ status: ok ? "ok" : "degraded", version: c.env.APP_VERSION, d1, r2, ...engineInfo(c.env) }, ok ? 200 : 503);
 });

@@ -1,9 +1,10 @@
 import { Hono, type Context } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
-import { DEFAULT_SETTINGS, JobSettingsSchema } from "../../schema/settings";
+import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
 import { billingFor } from "../credits/service";
 import { admitJob, releaseSlot, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
 import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
@@ -38,7 +39,8 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   let settings;
   let billing;
   try {
-    settings = validate(JobSettingsSchema, upload.fields);
+    // gemini_model must be on the configured allow-list (GEMINI_MODELS).
+    settings = validate(jobSettingsSchema(allowedModels(c.env)), upload.fields);
     billing = billingFor(c.env, userId, settings.gemini_model);
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {
@@ -63,7 +65,7 @@ export const jobRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const id = crypto.randomUUID();
     const userId = c.get("userId");
-    await requireSomeCredit(c.env, billingFor(c.env, userId, DEFAULT_SETTINGS.gemini_model));
+    await requireSomeCredit(c.env, billingFor(c.env, userId, allowedModels(c.env)[0]!));
     await admitJob(c, id);
     try {
       const job = await receiveJob(c, id, userId);

@@ -179,9 +179,11 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
     if (obj) {
       const result = (await obj.json()) as JobResult;
       result.flagged ??= []; // results stored before flags existed
+      result.rewritten_count ??= result.sentences.filter((s) => s.original !== undefined).length;
       const edits = await db(env.DB).select().from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id));
       for (const e of edits) {
         const s = result.sentences[e.idx];
+        // The reader's text replaces the engine's; `original` (the book's) stays.
         if (s) Object.assign(s, { text: e.text, edited: true });
       }
       return result;
@@ -197,6 +199,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
       chunks_included: [],
       failed_pages: [],
       flagged: [],
+      rewritten_count: 0,
       sentences: [],
     }
   );

@@ -395,7 +395,14 @@ export class JobTracker extends DurableObject<Env> {
       included.push(r.n);
       if (r.flags) flagged.push({ chunk: r.n, first_page: r.first_page, last_page: r.last_page, flags: JSON.parse(r.flags) });
       for (const s of JSON.parse(r.result) as NormalizeResult["sentences"]) {
-        sentences.push({ index: sentences.length, text: s.text, chunk: r.n, page: s.page, paragraph: s.paragraph });
+        sentences.push({
+          index: sentences.length,
+          text: s.text,
+          chunk: r.n,
+          page: s.page,
+          paragraph: s.paragraph,
+          ...(s.original !== undefined ? { original: s.original } : {}),
+        });
       }
     }
     const complete = m.status === "completed" || m.status === "partial";
@@ -407,6 +414,7 @@ export class JobTracker extends DurableObject<Env> {
       chunks_included: included,
       failed_pages: this.failedPages(),
       flagged,
+      rewritten_count: sentences.filter((s) => s.original !== undefined).length,
       sentences,
     };
   }

@@ -26,3 +26,21 @@ export function toTable(header: string[], rows: readonly (string | number)[][], 
   const sep = format === "csv" ? "," : "\t";
   return [header, ...rows].map((r) => r.map((c) => cell(String(c))).join(sep)).join(eol) + eol;
 }
+
+/**
+ * Columns of the API's CSV/TSV export. Scripts read the first four by position, so new
+ * columns only ever go at the end. `original` is the book's text of a sentence the engine
+ * rewrote, empty when the sentence is the book's text as is.
+ */
+export const RESULT_COLUMNS = ["index", "sentence", "page", "chunk", "original"];
+
+interface ResultRow {
+  index: number;
+  text: string;
+  page: number;
+  chunk: number;
+  original?: string;
+}
+
+export const resultRows = (sentences: readonly ResultRow[]) =>
+  sentences.map((s) => [s.index + 1, s.text, s.page, s.chunk, s.original ?? ""]);

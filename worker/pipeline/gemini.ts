@@ -1,10 +1,10 @@
 import type { JobSettings } from "../../schema/settings";
 import { Calls, geminiClient, type GeminiOptions } from "./gemini-call";
 import { GeminiError } from "./gemini-errors";
+import { alignOriginals } from "./gemini-original";
 import { paragraphList, RESPONSE_SCHEMA, systemInstruction, userText } from "./gemini-prompt";
 import { transcribeScan, type ScanInput } from "./gemini-scan";
 import { segmentSentences } from "./segment";
-import { wordCount } from "./split";
 import type { Chunk, NormalizeResult, Normalizer, Sentence } from "./types";
 
 export type { GeminiOptions } from "./gemini-call";
@@ -20,6 +20,13 @@ interface Piece {
 }
 
 type Attempt = { kind: "max_tokens" } | { kind: "ok"; sentences: Sentence[] };
+
+/** An answer read: its sentences (with the book's text where they differ from it), and how many of the book's words came back. */
+interface Parsed {
+  sentences: Sentence[];
+  kept: number;
+  total: number;
+}
 
 /** Gemini through the official SDK, JSON output with a response schema. */
 export class GeminiNormalizer implements Normalizer {
@@ -75,30 +82,33 @@ class Run {
 
   /** One request, and one more when the answer is unusable or lost text. */
   private async attempt(pieces: Piece[]): Promise<Attempt> {
-    let best: { sentences: Sentence[]; words: number } | null = null;
+    let best: Parsed | null = null;
     let problem = "";
-    const want = pieces.reduce((n, p) => n + wordCount(p.text), 0);
     for (let i = 0; i < 2; i++) {
       const answer = await this.call(pieces);
       if (answer.finish === "MAX_TOKENS") return { kind: "max_tokens" };
-      const sentences = answer.finish === "STOP" ? this.parse(answer.text, pieces) : null;
-      if (!sentences) {
+      const parsed = answer.finish === "STOP" ? this.parse(answer.text, pieces) : null;
+      if (!parsed) {
         problem = answer.finish === "STOP" ? "not JSON of the requested shape" : `finish reason ${answer.reason}`;
         continue;
       }
-      const words = sentences.reduce((n, s) => n + wordCount(s.text), 0);
-      if (!best || words > best.words) best = { sentences, words };
-      if (!this.dropped(want, words)) return { kind: "ok", sentences };
+      if (!best || parsed.kept > best.kept) best = parsed;
+      if (!this.dropped(parsed)) return { kind: "ok", sentences: parsed.sentences };
     }
     if (!best) throw new GeminiError("malformed_output", `Gemini's answer could not be used twice in a row (${problem}).`);
     this.flags.add(DROPPED_TEXT);
     return { kind: "ok", sentences: best.sentences };
   }
 
-  /** Far fewer words than went in: text was lost. Rewriting for length may shorten a little. */
-  private dropped(want: number, got: number): boolean {
+  /**
+   * Far fewer of the book's words came back than went in: text was lost. Counted against
+   * the original, not the rewrite: the words of the book found, in order, in the answer, so
+   * a rewrite that repeats subjects or adds verbs cannot hide a lost clause. A rewrite for
+   * length legitimately replaces some words (a relative pronoun by a subject, say).
+   */
+  private dropped(p: Parsed): boolean {
     const keep = this.settings.sentence_length_limit > 0 ? 0.6 : 0.85;
-    return want > 0 && got < want * keep;
+    return p.total > 0 && p.kept < p.total * keep;
   }
 
   private call(pieces: Piece[]) {
@@ -108,8 +118,8 @@ class Run {
     return this.calls.generate([{ role: "user", parts: [{ text }] }], this.system, RESPONSE_SCHEMA, Math.ceil(chars / 2) + 800);
   }
 
-  /** The answer as sentences with their page and paragraph, or null when it is not of the asked shape. */
-  private parse(text: string, pieces: Piece[]): Sentence[] | null {
+  /** The answer as sentences with their page, paragraph and original, or null when it is not of the asked shape. */
+  private parse(text: string, pieces: Piece[]): Parsed | null {
     const list = paragraphList(text);
     if (!list) return null;
     const byPiece: string[][] = pieces.map(() => []);
@@ -121,15 +131,22 @@ class Run {
       last = i;
       byPiece[i]!.push(...(entry.sentences as string[]));
     }
+    const clean = (raw: string) => (this.settings.preserve_formatting ? raw.trim() : raw.replace(/\s+/gu, " ").trim());
     const out: Sentence[] = [];
-    byPiece.forEach((texts, i) => {
+    let kept = 0;
+    let total = 0;
+    byPiece.forEach((raws, i) => {
       const p = pieces[i]!;
-      for (const raw of texts) {
-        const t = this.settings.preserve_formatting ? raw.trim() : raw.replace(/\s+/gu, " ").trim();
-        if (t) out.push({ text: t, page: p.page, paragraph: p.paragraph });
-      }
+      const texts = raws.map(clean).filter(Boolean);
+      const aligned = alignOriginals(p.text, texts, clean);
+      kept += aligned.kept;
+      total += aligned.total;
+      texts.forEach((t, k) => {
+        const original = aligned.originals[k];
+        out.push({ text: t, page: p.page, paragraph: p.paragraph, ...(original !== undefined ? { original } : {}) });
+      });
     });
-    return out;
+    return { sentences: out, kept, total };
   }
 }
 

@@ -50,6 +50,11 @@ export interface Sentence {
   page: number;
   /** Index of its paragraph in the whole book. */
   paragraph: number;
+  /**
+   * The book's text this sentence came from, when the engine changed it (Gemini rewriting a
+   * long sentence, joining short ones); absent when the sentence is the book's text as is.
+   */
+  original?: string;
 }
 
 export interface NormalizeResult {

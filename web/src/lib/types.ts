@@ -23,8 +23,14 @@ export interface User {
   name: string | null;
 }
 
+/** Which engine the server runs, and the Gemini models a job may ask for (none with the local engine). */
+export interface EngineInfo {
+  engine: "local" | "gemini";
+  models: string[];
+}
+
 /** GET /api/v1/me */
-export interface Me {
+export interface Me extends EngineInfo {
   user: User;
   auth: "session" | "api_key";
 }

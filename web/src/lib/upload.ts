@@ -1,7 +1,8 @@
 import { checkAuth, networkError, toApiError } from "./api";
 import type { Job, JobSettings } from "./types";
 
-export type UploadSettings = Omit<JobSettings, "gemini_model">;
+/** The form's settings; `gemini_model` only where the server runs Gemini (else the server's default). */
+export type UploadSettings = Omit<JobSettings, "gemini_model"> & { gemini_model?: string };
 
 export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
   sentence_length_limit: 0,
@@ -26,7 +27,7 @@ export function uploadFiles(
   signal?: AbortSignal,
 ): Promise<Job> {
   const form = new FormData();
-  for (const [k, v] of Object.entries(settings)) form.set(k, String(v));
+  for (const [k, v] of Object.entries(settings)) if (v !== undefined) form.set(k, String(v));
   for (const file of files) form.append(isPdf(file) ? "pdf_file" : "page_images", file, file.name);
 
   return new Promise((resolve, reject) => {

@@ -1,0 +1,93 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../worker/index";
+import { api, bearer, sessionFor, signIn } from "./http";
+
+// Which engine runs and which Gemini models a job may ask for: GET /api/health and
+// GET /api/v1/me say it, and uploads are checked against the configured list (GEMINI_MODELS).
+
+const DEFAULT_MODELS = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"];
+const PDF = new TextEncoder().encode("%PDF-1.7\n%%EOF\n");
+
+/** The API Worker with some configuration changed, as `GEMINI_API_KEY=… npm start` would run it. */
+async function withEnv(over: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://local${path}`, init), { ...env, ...over } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+function upload(token: string, fields: Record<string, string>): RequestInit {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set("pdf_file", new Blob([PDF], { type: "application/pdf" }), "livre.pdf");
+  return { method: "POST", headers: bearer(token), body: form };
+}
+
+describe("engine and models in health and /me", () => {
+  it("the local engine (no key) allows no model", async () => {
+    expect(env.GEMINI_MODELS).toBe(DEFAULT_MODELS.join(","));
+    const health = (await (await api("/api/health")).json()) as any;
+    expect(health).toMatchObject({ status: "ok", engine: "local", models: [] });
+    const token = await signIn("engine-local@example.com");
+    const me = (await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any;
+    expect(me).toMatchObject({ auth: "session", engine: "local", models: [] });
+    expect(me.user.email).toBe("engine-local@example.com");
+  });
+
+  it("with a Gemini key: engine gemini and the configured list, in order, default first", async () => {
+    const health = (await (await withEnv({ GEMINI_API_KEY: "k" }, "/api/health")).json()) as any;
+    expect(health).toMatchObject({ engine: "gemini", models: DEFAULT_MODELS });
+    const custom = { GEMINI_API_KEY: "k", GEMINI_MODELS: " gemini-3-flash , gemini-2.5-pro,,gemini-3-flash" };
+    expect(await (await withEnv(custom, "/api/health")).json()).toMatchObject({ engine: "gemini", models: ["gemini-3-flash", "gemini-2.5-pro"] });
+    const token = await sessionFor("engine-me");
+    const me = (await (await withEnv(custom, "/api/v1/me", { headers: bearer(token) })).json()) as any;
+    expect(me).toEqual({
+      user: { id: "engine-me", email: "engine-me@example.com", name: null },
+      auth: "session",
+      engine: "gemini",
+      models: ["gemini-3-flash", "gemini-2.5-pro"],
+    });
+  });
+
+  it("an empty GEMINI_MODELS means today's list", async () => {
+    const health = (await (await withEnv({ GEMINI_API_KEY: "k", GEMINI_MODELS: "" }, "/api/health")).json()) as any;
+    expect(health.models).toEqual(DEFAULT_MODELS);
+  });
+});
+
+describe("gemini_model is checked against GEMINI_MODELS", () => {
+  const custom = { GEMINI_API_KEY: "k", GEMINI_MODELS: "gemini-3-flash,gemini-2.5-pro" };
+
+  it("takes a listed model, and the first of the list by default", async () => {
+    const token = await sessionFor("models-1");
+    const chosen = await withEnv(custom, "/api/v1/jobs", upload(token, { gemini_model: "gemini-2.5-pro" }));
+    expect(chosen.status).toBe(202);
+    expect(await chosen.json()).toMatchObject({ engine: "gemini", model: "gemini-2.5-pro", settings: { gemini_model: "gemini-2.5-pro" } });
+    const byDefault = await withEnv(custom, "/api/v1/jobs", upload(token, {}));
+    expect(byDefault.status).toBe(202);
+    expect(await byDefault.json()).toMatchObject({ model: "gemini-3-flash", settings: { gemini_model: "gemini-3-flash" } });
+  });
+
+  it("refuses a model the configuration does not list, even one of the default list", async () => {
+    const token = await sessionFor("models-2");
+    const res = await withEnv(custom, "/api/v1/jobs", upload(token, { gemini_model: "gemini-2.5-flash" }));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error).toMatchObject({ code: "invalid_field", field: "gemini_model" });
+    expect(body.error.message).toBe("gemini_model: must be one of gemini-3-flash, gemini-2.5-pro");
+    // Nothing of a refused upload is kept.
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE owner_id = 'models-2'").first("n"))).toBe(0);
+  });
+
+  it("with the default configuration, an unknown model is refused as before", async () => {
+    const token = await signIn("models-3@example.com");
+    const res = await api("/api/v1/jobs", upload(token, { gemini_model: "gpt-4" }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_field", field: "gemini_model" });
+    const ok = await api("/api/v1/jobs", upload(token, { gemini_model: "gemini-2.5-flash-lite" }));
+    expect(ok.status).toBe(202);
+    // The local engine records no model, whatever was asked.
+    expect(await ok.json()).toMatchObject({ engine: "local", model: null, settings: { gemini_model: "gemini-2.5-flash-lite" } });
+  });
+});
