@@ -43,6 +43,8 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       INSPECTOR_PORT: inspector,
       OIDC_PORT: oidcPort,
       LOCAL_OIDC_CONTROLS: "1",
+      // Tests make many jobs as one user; the limit itself is tested where it is set low.
+      MAX_JOBS_PER_HOUR: "1000",
       GOOGLE_CLIENT_ID: "",
       GOOGLE_CLIENT_SECRET: "",
       ...extraEnv,

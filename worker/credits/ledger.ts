@@ -7,8 +7,8 @@
  *   reserved  = the sum of active reservations
  *   available = balance − reserved        (never below zero)
  *
- * The monthly allowance is spent first and expires at the end of its period; operator
- * grants ("bonus") do not expire.
+ * The monthly allowance is spent first and expires at the end of its period (except what a
+ * running job holds); operator grants ("bonus") do not expire.
  */
 
 export type EntryKind = "grant" | "reserve" | "settle" | "release" | "expire";
@@ -94,17 +94,18 @@ export class Ledger {
   renew(now: string, monthly = this.state.monthly): Entry[] {
     const out: Entry[] = [];
     if (now < this.state.period_end) return out;
-    if (this.state.allowance > 0) {
-      const left = this.state.allowance;
-      this.state.allowance = 0;
-      out.push(this.entry("expire", -left, null, "unused monthly allowance", now));
+    // What running jobs hold stays theirs (drawn from the allowance first); the rest expires.
+    const unused = Math.max(0, this.state.allowance - this.reserved);
+    if (unused > 0) {
+      this.state.allowance -= unused;
+      out.push(this.entry("expire", -unused, null, "unused monthly allowance", now));
     }
     let start = this.state.period_end;
     while (addMonth(start) <= now) start = addMonth(start);
     this.state.period_start = start;
     this.state.period_end = addMonth(start);
     this.state.monthly = monthly;
-    this.state.allowance = monthly;
+    this.state.allowance += monthly;
     if (monthly > 0) out.push(this.entry("grant", monthly, null, "monthly allowance", now));
     return out;
   }

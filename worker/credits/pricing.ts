@@ -49,12 +49,16 @@ export function parsePricing(raw: string | undefined): Pricing {
   return { prices, version: `p-${fingerprint(canonical)}` };
 }
 
-/** Credits per 1,000 tokens for a job: its model's price, else its engine's. */
+/**
+ * Credits per 1,000 tokens for a job: its model's price, else its engine's, else (a model
+ * allowed in GEMINI_MODELS that nobody priced) the dearest configured price: never less.
+ */
 export function rateFor(pricing: Pricing, engine: "local" | "gemini", model: string | null): number {
   const byModel = model ? pricing.prices[model] : undefined;
   const rate = byModel ?? pricing.prices[engine];
-  if (rate === undefined) throw new PricingError(`CREDIT_PRICES has no price for ${model ?? engine}.`);
-  return rate;
+  if (rate !== undefined) return rate;
+  if (engine === "local") throw new PricingError("CREDIT_PRICES has no price for the local engine.");
+  return Math.max(0, ...Object.values(pricing.prices));
 }
 
 /** Millicredits for `tokens` at `rate` credits per 1,000 tokens, rounded up. */

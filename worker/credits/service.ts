@@ -38,7 +38,10 @@ export function billingFor(env: Env, ownerId: string, geminiModel: string): Bill
   try {
     rate = rateFor(p, engine, model);
   } catch (err) {
-    if (err instanceof PricingError) throw new ApiError(400, "invalid_field", `gemini_model: no price is set for ${model}.`, "gemini_model");
+    if (err instanceof PricingError) {
+      console.error(JSON.stringify({ msg: "bad CREDIT_PRICES", err: err.message }));
+      throw new ApiError(500, "server_misconfigured", "Prices are misconfigured on this server. Please try again later.");
+    }
     throw err;
   }
   return { owner_id: ownerId, engine, model, rate, pricing_version: p.version };

@@ -201,7 +201,9 @@ export class JobTracker extends DurableObject<Env> {
       total_chunks: m.total,
       page_count: plan.page_count,
       estimated_tokens: plan.estimated_tokens,
-      estimated_millicredits: m.billing ? estimated : null,
+      ...(m.billing
+        ? { estimated_millicredits: estimated, pricing_rate: m.billing.rate, pricing_version: m.billing.pricing_version }
+        : {}),
       started_at: new Date(now).toISOString(),
       progress_percent: this.percent(m, c),
     });
