@@ -128,7 +128,7 @@ export class Ledger {
     const available = this.available + held;
     if (amount > available) return { ok: false, reason: "insufficient", needed: amount, available };
     this.state.reservations[jobId] = { amount, expires_at: expiresAt };
-    const note = held > 0 ? `replaces a reservation of ${held}` : null;
+    const note = held > 0 ? `replaces a reservation of ${held / 1000} credits` : null;
     return { ok: true, reserved: amount, entries: [this.entry("reserve", amount, jobId, note, now)] };
   }
 
@@ -148,7 +148,7 @@ export class Ledger {
     this.state.allowance -= fromAllowance;
     this.state.bonus -= charged - fromAllowance;
     const entries: Entry[] = [];
-    const note = charged < charge ? `used ${Math.round(charge)}, charged what was available` : null;
+    const note = charged < charge ? `used ${Math.round(charge) / 1000} credits, charged what was available` : null;
     if (charged > 0) entries.push(this.entry("settle", -charged, jobId, note, now));
     if (held > charged) entries.push(this.entry("release", held - charged, jobId, "unused part of the reservation", now));
     return { charged, entries };
