@@ -160,3 +160,68 @@ export const liveSockets = sqliteTable(
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** Every operator action, for the record: who did what to what, and when. Append-only. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    actor_id: text("actor_id").notNull(),
+    actor_email: text("actor_email").notNull(),
+    action: text("action").notNull(),
+    target_type: text("target_type").notNull(),
+    target_id: text("target_id"),
+    /** JSON: what the action was given and what it did. */
+    detail: text("detail"),
+  },
+  (t) => [index("audit_at").on(t.at)],
+);
+
+/**
+ * One row per attempt of a chunk by a consumer: the stored record the console's throughput,
+ * latency, failure and metrics panels read, so they survive restarts.
+ */
+export const chunkAttempts = sqliteTable(
+  "chunk_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    job_id: text("job_id").notNull(),
+    chunk: integer("chunk").notNull(),
+    attempt: integer("attempt").notNull(),
+    engine: text("engine").notNull(),
+    model: text("model"),
+    pages: integer("pages").notNull(),
+    started_at: text("started_at").notNull(),
+    latency_ms: integer("latency_ms").notNull(),
+    tokens: integer("tokens").notNull(),
+    /** done | retry (will be tried again) | deferred (waiting for a rate limit) | failed (for good). */
+    outcome: text("outcome").notNull(),
+    error_class: text("error_class"),
+    error_message: text("error_message"),
+  },
+  (t) => [index("attempts_job").on(t.job_id, t.chunk), index("attempts_started").on(t.started_at)],
+);
+
+/** Messages that reached a dead-letter queue, kept so an operator can replay them. */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    queue: text("queue").notNull(),
+    body: text("body").notNull(),
+    job_id: text("job_id"),
+    chunk: integer("chunk"),
+    error_class: text("error_class").notNull(),
+    received_at: text("received_at").notNull(),
+    replayed_at: text("replayed_at"),
+  },
+  (t) => [index("dead_letters_received").on(t.received_at)],
+);
+
+/** Switches of the whole service (intake paused) and heartbeats (each consumer's last run). */
+export const serviceState = sqliteTable("service_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updated_at: text("updated_at").notNull(),
+});
