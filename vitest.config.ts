@@ -78,6 +78,8 @@ export default defineConfig({
                 // Every job costs something here: the local engine at 1 credit per 1,000 tokens.
                 CREDIT_PRICES: JSON.stringify({ local: 1, "gemini-2.5-flash": 1, "gemini-2.5-flash-lite": 0.4, "gemini-2.5-pro": 4 }),
                 MONTHLY_CREDITS: "100",
+                ADMIN_EMAILS: "ops@example.com, Second.Op@example.com",
+                METRICS_TOKEN: "test-metrics-token",
               },
               outboundService: outbound,
             },

@@ -6,6 +6,8 @@ import { authRoutes } from "./auth";
 import { ApiError } from "./errors";
 import { RateLimited, rateLimitHeaders } from "../credits/service";
 import { creditRoutes, legacyRoutes, limitRoutes } from "./credits";
+import { IntakePaused } from "./intake";
+import { adminRoutes } from "./admin";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import type { AppEnv } from "./types";
@@ -29,6 +31,7 @@ app.route("/api/v1/api-keys", apiKeyRoutes);
 app.route("/api/v1/sessions", sessionRoutes);
 app.route("/api/v1/credits", creditRoutes);
 app.route("/api/v1/limits", limitRoutes);
+app.route("/api/v1/admin", adminRoutes);
 app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
 
@@ -41,6 +44,7 @@ app.notFound((c) => c.json(errorBody("not_found", "No such endpoint.", c.get("re
 // One error shape everywhere; never a stack trace.
 app.onError((err, c) => {
   const rid = c.get("requestId") ?? crypto.randomUUID();
+  if (err instanceof IntakePaused) c.header("Retry-After", String(err.retryAfter));
   if (err instanceof RateLimited) {
     c.header("Retry-After", String(err.admission.reset_seconds));
     for (const [k, v] of Object.entries(rateLimitHeaders(err.admission))) c.header(k, v);

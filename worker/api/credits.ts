@@ -22,7 +22,7 @@ import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
-import { admitJob, releaseSlot, storageRoom } from "./intake";
+import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { validate } from "./validate";
@@ -61,6 +61,7 @@ export const creditRoutes = new Hono<AppEnv>()
       throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
     });
     const { estimated_tokens, gemini_model } = validate(ReserveCreditsSchema, body);
+    await requireIntakeOpen(c.env);
     const models = allowedModels(c.env);
     const model = gemini_model ?? models[0]!;
     if (!models.includes(model)) {
@@ -125,6 +126,7 @@ async function moveObject(bucket: R2Bucket, from: string, to: string) {
 /** The original tool's second step: the PDF for a reserved job, which then runs as any other. */
 export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requireAuth, async (c) => {
   const userId = c.get("userId");
+  await requireIntakeOpen(c.env);
   for (const [k, v] of Object.entries(rateLimitHeaders(await creditAccount(c.env, userId).rate(jobsPerHour(c.env))))) c.header(k, v);
   let target: JobRow | null = null;
   const pending = sourceKey(`pending-${crypto.randomUUID()}`);

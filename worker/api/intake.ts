@@ -2,10 +2,26 @@ import type { Context } from "hono";
 import { creditAccount, insufficient, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
 import type { Admission } from "../credits/account";
 import type { AppEnv } from "./types";
+import { ApiError } from "./errors";
+import { intakePaused } from "../ops/state";
 
-// What every job-creation route checks before it takes a file or holds credits: that the
-// user has some credit for a priced engine (402), a free slot in the hourly limit (429),
-// and room in their storage quota (413).
+// What every job-creation route checks before it takes a file or holds credits: that intake
+// is open (503 while an operator has paused it), that the user has some credit for a priced
+// engine (402), a free slot in the hourly limit (429), and room in their storage quota (413).
+
+/** Seconds a client is asked to wait while intake is paused. */
+export const PAUSED_RETRY_SECONDS = 300;
+
+export class IntakePaused extends ApiError {
+  readonly retryAfter = PAUSED_RETRY_SECONDS;
+  constructor() {
+    super(503, "intake_paused", "New jobs are paused for maintenance; running jobs go on. Please try again in a few minutes.");
+  }
+}
+
+export async function requireIntakeOpen(env: Env): Promise<void> {
+  if (await intakePaused(env)) throw new IntakePaused();
+}
 
 /** A priced engine with nothing available: refused before the body is read. */
 export async function requireSomeCredit(env: Env, billing: Billing): Promise<void> {

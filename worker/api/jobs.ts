@@ -2,12 +2,12 @@ import { Hono, type Context } from "hono";
 import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
 import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
 import { billingFor } from "../credits/service";
-import { admitJob, releaseSlot, requireSomeCredit, storageRoom } from "./intake";
+import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
-import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, toPublicJob, tracker } from "../jobs/service";
+import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, retryJob, toPublicJob, tracker } from "../jobs/service";
 import { requireAuth } from "../auth/caller";
 import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
@@ -65,6 +65,7 @@ export const jobRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const id = crypto.randomUUID();
     const userId = c.get("userId");
+    await requireIntakeOpen(c.env);
     await requireSomeCredit(c.env, billingFor(c.env, userId, allowedModels(c.env)[0]!));
     await admitJob(c, id);
     try {
@@ -87,6 +88,10 @@ export const jobRoutes = new Hono<AppEnv>()
   .post("/:id/cancel", async (c) => {
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     return c.json(await cancelJob(c.env, row), 200);
+  })
+  .post("/:id/retry", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    return c.json(await retryJob(c.env, row), 200);
   })
   .delete("/:id", async (c) => {
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));

@@ -14,6 +14,9 @@ import { db } from "./db";
 import { chunkKey, scanPagesKey, sourceKey } from "./keys";
 import { imageRanges, loadPageImages } from "./page-images";
 import { geminiLimiter } from "./rate-limiter";
+import { errorClass, recordAttempt, type Outcome } from "../ops/attempts";
+import { keepDeadLetter } from "../ops/dead-letters";
+import { heartbeat } from "../ops/state";
 import { tracker } from "./service";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
@@ -42,6 +45,7 @@ export function backoffSeconds(attempts: number, base: number): number {
 const retryBase = (env: Env) => Number(env.RETRY_BASE_SECONDS ?? 2);
 
 export async function handlePlanBatch(batch: MessageBatch<PlanMessage>, env: Env): Promise<void> {
+  await heartbeat(env, batch.queue);
   for (const msg of batch.messages) await planOne(msg, env);
 }
 
@@ -164,6 +168,7 @@ export function normalizerFor(env: Env, settings: JobSettings, beforeCall?: Gemi
 }
 
 export async function handleChunkBatch(batch: MessageBatch<ChunkMessage>, env: Env): Promise<void> {
+  await heartbeat(env, batch.queue);
   const queue = [...batch.messages];
   const worker = async () => {
     for (let msg = queue.shift(); msg; msg = queue.shift()) await chunkOne(msg, env);
@@ -176,32 +181,53 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
   if (!parsed.success) return msg.ack();
   const { job_id: jobId, chunk: n } = parsed.data;
   const t = tracker(env, jobId);
+  // What the console's records say of this attempt; filled in as it becomes known.
+  const started = Date.now();
+  const info = { engine: env.GEMINI_API_KEY ? "gemini" : "local", model: null as string | null, pages: 0 };
+  const record: RecordAttempt = (outcome, err, tokens = 0) =>
+    recordAttempt(env, {
+      job_id: jobId,
+      chunk: n,
+      attempt: msg.attempts,
+      ...info,
+      started_ms: started,
+      tokens,
+      outcome,
+      error_class: err === undefined ? null : errorClass(err),
+      error_message: err === undefined ? null : err instanceof Error ? err.message : String(err),
+    });
   try {
     const decision = await t.shouldProcess(n);
     if (!decision.process) return msg.ack();
     const obj = await env.FILES.get(chunkKey(jobId, n));
     if (!obj) throw new Error(`chunk ${n} input is missing`);
     const chunk = parseChunk(await obj.text(), n);
+    info.pages = chunk.last_page - chunk.first_page + 1;
     const normalizer = normalizerFor(env, decision.settings, async ({ index, estimatedTokens }) => {
       // One chunk may take several calls (halves, a retry): a job cancelled meanwhile stops here.
       if (index > 0 && !(await t.shouldProcess(n)).process) throw new GeminiError("cancelled", "the job has ended");
       const slot = await geminiLimiter(env).acquire(estimatedTokens);
       if (!slot.ok) throw new GeminiError("rate_limited", "waiting for the Gemini rate limit", slot.retryAfterSeconds);
     });
+    info.engine = normalizer.engine;
+    info.model = normalizer.model;
     const result = chunk.scan
       ? await readScan(env, normalizer, jobId, chunk, decision.settings)
       : await normalizer.normalize(chunk, decision.settings);
     if (result.flags?.length) console.warn("chunk result flagged", jobId, n, result.flags.join(","));
     await t.chunkDone(n, result);
+    await record("done", undefined, result.tokens);
     msg.ack();
   } catch (err) {
-    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env);
+    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record);
     const reason = err instanceof Error ? err.message : String(err);
     if (msg.attempts >= CHUNK_MAX_ATTEMPTS) {
       console.error("chunk failed for good", jobId, n, reason);
+      await record("failed", err);
       await t.chunkFailed(n, reason);
       return msg.ack();
     }
+    await record("retry", err);
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
   }
 }
@@ -217,7 +243,9 @@ async function readScan(env: Env, normalizer: Normalizer, jobId: string, chunk: 
 }
 
 /** Permanent errors fail the chunk at once; waits for a rate limit use no attempt; the rest retry. */
-async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body: ChunkMessage, env: Env) {
+type RecordAttempt = (outcome: Outcome, err?: unknown, tokens?: number) => Promise<void>;
+
+async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body: ChunkMessage, env: Env, record: RecordAttempt) {
   if (err.code === "cancelled") return msg.ack();
   const delaySeconds = Math.min(err.retryAfterSeconds ?? backoffSeconds(msg.attempts, retryBase(env)), 3600);
   const deferrals = body.deferrals ?? 0;
@@ -225,6 +253,7 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
     try {
       // A new message, so the wait does not use up one of the chunk's attempts.
       await env.CHUNK_QUEUE.send({ ...body, deferrals: deferrals + 1 } satisfies ChunkMessage, { delaySeconds });
+      await record("deferred", err);
       return msg.ack();
     } catch (sendErr) {
       console.warn("could not defer chunk, retrying it instead", body.job_id, body.chunk, String(sendErr));
@@ -232,9 +261,11 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
   }
   if (!err.retryable || msg.attempts >= CHUNK_MAX_ATTEMPTS) {
     console.error("chunk failed for good", body.job_id, body.chunk, err.message);
+    await record("failed", err);
     await tracker(env, body.job_id).chunkFailed(body.chunk, err.message);
     return msg.ack();
   }
+  await record("retry", err);
   msg.retry({ delaySeconds });
 }
 
@@ -251,10 +282,12 @@ function parseChunk(text: string, n: number): Chunk {
 
 /** Messages that ended in a dead-letter queue: the work is failed, never left hanging. */
 export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await heartbeat(env, batch.queue);
   for (const msg of batch.messages) {
     const chunk = ChunkMessageSchema.safeParse(msg.body);
     const plan = PlanMessageSchema.safeParse(msg.body);
     try {
+      await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
       if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, "retries exhausted");
       else if (plan.success)
         await tracker(env, plan.data.job_id).fail("processing_error", "The PDF could not be read. Please try again.");

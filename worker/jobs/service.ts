@@ -228,3 +228,21 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
     .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
   return { ...sentence, text, edited: true };
 }
+
+/**
+ * Tries a job's failed pages again (the owner's "Retry failed pages", an operator's retry).
+ * Refused while the reader's edits would be renumbered by the new sentences.
+ */
+export async function retryJob(env: Env, row: JobRow): Promise<{ job: Job; retried_chunks: number[] }> {
+  const edits = await db(env.DB).select({ idx: sentenceEdits.idx }).from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id)).limit(1).all();
+  if (edits.length) {
+    throw new ApiError(409, "job_has_edits", "This job has corrected sentences; retrying would renumber them. Export your edits first, or delete and upload again.");
+  }
+  const r = await tracker(env, row.id).retryChunks();
+  if (!r.ok) {
+    if (r.code === "insufficient_credits") throw new ApiError(402, r.code, r.message);
+    throw new ApiError(409, r.code === "not_found" ? "not_retryable" : r.code, r.message);
+  }
+  const fresh = await db(env.DB).select().from(jobs).where(eq(jobs.id, row.id)).get();
+  return { job: toPublicJob(fresh ?? row), retried_chunks: r.chunks };
+}

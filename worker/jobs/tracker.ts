@@ -10,6 +10,7 @@ import { deleteKeys } from "./files";
 import { forgetSocket } from "../auth/sockets";
 import { millisFor, toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
+import { addToCounter } from "../ops/state";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
 /** Set by the events route: the socket's id (its tag here, its D1 record's key). */
@@ -43,6 +44,8 @@ export interface StartPlan {
 export type ChunkDecision = { process: false; reason: string } | { process: true; settings: JobSettings };
 
 type ChunkState = "pending" | "done" | "failed";
+/** The ledger key of a job's current run: the job id, then one per retry. */
+const billingKey = (m: Meta) => (m.retries ? `${m.job_id}#retry-${m.retries}` : m.job_id);
 interface SocketAttachment {
   expires_ms: number | null;
 }
@@ -63,6 +66,13 @@ interface Meta {
   actual_tokens: number;
   /** Who pays and at what rate; absent for jobs that are not billed (tests). */
   billing?: Billing;
+  /** Retries of failed chunks so far; each is billed on its own ledger key. */
+  retries?: number;
+  /** The chunks the current retry runs, and the tokens counted before it. */
+  retry_chunks?: number[];
+  tokens_before_retry?: number;
+  /** Millicredits charged by the runs that have ended. */
+  charged?: number;
 }
 
 /**
@@ -285,6 +295,26 @@ export class JobTracker extends DurableObject<Env> {
     return m ? { status: m.status, total: m.total } : null;
   }
 
+  /** For the console: the event log (newest last) and every chunk's state. */
+  async inspect(): Promise<{
+    events: (ProgressEvent & { seq: number })[];
+    chunks: { n: number; state: ChunkState; first_page: number; last_page: number; sentences: number; tokens: number; error: string | null; updated_at: string }[];
+    retries: number;
+  }> {
+    const events = this.sql
+      .exec<{ seq: number; body: string }>("SELECT seq, body FROM events ORDER BY seq DESC LIMIT 500")
+      .toArray()
+      .reverse()
+      .map((e) => ({ seq: e.seq, ...(JSON.parse(e.body) as Omit<ProgressEvent, "seq">) }));
+    const chunks = this.sql
+      .exec<{ n: number; state: ChunkState; first_page: number; last_page: number; sentences: number; tokens: number; error: string | null; updated_ms: number }>(
+        "SELECT n, state, first_page, last_page, sentences, tokens, error, updated_ms FROM chunks ORDER BY n",
+      )
+      .toArray()
+      .map(({ updated_ms, ...c }) => ({ ...c, updated_at: new Date(updated_ms).toISOString() }));
+    return { events, chunks, retries: this.meta()?.retries ?? 0 };
+  }
+
   /** Pending chunk numbers (for the watchdog and tests). */
   pendingChunks(): number[] {
     return this.sql
@@ -437,9 +467,9 @@ export class JobTracker extends DurableObject<Env> {
       await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
         httpMetadata: { contentType: "application/json" },
       });
-      // Chunk inputs are no longer needed once the result is written.
-      const inputs = Array.from({ length: m.total }, (_, n) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]).flat();
-      await deleteKeys(this.env.FILES, inputs);
+      // Done chunks' inputs are no longer needed; failed ones stay for a retry.
+      const done = this.sql.exec<{ n: number }>("SELECT n FROM chunks WHERE state = 'done'").toArray();
+      await deleteKeys(this.env.FILES, done.flatMap(({ n }) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]));
     } else {
       failedPages = this.failedPages();
     }
@@ -473,12 +503,81 @@ export class JobTracker extends DurableObject<Env> {
    */
   private async settle(m: Meta): Promise<number | null> {
     if (!m.billing) return null;
-    const tokens =
-      m.billing.engine === "local"
-        ? this.sql.exec<{ t: number }>("SELECT COALESCE(SUM(est_tokens), 0) AS t FROM chunks WHERE state = 'done'").one().t
-        : m.actual_tokens;
-    const { charged } = await creditAccount(this.env, m.billing.owner_id).settle(m.job_id, millisFor(tokens, m.billing.rate));
-    return charged;
+    // A retry pays only for the chunks it ran, under its own ledger key.
+    const only = m.retries ? m.retry_chunks ?? [] : null;
+    const doneTokens = this.sql
+      .exec<{ n: number; est_tokens: number }>("SELECT n, est_tokens FROM chunks WHERE state = 'done'")
+      .toArray()
+      .filter((r) => !only || only.includes(r.n))
+      .reduce((sum, r) => sum + r.est_tokens, 0);
+    const tokens = m.billing.engine === "local" ? doneTokens : m.actual_tokens - (m.tokens_before_retry ?? 0);
+    const { charged } = await creditAccount(this.env, m.billing.owner_id).settle(billingKey(m), millisFor(tokens, m.billing.rate));
+    m.charged = (m.charged ?? 0) + charged;
+    this.saveMeta(m);
+    await addToCounter(this.env, "credits_charged_millis", charged).catch(() => undefined);
+    return m.charged;
+  }
+
+  /**
+   * Tries failed chunks again (all of them, or those named): the job goes back to
+   * processing and ends whole if they now succeed. Only failed chunks are taken, so asking
+   * twice changes nothing. Credits: the retry reserves its own estimate first.
+   */
+  async retryChunks(only?: number[]): Promise<{ ok: true; chunks: number[] } | { ok: false; code: string; message: string }> {
+    const m = this.meta();
+    if (!m) return { ok: false, code: "not_found", message: "No such job." };
+    const retryable = m.status === "partial" || m.status === "processing" || (m.status === "failed" && m.error_code === "all_chunks_failed");
+    if (!retryable) return { ok: false, code: "not_retryable", message: `A ${m.status} job has no failed pages to retry.` };
+    const failed = this.sql
+      .exec<{ n: number; est_tokens: number }>("SELECT n, est_tokens FROM chunks WHERE state = 'failed' ORDER BY n")
+      .toArray()
+      .filter((r) => !only || only.includes(r.n));
+    if (failed.length === 0) return { ok: true, chunks: [] };
+    const chunks = failed.map((r) => r.n);
+    const running = m.status === "processing";
+    if (!running) {
+      const next = { ...m, retries: (m.retries ?? 0) + 1 };
+      if (m.billing && m.billing.rate > 0) {
+        const estimate = millisFor(failed.reduce((s, r) => s + r.est_tokens, 0), m.billing.rate);
+        const r = await creditAccount(this.env, m.billing.owner_id).reserve(billingKey(next), estimate);
+        if (!r.ok) {
+          const available = r.reason === "insufficient" ? r.available : 0;
+          return {
+            ok: false,
+            code: "insufficient_credits",
+            message: `Not enough credits to retry: it needs about ${toCredits(estimate)} credits and ${toCredits(available)} are available.`,
+          };
+        }
+      }
+      m.retries = next.retries;
+      m.retry_chunks = chunks;
+      m.tokens_before_retry = m.actual_tokens;
+      m.status = "processing";
+      m.error_code = null;
+      m.error_message = null;
+    } else {
+      m.retry_chunks = [...new Set([...(m.retry_chunks ?? []), ...chunks])];
+    }
+    const now = Date.now();
+    m.last_progress_ms = now;
+    m.requeues = 0;
+    for (const n of chunks) this.sql.exec("UPDATE chunks SET state = 'pending', error = NULL, updated_ms = ? WHERE n = ?", now, n);
+    this.saveMeta(m);
+    const c = this.counts();
+    await this.writeRow({
+      status: "processing",
+      current_step: this.step(m, c),
+      processed_chunks: c.done,
+      failed_chunks: c.failed,
+      progress_percent: this.percent(m, c),
+      error_code: null,
+      error_message: null,
+      completed_at: null,
+    });
+    this.emit("status", `retrying ${chunks.length} failed part${chunks.length === 1 ? "" : "s"}`, {}, c);
+    await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
+    await enqueueChunks(this.env, m.job_id, chunks);
+    return { ok: true, chunks };
   }
 
   private async writeRow(values: Partial<typeof jobs.$inferInsert>) {
