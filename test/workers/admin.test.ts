@@ -52,6 +52,9 @@ describe("who may use the console", () => {
       expect((await api(`/api/v1/admin${r}`, { headers: bearer(second) })).status, r).toBe(200);
     }
     expect((await post(reader, "/api/v1/admin/intake", { paused: true })).status).toBe(403);
+    expect((await get(op, "/api/v1/me")).operator).toBe(true);
+    expect((await get(reader, "/api/v1/me")).operator).toBe(false);
+    expect((await get(second, "/api/v1/auth/session")).operator).toBe(true);
     expect(await auditRows("intake.pause")).toEqual([]);
   });
 });

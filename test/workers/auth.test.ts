@@ -27,6 +27,7 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
     expect(first).toEqual({
       user: { id: first.user.id, email: "jeanne.lamare@example.com", name: "Jeanne Lamare" },
       auth: "session",
+      operator: false,
       engine: "local",
       models: [],
     });

@@ -6,6 +6,7 @@ import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
 import { listSessions } from "../auth/sessions";
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { engineInfo } from "../jobs/engine";
+import { isOperator } from "./admin";
 import { endSessions } from "./auth";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
@@ -16,7 +17,7 @@ const notFound = () => new ApiError(404, "not_found", "No such item.");
 /** GET /api/v1/me: who is asking, and how. */
 export const meRoutes = new Hono<AppEnv>().use(requireAuth).get("/", (c) => {
   const caller = c.get("caller");
-  return c.json({ user: caller.user, auth: caller.auth, ...engineInfo(c.env) }, 200);
+  return c.json({ user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env) }, 200);
 });
 
 /** /api/v1/api-keys: a program's credentials, shown in full once. */

@@ -6,6 +6,7 @@ import { finishSignIn, SignInError, startSignIn } from "../auth/oidc";
 import { createSession, deleteSessions, SESSION_TTL_SECONDS } from "../auth/sessions";
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { DEV_ISSUER, upsertUser } from "../auth/users";
+import { isOperator } from "./admin";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
 import { validate } from "./validate";
@@ -67,7 +68,7 @@ export const authRoutes = new Hono<AppEnv>()
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) throw err;
     }
-    return c.json(caller ? { user: caller.user, auth: caller.auth } : { user: null }, 200);
+    return c.json(caller ? { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email) } : { user: null }, 200);
   })
   // Ends the session that asks (idempotent: no or an ended session still clears the cookie).
   .post("/signout", async (c) => {
