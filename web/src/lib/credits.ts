@@ -51,7 +51,10 @@ export function describeEntry(e: LedgerEntry): { what: string; amount: string; d
   }
 }
 
-/** Only a reservation (credits held ahead of an upload) has no file name: this stands in for it. */
+/** Credits held ahead of an upload (POST /api/v1/credits/reserve) whose file never came: the only jobs without a name. */
+export const isReservation = (job: Pick<Job, "original_filename" | "status">) => job.status === "reserved" || !job.original_filename;
+
+/** A reservation has no file name: this stands in for it. */
 export const jobName = (job: Pick<Job, "original_filename" | "status">) =>
   job.original_filename || (job.status === "reserved" ? "Reserved upload (no file yet)" : "Reservation (no file sent)");
 
@@ -65,6 +68,8 @@ export function jobCreditsText(job: Job): string | null {
   const parts: string[] = [];
   if (job.estimated_credits != null) parts.push(`~${formatCredits(job.estimated_credits)} ${job.status === "reserved" ? "held" : "estimated"}`);
   if (job.actual_credits != null) parts.push(`${formatCredits(job.actual_credits)} charged`);
+  // A reservation that ended without its file was given back whole.
+  else if (isFinalStatus(job.status) && isReservation(job) && parts.length) parts.push("nothing charged");
   if (parts.length) return parts.join(" · ");
   return isFinalStatus(job.status) ? null : "estimated once the book is read";
 }
@@ -75,6 +80,7 @@ export function jobCreditsShort(job: Job): string | null {
   if (job.pricing_rate === 0) return "free";
   if (job.status === "reserved" && job.estimated_credits != null) return `${creditsWord(job.estimated_credits)} held`;
   if (job.actual_credits != null) return creditsWord(job.actual_credits);
+  if (isFinalStatus(job.status) && isReservation(job)) return "nothing charged";
   if (job.estimated_credits != null) return `~${creditsWord(job.estimated_credits)}`;
   return null;
 }
