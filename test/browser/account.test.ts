@@ -54,7 +54,8 @@ test("creates an API key shown once, which a program then uses", async () => {
   await shown.waitFor();
   apiKey = (await shown.textContent())!.trim();
   expect(apiKey).toMatch(/^fnt_[A-Za-z0-9]{40}$/);
-  await screenshotBoth(page, "account");
+  // Credits and their history come first on the page: the screenshot shows the keys' card.
+  await screenshotBoth(page, "account", "#keys-title");
   const row = page.getByRole("list", { name: "Your API keys" }).getByRole("listitem");
   await expect.poll(() => row.count()).toBe(1);
   expect(await row.first().textContent()).toContain(`${apiKey.slice(0, 10)}…${apiKey.slice(-4)}`);

@@ -44,13 +44,17 @@ export async function signInThroughUi(page: Page, url: string, email: string) {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
-/** Saves the page at desktop and phone widths as docs/screenshots/<name>-{desktop,phone}.png. */
-export async function screenshotBoth(page: Page, name: string) {
+/**
+ * Saves the page at desktop and phone widths as docs/screenshots/<name>-{desktop,phone}.png;
+ * with `scrollTo` (a selector), that element is scrolled to the top at each width.
+ */
+export async function screenshotBoth(page: Page, name: string, scrollTo?: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const before = page.viewportSize() ?? DESKTOP;
   for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     await page.setViewportSize(size);
     await page.evaluate(() => document.fonts.ready);
+    if (scrollTo) await page.locator(scrollTo).evaluate((el) => el.scrollIntoView({ block: "start" }));
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${label}.png`) });
   }
   await page.setViewportSize(before);

@@ -1,5 +1,13 @@
 import { session } from "./session.svelte";
 
+/** What a refusal's headers say about when to try again (429: Retry-After and RateLimit-*). */
+export interface RetryInfo {
+  /** Seconds to wait (Retry-After, else RateLimit-Reset); null when the answer did not say. */
+  retryAfterSeconds: number | null;
+  /** RateLimit-Limit: how many the window allows; null when not sent. */
+  limit: number | null;
+}
+
 /** The API's one error shape, `{"error": {"code", "message", "field"?}}`, as a thrown value. */
 export class ApiError extends Error {
   constructor(
@@ -7,6 +15,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly retry: RetryInfo = { retryAfterSeconds: null, limit: null },
   ) {
     super(message);
     this.name = "ApiError";
@@ -22,12 +31,30 @@ export class ApiError extends Error {
 export const networkError = () =>
   new ApiError(0, "network_error", "Could not reach the server. Check your connection and try again.");
 
-/** Turns any error body into an ApiError, also when the body is not the API's JSON. */
-export function toApiError(status: number, body: unknown): ApiError {
+/** A header's value as a whole number ≥ 0 (Retry-After in its seconds form), else null. */
+function seconds(value: string | null | undefined): number | null {
+  if (value == null || !/^\s*\d+\s*$/.test(value)) return null;
+  return Number(value);
+}
+
+/** Reads Retry-After (or RateLimit-Reset) and RateLimit-Limit from an answer's headers. */
+export function retryInfo(header: (name: string) => string | null): RetryInfo {
+  return {
+    retryAfterSeconds: seconds(header("Retry-After")) ?? seconds(header("RateLimit-Reset")),
+    limit: seconds(header("RateLimit-Limit")),
+  };
+}
+
+/**
+ * Turns any error body into an ApiError, also when the body is not the API's JSON. `header`
+ * reads the answer's headers, for the retry information a 429 carries.
+ */
+export function toApiError(status: number, body: unknown, header?: (name: string) => string | null): ApiError {
   const e = (body as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-  if (e?.message) return new ApiError(status, e.code ?? "error", e.message, e.field);
+  const retry = header ? retryInfo(header) : undefined;
+  if (e?.message) return new ApiError(status, e.code ?? "error", e.message, e.field, retry);
   if (status === 413) return new ApiError(413, "file_too_large", "The file is too large.", "pdf_file");
-  return new ApiError(status, "http_error", `The server answered ${status}. Please try again.`);
+  return new ApiError(status, "http_error", `The server answered ${status}. Please try again.`, undefined, retry);
 }
 
 /** An ended or expired session: show the sign-in page again. */
@@ -44,7 +71,7 @@ export async function apiFetch(path: string, init: RequestInit = {}): Promise<Re
     throw networkError();
   }
   if (!res.ok) {
-    const err = toApiError(res.status, await res.json().catch(() => null));
+    const err = toApiError(res.status, await res.json().catch(() => null), (n) => res.headers.get(n));
     checkAuth(err);
     throw err;
   }

@@ -21,6 +21,7 @@ export class JobView {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRefresh = 0;
   #destroyed = false;
+  #estimateAsked = false;
 
   constructor(readonly id: string) {
     void this.#start();
@@ -39,6 +40,8 @@ export class JobView {
     }
     if (this.#destroyed) return;
     if (this.final) return this.#loadResult();
+    // Credits held ahead of an upload: no file, so no progress or result until it comes.
+    if (this.job.status === "reserved") return;
     this.events = new JobEvents(
       this.id,
       (e) => this.#onEvent(e),
@@ -62,6 +65,30 @@ export class JobView {
     this.eta = e.eta_seconds;
     if (isFinalStatus(e.status)) void this.#finish();
     else if (e.processed_chunks > before) this.#refreshSoon();
+    // The plan has priced the book: its estimate is on the job row, not in the events.
+    if (e.status === "processing" && this.job.estimated_credits == null && !this.#estimateAsked) {
+      this.#estimateAsked = true;
+      void this.#refreshJob();
+    }
+  }
+
+  /** Takes the row's credits (and anything else the events do not carry) without losing live progress. */
+  async #refreshJob() {
+    try {
+      const fresh = await getJob(this.id);
+      if (this.#destroyed || !this.job || this.final) return;
+      this.job = {
+        ...this.job,
+        estimated_credits: fresh.estimated_credits,
+        actual_credits: fresh.actual_credits,
+        pricing_rate: fresh.pricing_rate,
+        pricing_version: fresh.pricing_version,
+        estimated_tokens: fresh.estimated_tokens,
+        page_count: fresh.page_count ?? this.job.page_count,
+      };
+    } catch {
+      // Only a nicety: the final row brings the credits anyway.
+    }
   }
 
   /** A dropped socket may mean an expired sign-in (getJob then signs out) or a deleted job. */

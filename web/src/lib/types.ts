@@ -53,3 +53,43 @@ export interface SessionInfo {
   user_agent: string | null;
   current: boolean;
 }
+
+/** GET /api/v1/credits: amounts in credits (up to 3 decimals). */
+export interface Credits {
+  balance: number;
+  /** Held for jobs that are running or reserved. */
+  reserved: number;
+  available: number;
+  monthly_allowance: number;
+  period_start: string;
+  /** When the allowance renews. */
+  period_end: string;
+  pricing_version: string;
+  /** Credits per 1,000 tokens, by engine or model. */
+  prices: Record<string, number>;
+}
+
+export type LedgerKind = "grant" | "reserve" | "settle" | "release" | "expire";
+
+/** One line of GET /api/v1/credits/ledger. */
+export interface LedgerEntry {
+  id: number;
+  at: string;
+  kind: LedgerKind;
+  /** Signed for grant (+), settle (−) and expire (−); the amount held or given back for reserve and release. */
+  credits: number;
+  job_id: string | null;
+  note: string | null;
+  balance_after: number;
+}
+
+export interface LedgerPage {
+  entries: LedgerEntry[];
+  next_cursor: string | null;
+}
+
+/** GET /api/v1/limits */
+export interface Limits {
+  jobs_per_hour: { limit: number; remaining: number; reset_seconds: number };
+  storage: { used_bytes: number; quota_bytes: number };
+}

@@ -39,7 +39,7 @@ export function uploadFiles(
     };
     xhr.onload = () => {
       if (xhr.status === 202 || xhr.status === 200) return resolve(xhr.response as Job);
-      const err = toApiError(xhr.status, xhr.response);
+      const err = toApiError(xhr.status, xhr.response, (n) => xhr.getResponseHeader(n));
       checkAuth(err);
       reject(err);
     };
