@@ -39,6 +39,8 @@ export const JobSchema = z.object({
   pricing_version: z.string().nullable(),
   /** Credits per 1,000 tokens. */
   pricing_rate: z.number().nullable(),
+  /** A `reserved` job's credits lapse then. */
+  reservation_expires_at: z.string().nullable(),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 });
 export type Job = z.infer<typeof JobSchema>;

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { Hono } from "hono";
 import { LedgerQuerySchema, ReserveCreditsSchema } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
@@ -39,6 +39,17 @@ export const creditRoutes = new Hono<AppEnv>()
   .get("/ledger", async (c) => {
     const q = validate(LedgerQuerySchema, c.req.query());
     const page = await creditAccount(c.env, c.get("userId")).ledger(q.cursor ? Number(q.cursor) : null, q.limit);
+    // Entries name their job by its book (a retry's key is the job id and a suffix).
+    const jobIds = [...new Set(page.entries.map((e) => e.job_id?.split("#")[0]).filter((id): id is string => Boolean(id)))];
+    const names = new Map<string, string>();
+    for (let i = 0; i < jobIds.length; i += 90) {
+      const rows = await db(c.env.DB)
+        .select({ id: jobs.id, name: jobs.original_filename })
+        .from(jobs)
+        .where(and(eq(jobs.owner_id, c.get("userId")), inArray(jobs.id, jobIds.slice(i, i + 90))))
+        .all();
+      for (const r of rows) names.set(r.id, r.name);
+    }
     return c.json(
       {
         entries: page.entries.map((e) => ({
@@ -46,9 +57,12 @@ export const creditRoutes = new Hono<AppEnv>()
           at: e.at,
           kind: e.kind,
           credits: toCredits(e.amount),
-          job_id: e.job_id,
+          job_id: e.job_id?.split("#")[0] ?? null,
+          job_name: e.job_id ? names.get(e.job_id.split("#")[0]!) ?? null : null,
           note: e.note,
           balance_after: toCredits(e.balance_after),
+          reserved_after: toCredits(e.reserved_after),
+          available_after: toCredits(e.balance_after - e.reserved_after),
         })),
         next_cursor: page.next_cursor,
       },

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import { creditAccount, insufficient, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
+import { toCredits } from "../credits/pricing";
+import { creditAccount, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
 import type { Admission } from "../credits/account";
 import type { AppEnv } from "./types";
 import { ApiError } from "./errors";
@@ -27,7 +28,13 @@ export async function requireIntakeOpen(env: Env): Promise<void> {
 export async function requireSomeCredit(env: Env, billing: Billing): Promise<void> {
   if (billing.rate <= 0) return;
   const s = await creditAccount(env, billing.owner_id).summary();
-  if (s.available <= 0) throw insufficient(1, s.available);
+  if (s.available <= 0) {
+    throw new ApiError(
+      402,
+      "insufficient_credits",
+      `No credits are available to start a book (${toCredits(s.reserved)} are held by jobs not finished yet). Your monthly credits renew on ${s.period_end.slice(0, 10)}.`,
+    );
+  }
 }
 
 /** Takes a slot in the user's hourly job limit for `jobId`, or answers 429. */

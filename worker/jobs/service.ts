@@ -42,6 +42,7 @@ export function toPublicJob(row: JobRow): Job {
     actual_credits: row.actual_millicredits === null ? null : toCredits(row.actual_millicredits),
     pricing_version: row.pricing_version,
     pricing_rate: row.pricing_rate,
+    reservation_expires_at: row.reservation_expires_at,
     links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
   };
 }
