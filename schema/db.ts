@@ -225,3 +225,27 @@ export const serviceState = sqliteTable("service_state", {
   value: text("value").notNull(),
   updated_at: text("updated_at").notNull(),
 });
+
+/**
+ * Idempotency-Key of a job-creating request, per user, with the answer it produced: the same
+ * key and body within 24 h get that answer again, and no second job, reservation or charge.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    user_id: text("user_id").notNull(),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    /** in_progress while the first request is answered, then done. */
+    state: text("state").notNull(),
+    /** SHA-256 of what the request asked (fields and files' hashes, or the JSON body). */
+    fingerprint: text("fingerprint"),
+    status: integer("status"),
+    body: text("body"),
+    /** JSON of the answer's headers worth replaying (Location, RateLimit-*). */
+    headers: text("headers"),
+    created_at: text("created_at").notNull(),
+    expires_at: text("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.user_id, t.key] }), index("idempotency_expires").on(t.expires_at)],
+);

@@ -216,7 +216,7 @@ describe("planning a job of page images", () => {
     for (const [i, img] of images.entries()) {
       const key = pageImageKey(id, i + 1, img.type);
       await env.FILES.put(key, img.bytes);
-      stored.push({ page: i + 1, key, type: img.type, filename: img.filename, size: img.bytes.length });
+      stored.push({ page: i + 1, key, type: img.type, filename: img.filename, size: img.bytes.length, sha256: "" });
     }
     await savePageImages(env.FILES, id, stored);
     return id;

@@ -22,12 +22,18 @@ import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
+import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { validate } from "./validate";
 
 const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
+
+const reserveBody = (c: { req: { json(): Promise<unknown> } }) =>
+  c.req.json().catch(() => {
+    throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
+  });
 
 /** /api/v1/credits: the balance, its ledger, and reservations ahead of an upload. */
 export const creditRoutes = new Hono<AppEnv>()
@@ -70,10 +76,9 @@ export const creditRoutes = new Hono<AppEnv>()
     );
   })
   // The original tool's first step: hold credits for a job whose file comes next.
-  .post("/reserve", async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
-    });
+  .post("/reserve", idempotent("credits.reserve", async (c) => jsonFingerprint(await reserveBody(c))), async (c) => {
+    const body = await reserveBody(c);
+    c.set("fingerprint", jsonFingerprint(body));
     const { estimated_tokens, gemini_model } = validate(ReserveCreditsSchema, body);
     await requireIntakeOpen(c.env);
     const models = allowedModels(c.env);
@@ -117,6 +122,12 @@ export const creditRoutes = new Hono<AppEnv>()
     }
   });
 
+/** A retried request's fingerprint: its form read and hashed, nothing stored. */
+async function replayedPdfFingerprint(c: { req: { raw: Request }; env: Env }) {
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", { maxBytes: Number(c.env.MAX_UPLOAD_BYTES), fileField: "pdf_file" });
+  return uploadFingerprint(upload);
+}
+
 /** A reserved job that can take its file now, or the answer why not. */
 async function usableReservation(env: Env, userId: string, jobId: string | undefined): Promise<JobRow> {
   if (!jobId) throw new ApiError(400, "invalid_field", "job_id: send the job_id that POST /api/v1/credits/reserve returned.", "job_id");
@@ -138,7 +149,7 @@ async function moveObject(bucket: R2Bucket, from: string, to: string) {
 }
 
 /** The original tool's second step: the PDF for a reserved job, which then runs as any other. */
-export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requireAuth, async (c) => {
+export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requireAuth, idempotent("process-pdf-async", replayedPdfFingerprint), async (c) => {
   const userId = c.get("userId");
   await requireIntakeOpen(c.env);
   for (const [k, v] of Object.entries(rateLimitHeaders(await creditAccount(c.env, userId).rate(jobsPerHour(c.env))))) c.header(k, v);
@@ -156,6 +167,7 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
     },
     { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file" },
   );
+  c.set("fingerprint", uploadFingerprint(upload));
   let job: JobRow;
   let settings;
   try {

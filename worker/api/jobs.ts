@@ -14,27 +14,43 @@ import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
 import { ApiError } from "./errors";
 import { renderResult } from "./export";
 import type { AppEnv } from "./types";
-import { receiveUpload } from "./upload";
+import { receiveUpload, type UploadOptions } from "./upload";
+import { idempotent, nullBucket, uploadFingerprint } from "./idempotency";
 import { validate } from "./validate";
 
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
+/** A job's upload form: a PDF, or page images in order. */
+const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
+  maxBytes,
+  overLimit,
+  fileField: "pdf_file",
+  images: {
+    field: "page_images",
+    maxPages: Number(env.MAX_PAGE_IMAGES) || 1000,
+    maxImageBytes: MAX_IMAGE_BYTES,
+    key: (page, ext) => pageImageKey(id, page, ext),
+  },
+});
+
+/** A retried request's fingerprint: its upload read and hashed, nothing stored. */
+async function replayedUploadFingerprint(c: Context<AppEnv>) {
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", Number(c.env.MAX_UPLOAD_BYTES)));
+  return uploadFingerprint(upload);
+}
+
 /** Streams the upload of a new job into R2 and records the job; nothing is kept on failure. */
 async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   const key = sourceKey(id);
   const room = await storageRoom(c, "pdf_file");
-  const upload = await receiveUpload(c.req.raw, c.env.FILES, key, {
-    maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes),
-    overLimit: room.overLimit,
-    fileField: "pdf_file",
-    images: {
-      field: "page_images",
-      maxPages: Number(c.env.MAX_PAGE_IMAGES) || 1000,
-      maxImageBytes: MAX_IMAGE_BYTES,
-      key: (page, ext) => pageImageKey(id, page, ext),
-    },
-  });
+  const upload = await receiveUpload(
+    c.req.raw,
+    c.env.FILES,
+    key,
+    uploadOptions(c.env, id, Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), room.overLimit),
+  );
+  c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;
   let settings;
   let billing;
@@ -62,7 +78,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
 
 export const jobRoutes = new Hono<AppEnv>()
   .use(requireAuth)
-  .post("/", async (c) => {
+  .post("/", idempotent("jobs.create", replayedUploadFingerprint), async (c) => {
     const id = crypto.randomUUID();
     const userId = c.get("userId");
     await requireIntakeOpen(c.env);

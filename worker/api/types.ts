@@ -14,5 +14,12 @@ export interface Caller {
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { userId: string; email: string; requestId: string; caller: Caller };
+  Variables: {
+    userId: string;
+    email: string;
+    requestId: string;
+    caller: Caller;
+    /** What a job-creating request asked for (its Idempotency-Key is compared by it). */
+    fingerprint?: string;
+  };
 };

@@ -11,6 +11,8 @@ import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, sniffImage, type ImageType } fr
 import { ApiError } from "./errors";
 import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
 import { deleteKeys } from "../jobs/files";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 
 /** R2 wants equal-sized parts of at least 5 MiB except the last, which may be smaller. */
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -45,12 +47,14 @@ export interface StoredImage {
   /** As uploaded, cleaned; "" when the part had none. */
   filename: string;
   size: number;
+  /** Hex SHA-256 of the image's bytes. */
+  sha256: string;
 }
 
 export interface UploadResult {
   fields: Record<string, string>;
   /** For page images: the first image's name ("" if it had none) and the size of all. */
-  file: { filename: string; size: number; /** Where the PDF was stored. */ key?: string };
+  file: { filename: string; size: number; /** Where the PDF was stored. */ key?: string; /** Hex SHA-256 of the PDF. */ sha256?: string };
   /** Present when the upload was page images, in page order; every one is stored in R2. */
   images?: StoredImage[];
 }
@@ -116,7 +120,7 @@ export async function receiveUpload(
     }
     if (sink.size === 0) throw new ApiError(400, "empty_file", "The uploaded file is empty.", field);
     await sink.commit();
-    return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size, key: sink.key } };
+    return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size, key: sink.key, sha256: sink.digest() } };
   } catch (err) {
     await sink?.abort();
     await images?.discard();
@@ -215,7 +219,7 @@ class ImageStore {
     const bytes = join(chunks, size);
     const key = this.o.key(page, type);
     // Recorded before the put, so a put that fails half-way is still cleaned up.
-    this.stored.push({ page, key, type, filename, size });
+    this.stored.push({ page, key, type, filename, size, sha256: bytesToHex(sha256(bytes)) });
     await this.bucket.put(key, bytes, { httpMetadata: { contentType: IMAGE_CONTENT_TYPES[type] }, customMetadata: { filename } });
     return true;
   }
@@ -289,7 +293,15 @@ class PdfSink {
     if (!this.sniffed && this.size > 0) this.sniff();
   }
 
+  /** The file's SHA-256, computed as it streams (what an idempotent retry is compared by). */
+  private readonly hash = sha256.create();
+
+  digest(): string {
+    return bytesToHex(this.hash.digest());
+  }
+
   private async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
     this.size += chunk.length;
     if (this.size > this.opts.maxBytes) throw tooLarge(this.opts);
     for (let off = 0; off < chunk.length; ) {

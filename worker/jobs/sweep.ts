@@ -6,6 +6,7 @@ import { deletePrefix } from "./files";
 import { tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
+import { purgeIdempotencyKeys } from "../api/idempotency";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
@@ -51,5 +52,6 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
   }
   await purgeExpiredSessions(env);
   await expireReservations(env, new Date(now));
+  await purgeIdempotencyKeys(env);
   return { stuck: stuck.length, expired: old.length };
 }
