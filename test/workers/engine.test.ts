@@ -45,6 +45,7 @@ describe("engine and models in health and /me", () => {
     expect(me).toEqual({
       user: { id: "engine-me", email: "engine-me@example.com", name: null },
       auth: "session",
+      operator: false,
       engine: "gemini",
       models: ["gemini-3-flash", "gemini-2.5-pro"],
     });

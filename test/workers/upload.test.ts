@@ -124,7 +124,7 @@ describe("receiveUpload", () => {
       key,
       OPTS,
     );
-    expect(result).toEqual({ fields: { title: "Germinal" }, file: { filename: "germinal.pdf", size: data.length, key: "test/big.pdf" } });
+    expect(result).toEqual({ fields: { title: "Germinal" }, file: { filename: "germinal.pdf", size: data.length, key: "test/big.pdf", sha256: await sha256(data) } });
     expect(log.puts).toBe(0);
     expect(log.partSizes).toEqual([PART_SIZE, PART_SIZE, data.length - 2 * PART_SIZE]);
     expect(log.completed).toBe(1);
@@ -145,7 +145,7 @@ describe("receiveUpload", () => {
       "test/small.pdf",
       OPTS,
     );
-    expect(result).toEqual({ fields: { lang: "fr" }, file: { filename: "Le Horla.pdf", size: 50_000, key: "test/small.pdf" } });
+    expect(result).toEqual({ fields: { lang: "fr" }, file: { filename: "Le Horla.pdf", size: 50_000, key: "test/small.pdf", sha256: await sha256(data) } });
     expect(log).toMatchObject({ puts: 1, uploadIds: [] });
     const obj = await env.FILES.get("test/small.pdf");
     expect(await sha256(await obj!.arrayBuffer())).toBe(await sha256(data));
