@@ -13,6 +13,7 @@ import { createLocalOidc } from "./scripts/local-oidc.ts";
 const migrations = await readD1Migrations("schema/migrations");
 // wrangler.toml requires this secret (the OAuth client of the local stand-in provider in tests).
 process.env.GOOGLE_CLIENT_SECRET ??= "workers-test-client-secret";
+process.env.WEBHOOK_SIGNING_KEY ??= "workers-test-webhook-key";
 // Tests never reach Google: a key exported in a developer's shell must not leak into them
 // (the e2e stacks that want Gemini set their own key and fake endpoint).
 process.env.GEMINI_API_KEY = "";
@@ -32,10 +33,31 @@ const oidc = await createLocalOidc({
   ],
   controls: true,
 });
-const outbound = (request: Request) =>
-  new URL(request.url).host === "oidc.test"
-    ? oidc.app.fetch(request)
-    : new Response("tests have no network", { status: 502 });
+// Webhook deliveries to https://hooks.test/… reach this receiver: it records what it gets,
+// fails the next N deliveries on request (POST /__control {"fail": N}), and tells (GET /__received).
+const hooks = { fail: 0, received: [] as Array<{ headers: Record<string, string>; body: string }> };
+async function receiver(request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  if (path === "/__control") {
+    const c = (await request.json()) as { fail?: number; reset?: boolean };
+    if (c.reset) hooks.received = [];
+    hooks.fail = c.fail ?? 0;
+    return Response.json({ ok: true });
+  }
+  if (path === "/__received") return Response.json(hooks.received);
+  if (hooks.fail > 0) {
+    hooks.fail--;
+    return new Response("not now", { status: 503 });
+  }
+  hooks.received.push({ headers: Object.fromEntries(request.headers), body: await request.text() });
+  return new Response(null, { status: 204 });
+}
+const outbound = (request: Request) => {
+  const host = new URL(request.url).host;
+  if (host === "oidc.test") return oidc.app.fetch(request);
+  if (host === "hooks.test") return receiver(request);
+  return new Response("tests have no network", { status: 502 });
+};
 
 export default defineConfig({
   test: {
@@ -73,6 +95,7 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 RETRY_BASE_SECONDS: "0",
+                WEBHOOK_RETRY_BASE_SECONDS: "0",
                 GOOGLE_CLIENT_ID: "workers-test-client",
                 OIDC_ISSUER: TEST_OIDC_ISSUER,
                 // Every job costs something here: the local engine at 1 credit per 1,000 tokens.

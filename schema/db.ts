@@ -62,6 +62,10 @@ export const jobs = sqliteTable(
     pricing_rate: real("pricing_rate"),
     /** A `reserved` job (credits held ahead of its upload) lapses then. */
     reservation_expires_at: text("reservation_expires_at"),
+    /** Where the job's webhook events go (the upload's `webhook_url`, else the user's default). */
+    webhook_url: text("webhook_url"),
+    /** Also a `job.progress` event every this many percent (null: final events only). */
+    webhook_progress_every: integer("webhook_progress_every"),
     /** When the cron removed the uploaded files of this ended job (results stay). */
     uploads_expired_at: text("uploads_expired_at"),
     updated_at: text("updated_at").notNull(),
@@ -248,4 +252,47 @@ export const idempotencyKeys = sqliteTable(
     expires_at: text("expires_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.user_id, t.key] }), index("idempotency_expires").on(t.expires_at)],
+);
+
+/** A user's webhook settings; the signing secret is derived from the server's key and `secret_version`, never stored. */
+export const webhookSettings = sqliteTable("webhook_settings", {
+  user_id: text("user_id").primaryKey(),
+  default_url: text("default_url"),
+  progress_every: integer("progress_every"),
+  secret_version: integer("secret_version").notNull().default(1),
+  updated_at: text("updated_at").notNull(),
+});
+
+/** One event to deliver to one URL (its id is the `webhook-id`: a receiver dedupes by it). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    job_id: text("job_id").notNull(),
+    user_id: text("user_id").notNull(),
+    event_type: text("event_type").notNull(),
+    url: text("url").notNull(),
+    payload: text("payload").notNull(),
+    /** pending | delivered | failed */
+    state: text("state").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    created_at: text("created_at").notNull(),
+    delivered_at: text("delivered_at"),
+  },
+  (t) => [index("webhook_deliveries_job").on(t.job_id)],
+);
+
+/** Each try of a delivery: what the receiver answered, how fast, or what went wrong. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    delivery_id: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: text("at").notNull(),
+    status: integer("status"),
+    latency_ms: integer("latency_ms").notNull(),
+    error: text("error"),
+  },
+  (t) => [index("webhook_attempts_delivery").on(t.delivery_id)],
 );

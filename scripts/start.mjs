@@ -52,6 +52,9 @@ function stateSecret(name) {
   return readFileSync(file, "utf8").trim();
 }
 
+// Webhook signing secrets are derived from this key (one per state folder locally).
+process.env.WEBHOOK_SIGNING_KEY ||= stateSecret("webhook-signing-key");
+
 // Sign-in with Google: with no Google client configured, a local OpenID provider stands in
 // for Google (its own port, OIDC_PORT, default PORT+1), so the real sign-in flow runs offline.
 if (process.env.GOOGLE_CLIENT_ID) {

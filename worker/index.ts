@@ -2,6 +2,7 @@ import type { ChunkMessage, PlanMessage } from "../schema/api";
 import { app } from "./api/app";
 import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/consumers";
 import { sweep } from "./jobs/sweep";
+import { handleWebhookBatch } from "./webhooks/service";
 
 export { JobTracker } from "./jobs/tracker";
 export { RateLimiter } from "./jobs/rate-limiter";
@@ -11,6 +12,7 @@ export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
+    if (batch.queue.startsWith("fnt-webhooks")) return handleWebhookBatch(batch, env);
     if (batch.queue.startsWith("fnt-plan")) return handlePlanBatch(batch as MessageBatch<PlanMessage>, env);
     return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
   },

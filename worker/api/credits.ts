@@ -24,6 +24,7 @@ import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
+import { takeHookFields } from "../webhooks/fields";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { validate } from "./validate";
@@ -170,10 +171,13 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
   c.set("fingerprint", uploadFingerprint(upload));
   let job: JobRow;
   let settings;
+  let hooks;
   try {
     job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
     const { job_id: _, ...fields } = upload.fields;
-    settings = validate(jobSettingsSchema(allowedModels(c.env)), fields);
+    const taken = await takeHookFields(c.env, userId, fields);
+    hooks = taken.hooks;
+    settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
     if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
   } catch (err) {
     await deleteKeys(c.env.FILES, [upload.file.key!, pending]);
@@ -193,6 +197,8 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
       model: billing.model,
       pricing_rate: billing.rate,
       pricing_version: billing.pricing_version,
+      webhook_url: hooks?.url ?? null,
+      webhook_progress_every: hooks?.progress_every ?? null,
       updated_at: nowIso(),
     })
     .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))
@@ -202,7 +208,7 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
     await deleteKeys(c.env.FILES, [sourceKey(job.id)]);
     throw new ApiError(409, "job_not_reserved", "This reservation was used or expired meanwhile.");
   }
-  await startJob(c.env, job.id, settings, billing);
+  await startJob(c.env, job.id, settings, billing, hooks);
   c.header("Location", `/api/v1/jobs/${job.id}`);
   return c.json({ job_id: job.id, task_id: job.id, status: "pending", message: "PDF processing started" }, 202);
 });

@@ -16,6 +16,8 @@ import { renderResult } from "./export";
 import type { AppEnv } from "./types";
 import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, nullBucket, uploadFingerprint } from "./idempotency";
+import { takeHookFields } from "../webhooks/fields";
+import { jobDeliveries } from "../webhooks/service";
 import { validate } from "./validate";
 
 /** One page image is read whole into memory before it goes to R2. */
@@ -54,9 +56,12 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   const images = upload.images;
   let settings;
   let billing;
+  let hooks;
   try {
+    const taken = await takeHookFields(c.env, userId, upload.fields);
+    hooks = taken.hooks;
     // gemini_model must be on the configured allow-list (GEMINI_MODELS).
-    settings = validate(jobSettingsSchema(allowedModels(c.env)), upload.fields);
+    settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
     billing = billingFor(c.env, userId, settings.gemini_model);
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {
@@ -73,6 +78,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     size: upload.file.size,
     settings,
     billing,
+    hooks,
   });
 }
 
@@ -104,6 +110,10 @@ export const jobRoutes = new Hono<AppEnv>()
   .post("/:id/cancel", async (c) => {
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     return c.json(await cancelJob(c.env, row), 200);
+  })
+  .get("/:id/webhooks", async (c) => {
+    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+    return c.json({ deliveries: await jobDeliveries(c.env, row.id) }, 200);
   })
   .post("/:id/retry", async (c) => {
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));

@@ -7,6 +7,7 @@ import { db, nowIso } from "./db";
 import { deletePrefix } from "./files";
 import { toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
+import type { JobHooks } from "../webhooks/service";
 import { jobPrefixes, resultKey } from "./keys";
 
 /** Routes and consumers talk to a job's Durable Object only through this. */
@@ -54,6 +55,8 @@ export interface NewJob {
   size: number;
   settings: JobSettings;
   billing: Billing;
+  /** Where webhook events go, if anywhere. */
+  hooks?: JobHooks;
 }
 
 /** A job's row as it is first written: `queued` for an upload, `reserved` for credits held ahead of one. */
@@ -89,6 +92,8 @@ export function newJobRow(j: NewJob, status: "queued" | "reserved", extra: Parti
     pricing_version: j.billing.pricing_version,
     pricing_rate: j.billing.rate,
     reservation_expires_at: null,
+    webhook_url: null,
+    webhook_progress_every: null,
     uploads_expired_at: null,
     updated_at: now,
     ...extra,
@@ -96,16 +101,16 @@ export function newJobRow(j: NewJob, status: "queued" | "reserved", extra: Parti
 }
 
 /** Registers the job's tracker (with who pays) and enqueues the plan step. */
-export async function startJob(env: Env, jobId: string, settings: JobSettings, billing: Billing): Promise<void> {
-  await tracker(env, jobId).register(jobId, settings, billing);
+export async function startJob(env: Env, jobId: string, settings: JobSettings, billing: Billing, hooks?: JobHooks): Promise<void> {
+  await tracker(env, jobId).register(jobId, settings, billing, hooks);
   await env.PLAN_QUEUE.send({ job_id: jobId });
 }
 
 /** Records the job, registers its tracker and enqueues the plan step. */
 export async function createJob(env: Env, j: NewJob): Promise<Job> {
-  const row = newJobRow(j, "queued");
+  const row = newJobRow(j, "queued", { webhook_url: j.hooks?.url ?? null, webhook_progress_every: j.hooks?.progress_every ?? null });
   await db(env.DB).insert(jobs).values(row);
-  await startJob(env, j.id, j.settings, j.billing);
+  await startJob(env, j.id, j.settings, j.billing, j.hooks);
   return toPublicJob(row);
 }
 

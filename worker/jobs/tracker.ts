@@ -11,6 +11,8 @@ import { forgetSocket } from "../auth/sockets";
 import { millisFor, toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
 import { addToCounter } from "../ops/state";
+import { enqueueEvent, type JobHooks, type WebhookEvent } from "../webhooks/service";
+import { toPublicJob } from "./service";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
 /** Set by the events route: the socket's id (its tag here, its D1 record's key). */
@@ -73,6 +75,10 @@ interface Meta {
   tokens_before_retry?: number;
   /** Millicredits charged by the runs that have ended. */
   charged?: number;
+  /** Where webhook events go; absent when the job has none. */
+  hooks?: JobHooks;
+  /** The last progress step a job.progress event was sent for. */
+  hooks_progress_sent?: number;
 }
 
 /**
@@ -127,7 +133,7 @@ export class JobTracker extends DurableObject<Env> {
   }
 
   /** Creates the job's state on first contact; the job row in D1 already exists. */
-  async register(jobId: string, settings: JobSettings, billing?: Billing): Promise<void> {
+  async register(jobId: string, settings: JobSettings, billing?: Billing, hooks?: JobHooks): Promise<void> {
     if (this.meta()) return;
     const now = Date.now();
     this.saveMeta({
@@ -143,6 +149,7 @@ export class JobTracker extends DurableObject<Env> {
       error_message: null,
       actual_tokens: 0,
       billing,
+      hooks,
     });
     this.emit("status");
     await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
@@ -391,6 +398,7 @@ export class JobTracker extends DurableObject<Env> {
         actual_tokens: m.actual_tokens,
       });
       this.emit("progress", undefined, {}, c);
+      await this.progressHook(m, this.percent(m, c));
       return;
     }
     if (c.done === 0) {
@@ -489,6 +497,7 @@ export class JobTracker extends DurableObject<Env> {
       completed_at: new Date(now).toISOString(),
       processing_time_seconds: Math.round((now - m.created_ms) / 100) / 10,
     });
+    await this.hook(m, `job.${status}`, `${status}_${m.retries ?? 0}`);
     // Each final status has the event type of the same name.
     this.emit(status, status, {
       error_code: m.error_code,
@@ -552,6 +561,7 @@ export class JobTracker extends DurableObject<Env> {
       m.retries = next.retries;
       m.retry_chunks = chunks;
       m.tokens_before_retry = m.actual_tokens;
+      m.hooks_progress_sent = 0;
       m.status = "processing";
       m.error_code = null;
       m.error_message = null;
@@ -578,6 +588,28 @@ export class JobTracker extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
     await enqueueChunks(this.env, m.job_id, chunks);
     return { ok: true, chunks };
+  }
+
+  /** Queues a webhook event with the job as it now stands; never fails the job's own work. */
+  private async hook(m: Meta, type: WebhookEvent, what: string) {
+    if (!m.hooks) return;
+    try {
+      const row = await db(this.env.DB).select().from(jobs).where(eq(jobs.id, m.job_id)).get();
+      if (row) await enqueueEvent(this.env, m.hooks, `msg_${m.job_id}_${what}`, type, toPublicJob(row));
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "could not queue a webhook", job_id: m.job_id, type, err: String(err) }));
+    }
+  }
+
+  /** job.progress each time the job passes another `progress_every` percent. */
+  private async progressHook(m: Meta, percent: number) {
+    const every = m.hooks?.progress_every;
+    if (!every) return;
+    const step = Math.floor(percent / every) * every;
+    if (step <= 0 || step >= 100 || step <= (m.hooks_progress_sent ?? 0)) return;
+    m.hooks_progress_sent = step;
+    this.saveMeta(m);
+    await this.hook(m, "job.progress", `progress_${step}_${m.retries ?? 0}`);
   }
 
   private async writeRow(values: Partial<typeof jobs.$inferInsert>) {
