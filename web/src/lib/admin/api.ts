@@ -14,7 +14,7 @@ export const RANGES: { value: Range; label: string }[] = [
   { value: "hour", label: "Hour" },
   { value: "day", label: "Day" },
   { value: "week", label: "Week" },
-  { value: "month", label: "Month" },
+  { value: "month", label: "30 days" },
 ];
 
 export interface QueueHealth {

@@ -22,7 +22,8 @@ export const bars = (factor = 0.7, max = 48) => uPlot.paths.bars!({ size: [facto
 /** A categorical x axis: values 0..n-1 shown as `labels`. */
 export function categoryAxis(labels: string[]): { scale: uPlot.Scale; axis: uPlot.Axis } {
   return {
-    scale: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] },
+    // A fixed range: uPlot would widen a single value's range on one side only.
+    scale: { time: false, range: () => [-0.5, labels.length - 0.5] },
     axis: axis({
       splits: () => labels.map((_, i) => i),
       values: (_u, splits) => splits.map((i) => labels[i] ?? ""),
