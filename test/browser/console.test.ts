@@ -190,6 +190,28 @@ test("Retry failed pages completes the partial job", async () => {
   expect(await page.getByRole("button", { name: "Retry failed pages" }).isDisabled()).toBe(true);
 });
 
+test("Cancel, behind a confirmation, stops a running job", async () => {
+  fake.control({ latencyMs: 1500 }); // slow Gemini: the job is still running when we look
+  const id = await uploadAs("a-annuler.pdf");
+  try {
+    await page.goto(`${stack.url}/admin/jobs/${id}`);
+    const cancel = page.getByRole("button", { name: "Cancel job" });
+    await cancel.click();
+    const dialog = page.getByRole("dialog", { name: "Cancel this job?" });
+    await dialog.getByRole("button", { name: "Keep it running" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    expect((await getJson(`${stack.url}/api/v1/jobs/${id}`, readerToken)).body.status).not.toBe("cancelled");
+    await cancel.click();
+    await dialog.getByRole("button", { name: "Cancel job" }).click();
+    await page.getByText("The job was cancelled.").waitFor();
+    await page.locator(".title").getByText("Cancelled").waitFor();
+    expect((await getJson(`${stack.url}/api/v1/jobs/${id}`, readerToken)).body.status).toBe("cancelled");
+    expect(await page.getByRole("button", { name: "Cancel job" }).count()).toBe(0);
+  } finally {
+    fake.control({ latencyMs: 0 });
+  }
+});
+
 test("pausing intake refuses uploads with 503 until it is resumed", async () => {
   await page.goto(`${stack.url}/admin`);
   const intake = page.getByTestId("intake");
@@ -212,6 +234,7 @@ test("pausing intake refuses uploads with 503 until it is resumed", async () => 
   await expect.poll(() => audit.locator('tr[data-action="intake.pause"]').count()).toBe(1);
   await expect.poll(() => audit.locator('tr[data-action="intake.resume"]').count()).toBe(1);
   expect(await audit.locator('tr[data-action="job.retry"]').textContent()).toContain(OPS);
+  expect(await audit.locator('tr[data-action="job.cancel"]').textContent()).toMatch(/→ cancelled/);
 });
 
 test("a grant of credits shows up in the audit log", async () => {
