@@ -10,6 +10,8 @@ type Status = "loading" | "signed-in" | "signed-out";
 class Session {
   user = $state<User | null>(null);
   auth = $state<Me["auth"] | null>(null);
+  /** An operator (ADMIN_EMAILS): the header shows the console. The API checks on every call. */
+  operator = $state(false);
   status = $state<Status>("loading");
   #channel: BroadcastChannel | null = null;
 
@@ -34,6 +36,7 @@ class Session {
     if (me.user) {
       this.user = me.user;
       this.auth = (me as Me).auth;
+      this.operator = (me as Me).operator === true;
       this.status = "signed-in";
     } else {
       this.#forget();
@@ -55,6 +58,7 @@ class Session {
   #forget() {
     this.user = null;
     this.auth = null;
+    this.operator = false;
     this.status = "signed-out";
   }
 }

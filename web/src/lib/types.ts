@@ -33,6 +33,8 @@ export interface EngineInfo {
 export interface Me extends EngineInfo {
   user: User;
   auth: "session" | "api_key";
+  /** Whether this user may open the operator console (/admin). */
+  operator: boolean;
 }
 
 export interface ApiKey {
