@@ -91,6 +91,8 @@ describe("panels", () => {
     expect((await get(op, `/api/v1/admin/jobs?q=${ids[1]}`)).jobs.map((j: any) => j.id)).toEqual([ids[1]]);
     const failed = await get(op, "/api/v1/admin/jobs?status=failed&user=list-b");
     expect(failed.jobs.map((j: any) => j.status)).toEqual(["failed"]);
+    await env.DB.prepare("UPDATE jobs SET error_code = 'invalid_pdf' WHERE id = ?").bind(ids[3]).run();
+    expect((await get(op, "/api/v1/admin/jobs?error_code=invalid_pdf")).jobs.map((j: any) => j.id)).toEqual([ids[3]]);
     expect((await api("/api/v1/admin/jobs?engine=steam", { headers: bearer(op) })).status).toBe(400);
   });
 
@@ -234,7 +236,7 @@ describe("actions", () => {
     expect((await post(op, `/api/v1/admin/users/${userId}/grant`, { credits: -5, note: "x" })).status).toBe(400);
     expect((await post(op, `/api/v1/admin/users/nobody/grant`, { credits: 5, note: "x" })).status).toBe(404);
     const log = await get(op, "/api/v1/admin/audit");
-    expect(log.entries[0]).toMatchObject({ action: "credits.grant", actor_email: "ops@example.com", target_id: userId, detail: { credits: 25, note: "apology for the outage" } });
+    expect(log.entries[0]).toMatchObject({ action: "credits.grant", actor_email: "ops@example.com", target_id: userId, detail: { credits: 25, note: "apology for the outage", email: "granted@example.com" } });
   });
 });
 

@@ -48,6 +48,7 @@ const RangeQuery = z.object({ range: z.enum(Object.keys(RANGES) as [Range, ...Ra
 const JobsQuery = z.object({
   status: z.string().max(20).optional(),
   engine: z.enum(["local", "gemini"]).optional(),
+  error_code: z.string().max(60).optional(),
   user: z.string().max(200).optional(),
   from: z.string().max(40).optional(),
   to: z.string().max(40).optional(),
@@ -127,6 +128,6 @@ export const adminRoutes = new Hono<AppEnv>()
     const user = users.find((u) => u.id === c.req.param("id"));
     if (!user) throw new ApiError(404, "not_found", "No such user.");
     const summary = await grantCredits(c.env, user.id, credits, note);
-    await audit(c.env, c.get("caller"), "credits.grant", { type: "user", id: user.id }, { credits, note });
+    await audit(c.env, c.get("caller"), "credits.grant", { type: "user", id: user.id }, { credits, note, email: user.email });
     return c.json({ user_id: user.id, balance: toCredits(summary.balance), available: toCredits(summary.available) }, 200);
   });

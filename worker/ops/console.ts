@@ -68,6 +68,7 @@ export async function overview(env: Env) {
 export interface JobFilter {
   status?: string;
   engine?: string;
+  error_code?: string;
   user?: string;
   from?: string;
   to?: string;
@@ -81,6 +82,7 @@ export async function searchJobs(env: Env, f: JobFilter) {
   const where: SQL[] = [];
   if (f.status) where.push(eq(jobs.status, f.status as never));
   if (f.engine) where.push(eq(jobs.engine, f.engine as never));
+  if (f.error_code) where.push(eq(jobs.error_code, f.error_code));
   if (f.user) where.push(or(eq(users.id, f.user), eq(users.email, f.user.toLowerCase()))!);
   if (f.from) where.push(gte(jobs.created_at, f.from));
   if (f.to) where.push(lte(jobs.created_at, f.to));
