@@ -9,7 +9,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Where `name` resolves from the package at lock key `from` ("" is the root), or null. */
-function resolveInLock(packages, from, name) {
+interface LockEntry {
+  version?: string;
+  optional?: boolean;
+  os?: string[];
+  cpu?: string[];
+  optionalDependencies?: Record<string, string>;
+}
+
+function resolveInLock(packages: Record<string, LockEntry>, from: string, name: string): string | null {
   let dir = from;
   for (;;) {
     const key = `${dir ? `${dir}/` : ""}node_modules/${name}`;
@@ -21,10 +29,10 @@ function resolveInLock(packages, from, name) {
 }
 
 /** {missing: ["<package> -> <optional dependency>"], platforms: {os: count}} of a parsed lock. */
-export function checkLock(lock) {
+export function checkLock(lock: { packages?: Record<string, LockEntry> }): { missing: string[]; platforms: Record<string, number> } {
   const packages = lock.packages ?? {};
-  const missing = [];
-  const platforms = {};
+  const missing: string[] = [];
+  const platforms: Record<string, number> = {};
   for (const [key, entry] of Object.entries(packages)) {
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) {
       if (!resolveInLock(packages, key, dep)) missing.push(`${key || "(root)"} -> ${dep}`);

