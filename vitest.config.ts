@@ -17,6 +17,7 @@ process.env.WEBHOOK_SIGNING_KEY ??= "workers-test-webhook-key";
 // Tests never reach Google: a key exported in a developer's shell must not leak into them
 // (the e2e stacks that want Gemini set their own key and fake endpoint).
 process.env.GEMINI_API_KEY = "";
+process.env.METRICS_TOKEN ??= "";
 process.env.GEMINI_BASE_URL = "";
 
 // Workers tests sign in with Google through the local provider: the Worker's outbound fetches

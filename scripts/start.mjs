@@ -83,6 +83,12 @@ if (process.env.GOOGLE_CLIENT_ID) {
   process.env.OIDC_ISSUER = issuer;
 }
 
+// GEMINI_API_KEY is a secret of wrangler.toml's [secrets] (so wrangler takes it from here):
+// unset means the local engine, said explicitly so wrangler does not warn it is missing.
+process.env.GEMINI_API_KEY ??= "";
+// METRICS_TOKEN likewise (empty: only operators read /api/v1/admin/metrics).
+process.env.METRICS_TOKEN ??= "";
+
 // The first config is the primary Worker, served on the port (the web app); the API Worker
 // runs in the same session and is reached through the web app's API service binding.
 const child = spawn(
