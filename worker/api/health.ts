@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { engineInfo } from "../jobs/engine";
 import type { AppEnv } from "./types";
 
-async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
+/** "ok" if `f` answers, "error" if it throws: how D1 and R2 are probed. */
+export async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
   try {
     await f();
     return "ok";

@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { auditLog, chunkAttempts, deadLetters, jobs, users } from "../../schema/db";
 import { ApiError } from "../api/errors";
+import { probe } from "../api/health";
 import { toCredits } from "../credits/pricing";
 import { db } from "../jobs/db";
 import { jobPrefixes } from "../jobs/keys";
@@ -14,15 +15,6 @@ export const RANGES = { hour: 3600_000, day: 86_400_000, week: 7 * 86_400_000, m
 export type Range = keyof typeof RANGES;
 
 const since = (range: Range, now = Date.now()) => new Date(now - RANGES[range]).toISOString();
-
-async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
-  try {
-    await f();
-    return "ok";
-  } catch {
-    return "error";
-  }
-}
 
 /** A queue's backlog as the runtime reports it, or null where it does not (said, not zeroed). */
 async function queueMetrics(q: Queue<unknown>): Promise<{ backlog: number | null; oldest_age_seconds: number | null; available: boolean }> {
