@@ -24,7 +24,8 @@ const CLIENT_ID = "123456789-abc.apps.googleusercontent.com";
 const SECRET = "google-secret-value-7f3a";
 const GEMINI = "gemini-key-value-91bc";
 const PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
-const QUEUES = ["fnt-plan", "fnt-chunks", "fnt-plan-dlq", "fnt-chunks-dlq"];
+const HOOKKEY = "webhook-signing-key-5e1d";
+const QUEUES = ["fnt-plan", "fnt-chunks", "fnt-webhooks", "fnt-plan-dlq", "fnt-chunks-dlq"];
 
 let dir: string;
 let config: string;
@@ -58,7 +59,7 @@ function inProcess(cloud: FakeCloud) {
     webConfig,
     env: "production",
     mode: "deploy",
-    environment: { GOOGLE_CLIENT_SECRET: SECRET, GEMINI_API_KEY: GEMINI },
+    environment: { GOOGLE_CLIENT_SECRET: SECRET, WEBHOOK_SIGNING_KEY: HOOKKEY, GEMINI_API_KEY: GEMINI },
     run,
     readConfig: readWranglerConfig,
     log: (l) => out.push(l),
@@ -112,7 +113,7 @@ describe("npm run deploy -- --dry-run", () => {
       "wrangler queues list --page 1",
       ...QUEUES.map((q) => `wrangler queues create ${q}`),
       "wrangler d1 migrations apply DB --remote --env production -c wrangler.toml",
-      "GOOGLE_CLIENT_SECRET (required, set), GEMINI_API_KEY (optional, set)",
+      "GOOGLE_CLIENT_SECRET (required, set), WEBHOOK_SIGNING_KEY (required, set), GEMINI_API_KEY (optional, set)",
       "wrangler deploy --env production -c wrangler.toml --secrets-file",
       "npm run build:web",
       "wrangler deploy --env production -c web/wrangler.toml",
@@ -164,7 +165,7 @@ describe("npm run deploy against a pretend account", () => {
     expect(cloud.queues).toEqual(QUEUES);
     expect(cloud.migrationsApplied).toBe(1);
     expect(cloud.deployed).toEqual([
-      { config: "wrangler.toml", secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET"], secretValuesPresent: true },
+      { config: "wrangler.toml", secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET", "WEBHOOK_SIGNING_KEY"], secretValuesPresent: true },
       { config: "web/wrangler.toml", secrets: [], secretValuesPresent: true },
     ]);
     const out = t.out.join("\n");
@@ -183,8 +184,12 @@ describe("npm run deploy against a pretend account", () => {
     expect(readFileSync(config, "utf8")).toBe(before);
     expect(cloud.d1).toHaveLength(1);
     expect(cloud.migrationsApplied).toBe(2);
-    // Queues were on two pages of two: both looked at, then stopped.
-    expect(again.lines().filter((l) => l.includes("queues list"))).toEqual(["wrangler queues list --page 1", "wrangler queues list --page 2"]);
+    // The five queues were on three pages of two: each looked at, then stopped.
+    expect(again.lines().filter((l) => l.includes("queues list"))).toEqual([
+      "wrangler queues list --page 1",
+      "wrangler queues list --page 2",
+      "wrangler queues list --page 3",
+    ]);
   });
 
   it("some things exist: only the rest is created, the existing database's id is written", async () => {
@@ -198,9 +203,10 @@ describe("npm run deploy against a pretend account", () => {
       queuePageSize: 3,
     });
     const t = inProcess(cloud);
-    expect(await deploy(t.options({ environment: { GOOGLE_CLIENT_SECRET: SECRET } }))).toBe(0);
+    expect(await deploy(t.options({ environment: { GOOGLE_CLIENT_SECRET: SECRET, WEBHOOK_SIGNING_KEY: HOOKKEY } }))).toBe(0);
     expect(t.lines().filter((l) => / (create|apply) |^wrangler deploy|^npm/.test(l)).map(shape)).toEqual([
       "wrangler queues create fnt-chunks",
+      "wrangler queues create fnt-webhooks",
       "wrangler queues create fnt-plan-dlq",
       "wrangler d1 migrations apply DB --remote --env production -c wrangler.toml",
       "wrangler deploy --env production -c wrangler.toml --secrets-file <file>",
@@ -209,7 +215,7 @@ describe("npm run deploy against a pretend account", () => {
     ]);
     expect(d1Id()).toBe("bbbbbbbb-0000-4000-8000-000000000002");
     // No Gemini key in the environment: only the required secret is sent (the other is kept).
-    expect(cloud.deployed[0].secrets).toEqual(["GOOGLE_CLIENT_SECRET"]);
+    expect(cloud.deployed[0].secrets).toEqual(["GOOGLE_CLIENT_SECRET", "WEBHOOK_SIGNING_KEY"]);
   });
 
   it("refuses before any command: a missing secret, the client id placeholder", async () => {
@@ -276,6 +282,7 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
         FAKE_CLOUD: state,
         FAKE_CLOUD_LOG: log,
         GOOGLE_CLIENT_SECRET: SECRET,
+        WEBHOOK_SIGNING_KEY: HOOKKEY,
         ...env,
       },
     });
@@ -300,13 +307,14 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
       "Cloudflare account",
       "D1 database french-novel-tool",
       "R2 bucket french-novel-tool-files",
-      "Queues fnt-plan, fnt-chunks, fnt-plan-dlq, fnt-chunks-dlq",
+      "Queues fnt-plan, fnt-chunks, fnt-webhooks, fnt-plan-dlq, fnt-chunks-dlq",
       "D1 migrations",
       "API Worker french-novel-tool, with its secrets",
       "Build the web app",
       "App Worker french-novel-tool-web",
     ]);
     expect(r.stdout).not.toContain(SECRET);
+    expect(r.stdout).not.toContain(HOOKKEY);
   });
 
   it("the real path: calls recorded in order, resources made, id written; a second run creates nothing", () => {
@@ -325,7 +333,7 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
       "npm run build:web",
       "wrangler deploy --env production -c web/wrangler.toml",
     ]);
-    expect(first.cloud.deployed[0]).toEqual({ config: "wrangler.toml", secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET"], secretValuesPresent: true });
+    expect(first.cloud.deployed[0]).toEqual({ config: "wrangler.toml", secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET", "WEBHOOK_SIGNING_KEY"], secretValuesPresent: true });
     expect(d1Id()).toBe(first.cloud.d1[0].uuid);
     expect(first.stdout + first.stderr).not.toContain(SECRET);
     expect(first.stdout + first.stderr).not.toContain(GEMINI);
