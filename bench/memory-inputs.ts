@@ -1,0 +1,180 @@
+/**
+ * Generated inputs for bench/memory.ts, cached under the system temp dir:
+ * a 1,000-page text book (pdf-lib, Times, ~2,000 characters of French-like text a page
+ * with a running header and a page number) and scans of a given size (pages that are
+ * each one grey PNG of random noise, so nothing compresses away).
+ */
+import { randomFillSync } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { crc32, deflateSync } from "node:zlib";
+import { PDFDocument, StandardFonts } from "pdf-lib";
+import { imagesToPdf, type PageImage } from "../worker/pipeline/images";
+
+const MIB = 1024 * 1024;
+// Bump when the generators change, so stale cached files are not reused.
+const VERSION = "v1";
+export const CACHE_DIR = path.join(os.tmpdir(), "fnt-bench-memory");
+
+/** Each scan page is one 724×724 8-bit grey image: 0.5 MiB of noise. */
+const SCAN_SIDE = 724;
+export const SCAN_PAGE_BYTES = SCAN_SIDE * (SCAN_SIDE + 1);
+
+async function cached(name: string, make: () => Promise<Uint8Array>): Promise<string> {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = path.join(CACHE_DIR, `${VERSION}-${name}`);
+  if (existsSync(file) && statSync(file).size > 0) return file;
+  process.stderr.write(`generating ${file}…\n`);
+  const bytes = await make();
+  writeFileSync(`${file}.tmp`, bytes);
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+// ---- text book ----
+
+/** mulberry32: a small seeded PRNG so the book is the same on every machine. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// WinAnsi-safe (Times' encoding): accents, œ, « », ’ all encode.
+const WORDS = (
+  "le la les un une des du de et à en dans sur sous avec pour par sans vers chez mais donc ou ni car " +
+  "il elle ils elles on nous vous je tu lui leur son sa ses notre votre mon ma mes qui que dont où " +
+  "était avait fut sera serait peut devait voulait savait disait regardait marchait attendait " +
+  "maison jardin rivière montagne village château fenêtre chemin forêt océan navire capitaine " +
+  "matelot enfant vieillard femme homme père mère frère sœur ami voyageur lettre journal " +
+  "soir matin nuit jour année heure moment silence lumière ombre pluie vent tempête neige " +
+  "lentement doucement soudain toujours jamais encore déjà bientôt longtemps aujourd’hui " +
+  "grand petit vieux jeune beau sombre clair profond étrange tranquille inquiet heureux " +
+  "extraordinaire mélancolique inévitablement considérablement particulièrement " +
+  "cœur âme pensée souvenir espérance inquiétude bonheur tristesse colère tendresse"
+).split(" ");
+
+function sentence(r: () => number): string {
+  const n = 6 + Math.floor(r() * 18);
+  const words: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let w = WORDS[Math.floor(r() * WORDS.length)]!;
+    if (i > 2 && i < n - 2 && r() < 0.08) w += ",";
+    words.push(w);
+  }
+  words[0] = words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1);
+  const end = r();
+  const s = words.join(" ") + (end < 0.8 ? "." : end < 0.9 ? " !" : " ?");
+  return r() < 0.07 ? `« ${s} »` : s;
+}
+
+export async function textBook(pages = 1000): Promise<string> {
+  return cached(`text-book-${pages}p.pdf`, async () => {
+    const r = rng(14);
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.TimesRoman);
+    const [W, H] = [420, 595];
+    const [left, right, top, bottom] = [50, 370, 535, 70];
+    const size = 11;
+    const leading = 13.5;
+    const width = (s: string) => font.widthOfTextAtSize(s, size);
+    let para: string[] = [];
+    let firstLine = true;
+    for (let p = 1; p <= pages; p++) {
+      const page = doc.addPage([W, H]);
+      const chapter = Math.ceil(p / 25);
+      const header = p % 2 === 0 ? "LE VOYAGE IMMOBILE" : `CHAPITRE ${chapter}`;
+      page.drawText(header, { x: (W - font.widthOfTextAtSize(header, 9)) / 2, y: 560, size: 9, font });
+      page.drawText(String(p), { x: (W - font.widthOfTextAtSize(String(p), 9)) / 2, y: 40, size: 9, font });
+      let y = top;
+      if (p % 25 === 1) {
+        const title = `Chapitre ${chapter}`;
+        page.drawText(title, { x: (W - font.widthOfTextAtSize(title, 16)) / 2, y: y - 20, size: 16, font });
+        y -= 60;
+        para = [];
+        firstLine = true;
+      }
+      while (y >= bottom) {
+        if (para.length === 0) {
+          const n = 3 + Math.floor(r() * 6);
+          para = Array.from({ length: n }, () => sentence(r)).join(" ").split(" ");
+          firstLine = true;
+        }
+        const indent = firstLine ? 18 : 0;
+        const room = right - left - indent;
+        let line = "";
+        while (para.length > 0) {
+          const next = line ? `${line} ${para[0]}` : para[0]!;
+          if (width(next) <= room) {
+            line = next;
+            para.shift();
+            continue;
+          }
+          // A long word that does not fit is hyphenated, as a typesetter would.
+          const w = para[0]!;
+          if (w.length >= 9 && /^[\p{L}]+$/u.test(w)) {
+            const cut = Math.floor(w.length / 2);
+            const head = `${line ? `${line} ` : ""}${w.slice(0, cut)}-`;
+            if (width(head) <= room) {
+              line = head;
+              para[0] = w.slice(cut);
+            }
+          }
+          break;
+        }
+        page.drawText(line, { x: left + indent, y, size, font });
+        firstLine = false;
+        y -= leading;
+      }
+    }
+    return doc.save();
+  });
+}
+
+// ---- scans ----
+
+/** A grey PNG of noise, rows unfiltered: valid, and PDF reads its IDAT as is. */
+function noisePng(side: number): Uint8Array {
+  const raw = new Uint8Array(side * (side + 1));
+  randomFillSync(raw);
+  for (let y = 0; y < side; y++) raw[y * (side + 1)] = 0; // filter type None
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8; // depth
+  ihdr[9] = 0; // grey
+  const chunk = (type: string, data: Uint8Array) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "latin1");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw, { level: 1 })),
+    chunk("IEND", new Uint8Array(0)),
+  ]);
+}
+
+/** A scan of about `mib` MiB: one noise image per page, through the pipeline's own imagesToPdf. */
+export async function scan(mib: number): Promise<string> {
+  const pages = Math.max(1, Math.round((mib * MIB) / SCAN_PAGE_BYTES));
+  return cached(`scan-${mib}mib-${pages}p.pdf`, async () => {
+    async function* images(): AsyncGenerator<PageImage> {
+      for (let page = 1; page <= pages; page++) yield { bytes: noisePng(SCAN_SIDE), type: "png", page };
+    }
+    // Holds the pages until save (about twice the file at the end): fine for a generator.
+    return imagesToPdf(images());
+  });
+}
+
+export function fileMiB(file: string): number {
+  return statSync(file).size / MIB;
+}
