@@ -86,6 +86,30 @@ test("revoking the key refuses the program at once", async () => {
   expect((await fetch(`${stack.url}/api/v1/jobs`, { headers: bearer(apiKey) })).status).toBe(401);
 });
 
+test("sets a default webhook URL (checked), shows and rotates the signing secret", async () => {
+  await page.getByLabel("Default webhook URL").fill("https://10.0.0.1/hook");
+  await page.getByRole("button", { name: "Save webhook" }).click();
+  await expect.poll(() => page.getByRole("alert").first().textContent()).toContain("public address");
+  // The 400 the API answered is expected here.
+  errors.splice(0);
+  await page.getByLabel("Default webhook URL").fill("https://example.com/hooks/novels");
+  await page.getByLabel("Progress every (%)").fill("25");
+  await page.getByRole("button", { name: "Save webhook" }).click();
+  await page.getByText("Saved: new jobs will call this URL.").waitFor();
+  await page.reload();
+  await expect.poll(() => page.getByLabel("Default webhook URL").inputValue()).toBe("https://example.com/hooks/novels");
+  const settings = await page.evaluate(async () => (await fetch("/api/v1/webhooks/settings")).json());
+  expect(settings).toEqual({ default_url: "https://example.com/hooks/novels", progress_every: 25 });
+  await page.getByRole("button", { name: "Show secret" }).click();
+  const first = (await page.getByTestId("webhook-secret").textContent())!.trim();
+  expect(first).toMatch(/^whsec_/);
+  await page.getByRole("button", { name: "Rotate" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Rotate secret" }).click();
+  await expect.poll(async () => (await page.getByTestId("webhook-secret").textContent())!.trim()).not.toBe(first);
+  const now = await page.evaluate(async () => (await (await fetch("/api/v1/webhooks/secret")).json()).secret);
+  expect(now).toBe((await page.getByTestId("webhook-secret").textContent())!.trim());
+});
+
 test("sign out everywhere ends the sessions of every browser", async () => {
   const other = await browser.newContext({ viewport: DESKTOP });
   const otherPage = await openPage(other, errors);

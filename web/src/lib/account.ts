@@ -8,6 +8,19 @@ export const createApiKey = (name: string) =>
 
 export const revokeApiKey = (id: string) => apiJson<void>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
 
+export interface WebhookSettings {
+  default_url: string | null;
+  progress_every: number | null;
+}
+
+export const getWebhookSettings = () => apiJson<WebhookSettings>("/api/v1/webhooks/settings");
+
+export const putWebhookSettings = (s: WebhookSettings) => apiJson<WebhookSettings>("/api/v1/webhooks/settings", { method: "PUT", json: s });
+
+export const getWebhookSecret = () => apiJson<{ secret: string }>("/api/v1/webhooks/secret").then((r) => r.secret);
+
+export const rotateWebhookSecret = () => apiJson<{ secret: string }>("/api/v1/webhooks/secret/rotate", { method: "POST" }).then((r) => r.secret);
+
 export const listSessions = () => apiJson<{ sessions: SessionInfo[] }>("/api/v1/sessions").then((r) => r.sessions);
 
 export const endSession = (id: string) => apiJson<void>(`/api/v1/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
