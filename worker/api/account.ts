@@ -10,7 +10,7 @@ import { isOperator } from "./admin";
 import { endSessions } from "./auth";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 const notFound = () => new ApiError(404, "not_found", "No such item.");
 
@@ -24,9 +24,7 @@ export const meRoutes = new Hono<AppEnv>().use(requireAuth).get("/", (c) => {
 export const apiKeyRoutes = new Hono<AppEnv>()
   .use(requireAuth)
   .post("/", async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"name": "my script"}.');
-    });
+    const body = await readJson(c, '{"name": "my script"}');
     const { name, expires_in_days } = validate(CreateApiKeySchema, body);
     const userId = c.get("userId");
     if ((await countLiveKeys(c.env, userId)) >= MAX_KEYS_PER_USER) {

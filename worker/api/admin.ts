@@ -16,7 +16,7 @@ import { INTAKE_KEY, setState } from "../ops/state";
 import { eq } from "drizzle-orm";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 /** Operators are the users whose (verified) email is in ADMIN_EMAILS. */
 export function isOperator(env: Env, email: string): boolean {
@@ -68,11 +68,6 @@ const GrantBody = z
   })
   .strict();
 
-const jsonBody = async (c: { req: { json(): Promise<unknown> } }) =>
-  c.req.json().catch(() => {
-    throw new ApiError(400, "invalid_json", "Send a JSON body.");
-  });
-
 export const adminRoutes = new Hono<AppEnv>()
   .get("/metrics", metricsAuth, async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -111,19 +106,19 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json(job, 200);
   })
   .post("/dead-letters/replay", async (c) => {
-    const body = validate(ReplayBody, await jsonBody(c));
+    const body = validate(ReplayBody, await readJson(c, ""));
     const out = await replayDeadLetters(c.env, body);
     await audit(c.env, c.get("caller"), "dead_letters.replay", { type: body.id ? "dead_letter" : "error_class", id: body.id ?? body.error_class }, out);
     return c.json(out, 200);
   })
   .post("/intake", async (c) => {
-    const { paused } = validate(IntakeBody, await jsonBody(c));
+    const { paused } = validate(IntakeBody, await readJson(c, ""));
     await setState(c.env, INTAKE_KEY, paused ? "1" : "0");
     await audit(c.env, c.get("caller"), paused ? "intake.pause" : "intake.resume", { type: "service" });
     return c.json({ intake: paused ? "paused" : "open" }, 200);
   })
   .post("/users/:id/grant", async (c) => {
-    const { credits, note } = validate(GrantBody, await jsonBody(c));
+    const { credits, note } = validate(GrantBody, await readJson(c, ""));
     const users = await findUsers(c.env, c.req.param("id"));
     const user = users.find((u) => u.id === c.req.param("id"));
     if (!user) throw new ApiError(404, "not_found", "No such user.");

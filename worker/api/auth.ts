@@ -9,7 +9,7 @@ import { DEV_ISSUER, upsertUser } from "../auth/users";
 import { isOperator } from "./admin";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 /** Development sign-in exists only outside production, and only where DEV_AUTH is on. */
 export const devSignInEnabled = (env: Env) => env.ENVIRONMENT !== "production" && env.DEV_AUTH === "on";
@@ -28,7 +28,7 @@ a{color:#2b59c3}</style></head>
   return c.html(html, 400);
 }
 
-async function endSessions(env: Env, userId: string, sessionId?: string) {
+export async function endSessions(env: Env, userId: string, sessionId?: string) {
   const ended = await deleteSessions(env, userId, sessionId);
   await closeSocketsOf(env, ended.map((id) => credentialTag("session", id)));
   return ended;
@@ -38,9 +38,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post("/dev", async (c) => {
     // Answers exactly like a route that does not exist: production has none.
     if (!devSignInEnabled(c.env)) throw new ApiError(404, "not_found", "No such endpoint.");
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"email": "you@example.com"}.');
-    });
+    const body = await readJson(c, '{"email": "you@example.com"}');
     const { email } = validate(DevSignInSchema, body);
     const normalized = email.trim().toLowerCase();
     const user = await upsertUser(c.env, { issuer: DEV_ISSUER, subject: normalized, email: normalized });
@@ -93,5 +91,3 @@ export const authRoutes = new Hono<AppEnv>()
     clearCookie(c, SESSION_COOKIE);
     return c.body(null, 204);
   });
-
-export { endSessions };

@@ -27,14 +27,11 @@ import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake"
 import { takeHookFields } from "../webhooks/fields";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
 
-const reserveBody = (c: { req: { json(): Promise<unknown> } }) =>
-  c.req.json().catch(() => {
-    throw new ApiError(400, "invalid_json", 'Send a JSON body like {"estimated_tokens": 50000}.');
-  });
+const reserveBody = (c: { req: { json(): Promise<unknown> } }) => readJson(c, '{"estimated_tokens": 50000}');
 
 /** /api/v1/credits: the balance, its ledger, and reservations ahead of an upload. */
 export const creditRoutes = new Hono<AppEnv>()

@@ -18,7 +18,7 @@ import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, nullBucket, uploadFingerprint } from "./idempotency";
 import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -145,9 +145,7 @@ export const jobRoutes = new Hono<AppEnv>()
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     const index = Number(c.req.param("index"));
     if (!Number.isInteger(index) || index < 0) throw new ApiError(404, "not_found", "No such sentence.");
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"text": "…"}.');
-    });
+    const body = await readJson(c, '{"text": "…"}');
     const { text } = validate(SentenceEditSchema, body);
     return c.json(await editSentence(c.env, row, index, text), 200);
   })

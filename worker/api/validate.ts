@@ -1,6 +1,13 @@
 import type { z } from "zod";
 import { ApiError } from "./errors";
 
+/** The request's JSON body; a body that is not JSON is a 400 showing what to send (`example`). */
+export async function readJson(c: { req: { json(): Promise<unknown> } }, example: string): Promise<unknown> {
+  return c.req.json().catch(() => {
+    throw new ApiError(400, "invalid_json", example ? `Send a JSON body like ${example}.` : "Send a JSON body.");
+  });
+}
+
 /** Parses input with a zod schema; a failure is a 400 that names the offending field. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const r = schema.safeParse(input);

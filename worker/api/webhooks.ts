@@ -3,9 +3,8 @@ import { z } from "zod";
 import { requireAuth } from "../auth/caller";
 import { checkWebhookUrl } from "../webhooks/url";
 import { getWebhookSettings, putWebhookSettings, rotateSecret, signingSecret } from "../webhooks/service";
-import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 const SettingsBody = z
   .object({
@@ -21,9 +20,7 @@ export const webhookRoutes = new Hono<AppEnv>()
   .post("/secret/rotate", async (c) => c.json({ secret: await rotateSecret(c.env, c.get("userId")) }, 200))
   .get("/settings", async (c) => c.json(await getWebhookSettings(c.env, c.get("userId")), 200))
   .put("/settings", async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, "invalid_json", 'Send a JSON body like {"default_url": "https://example.com/hook"}.');
-    });
+    const body = await readJson(c, '{"default_url": "https://example.com/hook"}');
     const s = validate(SettingsBody, body);
     const url = s.default_url ? checkWebhookUrl(c.env, s.default_url, "default_url") : null;
     return c.json(await putWebhookSettings(c.env, c.get("userId"), { default_url: url, progress_every: s.progress_every ?? null }), 200);
