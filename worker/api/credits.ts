@@ -91,7 +91,9 @@ export const creditRoutes = new Hono<AppEnv>()
     try {
       const millis = millisFor(estimated_tokens, billing.rate);
       const expiresAt = new Date(Date.now() + reservationTtlMs(c.env)).toISOString();
-      const r = await creditAccount(c.env, userId).reserve(id, millis, expiresAt);
+      // A free engine has nothing to hold; a priced one holds the estimate or is refused.
+      const account = creditAccount(c.env, userId);
+      const r = millis > 0 ? await account.reserve(id, millis, expiresAt) : { ok: true as const, summary: await account.summary() };
       if (!r.ok) throw insufficient(millis, r.reason === "insufficient" ? r.available : 0);
       const settings = jobSettingsSchema(models).parse({ gemini_model: model });
       await db(c.env.DB)

@@ -58,7 +58,9 @@ export class CreditAccount extends DurableObject<Env> {
     const ledger = new Ledger(state, (jobId) =>
       this.sql.exec<{ charged: number }>("SELECT charged FROM settled WHERE job_id = ?", jobId).toArray()[0]?.charged,
     );
-    this.commit(ledger, ledger.renew(now, this.monthly()));
+    // Written only when something changed: a first contact, or a period that began.
+    const renewed = ledger.renew(now, this.monthly());
+    if (!row || renewed.length) this.commit(ledger, renewed);
     return ledger;
   }
 

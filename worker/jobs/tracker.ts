@@ -512,6 +512,8 @@ export class JobTracker extends DurableObject<Env> {
    */
   private async settle(m: Meta): Promise<number | null> {
     if (!m.billing) return null;
+    // A free engine holds nothing and owes nothing: no call to the account at all.
+    if (m.billing.rate <= 0) return m.charged ?? 0;
     // A retry pays only for the chunks it ran, under its own ledger key.
     const only = m.retries ? m.retry_chunks ?? [] : null;
     const doneTokens = this.sql
