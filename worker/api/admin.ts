@@ -7,7 +7,7 @@ import { grantCredits } from "../credits/service";
 import { toCredits } from "../credits/pricing";
 import { db } from "../jobs/db";
 import { cancelJob, retryJob } from "../jobs/service";
-import { jobs } from "../../schema/db";
+import { jobs, users } from "../../schema/db";
 import { audit } from "../ops/audit";
 import { failures, findUsers, jobDetail, listAudit, listDeadLetters, overview, RANGES, searchJobs, spend, throughput, type Range } from "../ops/console";
 import { replayDeadLetters } from "../ops/dead-letters";
@@ -119,8 +119,7 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/users/:id/grant", async (c) => {
     const { credits, note } = validate(GrantBody, await readJson(c, ""));
-    const users = await findUsers(c.env, c.req.param("id"));
-    const user = users.find((u) => u.id === c.req.param("id"));
+    const user = await db(c.env.DB).select({ id: users.id, email: users.email }).from(users).where(eq(users.id, c.req.param("id"))).get();
     if (!user) throw new ApiError(404, "not_found", "No such user.");
     const summary = await grantCredits(c.env, user.id, credits, note);
     await audit(c.env, c.get("caller"), "credits.grant", { type: "user", id: user.id }, { credits, note, email: user.email });
