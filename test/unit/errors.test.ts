@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractPdf, PipelineError, planDocument } from "../../worker/pipeline";
+import { extractPdf, PART_LIMITS, PipelineError, planDocument } from "../../worker/pipeline";
 import { encryptedPdf, novelPdf } from "./corpus";
 
 const plan = (data: Uint8Array) => planDocument(data, { fixHyphenation: true, maxChunkChars: 6000 });
@@ -35,6 +35,40 @@ describe("documents the pipeline refuses", () => {
     expect(err).toBeInstanceOf(PipelineError);
     expect((err as PipelineError).code).toBe("encrypted_pdf");
     expect((err as PipelineError).message).toBe("This PDF is password-protected. Remove the password and upload it again.");
+  });
+});
+
+describe("the part limits (the server's memory budget)", () => {
+  const extract = () => novelPdf("maupassant-une-vie-extrait"); // 6 pages, ~13,000 characters
+
+  it("more pages than a part may have → too_many_pages, before any page is read", async () => {
+    const done: number[] = [];
+    const err = await planDocument(extract(), {
+      fixHyphenation: true,
+      maxChunkChars: 6000,
+      onPage: (n) => done.push(n),
+      limits: { maxPages: 5, maxTextChars: 1e9 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).code).toBe("too_many_pages");
+    expect((err as PipelineError).message).toBe("This PDF has 6 pages; one file may have at most 5. Send the book in parts of at most 5 pages.");
+    expect(done).toEqual([]);
+  });
+
+  it("more text than a part may hold → too_much_text, as soon as the pages read pass it", async () => {
+    const done: number[] = [];
+    const err = await extractPdf(extract(), (n) => done.push(n), { maxPages: 100, maxTextChars: 3000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).code).toBe("too_much_text");
+    expect(done.length).toBeLessThan(6);
+  });
+
+  it("applies by default, and not when the caller (the CLI) says null", async () => {
+    expect(PART_LIMITS).toEqual({ maxPages: 1500, maxTextChars: 3_500_000 });
+    const tight = { maxPages: 1, maxTextChars: 1e9 };
+    expect(await codeOf(extractPdf(extract(), undefined, tight))).toBe("too_many_pages");
+    expect((await extractPdf(extract(), undefined, null)).pageCount).toBe(6);
+    expect((await planDocument(extract(), { fixHyphenation: true, maxChunkChars: 6000 })).pageCount).toBe(6);
   });
 });
 

@@ -21,23 +21,53 @@ interface Glyphs {
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
+ * What one PDF (one part of a book) may hold for the server to read it within its memory
+ * budget (96 MiB of a Worker's 128 MB): measured by `npm run bench:memory`, where a
+ * 2,000-page book of ~2,200 characters a page peaks at ~85 MiB. Bigger books come in parts.
+ */
+export interface PartLimits {
+  /** Pages in one PDF; checked before any page is read. */
+  maxPages: number;
+  /** Characters of text in one PDF; checked as the pages are read (dense pages cost more). */
+  maxTextChars: number;
+}
+
+export const PART_LIMITS: PartLimits = { maxPages: 1500, maxTextChars: 3_500_000 };
+
+/**
+ * pdf.js keeps caches for the whole document that grow with every page read: above all each
+ * font's glyphs for every distinct string drawn, about 25 KB a page of a novel (25 MB for
+ * 1,000 pages). `cleanup()` every so many pages empties them; the font is parsed again on
+ * the next page, which costs a few milliseconds, and the text read is the same.
+ */
+const CLEANUP_EVERY_PAGES = 25;
+
+/**
  * Reads the text layer of a PDF into lines, page by page.
  *
- * Pages are read one at a time and released straight after, so a 500-page novel
- * never holds more than one page's operator list in memory (workerd allows 128 MB).
+ * Pages are read one at a time and released straight after, and pdf.js's document caches
+ * are emptied every few pages, so what is held grows only with the lines kept (workerd
+ * allows 128 MB). A PDF over `limits` is refused before it outgrows the budget.
  */
-export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback): Promise<ExtractedPdf> {
+export async function extractPdf(
+  data: Uint8Array,
+  onPage?: ProgressCallback,
+  limits: PartLimits | null = PART_LIMITS,
+): Promise<ExtractedPdf> {
   // pdf.js may transfer (detach) the buffer it is given; copy so the caller's bytes survive.
   const doc = await openDocument(data.slice());
   try {
     const pageCount = doc.numPages;
+    if (limits && pageCount > limits.maxPages) throw tooManyPages(pageCount, limits.maxPages);
     const pages: PageLines[] = [];
     let width = 0;
     let height = 0;
+    let chars = 0;
     for (let n = 1; n <= pageCount; n++) {
       const page = await doc.getPage(n).catch((err: unknown) => {
         throw toPipelineError(err) ?? err;
       });
+      let lines: Line[];
       try {
         if (n === 1) {
           const [x0, y0, x1, y1] = page.view;
@@ -50,16 +80,36 @@ export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback): P
         const items: TextItemLike[] = [];
         // Marked-content markers carry no text.
         for (const item of content.items) if ("str" in item) items.push(item);
-        pages.push({ page: n, lines: groupLines(items) });
+        lines = groupLines(items);
       } finally {
         page.cleanup();
       }
+      pages.push({ page: n, lines });
+      for (const l of lines) chars += l.text.length;
+      if (limits && chars > limits.maxTextChars) throw tooMuchText(n, limits.maxTextChars);
+      if (n % CLEANUP_EVERY_PAGES === 0 && n < pageCount) await doc.cleanup();
       onPage?.(n, pageCount);
     }
     return { pageCount, pages, width, height };
   } finally {
     await doc.destroy();
   }
+}
+
+const thousands = (n: number) => n.toLocaleString("en-US");
+
+function tooManyPages(pages: number, max: number): PipelineError {
+  return new PipelineError(
+    "too_many_pages",
+    `This PDF has ${thousands(pages)} pages; one file may have at most ${thousands(max)}. Send the book in parts of at most ${thousands(max)} pages.`,
+  );
+}
+
+function tooMuchText(page: number, max: number): PipelineError {
+  return new PipelineError(
+    "too_much_text",
+    `This PDF has more than ${thousands(max)} characters of text by page ${thousands(page)}, more than one file may hold. Send the book in smaller parts.`,
+  );
 }
 
 async function openDocument(data: Uint8Array) {

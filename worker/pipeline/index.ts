@@ -1,13 +1,13 @@
 import { chunkParagraphs } from "./chunk";
 import { cleanPages } from "./clean";
 import { PipelineError } from "./errors";
-import { extractPdf } from "./extract";
+import { extractPdf, type PartLimits } from "./extract";
 import type { Chunk, ExtractedPdf, Paragraph } from "./types";
 
 export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
-export { extractPdf, type ProgressCallback } from "./extract";
+export { extractPdf, PART_LIMITS, type PartLimits, type ProgressCallback } from "./extract";
 export { LocalNormalizer, normalizeChunk } from "./local";
 export { segmentSentences } from "./segment";
 export { splitLongSentence, wordCount } from "./split";
@@ -17,6 +17,8 @@ export interface PlanOptions {
   fixHyphenation: boolean;
   maxChunkChars: number;
   onPage?: (done: number, total: number) => void;
+  /** What one PDF may hold (the server's memory budget); `null`: no limit (the CLI). Default: PART_LIMITS. */
+  limits?: PartLimits | null;
 }
 
 export interface Plan {
@@ -30,7 +32,7 @@ const TEXT_PAGE_CHARS = 40;
 
 /** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
 export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
-  const pdf = await extractPdf(data, opts.onPage);
+  const pdf = await extractPdf(data, opts.onPage, opts.limits);
   if (!hasTextLayer(pdf)) {
     throw new PipelineError(
       "no_text_layer",
