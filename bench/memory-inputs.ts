@@ -165,8 +165,20 @@ function noisePng(side: number): Uint8Array {
 
 /** A scan of about `mib` MiB: one noise image per page, through the pipeline's own imagesToPdf. */
 export async function scan(mib: number): Promise<string> {
-  const pages = Math.max(1, Math.round((mib * MIB) / SCAN_PAGE_BYTES));
-  return cached(`scan-${mib}mib-${pages}p.pdf`, async () => {
+  return scanPages(Math.max(1, Math.round((mib * MIB) / SCAN_PAGE_BYTES)), `${mib}mib-`);
+}
+
+/** The biggest scan of whole pages that a file of at most `bytes` holds. */
+export async function scanUpTo(bytes: number): Promise<string> {
+  // A page takes its image and a few hundred bytes of PDF around it.
+  const pages = Math.floor(bytes / (SCAN_PAGE_BYTES * 1.01));
+  const file = await scanPages(pages, `max${bytes}-`);
+  if (statSync(file).size > bytes) throw new Error(`${file} is over ${bytes} bytes`);
+  return file;
+}
+
+async function scanPages(pages: number, tag: string): Promise<string> {
+  return cached(`scan-${tag}${pages}p.pdf`, async () => {
     async function* images(): AsyncGenerator<PageImage> {
       for (let page = 1; page <= pages; page++) yield { bytes: noisePng(SCAN_SIDE), type: "png", page };
     }
