@@ -27,15 +27,15 @@ export async function subsetPdf(src: PDFDocument | Uint8Array, from: number, cou
  * `slice` is `subarray` makes those contents views into the caller's bytes, which nothing
  * writes to. Measured by `npm run bench:memory` (pageRanges on a scan).
  */
-class SharedBytes extends Uint8Array {
-  override slice(start?: number, end?: number): Uint8Array {
+class SharedBytes extends Uint8Array<ArrayBuffer> {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
     return this.subarray(start, end);
   }
 }
 
 /** The whole document in ranges of `pagesPerRange` pages (1-based page numbers), one at a time. */
 export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number): AsyncGenerator<PageRange> {
-  const doc = await PDFDocument.load(new SharedBytes(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const doc = await PDFDocument.load(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
   const total = doc.getPageCount();
   for (let from = 0; from < total; from += pagesPerRange) {
     const count = Math.min(pagesPerRange, total - from);
