@@ -180,11 +180,16 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;",
 export function docsPage(c: Context<AppEnv>): Response {
   const config = {
     url: "/api/v1/openapi.json",
+    // Nothing from elsewhere: no web fonts, no telemetry, none of the hosted platform's tools.
     withDefaultFonts: false,
     telemetry: false,
     agent: { disabled: true },
-    hideClientButton: false,
+    mcp: { disabled: true },
+    showDeveloperTools: "never",
+    // A program's credential is the one a person can paste (the session cookie is HttpOnly).
+    authentication: { preferredSecurityScheme: "apiKey" },
     defaultHttpClient: { targetKey: "shell", clientKey: "curl" },
+    orderSchemaPropertiesBy: "preserve",
   };
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -20,10 +20,10 @@ export type Access = "public" | "optional" | "user" | "operator" | "metrics";
 export const SECURITY: Record<Access, OpenAPIV3_1.SecurityRequirementObject[]> = {
   public: [],
   // Works without a credential too (sign-out, "who is signed in").
-  optional: [{}, { sessionCookie: [] }, { apiKey: [] }],
-  user: [{ sessionCookie: [] }, { apiKey: [] }],
-  operator: [{ sessionCookie: [] }, { apiKey: [] }],
-  metrics: [{ sessionCookie: [] }, { apiKey: [] }, { metricsToken: [] }],
+  optional: [{}, { apiKey: [] }, { sessionCookie: [] }],
+  user: [{ apiKey: [] }, { sessionCookie: [] }],
+  operator: [{ apiKey: [] }, { sessionCookie: [] }],
+  metrics: [{ apiKey: [] }, { sessionCookie: [] }, { metricsToken: [] }],
 };
 
 /** Answers are converted as the handler sends them (zod's output side). */
