@@ -44,7 +44,7 @@ test("the reference renders offline, from our own script and document", async ()
   expect(loaded).toEqual(expect.arrayContaining(["200 /api/docs", "200 /vendor/scalar/api-reference.js", "200 /api/v1/openapi.json"]));
   // The tags of the document, in the sidebar.
   for (const tag of ["Health", "Sign-in", "Account", "Jobs", "Credits", "Webhooks", "Console"]) {
-    await expect.poll(() => page.getByText(tag, { exact: true }).count(), tag).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText(tag, { exact: true }).count(), { message: tag }).toBeGreaterThan(0);
   }
 });
 
