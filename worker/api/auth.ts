@@ -8,7 +8,7 @@ import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { DEV_ISSUER, upsertUser } from "../auth/users";
 import { isOperator } from "./admin";
 import { ApiError } from "./errors";
-import { describe, error, header, json, noContent } from "./openapi";
+import { describe, header, json, noContent } from "./openapi";
 import type { AppEnv } from "./types";
 import { jsonBody } from "./validate";
 
