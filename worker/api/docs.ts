@@ -1,5 +1,5 @@
 import type { Context, Hono } from "hono";
-import { generateSpecs, resolver } from "hono-openapi";
+import { generateSpecs, resolver, type GenerateSpecOptions } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { ApiErrorSchema, CredentialEndedSchema, ProgressEventSchema } from "../../schema/api";
 import { sessionCookieName } from "../auth/cookies";
@@ -42,7 +42,7 @@ const DESCRIPTION = `Turns a book PDF (or page images) into clean sentences: upl
   WebSocket it opens, must come from the app's own Origin (403 \`forbidden_origin\` otherwise); API keys are not
   Origin-checked.`;
 
-function options() {
+function options(): Partial<GenerateSpecOptions> {
   return {
     exclude: [/^(?!\/api\/v1(\/|$))/],
     // openapi.json is a route, not a static file.
@@ -93,7 +93,7 @@ function options() {
         },
       },
     },
-  } as const;
+  };
 }
 
 /** The schemas of the WebSocket's messages, which no operation's body names. */
@@ -146,7 +146,7 @@ let generated: Promise<Document> | undefined;
 /** The document of `app`'s routes, generated once per isolate. */
 function baseDocument(app: Hono<AppEnv>): Promise<Document> {
   generated ??= (async () => {
-    const doc = (await generateSpecs(app, options() as never)) as unknown as Document;
+    const doc = (await generateSpecs(app, options())) as unknown as Document;
     doc.components ??= {};
     doc.components.schemas = { ...(await messageSchemas()), ...doc.components.schemas };
     addGenericAnswers(doc);
