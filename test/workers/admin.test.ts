@@ -99,13 +99,20 @@ describe("panels", () => {
   it("job detail: events, the chunk grid with attempts, latency and errors, credits, files; fed by the real consumer", async () => {
     const { id } = await jobWithInputs("detail-u", [1, 2]);
     await consume("fnt-chunks", [{ job_id: id, chunk: 0 }]);
-    // Chunk 1's input goes missing: it fails, is retried, then fails for good.
+    // Chunk 1's input goes missing: it fails, is retried, and its last attempt hands the
+    // message to the dead-letter queue (a retry past max_retries), whose consumer fails it.
     await env.FILES.delete(chunkKey(id, 1));
-    await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 1);
-    await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 5);
+    expect((await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 1)).retryMessages).toHaveLength(1);
+    const last = await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 5);
+    expect(last.retryMessages).toHaveLength(1);
+    expect(last.explicitAcks).toEqual([]);
+    expect((await get(await operator(), `/api/v1/admin/jobs/${id}`)).job.status).toBe("processing");
+    await consume("fnt-chunks-dlq", [{ job_id: id, chunk: 1 }]);
     const d = await get(await operator(), `/api/v1/admin/jobs/${id}`);
     expect(d.job).toMatchObject({ id, status: "partial", owner: { email: "detail-u@example.com" } });
     expect(d.events.map((e: any) => e.type)).toContain("partial");
+    // The job tells why the chunk failed: its last error, not just "retries exhausted".
+    expect(JSON.stringify(d.events.find((e: any) => e.type === "chunk_failed"))).toContain("missing");
     expect(d.chunks).toHaveLength(2);
     expect(d.chunks[0]).toMatchObject({ n: 0, state: "done", attempts: 1, engine: "local" });
     expect(d.chunks[0].latency_ms).toBeGreaterThanOrEqual(0);

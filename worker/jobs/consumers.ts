@@ -221,12 +221,7 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
   } catch (err) {
     if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record);
     const reason = err instanceof Error ? err.message : String(err);
-    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) {
-      console.error("chunk failed for good", jobId, n, reason);
-      await record("failed", err);
-      await t.chunkFailed(n, reason);
-      return msg.ack();
-    }
+    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
     await record("retry", err);
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
   }
@@ -259,14 +254,27 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
       console.warn("could not defer chunk, retrying it instead", body.job_id, body.chunk, String(sendErr));
     }
   }
-  if (!err.retryable || msg.attempts >= CHUNK_MAX_ATTEMPTS) {
+  if (!err.retryable) {
+    // Permanent (a refusal, a bad request): trying again later would answer the same.
     console.error("chunk failed for good", body.job_id, body.chunk, err.message);
     await record("failed", err);
     await tracker(env, body.job_id).chunkFailed(body.chunk, err.message);
     return msg.ack();
   }
+  if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
   await record("retry", err);
   msg.retry({ delaySeconds });
+}
+
+/**
+ * A chunk whose transient failures used up its attempts: one more retry hands the message to
+ * the dead-letter queue, whose consumer fails the chunk (so the job ends) and keeps the message
+ * for an operator to replay once the cause is gone.
+ */
+async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: RecordAttempt) {
+  console.error("chunk failed for good, to the dead-letter queue", msg.body.job_id, msg.body.chunk, err instanceof Error ? err.message : String(err));
+  await record("failed", err);
+  msg.retry();
 }
 
 function parseChunk(text: string, n: number): Chunk {
@@ -287,8 +295,8 @@ export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Env):
     const chunk = ChunkMessageSchema.safeParse(msg.body);
     const plan = PlanMessageSchema.safeParse(msg.body);
     try {
-      await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
-      if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, "retries exhausted");
+      const lastError = await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
+      if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, lastError ?? "retries exhausted");
       else if (plan.success)
         await tracker(env, plan.data.job_id).fail("processing_error", "The PDF could not be read. Please try again.");
     } catch (err) {
