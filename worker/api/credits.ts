@@ -20,6 +20,7 @@ import {
 import { db, nowIso } from "../jobs/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
+import { maxPartBytes } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -124,7 +125,11 @@ export const creditRoutes = new Hono<AppEnv>()
 
 /** A retried request's fingerprint: its form read and hashed, nothing stored. */
 async function replayedPdfFingerprint(c: { req: { raw: Request }; env: Env }) {
-  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", { maxBytes: Number(c.env.MAX_UPLOAD_BYTES), fileField: "pdf_file" });
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", {
+    maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
+    maxFileBytes: maxPartBytes(c.env),
+    fileField: "pdf_file",
+  });
   return uploadFingerprint(upload);
 }
 
@@ -165,7 +170,8 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
       target = await usableReservation(c.env, userId, fields.job_id);
       return sourceKey(target.id);
     },
-    { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file" },
+    // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+    { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
   );
   c.set("fingerprint", uploadFingerprint(upload));
   let job: JobRow;
