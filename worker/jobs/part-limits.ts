@@ -5,6 +5,12 @@ import { ApiError } from "../api/errors";
  * pdf.js (reading the text) and pdf-lib (cutting a scan into page ranges) hold a file several
  * times over; measured on scans they stay within 96 MiB of a Worker's 128 MB up to ~29 and
  * ~26 MiB (docs/bench.md, "Memory"), so the default is 24 MiB, under both.
+ *
+ * Only bytes are checked, not pages: the measured memory grows with a file's bytes, and no
+ * page-count limit has been measured to compare with. Nor can the count be read cheaply and
+ * reliably: in most PDFs written today (pdf-lib's included) the page tree sits in a compressed
+ * object stream behind a cross-reference stream, so finding /Count means inflating and parsing
+ * part of the file, which is what the limit is there to avoid doing blindly.
  */
 export const DEFAULT_MAX_PART_BYTES = 24 * 1024 * 1024;
 /** How long a book sent in parts waits for its next part before it fails (upload_incomplete). */
