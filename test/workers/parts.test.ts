@@ -170,6 +170,7 @@ describe("a book in parts, in one request (pdf_file repeated)", () => {
     // Deleting the job removes every part.
     expect((await call(`/api/v1/jobs/${job.id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
     expect(await keysUnder(`uploads/${job.id}/`)).toEqual([]);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM job_parts WHERE job_id = ?").bind(job.id).first<{ n: number }>())!.n).toBe(0);
   });
 
   it("each part within MAX_PART_BYTES, all within MAX_UPLOAD_BYTES, each a PDF: else refused, nothing kept", async () => {
@@ -216,7 +217,7 @@ describe("a book in parts, one request each", () => {
   it("POST {parts: N} creates a job waiting for its parts; settings and webhook fields are given there", async () => {
     const token = await signIn("parts1@example.com");
     planned.length = 0;
-    const res = await postJson(token, { parts: 3, filename: "Deux ans de vacances.pdf", sentence_length_limit: 12, fix_hyphenation: false, webhook_url: "https://hooks.test/parts" });
+    const res = await postJson(token, { parts: 3, filename: "C:\\livres\\Deux ans de vacances.pdf", sentence_length_limit: 12, fix_hyphenation: false, webhook_url: "https://hooks.test/parts" });
     expect(res.status).toBe(201);
     const job = (await res.json()) as any;
     expect(res.headers.get("location")).toBe(`/api/v1/jobs/${job.id}`);

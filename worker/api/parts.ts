@@ -12,7 +12,7 @@ import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
 import { takeHookFields } from "../webhooks/fields";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
-import { receivePdfBody } from "./upload";
+import { cleanFilename, receivePdfBody } from "./upload";
 import { validate } from "./validate";
 
 /**
@@ -31,7 +31,7 @@ export async function partsJobInput(env: Env, userId: string, body: Record<strin
   ) as Record<string, string>;
   const taken = await takeHookFields(env, userId, fields);
   const settings: JobSettings = validate(jobSettingsSchema(allowedModels(env)), taken.rest);
-  return { parts: p.parts, filename: p.filename?.trim() || "upload.pdf", settings, hooks: taken.hooks };
+  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), settings, hooks: taken.hooks };
 }
 
 /** Records a job that waits for its parts; nothing starts until the last one is stored. */
@@ -125,7 +125,7 @@ export async function putPart(c: Context<AppEnv>) {
     overLimit,
     maxFileBytes: maxPartBytes(c.env),
     label: `Part ${n}`,
-    filename: dispositionFilename(c.req.header("content-disposition")) ?? `part-${n}.pdf`,
+    filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
   });
   const expiresAt = new Date(Date.now() + partsTtlMs(c.env)).toISOString();
   if (!(await storePart(c.env, row.id, n, file, expiresAt))) {

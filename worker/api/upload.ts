@@ -214,7 +214,7 @@ function tooLarge(opts: UploadOptions): ApiError {
 }
 
 /** A display name: no client-side directories or control characters, bounded for R2 metadata. */
-function cleanFilename(raw: string | undefined, fallback: string): string {
+export function cleanFilename(raw: string | undefined, fallback: string): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
