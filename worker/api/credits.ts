@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { Hono } from "hono";
-import { LedgerQuerySchema, ReserveCreditsSchema } from "../../schema/api";
+import { LedgerQuerySchema, MAX_PARTS, ReserveCreditsSchema } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
@@ -20,7 +20,7 @@ import {
 import { db, nowIso } from "../jobs/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
-import { maxPartBytes } from "../jobs/part-limits";
+import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -226,6 +226,13 @@ export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get("/", async (c
     {
       jobs_per_hour: { limit: rate.limit, remaining: rate.remaining, reset_seconds: rate.reset_seconds },
       storage: { used_bytes: used, quota_bytes: storageQuota(c.env) },
+      // What a client needs to cut a big book into parts before sending it.
+      uploads: {
+        max_part_bytes: maxPartBytes(c.env),
+        max_upload_bytes: Number(c.env.MAX_UPLOAD_BYTES),
+        max_parts: MAX_PARTS,
+        parts_ttl_seconds: partsTtlMs(c.env) / 1000,
+      },
     },
     200,
   );
