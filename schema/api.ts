@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { JobSettingsSchema } from "./settings";
 
-/** `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet. */
-export const JOB_STATUSES = ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+/**
+ * `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet.
+ * `uploading`: a book sent in parts, one request each, waiting for its parts; it starts
+ * (`queued`) when the last one arrives.
+ */
+export const JOB_STATUSES = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
@@ -41,6 +45,10 @@ export const JobSchema = z.object({
   pricing_rate: z.number().nullable(),
   /** A `reserved` job's credits lapse then. */
   reservation_expires_at: z.string().nullable(),
+  /** A book sent in parts: how many (null: one file), how many are stored, and when an `uploading` job lapses. */
+  part_count: z.number().int().nullable(),
+  parts_received: z.number().int(),
+  upload_expires_at: z.string().nullable(),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 });
 export type Job = z.infer<typeof JobSchema>;
@@ -55,6 +63,46 @@ export const ReserveCreditsSchema = z
     gemini_model: z.string().max(100).optional(),
   })
   .strict();
+
+/** Most parts one book may be sent in. */
+export const MAX_PARTS = 100;
+
+/**
+ * POST /api/v1/jobs without a file: a job that takes its book in `parts` requests
+ * (PUT /api/v1/jobs/:id/parts/:n). Settings and webhook fields are given here.
+ */
+export const CreatePartsJobSchema = z.object({
+  parts: z.preprocess(
+    (v) => (typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: `must be a whole number of parts from 2 to ${MAX_PARTS}` })
+      .int({ error: `must be a whole number of parts from 2 to ${MAX_PARTS}` })
+      .min(2, { error: `must be at least 2 (send a single file as pdf_file)` })
+      .max(MAX_PARTS, { error: `must be at most ${MAX_PARTS}` }),
+  ),
+  /** The book's name as shown in the history; the parts themselves carry none. */
+  filename: z.string({ error: "must be a file name" }).max(200, { error: "must be at most 200 characters" }).optional(),
+});
+
+/** A stored part of a job sent in parts. */
+export const JobPartSchema = z.object({
+  n: z.number().int(),
+  size: z.number().int(),
+  sha256: z.string(),
+  filename: z.string(),
+  received_at: z.string(),
+});
+export type JobPart = z.infer<typeof JobPartSchema>;
+
+/** GET /api/v1/jobs/:id/parts, and the answer of each part sent. */
+export const JobPartsSchema = z.object({
+  part_count: z.number().int().nullable(),
+  parts: z.array(JobPartSchema),
+  /** Part numbers not stored yet. */
+  missing: z.array(z.number().int()),
+  upload_expires_at: z.string().nullable(),
+});
+export type JobParts = z.infer<typeof JobPartsSchema>;
 
 export const LedgerQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { Hono } from "hono";
-import { LedgerQuerySchema, ReserveCreditsSchema } from "../../schema/api";
+import { LedgerQuerySchema, MAX_PARTS, ReserveCreditsSchema } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
@@ -20,6 +20,7 @@ import {
 import { db, nowIso } from "../jobs/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
+import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -124,7 +125,11 @@ export const creditRoutes = new Hono<AppEnv>()
 
 /** A retried request's fingerprint: its form read and hashed, nothing stored. */
 async function replayedPdfFingerprint(c: { req: { raw: Request }; env: Env }) {
-  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", { maxBytes: Number(c.env.MAX_UPLOAD_BYTES), fileField: "pdf_file" });
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", {
+    maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
+    maxFileBytes: maxPartBytes(c.env),
+    fileField: "pdf_file",
+  });
   return uploadFingerprint(upload);
 }
 
@@ -165,7 +170,8 @@ export const legacyRoutes = new Hono<AppEnv>().post("/process-pdf-async", requir
       target = await usableReservation(c.env, userId, fields.job_id);
       return sourceKey(target.id);
     },
-    { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file" },
+    // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+    { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
   );
   c.set("fingerprint", uploadFingerprint(upload));
   let job: JobRow;
@@ -220,6 +226,13 @@ export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get("/", async (c
     {
       jobs_per_hour: { limit: rate.limit, remaining: rate.remaining, reset_seconds: rate.reset_seconds },
       storage: { used_bytes: used, quota_bytes: storageQuota(c.env) },
+      // What a client needs to cut a big book into parts before sending it.
+      uploads: {
+        max_part_bytes: maxPartBytes(c.env),
+        max_upload_bytes: Number(c.env.MAX_UPLOAD_BYTES),
+        max_parts: MAX_PARTS,
+        parts_ttl_seconds: partsTtlMs(c.env) / 1000,
+      },
     },
     200,
   );

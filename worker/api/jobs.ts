@@ -1,9 +1,11 @@
 import { Hono, type Context } from "hono";
-import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
+import { EventsQuerySchema, ListJobsQuerySchema, MAX_PARTS, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
 import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
 import { billingFor } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
-import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
+import { maxPartBytes } from "../jobs/part-limits";
+import { createUploadingJob, getParts, partsJobInput, putPart } from "./parts";
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
@@ -15,7 +17,7 @@ import { ApiError } from "./errors";
 import { renderResult } from "./export";
 import type { AppEnv } from "./types";
 import { receiveUpload, type UploadOptions } from "./upload";
-import { idempotent, nullBucket, uploadFingerprint } from "./idempotency";
+import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
 import { readJson, validate } from "./validate";
@@ -23,11 +25,17 @@ import { readJson, validate } from "./validate";
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
-/** A job's upload form: a PDF, or page images in order. */
+/**
+ * A job's upload form: a PDF, or a book's parts (pdf_file repeated, in page order), or page
+ * images in order; or no file but `parts`, for a book whose parts come one request each.
+ */
 const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
   maxBytes,
   overLimit,
   fileField: "pdf_file",
+  maxFileBytes: maxPartBytes(env),
+  files: { max: MAX_PARTS, key: (n) => partKey(id, n) },
+  allowNoFile: (fields) => fields.parts !== undefined,
   images: {
     field: "page_images",
     maxPages: Number(env.MAX_PAGE_IMAGES) || 1000,
@@ -36,8 +44,16 @@ const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: Uploa
   },
 });
 
+const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
+const partsBody = async (c: Context<AppEnv>) => {
+  const body = await readJson(c, '{"parts": 3}');
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
+  return body as Record<string, unknown>;
+};
+
 /** A retried request's fingerprint: its upload read and hashed, nothing stored. */
 async function replayedUploadFingerprint(c: Context<AppEnv>) {
+  if (isJson(c)) return jsonFingerprint(await partsBody(c));
   const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", Number(c.env.MAX_UPLOAD_BYTES)));
   return uploadFingerprint(upload);
 }
@@ -54,11 +70,21 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   );
   c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;
+  const files = upload.files ?? [];
   let settings;
   let billing;
   let hooks;
   try {
-    const taken = await takeHookFields(c.env, userId, upload.fields);
+    // No file but `parts`: the parts come one request each.
+    if (!images && files.length === 0) return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
+    const { parts, ...fields } = upload.fields;
+    if (parts !== undefined && (images || Number(parts) !== files.length)) {
+      const message = images
+        ? "parts: page images are sent without it."
+        : `parts: ${parts} announced, but ${files.length} PDF${files.length === 1 ? " was" : "s were"} sent in pdf_file.`;
+      throw new ApiError(400, "invalid_field", message, "parts");
+    }
+    const taken = await takeHookFields(c.env, userId, fields);
     hooks = taken.hooks;
     // gemini_model must be on the configured allow-list (GEMINI_MODELS).
     settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
@@ -66,12 +92,12 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {
     // Nothing of a refused upload is kept.
-    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
+    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key, ...files.map((f) => f.key)];
     await deleteKeys(c.env.FILES, stored);
     throw err;
   }
   const pages = images?.length ?? 0;
-  return createJob(c.env, {
+  const job = await createJob(c.env, {
     id,
     ownerId: userId,
     filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
@@ -79,7 +105,16 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     settings,
     billing,
     hooks,
+    parts: files,
   });
+  return { job, waiting: false };
+}
+
+/** POST /api/v1/jobs with a JSON body: a book whose parts come one request each. */
+async function createPartsJob(c: Context<AppEnv>, id: string, userId: string) {
+  const body = await partsBody(c);
+  c.set("fingerprint", jsonFingerprint(body));
+  return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, body)), waiting: true };
 }
 
 export const jobRoutes = new Hono<AppEnv>()
@@ -91,9 +126,10 @@ export const jobRoutes = new Hono<AppEnv>()
     await requireSomeCredit(c.env, billingFor(c.env, userId, allowedModels(c.env)[0]!));
     await admitJob(c, id);
     try {
-      const job = await receiveJob(c, id, userId);
+      const { job, waiting } = isJson(c) ? await createPartsJob(c, id, userId) : await receiveJob(c, id, userId);
       c.header("Location", job.links.self);
-      return c.json(job, 202);
+      // A job waiting for its parts is created (201); one with its file is accepted and runs (202).
+      return waiting ? c.json(job, 201) : c.json(job, 202);
     } catch (err) {
       await releaseSlot(c.env, userId, id);
       throw err;
@@ -111,6 +147,8 @@ export const jobRoutes = new Hono<AppEnv>()
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     return c.json(await cancelJob(c.env, row), 200);
   })
+  .get("/:id/parts", (c) => getParts(c))
+  .put("/:id/parts/:n", (c) => putPart(c))
   .get("/:id/webhooks", async (c) => {
     const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
     return c.json({ deliveries: await jobDeliveries(c.env, row.id) }, 200);
