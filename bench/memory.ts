@@ -136,8 +136,9 @@ async function main() {
     "",
     ...limits,
     "",
-    "The server should refuse inputs over these limits before running the path (the next step of issue 14, not done here). " +
-      "`npm run bench` rewrites this file without this section: run `npm run bench:memory` after it.",
+    "The server refuses a PDF (a whole book, or one part of a book sent in parts) over `MAX_PART_BYTES`, 24 MiB by default and under both limits, " +
+      "before either path opens it: at upload (413 `too_large`), or when a file stored earlier is planned (job `failed`, `too_large`). " +
+      'A bigger book is sent in parts (README, "Big books: limits and parts"). `npm run bench` keeps this section when it rewrites the file.',
     "",
   ].join("\n");
 

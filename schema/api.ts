@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { JobSettingsSchema, settingsFields } from "./settings";
 
-/** `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet. */
-export const JOB_STATUSES = ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+/**
+ * `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet.
+ * `uploading`: a book sent in parts, one request each, waiting for its parts; it starts
+ * (`queued`) when the last one arrives.
+ */
+export const JOB_STATUSES = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
 export const JobStatusSchema = z.enum(JOB_STATUSES).meta({ id: "JobStatus" });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
@@ -41,6 +45,10 @@ export const JobSchema = z.object({
   pricing_rate: z.number().nullable(),
   /** A `reserved` job's credits lapse then. */
   reservation_expires_at: z.string().nullable(),
+  /** A book sent in parts: how many (null: one file), how many are stored, and when an `uploading` job lapses. */
+  part_count: z.number().int().nullable(),
+  parts_received: z.number().int(),
+  upload_expires_at: z.string().nullable(),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 }).meta({ id: "Job", description: "A job: one book being turned into sentences." });
 export type Job = z.infer<typeof JobSchema>;
@@ -56,6 +64,63 @@ export const ReserveCreditsSchema = z
   })
   .strict()
   .meta({ id: "ReserveCreditsRequest" });
+
+/** Most parts one book may be sent in. */
+export const MAX_PARTS = 100;
+
+/**
+ * POST /api/v1/jobs without a file: a job that takes its book in `parts` requests
+ * (PUT /api/v1/jobs/:id/parts/:n). Settings and webhook fields are given here.
+ */
+export const CreatePartsJobSchema = z.object({
+  parts: z.preprocess(
+    (v) => (typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: `must be a whole number of parts from 2 to ${MAX_PARTS}` })
+      .int({ error: `must be a whole number of parts from 2 to ${MAX_PARTS}` })
+      .min(2, { error: `must be at least 2 (send a single file as pdf_file)` })
+      .max(MAX_PARTS, { error: `must be at most ${MAX_PARTS}` }),
+  ),
+  /** The book's name as shown in the history; the parts themselves carry none. */
+  filename: z.string({ error: "must be a file name" }).max(200, { error: "must be at most 200 characters" }).optional(),
+});
+
+/**
+ * The JSON body of POST /api/v1/jobs as the document shows it: the fields above with the
+ * settings and webhook fields, each checked by its own schema (worker/api/parts.ts).
+ */
+export const CreatePartsJobRequestSchema = CreatePartsJobSchema.extend({
+  parts: CreatePartsJobSchema.shape.parts.meta({ description: `How many parts (2 to ${MAX_PARTS}) will come, each with PUT /api/v1/jobs/{id}/parts/{n}.` }),
+  ...settingsFields,
+  gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
+  webhook_url: z.string().max(2000).optional().meta({ description: "Called when the job ends; without it the account's default URL applies." }),
+  webhook_progress_every: z.number().int().min(1).max(99).optional().meta({ description: "A `job.progress` event every this many percent." }),
+}).meta({ id: "CreatePartsJobRequest", description: "A book that will come in parts, one request each." });
+
+/** A stored part of a job sent in parts. */
+export const JobPartSchema = z.object({
+  n: z.number().int(),
+  size: z.number().int(),
+  sha256: z.string(),
+  filename: z.string(),
+  received_at: z.string().meta({ format: "date-time" }),
+}).meta({ id: "JobPart" });
+export type JobPart = z.infer<typeof JobPartSchema>;
+
+/** GET /api/v1/jobs/:id/parts, and the answer of each part sent. */
+export const JobPartsSchema = z.object({
+  part_count: z.number().int().nullable(),
+  parts: z.array(JobPartSchema),
+  /** Part numbers not stored yet. */
+  missing: z.array(z.number().int()),
+  upload_expires_at: z.string().nullable(),
+}).meta({ id: "JobParts" });
+export type JobParts = z.infer<typeof JobPartsSchema>;
+
+/** The answer of PUT /api/v1/jobs/:id/parts/:n: the job, the part stored, and where the parts stand. */
+export const PartReceivedSchema = z
+  .object({ job: JobSchema, part: JobPartSchema, ...JobPartsSchema.shape })
+  .meta({ id: "PartReceived" });
 
 export const LedgerQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -341,6 +406,14 @@ export const LimitsSchema = z
   .object({
     jobs_per_hour: z.object({ limit: z.number().int(), remaining: z.number().int(), reset_seconds: z.number().int() }),
     storage: z.object({ used_bytes: z.number().int(), quota_bytes: z.number().int() }),
+    uploads: z
+      .object({
+        max_part_bytes: z.number().int().meta({ description: "The largest PDF the server opens (MAX_PART_BYTES): a bigger book is sent in parts." }),
+        max_upload_bytes: z.number().int(),
+        max_parts: z.number().int(),
+        parts_ttl_seconds: z.number().meta({ description: "How long a job sent in parts waits for its missing parts." }),
+      })
+      .meta({ description: "What a client needs to cut a big book into parts before sending it." }),
   })
   .meta({ id: "Limits" });
 
@@ -369,9 +442,21 @@ const pdfFile = () => z.file().mime("application/pdf");
 
 export const JobUploadFormSchema = z
   .object({
-    pdf_file: pdfFile()
+    pdf_file: z
+      .union([pdfFile(), z.array(pdfFile())])
       .optional()
-      .meta({ description: "The book, one PDF (judged by its content, not its name). Send this or `page_images`, not both." }),
+      .meta({
+        description:
+          "The book, one PDF (judged by its content, not its name); or a big book's parts, the field repeated in page order (with `parts`). " +
+          "Send this or `page_images`, not both.",
+      }),
+    parts: z
+      .number()
+      .int()
+      .min(2)
+      .max(MAX_PARTS)
+      .optional()
+      .meta({ description: "With `pdf_file` repeated: how many parts are sent (each at most MAX_PART_BYTES)." }),
     page_images: z
       .array(z.file().mime(["image/png", "image/jpeg"]))
       .optional()

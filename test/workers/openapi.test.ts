@@ -31,7 +31,8 @@ function appRoutes(): Set<string> {
   const out = new Set<string>();
   for (const r of app.routes) {
     if (r.method === "ALL" || !/^\/api\/v1(\/|$)/.test(r.path)) continue;
-    out.add(`${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    // ":id" → "{id}"; a parameter's pattern (":key{.+}") is not part of its name.
+    out.add(`${r.method} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}")}`);
   }
   return out;
 }
@@ -141,7 +142,11 @@ describe("the document", () => {
     const upload = doc.paths["/api/v1/jobs"]!.post.requestBody.content["multipart/form-data"];
     expect(upload.schema).toEqual({ $ref: "#/components/schemas/JobUploadForm" });
     const form = doc.components.schemas.JobUploadForm;
-    expect(form.properties.pdf_file).toMatchObject({ type: "string", format: "binary", contentMediaType: "application/pdf" });
+    // One PDF, or a big book's parts (the field repeated).
+    const pdf = { type: "string", format: "binary", contentMediaType: "application/pdf" };
+    expect(form.properties.pdf_file.anyOf).toEqual([expect.objectContaining(pdf), expect.objectContaining({ type: "array", items: expect.objectContaining(pdf) })]);
+    expect(doc.paths["/api/v1/jobs"]!.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CreatePartsJobRequest" });
+    expect(doc.paths["/api/v1/jobs/{id}/parts/{n}"]!.put.requestBody.content).toHaveProperty(["application/pdf"]);
     expect(form.properties.page_images).toMatchObject({ type: "array", items: { type: "string", format: "binary" } });
     expect(form.properties.sentence_length_limit).toMatchObject({ type: "integer", minimum: 0, maximum: 500, default: 0 });
     expect(form.properties.fix_hyphenation).toMatchObject({ type: "boolean", default: true });
@@ -267,6 +272,22 @@ describe("real answers are valid against the document", () => {
     await conforms("POST", "/api/v1/jobs/{id}/cancel", await api(`/api/v1/jobs/${job.id}/cancel`, { method: "POST", ...auth }));
     await conforms("POST", "/api/v1/jobs/{id}/retry", await api(`/api/v1/jobs/${job.id}/retry`, { method: "POST", ...auth }));
     await conforms("DELETE", "/api/v1/jobs/{id}", await api(`/api/v1/jobs/${job.id}`, { method: "DELETE", ...auth }));
+
+    // A book in parts: in one request (pdf_file repeated), and one request per part.
+    const inOne = form([["parts", "2"], ["pdf_file", await textPdf()], ["pdf_file", await textPdf()]]);
+    await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", { method: "POST", ...auth, body: inOne }));
+    const uploading = await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", jsonPost(token, { parts: 2, filename: "gros livre.pdf", sentence_length_limit: 20 })));
+    expect(uploading.status).toBe("uploading");
+    await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", jsonPost(token, { parts: 1 })));
+    await conforms("GET", "/api/v1/jobs/{id}/parts", await api(`/api/v1/jobs/${uploading.id}/parts`, auth));
+    const put = async (n: number) =>
+      api(`/api/v1/jobs/${uploading.id}/parts/${n}`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf" }, body: await textPdf() });
+    await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", await put(1));
+    await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", await put(7));
+    const last = await put(2);
+    expect(last.status).toBe(202);
+    await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", last);
+    await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", await put(1));
 
     // A finished job: its result in every format, and an edit.
     const { id, t } = await startedJob([[1, 1]], "doc-reader");

@@ -7,6 +7,8 @@ import { grantCredits } from "../credits/service";
 import { toCredits } from "../credits/pricing";
 import { db } from "../jobs/db";
 import { cancelJob, retryJob } from "../jobs/service";
+import { jobPrefixes } from "../jobs/keys";
+import { IMAGE_CONTENT_TYPES } from "../pipeline/images";
 import { jobs, users } from "../../schema/db";
 import { audit } from "../ops/audit";
 import { failures, findUsers, jobDetail, listAudit, listDeadLetters, overview, RANGES, searchJobs, spend, throughput, type Range } from "../ops/console";
@@ -34,8 +36,12 @@ import {
   ThroughputSchema,
 } from "../../schema/admin";
 import { JobRetrySchema, JobSchema } from "../../schema/api";
-import { describe, json, pathParam, type Operation } from "./openapi";
+import { describe, header, json, pathParam, type Operation } from "./openapi";
 import { jsonBody, queryParams } from "./validate";
+
+/** What a job's stored files are: the upload (PDF or page images), chunk inputs and results. */
+const CONTENT_TYPES: Record<string, string> = { pdf: "application/pdf", json: "application/json", ...IMAGE_CONTENT_TYPES };
+const contentTypeOf = (name: string) => CONTENT_TYPES[name.slice(name.lastIndexOf(".") + 1).toLowerCase()] ?? "application/octet-stream";
 
 /** Operators are the users whose (verified) email is in ADMIN_EMAILS. */
 export function isOperator(env: Env, email: string): boolean {
@@ -251,6 +257,50 @@ export const adminRoutes = new Hono<AppEnv>()
       const job = await cancelJob(c.env, row);
       await audit(c.env, c.get("caller"), "job.cancel", { type: "job", id: row.id }, { status_before: row.status, status_after: job.status });
       return c.json(job, 200);
+    },
+  )
+  .get(
+    "/jobs/:id/files/:key{.+}",
+    consoleOp({
+      operationId: "adminDownloadJobFile",
+      summary: "Download one of a job's stored files",
+      description: "The upload (PDF or page images), chunk inputs and results, by their key (GET /api/v1/admin/jobs/{id} lists them). Audited.",
+      parameters: [jobId, pathParam("key", "The file's key, under one of the job's prefixes (slashes included).")],
+      responses: {
+        200: {
+          description: "The file, as an attachment.",
+          headers: { "Content-Disposition": header("attachment; filename=…") },
+          content: {
+            "application/pdf": { schema: { type: "string", format: "binary" } },
+            "application/json": { schema: {} },
+            "image/png": { schema: { type: "string", format: "binary" } },
+            "image/jpeg": { schema: { type: "string", format: "binary" } },
+            "application/octet-stream": { schema: { type: "string", format: "binary" } },
+          },
+        },
+      },
+      errors: { 404: "`not_found`: no such job, no such file of this job, or the file expired." },
+    }),
+    async (c) => {
+      const id = c.req.param("id");
+      const key = c.req.param("key");
+      // Only a file of this job: its key sits under one of the job's prefixes (no "..": R2 keys
+      // are flat strings, but a key naming another job must not be reachable through this one).
+      if (!jobPrefixes(id).some((p) => key.startsWith(p)) || key.split("/").includes("..")) {
+        throw new ApiError(404, "not_found", "No such file for this job.");
+      }
+      const row = await db(c.env.DB).select({ id: jobs.id }).from(jobs).where(eq(jobs.id, id)).get();
+      if (!row) throw new ApiError(404, "not_found", "No such job.");
+      const obj = await c.env.FILES.get(key);
+      if (!obj) throw new ApiError(404, "not_found", "No such file (expired or deleted).");
+      // Reading a user's file is an operator action like any other: it is audited.
+      await audit(c.env, c.get("caller"), "job.file_download", { type: "job", id }, { key, size: obj.size });
+      const name = key.slice(key.lastIndexOf("/") + 1);
+      c.header("Content-Type", contentTypeOf(name));
+      c.header("Content-Length", String(obj.size));
+      c.header("Content-Disposition", `attachment; filename="${name.replace(/[^\w.-]/g, "_")}"`);
+      c.header("X-Content-Type-Options", "nosniff");
+      return c.body(obj.body, 200);
     },
   )
   .post(

@@ -6,6 +6,7 @@ import {
   LedgerPageSchema,
   LedgerQuerySchema,
   LimitsSchema,
+  MAX_PARTS,
   ProcessPdfAcceptedSchema,
   ProcessPdfFormSchema,
   ReservationSchema,
@@ -30,6 +31,7 @@ import {
 import { db, nowIso } from "../jobs/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
+import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
 import { ApiError } from "./errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -186,7 +188,11 @@ export const creditRoutes = new Hono<AppEnv>()
 
 /** A retried request's fingerprint: its form read and hashed, nothing stored. */
 async function replayedPdfFingerprint(c: { req: { raw: Request }; env: Env }) {
-  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", { maxBytes: Number(c.env.MAX_UPLOAD_BYTES), fileField: "pdf_file" });
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", {
+    maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
+    maxFileBytes: maxPartBytes(c.env),
+    fileField: "pdf_file",
+  });
   return uploadFingerprint(upload);
 }
 
@@ -238,7 +244,7 @@ export const legacyRoutes = new Hono<AppEnv>().post(
       404: "`not_found`: no such reserved job of mine.",
       409: "`job_not_reserved`: the job is already running or ended, or its reservation was used meanwhile; `idempotency_in_progress`.",
       410: "`reservation_expired`: the reservation lapsed unused; reserve credits again.",
-      413: "`file_too_large` (over MAX_UPLOAD_BYTES), `storage_quota_exceeded`.",
+      413: "`too_large`: the PDF is over MAX_PART_BYTES (send the book in parts with POST /api/v1/jobs); `file_too_large` (over MAX_UPLOAD_BYTES), `storage_quota_exceeded`.",
       415: "`unsupported_media_type`: not multipart/form-data, or not a PDF (by content).",
       422: IDEMPOTENCY_ERRORS[422],
       503: error("`intake_paused`: new jobs are paused for maintenance.", RETRY_AFTER),
@@ -262,7 +268,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         target = await usableReservation(c.env, userId, fields.job_id);
         return sourceKey(target.id);
       },
-      { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file" },
+        // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+      { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
     );
     c.set("fingerprint", uploadFingerprint(upload));
     let job: JobRow;
@@ -328,6 +335,13 @@ export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get(
       {
         jobs_per_hour: { limit: rate.limit, remaining: rate.remaining, reset_seconds: rate.reset_seconds },
         storage: { used_bytes: used, quota_bytes: storageQuota(c.env) },
+        // What a client needs to cut a big book into parts before sending it.
+        uploads: {
+          max_part_bytes: maxPartBytes(c.env),
+          max_upload_bytes: Number(c.env.MAX_UPLOAD_BYTES),
+          max_parts: MAX_PARTS,
+          parts_ttl_seconds: partsTtlMs(c.env) / 1000,
+        },
       },
       200,
     );

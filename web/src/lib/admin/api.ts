@@ -165,4 +165,4 @@ export const grantCredits = (userId: string, credits: number, note: string) =>
     json: { credits, note },
   });
 
-export const STATUSES: JobStatus[] = ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"];
+export const STATUSES: JobStatus[] = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"];
