@@ -5,7 +5,14 @@
  * scan per path that stays under the budget, and writes the "## Memory" section of
  * docs/bench.md. Inputs are generated (bench/memory-inputs.ts) and cached in the temp dir.
  *
- * Options: `--sizes 10,30,60` (scan sizes in MiB), `--no-write` (leave docs/bench.md alone).
+ * It also measures the upload path (bench/upload-child.ts): a multipart form with a PDF of 10 to
+ * 100 MiB streamed through worker/api/multipart.ts into 8 MiB parts, as worker/api/upload.ts
+ * does, and writes the "## Upload memory" section.
+ *
+ * Options: `--sizes 10,30,60` (scan sizes in MiB), `--upload-sizes 10,30,100`, `--only pdf|upload`
+ * (one of the two sections), `--parser path/to/module.ts` (repeatable: another parser with the
+ * interface of worker/api/multipart.ts, measured beside ours; rows only, not written), `--no-write`
+ * (leave docs/bench.md alone).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE_DIR, fileMiB, scan, textBook } from "./memory-inputs";
+import { uploadSection } from "./upload-memory";
 
 /** A Worker isolate has 128 MB; the budget leaves a quarter for the rest of the request. */
 const BUDGET_MIB = 96;
@@ -24,6 +32,12 @@ const args = process.argv.slice(2);
 const sizesArg = args.indexOf("--sizes");
 const SIZES = sizesArg >= 0 ? args[sizesArg + 1]!.split(",").map(Number) : [10, 30, 60, 100, 200];
 const WRITE = !args.includes("--no-write");
+const onlyArg = args.indexOf("--only");
+const ONLY = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
+if (ONLY !== undefined && ONLY !== "pdf" && ONLY !== "upload") throw new Error("--only takes pdf or upload");
+const uploadSizesArg = args.indexOf("--upload-sizes");
+const UPLOAD_SIZES = uploadSizesArg >= 0 ? args[uploadSizesArg + 1]!.split(",").map(Number) : [10, 30, 100];
+const PARSERS = args.flatMap((a, i) => (a === "--parser" ? [args[i + 1]!] : []));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, "memory-child.ts");
@@ -82,7 +96,23 @@ function safeLimit(rows: Row[]): string {
   return `≈ ${size.toFixed(0)} MiB (interpolated between ${a.sizeMiB.toFixed(0)} MiB at ${a.peakHeapExternalMiB.toFixed(0)} MiB and ${b.sizeMiB.toFixed(0)} MiB at ${b.peakHeapExternalMiB.toFixed(0)} MiB)`;
 }
 
-async function main() {
+/** Replaces the section that starts with `heading` (up to the next "## "), or appends it. */
+function writeSection(heading: string, section: string): void {
+  const docPath = path.join(process.cwd(), "docs/bench.md");
+  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
+  const start = doc.search(new RegExp(`^${heading}$`, "m"));
+  let next: string;
+  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
+  else {
+    const after = doc.slice(start + 1).search(/^## /m);
+    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
+    next = `${doc.slice(0, start)}${section}${rest}`;
+  }
+  writeFileSync(docPath, next);
+  process.stderr.write(`written to docs/bench.md (${heading})\n`);
+}
+
+async function pdfPaths(): Promise<string> {
   const rows: Row[] = [];
   const run = (input: string, kind: Row["kind"], file: string, mode: Result["mode"], flags: string[] = [], note = "") => {
     process.stderr.write(`measuring ${mode} on ${input} ${flags.join(" ")}…\n`);
@@ -138,25 +168,25 @@ async function main() {
     "",
     "The server refuses a PDF (a whole book, or one part of a book sent in parts) over `MAX_PART_BYTES`, 24 MiB by default and under both limits, " +
       "before either path opens it: at upload (413 `too_large`), or when a file stored earlier is planned (job `failed`, `too_large`). " +
-      'A bigger book is sent in parts (README, "Big books: limits and parts"). `npm run bench` keeps this section when it rewrites the file.',
+      'A bigger book is sent in parts (README, "Big books: limits and parts"). `npm run bench` keeps this section and the next when it rewrites the file.',
     "",
   ].join("\n");
 
   process.stdout.write(`\n${table}\n\nMeasured safe limits (linear interpolation between measured sizes, ${BUDGET_MIB} MiB budget):\n${limits.join("\n")}\n`);
   process.stderr.write(`inputs cached in ${CACHE_DIR}\n`);
-  if (!WRITE) return;
-  const docPath = path.join(process.cwd(), "docs/bench.md");
-  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = doc.search(/^## Memory$/m);
-  let next: string;
-  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
-  else {
-    const after = doc.slice(start + 1).search(/^## /m);
-    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
-    next = `${doc.slice(0, start)}${section}${rest}`;
+  return section;
+}
+
+async function main() {
+  if (ONLY !== "upload") {
+    const section = await pdfPaths();
+    if (WRITE) writeSection("## Memory", section);
   }
-  writeFileSync(docPath, next);
-  process.stderr.write("written to docs/bench.md (## Memory)\n");
+  if (ONLY !== "pdf") {
+    const section = uploadSection({ sizes: UPLOAD_SIZES, parsers: PARSERS, budgetMiB: BUDGET_MIB, isolateMiB: ISOLATE_MIB, timeoutMs: CHILD_TIMEOUT_MS, tsx: TSX });
+    // Rows of other parsers are for an evaluation, not for the record.
+    if (WRITE && PARSERS.length === 0) writeSection("## Upload memory", section);
+  }
 }
 
 await main();
