@@ -4,7 +4,10 @@
 // and rules such as unique operationIds and declared path parameters), and the reference's
 // script is served by the app itself.
 import { compileErrors, validate } from "@readme/openapi-parser";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientFiles, GENERATED } from "../../client/generate";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -38,6 +41,20 @@ describe("GET /api/v1/openapi.json", () => {
     delete doc.paths["/api/v1/jobs/{id}"].get.parameters;
     const result = await validate(doc);
     expect(result.valid).toBe(false);
+  });
+});
+
+describe("the typed client (client/)", () => {
+  it("is generated from the document this stack serves: the committed files are not stale", async () => {
+    const doc = await (await fetch(`${stack.url}/api/v1/openapi.json`)).json();
+    const files = await clientFiles(doc);
+    for (const name of GENERATED) {
+      const committed = readFileSync(path.join(import.meta.dirname, "../../client", name), "utf8");
+      expect(committed === files[name], `client/${name} is stale: run npm run gen:client`).toBe(true);
+    }
+    // The types name the operations the clients use.
+    expect(files["schema.d.ts"]).toContain('"/api/v1/jobs/{id}/parts/{n}"');
+    expect(files["schema.d.ts"]).toMatch(/Job: \{/);
   });
 });
 
