@@ -9,8 +9,15 @@
  * The verdict is taken with V8's heap sized as for a 128 MiB isolate (old generation limit
  * 128 MiB, 1 MiB semi-spaces); each path is also run with Node's default heap, for reference.
  *
+ * It also measures the upload path (bench/upload-child.ts): a multipart form with a PDF of 10 to
+ * 100 MiB streamed through worker/api/multipart.ts into 8 MiB parts, as worker/api/upload.ts
+ * does, and writes the "## Upload memory" section.
+ *
  * Options: `--sizes 10,30,60` (scan sizes in MiB, beside the one at the part limit),
- * `--no-write` (leave docs/bench.md alone), `--no-default-heap` (skip the reference runs).
+ * `--upload-sizes 10,30,100`, `--only pdf|upload` (one of the two sections),
+ * `--parser path/to/module.ts` (repeatable: another parser with the interface of
+ * worker/api/multipart.ts, measured beside ours; rows only, not written), `--no-write` (leave
+ * docs/bench.md alone), `--no-default-heap` (skip the reference runs on Node's default heap).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PART_LIMITS } from "../worker/pipeline";
 import { CACHE_DIR, fileMiB, scan, scanUpTo, textBook } from "./memory-inputs";
+import { uploadSection } from "./upload-memory";
 
 /** A Worker isolate has 128 MB; the budget leaves a quarter for the rest of the request. */
 const BUDGET_MIB = 96;
@@ -41,6 +49,12 @@ const sizesArg = args.indexOf("--sizes");
 const SIZES = sizesArg >= 0 ? args[sizesArg + 1]!.split(",").map(Number) : [10, 20, 30, 60, 100, 200];
 const WRITE = !args.includes("--no-write");
 const DEFAULT_HEAP = !args.includes("--no-default-heap");
+const onlyArg = args.indexOf("--only");
+const ONLY = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
+if (ONLY !== undefined && ONLY !== "pdf" && ONLY !== "upload") throw new Error("--only takes pdf or upload");
+const uploadSizesArg = args.indexOf("--upload-sizes");
+const UPLOAD_SIZES = uploadSizesArg >= 0 ? args[uploadSizesArg + 1]!.split(",").map(Number) : [10, 30, 100];
+const PARSERS = args.flatMap((a, i) => (a === "--parser" ? [args[i + 1]!] : []));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, "memory-child.ts");
@@ -123,7 +137,23 @@ function measure(mode: Mode, file: string, flags: string[]): Result {
  */
 const peakOf = (r: Result) => Math.max(r.peakHeapExternalMiB, r.gcPeakHeapMiB + r.peakExternalMiB);
 
-async function main() {
+/** Replaces the section that starts with `heading` (up to the next "## "), or appends it. */
+function writeSection(heading: string, section: string): void {
+  const docPath = path.join(process.cwd(), "docs/bench.md");
+  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
+  const start = doc.search(new RegExp(`^${heading}$`, "m"));
+  let next: string;
+  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
+  else {
+    const after = doc.slice(start + 1).search(/^## /m);
+    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
+    next = `${doc.slice(0, start)}${section}${rest}`;
+  }
+  writeFileSync(docPath, next);
+  process.stderr.write(`written to docs/bench.md (${heading})\n`);
+}
+
+async function pdfPaths(): Promise<string> {
   const part = maxPartBytes();
   const partMiB = part.bytes / MIB;
   const rows: Row[] = [];
@@ -230,25 +260,25 @@ async function main() {
     "",
     ...limits,
     "",
-    "`npm run bench` keeps this section when it rewrites the file.",
+    "`npm run bench` keeps this section and the next when it rewrites the file.",
     "",
   ].join("\n");
 
   process.stdout.write(`\n${table}\n\n${limits.join("\n")}\n`);
   process.stderr.write(`inputs cached in ${CACHE_DIR}\n`);
-  if (!WRITE) return;
-  const docPath = path.join(process.cwd(), "docs/bench.md");
-  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = doc.search(/^## Memory$/m);
-  let next: string;
-  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
-  else {
-    const after = doc.slice(start + 1).search(/^## /m);
-    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
-    next = `${doc.slice(0, start)}${section}${rest}`;
+  return section;
+}
+
+async function main() {
+  if (ONLY !== "upload") {
+    const section = await pdfPaths();
+    if (WRITE) writeSection("## Memory", section);
   }
-  writeFileSync(docPath, next);
-  process.stderr.write("written to docs/bench.md (## Memory)\n");
+  if (ONLY !== "pdf") {
+    const section = uploadSection({ sizes: UPLOAD_SIZES, parsers: PARSERS, budgetMiB: BUDGET_MIB, isolateMiB: ISOLATE_MIB, timeoutMs: CHILD_TIMEOUT_MS, tsx: TSX });
+    // Rows of other parsers are for an evaluation, not for the record.
+    if (WRITE && PARSERS.length === 0) writeSection("## Upload memory", section);
+  }
 }
 
 await main();

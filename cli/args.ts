@@ -11,6 +11,20 @@ export const USAGE = `Usage:
   npm run -s cli -- process FILE.pdf [options]
       Writes the sentences of a PDF novel to stdout.
 
+  npm run -s cli -- submit FILE.pdf --server URL --api-key KEY [options]
+      Sends a PDF to a French Novel Tool server as a job (in parts when it is
+      bigger than the server takes in one file), follows it live and writes
+      its sentences to stdout like process.
+
+  npm run -s cli -- jobs --server URL --api-key KEY [--limit N]
+      Lists your jobs on the server, newest first.
+
+  npm run -s cli -- result JOB_ID --server URL --api-key KEY [-f FMT]
+      Writes the sentences of a finished job to stdout like process.
+
+  --server and --api-key may come from FNT_SERVER and FNT_API_KEY instead
+  (a key on the command line stays in your shell history).
+
 Options for process:
   -f, --format FMT          txt (one sentence per line, default), json
                             ([{text,page,paragraph}]), csv or tsv (index,sentence,page)
@@ -21,9 +35,16 @@ Options for process:
   -q, --quiet               no progress or summary on stderr
   -h, --help                this help
 
+Options for submit (besides the ones of process):
+      --model NAME          the Gemini model, where the server runs Gemini
+      --webhook-url URL     where the server POSTs the job's final event
+      --no-wait             print the job's id and stop (no following)
+
 Exit status: 0 ok, 1 the PDF cannot be processed (missing, not a PDF,
-password-protected, no text layer), 2 wrong command line, 70 a bug of ours
-(FNT_DEBUG=1 shows its stack trace).
+password-protected, no text layer) or the server refused, failed or
+cancelled the job, 2 wrong command line, 3 the job ended partial (its
+sentences are written; stderr names the pages missing), 69 the server could
+not be reached, 70 a bug of ours (FNT_DEBUG=1 shows its stack trace).
 `;
 
 export interface ProcessArgs {
@@ -41,21 +62,33 @@ const FLAG_OF: Record<string, string> = {
   ignore_dialogue: "--ignore-dialogue",
 };
 
-function parse(args: string[]) {
+const COMMON = {
+  format: { type: "string", short: "f" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+const SETTINGS = {
+  "limit-words": { type: "string" },
+  "min-words": { type: "string" },
+  "no-fix-hyphenation": { type: "boolean" },
+  "ignore-dialogue": { type: "boolean" },
+} as const;
+const REMOTE = {
+  server: { type: "string" },
+  "api-key": { type: "string" },
+} as const;
+const SUBMIT = {
+  model: { type: "string" },
+  "webhook-url": { type: "string" },
+  "no-wait": { type: "boolean" },
+} as const;
+const JOBS = { limit: { type: "string" } } as const;
+
+type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+function parse<O extends Options>(args: string[], options: O) {
   try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        format: { type: "string", short: "f" },
-        "limit-words": { type: "string" },
-        "min-words": { type: "string" },
-        "no-fix-hyphenation": { type: "boolean" },
-        "ignore-dialogue": { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    return parseArgs({ args, allowPositionals: true, options });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // parseArgs's own text for an unknown option is a paragraph about positionals.
@@ -64,18 +97,8 @@ function parse(args: string[]) {
   }
 }
 
-/** The process command's arguments, or null when help was asked for. */
-export function parseProcessArgs(args: string[]): ProcessArgs | null {
-  const { values, positionals } = parse(args);
-  if (values.help) return null;
-  if (positionals.length !== 1) {
-    throw usageError(positionals.length === 0 ? "process needs a PDF file." : `process takes one file, got ${positionals.length}.`);
-  }
-  const format = values.format ?? "txt";
-  if (!(FORMATS as readonly string[]).includes(format)) {
-    throw usageError(`--format must be one of ${FORMATS.join(", ")} (got "${format}").`);
-  }
-  // The API's schema, so the CLI and the API accept exactly the same values.
+/** The settings flags, checked with the API's own schema (the CLI and the API accept the same values). */
+function settingsOf(values: Record<string, string | boolean | undefined>): JobSettings {
   const parsed = JobSettingsSchema.safeParse({
     sentence_length_limit: values["limit-words"],
     min_sentence_length: values["min-words"],
@@ -87,5 +110,97 @@ export function parseProcessArgs(args: string[]): ProcessArgs | null {
     const field = String(issue.path[0] ?? "");
     throw usageError(`${FLAG_OF[field] ?? field} ${issue.message}.`);
   }
-  return { file: positionals[0]!, format: format as Format, quiet: values.quiet ?? false, settings: parsed.data };
+  return parsed.data;
+}
+
+function formatOf(value: string | undefined): Format {
+  const format = value ?? "txt";
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw usageError(`--format must be one of ${FORMATS.join(", ")} (got "${format}").`);
+  }
+  return format as Format;
+}
+
+/** The process command's arguments, or null when help was asked for. */
+export function parseProcessArgs(args: string[]): ProcessArgs | null {
+  const { values, positionals } = parse(args, { ...COMMON, ...SETTINGS });
+  if (values.help) return null;
+  if (positionals.length !== 1) {
+    throw usageError(positionals.length === 0 ? "process needs a PDF file." : `process takes one file, got ${positionals.length}.`);
+  }
+  return { file: positionals[0]!, format: formatOf(values.format), quiet: values.quiet ?? false, settings: settingsOf(values) };
+}
+
+export interface RemoteArgs {
+  /** The server's origin, e.g. https://fnt.example.com (no trailing slash). */
+  server: string;
+  apiKey: string;
+  quiet: boolean;
+}
+
+export interface SubmitArgs extends RemoteArgs {
+  file: string;
+  format: Format;
+  /** The settings to send: the model only when asked for (the server has its own default). */
+  settings: Omit<JobSettings, "gemini_model"> & { gemini_model?: string };
+  webhookUrl?: string;
+  wait: boolean;
+}
+
+export interface JobsArgs extends RemoteArgs {
+  limit: number;
+}
+
+export interface ResultArgs extends RemoteArgs {
+  id: string;
+  format: Format;
+}
+
+/** --server / FNT_SERVER and --api-key / FNT_API_KEY, both required. */
+function remoteOf(values: { server?: string | boolean; "api-key"?: string | boolean; quiet?: string | boolean }, env: NodeJS.ProcessEnv): RemoteArgs {
+  const server = (typeof values.server === "string" ? values.server : env.FNT_SERVER) ?? "";
+  const apiKey = (typeof values["api-key"] === "string" ? values["api-key"] : env.FNT_API_KEY) ?? "";
+  if (!server) throw usageError("--server URL is needed (or FNT_SERVER), e.g. --server https://fnt.example.com.");
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw usageError(`--server must be a URL like https://fnt.example.com (got "${server}").`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw usageError(`--server must be an http(s) URL (got "${server}").`);
+  if (!apiKey) throw usageError("--api-key KEY is needed (or FNT_API_KEY): create one on your account page.");
+  return { server: url.origin + url.pathname.replace(/\/+$/, ""), apiKey, quiet: values.quiet === true };
+}
+
+export function parseSubmitArgs(args: string[], env: NodeJS.ProcessEnv = process.env): SubmitArgs | null {
+  const { values, positionals } = parse(args, { ...COMMON, ...SETTINGS, ...REMOTE, ...SUBMIT });
+  if (values.help) return null;
+  if (positionals.length !== 1) {
+    throw usageError(positionals.length === 0 ? "submit needs a PDF file." : `submit takes one file, got ${positionals.length}.`);
+  }
+  const { gemini_model: _default, ...settings } = settingsOf(values);
+  return {
+    ...remoteOf(values, env),
+    file: positionals[0]!,
+    format: formatOf(values.format),
+    settings: values.model ? { ...settings, gemini_model: values.model } : settings,
+    webhookUrl: values["webhook-url"],
+    wait: !values["no-wait"],
+  };
+}
+
+export function parseJobsArgs(args: string[], env: NodeJS.ProcessEnv = process.env): JobsArgs | null {
+  const { values, positionals } = parse(args, { ...REMOTE, ...JOBS, help: COMMON.help, quiet: COMMON.quiet });
+  if (values.help) return null;
+  if (positionals.length) throw usageError(`jobs takes no file or id (got ${positionals.join(" ")}).`);
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`--limit must be a whole number from 1 to 100 (got "${values.limit}").`);
+  return { ...remoteOf(values, env), limit };
+}
+
+export function parseResultArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ResultArgs | null {
+  const { values, positionals } = parse(args, { ...REMOTE, ...COMMON });
+  if (values.help) return null;
+  if (positionals.length !== 1) throw usageError(positionals.length === 0 ? "result needs a job id." : `result takes one job id, got ${positionals.length}.`);
+  return { ...remoteOf(values, env), id: positionals[0]!, format: formatOf(values.format) };
 }

@@ -1,7 +1,8 @@
 import { PipelineError } from "../worker/pipeline/errors";
-import { parseProcessArgs, USAGE } from "./args";
+import { parseJobsArgs, parseProcessArgs, parseResultArgs, parseSubmitArgs, USAGE } from "./args";
 import { CliError, EXIT_BUG, EXIT_INPUT, EXIT_USAGE, usageError } from "./errors";
 import { runProcess } from "./process";
+import { runJobs, runResult, runSubmit } from "./remote";
 import { runSegment } from "./segment";
 
 async function main(argv: string[]): Promise<void> {
@@ -22,7 +23,14 @@ async function main(argv: string[]): Promise<void> {
     if (args === null) return void process.stdout.write(USAGE);
     return runProcess(args);
   }
-  throw usageError(`unknown command "${command}" (expected segment or process).`);
+  const remote = { submit: [parseSubmitArgs, runSubmit], jobs: [parseJobsArgs, runJobs], result: [parseResultArgs, runResult] } as const;
+  if (command in remote) {
+    const [parse, run] = remote[command as keyof typeof remote];
+    const args = parse(rest);
+    if (args === null) return void process.stdout.write(USAGE);
+    return (run as (a: typeof args) => Promise<void>)(args);
+  }
+  throw usageError(`unknown command "${command}" (expected segment, process, submit, jobs or result).`);
 }
 
 // A reader that stops early (`| head`) is not an error.

@@ -8,7 +8,8 @@ const BAR = 30;
 // Short books finish before a progress line could help anyone reading a log.
 const LOG_MIN_PAGES = 20;
 
-export function makeProgress(stream: NodeJS.WriteStream, quiet: boolean): Progress {
+/** `unit` names what is counted ("pages" while reading a PDF, "chunks" while a server works). */
+export function makeProgress(stream: NodeJS.WriteStream, quiet: boolean, unit = "pages"): Progress {
   if (quiet) return { page() {}, end() {} };
   const started = performance.now();
   if (!stream.isTTY) {
@@ -18,7 +19,7 @@ export function makeProgress(stream: NodeJS.WriteStream, quiet: boolean): Progre
         const tenth = Math.floor((10 * done) / total);
         if (total < LOG_MIN_PAGES || tenth === lastTenth || done === total) return;
         lastTenth = tenth;
-        stream.write(`reading pages: ${done}/${total} (${tenth * 10}%)\n`);
+        stream.write(`${unit === "pages" ? "reading pages" : unit}: ${done}/${total} (${tenth * 10}%)\n`);
       },
       end: (summary) => stream.write(`${summary}\n`),
     };
@@ -34,7 +35,7 @@ export function makeProgress(stream: NodeJS.WriteStream, quiet: boolean): Progre
       drawn = true;
       const filled = Math.round((BAR * done) / total);
       const secs = ((now - started) / 1000).toFixed(1);
-      stream.write(`\r[${"#".repeat(filled)}${"-".repeat(BAR - filled)}] ${done}/${total} pages ${secs}s`);
+      stream.write(`\r[${"#".repeat(filled)}${"-".repeat(BAR - filled)}] ${done}/${total} ${unit} ${secs}s`);
     },
     end(summary) {
       stream.write(`${drawn ? "\r\x1b[K" : ""}${summary}\n`);

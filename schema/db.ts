@@ -29,7 +29,7 @@ export const jobs = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     status: text("status", {
-      enum: ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"],
+      enum: ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"],
     }).notNull(),
     progress_percent: integer("progress_percent").notNull().default(0),
     current_step: text("current_step").notNull().default("queued"),
@@ -68,6 +68,12 @@ export const jobs = sqliteTable(
     webhook_progress_every: integer("webhook_progress_every"),
     /** When the cron removed the uploaded files of this ended job (results stay). */
     uploads_expired_at: text("uploads_expired_at"),
+    /** A book sent in parts (consecutive page ranges, see `jobParts`): how many; null for one file. */
+    part_count: integer("part_count"),
+    /** Parts stored so far (equal to part_count once the upload is whole). */
+    parts_received: integer("parts_received").notNull().default(0),
+    /** An `uploading` job whose parts are not all in by then fails (upload_incomplete). */
+    upload_expires_at: text("upload_expires_at"),
     updated_at: text("updated_at").notNull(),
   },
   (t) => [
@@ -78,6 +84,31 @@ export const jobs = sqliteTable(
 );
 
 export type JobRow = typeof jobs.$inferSelect;
+
+/**
+ * The PDF parts of a job sent in parts, each a consecutive page range of the book, in order
+ * (`n` from 1). A part sent again replaces its row (and its file); once the job has left
+ * `uploading` the rows no longer change, so the plan step reads a fixed list.
+ */
+export const jobParts = sqliteTable(
+  "job_parts",
+  {
+    job_id: text("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    n: integer("n").notNull(),
+    /** Where the part is in R2 (under uploads/<job>/). */
+    key: text("key").notNull(),
+    size: integer("size").notNull(),
+    filename: text("filename").notNull(),
+    /** Hex SHA-256 of the part's bytes. */
+    sha256: text("sha256").notNull(),
+    created_at: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job_id, t.n] })],
+);
+
+export type JobPartRow = typeof jobParts.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 
 /** A reader's correction of one sentence of a finished job; merged into results and exports. */

@@ -37,17 +37,20 @@ const intField = (min: number, max: number) =>
       .max(max, { error: `must be at most ${max}` }),
   );
 
-const settingsShape = {
-  /** Words; 0 = no limit. Longer sentences are split at clause boundaries. */
-  sentence_length_limit: intField(0, 500).default(0),
-  /** Words; shorter fragments are merged into a neighbour. 0 = keep all. */
-  min_sentence_length: intField(0, 50).default(0),
-  /** Leave dialogue whole (not length-split). */
-  ignore_dialogue: boolField.default(false),
-  /** Keep paragraph breaks in the result. */
-  preserve_formatting: boolField.default(false),
-  /** Join words split by line-end hyphenation. */
-  fix_hyphenation: boolField.default(true),
+// `prefault`, not `default`: the value goes through the field's parsing like a sent one (the
+// same result here), and zod shows it as the default of the field's input JSON Schema, which the
+// OpenAPI document (GET /api/v1/openapi.json) shows; a `default` of a preprocessed field is left out.
+/** The settings fields (also those of the upload forms, schema/api.ts). */
+export const settingsFields = {
+  sentence_length_limit: intField(0, 500)
+    .prefault(0)
+    .meta({ description: "Words; longer sentences are split at clause boundaries. 0 = no limit." }),
+  min_sentence_length: intField(0, 50)
+    .prefault(0)
+    .meta({ description: "Words; shorter fragments are merged into a neighbour. 0 = keep all." }),
+  ignore_dialogue: boolField.prefault(false).meta({ description: "Leave dialogue whole (not length-split)." }),
+  preserve_formatting: boolField.prefault(false).meta({ description: "Keep paragraph breaks in the result." }),
+  fix_hyphenation: boolField.prefault(true).meta({ description: "Join words split by line-end hyphenation." }),
 };
 
 /**
@@ -57,17 +60,22 @@ const settingsShape = {
  */
 export const JobSettingsSchema = z
   .object({
-    ...settingsShape,
-    gemini_model: z.string({ error: "must be a model name" }).min(1).default(DEFAULT_GEMINI_MODELS[0]),
+    ...settingsFields,
+    gemini_model: z
+      .string({ error: "must be a model name" })
+      .min(1)
+      .default(DEFAULT_GEMINI_MODELS[0])
+      .meta({ description: "The Gemini model the job asked for (used when the Gemini engine is configured)." }),
   })
-  .strict();
+  .strict()
+  .meta({ id: "JobSettings" });
 
 /** The settings of an upload: `gemini_model` must be one of `models` (the first is the default). */
 export function jobSettingsSchema(models: readonly string[]) {
   const list = models.length ? models : DEFAULT_GEMINI_MODELS;
   return z
     .object({
-      ...settingsShape,
+      ...settingsFields,
       gemini_model: z
         .string({ error: `must be one of ${list.join(", ")}` })
         .refine((m) => list.includes(m), { error: `must be one of ${list.join(", ")}` })

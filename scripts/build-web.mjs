@@ -40,7 +40,10 @@ export function buildWebIfStale(root) {
     }
   }
   try {
-    if (existsSync(output) && statSync(output).mtimeMs >= newestSource(web)) return 0;
+    // Scalar's bundle for the API reference is copied in by the build (vite.config.ts): a build
+    // made before that existed lacks it.
+    const scalar = path.join(web, ".svelte-kit/cloudflare/vendor/scalar/api-reference.js");
+    if (existsSync(output) && existsSync(scalar) && statSync(output).mtimeMs >= newestSource(web)) return 0;
     const vite = path.join(root, "node_modules/vite/bin/vite.js");
     return spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], { cwd: web, stdio: ["ignore", "inherit", "inherit"] }).status ?? 1;
   } finally {

@@ -249,9 +249,10 @@ test("History lists the jobs, opens one and deletes one after confirmation", asy
   await items.nth(2).getByRole("button", { name: "Delete verne-deux-ans-de-vacances.pdf" }).click();
   const dialog = page.getByRole("dialog", { name: "Delete this book?" });
   await dialog.getByRole("button", { name: "Delete", exact: true }).click();
-  await expect.poll(() => items.count()).toBe(3);
+  // Deleting removes the job's files and its tracker too: give a loaded machine more than the default second.
+  await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(3);
   await page.reload();
-  await expect.poll(() => items.count()).toBe(3);
+  await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(3);
   expect(await page.locator(`li.job[data-job-id="${doomed}"]`).count()).toBe(0);
 });
 

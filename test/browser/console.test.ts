@@ -170,6 +170,12 @@ test("the jobs list finds a job by file name; its page shows the chunk grid", as
   await page.keyboard.press("Home");
   expect(await page.evaluate(() => document.activeElement?.getAttribute("data-chunk"))).toBe("0");
 
+  // The job's files are links: the uploaded PDF downloads byte for byte, with the operator's cookie.
+  const sourceLink = page.getByTestId("file-link").filter({ hasText: "source.pdf" });
+  const [download] = await Promise.all([page.waitForEvent("download"), sourceLink.click()]);
+  expect(download.suggestedFilename()).toBe("source.pdf");
+  expect(new Uint8Array(readFileSync((await download.path())!))).toEqual(new Uint8Array(EXTRAIT));
+
   await screenshotBoth(page, "console-job");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);

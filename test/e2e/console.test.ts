@@ -95,6 +95,43 @@ describe("the operator console on the local stack", () => {
     expect(audit.entries[0]).toMatchObject({ action: "job.retry", actor_email: "ops@example.com", target_id: partialId });
   });
 
+  it("chunks whose Gemini stays unavailable go to the dead-letter queue; replaying them makes the job whole, twice changes nothing", async () => {
+    // Two answers, then 503 for everything: those chunks use up their attempts (backoff 1, 2,
+    // 4, 8 s) and the queue hands them to fnt-chunks-dlq, whose consumer fails them.
+    fake.control({ sequence: ["ok", "ok"], always: "503" });
+    const res = await upload(stack.url, reader, EXTRAIT, "une-vie.pdf");
+    const id = ((await res.json()) as any).id;
+    const job = await finalJob(id);
+    expect(job.status).toBe("partial");
+    const failed = job.total_chunks - 2;
+    expect(job.failed_chunks).toBe(failed);
+
+    const mine = async () => ((await get(ops, "/api/v1/admin/dead-letters")).dead_letters as any[]).filter((d) => d.job_id === id);
+    const letters = await waitFor(async () => ((await mine()).length === failed ? mine() : undefined), 30_000, "the dead letters");
+    expect(letters.every((d) => d.queue === "fnt-chunks-dlq" && d.error_class === "unavailable" && d.replayed_at === null)).toBe(true);
+    expect(new Set(letters.map((d) => d.chunk)).size).toBe(failed);
+    const detail = await get(ops, `/api/v1/admin/jobs/${id}`);
+    const failedChunks = detail.chunks.filter((c: any) => c.state === "failed");
+    expect(failedChunks.every((c: any) => c.attempts === 5 && c.last_error_class === "unavailable")).toBe(true);
+
+    // Gemini is back: replay every dead letter of the class.
+    fake.control({ reset: true });
+    const replay = await post(ops, "/api/v1/admin/dead-letters/replay", { error_class: "unavailable" });
+    expect(replay.status).toBe(200);
+    const out = (await replay.json()) as any;
+    expect(out.replayed).toBe(failed);
+    expect(out.ids).toEqual(expect.arrayContaining(letters.map((d) => d.id)));
+    const whole = await finalJob(id);
+    expect(whole).toMatchObject({ status: "completed", failed_chunks: 0, failed_pages: [] });
+    expect(await sentences(id)).toEqual(clean);
+
+    // A second replay of the same letters changes nothing.
+    const again = (await (await post(ops, "/api/v1/admin/dead-letters/replay", { id: letters[0].id })).json()) as any;
+    expect(again).toMatchObject({ replayed: 0, unchanged: 1 });
+    expect((await get(reader, `/api/v1/jobs/${id}`)).status).toBe("completed");
+    expect((await mine()).every((d) => d.replayed_at !== null)).toBe(true);
+  });
+
   it("intake paused: uploads answer 503 with Retry-After; resumed: they are taken again", async () => {
     expect((await (await post(ops, "/api/v1/admin/intake", { paused: true })).json()) as any).toEqual({ intake: "paused" });
     try {

@@ -186,6 +186,59 @@ describe("parseMultipart", () => {
     expect(parts[1]!.headers["x-extra"]).toBe("1");
   });
 
+  it("reads names and filenames beyond Latin-1 as the browser sent them (UTF-8)", async () => {
+    // French titles use ’ (U+2019) and — (U+2014); a parser that only accepts Latin-1 in a
+    // quoted parameter loses the whole Content-Disposition, and the file with it.
+    const form = new FormData();
+    form.append("pdf_file", new Blob(["%PDF-1.4"], { type: "application/pdf" }), "L’Étranger — Camus 📖.pdf");
+    form.append("titre_œuvre", "x");
+    const { bytes, boundary } = await encode(form);
+    const parts = await collect(streamOf(bytes, () => 7), boundary);
+    expect(parts.map((p) => [p.name, p.filename])).toEqual([
+      ["pdf_file", "L’Étranger — Camus 📖.pdf"],
+      ["titre_œuvre", undefined],
+    ]);
+  });
+
+  it("does not read the body ahead of a slow consumer", async () => {
+    // Backpressure: a Worker streams 100 MiB through 128 MB only if the parser waits for
+    // the part's reader (which waits for R2) instead of queueing the body in memory.
+    const CHUNK = 16 * 1024;
+    const file = new Uint8Array(2 * 1024 * 1024).fill(0x41);
+    const { bytes, boundary } = await encode(
+      (() => {
+        const f = new FormData();
+        f.append("pdf_file", new Blob([file]), "a.pdf");
+        return f;
+      })(),
+    );
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          if (pulled >= bytes.length) return c.close();
+          c.enqueue(bytes.slice(pulled, pulled + CHUNK));
+          pulled += CHUNK;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    let delivered = 0;
+    let lead = 0;
+    for await (const p of parseMultipart(body, boundary)) {
+      const reader = p.body.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        delivered += r.value.length;
+        // A slow consumer: the parser gets many turns to read ahead if it would.
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+        lead = Math.max(lead, pulled - delivered);
+      }
+    }
+    expect(delivered).toBe(file.length);
+    // A few chunks at most (ours: the one being parsed); without backpressure, most of the 2 MiB.
+    expect(lead).toBeLessThanOrEqual(256 * 1024);
+  });
+
   it("skips a part body that was cancelled or left unread", async () => {
     const { bytes, boundary } = await sampleForm();
     const names: string[] = [];

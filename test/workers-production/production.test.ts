@@ -24,6 +24,13 @@ describe("the production configuration", () => {
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>())!.n).toBe(0);
   });
 
+  it("documents the production API: no development sign-in, the __Host- cookie", async () => {
+    const doc = (await (await api("/api/v1/openapi.json")).json()) as any;
+    expect(doc.paths).not.toHaveProperty(["/api/v1/auth/dev"]);
+    expect(doc.paths).toHaveProperty(["/api/v1/jobs"]);
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ in: "cookie", name: "__Host-fnt_session" });
+  });
+
   it("takes the session only from a __Host- cookie", async () => {
     await env.DB.prepare("INSERT INTO users (id, email, issuer, subject) VALUES ('p1', 'p1@example.com', 'https://accounts.google.com', '1')").run();
     const { token } = await createSession(env, "p1", "test");

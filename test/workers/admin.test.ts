@@ -99,13 +99,20 @@ describe("panels", () => {
   it("job detail: events, the chunk grid with attempts, latency and errors, credits, files; fed by the real consumer", async () => {
     const { id } = await jobWithInputs("detail-u", [1, 2]);
     await consume("fnt-chunks", [{ job_id: id, chunk: 0 }]);
-    // Chunk 1's input goes missing: it fails, is retried, then fails for good.
+    // Chunk 1's input goes missing: it fails, is retried, and its last attempt hands the
+    // message to the dead-letter queue (a retry past max_retries), whose consumer fails it.
     await env.FILES.delete(chunkKey(id, 1));
-    await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 1);
-    await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 5);
+    expect((await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 1)).retryMessages).toHaveLength(1);
+    const last = await consume("fnt-chunks", [{ job_id: id, chunk: 1 }], 5);
+    expect(last.retryMessages).toHaveLength(1);
+    expect(last.explicitAcks).toEqual([]);
+    expect((await get(await operator(), `/api/v1/admin/jobs/${id}`)).job.status).toBe("processing");
+    await consume("fnt-chunks-dlq", [{ job_id: id, chunk: 1 }]);
     const d = await get(await operator(), `/api/v1/admin/jobs/${id}`);
     expect(d.job).toMatchObject({ id, status: "partial", owner: { email: "detail-u@example.com" } });
     expect(d.events.map((e: any) => e.type)).toContain("partial");
+    // The job tells why the chunk failed: its last error, not just "retries exhausted".
+    expect(JSON.stringify(d.events.find((e: any) => e.type === "chunk_failed"))).toContain("missing");
     expect(d.chunks).toHaveLength(2);
     expect(d.chunks[0]).toMatchObject({ n: 0, state: "done", attempts: 1, engine: "local" });
     expect(d.chunks[0].latency_ms).toBeGreaterThanOrEqual(0);
@@ -169,6 +176,41 @@ describe("actions", () => {
     expect((await api(`/api/v1/jobs/${id}/retry`, { method: "POST", headers: bearer(owner) })).status).toBe(409);
     const stranger = await sessionFor("retry-stranger");
     expect((await api(`/api/v1/jobs/${id}/retry`, { method: "POST", headers: bearer(stranger) })).status).toBe(404);
+  });
+
+  it("download a job's stored files: byte-exact, audited; nothing outside the job, nothing for a reader", async () => {
+    const { id } = await jobWithInputs("files-u", [1]);
+    const other = await jobWithInputs("files-other", [1]);
+    const pdf = new TextEncoder().encode("%PDF-1.7 a stored upload\n");
+    await env.FILES.put(`uploads/${id}/source.pdf`, pdf);
+    const op = await operator();
+    const listed = (await get(op, `/api/v1/admin/jobs/${id}`)).files.map((f: any) => f.key);
+    expect(listed).toEqual(expect.arrayContaining([`uploads/${id}/source.pdf`, chunkKey(id, 0)]));
+
+    const res = await api(`/api/v1/admin/jobs/${id}/files/uploads/${id}/source.pdf`, { headers: bearer(op) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/pdf");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="source.pdf"');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(pdf);
+    const chunk = await api(`/api/v1/admin/jobs/${id}/files/${chunkKey(id, 0)}`, { headers: bearer(op) });
+    expect(chunk.headers.get("content-type")).toBe("application/json");
+    expect(((await chunk.json()) as any).index).toBe(0);
+    const rows = (await auditRows("job.file_download")).filter((r: any) => r.target_id === id);
+    expect(rows.map((r: any) => [r.actor_email, JSON.parse(r.detail).key])).toEqual([
+      ["ops@example.com", `uploads/${id}/source.pdf`],
+      ["ops@example.com", chunkKey(id, 0)],
+    ]);
+
+    // Another job's file through this job's route, a missing file, a missing job: 404.
+    expect((await api(`/api/v1/admin/jobs/${id}/files/${chunkKey(other.id, 0)}`, { headers: bearer(op) })).status).toBe(404);
+    expect((await api(`/api/v1/admin/jobs/${id}/files/jobs/${id}/../${other.id}/chunks/0.json`, { headers: bearer(op) })).status).toBe(404);
+    expect((await api(`/api/v1/admin/jobs/${id}/files/jobs/${id}/result.json`, { headers: bearer(op) })).status).toBe(404);
+    const ghost = crypto.randomUUID();
+    expect((await api(`/api/v1/admin/jobs/${ghost}/files/jobs/${ghost}/result.json`, { headers: bearer(op) })).status).toBe(404);
+    // The owner is no operator; no credential at all.
+    const owner = await sessionFor("files-u");
+    expect((await api(`/api/v1/admin/jobs/${id}/files/uploads/${id}/source.pdf`, { headers: bearer(owner) })).status).toBe(403);
+    expect((await api(`/api/v1/admin/jobs/${id}/files/uploads/${id}/source.pdf`)).status).toBe(401);
   });
 
   it("cancel any job, audited", async () => {

@@ -186,7 +186,7 @@ describe("chunk consumer", () => {
     ]);
   });
 
-  it("retries a failing chunk with backoff, then marks it failed and the job partial", async () => {
+  it("retries a failing chunk with backoff, then dead-letters it: the DLQ consumer marks it failed and the job partial", async () => {
     const { id } = await newJob([
       [1, 1],
       [2, 4],
@@ -201,7 +201,14 @@ describe("chunk consumer", () => {
     expect(first.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
     expect((await row(id))!.status).toBe("processing");
     const last = await run([{ body: { job_id: id, chunk: 1 }, attempts: 5 }]);
-    expect(last.explicitAcks).toEqual(["m0"]);
+    // The last attempt is retried once more, which the queue turns into a dead letter.
+    expect(last.explicitAcks).toEqual([]);
+    expect(last.retryMessages.map((m) => m.msgId)).toEqual(["m0"]);
+    expect((await row(id))!.status).toBe("processing");
+    const dlq = createMessageBatch("fnt-chunks-dlq", [{ id: "d0", timestamp: new Date(), attempts: 1, body: { job_id: id, chunk: 1 } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(dlq as MessageBatch<any>, env, ctx);
+    expect((await getQueueResult(dlq, ctx)).explicitAcks).toEqual(["d0"]);
     const r = await row(id);
     expect(r!.status).toBe("partial");
     expect(JSON.parse(r!.failed_pages)).toEqual([2, 3, 4]);

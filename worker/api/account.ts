@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { CreateApiKeySchema } from "../../schema/api";
+import { ApiKeyListSchema, CreateApiKeySchema, MeSchema, NewApiKeySchema, SessionListSchema } from "../../schema/api";
 import { countLiveKeys, createApiKey, listApiKeys, MAX_KEYS_PER_USER, revokeApiKey } from "../auth/api-keys";
 import { requireAuth } from "../auth/caller";
 import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
@@ -9,64 +9,135 @@ import { engineInfo } from "../jobs/engine";
 import { isOperator } from "./admin";
 import { endSessions } from "./auth";
 import { ApiError } from "./errors";
+import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "./types";
-import { readJson, validate } from "./validate";
+import { jsonBody } from "./validate";
 
 const notFound = () => new ApiError(404, "not_found", "No such item.");
 
 /** GET /api/v1/me: who is asking, and how. */
-export const meRoutes = new Hono<AppEnv>().use(requireAuth).get("/", (c) => {
-  const caller = c.get("caller");
-  return c.json({ user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env) }, 200);
-});
+export const meRoutes = new Hono<AppEnv>().use(requireAuth).get(
+  "/",
+  describe({
+    operationId: "getMe",
+    summary: "Who I am",
+    description: "The caller, how they authenticated, whether they are an operator, and the engine and models a job made now would use.",
+    tag: "Account",
+    access: "user",
+    responses: { 200: json(MeSchema, "The caller.") },
+  }),
+  (c) => {
+    const caller = c.get("caller");
+    return c.json({ user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env) }, 200);
+  },
+);
 
 /** /api/v1/api-keys: a program's credentials, shown in full once. */
 export const apiKeyRoutes = new Hono<AppEnv>()
   .use(requireAuth)
-  .post("/", async (c) => {
-    const body = await readJson(c, '{"name": "my script"}');
-    const { name, expires_in_days } = validate(CreateApiKeySchema, body);
-    const userId = c.get("userId");
-    if ((await countLiveKeys(c.env, userId)) >= MAX_KEYS_PER_USER) {
-      throw new ApiError(409, "too_many_keys", `At most ${MAX_KEYS_PER_USER} live API keys: revoke one first.`);
-    }
-    const expiresAt = expires_in_days ? new Date(Date.now() + expires_in_days * 86_400_000).toISOString() : null;
-    return c.json(await createApiKey(c.env, userId, name, expiresAt), 201);
-  })
-  .get("/", async (c) => c.json({ api_keys: await listApiKeys(c.env, c.get("userId")) }, 200))
-  .delete("/:id", async (c) => {
-    const id = c.req.param("id");
-    if (!(await revokeApiKey(c.env, c.get("userId"), id))) throw notFound();
-    await closeSocketsOf(c.env, [credentialTag("api_key", id)]);
-    return c.body(null, 204);
-  });
+  .post(
+    "/",
+    describe({
+      operationId: "createApiKey",
+      summary: "Create an API key",
+      description: "The only answer that shows the key itself. At most 25 live keys.",
+      tag: "Account",
+      access: "user",
+      responses: { 201: json(NewApiKeySchema, "The new key, `key` included (shown this once).") },
+      errors: { 409: "`too_many_keys`: at most 25 live API keys; revoke one first." },
+    }),
+    jsonBody(CreateApiKeySchema, '{"name": "my script"}'),
+    async (c) => {
+      const { name, expires_in_days } = c.req.valid("json");
+      const userId = c.get("userId");
+      if ((await countLiveKeys(c.env, userId)) >= MAX_KEYS_PER_USER) {
+        throw new ApiError(409, "too_many_keys", `At most ${MAX_KEYS_PER_USER} live API keys: revoke one first.`);
+      }
+      const expiresAt = expires_in_days ? new Date(Date.now() + expires_in_days * 86_400_000).toISOString() : null;
+      return c.json(await createApiKey(c.env, userId, name, expiresAt), 201);
+    },
+  )
+  .get(
+    "/",
+    describe({
+      operationId: "listApiKeys",
+      summary: "My API keys",
+      description: "Live keys, never the key itself.",
+      tag: "Account",
+      access: "user",
+      responses: { 200: json(ApiKeyListSchema, "The live keys, newest first.") },
+    }),
+    async (c) => c.json({ api_keys: await listApiKeys(c.env, c.get("userId")) }, 200),
+  )
+  .delete(
+    "/:id",
+    describe({
+      operationId: "revokeApiKey",
+      summary: "Revoke an API key",
+      description: "The key is refused at once and the WebSockets it opened are closed.",
+      tag: "Account",
+      access: "user",
+      parameters: [pathParam("id", "The key's id.")],
+      responses: { 204: noContent("Revoked.") },
+      errors: { 404: "`not_found`: no such key of mine." },
+    }),
+    async (c) => {
+      const id = c.req.param("id");
+      if (!(await revokeApiKey(c.env, c.get("userId"), id))) throw notFound();
+      await closeSocketsOf(c.env, [credentialTag("api_key", id)]);
+      return c.body(null, 204);
+    },
+  );
 
 /** /api/v1/sessions: where I am signed in; each can be ended. */
 export const sessionRoutes = new Hono<AppEnv>()
   .use(requireAuth)
-  .get("/", async (c) => {
-    const caller = c.get("caller");
-    const rows = await listSessions(c.env, caller.user.id);
-    const current = caller.auth === "session" ? caller.credentialId : null;
-    return c.json(
-      {
-        sessions: rows.reverse().map((s) => ({
-          id: s.id,
-          created_at: s.created_at,
-          last_seen_at: s.last_seen_at,
-          expires_at: s.expires_at,
-          user_agent: s.user_agent,
-          current: s.id === current,
-        })),
-      },
-      200,
-    );
-  })
-  .delete("/:id", async (c) => {
-    const caller = c.get("caller");
-    const id = c.req.param("id");
-    const ended = await endSessions(c.env, caller.user.id, id);
-    if (ended.length === 0) throw notFound();
-    if (caller.auth === "session" && caller.credentialId === id) clearCookie(c, SESSION_COOKIE);
-    return c.body(null, 204);
-  });
+  .get(
+    "/",
+    describe({
+      operationId: "listSessions",
+      summary: "Where I am signed in",
+      tag: "Account",
+      access: "user",
+      responses: { 200: json(SessionListSchema, "My live sessions, newest first; `current` marks the one asking.") },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const rows = await listSessions(c.env, caller.user.id);
+      const current = caller.auth === "session" ? caller.credentialId : null;
+      return c.json(
+        {
+          sessions: rows.reverse().map((s) => ({
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+            current: s.id === current,
+          })),
+        },
+        200,
+      );
+    },
+  )
+  .delete(
+    "/:id",
+    describe({
+      operationId: "endSession",
+      summary: "End one of my sessions",
+      description: "Its WebSockets are closed; ending the calling session clears its cookie.",
+      tag: "Account",
+      access: "user",
+      parameters: [pathParam("id", "The session's id.")],
+      responses: { 204: noContent("Ended.") },
+      errors: { 404: "`not_found`: no such session of mine." },
+    }),
+    async (c) => {
+      const caller = c.get("caller");
+      const id = c.req.param("id");
+      const ended = await endSessions(c.env, caller.user.id, id);
+      if (ended.length === 0) throw notFound();
+      if (caller.auth === "session" && caller.credentialId === id) clearCookie(c, SESSION_COOKIE);
+      return c.body(null, 204);
+    },
+  );

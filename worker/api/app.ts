@@ -11,6 +11,8 @@ import { adminRoutes } from "./admin";
 import { webhookRoutes } from "./webhooks";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
+import { docsPage, openApiDocument } from "./docs";
+import { describe } from "./openapi";
 import type { AppEnv } from "./types";
 
 export const app = new Hono<AppEnv>();
@@ -36,6 +38,20 @@ app.route("/api/v1/webhooks", webhookRoutes);
 app.route("/api/v1/admin", adminRoutes);
 app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
+
+app.get(
+  "/api/v1/openapi.json",
+  describe({
+    operationId: "getOpenApiDocument",
+    summary: "This OpenAPI 3.1 document",
+    description: "Every /api/v1 route, generated from the routes themselves and their zod schemas. The interactive reference is at /api/docs.",
+    tag: "Reference",
+    access: "public",
+    responses: { 200: { description: "The document.", content: { "application/json": { schema: { type: "object" } } } } },
+  }),
+  async (c) => c.json(await openApiDocument(app, c), 200),
+);
+app.get("/api/docs", (c) => docsPage(c));
 
 function errorBody(code: string, message: string, requestId: string, field?: string): ApiErrorBody {
   return { error: { code, message, request_id: requestId, ...(field ? { field } : {}) } };

@@ -18,9 +18,12 @@ export const hashText = (text: string) => bytesToHex(sha256(utf8ToBytes(text)));
 
 /** What an upload asked for, whatever multipart boundary carried it: fields and the files' hashes. */
 export function uploadFingerprint(u: UploadResult): string {
+  // Every file counts: page images, or each part of a book sent in parts (one file: as before).
   const files = u.images
     ? u.images.map((i) => ({ name: i.filename, size: i.size, sha256: i.sha256 }))
-    : [{ name: u.file.filename, size: u.file.size, sha256: u.file.sha256 }];
+    : u.files && u.files.length !== 1
+      ? u.files.map((f) => ({ name: f.filename, size: f.size, sha256: f.sha256 }))
+      : [{ name: u.file.filename, size: u.file.size, sha256: u.file.sha256 }];
   const fields = Object.keys(u.fields)
     .sort()
     .map((k) => [k, u.fields[k]]);

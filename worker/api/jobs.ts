@@ -1,9 +1,28 @@
 import { Hono, type Context } from "hono";
-import { EventsQuerySchema, ListJobsQuerySchema, ResultQuerySchema, SentenceEditSchema } from "../../schema/api";
+import { resolver } from "hono-openapi";
+import {
+  EventsQuerySchema,
+  CreatePartsJobRequestSchema,
+  JobListSchema,
+  JobPartsSchema,
+  JobResultSchema,
+  JobRetrySchema,
+  JobSchema,
+  JobUploadFormSchema,
+  ListJobsQuerySchema,
+  MAX_PARTS,
+  PartReceivedSchema,
+  ResultQuerySchema,
+  ResultSentenceSchema,
+  SentenceEditSchema,
+  WebhookDeliveryListSchema,
+} from "../../schema/api";
 import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
 import { billingFor } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
-import { pageImageKey, pageImagesKey, sourceKey } from "../jobs/keys";
+import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
+import { maxPartBytes } from "../jobs/part-limits";
+import { createUploadingJob, getParts, partsJobInput, putPart } from "./parts";
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
@@ -15,19 +34,26 @@ import { ApiError } from "./errors";
 import { renderResult } from "./export";
 import type { AppEnv } from "./types";
 import { receiveUpload, type UploadOptions } from "./upload";
-import { idempotent, nullBucket, uploadFingerprint } from "./idempotency";
+import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
-import { readJson, validate } from "./validate";
+import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, noContent, pathParam, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
+import { jsonBody, queryParams, readJson, validate } from "./validate";
 
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
-/** A job's upload form: a PDF, or page images in order. */
+/**
+ * A job's upload form: a PDF, or a book's parts (pdf_file repeated, in page order), or page
+ * images in order; or no file but `parts`, for a book whose parts come one request each.
+ */
 const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
   maxBytes,
   overLimit,
   fileField: "pdf_file",
+  maxFileBytes: maxPartBytes(env),
+  files: { max: MAX_PARTS, key: (n) => partKey(id, n) },
+  allowNoFile: (fields) => fields.parts !== undefined,
   images: {
     field: "page_images",
     maxPages: Number(env.MAX_PAGE_IMAGES) || 1000,
@@ -36,8 +62,16 @@ const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: Uploa
   },
 });
 
+const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
+const partsBody = async (c: Context<AppEnv>) => {
+  const body = await readJson(c, '{"parts": 3}');
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
+  return body as Record<string, unknown>;
+};
+
 /** A retried request's fingerprint: its upload read and hashed, nothing stored. */
 async function replayedUploadFingerprint(c: Context<AppEnv>) {
+  if (isJson(c)) return jsonFingerprint(await partsBody(c));
   const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", Number(c.env.MAX_UPLOAD_BYTES)));
   return uploadFingerprint(upload);
 }
@@ -54,11 +88,21 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   );
   c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;
+  const files = upload.files ?? [];
   let settings;
   let billing;
   let hooks;
   try {
-    const taken = await takeHookFields(c.env, userId, upload.fields);
+    // No file but `parts`: the parts come one request each.
+    if (!images && files.length === 0) return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
+    const { parts, ...fields } = upload.fields;
+    if (parts !== undefined && (images || Number(parts) !== files.length)) {
+      const message = images
+        ? "parts: page images are sent without it."
+        : `parts: ${parts} announced, but ${files.length} PDF${files.length === 1 ? " was" : "s were"} sent in pdf_file.`;
+      throw new ApiError(400, "invalid_field", message, "parts");
+    }
+    const taken = await takeHookFields(c.env, userId, fields);
     hooks = taken.hooks;
     // gemini_model must be on the configured allow-list (GEMINI_MODELS).
     settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
@@ -66,12 +110,12 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {
     // Nothing of a refused upload is kept.
-    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key];
+    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key, ...files.map((f) => f.key)];
     await deleteKeys(c.env.FILES, stored);
     throw err;
   }
   const pages = images?.length ?? 0;
-  return createJob(c.env, {
+  const job = await createJob(c.env, {
     id,
     ownerId: userId,
     filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
@@ -79,92 +123,360 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     settings,
     billing,
     hooks,
+    parts: files,
   });
+  return { job, waiting: false };
 }
+
+/** POST /api/v1/jobs with a JSON body: a book whose parts come one request each. */
+async function createPartsJob(c: Context<AppEnv>, id: string, userId: string) {
+  const body = await partsBody(c);
+  c.set("fingerprint", jsonFingerprint(body));
+  return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, body)), waiting: true };
+}
+
+const jobId = pathParam("id", "The job's id.");
+const NOT_FOUND = "`not_found`: no such job of mine.";
 
 export const jobRoutes = new Hono<AppEnv>()
   .use(requireAuth)
-  .post("/", idempotent("jobs.create", replayedUploadFingerprint), async (c) => {
-    const id = crypto.randomUUID();
-    const userId = c.get("userId");
-    await requireIntakeOpen(c.env);
-    await requireSomeCredit(c.env, billingFor(c.env, userId, allowedModels(c.env)[0]!));
-    await admitJob(c, id);
-    try {
-      const job = await receiveJob(c, id, userId);
-      c.header("Location", job.links.self);
-      return c.json(job, 202);
-    } catch (err) {
-      await releaseSlot(c.env, userId, id);
-      throw err;
-    }
-  })
-  .get("/", async (c) => {
-    const q = validate(ListJobsQuerySchema, c.req.query());
-    return c.json(await listJobs(c.env, c.get("userId"), q.limit, q.cursor), 200);
-  })
-  .get("/:id", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    return c.json(toPublicJob(row), 200);
-  })
-  .post("/:id/cancel", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    return c.json(await cancelJob(c.env, row), 200);
-  })
-  .get("/:id/webhooks", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    return c.json({ deliveries: await jobDeliveries(c.env, row.id) }, 200);
-  })
-  .post("/:id/retry", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    return c.json(await retryJob(c.env, row), 200);
-  })
-  .delete("/:id", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    await deleteJob(c.env, row);
-    return c.body(null, 204);
-  })
-  .get("/:id/result", async (c) => {
-    const { format } = validate(ResultQuerySchema, c.req.query());
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    const result = await jobResult(c.env, row);
-    if (format === "json") return c.json(result, 200);
-    const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
-    const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
-    const base = row.original_filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "sentences";
-    c.header("Content-Type", contentType);
-    // An ASCII fallback, and the real (accented) name in RFC 5987 form for every modern client.
-    const ascii = base.normalize("NFD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "") || "sentences";
-    c.header(
-      "Content-Disposition",
-      `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`,
-    );
-    return c.body(body, 200);
-  })
-  .patch("/:id/sentences/:index", async (c) => {
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    const index = Number(c.req.param("index"));
-    if (!Number.isInteger(index) || index < 0) throw new ApiError(404, "not_found", "No such sentence.");
-    const body = await readJson(c, '{"text": "…"}');
-    const { text } = validate(SentenceEditSchema, body);
-    return c.json(await editSentence(c.env, row, index, text), 200);
-  })
-  .get("/:id/events", async (c) => {
-    validate(EventsQuerySchema, { after: c.req.query("after") ?? undefined });
-    const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-      throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket: connect with Upgrade: websocket.");
-    }
-    const caller = c.get("caller");
-    const socketId = crypto.randomUUID();
-    // The tracker tags the socket with its id and the credential's expiry; the D1 record lets
-    // sign-out or revocation find and close it.
-    const headers = new Headers(c.req.raw.headers);
-    for (const h of ["Authorization", "Cookie", SOCKET_EXPIRES_HEADER]) headers.delete(h);
-    headers.set(SOCKET_ID_HEADER, socketId);
-    if (caller.expiresAt) headers.set(SOCKET_EXPIRES_HEADER, caller.expiresAt);
-    const upstream = new URL(c.req.url);
-    const res = await tracker(c.env, row.id).fetch(new Request(upstream, { headers }));
-    if (res.status === 101) await recordSocket(c.env, socketId, row.id, credentialTag(caller.auth, caller.credentialId));
-    return res;
-  });
+  .post(
+    "/",
+    describe({
+      operationId: "createJob",
+      summary: "Upload a book",
+      description:
+        "multipart/form-data: `pdf_file` (one PDF, or a big book's parts: the field repeated in page order, with `parts`) **or** one or more " +
+        "`page_images` (PNG or JPEG, one page each, in the order sent), plus settings and webhook fields. Files are streamed to storage and " +
+        "judged by their content, not their name. Answers 202 at once; the job then runs in the background (follow it with " +
+        "GET /api/v1/jobs/{id}, its WebSocket, or a webhook).\n\n" +
+        "Or application/json `{parts: N, filename?, …settings}`: a job (201, `uploading`) whose N parts come one request each with " +
+        "PUT /api/v1/jobs/{id}/parts/{n}; it starts when the last arrives.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [IDEMPOTENCY_KEY],
+      requestBody: {
+        required: true,
+        content: {
+          "multipart/form-data": {
+            schema: resolver(JobUploadFormSchema),
+            encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
+          },
+          "application/json": { schema: resolver(CreatePartsJobRequestSchema) },
+        },
+      },
+      responses: {
+        201: json(JobSchema, "Created (a JSON body): the job, `uploading`, waiting for its parts.", {
+          Location: header("The job's URL."),
+          ...RATE_LIMIT_HEADERS,
+          "Idempotent-Replayed": header("`true` when this is the first answer to the same Idempotency-Key again."),
+        }),
+        202: json(JobSchema, "Accepted: the job, queued, with its `links`.", {
+          Location: header("The job's URL."),
+          ...RATE_LIMIT_HEADERS,
+          "Idempotent-Replayed": header("`true` when this is the first answer to the same Idempotency-Key again."),
+        }),
+      },
+      errors: {
+        400: UPLOAD_400,
+        402: "`insufficient_credits`: a priced engine and no credit available.",
+        ...IDEMPOTENCY_ERRORS,
+        413:
+          "`too_large`: one PDF over MAX_PART_BYTES (send it in parts); `file_too_large` (over MAX_UPLOAD_BYTES), `storage_quota_exceeded`, " +
+          "`image_too_large` (one image over 20 MB), `too_many_pages` (more than MAX_PAGE_IMAGES images), `too_many_files` (more than 100 parts).",
+        415: "`unsupported_media_type`: neither multipart/form-data nor JSON, not a PDF (by content), or a page image that is not PNG/JPEG (the message names it).",
+        429: error("`rate_limited`: more than MAX_JOBS_PER_HOUR new jobs in an hour.", { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
+        503: error("`intake_paused`: new jobs are paused for maintenance; running jobs go on.", RETRY_AFTER),
+      },
+    }),
+    idempotent("jobs.create", replayedUploadFingerprint),
+    async (c) => {
+      const id = crypto.randomUUID();
+      const userId = c.get("userId");
+      await requireIntakeOpen(c.env);
+      await requireSomeCredit(c.env, billingFor(c.env, userId, allowedModels(c.env)[0]!));
+      await admitJob(c, id);
+      try {
+        const { job, waiting } = isJson(c) ? await createPartsJob(c, id, userId) : await receiveJob(c, id, userId);
+        c.header("Location", job.links.self);
+        // A job waiting for its parts is created (201); one with its file is accepted and runs (202).
+        return waiting ? c.json(job, 201) : c.json(job, 202);
+      } catch (err) {
+        await releaseSlot(c.env, userId, id);
+        throw err;
+      }
+    },
+  )
+  .get(
+    "/",
+    describe({
+      operationId: "listJobs",
+      summary: "My jobs",
+      description: "Newest first; `next_cursor` gives the next page.",
+      tag: "Jobs",
+      access: "user",
+      responses: { 200: json(JobListSchema, "A page of jobs.") },
+      errors: { 400: "`invalid_field`: a parameter is invalid (`field` names it); `invalid_cursor`." },
+    }),
+    queryParams(ListJobsQuerySchema),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(await listJobs(c.env, c.get("userId"), q.limit, q.cursor), 200);
+    },
+  )
+  .get(
+    "/:id",
+    describe({
+      operationId: "getJob",
+      summary: "One job",
+      description: "Its status and progress (`progress_percent`, `current_step`, chunk counts), settings, engine, tokens and credits.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: { 200: json(JobSchema, "The job.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      return c.json(toPublicJob(row), 200);
+    },
+  )
+  .post(
+    "/:id/cancel",
+    describe({
+      operationId: "cancelJob",
+      summary: "Cancel a job",
+      description: "Once it answers, no further chunk is processed; a reserved job gives its credits back. An ended job is answered as it is.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: { 200: json(JobSchema, "The job now.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      return c.json(await cancelJob(c.env, row), 200);
+    },
+  )
+  .get(
+    "/:id/parts",
+    describe({
+      operationId: "getJobParts",
+      summary: "The parts of a book sent in parts",
+      description: "The parts stored and the part numbers still missing.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: { 200: json(JobPartsSchema, "The parts.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    (c) => getParts(c),
+  )
+  .put(
+    "/:id/parts/:n",
+    describe({
+      operationId: "putJobPart",
+      summary: "Send one part of a book",
+      description:
+        "The body is the part's PDF itself (`Content-Type: application/pdf`, at most MAX_PART_BYTES); `Content-Disposition: attachment; " +
+        "filename=…` may name it. Sending a part again replaces it. The job starts when its last missing part is stored (202).",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId, { ...pathParam("n", "The part's number, from 1 to the job's `part_count`, in page order."), schema: { type: "integer", minimum: 1 } }],
+      requestBody: { required: true, content: { "application/pdf": { schema: { type: "string", format: "binary", contentMediaType: "application/pdf" } } } },
+      responses: {
+        200: json(PartReceivedSchema, "Stored; other parts are still missing.", { Location: header("The job's URL.") }),
+        202: json(PartReceivedSchema, "Stored, and it was the last: the job started.", { Location: header("The job's URL.") }),
+      },
+      errors: {
+        400: "`invalid_part`: no such part number for this job (`field`: `n`); `empty_file`.",
+        404: NOT_FOUND,
+        409: "`job_not_uploading`: the job takes no (more) parts.",
+        410: "`upload_expired`: the upload expired before all its parts arrived; create the job again.",
+        413: "`too_large`: the part is over MAX_PART_BYTES; `file_too_large`: the parts together over MAX_UPLOAD_BYTES; `storage_quota_exceeded`.",
+        415: "`unsupported_media_type`: the part is not a PDF, or was sent as a form.",
+      },
+    }),
+    (c) => putPart(c),
+  )
+  .get(
+    "/:id/webhooks",
+    describe({
+      operationId: "listJobWebhookDeliveries",
+      summary: "Webhook deliveries of a job",
+      description: "Every event sent for the job, with each attempt (status, latency, error).",
+      tag: "Webhooks",
+      access: "user",
+      parameters: [jobId],
+      responses: { 200: json(WebhookDeliveryListSchema, "The deliveries, oldest first.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      return c.json({ deliveries: await jobDeliveries(c.env, row.id) }, 200);
+    },
+  )
+  .post(
+    "/:id/retry",
+    describe({
+      operationId: "retryJob",
+      summary: "Retry a job's failed pages",
+      description: "The chunks that failed are tried again; refused while the reader's edits would be renumbered.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: { 200: json(JobRetrySchema, "The job now and the chunks tried again.") },
+      errors: {
+        402: "`insufficient_credits`: not enough credits for the retry.",
+        404: NOT_FOUND,
+        409: "`job_has_edits`: the job has corrected sentences; `not_retryable` (or another code): nothing to retry now.",
+      },
+    }),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      return c.json(await retryJob(c.env, row), 200);
+    },
+  )
+  .delete(
+    "/:id",
+    describe({
+      operationId: "deleteJob",
+      summary: "Delete a job",
+      description: "Its files and its record; a running job is cancelled first.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: { 204: noContent("Deleted.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      await deleteJob(c.env, row);
+      return c.body(null, 204);
+    },
+  )
+  .get(
+    "/:id/result",
+    describe({
+      operationId: "getJobResult",
+      summary: "The sentences",
+      description:
+        "While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns " +
+        "`index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId],
+      responses: {
+        200: {
+          description: "The result: JSON, or a file download for txt, csv and tsv (`Content-Disposition: attachment`).",
+          headers: { "Content-Disposition": header("For txt, csv and tsv: the book's name with the format's extension.") },
+          content: {
+            "application/json": { schema: resolver(JobResultSchema, { options: { io: "output" } }) },
+            "text/plain": { schema: { type: "string" } },
+            "text/csv": { schema: { type: "string" } },
+            "text/tab-separated-values": { schema: { type: "string" } },
+          },
+        },
+      },
+      errors: { 404: NOT_FOUND },
+    }),
+    queryParams(ResultQuerySchema),
+    async (c) => {
+      const { format } = c.req.valid("query");
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      const result = await jobResult(c.env, row);
+      if (format === "json") return c.json(result, 200);
+      const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
+      const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
+      const base = row.original_filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "sentences";
+      c.header("Content-Type", contentType);
+      // An ASCII fallback, and the real (accented) name in RFC 5987 form for every modern client.
+      const ascii = base.normalize("NFD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "") || "sentences";
+      c.header(
+        "Content-Disposition",
+        `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`,
+      );
+      return c.body(body, 200);
+    },
+  )
+  .patch(
+    "/:id/sentences/:index",
+    describe({
+      operationId: "editSentence",
+      summary: "Correct one sentence",
+      description: "Of a finished job; results and exports carry the edit (`edited: true`), `original` stays.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId, { ...pathParam("index", "The sentence's `index` in the result."), schema: { type: "integer", minimum: 0 } }],
+      responses: { 200: json(ResultSentenceSchema, "The sentence now.") },
+      errors: {
+        404: "`not_found`: no such job of mine, or no such sentence.",
+        409: "`job_not_finished`: sentences can be edited once the job has finished.",
+      },
+    }),
+    async (c, next) => {
+      // The job and the index are checked before the body is read.
+      c.set("job", await ownJob(c.env, c.get("userId"), c.req.param("id")));
+      const index = Number(c.req.param("index"));
+      if (!Number.isInteger(index) || index < 0) throw new ApiError(404, "not_found", "No such sentence.");
+      await next();
+    },
+    jsonBody(SentenceEditSchema, '{"text": "…"}'),
+    async (c) => {
+      const { text } = c.req.valid("json");
+      return c.json(await editSentence(c.env, c.get("job")!, Number(c.req.param("index")), text), 200);
+    },
+  )
+  .get(
+    "/:id/events",
+    describe({
+      operationId: "streamJobEvents",
+      summary: "Live progress (WebSocket)",
+      description:
+        "Connect with `Upgrade: websocket`. Every progress event is a message (`ProgressEvent`, with its `seq`); `after` replays what was missed. " +
+        "The browser's cookie authenticates it (same Origin only); programs send `Authorization: Bearer <key>`, or `access_token` in the query " +
+        "where their client cannot set headers. When the credential ends (sign-out, revoked key, expiry) the socket gets a `CredentialEnded` " +
+        "message and is closed with code 4001.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [
+        jobId,
+        {
+          name: "access_token",
+          in: "query",
+          required: false,
+          description: "An API key or session token, for WebSocket clients that cannot set headers.",
+          schema: { type: "string" },
+        },
+      ],
+      responses: {
+        101: {
+          description: "Switching Protocols: the WebSocket. Messages are `ProgressEvent` JSON objects, then possibly one `CredentialEnded`.",
+        },
+      },
+      errors: {
+        403: "`forbidden_origin`: a session's WebSocket opened from another site.",
+        404: NOT_FOUND,
+        426: "`upgrade_required`: this endpoint speaks WebSocket; connect with `Upgrade: websocket`.",
+      },
+    }),
+    queryParams(EventsQuerySchema),
+    async (c) => {
+      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+        throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket: connect with Upgrade: websocket.");
+      }
+      const caller = c.get("caller");
+      const socketId = crypto.randomUUID();
+      // The tracker tags the socket with its id and the credential's expiry; the D1 record lets
+      // sign-out or revocation find and close it.
+      const headers = new Headers(c.req.raw.headers);
+      for (const h of ["Authorization", "Cookie", SOCKET_EXPIRES_HEADER]) headers.delete(h);
+      headers.set(SOCKET_ID_HEADER, socketId);
+      if (caller.expiresAt) headers.set(SOCKET_EXPIRES_HEADER, caller.expiresAt);
+      const upstream = new URL(c.req.url);
+      const res = await tracker(c.env, row.id).fetch(new Request(upstream, { headers }));
+      if (res.status === 101) await recordSocket(c.env, socketId, row.id, credentialTag(caller.auth, caller.credentialId));
+      return res;
+    },
+  );

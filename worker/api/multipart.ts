@@ -2,6 +2,16 @@
  * Streaming multipart/form-data parser (RFC 7578 / RFC 2046) over web streams.
  * Pure: runs in Node and workerd. Memory stays bounded by the largest input
  * chunk plus the part-header cap, whatever the size of the parts.
+ *
+ * Kept over maintained parsers (issue 12; test/unit/multipart.test.ts run against an adapter
+ * of each, `npm run bench:memory -- --only upload --parser …`): @remix-run/multipart-parser
+ * buffers a part whole before yielding it, and multipasta's web adapter reads the whole body
+ * ahead (both hold ~100 MiB for a 100 MiB PDF); multipasta refuses a valid body whose closing
+ * "--" arrives split across two chunks and drops a Content-Disposition holding a character
+ * beyond Latin-1 (L’Étranger.pdf loses its name); multitars names a part by its filename and
+ * decodes backslash escapes in it (C:\dir\f.pdf gets a form feed); @fastify/busboy skips
+ * malformed parts silently and truncates over-long header blocks instead of refusing them;
+ * none accepts RFC 2046 transport padding.
  */
 
 export class MultipartError extends Error {

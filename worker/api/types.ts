@@ -1,3 +1,4 @@
+import type { JobRow } from "../../schema/db";
 import type { PublicUser } from "../auth/users";
 
 /** Who is asking, resolved once by the auth middleware before any route runs. */
@@ -21,5 +22,7 @@ export type AppEnv = {
     caller: Caller;
     /** What a job-creating request asked for (its Idempotency-Key is compared by it). */
     fingerprint?: string;
+    /** The caller's job of the route's `:id`, once a middleware has found it. */
+    job?: JobRow;
   };
 };

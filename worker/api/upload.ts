@@ -4,6 +4,10 @@
  * Nothing becomes visible in R2 until the whole form has been read and
  * validated; every failure aborts the multipart upload.
  *
+ * A book may come as several PDFs in order (its parts, each a consecutive page range):
+ * each is stored as its own object as soon as the next begins (so one buffer at a time),
+ * and a failure anywhere deletes those already stored.
+ *
  * Page images (optional, instead of the PDF) are small enough to hold one at a time:
  * each goes to R2 as soon as it has arrived, and a failure deletes those already stored.
  */
@@ -11,6 +15,7 @@ import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, sniffImage, type ImageType } fr
 import { ApiError } from "./errors";
 import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
 import { deleteKeys } from "../jobs/files";
+import { tooLarge as tooLargeFile } from "../jobs/part-limits";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
@@ -23,11 +28,17 @@ const SNIFF_BYTES = 1024 + 5;
 const PDF_MAGIC = new TextEncoder().encode("%PDF-");
 
 export interface UploadOptions {
-  /** Limit of the file, or of all page images together. */
+  /** Limit of the file (of all files together, when several are accepted), or of all page images together. */
   maxBytes: number;
   /** The error for going over maxBytes, when another limit than the file size set it (a quota). */
   overLimit?: (field: string) => ApiError;
   fileField: string;
+  /** Limit of one PDF (MAX_PART_BYTES): over it, 413 too_large saying how to send parts. */
+  maxFileBytes?: number;
+  /** Accept several PDFs in `fileField`, in order (a book in parts); file n ≥ 2 goes to `key(n)`. */
+  files?: { max: number; key: (n: number) => string };
+  /** A form without any file is accepted when this says so (a job whose parts come later). */
+  allowNoFile?: (fields: Record<string, string>) => boolean;
   /** Accept page images (one part per page, in order) in place of the file. */
   images?: ImageUploadOptions;
 }
@@ -51,10 +62,26 @@ export interface StoredImage {
   sha256: string;
 }
 
+/** A PDF stored from an upload: a whole book, or part `n` of one. */
+export interface StoredFile {
+  n: number;
+  key: string;
+  /** As uploaded, cleaned ("document.pdf" when it had none). */
+  filename: string;
+  size: number;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
 export interface UploadResult {
   fields: Record<string, string>;
-  /** For page images: the first image's name ("" if it had none) and the size of all. */
+  /**
+   * The (first) PDF's name, key and hash, and the size of all files; for page images the first
+   * image's name ("" if it had none) and the size of all; empty when no file was sent (allowNoFile).
+   */
   file: { filename: string; size: number; /** Where the PDF was stored. */ key?: string; /** Hex SHA-256 of the PDF. */ sha256?: string };
+  /** Where several PDFs were accepted (`files`): every PDF stored, in the order sent (none for page images). */
+  files?: StoredFile[];
   /** Present when the upload was page images, in page order; every one is stored in R2. */
   images?: StoredImage[];
 }
@@ -75,20 +102,47 @@ export async function receiveUpload(
     throw new ApiError(415, "unsupported_media_type", `Send the upload as multipart/form-data with the PDF in the field ${field}.`);
   }
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  // Each page image brings its own part headers.
-  const overhead = FORM_OVERHEAD + (opts.images ? opts.images.maxPages * 512 : 0);
+  const maxFiles = opts.files?.max ?? 1;
+  // Each page image or part brings its own part headers.
+  const overhead = FORM_OVERHEAD + (opts.images ? opts.images.maxPages * 512 : 0) + maxFiles * 512;
   if (declared > opts.maxBytes + overhead) throw tooLarge(opts);
+  // Where only one file is accepted, a body over the file limit cannot hold a file within it.
+  if (maxFiles === 1 && !opts.images && opts.maxFileBytes !== undefined && declared > opts.maxFileBytes + overhead) {
+    throw tooLargeFile(opts.maxFileBytes, field);
+  }
 
   const fields = Object.create(null) as Record<string, string>;
   let sink: PdfSink | undefined;
+  // Files already complete and stored (each committed when the next one began).
+  const stored: StoredFile[] = [];
+  let storedBytes = 0;
+  const finish = async (s: PdfSink) => {
+    if (s.size === 0) {
+      throw new ApiError(400, "empty_file", maxFiles > 1 ? `Part ${s.n} (${s.filename}) is empty.` : "The uploaded file is empty.", field);
+    }
+    // Recorded before the commit, so a commit that fails half-way is still cleaned up.
+    stored.push({ n: s.n, key: s.key, filename: s.filename, size: s.size, sha256: s.digest() });
+    storedBytes += s.size;
+    await s.commit();
+  };
   const images = opts.images ? new ImageStore(bucket, opts.images, opts) : undefined;
-  const maxParts = 50 + (images ? images.maxPages : 0);
+  const maxParts = 50 + (images ? images.maxPages : 0) + maxFiles;
   try {
     for await (const part of parseMultipart(request.body ?? new Blob([]).stream(), boundary, { maxParts })) {
       if (part.name === field) {
-        if (sink && !sink.noFileChosen) throw new ApiError(400, "too_many_files", `Send a single file in the form field ${field}.`, field);
         if (images?.count && part.filename !== "") throw mixed(field, images.field);
-        sink = new PdfSink(bucket, typeof key === "string" ? key : await key({ ...fields }), part.filename, opts);
+        if (sink && !sink.noFileChosen) {
+          if (maxFiles === 1) throw new ApiError(400, "too_many_files", `Send a single file in the form field ${field}.`, field);
+          const previous = sink;
+          sink = undefined;
+          await finish(previous);
+        } else {
+          await sink?.abort(); // a file input left empty
+        }
+        const n = stored.length + 1;
+        if (n > maxFiles) throw new ApiError(413, "too_many_files", `At most ${maxFiles} PDF parts can be sent in one job.`, field);
+        const at = n === 1 ? (typeof key === "string" ? key : await key({ ...fields })) : opts.files!.key(n);
+        sink = new PdfSink(bucket, at, part.filename, opts, n, storedBytes);
         await sink.consume(part.body);
         if (images?.count && !sink.noFileChosen) throw mixed(field, images.field);
       } else if (images && part.name === images.field) {
@@ -114,15 +168,27 @@ export async function receiveUpload(
       const first = images.stored[0]!;
       return { fields: { ...fields }, file: { filename: first.filename, size: images.size }, images: images.stored };
     }
-    if (!sink || sink.noFileChosen) {
+    if (sink && !sink.noFileChosen) {
+      const last = sink;
+      sink = undefined;
+      await finish(last);
+    }
+    await sink?.abort();
+    sink = undefined;
+    const first = stored[0];
+    if (!first) {
+      if (opts.allowNoFile?.({ ...fields })) return { fields: { ...fields }, file: { filename: "", size: 0 }, files: [] };
       const what = images ? `the PDF as the form field ${field}, or page images as ${images.field}` : `the PDF as the form field ${field}`;
       throw new ApiError(400, "missing_file", `Attach ${what}.`, field);
     }
-    if (sink.size === 0) throw new ApiError(400, "empty_file", "The uploaded file is empty.", field);
-    await sink.commit();
-    return { fields: { ...fields }, file: { filename: sink.filename, size: sink.size, key: sink.key, sha256: sink.digest() } };
+    return {
+      fields: { ...fields },
+      file: { filename: first.filename, size: storedBytes, key: first.key, sha256: first.sha256 },
+      ...(opts.files ? { files: [...stored] } : {}),
+    };
   } catch (err) {
     await sink?.abort();
+    await deleteKeys(bucket, stored.map((s) => s.key)).catch(() => undefined);
     await images?.discard();
     if (err instanceof MultipartError) {
       throw new ApiError(400, "malformed_upload", `The upload is not valid multipart/form-data: ${err.message}`);
@@ -148,7 +214,7 @@ function tooLarge(opts: UploadOptions): ApiError {
 }
 
 /** A display name: no client-side directories or control characters, bounded for R2 metadata. */
-function cleanFilename(raw: string | undefined, fallback: string): string {
+export function cleanFilename(raw: string | undefined, fallback: string): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
@@ -269,6 +335,12 @@ class PdfSink {
     readonly key: string,
     rawFilename: string | undefined,
     private readonly opts: UploadOptions,
+    /** Which file of the upload this is (1-based). */
+    readonly n = 1,
+    /** Bytes of the upload's files before this one (they count against maxBytes too). */
+    private readonly before = 0,
+    /** What a refusal calls this file ("Part 2"); by default "This PDF", or "Part n (name)" among several. */
+    private readonly label?: string,
   ) {
     this.filename = cleanFilename(rawFilename, "document.pdf");
     this.chosenEmpty = rawFilename === "";
@@ -303,7 +375,13 @@ class PdfSink {
   private async write(chunk: Uint8Array): Promise<void> {
     this.hash.update(chunk);
     this.size += chunk.length;
-    if (this.size > this.opts.maxBytes) throw tooLarge(this.opts);
+    const { maxFileBytes, files } = this.opts;
+    if (maxFileBytes !== undefined && this.size > maxFileBytes) {
+      // The first file may be the only one: named a part only once there are several.
+      const what = this.label ?? (files && this.n > 1 ? `Part ${this.n} (${this.filename})` : undefined);
+      throw tooLargeFile(maxFileBytes, this.opts.fileField, what);
+    }
+    if (this.before + this.size > this.opts.maxBytes) throw tooLarge(this.opts);
     for (let off = 0; off < chunk.length; ) {
       if (this.used === PART_SIZE) await this.flushPart();
       const n = Math.min(PART_SIZE - this.used, chunk.length - off);
@@ -365,4 +443,35 @@ class PdfSink {
     // Best effort: R2 also expires abandoned multipart uploads after 7 days.
     await upload?.abort().catch(() => undefined);
   }
+}
+
+/**
+ * A PDF sent as the request body itself (Content-Type: application/pdf), as a part of a
+ * book sent one request per part: streamed into R2 at `key` like a form's file, judged by
+ * its content, nothing kept on failure.
+ */
+export async function receivePdfBody(
+  request: Request,
+  bucket: R2Bucket,
+  key: string,
+  opts: { maxBytes: number; overLimit?: (field: string) => ApiError; maxFileBytes: number; label: string; filename?: string },
+): Promise<Omit<StoredFile, "n">> {
+  const field = "body";
+  if (getBoundary(request.headers.get("content-type"))) {
+    throw new ApiError(415, "unsupported_media_type", "Send the part as the request body itself (Content-Type: application/pdf), not as a form.", field);
+  }
+  const upload: UploadOptions = { maxBytes: opts.maxBytes, overLimit: opts.overLimit, fileField: field, maxFileBytes: opts.maxFileBytes };
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > opts.maxFileBytes) throw tooLargeFile(opts.maxFileBytes, field, opts.label, declared);
+  if (declared > opts.maxBytes) throw tooLarge(upload);
+  const sink = new PdfSink(bucket, key, opts.filename, upload, 1, 0, opts.label);
+  try {
+    await sink.consume(request.body ?? new Blob([]).stream());
+    if (sink.size === 0) throw new ApiError(400, "empty_file", `${opts.label} is empty: send its PDF as the request body.`, field);
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+  return { key, filename: sink.filename, size: sink.size, sha256: sink.digest() };
 }

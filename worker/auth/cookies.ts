@@ -14,6 +14,9 @@ function isSecure(c: Context<AppEnv>): boolean {
   return c.env.ENVIRONMENT === "production" || new URL(c.req.url).protocol === "https:";
 }
 
+/** The session cookie's name as this request's browser holds it (the OpenAPI document says it). */
+export const sessionCookieName = (c: Context<AppEnv>) => (isSecure(c) ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE);
+
 export function readCookie(c: Context<AppEnv>, name: string): string | undefined {
   return isSecure(c) ? getCookie(c, name, "host") : getCookie(c, name);
 }

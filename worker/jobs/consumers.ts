@@ -17,6 +17,7 @@ import { geminiLimiter } from "./rate-limiter";
 import { errorClass, recordAttempt, type Outcome } from "../ops/attempts";
 import { keepDeadLetter } from "../ops/dead-letters";
 import { heartbeat } from "../ops/state";
+import { planParts, refuseOversized } from "./plan-parts";
 import { tracker } from "./service";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
@@ -28,7 +29,7 @@ const CHUNK_CONCURRENCY = 4;
 /** Times a chunk may wait for a rate limit (ours or Gemini's 429) before waits count as attempts. */
 const MAX_DEFERRALS = 30;
 /** Pages of a scan that Gemini reads in one chunk. */
-const SCAN_PAGES_PER_CHUNK = 4;
+export const SCAN_PAGES_PER_CHUNK = 4;
 /** Bytes of page images in one chunk (fewer pages when they are big), bounding the plan step's memory. */
 const SCAN_CHUNK_IMAGE_BYTES = 16 * 1024 * 1024;
 /** What reading one scanned page is estimated to cost in tokens. */
@@ -59,6 +60,11 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     if (!row) return msg.ack(); // deleted meanwhile
     if (!(await t.planning())) return msg.ack(); // cancelled before it began
     const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
+    // A book sent in parts is read part by part (its part 1 may sit where a single file would).
+    if (row.part_count) {
+      await planParts(env, t, row, settings);
+      return msg.ack();
+    }
     const obj = await env.FILES.get(sourceKey(jobId));
     const images = obj ? null : await loadPageImages(env.FILES, jobId);
     if (images) {
@@ -74,6 +80,11 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     }
     if (!obj) {
       await t.fail("file_missing", "The uploaded file could not be found. Please upload it again.");
+      return msg.ack();
+    }
+    // Its size (R2's record) before pdf.js or pdf-lib sees a byte of it.
+    if (!(await refuseOversized(env, t, obj.size))) {
+      await obj.body.cancel();
       return msg.ack();
     }
     const bytes = new Uint8Array(await obj.arrayBuffer());
@@ -114,7 +125,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
  * Pages to be read by Gemini (a scanned PDF, or page images), a chunk per page range,
  * each range stored as its own small PDF; ranges come one at a time.
  */
-async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>) {
+export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>) {
   const chunks: Chunk[] = [];
   for await (const r of ranges) {
     const n = chunks.length;
@@ -134,7 +145,7 @@ export function chunkTokens(c: Chunk): number {
 }
 
 /** Hands the stored chunks to the tracker, then to the queue unless the job has ended meanwhile. */
-async function startChunks(
+export async function startChunks(
   env: Env,
   t: ReturnType<typeof tracker>,
   jobId: string,
@@ -150,7 +161,7 @@ async function startChunks(
   if (started) await enqueueChunks(env, jobId, chunks.map((c) => c.index));
 }
 
-async function putAll(env: Env, entries: ReadonlyArray<readonly [string, string]>) {
+export async function putAll(env: Env, entries: ReadonlyArray<readonly [string, string]>) {
   for (let i = 0; i < entries.length; i += 8) {
     await Promise.all(entries.slice(i, i + 8).map(([k, v]) => env.FILES.put(k, v)));
   }
@@ -221,12 +232,7 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
   } catch (err) {
     if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record);
     const reason = err instanceof Error ? err.message : String(err);
-    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) {
-      console.error("chunk failed for good", jobId, n, reason);
-      await record("failed", err);
-      await t.chunkFailed(n, reason);
-      return msg.ack();
-    }
+    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
     await record("retry", err);
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
   }
@@ -259,14 +265,27 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
       console.warn("could not defer chunk, retrying it instead", body.job_id, body.chunk, String(sendErr));
     }
   }
-  if (!err.retryable || msg.attempts >= CHUNK_MAX_ATTEMPTS) {
+  if (!err.retryable) {
+    // Permanent (a refusal, a bad request): trying again later would answer the same.
     console.error("chunk failed for good", body.job_id, body.chunk, err.message);
     await record("failed", err);
     await tracker(env, body.job_id).chunkFailed(body.chunk, err.message);
     return msg.ack();
   }
+  if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
   await record("retry", err);
   msg.retry({ delaySeconds });
+}
+
+/**
+ * A chunk whose transient failures used up its attempts: one more retry hands the message to
+ * the dead-letter queue, whose consumer fails the chunk (so the job ends) and keeps the message
+ * for an operator to replay once the cause is gone.
+ */
+async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: RecordAttempt) {
+  console.error("chunk failed for good, to the dead-letter queue", msg.body.job_id, msg.body.chunk, err instanceof Error ? err.message : String(err));
+  await record("failed", err);
+  msg.retry();
 }
 
 function parseChunk(text: string, n: number): Chunk {
@@ -287,8 +306,8 @@ export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Env):
     const chunk = ChunkMessageSchema.safeParse(msg.body);
     const plan = PlanMessageSchema.safeParse(msg.body);
     try {
-      await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
-      if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, "retries exhausted");
+      const lastError = await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
+      if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, lastError ?? "retries exhausted");
       else if (plan.success)
         await tracker(env, plan.data.job_id).fail("processing_error", "The PDF could not be read. Please try again.");
     } catch (err) {

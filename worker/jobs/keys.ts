@@ -11,3 +11,8 @@ export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
 /** What the reader uploaded; expired by the cron a while after the job ends. */
 export const uploadsPrefix = (jobId: string) => `uploads/${jobId}/`;
 export const jobPrefixes = (jobId: string) => [uploadsPrefix(jobId), `jobs/${jobId}/`];
+/**
+ * Part `n` of a book sent in parts. One request per part: each sending gets its own `tag`, so
+ * a part sent again never overwrites the file the job's record still points to.
+ */
+export const partKey = (jobId: string, n: number, tag?: string) => `uploads/${jobId}/parts/${n}${tag ? `-${tag}` : ""}.pdf`;

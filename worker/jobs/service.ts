@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import { isFinal, type Job, type JobResult, type ResultSentence } from "../../schema/api";
-import { jobs, sentenceEdits, type JobRow } from "../../schema/db";
+import { jobParts, jobs, sentenceEdits, type JobRow } from "../../schema/db";
+import type { StoredFile } from "../api/upload";
 import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "./db";
@@ -9,6 +10,7 @@ import { toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
 import type { JobHooks } from "../webhooks/service";
 import { jobPrefixes, resultKey } from "./keys";
+import { endUpload, partRows } from "./parts";
 
 /** Routes and consumers talk to a job's Durable Object only through this. */
 export const tracker = (env: Env, jobId: string) => env.JOB_TRACKER.get(env.JOB_TRACKER.idFromName(jobId));
@@ -44,6 +46,9 @@ export function toPublicJob(row: JobRow): Job {
     pricing_version: row.pricing_version,
     pricing_rate: row.pricing_rate,
     reservation_expires_at: row.reservation_expires_at,
+    part_count: row.part_count,
+    parts_received: row.parts_received,
+    upload_expires_at: row.upload_expires_at,
     links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
   };
 }
@@ -57,10 +62,15 @@ export interface NewJob {
   billing: Billing;
   /** Where webhook events go, if anywhere. */
   hooks?: JobHooks;
+  /** A book sent as several PDFs in one request: each part as stored, in order. */
+  parts?: StoredFile[];
 }
 
-/** A job's row as it is first written: `queued` for an upload, `reserved` for credits held ahead of one. */
-export function newJobRow(j: NewJob, status: "queued" | "reserved", extra: Partial<JobRow> = {}): JobRow {
+/**
+ * A job's row as it is first written: `queued` for an upload, `reserved` for credits held
+ * ahead of one, `uploading` for a book whose parts come one request each.
+ */
+export function newJobRow(j: NewJob, status: "queued" | "reserved" | "uploading", extra: Partial<JobRow> = {}): JobRow {
   const now = nowIso();
   return {
     id: j.id,
@@ -95,6 +105,9 @@ export function newJobRow(j: NewJob, status: "queued" | "reserved", extra: Parti
     webhook_url: null,
     webhook_progress_every: null,
     uploads_expired_at: null,
+    part_count: null,
+    parts_received: 0,
+    upload_expires_at: null,
     updated_at: now,
     ...extra,
   };
@@ -106,10 +119,17 @@ export async function startJob(env: Env, jobId: string, settings: JobSettings, b
   await env.PLAN_QUEUE.send({ job_id: jobId });
 }
 
-/** Records the job, registers its tracker and enqueues the plan step. */
+/** Records the job (and its parts, if several), registers its tracker and enqueues the plan step. */
 export async function createJob(env: Env, j: NewJob): Promise<Job> {
-  const row = newJobRow(j, "queued", { webhook_url: j.hooks?.url ?? null, webhook_progress_every: j.hooks?.progress_every ?? null });
-  await db(env.DB).insert(jobs).values(row);
+  const parts = j.parts && j.parts.length > 1 ? j.parts : undefined;
+  const row = newJobRow(j, "queued", {
+    webhook_url: j.hooks?.url ?? null,
+    webhook_progress_every: j.hooks?.progress_every ?? null,
+    ...(parts ? { part_count: parts.length, parts_received: parts.length } : {}),
+  });
+  const d = db(env.DB);
+  if (parts) await d.batch([d.insert(jobs).values(row), ...partRows(j.id, parts).map((p) => d.insert(jobParts).values(p))]);
+  else await d.insert(jobs).values(row);
   await startJob(env, j.id, j.settings, j.billing, j.hooks);
   return toPublicJob(row);
 }
@@ -160,6 +180,7 @@ export async function listJobs(env: Env, ownerId: string, limit: number, cursor?
 
 export async function cancelJob(env: Env, row: JobRow): Promise<Job> {
   if (row.status === "reserved") await endReservation(env, row, "cancelled");
+  else if (row.status === "uploading") await endUpload(env, row, "cancelled");
   else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   return toPublicJob(await ownJob(env, row.owner_id, row.id));
 }
@@ -214,6 +235,7 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 /** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   if (row.status === "reserved") await endReservation(env, row, "cancelled");
+  else if (row.status === "uploading") await endUpload(env, row, "cancelled");
   else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
   await db(env.DB).delete(jobs).where(eq(jobs.id, row.id));

@@ -7,6 +7,7 @@ import { tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
 import { purgeIdempotencyKeys } from "../api/idempotency";
+import { expireUploads } from "./parts";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
@@ -52,6 +53,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
   }
   await purgeExpiredSessions(env);
   await expireReservations(env, new Date(now));
+  await expireUploads(env, new Date(now));
   await purgeIdempotencyKeys(env);
   return { stuck: stuck.length, expired: old.length };
 }

@@ -113,7 +113,8 @@ export async function jobDetail(env: Env, jobId: string) {
   const found = await db(env.DB).select({ job: jobs, email: users.email }).from(jobs).innerJoin(users, eq(users.id, jobs.owner_id)).where(eq(jobs.id, jobId)).get();
   if (!found) throw new ApiError(404, "not_found", "No such job.");
   const [inspected, attempts, files] = await Promise.all([
-    found.job.status === "reserved" ? Promise.resolve(null) : tracker(env, jobId).inspect(),
+    // A reserved or uploading job has no tracker yet.
+    found.job.status === "reserved" || found.job.status === "uploading" ? Promise.resolve(null) : tracker(env, jobId).inspect(),
     db(env.DB).select().from(chunkAttempts).where(eq(chunkAttempts.job_id, jobId)).orderBy(chunkAttempts.id).limit(5000).all(),
     Promise.all(jobPrefixes(jobId).map((prefix) => env.FILES.list({ prefix, limit: 1000 }))),
   ]);

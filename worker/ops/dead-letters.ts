@@ -3,23 +3,28 @@ import { chunkAttempts, deadLetters } from "../../schema/db";
 import { db, nowIso } from "../jobs/db";
 import { tracker } from "../jobs/service";
 
-/** Keeps a dead-lettered message (once per message id), classed by its last attempt's error. */
+/**
+ * Keeps a dead-lettered message (once per message id), classed by its last attempt's error;
+ * answers that error's message (null when no attempt was recorded).
+ */
 export async function keepDeadLetter(
   env: Env,
   queue: string,
   msg: { id: string; body: unknown },
   body: { job_id: string; chunk?: number } | null,
-): Promise<void> {
+): Promise<string | null> {
   let cls = "retries_exhausted";
+  let message: string | null = null;
   if (body && body.chunk !== undefined) {
     const last = await db(env.DB)
-      .select({ error_class: chunkAttempts.error_class })
+      .select({ error_class: chunkAttempts.error_class, error_message: chunkAttempts.error_message })
       .from(chunkAttempts)
       .where(and(eq(chunkAttempts.job_id, body.job_id), eq(chunkAttempts.chunk, body.chunk)))
       .orderBy(desc(chunkAttempts.id))
       .limit(1)
       .get();
     cls = last?.error_class ?? cls;
+    message = last?.error_message ?? null;
   }
   await db(env.DB)
     .insert(deadLetters)
@@ -33,6 +38,7 @@ export async function keepDeadLetter(
       received_at: nowIso(),
     })
     .onConflictDoNothing();
+  return message;
 }
 
 export interface ReplayResult {

@@ -8,6 +8,7 @@ export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
 export { extractPdf, PART_LIMITS, type PartLimits, type ProgressCallback } from "./extract";
+export { joinParts, type JoinedPdf } from "./parts";
 export { LocalNormalizer, normalizeChunk } from "./local";
 export { segmentSentences } from "./segment";
 export { splitLongSentence, wordCount } from "./split";
@@ -32,7 +33,14 @@ const TEXT_PAGE_CHARS = 40;
 
 /** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
 export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
-  const pdf = await extractPdf(data, opts.onPage, opts.limits);
+  return planPages(await extractPdf(data, opts.onPage, opts.limits), opts);
+}
+
+/**
+ * The book's pages as read (one PDF, or its parts joined: see `joinParts`) → paragraphs and
+ * chunks. Running heads, hyphenation and paragraphs are judged over all the pages at once.
+ */
+export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | "limits">): Plan {
   if (!hasTextLayer(pdf)) {
     throw new PipelineError(
       "no_text_layer",

@@ -1,29 +1,30 @@
-import { apiJson } from "./api";
+import { api, ok } from "./api";
 import type { ApiKey, SessionInfo } from "./types";
 
-export const listApiKeys = () => apiJson<{ api_keys: ApiKey[] }>("/api/v1/api-keys").then((r) => r.api_keys);
+const path = (id: string) => ({ params: { path: { id } } });
 
-export const createApiKey = (name: string) =>
-  apiJson<ApiKey & { key: string }>("/api/v1/api-keys", { method: "POST", json: { name } });
+export const listApiKeys = (): Promise<ApiKey[]> => ok(api.GET("/api/v1/api-keys")).then((r) => r.api_keys);
 
-export const revokeApiKey = (id: string) => apiJson<void>(`/api/v1/api-keys/${encodeURIComponent(id)}`, { method: "DELETE" });
+export const createApiKey = (name: string): Promise<ApiKey & { key: string }> => ok(api.POST("/api/v1/api-keys", { body: { name } }));
+
+export const revokeApiKey = (id: string) => ok(api.DELETE("/api/v1/api-keys/{id}", path(id)));
 
 export interface WebhookSettings {
   default_url: string | null;
   progress_every: number | null;
 }
 
-export const getWebhookSettings = () => apiJson<WebhookSettings>("/api/v1/webhooks/settings");
+export const getWebhookSettings = (): Promise<WebhookSettings> => ok(api.GET("/api/v1/webhooks/settings"));
 
-export const putWebhookSettings = (s: WebhookSettings) => apiJson<WebhookSettings>("/api/v1/webhooks/settings", { method: "PUT", json: s });
+export const putWebhookSettings = (s: WebhookSettings): Promise<WebhookSettings> => ok(api.PUT("/api/v1/webhooks/settings", { body: s }));
 
-export const getWebhookSecret = () => apiJson<{ secret: string }>("/api/v1/webhooks/secret").then((r) => r.secret);
+export const getWebhookSecret = () => ok(api.GET("/api/v1/webhooks/secret")).then((r) => r.secret);
 
-export const rotateWebhookSecret = () => apiJson<{ secret: string }>("/api/v1/webhooks/secret/rotate", { method: "POST" }).then((r) => r.secret);
+export const rotateWebhookSecret = () => ok(api.POST("/api/v1/webhooks/secret/rotate")).then((r) => r.secret);
 
-export const listSessions = () => apiJson<{ sessions: SessionInfo[] }>("/api/v1/sessions").then((r) => r.sessions);
+export const listSessions = (): Promise<SessionInfo[]> => ok(api.GET("/api/v1/sessions")).then((r) => r.sessions);
 
-export const endSession = (id: string) => apiJson<void>(`/api/v1/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+export const endSession = (id: string) => ok(api.DELETE("/api/v1/sessions/{id}", path(id)));
 
 /** "Chrome on Linux" from a User-Agent, good enough to tell one's devices apart. */
 export function describeAgent(ua: string | null): string {

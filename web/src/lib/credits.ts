@@ -1,14 +1,12 @@
-import { apiJson } from "./api";
+import { api, ok } from "./api";
 import { isFinalStatus, type Credits, type Job, type LedgerEntry, type LedgerPage, type Limits } from "./types";
 
-export const getCredits = () => apiJson<Credits>("/api/v1/credits");
+export const getCredits = (): Promise<Credits> => ok(api.GET("/api/v1/credits"));
 
-export const getLimits = () => apiJson<Limits>("/api/v1/limits");
+export const getLimits = (): Promise<Limits> => ok(api.GET("/api/v1/limits"));
 
-export function getLedger(limit: number, cursor?: string | null) {
-  const q = new URLSearchParams({ limit: String(limit) });
-  if (cursor) q.set("cursor", cursor);
-  return apiJson<LedgerPage>(`/api/v1/credits/ledger?${q}`);
+export function getLedger(limit: number, cursor?: string | null): Promise<LedgerPage> {
+  return ok(api.GET("/api/v1/credits/ledger", { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }));
 }
 
 const creditFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });

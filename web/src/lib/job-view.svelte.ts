@@ -40,8 +40,9 @@ export class JobView {
     }
     if (this.#destroyed) return;
     if (this.final) return this.#loadResult();
-    // Credits held ahead of an upload: no file, so no progress or result until it comes.
-    if (this.job.status === "reserved") return;
+    // Credits held ahead of an upload, or a book whose parts are still coming: no progress
+    // or result until the file is whole.
+    if (this.job.status === "reserved" || this.job.status === "uploading") return;
     this.events = new JobEvents(
       this.id,
       (e) => this.#onEvent(e),

@@ -1,4 +1,8 @@
+import { createApi } from "../../../client";
 import type { Me, User } from "./types";
+
+/** The typed client without the 401 hook of lib/api.ts (which calls back into this module). */
+const plain = createApi();
 
 type Status = "loading" | "signed-in" | "signed-out";
 
@@ -23,16 +27,16 @@ class Session {
   }
 
   async refresh() {
-    let res: Response;
+    let me: Me | { user: null };
     try {
       // Not /api/v1/me: a signed-out reader is no error, and a 401 would be logged as one.
-      res = await fetch("/api/v1/auth/session", { headers: { accept: "application/json" } });
+      const { data } = await plain.GET("/api/v1/auth/session");
+      me = (data as Me | { user: null } | undefined) ?? { user: null };
     } catch {
       // Offline: keep what we knew; a first load shows the sign-in page.
       if (this.status === "loading") this.status = "signed-out";
       return;
     }
-    const me = res.ok ? ((await res.json()) as Me | { user: null }) : { user: null };
     if (me.user) {
       this.user = me.user;
       this.auth = (me as Me).auth;
@@ -45,7 +49,7 @@ class Session {
 
   /** Ends this session (or all of the user's) on the server, then here and in other tabs. */
   async signOut(everywhere = false) {
-    await fetch(everywhere ? "/api/v1/auth/signout-everywhere" : "/api/v1/auth/signout", { method: "POST" }).catch(() => null);
+    await plain.POST(everywhere ? "/api/v1/auth/signout-everywhere" : "/api/v1/auth/signout").catch(() => null);
     this.#forget();
     this.#channel?.postMessage("changed");
   }

@@ -1,4 +1,6 @@
-import { checkAuth, networkError, toApiError } from "./api";
+import { api, ApiError, checkAuth, networkError, toApiError } from "./api";
+import { uploadBook, type Transport } from "../../../client/upload";
+import { getLimits } from "./credits";
 import type { Job, JobSettings } from "./types";
 
 /** The form's settings; `gemini_model` only where the server runs Gemini (else the server's default). */
@@ -16,36 +18,75 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
 export const isPdf = (f: File) => f.type === "application/pdf" || /\.pdf$/i.test(f.name);
 
 /**
- * Uploads with XMLHttpRequest because fetch cannot report upload progress. A PDF goes as
- * `pdf_file`; anything else as `page_images`, one page each in the order chosen (the
- * server refuses a PDF and images together, and files that are neither, in words).
+ * Requests that carry files go with XMLHttpRequest because fetch cannot report upload
+ * progress; the session cookie goes along by itself (same origin).
  */
-export function uploadFiles(
-  files: File[],
-  settings: UploadSettings,
-  onProgress: (loaded: number, total: number) => void,
-  signal?: AbortSignal,
-): Promise<Job> {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(settings)) if (v !== undefined) form.set(k, String(v));
-  for (const file of files) form.append(isPdf(file) ? "pdf_file" : "page_images", file, file.name);
-
-  return new Promise((resolve, reject) => {
+const xhrTransport: Transport = (r) =>
+  new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/v1/jobs");
+    xhr.open(r.method, r.path);
+    for (const [k, v] of Object.entries(r.headers)) xhr.setRequestHeader(k, v);
     xhr.responseType = "json";
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded, e.total);
-    };
-    xhr.onload = () => {
-      if (xhr.status === 202 || xhr.status === 200) return resolve(xhr.response as Job);
-      const err = toApiError(xhr.status, xhr.response, (n) => xhr.getResponseHeader(n));
-      checkAuth(err);
-      reject(err);
-    };
+    xhr.upload.onprogress = (e) => r.onProgress?.(e.loaded);
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response, header: (n) => xhr.getResponseHeader(n) });
     xhr.onerror = () => reject(networkError());
     xhr.onabort = () => reject(new DOMException("Upload cancelled", "AbortError"));
-    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
-    xhr.send(form);
+    r.signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(r.body);
   });
+
+export interface UploadCallbacks {
+  onProgress: (loaded: number, total: number) => void;
+  /** A PDF over the server's safe size is cut into parts here first: told when that starts (`parts` null) and how many it made. */
+  onSplit?: (parts: number | null) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends the chosen files as one job. A PDF goes as `pdf_file` — cut in the browser into
+ * parts of at most the server's `max_part_bytes` when it is bigger, sent one request each
+ * (client/upload.ts); page images go as `page_images`, one page each in the order chosen
+ * (the server refuses a PDF and images together, and files that are neither, in words).
+ */
+export async function uploadFiles(files: File[], settings: UploadSettings, cb: UploadCallbacks): Promise<Job> {
+  try {
+    if (files.length === 1 && isPdf(files[0]!)) return await uploadPdf(files[0]!, settings, cb);
+    const form = new FormData();
+    for (const [k, v] of Object.entries(settings)) if (v !== undefined) form.set(k, String(v));
+    for (const file of files) form.append(isPdf(file) ? "pdf_file" : "page_images", file, file.name);
+    const total = files.reduce((n, f) => n + f.size, 0);
+    const answer = await xhrTransport({
+      method: "POST",
+      path: "/api/v1/jobs",
+      headers: {},
+      body: form,
+      onProgress: (loaded) => cb.onProgress(Math.min(loaded, total), total),
+      signal: cb.signal,
+    });
+    if (answer.status === 202 || answer.status === 200) return answer.body as Job;
+    throw toApiError(answer.status, answer.body, answer.header);
+  } catch (err) {
+    if (err instanceof ApiError) checkAuth(err);
+    throw err;
+  }
+}
+
+async function uploadPdf(file: File, settings: UploadSettings, cb: UploadCallbacks): Promise<Job> {
+  let parts: Blob[] = [file];
+  const limits = await getLimits().catch(() => null);
+  const max = limits?.uploads.max_part_bytes;
+  if (max && file.size > max) {
+    cb.onSplit?.(null);
+    // pdf-lib is loaded only for a book this big.
+    const { splitPdf, SplitError } = await import("../../../client/split");
+    try {
+      const split = await splitPdf(new Uint8Array(await file.arrayBuffer()), { maxBytes: max });
+      parts = split.map((p) => new Blob([p.bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }));
+    } catch (err) {
+      if (err instanceof SplitError) throw new ApiError(400, err.code, err.message, "pdf_file");
+      throw err;
+    }
+    cb.onSplit?.(parts.length);
+  }
+  return uploadBook(api, { filename: file.name, parts, settings, onProgress: cb.onProgress, signal: cb.signal }, xhrTransport);
 }

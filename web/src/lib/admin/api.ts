@@ -1,13 +1,11 @@
 // The operator console's calls to /api/v1/admin/* (see worker/api/admin.ts) and their shapes.
-import { apiJson as plainApiJson } from "../api";
+import { api, ok } from "../api";
 import type { Job, JobStatus, ProgressEvent } from "../types";
 import { noteDenied } from "./access.svelte";
 
-/** apiJson that tells the console's layout when the API says 403 (not an operator). */
-const apiJson = <T>(path: string, init: Parameters<typeof plainApiJson>[1] = {}) => plainApiJson<T>(path, init).catch(noteDenied);
-
-const base = "/api/v1/admin";
-const enc = encodeURIComponent;
+/** A console call that tells the console's layout when the API says 403 (not an operator). */
+const call = <T>(p: Parameters<typeof ok<T>>[0]): Promise<T> => ok(p).catch(noteDenied);
+const path = (id: string) => ({ params: { path: { id } } });
 
 export type Range = "hour" | "day" | "week" | "month";
 export const RANGES: { value: Range; label: string }[] = [
@@ -128,41 +126,34 @@ export interface AdminUser {
   created_at: string;
 }
 
-export const getOverview = () => apiJson<Overview>(`${base}/overview`);
+export const getOverview = (): Promise<Overview> => call(api.GET("/api/v1/admin/overview"));
 
-export function searchJobs(f: JobFilters, limit: number, cursor?: string | null) {
-  const q = new URLSearchParams({ limit: String(limit) });
-  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
-  if (cursor) q.set("cursor", cursor);
-  return apiJson<{ jobs: AdminJob[]; next_cursor: string | null }>(`${base}/jobs?${q}`);
+export function searchJobs(f: JobFilters, limit: number, cursor?: string | null): Promise<{ jobs: AdminJob[]; next_cursor: string | null }> {
+  const query = { limit, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), ...(cursor ? { cursor } : {}) };
+  return call(api.GET("/api/v1/admin/jobs", { params: { query } }));
 }
 
-export const getJobDetail = (id: string) => apiJson<JobDetail>(`${base}/jobs/${enc(id)}`);
-export const getThroughput = (range: Range) => apiJson<Throughput>(`${base}/throughput?range=${range}`);
-export const getFailures = (range: Range) => apiJson<Failures>(`${base}/failures?range=${range}`);
-export const getSpend = (range: Range) => apiJson<Spend>(`${base}/spend?range=${range}`);
-export const getDeadLetters = () => apiJson<{ dead_letters: DeadLetter[] }>(`${base}/dead-letters`).then((r) => r.dead_letters);
+export const getJobDetail = (id: string): Promise<JobDetail> => call(api.GET("/api/v1/admin/jobs/{id}", path(id)));
+export const getThroughput = (range: Range): Promise<Throughput> => call(api.GET("/api/v1/admin/throughput", { params: { query: { range } } }));
+export const getFailures = (range: Range): Promise<Failures> => call(api.GET("/api/v1/admin/failures", { params: { query: { range } } }));
+export const getSpend = (range: Range): Promise<Spend> => call(api.GET("/api/v1/admin/spend", { params: { query: { range } } }));
+export const getDeadLetters = (): Promise<DeadLetter[]> => call(api.GET("/api/v1/admin/dead-letters")).then((r) => r.dead_letters);
 
-export function getAudit(cursor?: string | null) {
-  return apiJson<{ entries: AuditEntry[]; next_cursor: string | null }>(`${base}/audit${cursor ? `?cursor=${enc(cursor)}` : ""}`);
+export function getAudit(cursor?: string | null): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
+  return call(api.GET("/api/v1/admin/audit", { params: { query: cursor ? { cursor } : {} } }));
 }
 
-export const findUsers = (q: string) => apiJson<{ users: AdminUser[] }>(`${base}/users?q=${enc(q)}`).then((r) => r.users);
+export const findUsers = (q: string): Promise<AdminUser[]> => call(api.GET("/api/v1/admin/users", { params: { query: { q } } })).then((r) => r.users);
 
 // ---- actions (each leaves an audit entry) ----
 
-export const cancelJob = (id: string) => apiJson<Job>(`${base}/jobs/${enc(id)}/cancel`, { method: "POST" });
+export const cancelJob = (id: string): Promise<Job> => call(api.POST("/api/v1/admin/jobs/{id}/cancel", path(id)));
 
-export const replayDeadLetters = (which: { id: string } | { error_class: string }) =>
-  apiJson<{ replayed: number; unchanged: number; ids: string[] }>(`${base}/dead-letters/replay`, { method: "POST", json: which });
+export const replayDeadLetters = (which: { id: string } | { error_class: string }) => call(api.POST("/api/v1/admin/dead-letters/replay", { body: which }));
 
-export const setIntake = (paused: boolean) =>
-  apiJson<{ intake: "open" | "paused" }>(`${base}/intake`, { method: "POST", json: { paused } });
+export const setIntake = (paused: boolean) => call(api.POST("/api/v1/admin/intake", { body: { paused } }));
 
 export const grantCredits = (userId: string, credits: number, note: string) =>
-  apiJson<{ user_id: string; balance: number; available: number }>(`${base}/users/${enc(userId)}/grant`, {
-    method: "POST",
-    json: { credits, note },
-  });
+  call(api.POST("/api/v1/admin/users/{id}/grant", { ...path(userId), body: { credits, note } }));
 
-export const STATUSES: JobStatus[] = ["reserved", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"];
+export const STATUSES: JobStatus[] = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"];

@@ -1,0 +1,157 @@
+import type { Context } from "hono";
+import { CreatePartsJobSchema, type Job } from "../../schema/api";
+import { jobs } from "../../schema/db";
+import { jobSettingsSchema, type JobSettings } from "../../schema/settings";
+import { billingFor, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
+import { db, nowIso } from "../jobs/db";
+import { allowedModels } from "../jobs/engine";
+import { partKey } from "../jobs/keys";
+import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
+import { endUpload, listParts, partsView, startIfComplete, storePart, uploadLapsed } from "../jobs/parts";
+import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
+import { takeHookFields } from "../webhooks/fields";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./types";
+import { cleanFilename, receivePdfBody } from "./upload";
+import { validate } from "./validate";
+
+/**
+ * A book sent one request per part, so that no request is bigger than a part: the job is
+ * created `uploading` with its number of parts (POST /api/v1/jobs {"parts": N}), each part
+ * is sent as the body of PUT /api/v1/jobs/:id/parts/:n, and the job starts when the last
+ * missing part is stored. Sending a part again replaces it.
+ */
+
+/** What a job sent in parts is created with: its count and name, the settings and webhook fields. */
+export async function partsJobInput(env: Env, userId: string, body: Record<string, unknown>) {
+  const { parts, filename, ...rest } = body;
+  const p = validate(CreatePartsJobSchema, { parts, filename });
+  const fields = Object.fromEntries(
+    Object.entries(rest).map(([k, v]) => [k, k.startsWith("webhook_") && v !== null && v !== undefined ? String(v) : v]),
+  ) as Record<string, string>;
+  const taken = await takeHookFields(env, userId, fields);
+  const settings: JobSettings = validate(jobSettingsSchema(allowedModels(env)), taken.rest);
+  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), settings, hooks: taken.hooks };
+}
+
+/** Records a job that waits for its parts; nothing starts until the last one is stored. */
+export async function createUploadingJob(
+  env: Env,
+  id: string,
+  userId: string,
+  input: Awaited<ReturnType<typeof partsJobInput>>,
+): Promise<Job> {
+  const billing = billingFor(env, userId, input.settings.gemini_model);
+  const row = newJobRow({ id, ownerId: userId, filename: input.filename, size: 0, settings: input.settings, billing }, "uploading", {
+    current_step: `waiting for ${input.parts} parts`,
+    part_count: input.parts,
+    upload_expires_at: new Date(Date.now() + partsTtlMs(env)).toISOString(),
+    webhook_url: input.hooks?.url ?? null,
+    webhook_progress_every: input.hooks?.progress_every ?? null,
+  });
+  await db(env.DB).insert(jobs).values(row);
+  return toPublicJob(row);
+}
+
+/** "attachment; filename=\"part 2.pdf\"" → "part 2.pdf" (optional: parts need no name). */
+function dispositionFilename(header: string | undefined): string | undefined {
+  const m = header ? /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header) : null;
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1];
+  }
+}
+
+/** A job that can take part `n` now, or the answer why not. */
+async function jobTakingParts(env: Env, userId: string, jobId: string, rawN: string) {
+  const row = await ownJob(env, userId, jobId);
+  if (uploadLapsed(row)) {
+    // Past its deadline: ended here if the cron has not done it yet.
+    await endUpload(env, row, "failed", lapsedError(row), nowIso());
+    throw new ApiError(410, "upload_expired", "This job's upload expired before all its parts arrived; its parts were deleted. Create the job again.");
+  }
+  if (row.status !== "uploading" || !row.part_count) {
+    throw new ApiError(
+      409,
+      "job_not_uploading",
+      row.part_count
+        ? `This job is ${row.status}: it takes no more parts.`
+        : `This job is ${row.status} and was not created to take parts (POST /api/v1/jobs with {"parts": N} creates one).`,
+    );
+  }
+  const n = /^\d{1,4}$/.test(rawN) ? Number(rawN) : NaN;
+  if (!(n >= 1 && n <= row.part_count)) {
+    throw new ApiError(400, "invalid_part", `Parts of this job are numbered 1 to ${row.part_count}.`, "n");
+  }
+  return { row, n };
+}
+
+const lapsedError = (row: { parts_received: number; part_count: number | null }) => ({
+  code: "upload_incomplete",
+  message:
+    `Only ${row.parts_received} of the ${row.part_count} parts arrived before the upload expired, so the job did not start ` +
+    `and the parts sent were deleted. Create the job again and send every part.`,
+});
+
+/** PUT /api/v1/jobs/:id/parts/:n — the body is the part's PDF (Content-Type: application/pdf). */
+export async function putPart(c: Context<AppEnv>) {
+  const userId = c.get("userId");
+  const { row, n } = await jobTakingParts(c.env, userId, c.req.param("id")!, c.req.param("n")!);
+  const parts = await listParts(c.env, row.id);
+  const replaced = parts.find((p) => p.n === n);
+  // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
+  // (which already counts this job's parts, the one replaced included).
+  const uploadLimit = Number(c.env.MAX_UPLOAD_BYTES);
+  const others = parts.reduce((s, p) => s + (p.n === n ? 0 : p.size), 0);
+  const quota = storageQuota(c.env);
+  const used = await storageUsed(c.env, userId);
+  const room = Math.max(0, quota - used + (replaced?.size ?? 0));
+  const byJob = Math.max(0, uploadLimit - others);
+  const overLimit =
+    room < byJob
+      ? (field: string) => quotaExceeded(used, quota, field)
+      : (field: string) =>
+          new ApiError(
+            413,
+            "file_too_large",
+            `The parts of a job may hold ${megabytes(uploadLimit)} together, and the other parts of this one hold ${megabytes(others)}.`,
+            field,
+          );
+  const key = partKey(row.id, n, crypto.randomUUID().slice(0, 8));
+  const file = await receivePdfBody(c.req.raw, c.env.FILES, key, {
+    maxBytes: Math.min(room, byJob),
+    overLimit,
+    maxFileBytes: maxPartBytes(c.env),
+    label: `Part ${n}`,
+    filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
+  });
+  const expiresAt = new Date(Date.now() + partsTtlMs(c.env)).toISOString();
+  if (!(await storePart(c.env, row.id, n, file, expiresAt))) {
+    // The job started, was cancelled or lapsed while this part was on its way.
+    await c.env.FILES.delete(key);
+    const now = await ownJob(c.env, userId, row.id);
+    if (uploadLapsed(now)) throw new ApiError(410, "upload_expired", "This job's upload expired before all its parts arrived.");
+    throw new ApiError(409, "job_not_uploading", `This job is ${now.status}: it takes no more parts.`);
+  }
+  let fresh = await ownJob(c.env, userId, row.id);
+  let started = false;
+  if (fresh.parts_received === fresh.part_count) {
+    const claimed = await startIfComplete(c.env, fresh);
+    started = claimed !== null;
+    // Unclaimed: another part's request started it (or a cancel ended it) meanwhile.
+    fresh = claimed ?? (await ownJob(c.env, userId, row.id));
+  }
+  const view = partsView(fresh, await listParts(c.env, row.id));
+  const part = view.parts.find((p) => p.n === n)!;
+  c.header("Location", `/api/v1/jobs/${row.id}`);
+  // 202 when this part completed the book and the job started; 200 while parts are missing.
+  return c.json({ job: toPublicJob(fresh), part, ...view }, started ? 202 : 200);
+}
+
+/** GET /api/v1/jobs/:id/parts — the parts stored and those missing. */
+export async function getParts(c: Context<AppEnv>) {
+  const row = await ownJob(c.env, c.get("userId"), c.req.param("id")!);
+  return c.json(partsView(row, await listParts(c.env, row.id)), 200);
+}

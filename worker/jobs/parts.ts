@@ -1,0 +1,153 @@
+import { and, asc, eq, lt } from "drizzle-orm";
+import type { JobParts } from "../../schema/api";
+import { jobParts, jobs, type JobPartRow, type JobRow } from "../../schema/db";
+import { JobSettingsSchema } from "../../schema/settings";
+import type { StoredFile } from "../api/upload";
+import { billingFor, creditAccount } from "../credits/service";
+import type { JobHooks } from "../webhooks/service";
+import { db, nowIso } from "./db";
+import { deletePrefix } from "./files";
+import { uploadsPrefix } from "./keys";
+import { startJob } from "./service";
+
+/**
+ * A book sent in parts: several PDFs, each a consecutive page range, in order. They come
+ * in one request (pdf_file repeated) or one request each (the job is created `uploading`
+ * with its number of parts and starts when the last one is stored). D1 holds the list
+ * (`job_parts`); it only changes while the job is `uploading`, so the plan reads a fixed one.
+ */
+
+export const partRows = (jobId: string, files: readonly StoredFile[], at = nowIso()): JobPartRow[] =>
+  files.map((f) => ({ job_id: jobId, n: f.n, key: f.key, size: f.size, filename: f.filename, sha256: f.sha256, created_at: at }));
+
+export async function listParts(env: Env, jobId: string): Promise<JobPartRow[]> {
+  return db(env.DB).select().from(jobParts).where(eq(jobParts.job_id, jobId)).orderBy(asc(jobParts.n)).all();
+}
+
+/** GET /api/v1/jobs/:id/parts, and what each part's request answers. */
+export function partsView(row: JobRow, parts: readonly JobPartRow[]): JobParts {
+  const have = new Set(parts.map((p) => p.n));
+  const count = row.part_count ?? 0;
+  return {
+    part_count: row.part_count,
+    parts: parts.map((p) => ({ n: p.n, size: p.size, sha256: p.sha256, filename: p.filename, received_at: p.created_at })),
+    missing: Array.from({ length: count }, (_, i) => i + 1).filter((n) => !have.has(n)),
+    upload_expires_at: row.upload_expires_at,
+  };
+}
+
+/** An `uploading` job whose deadline has passed (the cron may not have ended it yet). */
+export const uploadLapsed = (row: JobRow, now = nowIso()) =>
+  row.error_code === "upload_incomplete" || (row.status === "uploading" && (row.upload_expires_at ?? "") < now);
+
+/**
+ * Records part `n` (replacing an earlier sending of it) while the job still waits for its
+ * parts, and moves the deadline on. False when the job is no longer `uploading`: the caller
+ * deletes the file it stored. The replaced file is deleted here.
+ */
+export async function storePart(env: Env, jobId: string, n: number, file: Omit<StoredFile, "n">, expiresAt: string): Promise<boolean> {
+  const now = nowIso();
+  const before = await env.DB.prepare("SELECT key FROM job_parts WHERE job_id = ? AND n = ?").bind(jobId, n).first<{ key: string }>();
+  const [upsert] = await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO job_parts (job_id, n, key, size, filename, sha256, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND status = 'uploading')
+       ON CONFLICT (job_id, n) DO UPDATE SET key = excluded.key, size = excluded.size, filename = excluded.filename,
+         sha256 = excluded.sha256, created_at = excluded.created_at`,
+    ).bind(jobId, n, file.key, file.size, file.filename, file.sha256, now),
+    env.DB.prepare(
+      `UPDATE jobs SET file_size = (SELECT COALESCE(SUM(size), 0) FROM job_parts WHERE job_id = ?1),
+         parts_received = (SELECT COUNT(*) FROM job_parts WHERE job_id = ?1), upload_expires_at = ?2, updated_at = ?3
+       WHERE id = ?1 AND status = 'uploading'`,
+    ).bind(jobId, expiresAt, now),
+  ]);
+  if (!upsert?.meta.changes) return false;
+  if (before && before.key !== file.key) await env.FILES.delete(before.key).catch(() => undefined);
+  return true;
+}
+
+/**
+ * Starts the job once every part is stored: claimed once (two last parts arriving together
+ * start it once), priced as an upload is, then registered and sent to the plan queue.
+ */
+export async function startIfComplete(env: Env, row: JobRow): Promise<JobRow | null> {
+  const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
+  const billing = billingFor(env, row.owner_id, settings.gemini_model);
+  const [claimed] = await db(env.DB)
+    .update(jobs)
+    .set({
+      status: "queued",
+      current_step: "queued",
+      upload_expires_at: null,
+      engine: billing.engine,
+      model: billing.model,
+      pricing_rate: billing.rate,
+      pricing_version: billing.pricing_version,
+      updated_at: nowIso(),
+    })
+    .where(and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), eq(jobs.parts_received, jobs.part_count)))
+    .returning()
+    .all();
+  if (!claimed) return null;
+  const hooks: JobHooks | undefined = claimed.webhook_url
+    ? { user_id: claimed.owner_id, url: claimed.webhook_url, progress_every: claimed.webhook_progress_every }
+    : undefined;
+  await startJob(env, claimed.id, settings, billing, hooks);
+  return claimed;
+}
+
+/** Ends an `uploading` job (cancelled, or failed when it lapsed) and deletes its parts, once. */
+export async function endUpload(
+  env: Env,
+  row: JobRow,
+  status: "cancelled" | "failed",
+  error?: { code: string; message: string },
+  onlyBefore?: string,
+): Promise<boolean> {
+  const now = nowIso();
+  const ended = await db(env.DB)
+    .update(jobs)
+    .set({
+      status,
+      current_step: status,
+      error_code: error?.code ?? null,
+      error_message: error?.message ?? null,
+      completed_at: now,
+      updated_at: now,
+    })
+    .where(
+      and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), ...(onlyBefore ? [lt(jobs.upload_expires_at, onlyBefore)] : [])),
+    )
+    .returning({ id: jobs.id })
+    .all();
+  if (ended.length === 0) return false;
+  await deletePrefix(env.FILES, uploadsPrefix(row.id));
+  await db(env.DB).update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, row.id));
+  return true;
+}
+
+/**
+ * Cron: books whose parts did not all arrive in time fail (upload_incomplete); their files
+ * are deleted and the job's slot in the hourly limit is given back (nothing ran). No credits
+ * are held before the plan, so none are to release.
+ */
+export async function expireUploads(env: Env, now = new Date()): Promise<number> {
+  const at = now.toISOString();
+  const lapsed = await db(env.DB)
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.status, "uploading"), lt(jobs.upload_expires_at, at)))
+    .limit(100)
+    .all();
+  let ended = 0;
+  for (const row of lapsed) {
+    const message =
+      `Only ${row.parts_received} of the ${row.part_count} parts arrived before the upload expired, so the job did not start ` +
+      `and the parts sent were deleted. Create the job again and send every part.`;
+    if (await endUpload(env, row, "failed", { code: "upload_incomplete", message }, at)) {
+      ended++;
+      await creditAccount(env, row.owner_id).forgetJob(row.id).catch(() => undefined);
+    }
+  }
+  return ended;
+}
