@@ -24,7 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PART_LIMITS } from "../worker/pipeline";
+import { TEXT_LIMITS } from "../worker/pipeline";
 import { CACHE_DIR, fileMiB, scan, scanUpTo, textBook } from "./memory-inputs";
 import { uploadSection } from "./upload-memory";
 
@@ -40,7 +40,7 @@ const ISOLATE_FLAGS = [`--max-old-space-size=${ISOLATE_MIB}`, "--max-semi-space-
 const CHILD_TIMEOUT_MS = 300_000;
 /** Runs of each measurement under the isolate-sized heap; the worst one is reported. */
 const REPEATS = 3;
-/** The upload limit per PDF part (the other half of issue 14): wrangler.toml's, or its default. */
+/** The largest PDF the server opens (worker/jobs/part-limits.ts): wrangler.toml's, or its default. */
 const DEFAULT_MAX_PART_BYTES = 25_165_824;
 const MIB = 1024 * 1024;
 
@@ -99,7 +99,7 @@ const PATHS: Record<Mode, string> = {
 function maxPartBytes(): { bytes: number; from: string } {
   const toml = readFileSync(path.join(here, "../wrangler.toml"), "utf8");
   const m = /^MAX_PART_BYTES\s*=\s*"(\d+)"/m.exec(toml);
-  return m ? { bytes: Number(m[1]), from: "wrangler.toml" } : { bytes: DEFAULT_MAX_PART_BYTES, from: "its default; not in wrangler.toml on this branch" };
+  return m ? { bytes: Number(m[1]), from: "wrangler.toml" } : { bytes: DEFAULT_MAX_PART_BYTES, from: "its default" };
 }
 
 // `[pid:0x…]   515 ms: Scavenge 15.4 (20.5) -> 13.5 (30.7) MB, …` (V8's MB is MiB)
@@ -166,7 +166,7 @@ async function pdfPaths(): Promise<string> {
     rows.push({ input, sizeMiB: fileMiB(file), pages: pages ?? r.pages, label: PATHS[mode], r, ref });
     process.stderr.write(`  peak ${tries.map((t) => peakOf(t).toFixed(1)).join(", ")} MiB (default heap ${ref ? peakOf(ref).toFixed(1) : "—"}), ${r.seconds} s, ${r.outcome}\n`);
   };
-  const { maxPages, maxTextChars } = PART_LIMITS;
+  const { maxPages, maxTextChars } = TEXT_LIMITS;
 
   for (const pages of [1000, maxPages, maxPages + 500]) {
     const label = pages === maxPages ? `text book, ${pages.toLocaleString("en-US")} pages (the page limit)` : `text book, ${pages.toLocaleString("en-US")} pages`;
@@ -190,8 +190,8 @@ async function pdfPaths(): Promise<string> {
   const verdict = (row: Row) => {
     if (row.refused) return row.refused;
     const r = row.r!;
-    if (r.outcome.startsWith("refused: too_many_pages")) return `refused by limit (${maxPages.toLocaleString("en-US")} pages a part), before any page is read`;
-    if (r.outcome.startsWith("refused: too_much_text")) return `refused by limit (${maxTextChars.toLocaleString("en-US")} characters a part)`;
+    if (r.outcome.startsWith("refused: too_many_pages")) return `refused by limit (${maxPages.toLocaleString("en-US")} pages a job), before any page is read`;
+    if (r.outcome.startsWith("refused: too_much_text")) return `refused by limit (${maxTextChars.toLocaleString("en-US")} characters a job)`;
     if (Number.isNaN(r.peakHeapExternalMiB)) return "**no** (out of memory)";
     return peakOf(r) <= BUDGET_MIB ? "within budget" : "**no**";
   };
@@ -229,10 +229,12 @@ async function pdfPaths(): Promise<string> {
             return `**over budget**: the largest scan within it is ≈ ${n(size, 0)} MiB (interpolated between ${n(a.size, 0)} MiB at ${n(a.peak)} MiB and ${n(b.size, 0)} MiB at ${n(b.peak)} MiB), so MAX_PART_BYTES should be at most that`;
           })();
   const limits = [
-    `- A PDF part of at most MAX_PART_BYTES (${part.bytes.toLocaleString("en-US")} bytes = ${partMiB.toFixed(0)} MiB, ${part.from}); a bigger one is refused at upload, never attempted. ` +
+    `- A PDF (a whole book, or one part of a book sent in parts) of at most MAX_PART_BYTES (${part.bytes.toLocaleString("en-US")} bytes = ${partMiB.toFixed(0)} MiB, ${part.from}); ` +
+      "a bigger one is refused before any PDF reader opens it: at upload (413 `too_large`), or when a file stored earlier is planned (job `failed`, `too_large`). " +
       `A scan at that size peaks at ${atLimit((r) => r.input.startsWith("scan at the part limit"))} on its worst path: ${scanFit}.`,
-    `- A text PDF of at most ${maxPages.toLocaleString("en-US")} pages and ${maxTextChars.toLocaleString("en-US")} characters (\`PART_LIMITS\`, worker/pipeline/extract.ts): ` +
-      `the plan step refuses a bigger one (\`too_many_pages\` before reading a page, \`too_much_text\` as soon as the pages read pass it). ` +
+    `- A book of at most ${maxPages.toLocaleString("en-US")} pages and ${maxTextChars.toLocaleString("en-US")} characters of text (\`TEXT_LIMITS\`, worker/pipeline/extract.ts), sent whole or in parts: ` +
+      "every page of a job is held until it is cut into chunks, so parts do not raise this limit. " +
+      `The plan step refuses a bigger one (\`too_many_pages\` before reading a page, \`too_much_text\` as soon as the pages read pass it). ` +
       `At the page limit the plan peaks at ${atLimit((r) => r.input.includes("(the page limit)"))}; the 1,000-page book at ${atLimit((r) => r.input === "text book, 1,000 pages")}.`,
   ];
   const date = new Date().toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractPdf, PART_LIMITS, PipelineError, planDocument } from "../../worker/pipeline";
+import { extractPdf, PipelineError, planDocument, TEXT_LIMITS, textChars } from "../../worker/pipeline";
 import { encryptedPdf, novelPdf } from "./corpus";
 
 const plan = (data: Uint8Array) => planDocument(data, { fixHyphenation: true, maxChunkChars: 6000 });
@@ -38,7 +38,7 @@ describe("documents the pipeline refuses", () => {
   });
 });
 
-describe("the part limits (the server's memory budget)", () => {
+describe("the text limits (the plan step's memory budget)", () => {
   const extract = () => novelPdf("maupassant-une-vie-extrait"); // 6 pages, ~13,000 characters
 
   it("more pages than a part may have → too_many_pages, before any page is read", async () => {
@@ -51,7 +51,9 @@ describe("the part limits (the server's memory budget)", () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineError);
     expect((err as PipelineError).code).toBe("too_many_pages");
-    expect((err as PipelineError).message).toBe("This PDF has 6 pages; one file may have at most 5. Send the book in parts of at most 5 pages.");
+    expect((err as PipelineError).message).toBe(
+      "This book has 6 pages; the server reads at most 5 pages of text in one job (all of a book's pages are read together, even when it is sent in parts). Send a longer book as separate jobs of at most 5 pages.",
+    );
     expect(done).toEqual([]);
   });
 
@@ -63,8 +65,22 @@ describe("the part limits (the server's memory budget)", () => {
     expect(done.length).toBeLessThan(6);
   });
 
+  it("counts what the earlier parts of a book hold: a book sent in parts is held whole", async () => {
+    const limits = { maxPages: 10, maxTextChars: 1e9 };
+    const err = await extractPdf(extract(), undefined, limits, { pages: 5, chars: 0 }).catch((e: unknown) => e);
+    expect((err as PipelineError).code).toBe("too_many_pages");
+    expect((err as PipelineError).message).toMatch(/^This book has at least 11 pages; the server reads at most 10 pages/);
+    expect((await extractPdf(extract(), undefined, limits, { pages: 4, chars: 0 })).pageCount).toBe(6);
+    const whole = await extractPdf(extract(), undefined, null);
+    const chars = textChars(whole);
+    expect(chars).toBeGreaterThan(10_000);
+    const text = await extractPdf(extract(), undefined, { maxPages: 100, maxTextChars: chars + 999 }, { pages: 3, chars: 1000 }).catch((e: unknown) => e);
+    expect((text as PipelineError).code).toBe("too_much_text");
+    expect((text as PipelineError).message).toMatch(/by its page 9;/);
+  });
+
   it("applies by default, and not when the caller (the CLI) says null", async () => {
-    expect(PART_LIMITS).toEqual({ maxPages: 1500, maxTextChars: 3_500_000 });
+    expect(TEXT_LIMITS).toEqual({ maxPages: 1500, maxTextChars: 3_500_000 });
     const tight = { maxPages: 1, maxTextChars: 1e9 };
     expect(await codeOf(extractPdf(extract(), undefined, tight))).toBe("too_many_pages");
     expect((await extractPdf(extract(), undefined, null)).pageCount).toBe(6);

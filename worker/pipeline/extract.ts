@@ -21,18 +21,26 @@ interface Glyphs {
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
- * What one PDF (one part of a book) may hold for the server to read it within its memory
- * budget (96 MiB of a Worker's 128 MB): measured by `npm run bench:memory`, where a
- * 2,000-page book of ~2,200 characters a page peaks at ~85 MiB. Bigger books come in parts.
+ * How much of a book's text the plan step can hold at once within its memory budget (96 MiB of
+ * a Worker's 128 MB), measured by `npm run bench:memory`: a 1,500-page book of ~2,270
+ * characters a page peaks at ~77 MiB. Every page of a job is held until the book is cut into
+ * chunks (running heads, hyphenation and paragraphs are judged over the whole book), parts
+ * included: a book sent in parts counts as a whole, so a longer one has to be separate jobs.
  */
-export interface PartLimits {
-  /** Pages in one PDF; checked before any page is read. */
+export interface TextLimits {
+  /** Pages in one job; checked before any page of a PDF is read. */
   maxPages: number;
-  /** Characters of text in one PDF; checked as the pages are read (dense pages cost more). */
+  /** Characters of text in one job; checked as the pages are read (dense pages cost more). */
   maxTextChars: number;
 }
 
-export const PART_LIMITS: PartLimits = { maxPages: 1500, maxTextChars: 3_500_000 };
+export const TEXT_LIMITS: TextLimits = { maxPages: 1500, maxTextChars: 3_500_000 };
+
+/** What the earlier parts of the same book hold already (nothing for a book sent whole). */
+export interface TextSoFar {
+  pages: number;
+  chars: number;
+}
 
 /**
  * pdf.js keeps caches for the whole document that grow with every page read: above all each
@@ -47,22 +55,24 @@ const CLEANUP_EVERY_PAGES = 25;
  *
  * Pages are read one at a time and released straight after, and pdf.js's document caches
  * are emptied every few pages, so what is held grows only with the lines kept (workerd
- * allows 128 MB). A PDF over `limits` is refused before it outgrows the budget.
+ * allows 128 MB). A book over `limits` (counting what its earlier parts hold, `before`) is
+ * refused before it outgrows the budget.
  */
 export async function extractPdf(
   data: Uint8Array,
   onPage?: ProgressCallback,
-  limits: PartLimits | null = PART_LIMITS,
+  limits: TextLimits | null = TEXT_LIMITS,
+  before: TextSoFar = { pages: 0, chars: 0 },
 ): Promise<ExtractedPdf> {
   // pdf.js may transfer (detach) the buffer it is given; copy so the caller's bytes survive.
   const doc = await openDocument(data.slice());
   try {
     const pageCount = doc.numPages;
-    if (limits && pageCount > limits.maxPages) throw tooManyPages(pageCount, limits.maxPages);
+    if (limits && before.pages + pageCount > limits.maxPages) throw tooManyPages(before.pages + pageCount, limits.maxPages, before.pages > 0);
     const pages: PageLines[] = [];
     let width = 0;
     let height = 0;
-    let chars = 0;
+    let chars = before.chars;
     for (let n = 1; n <= pageCount; n++) {
       const page = await doc.getPage(n).catch((err: unknown) => {
         throw toPipelineError(err) ?? err;
@@ -86,7 +96,7 @@ export async function extractPdf(
       }
       pages.push({ page: n, lines });
       for (const l of lines) chars += l.text.length;
-      if (limits && chars > limits.maxTextChars) throw tooMuchText(n, limits.maxTextChars);
+      if (limits && chars > limits.maxTextChars) throw tooMuchText(before.pages + n, limits.maxTextChars);
       if (n % CLEANUP_EVERY_PAGES === 0 && n < pageCount) await doc.cleanup();
       onPage?.(n, pageCount);
     }
@@ -96,19 +106,29 @@ export async function extractPdf(
   }
 }
 
-const thousands = (n: number) => n.toLocaleString("en-US");
+/** Characters of text on the pages read (what `TextLimits.maxTextChars` counts). */
+export function textChars(pdf: ExtractedPdf): number {
+  let chars = 0;
+  for (const p of pdf.pages) for (const l of p.lines) chars += l.text.length;
+  return chars;
+}
 
-function tooManyPages(pages: number, max: number): PipelineError {
+const thousands = (n: number) => n.toLocaleString("en-US");
+const TOGETHER = "all of a book's pages are read together, even when it is sent in parts";
+
+function tooManyPages(pages: number, max: number, atLeast: boolean): PipelineError {
   return new PipelineError(
     "too_many_pages",
-    `This PDF has ${thousands(pages)} pages; one file may have at most ${thousands(max)}. Send the book in parts of at most ${thousands(max)} pages.`,
+    `This book has ${atLeast ? "at least " : ""}${thousands(pages)} pages; the server reads at most ${thousands(max)} pages of text in one job (${TOGETHER}). ` +
+      `Send a longer book as separate jobs of at most ${thousands(max)} pages.`,
   );
 }
 
 function tooMuchText(page: number, max: number): PipelineError {
   return new PipelineError(
     "too_much_text",
-    `This PDF has more than ${thousands(max)} characters of text by page ${thousands(page)}, more than one file may hold. Send the book in smaller parts.`,
+    `This book has more than ${thousands(max)} characters of text by its page ${thousands(page)}; the server reads at most that much text in one job (${TOGETHER}). ` +
+      "Send it as separate jobs of fewer pages.",
   );
 }
 

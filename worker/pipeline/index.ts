@@ -1,13 +1,13 @@
 import { chunkParagraphs } from "./chunk";
 import { cleanPages } from "./clean";
 import { PipelineError } from "./errors";
-import { extractPdf, type PartLimits } from "./extract";
+import { extractPdf, type TextLimits } from "./extract";
 import type { Chunk, ExtractedPdf, Paragraph } from "./types";
 
 export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
-export { extractPdf, PART_LIMITS, type PartLimits, type ProgressCallback } from "./extract";
+export { extractPdf, TEXT_LIMITS, textChars, type TextLimits, type TextSoFar, type ProgressCallback } from "./extract";
 export { joinParts, type JoinedPdf } from "./parts";
 export { LocalNormalizer, normalizeChunk } from "./local";
 export { segmentSentences } from "./segment";
@@ -18,8 +18,8 @@ export interface PlanOptions {
   fixHyphenation: boolean;
   maxChunkChars: number;
   onPage?: (done: number, total: number) => void;
-  /** What one PDF may hold (the server's memory budget); `null`: no limit (the CLI). Default: PART_LIMITS. */
-  limits?: PartLimits | null;
+  /** What the plan step may hold (the server's memory budget); `null`: no limit (the CLI). Default: TEXT_LIMITS. */
+  limits?: TextLimits | null;
 }
 
 export interface Plan {
