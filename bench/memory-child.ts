@@ -1,13 +1,15 @@
 /**
  * One memory measurement, run by bench/memory.ts in a fresh `node --expose-gc` process:
- * `memory-child.ts <plan|scan|split> <file.pdf>`. Samples `process.memoryUsage()` every ~5 ms
- * and after every step (page, range), and prints one `RESULT {json}` line on stdout.
+ * `memory-child.ts <plan|scan|split|parts> <file.pdf>…`. Samples `process.memoryUsage()` every
+ * ~5 ms and after every step (page, range), and prints one `RESULT {json}` line on stdout.
  *
- * - plan: what the plan consumer does with a text PDF: `planDocument`, then every chunk
- *   serialized for R2.
+ * - plan: what the plan consumer does with a text PDF: `planDocument` on the bytes handed over,
+ *   then every chunk serialized for R2.
  * - scan: what it does with a scan when Gemini is on: `planDocument` (which finds no text
- *   layer), then `pageRanges` over the same bytes, still held.
+ *   layer), then `pageRanges` over the file read again.
  * - split: `pageRanges` alone.
+ * - parts: a book sent in parts, as planParts does: each part read in turn (handed over, the
+ *   text limits counting the parts before), the pages joined, `planPages`, chunks to JSON.
  *
  * heapUsed + external is what counts against a Worker isolate's 128 MB (external includes
  * the ArrayBuffers: the input bytes, pdf.js and pdf-lib buffers); rss is reported beside it.
@@ -16,13 +18,16 @@
  * `gc()` is called once, before the input is read, to measure the baseline; never after.
  */
 import { readFileSync } from "node:fs";
-import { planDocument, PipelineError } from "../worker/pipeline";
+import { extractPdf, joinParts, planDocument, PipelineError, TEXT_LIMITS, textChars } from "../worker/pipeline";
+import { planPages, type Plan } from "../worker/pipeline/index";
 import { pageRanges } from "../worker/pipeline/scan";
+import type { ExtractedPdf } from "../worker/pipeline/types";
 
 const MIB = 1024 * 1024;
-const [mode, file] = process.argv.slice(2);
-if ((mode !== "plan" && mode !== "scan" && mode !== "split") || !file) {
-  process.stderr.write("usage: memory-child.ts <plan|scan|split> <file.pdf>\n");
+const [mode, ...files] = process.argv.slice(2);
+const file = files[0];
+if ((mode !== "plan" && mode !== "scan" && mode !== "split" && mode !== "parts") || !file) {
+  process.stderr.write("usage: memory-child.ts <plan|scan|split|parts> <file.pdf>…\n");
   process.exit(2);
 }
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -56,47 +61,85 @@ process.stdout.write("INPUT\n"); // GC trace lines before this one are Node's ow
 
 const timer = setInterval(sample, 5);
 const start = performance.now();
-const bytes = new Uint8Array(readFileSync(file));
+/** A file's bytes as R2's arrayBuffer() gives them: one buffer of their own, no second copy. */
+function read(f: string): Uint8Array {
+  const b = readFileSync(f);
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
+}
 sample();
 const outcomes: string[] = [];
 let pages = 0;
 const fail = (err: unknown) => (err instanceof PipelineError ? `refused: ${err.code}` : `error: ${String(err)}`);
 
-async function split(): Promise<void> {
+async function split(paths: string[]): Promise<void> {
   let ranges = 0;
-  for await (const range of pageRanges(bytes, 4)) {
-    sample();
-    ranges++;
-    pages = range.last_page;
+  let offset = 0;
+  for (const f of paths) {
+    // A part's ranges, then the next part's: one file read at a time.
+    const bytes = read(f);
+    for await (const range of pageRanges(bytes, 4)) {
+      sample();
+      ranges++;
+      pages = offset + range.last_page;
+    }
+    offset = pages;
   }
   sample();
   outcomes.push(`${ranges} ranges`);
 }
 
+/** What the consumer writes to R2: every chunk as JSON, made at once. */
+function store(plan: Plan): void {
+  const bodies = plan.chunks.map((c) => JSON.stringify(c));
+  sample();
+  outcomes.push(`${plan.paragraphs.length} paragraphs, ${bodies.length} chunks`);
+}
+
+const opts = { fixHyphenation: true, maxChunkChars: 12000 };
+const onPage = (_done: number, total: number) => {
+  pages = Math.max(pages, total);
+  sample();
+};
+
 try {
-  if (mode === "split") await split();
-  else {
-    const plan = await planDocument(bytes, {
-      fixHyphenation: true,
-      maxChunkChars: 12000,
-      onPage: (_done, total) => {
-        pages = total;
-        sample();
-      },
-    }).catch((err: unknown) => {
-      // A scan: with Gemini on, the consumer cuts the same bytes into page ranges.
+  if (mode === "split") await split(files);
+  else if (mode === "parts") {
+    const parts: ExtractedPdf[] = [];
+    const before = { pages: 0, chars: 0 };
+    for (const f of files) {
+      const part = await extractPdf(read(f), onPage, { limits: TEXT_LIMITS, before, handOver: true });
+      parts.push(part);
+      before.pages += part.pageCount;
+      before.chars += textChars(part);
+      pages = before.pages;
+    }
+    const pdf = joinParts(parts);
+    parts.length = 0;
+    sample();
+    let plan: Plan | null = null;
+    try {
+      plan = planPages(pdf, opts);
+    } catch (err) {
+      if (!(err instanceof PipelineError && err.code === "no_text_layer")) throw err;
+    }
+    sample();
+    if (plan) store(plan);
+    else {
+      outcomes.push("no text layer, then");
+      await split(files);
+    }
+  } else {
+    // Handed over, as the consumer does: pdf.js takes the bytes without a copy.
+    const plan = await planDocument(read(file), { ...opts, onPage, handOver: true }).catch((err: unknown) => {
+      // A scan: with Gemini on, the consumer reads the file again and cuts it into page ranges.
       if (mode === "scan" && err instanceof PipelineError && err.code === "no_text_layer") return null;
       throw err;
     });
     sample();
-    if (plan) {
-      // What the consumer writes to R2: every chunk as JSON, made at once.
-      const bodies = plan.chunks.map((c) => JSON.stringify(c));
-      sample();
-      outcomes.push(`${plan.paragraphs.length} paragraphs, ${bodies.length} chunks`);
-    } else {
+    if (plan) store(plan);
+    else {
       outcomes.push("no text layer, then");
-      await split();
+      await split([file]);
     }
   }
 } catch (err) {

@@ -24,8 +24,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TEXT_LIMITS } from "../worker/pipeline";
-import { CACHE_DIR, fileMiB, scan, scanUpTo, textBook } from "./memory-inputs";
+import { allowedText, TEXT_LIMITS } from "../worker/pipeline";
+import { CACHE_DIR, fileMiB, illustratedBook, parts, scan, scanUpTo, textBook } from "./memory-inputs";
 import { uploadSection } from "./upload-memory";
 
 /** A Worker isolate has 128 MB; the budget leaves a quarter for the rest of the request. */
@@ -60,7 +60,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, "memory-child.ts");
 const TSX = import.meta.resolve("tsx");
 
-type Mode = "plan" | "scan" | "split";
+type Mode = "plan" | "scan" | "split" | "parts";
 
 interface Result {
   mode: Mode;
@@ -91,7 +91,8 @@ interface Row {
 }
 
 const PATHS: Record<Mode, string> = {
-  plan: "`planDocument`, chunks to JSON",
+  plan: "`planDocument` (bytes handed over), chunks to JSON",
+  parts: "`planParts`: each part read in turn, `planPages`, chunks to JSON (a scan: then `pageRanges` part by part)",
   scan: "`planDocument`, then `pageRanges` (4 pages)",
   split: "`pageRanges` (4 pages)",
 };
@@ -105,8 +106,8 @@ function maxPartBytes(): { bytes: number; from: string } {
 // `[pid:0x…]   515 ms: Scavenge 15.4 (20.5) -> 13.5 (30.7) MB, …` (V8's MB is MiB)
 const GC_LINE = /: (?:Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)\S*(?: \([^)]*\))? ([\d.]+) \([\d.]+\) -> [\d.]+ \([\d.]+\) MB/;
 
-function measure(mode: Mode, file: string, flags: string[]): Result {
-  const run = spawnSync(process.execPath, [...flags, "--trace-gc", "--expose-gc", "--import", TSX, CHILD, mode, file], {
+function measure(mode: Mode, files: string[], flags: string[]): Result {
+  const run = spawnSync(process.execPath, [...flags, "--trace-gc", "--expose-gc", "--import", TSX, CHILD, mode, ...files], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
     timeout: CHILD_TIMEOUT_MS,
@@ -120,7 +121,7 @@ function measure(mode: Mode, file: string, flags: string[]): Result {
       return { mode, pages: 0, outcome: "**out of memory**", seconds: NaN, peakHeapExternalMiB: NaN, heapAtPeakMiB: NaN, externalAtPeakMiB: NaN, peakExternalMiB: NaN, peakRssMiB: NaN, baselineMiB: 0, samples: 0, gcPeakHeapMiB: NaN };
     }
     const why = run.error ? String(run.error) : `exit ${run.status ?? run.signal}`;
-    throw new Error(`measurement ${mode} ${file} failed: ${why}\n${(run.stderr ?? "").slice(-2000)}`);
+    throw new Error(`measurement ${mode} ${files.join(" ")} failed: ${why}\n${(run.stderr ?? "").slice(-2000)}`);
   }
   let gcPeak = 0;
   const afterInput = out.slice(out.indexOf("INPUT\n"));
@@ -157,21 +158,37 @@ async function pdfPaths(): Promise<string> {
   const part = maxPartBytes();
   const partMiB = part.bytes / MIB;
   const rows: Row[] = [];
-  const run = (input: string, file: string, mode: Mode, pages?: number) => {
+  const run = (input: string, file: string | string[], mode: Mode, pages?: number) => {
+    const files = typeof file === "string" ? [file] : file;
     process.stderr.write(`measuring ${mode} on ${input}…\n`);
     // GC timing moves the peak by several MiB from run to run: the worst of a few runs counts.
-    const tries = Array.from({ length: REPEATS }, () => measure(mode, file, ISOLATE_FLAGS));
+    const tries = Array.from({ length: REPEATS }, () => measure(mode, files, ISOLATE_FLAGS));
     const r = tries.reduce((a, b) => (peakOf(b) > peakOf(a) ? b : a));
-    const ref = DEFAULT_HEAP ? measure(mode, file, []) : undefined;
-    rows.push({ input, sizeMiB: fileMiB(file), pages: pages ?? r.pages, label: PATHS[mode], r, ref });
+    const ref = DEFAULT_HEAP ? measure(mode, files, []) : undefined;
+    const sizeMiB = files.reduce((sum, f) => sum + fileMiB(f), 0);
+    rows.push({ input, sizeMiB, pages: pages ?? r.pages, label: PATHS[mode], r, ref });
     process.stderr.write(`  peak ${tries.map((t) => peakOf(t).toFixed(1)).join(", ")} MiB (default heap ${ref ? peakOf(ref).toFixed(1) : "—"}), ${r.seconds} s, ${r.outcome}\n`);
   };
   const { maxPages, maxTextChars } = TEXT_LIMITS;
+  const pages = (p: number) => `${p.toLocaleString("en-US")} pages`;
 
-  for (const pages of [1000, maxPages, maxPages + 500]) {
-    const label = pages === maxPages ? `text book, ${pages.toLocaleString("en-US")} pages (the page limit)` : `text book, ${pages.toLocaleString("en-US")} pages`;
-    run(label, await textBook(pages), "plan", pages);
-  }
+  // Text: the 1,000-page book, the page limit, and past it.
+  run(`text book, ${pages(1000)}`, await textBook(1000), "plan", 1000);
+  run(`text book, ${pages(maxPages)} (the page limit)`, await textBook(maxPages), "plan", maxPages);
+  run(`text book, ${pages(maxPages + 500)}`, await textBook(maxPages + 500), "plan", maxPages + 500);
+  // A book of text as big as a part may be: its bytes leave room for fewer pages.
+  const bigMiB = Math.floor(partMiB) - 0.5;
+  // A generated file comes within a fraction of a MiB of its size: the pages allowed a little above it.
+  const fit = allowedText(TEXT_LIMITS, (bigMiB + 0.25) * MIB).pages;
+  run(`illustrated book, ${pages(fit)} in ${bigMiB} MiB (the pages that size allows)`, await illustratedBook(fit, bigMiB), "plan", fit);
+  run(`illustrated book, ${pages(1000)} in ${bigMiB} MiB`, await illustratedBook(1000, bigMiB), "plan", 1000);
+  // Books in parts: every part's pages are held until the book is planned.
+  run(`the same, sent in 4 parts`, await parts(await illustratedBook(1000, bigMiB), 4), "parts", 1000);
+  const fit2 = fit;
+  run(`illustrated book, ${pages(fit2)} in 2 parts of ~${bigMiB} MiB`, await parts(await illustratedBook(fit2, 2 * bigMiB), 2), "parts", fit2);
+  run(`scan in 2 parts at the part limit`, await parts(await scanUpTo(2 * part.bytes), 2), "parts");
+  run(`scan in 3 parts at the part limit`, await parts(await scanUpTo(3 * part.bytes), 3), "parts");
+
   const scans: Array<{ input: string; file: string } | { input: string; mib: number }> = [];
   for (const mib of SIZES.filter((s) => s * MIB < part.bytes)) scans.push({ input: `scan, ${mib} MiB`, file: await scan(mib) });
   scans.push({ input: `scan at the part limit (${partMiB.toFixed(0)} MiB)`, file: await scanUpTo(part.bytes) });
@@ -190,8 +207,8 @@ async function pdfPaths(): Promise<string> {
   const verdict = (row: Row) => {
     if (row.refused) return row.refused;
     const r = row.r!;
-    if (r.outcome.startsWith("refused: too_many_pages")) return `refused by limit (${maxPages.toLocaleString("en-US")} pages a job), before any page is read`;
-    if (r.outcome.startsWith("refused: too_much_text")) return `refused by limit (${maxTextChars.toLocaleString("en-US")} characters a job)`;
+    if (r.outcome.startsWith("refused: too_many_pages")) return "refused by limit (`TEXT_LIMITS`: pages), before any page is read";
+    if (r.outcome.startsWith("refused: too_much_text")) return "refused by limit (`TEXT_LIMITS`: characters)";
     if (Number.isNaN(r.peakHeapExternalMiB)) return "**no** (out of memory)";
     return peakOf(r) <= BUDGET_MIB ? "within budget" : "**no**";
   };
@@ -214,8 +231,9 @@ async function pdfPaths(): Promise<string> {
     return found.length ? `${n(Math.max(...found.map((r) => peakOf(r.r!))))} MiB` : "not measured";
   };
   // The largest scan within budget on its worst path, between the two measured sizes around it.
-  const scanWorst = [...new Set(measured.filter((r) => r.r!.mode !== "plan").map((r) => r.sizeMiB))]
-    .map((size) => ({ size, peak: Math.max(...measured.filter((r) => r.sizeMiB === size && r.r!.mode !== "plan").map((r) => peakOf(r.r!))) }))
+  const isScan = (r: Row) => r.r!.mode === "scan" || r.r!.mode === "split";
+  const scanWorst = [...new Set(measured.filter(isScan).map((r) => r.sizeMiB))]
+    .map((size) => ({ size, peak: Math.max(...measured.filter((r) => r.sizeMiB === size && isScan(r)).map((r) => peakOf(r.r!))) }))
     .sort((a, b) => a.size - b.size);
   const over = scanWorst.findIndex((p) => p.peak > BUDGET_MIB);
   const scanFit =
@@ -232,10 +250,13 @@ async function pdfPaths(): Promise<string> {
     `- A PDF (a whole book, or one part of a book sent in parts) of at most MAX_PART_BYTES (${part.bytes.toLocaleString("en-US")} bytes = ${partMiB.toFixed(0)} MiB, ${part.from}); ` +
       "a bigger one is refused before any PDF reader opens it: at upload (413 `too_large`), or when a file stored earlier is planned (job `failed`, `too_large`). " +
       `A scan at that size peaks at ${atLimit((r) => r.input.startsWith("scan at the part limit"))} on its worst path: ${scanFit}.`,
-    `- A book of at most ${maxPages.toLocaleString("en-US")} pages and ${maxTextChars.toLocaleString("en-US")} characters of text (\`TEXT_LIMITS\`, worker/pipeline/extract.ts), sent whole or in parts: ` +
-      "every page of a job is held until it is cut into chunks, so parts do not raise this limit. " +
-      `The plan step refuses a bigger one (\`too_many_pages\` before reading a page, \`too_much_text\` as soon as the pages read pass it). ` +
-      `At the page limit the plan peaks at ${atLimit((r) => r.input.includes("(the page limit)"))}; the 1,000-page book at ${atLimit((r) => r.input === "text book, 1,000 pages")}.`,
+    `- A book of at most ${maxPages.toLocaleString("en-US")} pages and ${maxTextChars.toLocaleString("en-US")} characters of text, fewer while a big PDF is read: ` +
+      `the pages allowed are min(${maxPages.toLocaleString("en-US")}, ${TEXT_LIMITS.pageBudget.toLocaleString("en-US")} − ${TEXT_LIMITS.pagesPerFileMiB} × the MiB of the PDF being read), the characters in proportion ` +
+      `(\`TEXT_LIMITS\`, worker/pipeline/extract.ts; ${allowedText(TEXT_LIMITS, part.bytes).pages} pages for a PDF at the part limit). ` +
+      "A book sent in parts counts as a whole (every page of a job is held until it is cut into chunks), each part's reading against its own size. " +
+      "The plan step refuses a bigger one (`too_many_pages` before reading a page, `too_much_text` as soon as the pages read pass it). " +
+      `At the page limit the plan peaks at ${atLimit((r) => r.input.includes("(the page limit)"))}; at the part limit with the pages it allows, ${atLimit((r) => r.input.includes("(the pages that size allows)"))}; ` +
+      `the 1,000-page book at ${atLimit((r) => r.input === "text book, 1,000 pages")}; books in parts at ${atLimit((r) => r.r!.mode === "parts" && !r.r!.outcome.startsWith("refused"))} at most.`,
   ];
   const date = new Date().toISOString().slice(0, 10);
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -245,7 +266,8 @@ async function pdfPaths(): Promise<string> {
     "",
     `Generated by \`npm run bench:memory\` (${date}), Node ${process.version} on ${cpu}. Each row is one fresh ` +
       "`node` process running the same pipeline code the Worker runs, the path the plan consumer takes, on generated inputs: text books " +
-      `(pdf-lib, ~2,270 characters of French-like text a page, running header and page number) and scans whose pages are each one 724×724 grey PNG of random noise (0.5 MiB a page, so nothing compresses away). ` +
+      `(pdf-lib, ~2,270 characters of French-like text a page, running header and page number), the same with a picture of noise on every page to make a file as big as a part (an illustrated edition), ` +
+      "scans whose pages are each one 724×724 grey PNG of random noise (0.5 MiB a page, so nothing compresses away), and books cut into parts as a client sends them. " +
       "`process.memoryUsage()` is sampled every ~5 ms and after every page or range; the peak of heap used + external " +
       `(external includes ArrayBuffers: the input bytes and the buffers of pdf.js and pdf-lib) is what counts against a Worker isolate's ${ISOLATE_MIB} MB. ` +
       "A timer cannot fire inside a long synchronous call, so V8's GC trace is read too: the largest heap it reports at the start of a GC, plus the largest external, replaces the sampled peak when bigger. " +

@@ -1,14 +1,17 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PDFDocument } from "pdf-lib";
 import type { ChunkMessage, JobResult, PlanMessage } from "../../schema/api";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
-import { resultKey, sourceKey } from "../../worker/jobs/keys";
+import { resultKey, scanPagesKey, sourceKey } from "../../worker/jobs/keys";
 import { createJob, tracker } from "../../worker/jobs/service";
 import { RESULT_PART_CHARS, splitForRows, type JobTracker } from "../../worker/jobs/tracker";
 import { jobDeliveries } from "../../worker/webhooks/service";
 import { BOOK_LINES_PER_PAGE, bookLine, bookPdf } from "../fixtures/book";
-import { jobRow, startedJob } from "./jobs";
+import { imagesToPdf } from "../../worker/pipeline/images";
+import { makePng } from "../fixtures/images";
+import { insertJob, jobRow, startedJob } from "./jobs";
 
 // Issue 14's platform limits, checked on a job the size of a 1,000-page book run through the
 // real consumers, tracker and D1 (isolated storage, real migrations):
@@ -146,6 +149,28 @@ describe("a job the size of a 1,000-page book", () => {
     },
     240_000,
   );
+});
+
+describe("the plan step's bytes", () => {
+  it("a single scan: pdf.js gets the bytes as they are, then the file is read again for its page ranges (Gemini)", async () => {
+    const pngs = await Promise.all(Array.from({ length: 6 }, (_, i) => makePng(50 + i, 70, "gray", i)));
+    const scan = await imagesToPdf(pngs.map((bytes, i) => ({ bytes, type: "png" as const, page: i + 1 })));
+    const id = await insertJob("scan-owner");
+    await tracker(env, id).register(id, DEFAULT_SETTINGS);
+    await env.FILES.put(sourceKey(id), scan);
+    const chunks = sink<ChunkMessage>();
+    const run = await deliver("fnt-plan", [{ job_id: id }], { ...env, GEMINI_API_KEY: "test-key", CHUNK_QUEUE: chunks.queue } as unknown as Env);
+    expect(run.explicitAcks).toHaveLength(1);
+    expect(chunks.sent).toEqual([
+      { job_id: id, chunk: 0 },
+      { job_id: id, chunk: 1 },
+    ]);
+    for (const n of [0, 1]) {
+      const pdf = await PDFDocument.load(await (await env.FILES.get(scanPagesKey(id, n)))!.arrayBuffer());
+      expect(pdf.getPages().map((p) => p.getWidth())).toEqual(n === 0 ? [50, 51, 52, 53] : [54, 55]);
+    }
+    expect((await jobRow(id))!).toMatchObject({ status: "processing", page_count: 6, total_chunks: 2 });
+  });
 });
 
 describe("a chunk whose result alone is over 2 MB", () => {

@@ -68,7 +68,7 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
   const before = { pages: 0, chars: 0 };
   for (const p of parts) {
     try {
-      const part = await extractPdf(await partBytes(env, p), undefined, TEXT_LIMITS, before);
+      const part = await extractPdf(await partBytes(env, p), undefined, { limits: TEXT_LIMITS, before, handOver: true });
       read.push(part);
       before.pages += part.pageCount;
       before.chars += textChars(part);
