@@ -27,8 +27,9 @@ export type ProgressCallback = (done: number, total: number) => void;
  * book), parts included: a book sent in parts counts as a whole. The PDF being read is held
  * meanwhile too, so a big file leaves room for fewer pages: the pages allowed are
  * `min(maxPages, pageBudget − pagesPerFileMiB × the file's MiB)`, the characters in proportion.
- * Measured (worst of 3): 1,500 text pages in 3 MiB peak at ~80 MiB; 600 illustrated pages in
- * 23 MiB at ~85; 800 in 23 MiB at ~92 and 1,500 in 13.5 MiB at ~100, both refused by the rule.
+ * Measured (worst of 3): 1,500 text pages in 3 MiB peak at ~80 MiB; 700 illustrated pages in
+ * 23.5 MiB (what the rule allows there) at ~88; 1,000 in 23.5 MiB at ~98 and 1,500 in 13.5 MiB
+ * at ~100, both refused by it.
  */
 export interface TextLimits {
   /** Pages in one job; checked before any page of a PDF is read. */
