@@ -1,21 +1,33 @@
 /**
  * One memory measurement, run by bench/memory.ts in a fresh `node --expose-gc` process:
- * `memory-child.ts <plan|split> <file.pdf>`. Samples `process.memoryUsage()` every ~5 ms
- * and after every step (page, range), and prints one `RESULT {json}` line on stdout.
+ * `memory-child.ts <plan|scan|split|parts> <file.pdf>…`. Samples `process.memoryUsage()` every
+ * ~5 ms and after every step (page, range), and prints one `RESULT {json}` line on stdout.
+ *
+ * - plan: what the plan consumer does with a text PDF: `planDocument` on the bytes handed over,
+ *   then every chunk serialized for R2.
+ * - scan: what it does with a scan when Gemini is on: `planDocument` (which finds no text
+ *   layer), then `pageRanges` over the file read again.
+ * - split: `pageRanges` alone.
+ * - parts: a book sent in parts, as planParts does: each part read in turn (handed over, the
+ *   text limits counting the parts before), the pages joined, `planPages`, chunks to JSON.
  *
  * heapUsed + external is what counts against a Worker isolate's 128 MB (external includes
  * the ArrayBuffers: the input bytes, pdf.js and pdf-lib buffers); rss is reported beside it.
  * A timer cannot fire inside a long synchronous call, so a peak there is only seen if it
- * is still standing at the next sample: the figures are sampled peaks, a lower bound.
+ * is still standing at the next sample: the parent also reads V8's own GC trace for that.
+ * `gc()` is called once, before the input is read, to measure the baseline; never after.
  */
 import { readFileSync } from "node:fs";
-import { planDocument, PipelineError } from "../worker/pipeline";
+import { extractPdf, joinParts, planDocument, PipelineError, TEXT_LIMITS, textChars } from "../worker/pipeline";
+import { planPages, type Plan } from "../worker/pipeline/index";
 import { pageRanges } from "../worker/pipeline/scan";
+import type { ExtractedPdf } from "../worker/pipeline/types";
 
 const MIB = 1024 * 1024;
-const [mode, file] = process.argv.slice(2);
-if ((mode !== "plan" && mode !== "split") || !file) {
-  process.stderr.write("usage: memory-child.ts <plan|split> <file.pdf>\n");
+const [mode, ...files] = process.argv.slice(2);
+const file = files[0];
+if ((mode !== "plan" && mode !== "scan" && mode !== "split" && mode !== "parts") || !file) {
+  process.stderr.write("usage: memory-child.ts <plan|scan|split|parts> <file.pdf>…\n");
   process.exit(2);
 }
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -24,6 +36,7 @@ if (!gc) throw new Error("run with node --expose-gc");
 let peak = 0;
 let heapAtPeak = 0;
 let externalAtPeak = 0;
+let peakExternal = 0;
 let peakRss = 0;
 let samples = 0;
 function sample(): void {
@@ -35,6 +48,7 @@ function sample(): void {
     heapAtPeak = m.heapUsed;
     externalAtPeak = m.external;
   }
+  peakExternal = Math.max(peakExternal, m.external);
   peakRss = Math.max(peakRss, m.rss);
 }
 
@@ -43,38 +57,94 @@ gc();
 gc();
 const base = process.memoryUsage();
 const baseline = base.heapUsed + base.external;
+process.stdout.write("INPUT\n"); // GC trace lines before this one are Node's own start-up
 
 const timer = setInterval(sample, 5);
 const start = performance.now();
-const bytes = new Uint8Array(readFileSync(file));
+/** A file's bytes as R2's arrayBuffer() gives them: one buffer of their own, no second copy. */
+function read(f: string): Uint8Array {
+  const b = readFileSync(f);
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer, 0, b.byteLength) : new Uint8Array(b);
+}
 sample();
-let outcome = "ok";
+const outcomes: string[] = [];
 let pages = 0;
-let ranges = 0;
-try {
-  if (mode === "plan") {
-    const plan = await planDocument(bytes, {
-      fixHyphenation: true,
-      maxChunkChars: 6000,
-      onPage: (_done, total) => {
-        pages = total;
-        sample();
-      },
-    });
-    sample();
-    outcome = `ok: ${plan.paragraphs.length} paragraphs, ${plan.chunks.length} chunks`;
-  } else {
+const fail = (err: unknown) => (err instanceof PipelineError ? `refused: ${err.code}` : `error: ${String(err)}`);
+
+async function split(paths: string[]): Promise<void> {
+  let ranges = 0;
+  let offset = 0;
+  for (const f of paths) {
+    // A part's ranges, then the next part's: one file read at a time.
+    const bytes = read(f);
     for await (const range of pageRanges(bytes, 4)) {
       sample();
       ranges++;
-      pages = range.last_page;
+      pages = offset + range.last_page;
+    }
+    offset = pages;
+  }
+  sample();
+  outcomes.push(`${ranges} ranges`);
+}
+
+/** What the consumer writes to R2: every chunk as JSON, made at once. */
+function store(plan: Plan): void {
+  const bodies = plan.chunks.map((c) => JSON.stringify(c));
+  sample();
+  outcomes.push(`${plan.paragraphs.length} paragraphs, ${bodies.length} chunks`);
+}
+
+const opts = { fixHyphenation: true, maxChunkChars: 12000 };
+const onPage = (_done: number, total: number) => {
+  pages = Math.max(pages, total);
+  sample();
+};
+
+try {
+  if (mode === "split") await split(files);
+  else if (mode === "parts") {
+    const parts: ExtractedPdf[] = [];
+    const before = { pages: 0, chars: 0 };
+    for (const f of files) {
+      const part = await extractPdf(read(f), onPage, { limits: TEXT_LIMITS, before, handOver: true });
+      parts.push(part);
+      before.pages += part.pageCount;
+      before.chars += textChars(part);
+      pages = before.pages;
+    }
+    const pdf = joinParts(parts);
+    parts.length = 0;
+    sample();
+    let plan: Plan | null = null;
+    try {
+      plan = planPages(pdf, opts);
+    } catch (err) {
+      if (!(err instanceof PipelineError && err.code === "no_text_layer")) throw err;
     }
     sample();
-    outcome = `ok: ${ranges} ranges`;
+    if (plan) store(plan);
+    else {
+      outcomes.push("no text layer, then");
+      await split(files);
+    }
+  } else {
+    // Handed over, as the consumer does: pdf.js takes the bytes without a copy.
+    const plan = await planDocument(read(file), { ...opts, onPage, handOver: true }).catch((err: unknown) => {
+      // A scan: with Gemini on, the consumer reads the file again and cuts it into page ranges.
+      if (mode === "scan" && err instanceof PipelineError && err.code === "no_text_layer") return null;
+      throw err;
+    });
+    sample();
+    if (plan) store(plan);
+    else {
+      outcomes.push("no text layer, then");
+      await split([file]);
+    }
   }
 } catch (err) {
   sample();
-  outcome = err instanceof PipelineError ? `${err.code} (expected on a scan)` : `error: ${String(err)}`;
+  outcomes.push(fail(err));
 }
 const ms = performance.now() - start;
 clearInterval(timer);
@@ -84,11 +154,12 @@ process.stdout.write(
   `RESULT ${JSON.stringify({
     mode,
     pages,
-    outcome,
+    outcome: outcomes.join(" "),
     seconds: Math.round(ms) / 1000,
     peakHeapExternalMiB: mib(peak),
     heapAtPeakMiB: mib(heapAtPeak),
     externalAtPeakMiB: mib(externalAtPeak),
+    peakExternalMiB: mib(peakExternal),
     peakRssMiB: mib(peakRss),
     baselineMiB: mib(baseline),
     samples,

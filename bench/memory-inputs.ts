@@ -1,11 +1,12 @@
 /**
- * Generated inputs for bench/memory.ts, cached under the system temp dir:
- * a 1,000-page text book (pdf-lib, Times, ~2,000 characters of French-like text a page
- * with a running header and a page number) and scans of a given size (pages that are
- * each one grey PNG of random noise, so nothing compresses away).
+ * Generated inputs for bench/memory.ts, cached under the system temp dir: text books
+ * (pdf-lib, Times, ~2,270 characters of French-like text a page with a running header and a
+ * page number), the same with a picture of noise on every page (to a given size), scans of a
+ * given size (pages that are each one grey PNG of random noise, so nothing compresses away),
+ * and any of them cut into parts.
  */
 import { randomFillSync } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { crc32, deflateSync } from "node:zlib";
@@ -135,6 +136,58 @@ export async function textBook(pages = 1000): Promise<string> {
   });
 }
 
+// ---- illustrated books and parts ----
+
+/** An RGB PNG of noise (side × side), rows unfiltered. */
+function noiseRgbPng(side: number): Uint8Array {
+  const raw = new Uint8Array(side * (side * 3 + 1));
+  randomFillSync(raw);
+  for (let y = 0; y < side; y++) raw[y * (side * 3 + 1)] = 0; // filter type None
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 8; // depth
+  ihdr[9] = 2; // RGB
+  return png(ihdr, deflateSync(raw, { level: 1 }));
+}
+
+/**
+ * The text book of `pages` pages with a small picture of noise on every page, to about `mib`
+ * MiB in all: a file as big as a scan that is also a book of text (an illustrated edition).
+ */
+export async function illustratedBook(pages: number, mib: number): Promise<string> {
+  const text = await textBook(pages);
+  return cached(`illustrated-${pages}p-${mib}mib.pdf`, async () => {
+    const doc = await PDFDocument.load(readFileSync(text));
+    const perPage = Math.max(1, (mib * MIB - statSync(text).size) / pages);
+    const side = Math.max(1, Math.floor(Math.sqrt(perPage / 3)));
+    for (const page of doc.getPages()) {
+      const image = await doc.embedPng(noiseRgbPng(side));
+      page.drawImage(image, { x: 300, y: 560, width: 20, height: 20 });
+    }
+    return doc.save();
+  });
+}
+
+/** A PDF cut into `count` parts of consecutive pages (as a client sends a book in parts). */
+export async function parts(file: string, count: number): Promise<string[]> {
+  const src = await PDFDocument.load(readFileSync(file));
+  const total = src.getPageCount();
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const from = Math.floor((i * total) / count);
+    const to = Math.floor(((i + 1) * total) / count);
+    out.push(
+      await cached(`${path.basename(file, ".pdf").replace(/^v\d+-/, "")}-part${i + 1}of${count}.pdf`, async () => {
+        const doc = await PDFDocument.create();
+        for (const p of await doc.copyPages(src, Array.from({ length: to - from }, (_, k) => from + k))) doc.addPage(p);
+        return doc.save();
+      }),
+    );
+  }
+  return out;
+}
+
 // ---- scans ----
 
 /** A grey PNG of noise, rows unfiltered: valid, and PDF reads its IDAT as is. */
@@ -147,6 +200,10 @@ function noisePng(side: number): Uint8Array {
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 8; // depth
   ihdr[9] = 0; // grey
+  return png(ihdr, deflateSync(raw, { level: 1 }));
+}
+
+function png(ihdr: Uint8Array, idat: Uint8Array): Uint8Array {
   const chunk = (type: string, data: Uint8Array) => {
     const head = Buffer.alloc(8);
     head.writeUInt32BE(data.length, 0);
@@ -155,18 +212,25 @@ function noisePng(side: number): Uint8Array {
     crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
     return Buffer.concat([head, data, crc]);
   };
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw, { level: 1 })),
-    chunk("IEND", new Uint8Array(0)),
-  ]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))]);
 }
 
 /** A scan of about `mib` MiB: one noise image per page, through the pipeline's own imagesToPdf. */
 export async function scan(mib: number): Promise<string> {
-  const pages = Math.max(1, Math.round((mib * MIB) / SCAN_PAGE_BYTES));
-  return cached(`scan-${mib}mib-${pages}p.pdf`, async () => {
+  return scanPages(Math.max(1, Math.round((mib * MIB) / SCAN_PAGE_BYTES)), `${mib}mib-`);
+}
+
+/** The biggest scan of whole pages that a file of at most `bytes` holds. */
+export async function scanUpTo(bytes: number): Promise<string> {
+  // A page takes its image and a few hundred bytes of PDF around it.
+  const pages = Math.floor(bytes / (SCAN_PAGE_BYTES * 1.01));
+  const file = await scanPages(pages, `max${bytes}-`);
+  if (statSync(file).size > bytes) throw new Error(`${file} is over ${bytes} bytes`);
+  return file;
+}
+
+async function scanPages(pages: number, tag: string): Promise<string> {
+  return cached(`scan-${tag}${pages}p.pdf`, async () => {
     async function* images(): AsyncGenerator<PageImage> {
       for (let page = 1; page <= pages; page++) yield { bytes: noisePng(SCAN_SIDE), type: "png", page };
     }

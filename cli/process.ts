@@ -17,6 +17,8 @@ export async function runProcess(args: ProcessArgs): Promise<void> {
     fixHyphenation: args.settings.fix_hyphenation,
     maxChunkChars: MAX_CHUNK_CHARS,
     onPage: (done, total) => progress.page(done, total),
+    // The server's text limits fit a 128 MB Worker isolate; here the machine's memory decides.
+    limits: null,
   });
   const sentences: Sentence[] = [];
   for (const chunk of plan.chunks) sentences.push(...normalizeChunk(chunk, args.settings));

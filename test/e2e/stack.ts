@@ -20,6 +20,8 @@ async function freePort(): Promise<number> {
 
 export interface Stack {
   url: string;
+  /** The `npm start` process; wrangler and workerd are its descendants (its process group). */
+  pid: number;
   /** The local OpenID provider standing in for Google (fault controls on). */
   oidc: string;
   output: () => string;
@@ -84,7 +86,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     if (child.exitCode !== null) break;
     try {
       const r = await fetch(`${url}/api/health`);
-      if (r.ok) return { url, oidc: `http://127.0.0.1:${oidcPort}`, output: () => log, stop };
+      if (r.ok) return { url, pid: child.pid!, oidc: `http://127.0.0.1:${oidcPort}`, output: () => log, stop };
     } catch {
       /* not up yet */
     }

@@ -6,6 +6,7 @@ import worker from "../../worker/index";
 import { chunkKey, scanPagesKey, sourceKey } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
 import { sweep } from "../../worker/jobs/sweep";
+import { TEXT_LIMITS } from "../../worker/pipeline/extract";
 import { planDocument } from "../../worker/pipeline/index";
 import { imagesToPdf } from "../../worker/pipeline/images";
 import { makePng } from "../fixtures/images";
@@ -475,6 +476,27 @@ describe("planning a book sent in parts", () => {
     const parted = (await jobRow(id))!;
     expect(parted).toMatchObject({ status: "failed", error_code: "too_large" });
     expect(parted.error_message).toMatch(/^Part 2 of this book is 0\.48 MB, more than the 0\.095 MB the server can open at once\./);
+  });
+
+  it("a book over the text limits in parts is refused as a whole: its parts' pages are all held at once", async () => {
+    const token = await signIn("plan6@example.com");
+    const book = await textBook(9);
+    const res = await post(token, [
+      ["pdf_file", { data: await cut(book, 1, 4), filename: "a.pdf" }],
+      ["pdf_file", { data: await cut(book, 5, 9), filename: "b.pdf" }],
+    ]);
+    const { id } = (await res.json()) as any;
+    // The same object the plan step reads, lowered for this job: each part within 8 pages, the book not.
+    const saved = { ...TEXT_LIMITS };
+    Object.assign(TEXT_LIMITS, { maxPages: 8 });
+    try {
+      expect(await plan(id)).toEqual([]);
+    } finally {
+      Object.assign(TEXT_LIMITS, saved);
+    }
+    const row = (await jobRow(id))!;
+    expect(row).toMatchObject({ status: "failed", error_code: "too_many_pages" });
+    expect(row.error_message).toMatch(/^Part 2 of 2: This book has at least 9 pages; the server reads at most 8 pages of text in one job/);
   });
 
   it("a damaged part fails the job, naming the part", async () => {

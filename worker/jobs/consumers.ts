@@ -87,17 +87,20 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       await obj.body.cancel();
       return msg.ack();
     }
-    const bytes = new Uint8Array(await obj.arrayBuffer());
-    const plan = await planDocument(bytes, {
+    // Handed over to pdf.js, so the file is held once while it is read (a scan reads it again).
+    const plan = await planDocument(new Uint8Array(await obj.arrayBuffer()), {
       fixHyphenation: settings.fix_hyphenation,
       maxChunkChars: Number(env.CHUNK_CHARS ?? 12000),
+      handOver: true,
     }).catch((e: unknown) => {
       // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
       if (e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY) return null;
       throw e;
     });
     if (!plan) {
-      await planScan(env, t, jobId, pageRanges(bytes, SCAN_PAGES_PER_CHUNK));
+      const again = await env.FILES.get(sourceKey(jobId));
+      if (!again) throw new Error("the uploaded file vanished while it was read");
+      await planScan(env, t, jobId, pageRanges(new Uint8Array(await again.arrayBuffer()), SCAN_PAGES_PER_CHUNK));
       return msg.ack();
     }
     await putAll(

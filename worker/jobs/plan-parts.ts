@@ -1,7 +1,7 @@
 import type { JobPartRow, JobRow } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
-import { extractPdf } from "../pipeline/extract";
+import { extractPdf, TEXT_LIMITS, textChars } from "../pipeline/extract";
 import { planPages, type Plan } from "../pipeline/index";
 import { joinParts } from "../pipeline/parts";
 import { pageRanges, type PageRange } from "../pipeline/scan";
@@ -64,9 +64,14 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
   }
 
   const read: ExtractedPdf[] = [];
+  // Every part's pages are held until the whole book is planned: the text limits count them all.
+  const before = { pages: 0, chars: 0 };
   for (const p of parts) {
     try {
-      read.push(await extractPdf(await partBytes(env, p)));
+      const part = await extractPdf(await partBytes(env, p), undefined, { limits: TEXT_LIMITS, before, handOver: true });
+      read.push(part);
+      before.pages += part.pageCount;
+      before.chars += textChars(part);
     } catch (err) {
       throw inPart(p.n, count, err);
     }

@@ -29,6 +29,13 @@ const WATCHDOG_EVERY_MS = 60_000;
 const MAX_REQUEUES = 2;
 /** A job that never leaves `queued`/`planning` is failed after this long. */
 const PLANNING_TIMEOUT_MS = 15 * 60_000;
+/**
+ * A Durable Object's SQLite row holds at most 2 MB. A chunk's result is far smaller as a
+ * rule (a chunk is ~12,000 characters), but one long paragraph with no sentence end makes one
+ * chunk of any size: a result longer than this many UTF-16 units (each at most 3 bytes of
+ * UTF-8) is kept in parts of this size in `result_parts` instead of in its chunk's row.
+ */
+export const RESULT_PART_CHARS = 256 * 1024;
 
 export interface ChunkPlan {
   first_page: number;
@@ -99,6 +106,8 @@ export class JobTracker extends DurableObject<Env> {
         result TEXT, sentences INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,
         error TEXT, updated_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS result_parts (
+        n INTEGER NOT NULL, part INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (n, part));
     `);
     // Added after the first version: trackers created before it get the column here.
     const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(chunks)").toArray();
@@ -246,9 +255,13 @@ export class JobTracker extends DurableObject<Env> {
     if (!m || isFinal(m.status)) return;
     if (this.chunkState(n) !== "pending") return;
     const now = Date.now();
+    const json = JSON.stringify(result.sentences);
+    const parts = splitForRows(json);
+    this.sql.exec("DELETE FROM result_parts WHERE n = ?", n);
+    if (parts.length > 1) for (const [i, body] of parts.entries()) this.sql.exec("INSERT INTO result_parts (n, part, body) VALUES (?, ?, ?)", n, i, body);
     this.sql.exec(
       "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ? WHERE n = ?",
-      JSON.stringify(result.sentences),
+      parts.length > 1 ? null : json,
       result.sentences.length,
       result.tokens,
       result.flags?.length ? JSON.stringify(result.flags) : null,
@@ -427,14 +440,15 @@ export class JobTracker extends DurableObject<Env> {
     const included: number[] = [];
     const flagged: JobResult["flagged"] = [];
     const rows = this.sql
-      .exec<{ n: number; result: string; flags: string | null; first_page: number; last_page: number }>(
+      .exec<{ n: number; result: string | null; flags: string | null; first_page: number; last_page: number }>(
         "SELECT n, result, flags, first_page, last_page FROM chunks WHERE state = 'done' ORDER BY n",
       )
       .toArray();
     for (const r of rows) {
       included.push(r.n);
       if (r.flags) flagged.push({ chunk: r.n, first_page: r.first_page, last_page: r.last_page, flags: JSON.parse(r.flags) });
-      for (const s of JSON.parse(r.result) as NormalizeResult["sentences"]) {
+      const json = r.result ?? this.resultParts(r.n);
+      for (const s of JSON.parse(json) as NormalizeResult["sentences"]) {
         sentences.push({
           index: sentences.length,
           text: s.text,
@@ -457,6 +471,15 @@ export class JobTracker extends DurableObject<Env> {
       rewritten_count: sentences.filter((s) => s.original !== undefined).length,
       sentences,
     };
+  }
+
+  /** A result kept in parts (see RESULT_PART_CHARS), joined again. */
+  private resultParts(n: number): string {
+    return this.sql
+      .exec<{ body: string }>("SELECT body FROM result_parts WHERE n = ? ORDER BY part", n)
+      .toArray()
+      .map((p) => p.body)
+      .join("");
   }
 
   private async finish(m: Meta, status: FinalStatus, error?: { code: string; message: string }) {
@@ -728,4 +751,19 @@ export class JobTracker extends DurableObject<Env> {
       await forgetSocket(this.env, id).catch(() => undefined);
     }
   }
+}
+
+/** A string in pieces of at most RESULT_PART_CHARS, never cutting a surrogate pair in two. */
+export function splitForRows(text: string, size = RESULT_PART_CHARS): string[] {
+  if (text.length <= size) return [text];
+  const parts: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + size);
+    const last = text.charCodeAt(end - 1);
+    // A high surrogate last: its pair goes whole into this part or the next.
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end += end - 1 > start ? -1 : 1;
+    parts.push(text.slice(start, end));
+    start = end;
+  }
+  return parts;
 }

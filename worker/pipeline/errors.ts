@@ -5,6 +5,7 @@ export type PipelineErrorCode =
   | "no_text_layer"
   | "empty_document"
   | "too_many_pages"
+  | "too_much_text"
   | "invalid_image";
 
 /** A failure caused by the document itself: retrying will not help. */

@@ -21,23 +21,91 @@ interface Glyphs {
 export type ProgressCallback = (done: number, total: number) => void;
 
 /**
+ * How much of a book's text the plan step can hold at once within its memory budget (96 MiB of
+ * a Worker's 128 MB), measured by `npm run bench:memory`. Every page of a job is held until the
+ * book is cut into chunks (running heads, hyphenation and paragraphs are judged over the whole
+ * book), parts included: a book sent in parts counts as a whole. The PDF being read is held
+ * meanwhile too, so a big file leaves room for fewer pages: the pages allowed are
+ * `min(maxPages, pageBudget − pagesPerFileMiB × the file's MiB)`, the characters in proportion.
+ * Measured (worst of 3): 1,500 text pages in 3 MiB peak at ~80 MiB; 600 illustrated pages in
+ * 23 MiB at ~85; 800 in 23 MiB at ~92 and 1,500 in 13.5 MiB at ~100, both refused by the rule.
+ */
+export interface TextLimits {
+  /** Pages in one job; checked before any page of a PDF is read. */
+  maxPages: number;
+  /** Characters of text in one job; checked as the pages are read (dense pages cost more). */
+  maxTextChars: number;
+  /** Pages plus `pagesPerFileMiB` for each MiB of the PDF being read… */
+  pageBudget: number;
+  /** …may not pass `pageBudget`: a MiB of file costs about as much memory as 40 pages of text. */
+  pagesPerFileMiB: number;
+}
+
+export const TEXT_LIMITS: TextLimits = { maxPages: 1500, maxTextChars: 3_500_000, pageBudget: 1650, pagesPerFileMiB: 40 };
+
+const MIB = 1024 * 1024;
+
+/** The pages and characters a job may hold while it reads a PDF of `bytes`. */
+export function allowedText(limits: TextLimits, bytes: number): { pages: number; chars: number; reduced: boolean } {
+  const byFile = Math.floor(limits.pageBudget - (limits.pagesPerFileMiB * bytes) / MIB);
+  const pages = Math.max(0, Math.min(limits.maxPages, byFile));
+  return { pages, chars: Math.floor((limits.maxTextChars * pages) / limits.maxPages), reduced: byFile < limits.maxPages };
+}
+
+/** What the earlier parts of the same book hold already (nothing for a book sent whole). */
+export interface TextSoFar {
+  pages: number;
+  chars: number;
+}
+
+export interface ExtractOptions {
+  /** Default TEXT_LIMITS; `null`: no limit (the CLI: a machine, not a 128 MB isolate). */
+  limits?: TextLimits | null;
+  /** What the earlier parts of the same book hold already. */
+  before?: TextSoFar;
+  /**
+   * The caller gives `data` up: pdf.js takes its buffer as it is, which detaches it (empty
+   * afterwards), instead of a copy, so the file is held once instead of twice while it is read.
+   */
+  handOver?: boolean;
+}
+
+/**
+ * pdf.js keeps caches for the whole document that grow with every page read: above all each
+ * font's glyphs for every distinct string drawn, about 25 KB a page of a novel (25 MB for
+ * 1,000 pages). `cleanup()` every so many pages empties them; the font is parsed again on
+ * the next page, which costs a few milliseconds, and the text read is the same.
+ */
+const CLEANUP_EVERY_PAGES = 25;
+
+/**
  * Reads the text layer of a PDF into lines, page by page.
  *
- * Pages are read one at a time and released straight after, so a 500-page novel
- * never holds more than one page's operator list in memory (workerd allows 128 MB).
+ * Pages are read one at a time and released straight after, and pdf.js's document caches
+ * are emptied every few pages, so what is held grows only with the lines kept (workerd
+ * allows 128 MB). A book over `limits` (counting what its earlier parts hold, `before`) is
+ * refused before it outgrows the budget.
  */
-export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback): Promise<ExtractedPdf> {
-  // pdf.js may transfer (detach) the buffer it is given; copy so the caller's bytes survive.
-  const doc = await openDocument(data.slice());
+export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback, opts: ExtractOptions = {}): Promise<ExtractedPdf> {
+  const { limits = TEXT_LIMITS, before = { pages: 0, chars: 0 } } = opts;
+  const allowed = limits && allowedText(limits, data.byteLength);
+  const fileMiB = data.byteLength / MIB;
+  // pdf.js transfers (detaches) the buffer it is given: a copy, unless the caller hands it over.
+  const doc = await openDocument(opts.handOver ? data : data.slice());
   try {
     const pageCount = doc.numPages;
+    if (allowed && before.pages + pageCount > allowed.pages) {
+      throw tooManyPages(before.pages + pageCount, allowed.pages, before.pages > 0, allowed.reduced ? fileMiB : undefined);
+    }
     const pages: PageLines[] = [];
     let width = 0;
     let height = 0;
+    let chars = before.chars;
     for (let n = 1; n <= pageCount; n++) {
       const page = await doc.getPage(n).catch((err: unknown) => {
         throw toPipelineError(err) ?? err;
       });
+      let lines: Line[];
       try {
         if (n === 1) {
           const [x0, y0, x1, y1] = page.view;
@@ -50,16 +118,50 @@ export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback): P
         const items: TextItemLike[] = [];
         // Marked-content markers carry no text.
         for (const item of content.items) if ("str" in item) items.push(item);
-        pages.push({ page: n, lines: groupLines(items) });
+        lines = groupLines(items);
       } finally {
         page.cleanup();
       }
+      pages.push({ page: n, lines });
+      for (const l of lines) chars += l.text.length;
+      if (allowed && chars > allowed.chars) throw tooMuchText(before.pages + n, allowed.chars, allowed.reduced ? fileMiB : undefined);
+      if (n % CLEANUP_EVERY_PAGES === 0 && n < pageCount) await doc.cleanup();
       onPage?.(n, pageCount);
     }
     return { pageCount, pages, width, height };
   } finally {
     await doc.destroy();
   }
+}
+
+/** Characters of text on the pages read (what `TextLimits.maxTextChars` counts). */
+export function textChars(pdf: ExtractedPdf): number {
+  let chars = 0;
+  for (const p of pdf.pages) for (const l of p.lines) chars += l.text.length;
+  return chars;
+}
+
+const thousands = (n: number) => n.toLocaleString("en-US");
+const TOGETHER = "all of a book's pages are read together, even when it is sent in parts";
+/** Why the limit is lower than usual: the file read at the same time. */
+const withFile = (fileMiB?: number) =>
+  fileMiB === undefined ? "" : ` while it reads a PDF of ${Number(fileMiB.toFixed(1))} MB (the file and the text share the memory)`;
+const fewer = (fileMiB?: number) => (fileMiB === undefined ? "" : ", or in smaller parts");
+
+function tooManyPages(pages: number, max: number, atLeast: boolean, fileMiB?: number): PipelineError {
+  return new PipelineError(
+    "too_many_pages",
+    `This book has ${atLeast ? "at least " : ""}${thousands(pages)} pages; the server reads at most ${thousands(max)} pages of text in one job${withFile(fileMiB)} (${TOGETHER}). ` +
+      `Send it as separate jobs of at most ${thousands(max)} pages${fewer(fileMiB)}.`,
+  );
+}
+
+function tooMuchText(page: number, max: number, fileMiB?: number): PipelineError {
+  return new PipelineError(
+    "too_much_text",
+    `This book has more than ${thousands(max)} characters of text by its page ${thousands(page)}; the server reads at most that much text in one job${withFile(fileMiB)} (${TOGETHER}). ` +
+      `Send it as separate jobs of fewer pages${fewer(fileMiB)}.`,
+  );
 }
 
 async function openDocument(data: Uint8Array) {

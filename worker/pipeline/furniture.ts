@@ -54,12 +54,12 @@ function isHeadingText(text: string): boolean {
 /**
  * Removes what is not the book's prose: running heads and feet (repeated at the same
  * edge of many pages, page number or not), page numbers, chapter headings, separators.
+ * Lines come one at a time: a copy of the whole book's lines is never held at once.
  */
-export function bodyLines(pdf: ExtractedPdf, layout: Layout): BodyLine[] {
+export function* bodyLines(pdf: ExtractedPdf, layout: Layout): Generator<BodyLine> {
   const heads = repeatedEdges(pdf, layout);
   const offset = folioOffset(pdf);
   const apart = 1.6 * layout.spacing;
-  const out: BodyLine[] = [];
   for (const { page, lines } of pdf.pages) {
     // A lone number at the page edge is a folio when it follows the page count or stands
     // apart from the text; otherwise it is prose, like a date on a line of its own.
@@ -90,12 +90,11 @@ export function bodyLines(pdf: ExtractedPdf, layout: Layout): BodyLine[] {
       }
       // A blank line's worth of space inside a page is a section break.
       const sectionGap = previous !== undefined && previous.y - line.y > 1.8 * layout.spacing;
-      out.push({ ...line, page, breakBefore: afterHeading || sectionGap });
+      yield { ...line, page, breakBefore: afterHeading || sectionGap };
       afterHeading = false;
       previous = line;
     }
   }
-  return out;
 }
 
 /** The usual difference between printed page numbers and page indexes (front matter shifts it). */

@@ -1,13 +1,13 @@
 import { chunkParagraphs } from "./chunk";
 import { cleanPages } from "./clean";
 import { PipelineError } from "./errors";
-import { extractPdf } from "./extract";
+import { extractPdf, type TextLimits } from "./extract";
 import type { Chunk, ExtractedPdf, Paragraph } from "./types";
 
 export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
-export { extractPdf, type ProgressCallback } from "./extract";
+export { allowedText, extractPdf, TEXT_LIMITS, textChars, type ExtractOptions, type TextLimits, type TextSoFar, type ProgressCallback } from "./extract";
 export { joinParts, type JoinedPdf } from "./parts";
 export { LocalNormalizer, normalizeChunk } from "./local";
 export { segmentSentences } from "./segment";
@@ -18,6 +18,10 @@ export interface PlanOptions {
   fixHyphenation: boolean;
   maxChunkChars: number;
   onPage?: (done: number, total: number) => void;
+  /** What the plan step may hold (the server's memory budget); `null`: no limit (the CLI). Default: TEXT_LIMITS. */
+  limits?: TextLimits | null;
+  /** The caller gives the bytes up (see ExtractOptions.handOver): they are empty afterwards. */
+  handOver?: boolean;
 }
 
 export interface Plan {
@@ -31,14 +35,14 @@ const TEXT_PAGE_CHARS = 40;
 
 /** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
 export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
-  return planPages(await extractPdf(data, opts.onPage), opts);
+  return planPages(await extractPdf(data, opts.onPage, { limits: opts.limits, handOver: opts.handOver }), opts);
 }
 
 /**
  * The book's pages as read (one PDF, or its parts joined: see `joinParts`) → paragraphs and
  * chunks. Running heads, hyphenation and paragraphs are judged over all the pages at once.
  */
-export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage">): Plan {
+export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | "limits" | "handOver">): Plan {
   if (!hasTextLayer(pdf)) {
     throw new PipelineError(
       "no_text_layer",

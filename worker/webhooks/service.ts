@@ -151,14 +151,13 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env)
 /** GET /api/v1/jobs/:id/webhooks: every delivery of the job with its attempts. */
 export async function jobDeliveries(env: Env, jobId: string) {
   const deliveries = await db(env.DB).select().from(webhookDeliveries).where(eq(webhookDeliveries.job_id, jobId)).orderBy(asc(webhookDeliveries.created_at)).all();
-  const attempts = deliveries.length
-    ? await db(env.DB)
-        .select()
-        .from(webhookAttempts)
-        .where(inArray(webhookAttempts.delivery_id, deliveries.slice(0, 90).map((d) => d.id)))
-        .orderBy(asc(webhookAttempts.id))
-        .all()
-    : [];
+  // D1 binds at most 100 parameters a statement: the ids go 90 at a time (a job with progress
+  // events every percent has more deliveries than that).
+  const attempts: (typeof webhookAttempts.$inferSelect)[] = [];
+  for (let i = 0; i < deliveries.length; i += 90) {
+    const ids = deliveries.slice(i, i + 90).map((d) => d.id);
+    attempts.push(...(await db(env.DB).select().from(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).orderBy(asc(webhookAttempts.id)).all()));
+  }
   return deliveries.map((d) => ({
     id: d.id,
     event_type: d.event_type,
