@@ -35,6 +35,16 @@ export async function endSessions(env: Env, userId: string, sessionId?: string) 
   return ended;
 }
 
+/** The caller, or null where a missing or ended credential is no error (who is signed in, sign-out). */
+async function callerOrNull(c: Context<AppEnv>) {
+  try {
+    return await resolveCaller(c);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    return null;
+  }
+}
+
 export const authRoutes = new Hono<AppEnv>()
   .post(
     "/dev",
@@ -134,12 +144,7 @@ export const authRoutes = new Hono<AppEnv>()
       responses: { 200: json(SessionStateSchema, "The caller, or `{user: null}`.") },
     }),
     async (c) => {
-      let caller = null;
-      try {
-        caller = await resolveCaller(c);
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      }
+      const caller = await callerOrNull(c);
       return c.json(caller ? { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email) } : { user: null }, 200);
     },
   )
@@ -156,12 +161,7 @@ export const authRoutes = new Hono<AppEnv>()
       errors: { 400: "`not_a_session`: an API key does not sign out (revoke it with DELETE /api/v1/api-keys/{id})." },
     }),
     async (c) => {
-      let caller = null;
-      try {
-        caller = await resolveCaller(c);
-      } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      }
+      const caller = await callerOrNull(c);
       if (caller) {
         checkOrigin(c, caller);
         if (caller.auth !== "session") {
