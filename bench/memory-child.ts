@@ -6,22 +6,24 @@
  * - plan: what the plan consumer does with a text PDF: `planDocument` on the bytes handed over,
  *   then every chunk serialized for R2.
  * - scan: what it does with a scan when Gemini is on: `planDocument` (which finds no text
- *   layer), then `pageRanges` over the file read again.
+ *   layer), then `pageRanges` over the file read again (handed over), each range released
+ *   once stored, as `planScan` does.
  * - split: `pageRanges` alone.
- * - parts: a book sent in parts, as planParts does: each part read in turn (handed over, the
- *   text limits counting the parts before), the pages joined, `planPages`, chunks to JSON.
+ * - parts: a book sent in parts, as planParts does: `readParts` (each part read in turn, handed
+ *   over, the text limits counting the parts before), `planPages`, chunks to JSON; a scan then
+ *   `partRanges` (each part's ranges, the part released after its last).
  *
  * heapUsed + external is what counts against a Worker isolate's 128 MB (external includes
  * the ArrayBuffers: the input bytes, pdf.js and pdf-lib buffers); rss is reported beside it.
  * A timer cannot fire inside a long synchronous call, so a peak there is only seen if it
  * is still standing at the next sample: the parent also reads V8's own GC trace for that.
  * `gc()` is called once, before the input is read, to measure the baseline; never after.
+ * With FNT_BENCH_KEEP_BUFFERS=1 `release` has no effect (no `ArrayBuffer.prototype.transfer`).
  */
 import { readFileSync } from "node:fs";
-import { extractPdf, joinParts, planDocument, PipelineError, TEXT_LIMITS, textChars } from "../worker/pipeline";
+import { partRanges, planDocument, PipelineError, readParts, release } from "../worker/pipeline";
 import { planPages, type Plan } from "../worker/pipeline/index";
-import { pageRanges } from "../worker/pipeline/scan";
-import type { ExtractedPdf } from "../worker/pipeline/types";
+import { pageRanges, type PageRange } from "../worker/pipeline/scan";
 
 const MIB = 1024 * 1024;
 const [mode, ...files] = process.argv.slice(2);
@@ -30,6 +32,8 @@ if ((mode !== "plan" && mode !== "scan" && mode !== "split" && mode !== "parts")
   process.stderr.write("usage: memory-child.ts <plan|scan|split|parts> <file.pdf>…\n");
   process.exit(2);
 }
+// The reference run (bench/memory.ts): dead buffers left to the GC, as before `release` existed.
+if (process.env.FNT_BENCH_KEEP_BUFFERS === "1") delete (ArrayBuffer.prototype as { transfer?: unknown }).transfer;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
@@ -71,21 +75,17 @@ const outcomes: string[] = [];
 let pages = 0;
 const fail = (err: unknown) => (err instanceof PipelineError ? `refused: ${err.code}` : `error: ${String(err)}`);
 
-async function split(paths: string[]): Promise<void> {
-  let ranges = 0;
-  let offset = 0;
-  for (const f of paths) {
-    // A part's ranges, then the next part's: one file read at a time.
-    const bytes = read(f);
-    for await (const range of pageRanges(bytes, 4)) {
-      sample();
-      ranges++;
-      pages = offset + range.last_page;
-    }
-    offset = pages;
+/** What planScan does with the ranges: each stored, then released. */
+async function split(ranges: AsyncIterable<PageRange>): Promise<void> {
+  let count = 0;
+  for await (const range of ranges) {
+    sample();
+    release(range.pdf);
+    count++;
+    pages = Math.max(pages, range.last_page);
   }
   sample();
-  outcomes.push(`${ranges} ranges`);
+  outcomes.push(`${count} ranges`);
 }
 
 /** What the consumer writes to R2: every chunk as JSON, made at once. */
@@ -102,19 +102,12 @@ const onPage = (_done: number, total: number) => {
 };
 
 try {
-  if (mode === "split") await split(files);
+  // The consumer's own functions (planDocument, pageRanges, and readParts, partRanges for parts).
+  const readPart = async (n: number) => read(files[n - 1]!);
+  if (mode === "split") await split(pageRanges(read(file), 4, { handOver: true }));
   else if (mode === "parts") {
-    const parts: ExtractedPdf[] = [];
-    const before = { pages: 0, chars: 0 };
-    for (const f of files) {
-      const part = await extractPdf(read(f), onPage, { limits: TEXT_LIMITS, before, handOver: true });
-      parts.push(part);
-      before.pages += part.pageCount;
-      before.chars += textChars(part);
-      pages = before.pages;
-    }
-    const pdf = joinParts(parts);
-    parts.length = 0;
+    const pdf = await readParts(files.length, readPart, { onPage });
+    pages = pdf.pageCount;
     sample();
     let plan: Plan | null = null;
     try {
@@ -126,7 +119,7 @@ try {
     if (plan) store(plan);
     else {
       outcomes.push("no text layer, then");
-      await split(files);
+      await split(partRanges(pdf.partPages, readPart, 4));
     }
   } else {
     // Handed over, as the consumer does: pdf.js takes the bytes without a copy.
@@ -139,7 +132,7 @@ try {
     if (plan) store(plan);
     else {
       outcomes.push("no text layer, then");
-      await split([file]);
+      await split(pageRanges(read(file), 4, { handOver: true }));
     }
   }
 } catch (err) {

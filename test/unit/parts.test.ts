@@ -1,7 +1,8 @@
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
-import { extractPdf, joinParts, planDocument } from "../../worker/pipeline";
+import { extractPdf, joinParts, partRanges, PipelineError, planDocument, readParts } from "../../worker/pipeline";
+import { pageRanges } from "../../worker/pipeline/scan";
 import { planPages } from "../../worker/pipeline/index";
 import { normalizeChunk } from "../../worker/pipeline/local";
 import type { ExtractedPdf, Line, PageLines } from "../../worker/pipeline/types";
@@ -111,12 +112,18 @@ describe("the Verne novel in 3 parts", () => {
     expect(src.getPageCount()).toBe(325);
     // Cut mid-chapter, so paragraphs run over both boundaries.
     const ranges: [number, number][] = [[1, 105], [106, 217], [218, 325]];
-    const parts = [];
-    for (const [from, to] of ranges) parts.push(await extractPdf(await cut(src, from, to)));
-    expect(parts.map((p) => p.pageCount)).toEqual([105, 112, 108]);
+    // Read as the plan consumer reads them: readParts, each part's bytes handed over.
+    const given: Uint8Array[] = [];
+    const pdf = await readParts(3, async (n) => {
+      const part = await cut(src, ...ranges[n - 1]!);
+      given.push(part);
+      return part;
+    });
+    expect(pdf.partPages).toEqual([105, 112, 108]);
+    expect(given.map((b) => b.byteLength)).toEqual([0, 0, 0]); // handed over to pdf.js
 
     const sent = await planDocument(bytes, OPTS);
-    const joined = planPages(joinParts(parts), OPTS);
+    const joined = planPages(pdf, OPTS);
     expect(joined.pageCount).toBe(325);
     expect(joined.paragraphs).toEqual(sent.paragraphs);
     expect(joined.chunks).toEqual(sent.chunks);
@@ -124,10 +131,69 @@ describe("the Verne novel in 3 parts", () => {
     expect(sentences(joined)).toEqual(sentences(sent));
     // A paragraph does run over each boundary (so the test shows them joined): the last one
     // begun before it holds the first words of the next part (its line 0 is the running head).
-    for (const [k, [, to]] of ranges.slice(0, 2).entries()) {
-      const next = parts[k + 1]!.pages[0]!.lines[1]!.text.split(" ").slice(0, 3).join(" ");
+    for (const [, to] of ranges.slice(0, 2)) {
+      const next = pdf.pages[to]!.lines[1]!.text.split(" ").slice(0, 3).join(" ");
       const last = joined.paragraphs.filter((p) => p.page <= to).at(-1)!;
       expect(last.text).toContain(next);
     }
+  });
+});
+
+describe("a scan in parts", () => {
+  const scan = novelPdf("maupassant-une-vie-extrait.scan");
+
+  it("is cut into the ranges of each part, pages numbered across parts, each part released after its last range", async () => {
+    const src = await PDFDocument.load(scan);
+    const total = src.getPageCount();
+    expect(total).toBeGreaterThanOrEqual(5);
+    const bounds: [number, number][] = [[1, 3], [4, total]];
+    const given: Uint8Array[] = [];
+    const read = async (n: number) => {
+      const part = await cut(src, ...bounds[n - 1]!);
+      given.push(part);
+      return part;
+    };
+    const pdf = await readParts(2, read);
+    expect(pdf.partPages).toEqual([3, total - 3]);
+    given.length = 0;
+    const seen: [number, number][] = [];
+    for await (const r of partRanges(pdf.partPages, read, 2)) {
+      seen.push([r.first_page, r.last_page]);
+      // The part being cut is whole while its ranges are made; the one before is released.
+      expect(given.at(-1)!.byteLength).toBeGreaterThan(0);
+      if (given.length === 2) expect(given[0]!.byteLength).toBe(0);
+      expect((await PDFDocument.load(r.pdf)).getPageCount()).toBe(r.last_page - r.first_page + 1);
+    }
+    // 3 pages in ranges of 2: 1–2, 3; part 2 starts a range of its own at page 4.
+    const expected: [number, number][] = [[1, 2], [3, 3]];
+    for (let p = 4; p <= total; p += 2) expected.push([p, Math.min(p + 1, total)]);
+    expect(seen).toEqual(expected);
+    expect(given.map((b) => b.byteLength)).toEqual([0, 0]);
+  });
+
+  it("names the part whose PDF is broken, and releases it", async () => {
+    const broken = new TextEncoder().encode("%PDF-1.7\nthis is not a PDF at all\n%%EOF\n");
+    const good = await cut(await PDFDocument.load(scan), 1, 2);
+    const err = await readParts(2, async (n) => (n === 1 ? good : broken)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect((err as PipelineError).message).toMatch(/^Part 2 of 2: /);
+    const given = new TextEncoder().encode("%PDF-1.7\nbroken\n");
+    const ranges = partRanges([2], async () => given, 2);
+    await expect(ranges.next()).rejects.toThrow();
+    expect(given.byteLength).toBe(0);
+  });
+
+  it("a caller that stops early still has the part released", async () => {
+    const bytes = scan.slice();
+    const ranges = pageRanges(bytes, 2, { handOver: true });
+    const first = await ranges.next();
+    expect(first.done).toBe(false);
+    expect(bytes.byteLength).toBeGreaterThan(0);
+    await ranges.return(undefined);
+    expect(bytes.byteLength).toBe(0);
+    // Not handed over: left as it was.
+    const kept = scan.slice();
+    for await (const r of pageRanges(kept, 4)) expect(r.pdf.byteLength).toBeGreaterThan(0);
+    expect(kept.byteLength).toBe(scan.byteLength);
   });
 });

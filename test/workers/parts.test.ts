@@ -7,7 +7,7 @@ import { chunkKey, scanPagesKey, sourceKey } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
 import { sweep } from "../../worker/jobs/sweep";
 import { TEXT_LIMITS } from "../../worker/pipeline/extract";
-import { planDocument } from "../../worker/pipeline/index";
+import { planDocument, release } from "../../worker/pipeline/index";
 import { imagesToPdf } from "../../worker/pipeline/images";
 import { makePng } from "../fixtures/images";
 import { bearer, signIn } from "./http";
@@ -455,6 +455,20 @@ describe("planning a book sent in parts", () => {
     }
     expect(ranges).toEqual([[1, 3], [4, 7], [8, 9]]);
     expect((await jobRow(id))!).toMatchObject({ status: "processing", page_count: 9, total_chunks: 3 });
+  });
+
+  it("workerd frees a part's bytes at once: release empties bytes read from R2, and what was stored stays whole", async () => {
+    const data = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+    await env.FILES.put("release-probe", data);
+    release(data); // as planScan does once a range is stored
+    expect(data.byteLength).toBe(0);
+    const bytes = new Uint8Array(await (await env.FILES.get("release-probe"))!.arrayBuffer());
+    expect(bytes.byteLength).toBe(256 * 1024);
+    expect(bytes[1000]).toBe(1000 % 251);
+    release(bytes);
+    expect(bytes.byteLength).toBe(0);
+    expect((await env.FILES.get("release-probe"))!.size).toBe(256 * 1024);
+    await env.FILES.delete("release-probe");
   });
 
   it("a stored file or part over MAX_PART_BYTES fails the job too_large before any PDF reader opens it", async () => {

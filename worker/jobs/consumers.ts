@@ -5,7 +5,7 @@ import { JobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
 import { GeminiNormalizer, type GeminiOptions } from "../pipeline/gemini";
 import { GeminiError } from "../pipeline/gemini-errors";
-import { planDocument } from "../pipeline/index";
+import { planDocument, release } from "../pipeline/index";
 import { LocalNormalizer } from "../pipeline/local";
 import { pageRanges, type PageRange } from "../pipeline/scan";
 import type { Chunk, Normalizer } from "../pipeline/types";
@@ -100,7 +100,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     if (!plan) {
       const again = await env.FILES.get(sourceKey(jobId));
       if (!again) throw new Error("the uploaded file vanished while it was read");
-      await planScan(env, t, jobId, pageRanges(new Uint8Array(await again.arrayBuffer()), SCAN_PAGES_PER_CHUNK));
+      await planScan(env, t, jobId, pageRanges(new Uint8Array(await again.arrayBuffer()), SCAN_PAGES_PER_CHUNK, { handOver: true }));
       return msg.ack();
     }
     await putAll(
@@ -135,6 +135,7 @@ export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: s
     const { first_page, last_page } = r;
     const chunk: Chunk = { index: n, first_paragraph: n * SCAN_PARAGRAPH_STRIDE, paragraphs: [], first_page, last_page, scan: true };
     await env.FILES.put(scanPagesKey(jobId, n), r.pdf);
+    release(r.pdf); // stored: freed now rather than piled up with the next ranges until a GC
     await env.FILES.put(chunkKey(jobId, n), JSON.stringify(chunk));
     chunks.push(chunk);
   }

@@ -1,11 +1,8 @@
 import type { JobPartRow, JobRow } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
-import { extractPdf, TEXT_LIMITS, textChars } from "../pipeline/extract";
 import { planPages, type Plan } from "../pipeline/index";
-import { joinParts } from "../pipeline/parts";
-import { pageRanges, type PageRange } from "../pipeline/scan";
-import type { ExtractedPdf } from "../pipeline/types";
+import { partRanges, readParts } from "../pipeline/parts";
 import { planScan, putAll, SCAN_PAGES_PER_CHUNK, startChunks } from "./consumers";
 import { chunkKey } from "./keys";
 import { maxPartBytes, tooLargeMessage } from "./part-limits";
@@ -33,12 +30,6 @@ async function partBytes(env: Env, part: JobPartRow): Promise<Uint8Array> {
   return new Uint8Array(await obj.arrayBuffer());
 }
 
-/** A failure of one part's PDF names the part. */
-function inPart(n: number, count: number, err: unknown): unknown {
-  if (!(err instanceof PipelineError)) return err;
-  return new PipelineError(err.code, `Part ${n} of ${count}: ${err.message}`);
-}
-
 /**
  * The plan step of a book sent in parts. Each part is opened on its own, one at a time (so
  * memory holds one part's PDF, each at most MAX_PART_BYTES, plus the text read so far), its
@@ -63,21 +54,9 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
     if (!(await refuseOversized(env, t, head.size, `Part ${p.n} of this book`))) return;
   }
 
-  const read: ExtractedPdf[] = [];
   // Every part's pages are held until the whole book is planned: the text limits count them all.
-  const before = { pages: 0, chars: 0 };
-  for (const p of parts) {
-    try {
-      const part = await extractPdf(await partBytes(env, p), undefined, { limits: TEXT_LIMITS, before, handOver: true });
-      read.push(part);
-      before.pages += part.pageCount;
-      before.chars += textChars(part);
-    } catch (err) {
-      throw inPart(p.n, count, err);
-    }
-  }
-  const pdf = joinParts(read);
-  read.length = 0;
+  const read = (n: number) => partBytes(env, parts[n - 1]!);
+  const pdf = await readParts(count, read);
   let plan: Plan | null;
   try {
     plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: Number(env.CHUNK_CHARS ?? 12000) });
@@ -87,7 +66,7 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
     plan = null;
   }
   if (!plan) {
-    await planScan(env, t, jobId, scanRanges(env, parts, pdf.partPages));
+    await planScan(env, t, jobId, partRanges(pdf.partPages, read, SCAN_PAGES_PER_CHUNK));
     return;
   }
   await putAll(
@@ -95,19 +74,4 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
     plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
   );
   await startChunks(env, t, jobId, plan.chunks, plan.pageCount);
-}
-
-/** A scan's page ranges, part after part, numbered across them; one part's PDF open at a time. */
-async function* scanRanges(env: Env, parts: JobPartRow[], partPages: number[]): AsyncGenerator<PageRange> {
-  let offset = 0;
-  for (const [i, p] of parts.entries()) {
-    try {
-      for await (const r of pageRanges(await partBytes(env, p), SCAN_PAGES_PER_CHUNK)) {
-        yield { ...r, first_page: r.first_page + offset, last_page: r.last_page + offset };
-      }
-    } catch (err) {
-      throw inPart(p.n, parts.length, err);
-    }
-    offset += partPages[i]!;
-  }
 }

@@ -1,9 +1,15 @@
+import { PipelineError } from "./errors";
+import { extractPdf, TEXT_LIMITS, textChars, type ProgressCallback, type TextLimits } from "./extract";
+import { pageRanges, type PageRange } from "./scan";
 import type { ExtractedPdf } from "./types";
 
 /** A book's parts read one by one, joined: `partPages[i]` is how many pages part i + 1 has. */
 export interface JoinedPdf extends ExtractedPdf {
   partPages: number[];
 }
+
+/** Part `n` (1-based) of a book's `count` parts: its bytes, given up to the reader (released after). */
+export type ReadPart = (n: number) => Promise<Uint8Array>;
 
 /**
  * Joins the pages of a book's parts (each a consecutive page range, read on its own) into
@@ -24,4 +30,55 @@ export function joinParts(parts: Iterable<ExtractedPdf>): JoinedPdf {
     joined.partPages.push(part.pageCount);
   }
   return joined;
+}
+
+/** A failure of one part's PDF names the part. */
+function inPart(n: number, count: number, err: unknown): unknown {
+  if (!(err instanceof PipelineError)) return err;
+  return new PipelineError(err.code, `Part ${n} of ${count}: ${err.message}`);
+}
+
+/**
+ * The text of a book sent in `count` parts: each part's PDF read on its own, one at a time
+ * (its bytes handed over to pdf.js: memory holds one part's PDF, plus the text read so far),
+ * then joined. The text limits count every part read before (every page is held until the
+ * book is planned), each part's reading against its own size.
+ */
+export async function readParts(
+  count: number,
+  read: ReadPart,
+  opts: { limits?: TextLimits | null; onPage?: ProgressCallback } = {},
+): Promise<JoinedPdf> {
+  const parts: ExtractedPdf[] = [];
+  const before = { pages: 0, chars: 0 };
+  for (let n = 1; n <= count; n++) {
+    try {
+      const part = await extractPdf(await read(n), opts.onPage, { limits: opts.limits === undefined ? TEXT_LIMITS : opts.limits, before, handOver: true });
+      parts.push(part);
+      before.pages += part.pageCount;
+      before.chars += textChars(part);
+    } catch (err) {
+      throw inPart(n, count, err);
+    }
+  }
+  return joinParts(parts);
+}
+
+/**
+ * A scan sent in parts cut into page ranges, part after part, pages numbered across them
+ * (`partPages` as `readParts` found them); a range never spans two parts. One part's PDF is
+ * open at a time, and released as soon as its last range is cut.
+ */
+export async function* partRanges(partPages: readonly number[], read: ReadPart, pagesPerRange: number): AsyncGenerator<PageRange> {
+  let offset = 0;
+  for (const [i, pages] of partPages.entries()) {
+    try {
+      for await (const r of pageRanges(await read(i + 1), pagesPerRange, { handOver: true })) {
+        yield { ...r, first_page: r.first_page + offset, last_page: r.last_page + offset };
+      }
+    } catch (err) {
+      throw inPart(i + 1, partPages.length, err);
+    }
+    offset += pages;
+  }
 }

@@ -1,4 +1,5 @@
 import { PDFDocument } from "pdf-lib";
+import { release } from "./release";
 
 /**
  * A scan (pages as images, no text layer) cannot be cut into paragraphs before it is read,
@@ -33,13 +34,25 @@ class SharedBytes extends Uint8Array<ArrayBuffer> {
   }
 }
 
+export interface PageRangesOptions {
+  /**
+   * The caller gives the bytes up: once the last range is cut (or the caller stops early, or
+   * the PDF is refused) they are released (see `release`): empty afterwards.
+   */
+  handOver?: boolean;
+}
+
 /** The whole document in ranges of `pagesPerRange` pages (1-based page numbers), one at a time. */
-export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number): AsyncGenerator<PageRange> {
-  const doc = await PDFDocument.load(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
-  const total = doc.getPageCount();
-  for (let from = 0; from < total; from += pagesPerRange) {
-    const count = Math.min(pagesPerRange, total - from);
-    yield { first_page: from + 1, last_page: from + count, pdf: await subsetPdf(doc, from, count) };
+export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number, opts: PageRangesOptions = {}): AsyncGenerator<PageRange> {
+  try {
+    const doc = await PDFDocument.load(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
+    const total = doc.getPageCount();
+    for (let from = 0; from < total; from += pagesPerRange) {
+      const count = Math.min(pagesPerRange, total - from);
+      yield { first_page: from + 1, last_page: from + count, pdf: await subsetPdf(doc, from, count) };
+    }
+  } finally {
+    if (opts.handOver) release(bytes);
   }
 }
 
