@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
 import { tracker } from "../../worker/jobs/service";
+import { sweep } from "../../worker/jobs/sweep";
 import { webhookRetryDelay } from "../../worker/webhooks/service";
 import { api, bearer, sessionFor, signIn } from "./http";
 import { insertJob, jobRow, result } from "./jobs";
@@ -165,5 +166,35 @@ describe("deliveries", () => {
       await waitFor(async () => (["failed", "completed"].includes((await jobRow(job))!.status) ? true : undefined));
       await settled(job);
     }
+  });
+
+  it("a book sent in parts that never starts still tells its hook: job.cancelled, or job.failed when its upload lapses", async () => {
+    const token = await signIn("hook-parts@example.com");
+    const secret = ((await (await api("/api/v1/webhooks/secret", { headers: bearer(token) })).json()) as any).secret;
+    const create = async () => {
+      const r = await api("/api/v1/jobs", {
+        method: "POST",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        body: JSON.stringify({ parts: 3, webhook_url: HOOK }),
+      });
+      expect(r.status).toBe(201);
+      return ((await r.json()) as any).id as string;
+    };
+    const events = async () => (await received()).map((m) => new Webhook(secret).verify(m.body, m.headers) as any);
+
+    const cancelled = await create();
+    expect((await api(`/api/v1/jobs/${cancelled}/cancel`, { method: "POST", headers: bearer(token) })).status).toBe(200);
+    await settled(cancelled);
+    expect(await events()).toEqual([expect.objectContaining({ type: "job.cancelled", data: expect.objectContaining({ id: cancelled, status: "cancelled", part_count: 3 }) })]);
+    expect((await received())[0]!.headers["webhook-id"]).toBe(`msg_${cancelled}_cancelled_0`);
+
+    const lapsed = await create();
+    await sweep(env, Date.now() + 2 * 3600_000);
+    await settled(lapsed);
+    const got = (await events()).filter((e) => e.data.id === lapsed);
+    expect(got).toEqual([expect.objectContaining({ type: "job.failed", data: expect.objectContaining({ status: "failed", error_code: "upload_incomplete" }) })]);
+    // Ended once: the cron again sends nothing more.
+    await sweep(env, Date.now() + 3 * 3600_000);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE job_id = ?").bind(lapsed).first<{ n: number }>())!.n).toBe(1);
   });
 });

@@ -4,11 +4,11 @@ import { jobParts, jobs, type JobPartRow, type JobRow } from "../../schema/db";
 import { JobSettingsSchema } from "../../schema/settings";
 import type { StoredFile } from "../api/upload";
 import { billingFor, creditAccount } from "../credits/service";
-import type { JobHooks } from "../webhooks/service";
+import { enqueueEvent, type JobHooks } from "../webhooks/service";
 import { db, nowIso } from "./db";
 import { deletePrefix } from "./files";
 import { uploadsPrefix } from "./keys";
-import { startJob } from "./service";
+import { startJob, toPublicJob } from "./service";
 
 /**
  * A book sent in parts: several PDFs, each a consecutive page range, in order. They come
@@ -89,14 +89,18 @@ export async function startIfComplete(env: Env, row: JobRow): Promise<JobRow | n
     .returning()
     .all();
   if (!claimed) return null;
-  const hooks: JobHooks | undefined = claimed.webhook_url
-    ? { user_id: claimed.owner_id, url: claimed.webhook_url, progress_every: claimed.webhook_progress_every }
-    : undefined;
-  await startJob(env, claimed.id, settings, billing, hooks);
+  await startJob(env, claimed.id, settings, billing, hooksOf(claimed));
   return claimed;
 }
 
-/** Ends an `uploading` job (cancelled, or failed when it lapsed) and deletes its parts, once. */
+/** The job's webhook (the upload's field, or the owner's default then), if it has one. */
+const hooksOf = (row: JobRow): JobHooks | undefined =>
+  row.webhook_url ? { user_id: row.owner_id, url: row.webhook_url, progress_every: row.webhook_progress_every } : undefined;
+
+/**
+ * Ends an `uploading` job (cancelled, or failed when it lapsed) and deletes its parts, once;
+ * its webhook, if it has one, gets `job.cancelled` / `job.failed` as a started job's would.
+ */
 export async function endUpload(
   env: Env,
   row: JobRow,
@@ -122,7 +126,14 @@ export async function endUpload(
     .all();
   if (ended.length === 0) return false;
   await deletePrefix(env.FILES, uploadsPrefix(row.id));
-  await db(env.DB).update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, row.id));
+  const [final] = await db(env.DB).update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, row.id)).returning().all();
+  const hooks = final && hooksOf(final);
+  if (hooks) {
+    // The same event id a started job's tracker would give its end: one delivery, whoever raises it.
+    await enqueueEvent(env, hooks, `msg_${row.id}_${status}_0`, `job.${status}`, toPublicJob(final!)).catch((err: unknown) =>
+      console.error(JSON.stringify({ msg: "could not queue a webhook", job_id: row.id, type: `job.${status}`, err: String(err) })),
+    );
+  }
   return true;
 }
 
