@@ -957,7 +957,108 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "job.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.completed
+         * @description The job ended with every page turned into sentences. Sent to the job's `webhook_url` (or the account's default), signed per Standard Webhooks.
+         */
+        post: operations["webhook_job_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.partial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.partial
+         * @description The job ended with some pages failed (their pages are listed on the job; `POST /api/v1/jobs/{id}/retry` runs them again). Sent to the job's `webhook_url` (or the account's default), signed per Standard Webhooks.
+         */
+        post: operations["webhook_job_partial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.failed
+         * @description The job ended without a result (`error_code` says why; also `upload_incomplete` for a book in parts whose parts did not all arrive). Sent to the job's `webhook_url` (or the account's default), signed per Standard Webhooks.
+         */
+        post: operations["webhook_job_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.cancelled
+         * @description The job was cancelled (also while it was waiting for its parts). Sent to the job's `webhook_url` (or the account's default), signed per Standard Webhooks.
+         */
+        post: operations["webhook_job_cancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.progress
+         * @description The job passed another `webhook_progress_every` percent (only when asked for). Sent to the job's `webhook_url` (or the account's default), signed per Standard Webhooks.
+         */
+        post: operations["webhook_job_progress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description A WebSocket message of GET /api/v1/jobs/{id}/events. */
@@ -983,6 +1084,72 @@ export interface components {
             /** @constant */
             type: "credential_ended";
             reason: string;
+        };
+        /** @description A job event sent to the job's webhook URL. */
+        WebhookEvent: {
+            /** @enum {string} */
+            type: "job.completed" | "job.partial" | "job.failed" | "job.cancelled" | "job.progress";
+            /** @description When the event was raised (ISO 8601); the `webhook-timestamp` header is when this try was signed. */
+            timestamp: string;
+            data: components["schemas"]["Job"];
+        };
+        /** @description A job: one book being turned into sentences. */
+        Job: {
+            id: string;
+            status: components["schemas"]["JobStatus"];
+            progress_percent: number;
+            current_step: string;
+            total_chunks: number;
+            processed_chunks: number;
+            failed_chunks: number;
+            original_filename: string;
+            file_size: number;
+            page_count: number | null;
+            settings: components["schemas"]["JobSettings"];
+            /** @enum {string} */
+            engine: "local" | "gemini";
+            model: string | null;
+            estimated_tokens: number | null;
+            actual_tokens: number;
+            sentence_count: number | null;
+            failed_pages: number[];
+            error_code: string | null;
+            error_message: string | null;
+            created_at: string;
+            started_at: string | null;
+            completed_at: string | null;
+            processing_time_seconds: number | null;
+            estimated_credits: number | null;
+            actual_credits: number | null;
+            pricing_version: string | null;
+            pricing_rate: number | null;
+            reservation_expires_at: string | null;
+            part_count: number | null;
+            parts_received: number;
+            upload_expires_at: string | null;
+            links: {
+                self: string;
+                result: string;
+                events: string;
+                cancel: string;
+            };
+        };
+        JobSettings: {
+            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+            sentence_length_limit: number;
+            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+            min_sentence_length: number;
+            /** @description Leave dialogue whole (not length-split). */
+            ignore_dialogue: boolean;
+            /** @description Keep paragraph breaks in the result. */
+            preserve_formatting: boolean;
+            /** @description Join words split by line-end hyphenation. */
+            fix_hyphenation: boolean;
+            /**
+             * @description The Gemini model the job asked for (used when the Gemini engine is configured).
+             * @default gemini-2.5-flash
+             */
+            gemini_model: string;
         };
         Error: {
             error: {
@@ -1259,23 +1426,6 @@ export interface components {
                 email: string;
             };
         };
-        JobSettings: {
-            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
-            sentence_length_limit: number;
-            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
-            min_sentence_length: number;
-            /** @description Leave dialogue whole (not length-split). */
-            ignore_dialogue: boolean;
-            /** @description Keep paragraph breaks in the result. */
-            preserve_formatting: boolean;
-            /** @description Join words split by line-end hyphenation. */
-            fix_hyphenation: boolean;
-            /**
-             * @description The Gemini model the job asked for (used when the Gemini engine is configured).
-             * @default gemini-2.5-flash
-             */
-            gemini_model: string;
-        };
         AdminJobDetail: {
             job: components["schemas"]["AdminJob"];
             events: components["schemas"]["ProgressEvent"][];
@@ -1413,47 +1563,6 @@ export interface components {
         JobRetry: {
             job: components["schemas"]["Job"];
             retried_chunks: number[];
-        };
-        /** @description A job: one book being turned into sentences. */
-        Job: {
-            id: string;
-            status: components["schemas"]["JobStatus"];
-            progress_percent: number;
-            current_step: string;
-            total_chunks: number;
-            processed_chunks: number;
-            failed_chunks: number;
-            original_filename: string;
-            file_size: number;
-            page_count: number | null;
-            settings: components["schemas"]["JobSettings"];
-            /** @enum {string} */
-            engine: "local" | "gemini";
-            model: string | null;
-            estimated_tokens: number | null;
-            actual_tokens: number;
-            sentence_count: number | null;
-            failed_pages: number[];
-            error_code: string | null;
-            error_message: string | null;
-            created_at: string;
-            started_at: string | null;
-            completed_at: string | null;
-            processing_time_seconds: number | null;
-            estimated_credits: number | null;
-            actual_credits: number | null;
-            pricing_version: string | null;
-            pricing_rate: number | null;
-            reservation_expires_at: string | null;
-            part_count: number | null;
-            parts_received: number;
-            upload_expires_at: string | null;
-            links: {
-                self: string;
-                result: string;
-                events: string;
-                cancel: string;
-            };
         };
         ReplayResult: {
             replayed: number;
@@ -3912,6 +4021,186 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+        };
+    };
+    webhook_job_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every try of it (deduplicate on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_partial: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every try of it (deduplicate on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every try of it (deduplicate on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_cancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every try of it (deduplicate on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_progress: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every try of it (deduplicate on it). */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Taken: this event is not sent again. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -417,6 +417,17 @@ export const LimitsSchema = z
   })
   .meta({ id: "Limits" });
 
+/** What a webhook receiver is sent (POST, signed per Standard Webhooks): the event and the job as it then stood. */
+export const WEBHOOK_EVENT_TYPES = ["job.completed", "job.partial", "job.failed", "job.cancelled", "job.progress"] as const;
+export const WebhookEventSchema = z
+  .object({
+    type: z.enum(WEBHOOK_EVENT_TYPES),
+    timestamp: z.string().meta({ description: "When the event was raised (ISO 8601); the `webhook-timestamp` header is when this try was signed." }),
+    data: JobSchema,
+  })
+  .meta({ id: "WebhookEvent", description: "A job event sent to the job's webhook URL." });
+export type WebhookEventBody = z.infer<typeof WebhookEventSchema>;
+
 /** The message a job's WebSocket gets before it is closed (code 4001) because its credential ended. */
 export const CredentialEndedSchema = z
   .object({ type: z.literal("credential_ended"), reason: z.string() })

@@ -1,7 +1,7 @@
-import { Validator } from "@cfworker/json-schema";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../worker/api/app";
+import { documentValidator } from "./document";
 import { api, bearer, sessionFor, signIn } from "./http";
 import { result, startedJob } from "./jobs";
 
@@ -161,6 +161,21 @@ describe("the document", () => {
     expect(doc.paths["/api/v1/api-keys"]!.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CreateApiKeyRequest" });
   });
 
+  it("describes the webhook events a receiver gets: the body, and the signature's headers", () => {
+    const hooks = (doc as any).webhooks as Record<string, any>;
+    expect(Object.keys(hooks).sort()).toEqual(["job.cancelled", "job.completed", "job.failed", "job.partial", "job.progress"]);
+    for (const [type, item] of Object.entries(hooks)) {
+      expect(item.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookEvent" });
+      expect(item.post.parameters.map((p: any) => `${p.in} ${p.name}`)).toEqual(["header webhook-id", "header webhook-timestamp", "header webhook-signature"]);
+      expect(Object.keys(item.post.responses)).toEqual(["2XX", "default"]);
+      expect(item.post.summary).toBe(type);
+    }
+    const event = doc.components.schemas.WebhookEvent;
+    expect(event.properties.type.enum).toEqual(["job.completed", "job.partial", "job.failed", "job.cancelled", "job.progress"]);
+    expect(event.properties.data).toEqual({ $ref: "#/components/schemas/Job" });
+    expect(event.required.sort()).toEqual(["data", "timestamp", "type"]);
+  });
+
   it("has no dangling reference", () => {
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/(\w+)\/(\w+)"/g)];
     expect(refs.length).toBeGreaterThan(50);
@@ -170,11 +185,7 @@ describe("the document", () => {
 
 // ---- real answers against the document ------------------------------------------------
 
-/** The document's schemas as $defs of one JSON Schema (2020-12), references rewritten to match. */
-function validatorFor(schema: unknown): Validator {
-  const rewrite = (v: unknown) => JSON.parse(JSON.stringify(v).replaceAll('"#/components/schemas/', '"#/$defs/'));
-  return new Validator({ ...rewrite(schema), $defs: rewrite(doc.components.schemas) }, "2020-12", false);
-}
+const validatorFor = (schema: unknown) => documentValidator(doc, schema);
 
 /** Checks an answer of `method path` (the document's path template): its status is documented, its JSON body valid. */
 async function conforms(method: string, path: string, res: Response): Promise<any> {

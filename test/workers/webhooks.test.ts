@@ -6,6 +6,7 @@ import worker from "../../worker/index";
 import { tracker } from "../../worker/jobs/service";
 import { sweep } from "../../worker/jobs/sweep";
 import { webhookRetryDelay } from "../../worker/webhooks/service";
+import { documentValidator } from "./document";
 import { api, bearer, sessionFor, signIn } from "./http";
 import { insertJob, jobRow, result } from "./jobs";
 
@@ -99,6 +100,11 @@ describe("deliveries", () => {
     const secret = ((await (await api("/api/v1/webhooks/secret", { headers: bearer(token) })).json()) as any).secret;
     const payload = new Webhook(secret).verify(got[0]!.body, got[0]!.headers) as any;
     expect(payload).toMatchObject({ type: "job.completed", data: { id, status: "completed", progress_percent: 100 } });
+    // The body is what the OpenAPI document's `webhooks` say a receiver gets.
+    const doc = (await (await api("/api/v1/openapi.json")).json()) as any;
+    const check = documentValidator(doc, doc.webhooks["job.completed"].post.requestBody.content["application/json"].schema).validate(payload);
+    expect(check.errors).toEqual([]);
+    expect(documentValidator(doc, { $ref: "#/components/schemas/WebhookEvent" }).validate({ ...payload, type: "job.done" }).valid).toBe(false);
     expect(got[0]!.headers["webhook-id"]).toBe(`msg_${id}_completed_0`);
     // A tampered body does not verify.
     expect(() => new Webhook(secret).verify(got[0]!.body.replace("completed", "failed"), got[0]!.headers)).toThrow();

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { generateSpecs, resolver, type GenerateSpecOptions } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { ApiErrorSchema, CredentialEndedSchema, ProgressEventSchema } from "../../schema/api";
+import { ApiErrorSchema, CredentialEndedSchema, ProgressEventSchema, WEBHOOK_EVENT_TYPES, WebhookEventSchema } from "../../schema/api";
 import { sessionCookieName } from "../auth/cookies";
 import { allowedModels } from "../jobs/engine";
 import { devSignInEnabled } from "./auth";
@@ -96,10 +96,10 @@ function options(): Partial<GenerateSpecOptions> {
   };
 }
 
-/** The schemas of the WebSocket's messages, which no operation's body names. */
+/** The schemas of the WebSocket's messages and of webhook events, which no operation's body names. */
 async function messageSchemas(): Promise<Record<string, OpenAPIV3_1.SchemaObject>> {
   const out: Record<string, OpenAPIV3_1.SchemaObject> = {};
-  for (const schema of [ProgressEventSchema, CredentialEndedSchema]) {
+  for (const schema of [ProgressEventSchema, CredentialEndedSchema, WebhookEventSchema]) {
     const r = await resolver(schema, OUTPUT).toOpenAPISchema();
     Object.assign(out, r.components?.schemas, (r.schema as { $defs?: object }).$defs);
   }
@@ -141,6 +141,49 @@ function dropSafeIntegerBounds(node: unknown) {
   for (const v of Object.values(o)) dropSafeIntegerBounds(v);
 }
 
+const WEBHOOK_WHEN: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
+  "job.completed": "The job ended with every page turned into sentences.",
+  "job.partial": "The job ended with some pages failed (their pages are listed on the job; `POST /api/v1/jobs/{id}/retry` runs them again).",
+  "job.failed": "The job ended without a result (`error_code` says why; also `upload_incomplete` for a book in parts whose parts did not all arrive).",
+  "job.cancelled": "The job was cancelled (also while it was waiting for its parts).",
+  "job.progress": "The job passed another `webhook_progress_every` percent (only when asked for).",
+};
+
+const SIGNATURE_HEADERS: OpenAPIV3_1.ParameterObject[] = [
+  { name: "webhook-id", in: "header", required: true, schema: { type: "string" }, description: "The event's id: the same on every try of it (deduplicate on it)." },
+  { name: "webhook-timestamp", in: "header", required: true, schema: { type: "string" }, description: "Unix seconds when this try was signed." },
+  {
+    name: "webhook-signature",
+    in: "header",
+    required: true,
+    schema: { type: "string" },
+    description: "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library.",
+  },
+];
+
+/** OpenAPI 3.1's `webhooks`: what the service POSTs to a job's webhook URL, one entry per event type. */
+function webhooks(): Record<string, OpenAPIV3_1.PathItemObject> {
+  const out: Record<string, OpenAPIV3_1.PathItemObject> = {};
+  for (const type of WEBHOOK_EVENT_TYPES) {
+    out[type] = {
+      post: {
+        operationId: `webhook_${type.replace(".", "_")}`,
+        summary: type,
+        description: `${WEBHOOK_WHEN[type]} Sent to the job's \`webhook_url\` (or the account's default), signed per Standard Webhooks.`,
+        tags: ["Webhooks"],
+        security: [],
+        parameters: SIGNATURE_HEADERS,
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/WebhookEvent" } } } },
+        responses: {
+          "2XX": { description: "Taken: this event is not sent again." },
+          default: { description: "Not taken (or no answer within 10 s): tried again with exponential backoff, for up to 24 h." },
+        },
+      },
+    };
+  }
+  return out;
+}
+
 let generated: Promise<Document> | undefined;
 
 /** The document of `app`'s routes, generated once per isolate. */
@@ -149,6 +192,7 @@ function baseDocument(app: Hono<AppEnv>): Promise<Document> {
     const doc = (await generateSpecs(app, options())) as unknown as Document;
     doc.components ??= {};
     doc.components.schemas = { ...(await messageSchemas()), ...doc.components.schemas };
+    doc.webhooks = webhooks();
     addGenericAnswers(doc);
     dropSafeIntegerBounds(doc);
     return doc;

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
-import type { Job } from "../../schema/api";
+import type { Job, WebhookEventBody } from "../../schema/api";
 import { webhookAttempts, webhookDeliveries, webhookSettings } from "../../schema/db";
 import { db, nowIso } from "../jobs/db";
 
@@ -8,7 +8,7 @@ import { db, nowIso } from "../jobs/db";
 // `standardwebhooks` library. A user's signing secret is derived, not stored:
 // HMAC-SHA256(WEBHOOK_SIGNING_KEY, "<user id>:<version>"); rotating bumps the version.
 
-export type WebhookEvent = "job.completed" | "job.partial" | "job.failed" | "job.cancelled" | "job.progress";
+export type WebhookEvent = WebhookEventBody["type"];
 
 /** Deliveries are tried for this long, then given up. */
 export const DELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -66,7 +66,8 @@ export interface JobHooks {
  * so the same event raised twice (a redelivered message) is one delivery.
  */
 export async function enqueueEvent(env: Env, hooks: JobHooks, id: string, type: WebhookEvent, job: Job): Promise<void> {
-  const payload = JSON.stringify({ type, timestamp: nowIso(), data: job });
+  const event: WebhookEventBody = { type, timestamp: nowIso(), data: job };
+  const payload = JSON.stringify(event);
   const inserted = await db(env.DB)
     .insert(webhookDeliveries)
     .values({ id, job_id: job.id, user_id: hooks.user_id, event_type: type, url: hooks.url, payload, state: "pending", created_at: nowIso() })
