@@ -5,7 +5,7 @@
  */
 import { ApiError, createApi, ok, type Api, type Schemas } from "../client";
 import { JobEventStream } from "../client/events";
-import { splitPdf, SplitError } from "../client/split";
+import { sendsWhole, splitPdf, SplitError } from "../client/split";
 import { fetchTransport, uploadBook } from "../client/upload";
 import type { JobsArgs, RemoteArgs, ResultArgs, SubmitArgs } from "./args";
 import { CliError, EXIT_INPUT } from "./errors";
@@ -52,16 +52,21 @@ export async function runSubmit(args: SubmitArgs): Promise<void> {
   const limits = await call(ok(api.GET("/api/v1/limits")), "reading the server's limits");
   const name = args.file.split(/[\\/]/).pop() || "book.pdf";
 
-  // Bigger than the server opens in one file: cut here, sent as the parts of one job.
+  // Bigger than the server reads in one file (for its size, or for its pages while it holds
+  // the whole book): cut here, sent as the parts of one job.
   let parts: Uint8Array[] = [data];
-  if (data.length > limits.uploads.max_part_bytes) {
+  const split = { maxBytes: limits.uploads.max_part_bytes, text: limits.uploads.text };
+  if (!sendsWhole(data.length, split)) {
     try {
-      parts = (await splitPdf(data, { maxBytes: limits.uploads.max_part_bytes })).map((p) => p.bytes);
+      parts = (await splitPdf(data, split)).map((p) => p.bytes);
     } catch (err) {
       if (err instanceof SplitError) throw new CliError(`${args.file}: ${err.message}`);
       throw err;
     }
-    say(`${name}: ${mb(data.length)}, over the server's ${mb(limits.uploads.max_part_bytes)} a file: sending it in ${parts.length} parts.`);
+    if (parts.length > 1) {
+      const why = data.length > split.maxBytes ? `over the server's ${mb(split.maxBytes)} a file` : `too big for the server to read whole with its pages`;
+      say(`${name}: ${mb(data.length)}, ${why}: sending it in ${parts.length} parts.`);
+    }
   }
 
   const uploading = makeProgress(process.stderr, args.quiet, "MB sent");

@@ -1340,6 +1340,16 @@ export interface components {
                 max_parts: number;
                 /** @description How long a job sent in parts waits for its missing parts. */
                 parts_ttl_seconds: number;
+                /** @description What one job may hold of a book's text (the server's memory budget), and how a big PDF being read lowers it. */
+                text: {
+                    /** @description The most pages one job holds, sent whole or in parts; a longer book goes as separate jobs. */
+                    max_pages: number;
+                    /** @description The most characters of text one job holds (fewer while a big PDF is read, in proportion to the pages). */
+                    max_text_chars: number;
+                    page_budget: number;
+                    /** @description While a PDF of M MiB is read, the job may hold min(max_pages, page_budget − pages_per_file_mib × M) pages: a book in parts is cut into parts small enough for its page count. */
+                    pages_per_file_mib: number;
+                };
             };
         };
         WebhookSecret: {

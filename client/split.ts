@@ -10,12 +10,21 @@
  * in two (written sizes differ from the estimate by the file's own structure).
  */
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, type PDFObject } from "pdf-lib";
+import { bytesAllowing, MIB, type TextRule } from "./limits";
+
+export { bytesAllowing, sendsWhole, type TextRule } from "./limits";
 
 export interface SplitLimits {
   /** The most bytes one part may have. */
   maxBytes: number;
   /** The most pages one part may have (optional). */
   maxPages?: number;
+  /**
+   * What the server holds of one job's text (`GET /api/v1/limits`: `uploads.text`): a book of
+   * more pages is refused here, before it is sent, and a book of many pages is cut into parts
+   * small enough that the server may read each of them with all the book's pages held.
+   */
+  text?: TextRule;
 }
 
 export interface PdfPart {
@@ -27,7 +36,7 @@ export interface PdfPart {
 
 export class SplitError extends Error {
   constructor(
-    readonly code: "encrypted" | "invalid_pdf" | "page_too_large" | "empty",
+    readonly code: "encrypted" | "invalid_pdf" | "page_too_large" | "empty" | "too_many_pages",
     message: string,
   ) {
     super(message);
@@ -44,7 +53,7 @@ const SKIP_KEYS = new Set(["Parent", "P", "Dest", "StructParent", "StructParents
 /** Page attributes a page may take from its ancestors in the page tree. */
 const INHERITABLE = ["Resources", "MediaBox", "CropBox", "Rotate"];
 
-const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+const mib = (n: number) => `${(n / MIB).toFixed(1)} MB`;
 
 export async function pdfPageCount(data: Uint8Array): Promise<number> {
   return (await load(data)).getPageCount();
@@ -80,6 +89,17 @@ export async function splitPdf(
   const doc = await load(data);
   const total = doc.getPageCount();
   if (total === 0) throw new SplitError("empty", "This PDF has no pages.");
+  if (limits.text) {
+    const { max_pages } = limits.text;
+    if (total > max_pages) {
+      throw new SplitError(
+        "too_many_pages",
+        `This book has ${total.toLocaleString("en-US")} pages; the server reads at most ${max_pages.toLocaleString("en-US")} pages in one job. Send it as separate jobs of at most ${max_pages.toLocaleString("en-US")} pages (a volume each).`,
+      );
+    }
+    // Parts small enough for the server to read each with every page of the book held.
+    limits = { ...limits, maxBytes: Math.min(limits.maxBytes, bytesAllowing(total, limits.text)) };
+  }
   if (fitsWhole(data.length, total, limits)) return [{ bytes: data, firstPage: 1, lastPage: total }];
 
   const ranges = planRanges(doc, limits);

@@ -412,6 +412,14 @@ export const LimitsSchema = z
         max_upload_bytes: z.number().int(),
         max_parts: z.number().int(),
         parts_ttl_seconds: z.number().meta({ description: "How long a job sent in parts waits for its missing parts." }),
+        text: z
+          .object({
+            max_pages: z.number().int().meta({ description: "The most pages one job holds, sent whole or in parts; a longer book goes as separate jobs." }),
+            max_text_chars: z.number().int().meta({ description: "The most characters of text one job holds (fewer while a big PDF is read, in proportion to the pages)." }),
+            page_budget: z.number().int(),
+            pages_per_file_mib: z.number().meta({ description: "While a PDF of M MiB is read, the job may hold min(max_pages, page_budget − pages_per_file_mib × M) pages: a book in parts is cut into parts small enough for its page count." }),
+          })
+          .meta({ description: "What one job may hold of a book's text (the server's memory budget), and how a big PDF being read lowers it." }),
       })
       .meta({ description: "What a client needs to cut a big book into parts before sending it." }),
   })

@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PDFDocument, PDFName, PDFRawStream, PDFDict } from "pdf-lib";
 import { describe, expect, it } from "vitest";
-import { splitPdf, SplitError, type PdfPart } from "../../client/split";
+import { bytesAllowing, sendsWhole, splitPdf, SplitError, type PdfPart, type TextRule } from "../../client/split";
 import { scan } from "../../bench/memory-inputs";
-import { extractPdf } from "../../worker/pipeline";
+import { allowedText, extractPdf, readParts, TEXT_LIMITS, type TextLimits } from "../../worker/pipeline";
 import { CORPUS } from "./corpus";
 
 // The splitter the web app and the CLI use to send a big book in parts: every part within
@@ -84,5 +84,49 @@ describe("splitPdf", () => {
     await expect(splitPdf(encrypted, { maxBytes: 10 })).rejects.toBeInstanceOf(SplitError);
     await expect(splitPdf(encrypted, { maxBytes: 10 })).rejects.toMatchObject({ code: "encrypted" });
     await expect(splitPdf(new TextEncoder().encode("%PDF-1.7 nothing else"), { maxBytes: 10 })).rejects.toMatchObject({ code: "invalid_pdf" });
+  });
+});
+
+// The server's rule on one job's text (GET /api/v1/limits: uploads.text), applied before sending.
+const ruleOf = (l: TextLimits): TextRule => ({ max_pages: l.maxPages, page_budget: l.pageBudget, pages_per_file_mib: l.pagesPerFileMiB });
+
+describe("the text rule, before sending", () => {
+  it("bytesAllowing is the server's own limit: the biggest PDF it reads while holding that many pages", () => {
+    const rule = ruleOf(TEXT_LIMITS);
+    for (const pages of [1, 325, 690, 1000, 1234, 1500]) {
+      const bytes = bytesAllowing(pages, rule);
+      expect(allowedText(TEXT_LIMITS, bytes).pages, `${pages} pages`).toBeGreaterThanOrEqual(pages);
+      expect(allowedText(TEXT_LIMITS, bytes + 1).pages, `${pages} pages`).toBeLessThan(pages);
+    }
+    // Up to this size any book of at most max_pages pages is read whole: no need to read it first.
+    const unread = bytesAllowing(rule.max_pages, rule);
+    expect(sendsWhole(unread, { maxBytes: 24 * MIB, text: rule })).toBe(true);
+    expect(sendsWhole(unread + 1, { maxBytes: 24 * MIB, text: rule })).toBe(false);
+    expect(sendsWhole(20 * MIB, { maxBytes: 24 * MIB })).toBe(true);
+    expect(sendsWhole(25 * MIB, { maxBytes: 24 * MIB })).toBe(false);
+  });
+
+  it("a book of many pages is cut into parts the server reads with every page held: the Verne novel under a tighter rule", async () => {
+    // A rule under which the novel's 325 pages leave room for PDFs of half a MiB only.
+    const tight: TextLimits = { maxPages: 400, maxTextChars: 10_000_000, pageBudget: 425, pagesPerFileMiB: 200 };
+    const rule = ruleOf(tight);
+    expect(bytesAllowing(325, rule)).toBe(MIB / 2);
+    expect(VERNE.length).toBeGreaterThan(MIB / 2);
+    expect(VERNE.length).toBeLessThan(24 * MIB);
+    const parts = await splitPdf(VERNE, { maxBytes: 24 * MIB, text: rule });
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    for (const p of parts) expect(p.bytes.length).toBeLessThanOrEqual(MIB / 2);
+    expectConsecutive(parts, 325);
+    // The server's reading under that rule takes them (it refuses the book sent whole).
+    await expect(extractPdf(VERNE, undefined, { limits: tight })).rejects.toMatchObject({ code: "too_many_pages" });
+    const joined = await readParts(parts.length, async (n) => parts[n - 1]!.bytes.slice(), { limits: tight });
+    expect(joined.pageCount).toBe(325);
+  });
+
+  it("a book of more pages than one job holds is refused before anything is sent", async () => {
+    const rule = ruleOf({ ...TEXT_LIMITS, maxPages: 300 });
+    const err = await splitPdf(VERNE, { maxBytes: 24 * MIB, text: rule }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SplitError);
+    expect(err).toMatchObject({ code: "too_many_pages", message: expect.stringMatching(/^This book has 325 pages; the server reads at most 300 pages in one job/) });
   });
 });

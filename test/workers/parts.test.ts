@@ -112,7 +112,13 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
     const l = await limits(token);
     expect(l.jobs_per_hour.remaining).toBe(10);
     // What a client needs to cut a book into parts.
-    expect(l.uploads).toEqual({ max_part_bytes: LIMIT, max_upload_bytes: 268_435_456, max_parts: 100, parts_ttl_seconds: 3600 });
+    expect(l.uploads).toEqual({
+      max_part_bytes: LIMIT,
+      max_upload_bytes: 268_435_456,
+      max_parts: 100,
+      parts_ttl_seconds: 3600,
+      text: { max_pages: TEXT_LIMITS.maxPages, max_text_chars: TEXT_LIMITS.maxTextChars, page_budget: TEXT_LIMITS.pageBudget, pages_per_file_mib: TEXT_LIMITS.pagesPerFileMiB },
+    });
     // At the limit exactly, it is taken.
     const ok = await post(token, [["pdf_file", { data: fakePdf(LIMIT), filename: "juste.pdf" }]]);
     expect(ok.status).toBe(202);

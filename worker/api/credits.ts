@@ -41,6 +41,7 @@ import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
 import { jsonBody, queryParams, readJson, validate } from "./validate";
+import { TEXT_LIMITS } from "../pipeline/extract";
 
 const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
 
@@ -341,6 +342,12 @@ export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get(
           max_upload_bytes: Number(c.env.MAX_UPLOAD_BYTES),
           max_parts: MAX_PARTS,
           parts_ttl_seconds: partsTtlMs(c.env) / 1000,
+          text: {
+            max_pages: TEXT_LIMITS.maxPages,
+            max_text_chars: TEXT_LIMITS.maxTextChars,
+            page_budget: TEXT_LIMITS.pageBudget,
+            pages_per_file_mib: TEXT_LIMITS.pagesPerFileMiB,
+          },
         },
       },
       200,

@@ -95,5 +95,12 @@ export interface Limits {
   jobs_per_hour: { limit: number; remaining: number; reset_seconds: number };
   storage: { used_bytes: number; quota_bytes: number };
   /** A PDF (a book, or one part of it) may have max_part_bytes; a job max_upload_bytes in all, in at most max_parts parts. */
-  uploads: { max_part_bytes: number; max_upload_bytes: number; max_parts: number; parts_ttl_seconds: number };
+  uploads: {
+    max_part_bytes: number;
+    max_upload_bytes: number;
+    max_parts: number;
+    parts_ttl_seconds: number;
+    /** What one job holds of a book's text; a big PDF being read lowers the pages (see client/split.ts). */
+    text: { max_pages: number; max_text_chars: number; page_budget: number; pages_per_file_mib: number };
+  };
 }

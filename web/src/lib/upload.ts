@@ -2,6 +2,7 @@ import { api, ApiError, checkAuth, networkError, toApiError } from "./api";
 import { uploadBook, type Transport } from "../../../client/upload";
 import { getLimits } from "./credits";
 import type { Job, JobSettings } from "./types";
+import { sendsWhole } from "../../../client/limits";
 
 /** The form's settings; `gemini_model` only where the server runs Gemini (else the server's default). */
 export type UploadSettings = Omit<JobSettings, "gemini_model"> & { gemini_model?: string };
@@ -74,14 +75,15 @@ export async function uploadFiles(files: File[], settings: UploadSettings, cb: U
 async function uploadPdf(file: File, settings: UploadSettings, cb: UploadCallbacks): Promise<Job> {
   let parts: Blob[] = [file];
   const limits = await getLimits().catch(() => null);
-  const max = limits?.uploads.max_part_bytes;
-  if (max && file.size > max) {
+  const split = limits && { maxBytes: limits.uploads.max_part_bytes, text: limits.uploads.text };
+  // A PDF the server may read whatever its pages goes as it is; a bigger one is read here first
+  // (pdf-lib is loaded only then): its pages counted, and cut into parts if it must be.
+  if (split && !sendsWhole(file.size, split)) {
     cb.onSplit?.(null);
-    // pdf-lib is loaded only for a book this big.
     const { splitPdf, SplitError } = await import("../../../client/split");
     try {
-      const split = await splitPdf(new Uint8Array(await file.arrayBuffer()), { maxBytes: max });
-      parts = split.map((p) => new Blob([p.bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }));
+      const cut = await splitPdf(new Uint8Array(await file.arrayBuffer()), split);
+      if (cut.length > 1) parts = cut.map((p) => new Blob([p.bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }));
     } catch (err) {
       if (err instanceof SplitError) throw new ApiError(400, err.code, err.message, "pdf_file");
       throw err;
