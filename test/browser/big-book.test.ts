@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { scan, SCAN_PAGE_BYTES } from "../../bench/memory-inputs";
+import { scan, SCAN_PAGE_BYTES, textBook } from "../../bench/memory-inputs";
 import { startStack, waitFor, type Stack } from "../e2e/stack";
 import { scanPageSentences, startFakeGemini, type FakeGemini } from "../fake-gemini/server";
 import { statSync } from "node:fs";
@@ -83,3 +83,20 @@ test("a 200 MB scan is cut into parts in the browser, sent as one job and read w
   await page.getByText("Ceci est la page 1 du livre.").first().waitFor({ timeout: 60_000 });
   expect(errors).toEqual([]);
 }, 1_200_000);
+
+test("a book of more pages than one job holds is refused in the page, before anything is sent", async () => {
+  // 2,000 pages of text: 4.2 MiB, so the page reads it before sending (over 3.75 MiB, TEXT_LIMITS).
+  const book = await textBook(2000);
+  const count = async () => ((await (await context.request.get(`${stack.url}/api/v1/jobs?limit=100`)).json()).jobs as unknown[]).length;
+  const before = await count();
+  const uploads: string[] = [];
+  page.on("request", (r) => r.method() !== "GET" && r.url().includes("/api/v1/jobs") && uploads.push(r.url()));
+  await page.goto(stack.url);
+  await page.getByLabel("PDF file").setInputFiles(book);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByText(/This book has 2,000 pages; the server reads at most 1,500 pages in one job/).waitFor({ timeout: 60_000 });
+  expect(uploads).toEqual([]);
+  expect(await count()).toBe(before);
+  expect(page.url()).not.toMatch(/\/jobs\//);
+}, 300_000);
+
