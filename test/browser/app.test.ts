@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { PDFDocument } from "pdf-lib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
@@ -278,6 +279,39 @@ test("the upload form can be used with the keyboard alone", async () => {
   for (const id of ["pdf-file", "sentence_length_limit", "min_sentence_length", "fix_hyphenation", "Upload"]) {
     expect([...reached]).toContain(id);
   }
+});
+
+test("a book a program sends in parts: the job page shows the parts arriving, then follows the job to its sentences", async () => {
+  const src = await PDFDocument.load(readFileSync(EXTRAIT));
+  const pages = src.getPageCount();
+  const cut = async (from: number, to: number) => {
+    const out = await PDFDocument.create();
+    for (const p of await out.copyPages(src, Array.from({ length: to - from }, (_, i) => from + i))) out.addPage(p);
+    return Array.from(await out.save());
+  };
+  const parts = [await cut(0, Math.ceil(pages / 2)), await cut(Math.ceil(pages / 2), pages)];
+  await page.goto(stack.url);
+  // The program's requests, made from this signed-in page (same origin, the session's cookie).
+  const id = await page.evaluate(async () => {
+    const r = await fetch("/api/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parts: 2, filename: "une vie en deux.pdf" }) });
+    return ((await r.json()) as { id: string }).id;
+  });
+  const put = (n: number) =>
+    page.evaluate(
+      async ({ id, n, bytes }) => (await fetch(`/api/v1/jobs/${id}/parts/${n}`, { method: "PUT", headers: { "content-type": "application/pdf" }, body: new Uint8Array(bytes) })).status,
+      { id, n, bytes: parts[n - 1]! },
+    );
+  await page.goto(`${stack.url}/jobs/${id}`);
+  const received = page.getByTestId("parts-received");
+  await expect.poll(() => received.textContent()).toMatch(/0 of 2 parts received/);
+  // Marks this document: a reload would lose it.
+  await page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+  expect(await put(1)).toBe(200);
+  await expect.poll(() => received.textContent(), { timeout: 15_000 }).toMatch(/1 of 2 parts received/);
+  expect(await put(2)).toBe(202);
+  await page.getByText("Completed.").waitFor({ timeout: 60_000 });
+  await expect.poll(() => sentenceItems().first().textContent()).toContain(FIRST_SENTENCE);
+  expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
 });
 
 test("signing out returns to the sign-in page and ends the session on the server", async () => {

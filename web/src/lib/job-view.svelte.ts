@@ -5,6 +5,9 @@ import { isFinalStatus, type Job, type JobResult, type ProgressEvent, type Sente
 
 // Finished sentences are re-read as chunks complete, but at most this often.
 const RESULT_REFRESH_MS = 2500;
+// A job waiting for its PDF (credits held) or for its parts has no live events yet: its row is
+// read again this often, so the page shows parts arriving and follows the job once it starts.
+const WAITING_POLL_MS = 3000;
 
 const asApiError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, "error", String(err)));
 
@@ -19,6 +22,7 @@ export class JobView {
   events = $state.raw<JobEvents | null>(null);
 
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  #waitTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRefresh = 0;
   #destroyed = false;
   #estimateAsked = false;
@@ -39,16 +43,51 @@ export class JobView {
       return;
     }
     if (this.#destroyed) return;
-    if (this.final) return this.#loadResult();
+    this.#follow();
+  }
+
+  get waiting() {
+    return this.job?.status === "reserved" || this.job?.status === "uploading";
+  }
+
+  #follow() {
+    if (this.final) return void this.#loadResult();
     // Credits held ahead of an upload, or a book whose parts are still coming: no progress
-    // or result until the file is whole.
-    if (this.job.status === "reserved" || this.job.status === "uploading") return;
+    // or result until the file is whole; the row is read again until the job starts or ends.
+    if (this.waiting) {
+      this.#waitTimer = setTimeout(() => void this.#poll(), WAITING_POLL_MS);
+      return;
+    }
     this.events = new JobEvents(
       this.id,
       (e) => this.#onEvent(e),
       () => void this.#recheck(),
     );
     void this.#loadResult();
+  }
+
+  async #poll() {
+    this.#waitTimer = undefined;
+    if (this.#destroyed || !this.waiting) return;
+    // Nothing to show to a hidden tab: read again when it is looked at.
+    if (typeof document !== "undefined" && document.hidden) {
+      this.#waitTimer = setTimeout(() => void this.#poll(), WAITING_POLL_MS);
+      return;
+    }
+    try {
+      const job = await getJob(this.id);
+      if (this.#destroyed || !this.waiting) return;
+      this.job = job;
+    } catch (err) {
+      const e = asApiError(err);
+      // Offline: try again; anything else (a deleted job, a sign-in gone) is news.
+      if (this.#destroyed) return;
+      if (e.status !== 0) {
+        this.actionError = e;
+        return;
+      }
+    }
+    this.#follow();
   }
 
   #onEvent(e: ProgressEvent) {
@@ -130,6 +169,7 @@ export class JobView {
   /** The final row carries what events do not: failed pages, sentence count, error message. */
   async #finish() {
     clearTimeout(this.#refreshTimer);
+    clearTimeout(this.#waitTimer);
     this.events?.stop();
     try {
       this.job = await getJob(this.id);
@@ -166,6 +206,7 @@ export class JobView {
   destroy() {
     this.#destroyed = true;
     clearTimeout(this.#refreshTimer);
+    clearTimeout(this.#waitTimer);
     this.events?.stop();
   }
 }
