@@ -5,7 +5,7 @@
  */
 import { ApiError, createApi, ok, type Api, type Schemas } from "../client";
 import { JobEventStream } from "../client/events";
-import { sendsWhole, splitPdf, SplitError } from "../client/split";
+import { partsToSend, sendsWhole, SplitError } from "../client/split";
 import { fetchTransport, uploadBook } from "../client/upload";
 import type { JobsArgs, RemoteArgs, ResultArgs, SubmitArgs } from "./args";
 import { CliError, EXIT_INPUT } from "./errors";
@@ -58,7 +58,7 @@ export async function runSubmit(args: SubmitArgs): Promise<void> {
   const split = { maxBytes: limits.uploads.max_part_bytes, text: limits.uploads.text };
   if (!sendsWhole(data.length, split)) {
     try {
-      parts = (await splitPdf(data, split)).map((p) => p.bytes);
+      parts = await partsToSend(data, split);
     } catch (err) {
       if (err instanceof SplitError) throw new CliError(`${args.file}: ${err.message}`);
       throw err;

@@ -10,7 +10,7 @@
  * in two (written sizes differ from the estimate by the file's own structure).
  */
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, type PDFObject } from "pdf-lib";
-import { bytesAllowing, MIB, type TextRule } from "./limits";
+import { bytesAllowing, MIB, sendsWhole, type TextRule } from "./limits";
 
 export { bytesAllowing, sendsWhole, type TextRule } from "./limits";
 
@@ -119,6 +119,22 @@ export async function splitPdf(
     onPart?.(parts.length, parts.length + pending.length);
   }
   return parts;
+}
+
+/**
+ * What to send of a PDF, as the web app and `cli submit` do: the file whole when the server
+ * reads it whole whatever its pages, else the parts `splitPdf` cuts under `limits` (one part,
+ * the file's own bytes, when it fits once its pages are counted). A file within the part size
+ * that pdf-lib cannot read goes whole all the same: the server's reader judges it, in words.
+ */
+export async function partsToSend(data: Uint8Array, limits: SplitLimits, onPart?: (done: number, total: number) => void): Promise<Uint8Array[]> {
+  if (sendsWhole(data.length, limits)) return [data];
+  try {
+    return (await splitPdf(data, limits, onPart)).map((p) => p.bytes);
+  } catch (err) {
+    if (err instanceof SplitError && err.code === "invalid_pdf" && data.length <= limits.maxBytes) return [data];
+    throw err;
+  }
 }
 
 const pageTooLarge = (index: number, size: number, limits: SplitLimits) =>

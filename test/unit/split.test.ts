@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PDFDocument, PDFName, PDFRawStream, PDFDict } from "pdf-lib";
 import { describe, expect, it } from "vitest";
-import { bytesAllowing, sendsWhole, splitPdf, SplitError, type PdfPart, type TextRule } from "../../client/split";
+import { bytesAllowing, partsToSend, sendsWhole, splitPdf, SplitError, type PdfPart, type TextRule } from "../../client/split";
 import { scan } from "../../bench/memory-inputs";
 import { allowedText, extractPdf, readParts, TEXT_LIMITS, type TextLimits } from "../../worker/pipeline";
 import { CORPUS } from "./corpus";
@@ -130,3 +130,32 @@ describe("the text rule, before sending", () => {
     expect(err).toMatchObject({ code: "too_many_pages", message: expect.stringMatching(/^This book has 325 pages; the server reads at most 300 pages in one job/) });
   });
 });
+
+describe("partsToSend (the web app's and cli submit's choice)", () => {
+  // Under this rule any PDF up to 128 KiB is sent unread (25 pages' room at 200 pages a MiB).
+  const rule: TextRule = { max_pages: 400, page_budget: 425, pages_per_file_mib: 200 };
+
+  it("sends a small file as it is, unread, and a long book in parts", async () => {
+    const small = new TextEncoder().encode("%PDF-1.7 not even read");
+    expect(await partsToSend(small, { maxBytes: MIB, text: rule })).toEqual([small]);
+    const parts = await partsToSend(VERNE, { maxBytes: 24 * MIB, text: rule });
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(bytesAllowing(325, rule));
+    // Read (over 0.5 MiB unread), and fits once its 325 pages are counted (0.875 MiB): its own bytes, whole.
+    const roomier: TextRule = { ...rule, page_budget: 500 };
+    expect(sendsWhole(VERNE.length, { maxBytes: 24 * MIB, text: roomier })).toBe(false);
+    expect(bytesAllowing(325, roomier)).toBeGreaterThan(VERNE.length);
+    const whole = await partsToSend(VERNE, { maxBytes: 24 * MIB, text: roomier });
+    expect(whole).toHaveLength(1);
+    expect(whole[0]).toBe(VERNE);
+  });
+
+  it("a file pdf-lib cannot read goes whole when within the part size (the server judges it), else is refused", async () => {
+    const odd = new Uint8Array(200 * KIB).fill(0x41);
+    expect(await partsToSend(odd, { maxBytes: MIB, text: rule })).toEqual([odd]);
+    await expect(partsToSend(odd, { maxBytes: 150 * KIB, text: rule })).rejects.toMatchObject({ code: "invalid_pdf" });
+    // A book of too many pages is still refused before sending.
+    await expect(partsToSend(VERNE, { maxBytes: 24 * MIB, text: { ...rule, max_pages: 300, page_budget: 310 } })).rejects.toMatchObject({ code: "too_many_pages" });
+  });
+});
+

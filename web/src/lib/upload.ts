@@ -80,10 +80,10 @@ async function uploadPdf(file: File, settings: UploadSettings, cb: UploadCallbac
   // (pdf-lib is loaded only then): its pages counted, and cut into parts if it must be.
   if (split && !sendsWhole(file.size, split)) {
     cb.onSplit?.(null);
-    const { splitPdf, SplitError } = await import("../../../client/split");
+    const { partsToSend, SplitError } = await import("../../../client/split");
     try {
-      const cut = await splitPdf(new Uint8Array(await file.arrayBuffer()), split);
-      if (cut.length > 1) parts = cut.map((p) => new Blob([p.bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }));
+      const cut = await partsToSend(new Uint8Array(await file.arrayBuffer()), split);
+      if (cut.length > 1) parts = cut.map((bytes) => new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/pdf" }));
     } catch (err) {
       if (err instanceof SplitError) throw new ApiError(400, err.code, err.message, "pdf_file");
       throw err;
