@@ -12,6 +12,7 @@ import path from "node:path";
 import { crc32, deflateSync } from "node:zlib";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { imagesToPdf, type PageImage } from "../worker/pipeline/images";
+import { subsetPdf } from "../worker/pipeline/scan";
 
 const MIB = 1024 * 1024;
 // Bump when the generators change, so stale cached files are not reused.
@@ -138,19 +139,6 @@ export async function textBook(pages = 1000): Promise<string> {
 
 // ---- illustrated books and parts ----
 
-/** An RGB PNG of noise (side × side), rows unfiltered. */
-function noiseRgbPng(side: number): Uint8Array {
-  const raw = new Uint8Array(side * (side * 3 + 1));
-  randomFillSync(raw);
-  for (let y = 0; y < side; y++) raw[y * (side * 3 + 1)] = 0; // filter type None
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0);
-  ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 8; // depth
-  ihdr[9] = 2; // RGB
-  return png(ihdr, deflateSync(raw, { level: 1 }));
-}
-
 /**
  * The text book of `pages` pages with a small picture of noise on every page, to about `mib`
  * MiB in all: a file as big as a scan that is also a book of text (an illustrated edition).
@@ -162,7 +150,7 @@ export async function illustratedBook(pages: number, mib: number): Promise<strin
     const perPage = Math.max(1, (mib * MIB - statSync(text).size) / pages);
     const side = Math.max(1, Math.floor(Math.sqrt(perPage / 3)));
     for (const page of doc.getPages()) {
-      const image = await doc.embedPng(noiseRgbPng(side));
+      const image = await doc.embedPng(noisePng(side, "rgb"));
       page.drawImage(image, { x: 300, y: 560, width: 20, height: 20 });
     }
     return doc.save();
@@ -178,11 +166,7 @@ export async function parts(file: string, count: number): Promise<string[]> {
     const from = Math.floor((i * total) / count);
     const to = Math.floor(((i + 1) * total) / count);
     out.push(
-      await cached(`${path.basename(file, ".pdf").replace(/^v\d+-/, "")}-part${i + 1}of${count}.pdf`, async () => {
-        const doc = await PDFDocument.create();
-        for (const p of await doc.copyPages(src, Array.from({ length: to - from }, (_, k) => from + k))) doc.addPage(p);
-        return doc.save();
-      }),
+      await cached(`${path.basename(file, ".pdf").replace(/^v\d+-/, "")}-part${i + 1}of${count}.pdf`, () => subsetPdf(src, from, to - from)),
     );
   }
   return out;
@@ -190,16 +174,17 @@ export async function parts(file: string, count: number): Promise<string[]> {
 
 // ---- scans ----
 
-/** A grey PNG of noise, rows unfiltered: valid, and PDF reads its IDAT as is. */
-function noisePng(side: number): Uint8Array {
-  const raw = new Uint8Array(side * (side + 1));
+/** A grey (or RGB) PNG of noise, side × side, rows unfiltered: valid, and PDF reads its IDAT as is. */
+function noisePng(side: number, colour: "grey" | "rgb" = "grey"): Uint8Array {
+  const row = side * (colour === "rgb" ? 3 : 1) + 1;
+  const raw = new Uint8Array(side * row);
   randomFillSync(raw);
-  for (let y = 0; y < side; y++) raw[y * (side + 1)] = 0; // filter type None
+  for (let y = 0; y < side; y++) raw[y * row] = 0; // filter type None
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(side, 0);
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 8; // depth
-  ihdr[9] = 0; // grey
+  ihdr[9] = colour === "rgb" ? 2 : 0; // colour type
   return png(ihdr, deflateSync(raw, { level: 1 }));
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PDFDocument } from "pdf-lib";
+import { subsetPdf } from "../../worker/pipeline/scan";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
@@ -284,12 +285,8 @@ test("the upload form can be used with the keyboard alone", async () => {
 test("a book a program sends in parts: the job page shows the parts arriving, then follows the job to its sentences", async () => {
   const src = await PDFDocument.load(readFileSync(EXTRAIT));
   const pages = src.getPageCount();
-  const cut = async (from: number, to: number) => {
-    const out = await PDFDocument.create();
-    for (const p of await out.copyPages(src, Array.from({ length: to - from }, (_, i) => from + i))) out.addPage(p);
-    return Array.from(await out.save());
-  };
-  const parts = [await cut(0, Math.ceil(pages / 2)), await cut(Math.ceil(pages / 2), pages)];
+  const half = Math.ceil(pages / 2);
+  const parts = [Array.from(await subsetPdf(src, 0, half)), Array.from(await subsetPdf(src, half, pages - half))];
   await page.goto(stack.url);
   // The program's requests, made from this signed-in page (same origin, the session's cookie).
   const id = await page.evaluate(async () => {

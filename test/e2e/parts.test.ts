@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PDFDocument } from "pdf-lib";
+import { subsetPdf } from "../../worker/pipeline/scan";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanPageSentences } from "../fake-gemini/server";
-import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack } from "./stack";
+import { CORPUS, finalJob, getJson, ROOT, signIn, startStack, upload, type Stack } from "./stack";
 
 // Big books sent in parts, on the real stack (`npm start`): the Verne novel cut into 3 PDFs
 // (consecutive page ranges, as a client cuts them with pdf-lib), sent in one request and one
@@ -12,26 +13,10 @@ import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack 
 // is read by Gemini (the fake) with its pages numbered across the parts.
 
 const MiB = 1024 * 1024;
-const FINAL = ["completed", "partial", "failed", "cancelled"];
 const novel = (name: string) => new Uint8Array(readFileSync(path.join(CORPUS, "novels", name)));
 
 /** Pages from..to (1-based) of `src` as a PDF of their own. */
-async function cut(src: PDFDocument, from: number, to: number): Promise<Uint8Array> {
-  const out = await PDFDocument.create();
-  for (const p of await out.copyPages(src, Array.from({ length: to - from + 1 }, (_, i) => from - 1 + i))) out.addPage(p);
-  return out.save();
-}
-
-async function finalJob(stack: Stack, token: string, id: string, timeoutMs: number) {
-  return waitFor(
-    async () => {
-      const { body } = await getJson(`${stack.url}/api/v1/jobs/${id}`, token);
-      return FINAL.includes(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `job ${id} to end`,
-  );
-}
+const cut = (src: PDFDocument, from: number, to: number) => subsetPdf(src, from - 1, to - from + 1);
 
 const sentencesOf = async (stack: Stack, token: string, id: string) => {
   const { status, body } = await getJson(`${stack.url}/api/v1/jobs/${id}/result`, token);

@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sequenceScore, words } from "../unit/metrics";
-import { CORPUS, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack } from "./stack";
+import { FINAL_STATUSES } from "../../schema/api";
+import { CORPUS, finalJob, getJson, ROOT, signIn, startStack, upload, type Stack } from "./stack";
 
 // The whole platform as `npm start` runs it: wrangler dev with workerd, the real D1, R2,
 // queues (consumers included) and the JobTracker Durable Object over HTTP and WebSocket.
 
 const novel = (name: string) => new Uint8Array(readFileSync(path.join(CORPUS, "novels", name)));
-const FINAL = ["completed", "partial", "failed", "cancelled"];
 // The limit is set low for this stack so an oversized upload is quick to send.
 const MAX_UPLOAD = 3 * 1024 * 1024;
 
@@ -23,17 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function finalJob(id: string, timeoutMs: number) {
-  return waitFor(
-    async () => {
-      const { body } = await getJson(`${stack.url}/api/v1/jobs/${id}`, token);
-      return FINAL.includes(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `job ${id} to end`,
-  );
-}
 
 interface Ev {
   seq: number;
@@ -54,7 +43,7 @@ function collectEvents(id: string, after = 0, stopOnFinal = true): { events: Ev[
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as Ev;
       events.push(e);
-      if (stopOnFinal && FINAL.includes(e.status)) {
+      if (stopOnFinal && FINAL_STATUSES.includes(e.status)) {
         ws.close();
         resolve(events);
       }
@@ -82,7 +71,7 @@ describe("the 325-page novel through the local stack", () => {
     });
     jobId = created.id;
     const live = collectEvents(jobId);
-    job = await finalJob(jobId, 8 * 60_000);
+    job = await finalJob(stack, token, jobId, 8 * 60_000);
     events = await Promise.race([live.done, new Promise<Ev[]>((r) => setTimeout(() => r(live.events), 10_000))]);
     live.close();
     expect(job.status).toBe("completed");
@@ -223,7 +212,7 @@ describe("bad input: a clear error, nothing stuck", () => {
   const failsWith = async (bytes: Uint8Array, code: string) => {
     const res = await upload(stack.url, token, bytes, "f.pdf");
     expect(res.status).toBe(202);
-    const job = await finalJob(((await res.json()) as any).id, 60_000);
+    const job = await finalJob(stack, token, ((await res.json()) as any).id, 60_000);
     expect(job.status).toBe("failed");
     expect(job.error_code).toBe(code);
     expect(job.error_message).toMatch(/[a-z]{3,}/);
@@ -252,7 +241,7 @@ describe("bad input: a clear error, nothing stuck", () => {
     expect((await fetch(`${stack.url}/api/v1/jobs/${id}/result`, { headers: h })).status).toBe(404);
     expect((await fetch(`${stack.url}/api/v1/jobs/${id}/cancel`, { method: "POST", headers: h })).status).toBe(404);
     expect((await fetch(`${stack.url}/api/v1/jobs/${id}/events`, { headers: h })).status).toBe(404);
-    const mine = await finalJob(id, 60_000);
+    const mine = await finalJob(stack, token, id, 60_000);
     expect(mine.status).toBe("completed");
   });
 });

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOK_LINES_PER_PAGE, bookLine, bookPdf } from "../fixtures/book";
-import { getJson, signIn, startStack, upload, waitFor, type Stack } from "./stack";
+import { finalJob, getJson, signIn, startStack, upload, type Stack } from "./stack";
 
 // Issue 14, past one book: a generated 1,000-page book through the real stack (`npm start`:
 // wrangler dev, workerd, the queues and the tracker), local engine, upload to completed.
 
 const PAGES = 1000;
-const FINAL = ["completed", "partial", "failed", "cancelled"];
 
 let stack: Stack;
 let token: string;
@@ -26,14 +25,7 @@ describe("a 1,000-page book", () => {
     const res = await upload(stack.url, token, pdf, "mille-pages.pdf");
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    const job = await waitFor(
-      async () => {
-        const { body } = await getJson(`${stack.url}/api/v1/jobs/${id}`, token);
-        return FINAL.includes(body.status) ? body : undefined;
-      },
-      300_000,
-      "the 1,000-page job to end",
-    );
+    const job = await finalJob(stack, token, id, 300_000, "the 1,000-page job to end");
     expect(job).toMatchObject({ status: "completed", page_count: PAGES, failed_chunks: 0, sentence_count: PAGES * BOOK_LINES_PER_PAGE });
     expect(job.processed_chunks).toBe(job.total_chunks);
 

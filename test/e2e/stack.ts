@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { FINAL_STATUSES } from "../../schema/api";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const CORPUS = path.resolve(ROOT, "../shared/corpus");
@@ -133,3 +134,16 @@ export async function waitFor<T>(f: () => Promise<T | undefined>, timeoutMs: num
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Polls a job until it ends (completed, partial, failed or cancelled); its last state. */
+export async function finalJob(stack: Stack, token: string, id: string, timeoutMs: number, what = `job ${id} to end`): Promise<any> {
+  return waitFor(
+    async () => {
+      const { body } = await getJson(`${stack.url}/api/v1/jobs/${id}`, token);
+      return FINAL_STATUSES.includes(body.status) ? body : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+

@@ -2,7 +2,7 @@ import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { extractPdf, joinParts, partRanges, PipelineError, planDocument, readParts } from "../../worker/pipeline";
-import { pageRanges } from "../../worker/pipeline/scan";
+import { pageRanges, subsetPdf } from "../../worker/pipeline/scan";
 import { planPages } from "../../worker/pipeline/index";
 import { normalizeChunk } from "../../worker/pipeline/local";
 import type { ExtractedPdf, Line, PageLines } from "../../worker/pipeline/types";
@@ -98,12 +98,7 @@ describe("joinParts", () => {
 });
 
 /** The PDF's pages from..to (1-based), as a new PDF: how a client cuts a book into parts. */
-async function cut(src: PDFDocument, from: number, to: number): Promise<Uint8Array> {
-  const out = await PDFDocument.create();
-  const pages = await out.copyPages(src, Array.from({ length: to - from + 1 }, (_, i) => from - 1 + i));
-  for (const p of pages) out.addPage(p);
-  return out.save();
-}
+const cut = (src: PDFDocument, from: number, to: number) => subsetPdf(src, from - 1, to - from + 1);
 
 describe("the Verne novel in 3 parts", () => {
   it("gives the paragraphs, chunks and sentences (text and pages) of the book sent whole", async () => {

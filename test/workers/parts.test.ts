@@ -9,6 +9,7 @@ import { sweep } from "../../worker/jobs/sweep";
 import { TEXT_LIMITS } from "../../worker/pipeline/extract";
 import { planDocument, release } from "../../worker/pipeline/index";
 import { imagesToPdf } from "../../worker/pipeline/images";
+import { subsetPdf } from "../../worker/pipeline/scan";
 import { makePng } from "../fixtures/images";
 import { bearer, signIn } from "./http";
 import { insertJob, jobRow } from "./jobs";
@@ -401,12 +402,8 @@ async function textBook(pages: number): Promise<Uint8Array> {
   return doc.save();
 }
 
-async function cut(bytes: Uint8Array, from: number, to: number): Promise<Uint8Array> {
-  const src = await PDFDocument.load(bytes);
-  const out = await PDFDocument.create();
-  for (const p of await out.copyPages(src, Array.from({ length: to - from + 1 }, (_, i) => from - 1 + i))) out.addPage(p);
-  return out.save();
-}
+/** Pages from..to (1-based) of a PDF, as a PDF of their own. */
+const cut = (bytes: Uint8Array, from: number, to: number) => subsetPdf(bytes, from - 1, to - from + 1);
 
 /** Runs the plan consumer on a job; returns the chunk messages it would send. */
 async function plan(id: string, vars: Record<string, string> = {}) {
