@@ -1,16 +1,13 @@
 import { z } from "zod";
 import { JobSettingsSchema, settingsFields } from "./settings";
 
-/**
- * `reserved`: credits held ahead of the upload (POST /api/v1/credits/reserve), no file yet.
- * `uploading`: a book sent in parts, one request each, waiting for its parts; it starts
- * (`queued`) when the last one arrives.
- */
-export const JOB_STATUSES = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+import { JOB_STATUSES } from "./statuses";
+
+export { FINAL_STATUSES, isFinal, JOB_STATUSES, type FinalStatus } from "./statuses";
+
+// The statuses themselves are in ./statuses (see there).
 export const JobStatusSchema = z.enum(JOB_STATUSES).meta({ id: "JobStatus" });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
-export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
-export const isFinal = (s: JobStatus) => FINAL_STATUSES.includes(s);
 
 /** A job as the API shows it (snake_case, the public contract). */
 export const JobSchema = z.object({
@@ -257,6 +254,7 @@ const nullableTimestamp = () => z.string().nullable().meta({ format: "date-time"
 export const UserSchema = z
   .object({ id: z.string(), email: z.string(), name: z.string().nullable() })
   .meta({ id: "User" });
+export type User = z.infer<typeof UserSchema>;
 
 const engineFields = {
   engine: z.enum(["local", "gemini"]).meta({ description: "What a job made now would use." }),
@@ -278,6 +276,9 @@ const authKind = z.enum(["session", "api_key"]).meta({ description: "How the cal
 export const MeSchema = z
   .object({ user: UserSchema, auth: authKind, operator: z.boolean(), ...engineFields })
   .meta({ id: "Me" });
+export type Me = z.infer<typeof MeSchema>;
+/** Which engine the server runs, and the Gemini models a job may ask for (none with the local engine). */
+export type EngineInfo = Pick<Me, "engine" | "models">;
 
 export const SessionStateSchema = z
   .union([z.object({ user: UserSchema, auth: authKind, operator: z.boolean() }), z.object({ user: z.null() })])
@@ -297,6 +298,7 @@ const apiKeyFields = {
   expires_at: nullableTimestamp(),
 };
 export const ApiKeySchema = z.object(apiKeyFields).meta({ id: "ApiKey" });
+export type ApiKey = z.infer<typeof ApiKeySchema>;
 export const NewApiKeySchema = z
   .object({ ...apiKeyFields, key: z.string().meta({ description: "The key itself (`fnt_…`), shown this once." }) })
   .meta({ id: "NewApiKey" });
@@ -312,6 +314,7 @@ export const SessionInfoSchema = z
     current: z.boolean().meta({ description: "The session that asks." }),
   })
   .meta({ id: "SessionInfo" });
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 export const SessionListSchema = z.object({ sessions: z.array(SessionInfoSchema) }).meta({ id: "SessionList" });
 
 export const JobListSchema = z
@@ -369,6 +372,7 @@ export const CreditsSchema = z
     prices: z.record(z.string(), z.number()).meta({ description: "Credits per 1,000 tokens, by model or engine." }),
   })
   .meta({ id: "Credits" });
+export type Credits = z.infer<typeof CreditsSchema>;
 
 export const LedgerEntrySchema = z
   .object({
@@ -387,6 +391,8 @@ export const LedgerEntrySchema = z
 export const LedgerPageSchema = z
   .object({ entries: z.array(LedgerEntrySchema), next_cursor: z.string().nullable() })
   .meta({ id: "LedgerPage" });
+export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
+export type LedgerPage = z.infer<typeof LedgerPageSchema>;
 
 export const ReservationSchema = z
   .object({
@@ -424,6 +430,7 @@ export const LimitsSchema = z
       .meta({ description: "What a client needs to cut a big book into parts before sending it." }),
   })
   .meta({ id: "Limits" });
+export type Limits = z.infer<typeof LimitsSchema>;
 
 /** What a webhook receiver is sent (POST, signed per Standard Webhooks): the event and the job as it then stood. */
 export const WEBHOOK_EVENT_TYPES = ["job.completed", "job.partial", "job.failed", "job.cancelled", "job.progress"] as const;

@@ -4,7 +4,7 @@ import { jobParts, jobs, type JobPartRow, type JobRow } from "../../schema/db";
 import { JobSettingsSchema } from "../../schema/settings";
 import type { StoredFile } from "../api/upload";
 import { billingFor, creditAccount } from "../credits/service";
-import { enqueueEvent, type JobHooks } from "../webhooks/service";
+import { endEventId, enqueueEvent, type JobHooks } from "../webhooks/service";
 import { db, nowIso } from "./db";
 import { deletePrefix } from "./files";
 import { uploadsPrefix } from "./keys";
@@ -129,8 +129,7 @@ export async function endUpload(
   const [final] = await db(env.DB).update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, row.id)).returning().all();
   const hooks = final && hooksOf(final);
   if (hooks) {
-    // The same event id a started job's tracker would give its end: one delivery, whoever raises it.
-    await enqueueEvent(env, hooks, `msg_${row.id}_${status}_0`, `job.${status}`, toPublicJob(final!)).catch((err: unknown) =>
+    await enqueueEvent(env, hooks, endEventId(row.id, status), `job.${status}`, toPublicJob(final!)).catch((err: unknown) =>
       console.error(JSON.stringify({ msg: "could not queue a webhook", job_id: row.id, type: `job.${status}`, err: String(err) })),
     );
   }

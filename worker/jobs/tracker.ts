@@ -11,7 +11,7 @@ import { forgetSocket } from "../auth/sockets";
 import { millisFor, toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
 import { addToCounter } from "../ops/state";
-import { enqueueEvent, type JobHooks, type WebhookEvent } from "../webhooks/service";
+import { endEventId, enqueueEvent, progressEventId, type JobHooks, type WebhookEvent } from "../webhooks/service";
 import { toPublicJob } from "./service";
 import { chunkKey, resultKey, scanPagesKey } from "./keys";
 
@@ -520,7 +520,7 @@ export class JobTracker extends DurableObject<Env> {
       completed_at: new Date(now).toISOString(),
       processing_time_seconds: Math.round((now - m.created_ms) / 100) / 10,
     });
-    await this.hook(m, `job.${status}`, `${status}_${m.retries ?? 0}`);
+    await this.hook(m, `job.${status}`, endEventId(m.job_id, status, m.retries));
     // Each final status has the event type of the same name.
     this.emit(status, status, {
       error_code: m.error_code,
@@ -616,11 +616,11 @@ export class JobTracker extends DurableObject<Env> {
   }
 
   /** Queues a webhook event with the job as it now stands; never fails the job's own work. */
-  private async hook(m: Meta, type: WebhookEvent, what: string) {
+  private async hook(m: Meta, type: WebhookEvent, id: string) {
     if (!m.hooks) return;
     try {
       const row = await db(this.env.DB).select().from(jobs).where(eq(jobs.id, m.job_id)).get();
-      if (row) await enqueueEvent(this.env, m.hooks, `msg_${m.job_id}_${what}`, type, toPublicJob(row));
+      if (row) await enqueueEvent(this.env, m.hooks, id, type, toPublicJob(row));
     } catch (err) {
       console.error(JSON.stringify({ msg: "could not queue a webhook", job_id: m.job_id, type, err: String(err) }));
     }
@@ -634,7 +634,7 @@ export class JobTracker extends DurableObject<Env> {
     if (step <= 0 || step >= 100 || step <= (m.hooks_progress_sent ?? 0)) return;
     m.hooks_progress_sent = step;
     this.saveMeta(m);
-    await this.hook(m, "job.progress", `progress_${step}_${m.retries ?? 0}`);
+    await this.hook(m, "job.progress", progressEventId(m.job_id, step, m.retries));
   }
 
   private async writeRow(values: Partial<typeof jobs.$inferInsert>) {

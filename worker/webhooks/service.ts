@@ -62,6 +62,16 @@ export interface JobHooks {
 }
 
 /**
+ * The id of a job's end event: the job, its final status and how many times its failed pages
+ * were retried (each retry may end it again). Whoever raises the end — the tracker, or the
+ * upload of a book in parts that never started — gives it the same id: one delivery.
+ */
+export const endEventId = (jobId: string, status: string, retries = 0) => `msg_${jobId}_${status}_${retries}`;
+
+/** The id of a job's progress event: the percent step reached, within the same run. */
+export const progressEventId = (jobId: string, step: number, retries = 0) => `msg_${jobId}_progress_${step}_${retries}`;
+
+/**
  * Records an event for delivery and queues it, once: the id is derived from what happened,
  * so the same event raised twice (a redelivered message) is one delivery.
  */

@@ -1,6 +1,6 @@
 // The operator console's calls to /api/v1/admin/* (see worker/api/admin.ts) and their shapes.
 import { api, ok } from "../api";
-import type { Job, JobStatus, ProgressEvent } from "../types";
+import type { Job, ProgressEvent } from "../types";
 import { noteDenied } from "./access.svelte";
 
 /** A console call that tells the console's layout when the API says 403 (not an operator). */
@@ -156,4 +156,4 @@ export const setIntake = (paused: boolean) => call(api.POST("/api/v1/admin/intak
 export const grantCredits = (userId: string, credits: number, note: string) =>
   call(api.POST("/api/v1/admin/users/{id}/grant", { ...path(userId), body: { credits, note } }));
 
-export const STATUSES: JobStatus[] = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"];
+export { JOB_STATUSES as STATUSES } from "../../../../schema/statuses";
