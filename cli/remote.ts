@@ -5,7 +5,7 @@
  */
 import { ApiError, createApi, ok, type Api, type Schemas } from "../client";
 import { JobEventStream } from "../client/events";
-import { partsToSend, sendsWhole, SplitError } from "../client/split";
+import { partsToSend, SplitError } from "../client/split";
 import { fetchTransport, uploadBook } from "../client/upload";
 import type { JobsArgs, RemoteArgs, ResultArgs, SubmitArgs } from "./args";
 import { CliError, EXIT_INPUT } from "./errors";
@@ -54,19 +54,17 @@ export async function runSubmit(args: SubmitArgs): Promise<void> {
 
   // Bigger than the server reads in one file (for its size, or for its pages while it holds
   // the whole book): cut here, sent as the parts of one job.
-  let parts: Uint8Array[] = [data];
   const split = { maxBytes: limits.uploads.max_part_bytes, text: limits.uploads.text };
-  if (!sendsWhole(data.length, split)) {
-    try {
-      parts = await partsToSend(data, split);
-    } catch (err) {
-      if (err instanceof SplitError) throw new CliError(`${args.file}: ${err.message}`);
-      throw err;
-    }
-    if (parts.length > 1) {
-      const why = data.length > split.maxBytes ? `over the server's ${mb(split.maxBytes)} a file` : `too big for the server to read whole with its pages`;
-      say(`${name}: ${mb(data.length)}, ${why}: sending it in ${parts.length} parts.`);
-    }
+  let parts: Uint8Array[];
+  try {
+    parts = await partsToSend(data, split);
+  } catch (err) {
+    if (err instanceof SplitError) throw new CliError(`${args.file}: ${err.message}`);
+    throw err;
+  }
+  if (parts.length > 1) {
+    const why = data.length > split.maxBytes ? `over the server's ${mb(split.maxBytes)} a file` : `too big for the server to read whole with its pages`;
+    say(`${name}: ${mb(data.length)}, ${why}: sending it in ${parts.length} parts.`);
   }
 
   const uploading = makeProgress(process.stderr, args.quiet, "MB sent");
