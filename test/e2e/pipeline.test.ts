@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sequenceScore, words } from "../unit/metrics";
-import { FINAL_STATUSES } from "../../schema/api";
+import { FINAL_STATUSES, type JobStatus } from "../../schema/api";
 import { CORPUS, finalJob, getJson, ROOT, signIn, startStack, upload, type Stack } from "./stack";
 
 // The whole platform as `npm start` runs it: wrangler dev with workerd, the real D1, R2,
@@ -27,7 +27,7 @@ afterAll(async () => {
 interface Ev {
   seq: number;
   type: string;
-  status: string;
+  status: JobStatus;
   progress_percent: number;
   processed_chunks: number;
   total_chunks: number;
