@@ -327,3 +327,67 @@ export const webhookAttempts = sqliteTable(
   },
   (t) => [index("webhook_attempts_delivery").on(t.delivery_id)],
 );
+
+/**
+ * A reader's word list. Its entries are one JSON array in `entries` (`[[word, lemma, known], …]`,
+ * as written, in file order): at most 20,000 entries (~1 MB, within D1's 2 MB row), read and
+ * written whole, never one row each. The built-in default list (id `default`) is not a row.
+ */
+export const wordlists = sqliteTable(
+  "wordlists",
+  {
+    id: text("id").primaryKey(),
+    owner_id: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    entries: text("entries").notNull(),
+    entry_count: integer("entry_count").notNull(),
+    unknown_count: integer("unknown_count").notNull(),
+    created_at: text("created_at").notNull(),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [index("wordlists_owner").on(t.owner_id, t.created_at)],
+);
+export type WordlistRow = typeof wordlists.$inferSelect;
+
+/**
+ * A learning set: a run over some of a reader's finished jobs with a word list. Its selected
+ * sentences (and, for swaps, the eligible pool) live in R2 under `learning-sets/<id>/`; the
+ * books' text is copied there, so the run stays readable when a job is deleted later.
+ */
+export const learningSets = sqliteTable(
+  "learning_sets",
+  {
+    id: text("id").primaryKey(),
+    owner_id: text("owner_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["running", "completed", "failed"] }).notNull(),
+    mode: text("mode", { enum: ["coverage", "filter"] }).notNull(),
+    /** JSON array of job ids, in the order asked. */
+    job_ids: text("job_ids").notNull(),
+    wordlist_id: text("wordlist_id").notNull(),
+    wordlist_name: text("wordlist_name").notNull(),
+    /** JSON of the run's options (min_words, max_words, require_verb, min_known_ratio). */
+    options: text("options").notNull(),
+    progress_percent: integer("progress_percent").notNull().default(0),
+    list_words: integer("list_words"),
+    found_words: integer("found_words"),
+    covered_words: integer("covered_words"),
+    eligible_sentences: integer("eligible_sentences"),
+    sentence_count: integer("sentence_count"),
+    /** JSON array of list lemmas no returned sentence holds. */
+    uncovered: text("uncovered"),
+    /** Coverage: whether the selection is proven the fewest possible, and the proven lower bound. */
+    optimal: integer("optimal", { mode: "boolean" }),
+    lower_bound: integer("lower_bound"),
+    error_code: text("error_code"),
+    error_message: text("error_message"),
+    attempts: integer("attempts").notNull().default(0),
+    created_at: text("created_at").notNull(),
+    completed_at: text("completed_at"),
+  },
+  (t) => [index("learning_sets_owner").on(t.owner_id, t.created_at)],
+);
+export type LearningSetRow = typeof learningSets.$inferSelect;

@@ -3,6 +3,8 @@ import { app } from "./api/app";
 import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/consumers";
 import { sweep } from "./jobs/sweep";
 import { handleWebhookBatch } from "./webhooks/service";
+import { handleLearningBatch, sweepLearningSets } from "./learning/service";
+import type { LearningMessage } from "../schema/learning";
 
 export { JobTracker } from "./jobs/tracker";
 export { RateLimiter } from "./jobs/rate-limiter";
@@ -13,10 +15,12 @@ export default {
   async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
     if (batch.queue.startsWith("fnt-webhooks")) return handleWebhookBatch(batch, env);
+    if (batch.queue.startsWith("fnt-learning")) return handleLearningBatch(batch as MessageBatch<LearningMessage>, env);
     if (batch.queue.startsWith("fnt-plan")) return handlePlanBatch(batch as MessageBatch<PlanMessage>, env);
     return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
   },
   async scheduled(_controller, env) {
     await sweep(env);
+    await sweepLearningSets(env);
   },
-} satisfies ExportedHandler<Env, PlanMessage | ChunkMessage>;
+} satisfies ExportedHandler<Env, PlanMessage | ChunkMessage | LearningMessage>;

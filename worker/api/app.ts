@@ -11,6 +11,8 @@ import { adminRoutes } from "./admin";
 import { webhookRoutes } from "./webhooks";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
+import { learningSetRoutes } from "./learning";
+import { wordlistRoutes } from "./wordlists";
 import { docsPage, openApiDocument } from "./docs";
 import { describe } from "./openapi";
 import type { AppEnv } from "./types";
@@ -38,6 +40,8 @@ app.route("/api/v1/webhooks", webhookRoutes);
 app.route("/api/v1/admin", adminRoutes);
 app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
+app.route("/api/v1/wordlists", wordlistRoutes);
+app.route("/api/v1/learning-sets", learningSetRoutes);
 
 app.get(
   "/api/v1/openapi.json",

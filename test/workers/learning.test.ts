@@ -1,0 +1,215 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { sessionFor } from "./http";
+import { result, startedJob } from "./jobs";
+
+const call = (token: string, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`http://local/api/v1/${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers ?? {}) },
+  });
+const post = (token: string, path: string, body: unknown) => call(token, path, { method: "POST", body: JSON.stringify(body) });
+
+async function finishedJob(owner: string, sentences: string[]) {
+  const { id, t } = await startedJob([[1, 1]], owner);
+  await t.chunkDone(0, result(...sentences));
+  return id;
+}
+
+/** Waits for the run's consumer (the real queue) to end it. */
+async function finished(token: string, id: string) {
+  for (let i = 0; i < 200; i++) {
+    const set = (await (await call(token, `learning-sets/${id}`)).json()) as any;
+    if (set.status !== "running") return set;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the learning set never finished");
+}
+
+const BOOK = [
+  "Le chat mange la souris.", // 5 words, verb
+  "Le chien mange.", // 3 words: too short
+  "Le petit chat dort dans la maison.", // 7 words
+  "La maison du chien est grande.", // du = de + le, 6 words
+  "Une maison très grande et très belle sans aucun verbe ni action ici.", // too long
+  "La grande maison blanche.", // no verb
+  "Il mange une pomme rouge.",
+];
+
+describe("word lists", () => {
+  it("lists the default first, creates from CSV with unknown entries kept and reported, renames, deletes", async () => {
+    const token = await sessionFor("wl1");
+    const lists = (await (await call(token, "wordlists")).json()) as any;
+    expect(lists.wordlists[0]).toMatchObject({ id: "default", is_default: true });
+    expect(lists.wordlists[0].lemma_count).toBeGreaterThanOrEqual(1900);
+
+    const form = new FormData();
+    form.append("name", "Mes mots");
+    form.append("file", new File(["mot,fréquence\n# animals\nchat,10\nyeux;3\n\"allait\",2\nbon|bonne\nzzgrompf\n\n"], "mots.csv", { type: "text/csv" }));
+    const created = await call(token, "wordlists", { method: "POST", body: form });
+    expect(created.status).toBe(201);
+    const list = (await created.json()) as any;
+    expect(list.name).toBe("Mes mots");
+    expect(list.words).toEqual([
+      { word: "chat", lemma: "chat", known: true },
+      { word: "yeux", lemma: "œil", known: true },
+      { word: "allait", lemma: "aller", known: true },
+      { word: "bon|bonne", lemma: "bon", known: true },
+      { word: "zzgrompf", lemma: "zzgrompf", known: false },
+    ]);
+    expect(list.unknown).toEqual(["zzgrompf"]);
+    expect(list.unknown_count).toBe(1);
+
+    const got = (await (await call(token, `wordlists/${list.id}`)).json()) as any;
+    expect(got.words).toHaveLength(5);
+    const renamed = await call(token, `wordlists/${list.id}`, { method: "PATCH", body: JSON.stringify({ name: "Animaux" }) });
+    expect(((await renamed.json()) as any).name).toBe("Animaux");
+
+    const stranger = await sessionFor("wl2");
+    expect((await call(stranger, `wordlists/${list.id}`)).status).toBe(404);
+    expect((await call(stranger, `wordlists/${list.id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await call(token, "wordlists/default", { method: "DELETE" })).status).toBe(403);
+    expect((await call(token, `wordlists/${list.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await call(token, `wordlists/${list.id}`)).status).toBe(404);
+  });
+
+  it("refuses bad files clearly: not text 415, empty 400, over 20,000 entries 413, 51st list 409", async () => {
+    const token = await sessionFor("wl3");
+    const upload = (body: BlobPart, name = "list.txt") => {
+      const form = new FormData();
+      form.append("file", new File([body], name));
+      return call(token, "wordlists", { method: "POST", body: form });
+    };
+    const pdf = await upload("%PDF-1.7\n1 0 obj\n", "list.csv");
+    expect(pdf.status).toBe(415);
+    expect(((await pdf.json()) as any).error.code).toBe("unsupported_file_type");
+    expect((await upload(new Uint8Array([0x41, 0, 0x42, 0]))).status).toBe(415);
+    expect((await upload("# only a comment\n\n")).status).toBe(400);
+    expect((await upload("")).status).toBe(400);
+    const many = Array.from({ length: 20_001 }, (_, i) => `mot${i}`).join("\n");
+    const big = await upload(many);
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as any).error.code).toBe("too_many_entries");
+    expect((await post(token, "wordlists", { name: "", words: ["chat"] })).status).toBe(400);
+    expect((await post(token, "wordlists", { name: "x", words: [] })).status).toBe(400);
+    // Latin-1, as an old spreadsheet writes it: "été" read right.
+    const latin = await upload(new Uint8Array([0xe9, 0x74, 0xe9, 0x0a]));
+    expect(((await latin.json()) as any).words[0]).toMatchObject({ word: "été", known: true });
+    for (let i = 0; i < 49; i++) expect((await post(token, "wordlists", { name: `l${i}`, words: ["chat"] })).status).toBe(201);
+    const over = await post(token, "wordlists", { name: "one too many", words: ["chat"] });
+    expect(over.status).toBe(409);
+  });
+});
+
+describe("learning sets", () => {
+  it("coverage: a valid, non-redundant cover ordered by new words; filter; export; another reader gets 404", async () => {
+    const token = await sessionFor("ls1");
+    const job = await finishedJob("ls1", BOOK);
+    const list = (await (await post(token, "wordlists", { name: "tiny", words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "absent"] })).json()) as any;
+    const r = await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id, min_words: 4, max_words: 8 });
+    expect(r.status).toBe(201);
+    const created = (await r.json()) as any;
+    expect(created).toMatchObject({ status: "running", mode: "coverage", job_ids: [job], wordlist_id: list.id, options: { min_words: 4, max_words: 8, require_verb: true } });
+    const set = await finished(token, created.id);
+    expect(set.status).toBe("completed");
+    expect(set.list_words).toBe(10);
+    const { sentences } = (await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any;
+    // Every found word covered, each sentence within bounds with a verb, none redundant, by new words.
+    const covered = new Set(sentences.flatMap((s: any) => s.list_words));
+    expect(covered.size).toBe(set.found_words);
+    expect(set.covered_words).toBe(set.found_words);
+    expect(set.uncovered).toContain("absent");
+    expect(set.uncovered).not.toContain("chat");
+    for (const s of sentences) {
+      expect(s.word_count).toBeGreaterThanOrEqual(4);
+      expect(s.word_count).toBeLessThanOrEqual(8);
+      expect(s.has_verb).toBe(true);
+      expect(s.new_words.length).toBeGreaterThan(0);
+      expect(s.text).toBe(BOOK[s.index]);
+      expect(s.job_id).toBe(job);
+    }
+    for (let i = 1; i < sentences.length; i++) expect(sentences[i].new_words.length).toBeLessThanOrEqual(sentences[i - 1].new_words.length);
+    expect(sentences.map((s: any) => s.rank)).toEqual(sentences.map((_: any, i: number) => i + 1));
+    expect(sentences.map((s: any) => s.index)).not.toContain(5); // no verb
+    expect(sentences.length).toBe(set.sentence_count);
+
+    const csv = await (await call(token, `learning-sets/${set.id}/export?format=csv`)).text();
+    expect(csv.split("\r\n")[0]).toBe("\uFEFFrank,sentence,new_words,list_words,page,job_id,index,word_count,has_verb,known_ratio");
+    expect(csv.trim().split("\r\n")).toHaveLength(sentences.length + 1);
+    const txt = await (await call(token, `learning-sets/${set.id}/export?format=txt`)).text();
+    expect(txt).toBe(sentences.map((s: any) => `${s.text}\n`).join(""));
+    expect((await call(token, `learning-sets/${set.id}/export?format=xml`)).status).toBe(400);
+
+    const filter = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], mode: "filter", min_known_ratio: 0.5 })).json()) as any).id);
+    expect(filter).toMatchObject({ status: "completed", mode: "filter", wordlist_id: "default" });
+    const fs = ((await (await call(token, `learning-sets/${filter.id}/sentences`)).json()) as any).sentences;
+    expect(fs.length).toBeGreaterThan(0);
+    for (const s of fs) expect(s.known_ratio).toBeGreaterThanOrEqual(0.5);
+
+    const stranger = await sessionFor("ls2");
+    expect((await call(stranger, `learning-sets/${set.id}`)).status).toBe(404);
+    expect((await call(stranger, `learning-sets/${set.id}/sentences`)).status).toBe(404);
+    expect((await post(stranger, "learning-sets", { job_ids: [job] })).status).toBe(404);
+    expect((await post(stranger, "learning-sets", { job_ids: [await finishedJob("ls2", BOOK)], wordlist_id: list.id })).status).toBe(404);
+
+    const mine = (await (await call(token, "learning-sets")).json()) as any;
+    expect(mine.learning_sets.map((s: any) => s.id)).toEqual([filter.id, set.id]);
+    expect((await call(token, `learning-sets/${set.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await call(token, `learning-sets/${set.id}`)).status).toBe(404);
+  });
+
+  it("runs over two books with edits included, and swaps a sentence for an alternative", async () => {
+    const token = await sessionFor("ls3");
+    const a = await finishedJob("ls3", ["Le chat mange la souris.", "Le chat mange une souris grise."]);
+    const b = await finishedJob("ls3", ["Un chien dort ici.", "La souris regarde le chat."]);
+    // An edit of book b's first sentence: the run sees the edited text.
+    await call(token, `jobs/${b}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Un chien dort dans la maison." }) });
+    const list = (await (await post(token, "wordlists", { name: "l", words: ["chat", "souris", "chien", "maison"] })).json()) as any;
+    const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [a, b], wordlist_id: list.id })).json()) as any).id);
+    expect(set).toMatchObject({ status: "completed", found_words: 4, covered_words: 4, uncovered: [], optimal: true });
+    const { sentences } = (await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any;
+    expect(sentences).toHaveLength(2);
+    expect(new Set(sentences.map((s: any) => s.job_id))).toEqual(new Set([a, b]));
+    expect(sentences.map((s: any) => s.text)).toContain("Un chien dort dans la maison.");
+    const catRank = sentences.findIndex((s: any) => s.list_words.includes("chat") && s.job_id === a) + 1 || 1;
+    const alts = (await (await call(token, `learning-sets/${set.id}/sentences/${catRank}/alternatives`)).json()) as any;
+    expect(alts.rank).toBe(catRank);
+    for (const alt of alts.alternatives) for (const w of alts.new_words) expect(alt.list_words).toContain(w);
+    expect(alts.alternatives.length).toBeGreaterThan(0);
+    const pick = alts.alternatives[0];
+    const swapped = await post(token, `learning-sets/${set.id}/sentences/${catRank}/swap`, { job_id: pick.job_id, index: pick.index });
+    expect(swapped.status).toBe(200);
+    const after = ((await swapped.json()) as any).sentences;
+    expect(after[catRank - 1]).toMatchObject({ job_id: pick.job_id, index: pick.index });
+    expect(new Set(after.flatMap((s: any) => s.list_words))).toEqual(new Set(["chat", "souris", "chien", "maison"]));
+    // A sentence that lacks the rank's new words cannot take its place.
+    const bad = await post(token, `learning-sets/${set.id}/sentences/1/swap`, { job_id: b, index: 99 });
+    expect(bad.status).toBe(409);
+    expect((await call(token, `learning-sets/${set.id}/sentences/99/alternatives`)).status).toBe(404);
+  });
+
+  it("refuses bad requests: an unfinished job 409, bad options 400 naming the field", async () => {
+    const token = await sessionFor("ls4");
+    const { id: running } = await startedJob([[1, 1]], "ls4");
+    const r = await post(token, "learning-sets", { job_ids: [running] });
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as any).error).toMatchObject({ code: "job_not_finished", field: "job_ids.0" });
+    const job = await finishedJob("ls4", BOOK);
+    const cases: [unknown, string][] = [
+      [{ job_ids: [job], min_words: 9, max_words: 8 }, "max_words"],
+      [{ job_ids: [job], mode: "everything" }, "mode"],
+      [{ job_ids: [] }, "job_ids"],
+      [{ job_ids: [job], min_known_ratio: 2 }, "min_known_ratio"],
+      [{ job_ids: [job], require_verb: "yes" }, "require_verb"],
+      [{ job_ids: [job], colour: "blue" }, "colour"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post(token, "learning-sets", body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as any).error.field).toBe(field);
+    }
+    expect((await post(token, "learning-sets", { job_ids: [job], wordlist_id: "wl_nope" })).status).toBe(404);
+    const none = await env.DB.prepare("SELECT count(*) AS n FROM learning_sets WHERE owner_id = 'ls4'").first<{ n: number }>();
+    expect(none!.n).toBe(0);
+  });
+});

@@ -1,0 +1,205 @@
+import { Hono } from "hono";
+import {
+  AlternativesSchema,
+  CreateLearningSetSchema,
+  LearningExportQuerySchema,
+  LearningSentenceListSchema,
+  LearningSetListSchema,
+  LearningSetSchema,
+  MAX_LEARNING_SET_JOBS,
+  SwapSchema,
+} from "../../schema/learning";
+import { requireAuth } from "../auth/caller";
+import { learningExport } from "../learning/export";
+import { alternatives, swap } from "../learning/select";
+import { createLearningSet, deleteSet, listSets, ownSet, saveSelection, storedRun, toPublicSet } from "../learning/service";
+import { ApiError } from "./errors";
+import { describe, json, noContent, pathParam } from "./openapi";
+import type { AppEnv } from "./types";
+import { jsonBody, queryParams } from "./validate";
+
+const setId = pathParam("id", "The learning set's id.");
+const rankParam = pathParam("rank", "1-based position in the selection.");
+const NOT_FOUND = "`not_found`: no such learning set of mine.";
+const NOT_READY = "`learning_set_not_ready`: still running, or failed.";
+
+function rankOf(raw: string, count: number): number {
+  const rank = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(rank >= 1 && rank <= count)) throw new ApiError(404, "not_found", `No sentence at rank ${raw}: ranks go from 1 to ${count}.`);
+  return rank;
+}
+
+export const learningSetRoutes = new Hono<AppEnv>()
+  .use(requireAuth)
+  .post(
+    "/",
+    describe({
+      operationId: "createLearningSet",
+      summary: "Make a learning set",
+      description:
+        "Over one or several of my finished jobs (completed or partial, edits included) and a word list (`default` when absent). " +
+        "**coverage**: the fewest eligible sentences (word count within `min_words`–`max_words`, a verb when `require_verb`) that together " +
+        "contain every list word found in any eligible sentence, most new words first. **filter**: every eligible sentence whose share of " +
+        "list words is at least `min_known_ratio`, fewest unknown words first. Answers 201 at once with `status: running`; follow " +
+        "GET /api/v1/learning-sets/{id} until `completed` (or `failed`).",
+      tag: "Learning sets",
+      access: "user",
+      responses: { 201: json(LearningSetSchema, "The run, `running`.") },
+      errors: {
+        400: `\`invalid_field\`: an option is invalid (\`field\` names it: e.g. \`max_words\` below \`min_words\`, more than ${MAX_LEARNING_SET_JOBS} jobs); \`invalid_json\`.`,
+        404: "`not_found`: a job or the word list is not mine (`field` names it).",
+        409: "`job_not_finished`: a job is not completed or partial (`field` names it).",
+      },
+    }),
+    jsonBody(CreateLearningSetSchema, '{"job_ids": ["…"], "wordlist_id": "default", "mode": "coverage"}'),
+    async (c) => {
+      const set = await createLearningSet(c.env, c.get("userId"), c.req.valid("json"));
+      c.header("Location", set.links.self);
+      return c.json(set, 201);
+    },
+  )
+  .get(
+    "/",
+    describe({
+      operationId: "listLearningSets",
+      summary: "My learning sets",
+      description: "Newest first (the latest 200).",
+      tag: "Learning sets",
+      access: "user",
+      responses: { 200: json(LearningSetListSchema, "The runs.") },
+    }),
+    async (c) => c.json({ learning_sets: await listSets(c.env, c.get("userId")) }, 200),
+  )
+  .get(
+    "/:id",
+    describe({
+      operationId: "getLearningSet",
+      summary: "One learning set",
+      description: "Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest.",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId],
+      responses: { 200: json(LearningSetSchema, "The run.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => c.json(toPublicSet(await ownSet(c.env, c.get("userId"), c.req.param("id"))), 200),
+  )
+  .delete(
+    "/:id",
+    describe({
+      operationId: "deleteLearningSet",
+      summary: "Delete a learning set",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId],
+      responses: { 204: noContent("Deleted.") },
+      errors: { 404: NOT_FOUND },
+    }),
+    async (c) => {
+      await deleteSet(c.env, await ownSet(c.env, c.get("userId"), c.req.param("id")));
+      return c.body(null, 204);
+    },
+  )
+  .get(
+    "/:id/sentences",
+    describe({
+      operationId: "listLearningSentences",
+      summary: "A learning set's sentences",
+      description: "The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings.",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId],
+      responses: { 200: json(LearningSentenceListSchema, "The sentences, by rank.") },
+      errors: { 404: NOT_FOUND, 409: NOT_READY, 410: "`learning_set_gone`: its stored sentences are gone." },
+    }),
+    async (c) => {
+      const run = await storedRun(c.env, await ownSet(c.env, c.get("userId"), c.req.param("id")));
+      return c.json({ sentences: run.sentences }, 200);
+    },
+  )
+  .get(
+    "/:id/sentences/:rank/alternatives",
+    describe({
+      operationId: "listLearningAlternatives",
+      summary: "Other sentences for one rank",
+      description: "Eligible sentences not in the selection that contain every new word of the sentence at `rank` (shortest first, at most 50): any of them can take its place (coverage runs).",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId, rankParam],
+      responses: { 200: json(AlternativesSchema, "The alternatives.") },
+      errors: { 404: `${NOT_FOUND} Or no sentence at that rank.`, 409: `${NOT_READY} \`not_coverage\`: a filter run has no alternatives.` },
+    }),
+    async (c) => {
+      const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
+      const run = await storedRun(c.env, row);
+      if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
+      const found = alternatives(run.sentences, run.pool, rankOf(c.req.param("rank"), run.sentences.length))!;
+      const list = found.alternatives.map((s) => ({ ...s, rank: null, new_words: found.new_words }));
+      return c.json({ rank: found.rank, new_words: found.new_words, alternatives: list }, 200);
+    },
+  )
+  .post(
+    "/:id/sentences/:rank/swap",
+    describe({
+      operationId: "swapLearningSentence",
+      summary: "Take another sentence for one rank",
+      description:
+        "`{job_id, index}` of an alternative (GET …/alternatives): it takes the rank's place, so the set stays a cover; new words are " +
+        "recounted and a later sentence that no longer brings any is left out.",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId, rankParam],
+      responses: { 200: json(LearningSentenceListSchema, "The selection after the swap.") },
+      errors: {
+        400: "`invalid_field`: `job_id` or `index` (`field` names it).",
+        404: `${NOT_FOUND} Or no sentence at that rank.`,
+        409: `${NOT_READY} \`not_an_alternative\`: that sentence is not eligible or lacks some of the rank's new words; \`not_coverage\`.`,
+      },
+    }),
+    jsonBody(SwapSchema, '{"job_id": "…", "index": 42}'),
+    async (c) => {
+      const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
+      const run = await storedRun(c.env, row);
+      if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
+      const rank = rankOf(c.req.param("rank"), run.sentences.length);
+      const { job_id, index } = c.req.valid("json");
+      const at = run.sentences[rank - 1]!;
+      if (at.job_id === job_id && at.index === index) return c.json({ sentences: run.sentences }, 200);
+      const candidate = run.pool.find((p) => p.job_id === job_id && p.index === index);
+      const has = new Set(candidate?.list_words ?? []);
+      const inSelection = run.sentences.some((s) => s.job_id === job_id && s.index === index);
+      if (!candidate || inSelection || !at.new_words.every((w) => has.has(w))) {
+        throw new ApiError(409, "not_an_alternative", "That sentence cannot take this place: it is already chosen, not eligible, or lacks some of the new words here.");
+      }
+      const sentences = swap(run.sentences, rank, candidate);
+      await saveSelection(c.env, row, { sentences, pool: run.pool });
+      return c.json({ sentences }, 200);
+    },
+  )
+  .get(
+    "/:id/export",
+    describe({
+      operationId: "exportLearningSet",
+      summary: "Download a learning set",
+      description: "csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line) or json.",
+      tag: "Learning sets",
+      access: "user",
+      parameters: [setId],
+      responses: {
+        200: {
+          description: "The file, as an attachment.",
+          content: { "text/csv": { schema: { type: "string" } }, "text/tab-separated-values": { schema: { type: "string" } }, "text/plain": { schema: { type: "string" } }, "application/json": { schema: { type: "object" } } },
+        },
+      },
+      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY },
+    }),
+    queryParams(LearningExportQuerySchema),
+    async (c) => {
+      const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
+      const run = await storedRun(c.env, row);
+      const file = learningExport(run.sentences, c.req.valid("query").format);
+      c.header("Content-Type", file.contentType);
+      c.header("Content-Disposition", `attachment; filename="learning-set-${row.id}.${file.extension}"`);
+      return c.body(file.body, 200);
+    },
+  );
