@@ -75,7 +75,7 @@ describe("word lists", () => {
 
   it("refuses bad files clearly: not text 415, empty 400, over 20,000 entries 413, 51st list 409", async () => {
     const token = await sessionFor("wl3");
-    const upload = (body: BlobPart, name = "list.txt") => {
+    const upload = (body: string | Uint8Array<ArrayBuffer>, name = "list.txt") => {
       const form = new FormData();
       form.append("file", new File([body], name));
       return call(token, "wordlists", { method: "POST", body: form });
