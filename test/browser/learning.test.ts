@@ -108,7 +108,7 @@ test("a coverage run: progress, then KPI cards as the API counts, sentences with
     lis.map((li) => ({
       text: li.querySelector("p.text")!.textContent!.trim(),
       marks: li.querySelectorAll("p.text mark").length,
-      chips: [...li.querySelectorAll(".chip")].map((c) => c.textContent!.trim()),
+      chips: Array.from(li.querySelectorAll(".chip")).map((c) => c.textContent!.trim()),
     })),
   );
   shown.forEach((s, i) => {
