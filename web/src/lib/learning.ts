@@ -94,59 +94,5 @@ export async function downloadLearningExport(id: string, format: LearningExportF
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-// ---- highlighting new words ----
-
-export interface Piece {
-  text: string;
-  /** The new word (a lemma) this piece of the text stands for; null for the rest. */
-  word: string | null;
-}
-
-const fold = (s: string) => s.toLocaleLowerCase("fr").normalize("NFC").replace(/’/g, "'");
-
-/**
- * The stem a surface word must start with to count as a form of `lemma`: the lemma itself for a
- * short one, else the lemma less its last letters (a verb's -er/-ir/-re, a final -e), so that
- * "parlait" matches "parler", "grandes" matches "grand", "belles" matches "belle".
- */
-export function stemOf(lemma: string): string {
-  const l = fold(lemma);
-  if (l.length <= 3) return l;
-  const verb = l.match(/^(.{3,})(?:er|ir|re|oir)$/);
-  if (verb) return verb[1]!;
-  return l.length > 4 && l.endsWith("e") ? l.slice(0, -1) : l;
-}
-
-/**
- * Splits a sentence into pieces, marking the words that are (a best-effort guess at) forms of
- * the new words: a word equal to a new word, or, for a lemma of 4 letters or more, one starting
- * with its stem. The API gives the lemmas but not the tokens, so this is a reader's aid, not
- * the analysis: a word it misses is still listed under the sentence.
- */
-export function highlightNewWords(text: string, newWords: readonly string[]): Piece[] {
-  const words = newWords.map((w) => ({ word: w, exact: fold(w), stem: stemOf(w) }));
-  const pieces: Piece[] = [];
-  const push = (t: string, word: string | null) => {
-    const last = pieces[pieces.length - 1];
-    if (last && last.word === null && word === null) last.text += t;
-    else pieces.push({ text: t, word });
-  };
-  // Letters with inner hyphens; an elided article (l’, d’, qu’) stays outside the word.
-  const re = /[\p{L}\p{N}]+(?:-[\p{L}\p{N}]+)*/gu;
-  let at = 0;
-  for (const m of text.matchAll(re)) {
-    const surface = fold(m[0]);
-    const hit =
-      words.find((w) => w.exact === surface) ??
-      words.find((w) => w.exact.length >= 4 && surface.startsWith(w.stem) && surface.length - w.stem.length <= 5);
-    if (!hit) continue;
-    push(text.slice(at, m.index), null);
-    push(m[0], hit.word);
-    at = m.index + m[0].length;
-  }
-  push(text.slice(at), null);
-  return pieces.filter((p) => p.text !== "");
-}
-
 /** "96%" */
 export const percent = (ratio: number) => `${Math.round(ratio * 100)}%`;
