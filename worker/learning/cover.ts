@@ -234,149 +234,181 @@ interface Reduced {
 /**
  * The reductions, repeated until nothing changes: forced sentences, dominated sentences,
  * dominated lemmas. `sets` are over any element ids; words break ties among equal sets.
+ * The three are applied together in a round, each judged on the round's starting rows: a subset
+ * stays a subset, and a column inclusion stays one, once other rows and elements are gone.
  */
 export function reduce(sets: readonly (readonly number[])[], words?: readonly number[]): Reduced & { stats: ReduceStats } {
   const stats: ReduceStats = { forced: 0, dominatedSets: 0, dominatedElements: 0, rounds: 0 };
-  // current rows: sentence → its alive elements
-  let alive: number[] = [];
-  let rows: number[][] = [];
-  sets.forEach((s, j) => {
-    if (s.length > 0) {
-      alive.push(j);
-      rows.push([...s]);
+  // dense element ids, in order of first appearance; rows (the non-empty sets) in one flat array
+  let maxId = -1;
+  let total = 0;
+  let nR = 0;
+  for (const s of sets) {
+    if (s.length === 0) continue;
+    nR++;
+    total += s.length;
+    for (const e of s) if (e > maxId) maxId = e;
+  }
+  const denseOf = new Int32Array(maxId + 1).fill(-1);
+  let nE = 0;
+  let alive = new Int32Array(nR);
+  let rowStart = new Int32Array(nR + 1);
+  let rowElems = new Int32Array(total);
+  {
+    let k = 0;
+    let p = 0;
+    for (let j = 0; j < sets.length; j++) {
+      const s = sets[j]!;
+      if (s.length === 0) continue;
+      alive[k] = j;
+      for (const e of s) rowElems[p++] = denseOf[e] === -1 ? (denseOf[e] = nE++) : denseOf[e]!;
+      rowStart[++k] = p;
     }
-  });
+  }
   const forced: number[] = [];
-  const tie = (a: number, b: number) => {
-    const wa = words?.[a] ?? 0;
-    const wb = words?.[b] ?? 0;
-    return wa !== wb ? wa < wb : a < b;
-  };
+  const w = (j: number) => words?.[j] ?? 0;
+  /** sentence a is preferred to b among equal rows: fewer words, then earlier */
+  const tie = (a: number, b: number) => (w(a) !== w(b) ? w(a) < w(b) : a < b);
+  const colCount = new Int32Array(nE);
+  const colStart = new Int32Array(nE + 1);
+  const fill = new Int32Array(nE);
+  const mark = new Int32Array(nE).fill(-1);
+  const tally = new Int32Array(nE);
+  const tallyStamp = new Int32Array(nE).fill(-1);
+  const dropElem = new Uint8Array(nE);
+  const colRows = new Int32Array(total);
+  const sig = new Int32Array(nR);
+  const dropRow = new Uint8Array(nR);
   for (;;) {
     stats.rounds++;
-    let changed = false;
-    // element → rows containing it
-    const cols = new Map<number, number[]>();
-    rows.forEach((r, k) => {
-      for (const e of r) {
-        let c = cols.get(e);
-        if (!c) cols.set(e, (c = []));
-        c.push(k);
+    colCount.fill(0);
+    const inc = rowStart[nR]!;
+    for (let p = 0; p < inc; p++) colCount[rowElems[p]!]!++;
+    colStart[0] = 0;
+    for (let e = 0; e < nE; e++) colStart[e + 1] = colStart[e]! + colCount[e]!;
+    fill.set(colStart.subarray(0, nE));
+    for (let k = 0; k < nR; k++) {
+      let sg = 0;
+      for (let p = rowStart[k]!; p < rowStart[k + 1]!; p++) {
+        const e = rowElems[p]!;
+        colRows[fill[e]!++] = k;
+        sg |= 1 << (e & 31);
       }
-    });
-    const dropRow = new Uint8Array(rows.length);
-    const dropElem = new Set<number>();
+      sig[k] = sg;
+    }
+    dropRow.fill(0, 0, nR);
+    let changed = false;
     // forced: an element in a single row
-    for (const [, c] of cols) {
-      if (c.length === 1 && !dropRow[c[0]!]) {
-        const k = c[0]!;
-        dropRow[k] = 1;
-        forced.push(alive[k]!);
-        stats.forced++;
-        for (const e of rows[k]!) dropElem.add(e);
+    for (let e = 0; e < nE; e++) {
+      if (colCount[e] !== 1) continue;
+      const k = colRows[colStart[e]!]!;
+      if (dropRow[k]) continue;
+      dropRow[k] = 1;
+      forced.push(alive[k]!);
+      stats.forced++;
+      for (let p = rowStart[k]!; p < rowStart[k + 1]!; p++) dropElem[rowElems[p]!] = 1;
+      changed = true;
+    }
+    // dominated rows: r ⊆ r2 (equal: the preferred sentence stays)
+    for (let k = 0; k < nR; k++) {
+      if (dropRow[k]) continue;
+      const a = rowStart[k]!;
+      const len = rowStart[k + 1]! - a;
+      let rare = rowElems[a]!;
+      for (let p = a; p < a + len; p++) {
+        const e = rowElems[p]!;
+        mark[e] = k;
+        if (colCount[e]! < colCount[rare]!) rare = e;
+      }
+      const sk = sig[k]!;
+      for (let q = colStart[rare]!; q < colStart[rare + 1]!; q++) {
+        const k2 = colRows[q]!;
+        if (k2 === k || (sk & ~sig[k2]!) !== 0 || dropRow[k2]) continue;
+        const len2 = rowStart[k2 + 1]! - rowStart[k2]!;
+        if (len2 < len) continue;
+        let hit = 0;
+        for (let p = rowStart[k2]!; p < rowStart[k2 + 1]!; p++) if (mark[rowElems[p]!] === k) hit++;
+        if (hit < len) continue;
+        if (len2 > len || tie(alive[k2]!, alive[k]!)) {
+          dropRow[k] = 1;
+          stats.dominatedSets++;
+          changed = true;
+          break;
+        }
       }
     }
-    if (dropElem.size > 0) changed = true;
-    if (!changed) {
-      // dominated rows: r ⊆ r' (equal: keep the shorter sentence, then the earlier)
-      const mark = new Map<number, number>();
-      for (let k = 0; k < rows.length; k++) {
-        const r = rows[k]!;
-        let rare = r[0]!;
-        for (const e of r) if (cols.get(e)!.length < cols.get(rare)!.length) rare = e;
-        for (const e of r) mark.set(e, k);
-        for (const k2 of cols.get(rare)!) {
-          if (k2 === k || dropRow[k2]) continue;
-          const r2 = rows[k2]!;
-          if (r2.length < r.length) continue;
-          let hit = 0;
-          for (const e of r2) if (mark.get(e) === k) hit++;
-          if (hit < r.length) continue;
-          if (r2.length > r.length || tie(alive[k2]!, alive[k]!)) {
-            dropRow[k] = 1;
-            stats.dominatedSets++;
+    // dominated elements: every row holding e also holds f, so covering e covers f: f goes
+    // (equal columns: the smaller id stays)
+    for (let e = 0; e < nE; e++) {
+      const n = colCount[e]!;
+      if (n === 0) continue;
+      for (let q = colStart[e]!; q < colStart[e + 1]!; q++) {
+        const k = colRows[q]!;
+        for (let p = rowStart[k]!; p < rowStart[k + 1]!; p++) {
+          const f = rowElems[p]!;
+          if (tallyStamp[f] !== e) {
+            tallyStamp[f] = e;
+            tally[f] = 0;
+          }
+          if (++tally[f]! === n && f !== e && !dropElem[f] && !(colCount[f] === n && f < e)) {
+            dropElem[f] = 1;
+            stats.dominatedElements++;
             changed = true;
-            break;
           }
         }
       }
     }
-    if (!changed) {
-      // dominated elements: every row holding e also holds f, so covering e covers f: drop f
-      // (equal columns: keep the smaller element id)
-      const colOf = [...cols.keys()].sort((a, b) => a - b);
-      const mark = new Map<number, number>();
-      for (const e of colOf) {
-        const c = cols.get(e)!;
-        // elements in every row of c
-        const count = new Map<number, number>();
-        for (const k of c) for (const f of rows[k]!) count.set(f, (count.get(f) ?? 0) + 1);
-        for (const [f, n] of count) {
-          if (f === e || n !== c.length || dropElem.has(f)) continue;
-          const cf = cols.get(f)!;
-          if (cf.length === c.length && f < e) continue; // equal columns: the smaller id stays
-          dropElem.add(f);
-          stats.dominatedElements++;
-          changed = true;
-        }
-        mark.set(e, 1);
-      }
-    }
     if (!changed) break;
-    const nextAlive: number[] = [];
-    const nextRows: number[][] = [];
-    rows.forEach((r, k) => {
-      if (dropRow[k]) return;
-      const r2 = r.filter((e) => !dropElem.has(e));
-      if (r2.length === 0) return;
-      nextAlive.push(alive[k]!);
-      nextRows.push(r2);
-    });
-    alive = nextAlive;
-    rows = nextRows;
-  }
-  // components over elements (union-find), each with dense element ids
-  const parent = new Map<number, number>();
-  const find = (x: number): number => {
-    let r = x;
-    while (parent.get(r)! !== r) r = parent.get(r)!;
-    let y = x;
-    while (parent.get(y)! !== r) {
-      const n = parent.get(y)!;
-      parent.set(y, r);
-      y = n;
+    // compact in place: the write position never passes the read position
+    let k2 = 0;
+    let p2 = 0;
+    let from = rowStart[0]!;
+    for (let k = 0; k < nR; k++) {
+      const to = rowStart[k + 1]!; // read before row k2 + 1 ≤ k + 1 is written
+      const start = p2;
+      if (!dropRow[k]) for (let p = from; p < to; p++) if (!dropElem[rowElems[p]!]) rowElems[p2++] = rowElems[p]!;
+      from = to;
+      if (p2 === start) continue;
+      alive[k2] = alive[k]!;
+      rowStart[++k2] = p2;
     }
-    return r;
+    rowStart[0] = 0;
+    nR = k2;
+  }
+  alive = alive.subarray(0, nR);
+  rowStart = rowStart.subarray(0, nR + 1);
+  rowElems = rowElems.subarray(0, rowStart[nR]);
+  // components over elements (union-find), each with dense local element ids
+  const parent = Int32Array.from({ length: nE }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
   };
-  for (const r of rows) for (const e of r) if (!parent.has(e)) parent.set(e, e);
-  for (const r of rows) {
-    const a = find(r[0]!);
-    for (const e of r) {
-      const b = find(e);
-      if (a !== b) parent.set(b, a);
+  for (let k = 0; k < nR; k++) {
+    const a = find(rowElems[rowStart[k]!]!);
+    for (let p = rowStart[k]! + 1; p < rowStart[k + 1]!; p++) {
+      const b = find(rowElems[p]!);
+      if (b !== a) parent[b] = a;
     }
   }
   const groups = new Map<number, number[]>();
-  rows.forEach((r, k) => {
-    const root = find(r[0]!);
+  for (let k = 0; k < nR; k++) {
+    const root = find(rowElems[rowStart[k]!]!);
     let g = groups.get(root);
     if (!g) groups.set(root, (g = []));
     g.push(k);
-  });
+  }
   const components: Core[] = [];
-  for (const ks of [...groups.values()].sort((a, b) => a[0]! - b[0]!)) {
-    const dense = new Map<number, number>();
-    const local: number[][] = [];
-    for (const k of ks) {
-      local.push(
-        rows[k]!.map((e) => {
-          let d = dense.get(e);
-          if (d === undefined) dense.set(e, (d = dense.size));
-          return d;
-        }),
-      );
-    }
-    components.push(makeCore(local, ks.map((k) => alive[k]!), dense.size));
+  const local = new Int32Array(nE).fill(-1);
+  for (const ks of groups.values()) {
+    let n = 0;
+    const localRows = ks.map((k) =>
+      Array.from(rowElems.subarray(rowStart[k]!, rowStart[k + 1]!), (e) => (local[e] === -1 ? (local[e] = n++) : local[e]!)),
+    );
+    components.push(makeCore(localRows, ks.map((k) => alive[k]!), n));
   }
   return { forced, components, stats };
 }
@@ -459,16 +491,136 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
         pick.splice(i, 1);
       }
     }
-    if (pick.length < UB) {
-      UB = pick.length;
-      best = pick;
+    const improved = localSearch(pick);
+    if (improved.length < UB) {
+      UB = improved.length;
+      best = improved;
     }
+  }
+
+  // ---- rounding of an approximate LP solution (averaged Lagrangian solutions): take sets by
+  // decreasing weight while they add something, drop the redundant ones lightest first
+  function rounding(x: Float64Array): void {
+    hCov.set(cov);
+    const free: number[] = [];
+    for (let j = 0; j < nS; j++) if (state[j] === 0) free.push(j);
+    free.sort((a, b) => x[b]! - x[a]! || r[a]! - r[b]! || (tie(a, b) ? -1 : 1));
+    const pick: number[] = [...chosen];
+    let left = 0;
+    for (let e = 0; e < nE; e++) if (hCov[e] === 0) left++;
+    for (const j of free) {
+      if (left === 0) break;
+      let adds = false;
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) if (hCov[setElems[k]!] === 0) adds = true;
+      if (!adds) continue;
+      pick.push(j);
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) if (hCov[setElems[k]!]!++ === 0) left--;
+    }
+    budget.left -= setElems.length;
+    if (left > 0) return;
+    for (let i = pick.length - 1; i >= 0; i--) {
+      const j = pick[i]!;
+      let needed = false;
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) if (hCov[setElems[k]!] === 1) needed = true;
+      if (!needed) {
+        for (let k = setStart[j]!; k < setStart[j + 1]!; k++) hCov[setElems[k]!]!--;
+        pick.splice(i, 1);
+      }
+    }
+    const improved = localSearch(pick);
+    if (improved.length < UB) {
+      UB = improved.length;
+      best = improved;
+    }
+  }
+
+  // ---- local search on a cover of the whole component: add one set, drop two or more
+  const lsCnt = new Int32Array(nE);
+  const lsOwner = new Float64Array(nE); // sum of the ids of the sets covering e: the owner when lsCnt is 1
+  const lsOwn = new Int32Array(nS);
+  const lsTally = new Int32Array(nS);
+  const lsStamp = new Int32Array(nS);
+  const inPick = new Uint8Array(nS);
+  let stamp = 0;
+  function localSearch(cover: number[]): number[] {
+    lsCnt.fill(0);
+    lsOwner.fill(0);
+    inPick.fill(0);
+    for (const j of cover) {
+      inPick[j] = 1;
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
+        lsCnt[setElems[k]!]!++;
+        lsOwner[setElems[k]!]! += j;
+      }
+    }
+    const drop = (j: number) => {
+      inPick[j] = 0;
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
+        lsCnt[setElems[k]!]!--;
+        lsOwner[setElems[k]!]! -= j;
+      }
+    };
+    const add = (j: number) => {
+      inPick[j] = 1;
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
+        lsCnt[setElems[k]!]!++;
+        lsOwner[setElems[k]!]! += j;
+      }
+    };
+    const redundant = (j: number) => {
+      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) if (lsCnt[setElems[k]!] === 1) return false;
+      return true;
+    };
+    for (let pass = 0; pass < 50; pass++) {
+      let improved = false;
+      lsOwn.fill(0);
+      for (let e = 0; e < nE; e++) if (lsCnt[e] === 1) lsOwn[lsOwner[e]!]!++;
+      for (let t = 0; t < nS; t++) {
+        if (inPick[t]) continue;
+        stamp++;
+        const cands: number[] = [];
+        for (let k = setStart[t]!; k < setStart[t + 1]!; k++) {
+          const e = setElems[k]!;
+          if (lsCnt[e] !== 1) continue;
+          const a = lsOwner[e]!;
+          if (lsStamp[a] !== stamp) {
+            lsStamp[a] = stamp;
+            lsTally[a] = 0;
+          }
+          if (++lsTally[a]! === lsOwn[a]) cands.push(a);
+        }
+        if (cands.length < 2) continue;
+        add(t);
+        const removed: number[] = [];
+        for (const a of cands) {
+          if (redundant(a)) {
+            drop(a);
+            removed.push(a);
+          }
+        }
+        if (removed.length < 2) {
+          for (const a of removed) add(a);
+          drop(t);
+          continue;
+        }
+        improved = true;
+        lsOwn.fill(0);
+        for (let e = 0; e < nE; e++) if (lsCnt[e] === 1) lsOwn[lsOwner[e]!]!++;
+      }
+      budget.left -= setElems.length;
+      if (!improved) break;
+    }
+    const out: number[] = [];
+    for (const j of cover) if (inPick[j]) out.push(j);
+    for (let j = 0; j < nS; j++) if (inPick[j] && !cover.includes(j)) out.push(j);
+    return out;
   }
 
   // ---- Lagrangian lower bound on the residual problem (free sets, uncovered elements)
   const r = new Float64Array(nS); // reduced costs
   const g = new Float64Array(nE);
   const uBest = new Float64Array(nE);
+  const xbar = new Float64Array(nS);
   /** max_u L(u) by subgradient from `u` (updated in place to the best multipliers); returns L. */
   function lagrange(u: Float64Array, iters: number, resUB: number): number {
     let lambda = 1;
@@ -488,6 +640,7 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
         if (s < 0) L += s;
       }
       budget.left -= setElems.length;
+      for (let j = 0; j < nS; j++) if (state[j] === 0) xbar[j] = it === 0 ? (r[j]! < 0 ? 1 : 0) : 0.9 * xbar[j]! + (r[j]! < 0 ? 0.1 : 0);
       if (L > Lbest + 1e-9) {
         Lbest = L;
         uBest.set(u);
@@ -511,7 +664,10 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
       if (norm === 0) break; // the Lagrangian solution is a feasible cover: L is optimal
       const step = (lambda * (Math.min(resUB, 1e9) * 1.02 - L + 0.1)) / norm;
       for (let e = 0; e < nE; e++) if (g[e] !== 0) u[e] = Math.max(0, u[e]! + step * g[e]!);
-      if (it % 16 === 15) heuristic(u);
+      if (it % 16 === 15) {
+        heuristic(u);
+        rounding(xbar);
+      }
     }
     u.set(uBest);
     // reduced costs at the best multipliers
