@@ -430,7 +430,7 @@ interface Budget {
  * Exact minimum cover of one component by depth-first branch and bound.
  * Returns local set ids of the best cover found, and whether it is proven minimal.
  */
-function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cover: number[]; optimal: boolean; lowerBound: number } {
+function solveCore(core: Core, budget: Budget, words: readonly number[] | undefined, rootOnly: boolean): CoreResult {
   const { nS, nE, setStart, setElems, elemStart, elemSets } = core;
   const wordsOf = (j: number) => words?.[core.id[j]!] ?? 0;
   const tie = (a: number, b: number) => {
@@ -706,6 +706,8 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
   }
   heuristic(null);
   let rootBound = 0;
+  let rootL = -Infinity;
+  let rootR: Float64Array | undefined;
   let complete = true;
 
   function node(u: Float64Array, depth: number): void {
@@ -740,8 +742,16 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
     if (resUB <= 1) return;
     const L = lagrange(u, depth === 0 ? 600 : 60, resUB);
     const bound = Math.ceil(L - 1e-6);
-    if (depth === 0) rootBound = base + bound;
+    if (depth === 0) {
+      rootBound = base + bound;
+      rootL = L;
+      rootR = r.slice();
+    }
     if (bound >= UB - base) return;
+    if (rootOnly) {
+      complete = false;
+      return;
+    }
     // reduced-cost fixing (undone on return)
     const fixedOut: number[] = [];
     const fixedIn: number[] = [];
@@ -806,7 +816,69 @@ function solveCore(core: Core, budget: Budget, words?: readonly number[]): { cov
 
   node(u0, 0);
   const optimal = complete;
-  return { cover: best.map((j) => j), optimal, lowerBound: optimal ? UB : Math.min(rootBound, UB) };
+  let keep: number[] | undefined;
+  if (!optimal && rootR) {
+    // the sets that a cover of at most UB - 1 may hold (reduced-cost fixing at the root)
+    keep = [];
+    for (let j = 0; j < nS; j++) if (rootR[j]! < 0 || rootL + rootR[j]! <= UB - 1 + 1e-6) keep.push(j);
+  }
+  return { cover: best, optimal, lowerBound: optimal ? UB : Math.min(rootBound, UB), keep };
+}
+
+interface CoreResult {
+  /** local set ids of the best cover found */
+  cover: number[];
+  optimal: boolean;
+  lowerBound: number;
+  /** root only, not proven: the local set ids left after reduced-cost fixing against the best cover */
+  keep?: number[];
+}
+
+/**
+ * One component: its root bound, then, while that fixes sets out, the same whole method (reductions,
+ * components, root) on the sets a better cover may hold; branch and bound when nothing more is fixed.
+ */
+function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number): CoreResult {
+  const root = solveCore(core, budget, words, true);
+  if (root.optimal || !root.keep || budget.left < 0) return root;
+  const keep = root.keep;
+  if (keep.length < core.nS && depth < 8) {
+    const seen = new Uint8Array(core.nE);
+    const subSets = keep.map((j) => {
+      const s = Array.from(core.setElems.subarray(core.setStart[j]!, core.setStart[j + 1]!));
+      for (const e of s) seen[e] = 1;
+      return s;
+    });
+    // a lemma no kept set holds: no cover smaller than the best one exists
+    if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: root.cover.length };
+    const subWords = words ? keep.map((j) => words[core.id[j]!]!) : undefined;
+    const sub = exactCover(subSets, subWords, budget, depth + 1);
+    const size = root.cover.length;
+    const cover = sub.cover.length < size ? sub.cover.map((i) => keep[i]!) : root.cover;
+    if (sub.optimal) return { cover, optimal: true, lowerBound: cover.length };
+    return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(size, sub.lowerBound)) };
+  }
+  return solveCore(core, budget, words, false);
+}
+
+/** Reductions, then each component solved: indices into `sets` of the best cover found. */
+function exactCover(
+  sets: readonly (readonly number[])[],
+  words: readonly number[] | undefined,
+  budget: Budget,
+  depth: number,
+): { cover: number[]; optimal: boolean; lowerBound: number } {
+  const { forced, components } = reduce(sets, words);
+  const cover = [...forced];
+  let optimal = true;
+  let lowerBound = forced.length;
+  for (const core of components) {
+    const res = solveComponent(core, budget, words, depth);
+    for (const j of res.cover) cover.push(core.id[j]!);
+    optimal &&= res.optimal;
+    lowerBound += res.lowerBound;
+  }
+  return { cover, optimal, lowerBound };
 }
 
 /**
@@ -877,16 +949,8 @@ export function minimumCover(sets: readonly (readonly number[])[], opts: CoverOp
   const t0 = now();
   const words = opts.words;
   const budget: Budget = { left: (opts.timeLimitMs ?? 2000) * WORK_PER_MS, nodes: 0 };
-  const { forced, components } = reduce(sets, words);
-  const chosen = [...forced];
-  let optimal = true;
-  let lowerBound = forced.length;
-  for (const core of components) {
-    const res = solveCore(core, budget, words);
-    for (const j of res.cover) chosen.push(core.id[j]!);
-    optimal &&= res.optimal;
-    lowerBound += res.lowerBound;
-  }
+  const { cover: chosen, optimal, lowerBound: bound } = exactCover(sets, words, budget, 0);
+  let lowerBound = bound;
   const improved = fewerWords(chosen, sets, words);
   const { order, newWords } = orderByNewWords(improved, sets, words);
   if (optimal) lowerBound = order.length;
