@@ -74,35 +74,42 @@ export function orderByNewWords(
   sets: readonly (readonly number[])[],
   words?: readonly number[],
 ): { order: number[]; newWords: number[][] } {
-  const covered = new Set<number>();
   const left = [...new Set(chosen)];
-  const gain = left.map((j) => sets[j]!.length);
+  const n = left.length;
+  let maxId = -1;
+  for (const j of left) for (const e of sets[j]!) if (e > maxId) maxId = e;
+  // element → positions in `left` holding it (CSR)
+  const count = new Int32Array(maxId + 2);
+  for (const j of left) for (const e of sets[j]!) count[e + 1]!++;
+  for (let e = 0; e <= maxId; e++) count[e + 1]! += count[e]!;
+  const holders = new Int32Array(count[maxId + 1]!);
+  const fill = count.slice(0, maxId + 1);
+  left.forEach((j, i) => {
+    for (const e of sets[j]!) holders[fill[e]!++] = i;
+  });
+  const covered = new Uint8Array(maxId + 1);
+  const gain = Int32Array.from(left, (j) => sets[j]!.length);
+  const done = new Uint8Array(n);
   const order: number[] = [];
   const newWords: number[][] = [];
-  while (left.length > 0) {
+  for (;;) {
     let best = -1;
-    for (let k = 0; k < left.length; k++) {
-      if (best < 0 || better(gain[k]!, left[k]!, gain[best]!, left[best]!, words)) best = k;
+    for (let i = 0; i < n; i++) {
+      if (done[i] || gain[i] === 0) continue;
+      if (best < 0 || better(gain[i]!, left[i]!, gain[best]!, left[best]!, words)) best = i;
     }
+    if (best < 0) break; // every one left adds nothing: dropped
+    done[best] = 1;
     const j = left[best]!;
-    const fresh = sets[j]!.filter((e) => !covered.has(e));
-    if (fresh.length !== gain[best]) {
-      // stale gain: recompute every gain (gains only fall), then choose again
-      for (let k = 0; k < left.length; k++) gain[k] = sets[left[k]!]!.filter((e) => !covered.has(e)).length;
-      continue;
+    const fresh: number[] = [];
+    for (const e of sets[j]!) {
+      if (covered[e]) continue;
+      covered[e] = 1;
+      fresh.push(e);
+      for (let p = count[e]!; p < count[e + 1]!; p++) gain[holders[p]!]!--;
     }
-    left.splice(best, 1);
-    gain.splice(best, 1);
-    if (fresh.length === 0) break; // the best adds nothing: neither does any other
-    for (const e of fresh) covered.add(e);
     order.push(j);
-    newWords.push([...fresh].sort((a, b) => a - b));
-    for (let k = 0; k < left.length; k++) {
-      const s = sets[left[k]!]!;
-      let g = 0;
-      for (const e of s) if (!covered.has(e)) g++;
-      gain[k] = g;
-    }
+    newWords.push(fresh.sort((a, b) => a - b));
   }
   return { order, newWords };
 }
@@ -886,59 +893,69 @@ function exactCover(
  * it covered; a sentence left redundant is dropped. The count never grows.
  */
 function fewerWords(chosen: number[], sets: readonly (readonly number[])[], words?: readonly number[]): number[] {
-  const count = new Map<number, number>();
-  for (const j of chosen) for (const e of sets[j]!) count.set(e, (count.get(e) ?? 0) + 1);
-  const holders = new Map<number, number[]>();
-  sets.forEach((s, j) => {
-    for (const e of s) {
-      let h = holders.get(e);
-      if (!h) holders.set(e, (h = []));
-      h.push(j);
-    }
-  });
-  const inCover = new Set(chosen);
+  let maxId = -1;
+  for (const s of sets) for (const e of s) if (e > maxId) maxId = e;
+  const count = new Int32Array(maxId + 1); // chosen sets holding each element
+  const inCover = new Uint8Array(sets.length);
   const w = (j: number) => words?.[j] ?? 0;
-  const remove = (j: number) => {
-    inCover.delete(j);
-    for (const e of sets[j]!) count.set(e, count.get(e)! - 1);
-  };
   const add = (j: number) => {
-    inCover.add(j);
-    for (const e of sets[j]!) count.set(e, (count.get(e) ?? 0) + 1);
+    inCover[j] = 1;
+    for (const e of sets[j]!) count[e]!++;
+  };
+  const remove = (j: number) => {
+    inCover[j] = 0;
+    for (const e of sets[j]!) count[e]!--;
+  };
+  const redundant = (j: number) => sets[j]!.every((e) => count[e]! > 1);
+  for (const j of chosen) add(j);
+  const current = () => {
+    const out: number[] = [];
+    for (let j = 0; j < sets.length; j++) if (inCover[j]) out.push(j);
+    return out;
   };
   // drop redundant ones, longest first
-  const byLength = [...inCover].sort((a, b) => w(b) - w(a) || b - a);
-  for (const j of byLength) if (sets[j]!.every((e) => count.get(e)! > 1)) remove(j);
-  if (!words) return [...inCover];
+  const longestFirst = (a: number, b: number) => w(b) - w(a) || b - a;
+  for (const j of current().sort(longestFirst)) if (redundant(j)) remove(j);
+  if (!words) return current();
+  // element → sentences holding it (CSR), for the swap candidates
+  const start = new Int32Array(maxId + 2);
+  for (const s of sets) for (const e of s) start[e + 1]!++;
+  for (let e = 0; e <= maxId; e++) start[e + 1]! += start[e]!;
+  const holders = new Int32Array(start[maxId + 1]!);
+  const fill = start.slice(0, maxId + 1);
+  sets.forEach((s, j) => {
+    for (const e of s) holders[fill[e]!++] = j;
+  });
+  const mark = new Int32Array(maxId + 1).fill(-1);
   for (let pass = 0; pass < 3; pass++) {
     let improved = false;
-    for (const j of [...inCover].sort((a, b) => w(b) - w(a) || a - b)) {
-      if (!inCover.has(j)) continue;
-      const own = sets[j]!.filter((e) => count.get(e) === 1);
+    for (const j of current().sort(longestFirst)) {
+      if (!inCover[j]) continue;
+      const own = sets[j]!.filter((e) => count[e] === 1);
       if (own.length === 0) {
         remove(j);
         improved = true;
         continue;
       }
       let rare = own[0]!;
-      for (const e of own) if (holders.get(e)!.length < holders.get(rare)!.length) rare = e;
+      for (const e of own) if (start[e + 1]! - start[e]! < start[rare + 1]! - start[rare]!) rare = e;
       let pick = -1;
-      for (const t of holders.get(rare)!) {
-        if (inCover.has(t) || w(t) >= w(j)) continue;
-        const s = new Set(sets[t]!);
-        if (!own.every((e) => s.has(e))) continue;
-        if (pick < 0 || w(t) < w(pick) || (w(t) === w(pick) && t < pick)) pick = t;
+      for (let p = start[rare]!; p < start[rare + 1]!; p++) {
+        const t = holders[p]!;
+        if (inCover[t] || w(t) >= w(j) || (pick >= 0 && (w(t) > w(pick) || (w(t) === w(pick) && t > pick)))) continue;
+        for (const e of sets[t]!) mark[e] = t;
+        if (own.every((e) => mark[e] === t)) pick = t;
       }
       if (pick >= 0) {
         remove(j);
         add(pick);
-        for (const k of [...inCover]) if (k !== pick && sets[k]!.every((e) => count.get(e)! > 1)) remove(k);
+        for (const k of current()) if (k !== pick && redundant(k)) remove(k);
         improved = true;
       }
     }
     if (!improved) break;
   }
-  return [...inCover];
+  return current();
 }
 
 /**
