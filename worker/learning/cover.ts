@@ -51,7 +51,6 @@ export interface CoverOptions {
 
 /** Work units (incidence visits) per millisecond of `timeLimitMs`, measured on Node 24 / EPYC. */
 const WORK_PER_MS = 40_000;
-const EPS = 1e-9;
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
@@ -437,7 +436,8 @@ interface Budget {
  * Exact minimum cover of one component by depth-first branch and bound.
  * Returns local set ids of the best cover found, and whether it is proven minimal.
  */
-function solveCore(core: Core, budget: Budget, words: readonly number[] | undefined, rootOnly: boolean): CoreResult {
+function solveCore(core: Core, budget: Budget, words: readonly number[] | undefined, mode: "root" | "improve", start?: CoreResult): CoreResult {
+  const rootOnly = mode === "root";
   const { nS, nE, setStart, setElems, elemStart, elemSets } = core;
   const wordsOf = (j: number) => words?.[core.id[j]!] ?? 0;
   const tie = (a: number, b: number) => {
@@ -712,6 +712,11 @@ function solveCore(core: Core, budget: Budget, words: readonly number[] | undefi
     u0[e] = m;
   }
   heuristic(null);
+  if (start && start.cover.length < UB) {
+    UB = start.cover.length;
+    best = start.cover;
+  }
+  const startUB = UB;
   let rootBound = 0;
   let rootL = -Infinity;
   let rootR: Float64Array | undefined;
@@ -719,7 +724,7 @@ function solveCore(core: Core, budget: Budget, words: readonly number[] | undefi
 
   function node(u: Float64Array, depth: number): void {
     budget.nodes++;
-    if (budget.left < 0) {
+    if (budget.left < 0 || UB < startUB) {
       complete = false;
       return;
     }
@@ -807,7 +812,7 @@ function solveCore(core: Core, budget: Budget, words: readonly number[] | undefi
         choose(j);
         node(Float64Array.from(u), depth + 1);
         unchoose(j);
-        if (budget.left < 0) {
+        if (budget.left < 0 || UB < startUB) {
           complete = false;
           break;
         }
@@ -846,26 +851,33 @@ interface CoreResult {
  * components, root) on the sets a better cover may hold; branch and bound when nothing more is fixed.
  */
 function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number): CoreResult {
-  const root = solveCore(core, budget, words, true);
-  if (root.optimal || !root.keep || budget.left < 0) return root;
-  const keep = root.keep;
-  if (keep.length < core.nS && depth < 8) {
-    const seen = new Uint8Array(core.nE);
-    const subSets = keep.map((j) => {
-      const s = Array.from(core.setElems.subarray(core.setStart[j]!, core.setStart[j + 1]!));
-      for (const e of s) seen[e] = 1;
-      return s;
-    });
-    // a lemma no kept set holds: no cover smaller than the best one exists
-    if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: root.cover.length };
-    const subWords = words ? keep.map((j) => words[core.id[j]!]!) : undefined;
-    const sub = exactCover(subSets, subWords, budget, depth + 1);
-    const size = root.cover.length;
-    const cover = sub.cover.length < size ? sub.cover.map((i) => keep[i]!) : root.cover;
-    if (sub.optimal) return { cover, optimal: true, lowerBound: cover.length };
-    return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(size, sub.lowerBound)) };
+  let root = solveCore(core, budget, words, "root");
+  for (;;) {
+    if (root.optimal || !root.keep || budget.left < 0) return root;
+    const keep = root.keep;
+    if (keep.length < core.nS && depth < 8) {
+      const seen = new Uint8Array(core.nE);
+      const subSets = keep.map((j) => {
+        const s = Array.from(core.setElems.subarray(core.setStart[j]!, core.setStart[j + 1]!));
+        for (const e of s) seen[e] = 1;
+        return s;
+      });
+      // a lemma no kept set holds: no cover smaller than the best one exists
+      if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: root.cover.length };
+      const subWords = words ? keep.map((j) => words[core.id[j]!]!) : undefined;
+      const sub = exactCover(subSets, subWords, budget, depth + 1);
+      const size = root.cover.length;
+      const cover = sub.cover.length < size ? sub.cover.map((i) => keep[i]!) : root.cover;
+      if (sub.optimal) return { cover, optimal: true, lowerBound: cover.length };
+      return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(size, sub.lowerBound)) };
+    }
+    // nothing fixed: branch and bound until a better cover turns up (or the search ends),
+    // then a new root against it, which may fix sets out
+    const res = solveCore(core, budget, words, "improve", root);
+    const lowerBound = Math.max(res.lowerBound, root.lowerBound);
+    if (res.optimal || res.cover.length >= root.cover.length || budget.left < 0) return { ...res, lowerBound: Math.min(lowerBound, res.cover.length) };
+    root = solveCore(core, budget, words, "root", { ...res, lowerBound });
   }
-  return solveCore(core, budget, words, false);
 }
 
 /** Reductions, then each component solved: indices into `sets` of the best cover found. */
