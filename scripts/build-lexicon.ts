@@ -48,7 +48,12 @@ for (const line of readFileSync(FREQ, "utf8").split("\n")) {
   if (w && n) freq.set(foldForm(w), Number(n));
 }
 
-interface Cand { upos: Upos; lemma: string }
+/**
+ * rank: which of a form's lemmas of one UPOS comes first. 0: the form itself, not plural (an
+ * invariable noun: "fils", "vers"); 1: another lemma ("murs" → "mur", "yeux" → "oeil"); 2: the
+ * form itself as a plural (the Lefff's plural-only entries "murs", "lieux", "chevaux").
+ */
+interface Cand { upos: Upos; lemma: string; rank: number }
 const mlex = readFileSync(MLEX, "utf8").split("\n");
 // UD French keeps a feminine noun's own lemma ("reine", "joueuse", "amies" → "amie") where the
 // Lefff gives the masculine ("roi", "joueur", "ami"): the feminine singular forms, by lemma.
@@ -94,7 +99,10 @@ for (const line of mlex) {
   const lemma = upos === "PROPN" ? "" : foldForm(rawLemma === cat ? (CLITIC_LEMMA[foldForm(rawForm).replace(/^-(t-)?/, "")] ?? rawForm) : rawLemma);
   let list = forms.get(form);
   if (!list) forms.set(form, (list = []));
-  if (!list.some((c) => c.upos === upos && c.lemma === lemma)) list.push({ upos, lemma });
+  const rank = lemma !== form ? 1 : /p$/.test(morph) ? 2 : 0;
+  const same = list.find((c) => c.upos === upos && c.lemma === lemma);
+  if (same) same.rank = Math.min(same.rank, rank);
+  else list.push({ upos, lemma, rank });
 }
 
 const lemmaFreq = (l: string) => freq.get(l) ?? 0;
@@ -105,11 +113,9 @@ for (const form of sorted) {
   cands.sort((a, b) => {
     const ra = UPOS_RANK.indexOf(a.upos), rb = UPOS_RANK.indexOf(b.upos);
     if (ra !== rb) return ra - rb;
-    // Same UPOS, several lemmas: the form less a plural s/x ("murs": mur / murs), the form
-    // itself ("marche": marche / marché), then the lemma more frequent as a word (OpenSubtitles).
-    const self = (l: string) => (l === form.replace(/[sx]$/, "") && l !== form ? 0 : l === form ? 1 : 2);
-    const sa = self(a.lemma), sb = self(b.lemma);
-    if (sa !== sb) return sa - sb;
+    // Same UPOS, several lemmas: by rank (see Cand), then the lemma more frequent as a word
+    // (OpenSubtitles counts: "chevaux" → "cheval" rather than "chevau").
+    if (a.rank !== b.rank) return a.rank - b.rank;
     return lemmaFreq(b.lemma) - lemmaFreq(a.lemma);
   });
   const enc = cands.map((c) => UPOS_CODE[c.upos] + (c.upos === "PROPN" ? "" : encodeEdit(form, c.lemma)));

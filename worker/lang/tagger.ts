@@ -24,13 +24,15 @@ export interface Model {
   prior: Map<string, Upos>;
   /** POS → [suffix, strip, add][] longest suffix first, for forms the lexicon lacks. */
   suffixes: Map<Upos, Array<[string, number, string]>>;
+  /** hash of a lexicon class → 1 for each tag the training data allows it. */
+  allowed: Map<number, Uint8Array>;
 }
 
 let model: Model | null = null;
 
 /** Parses the packed model text (see scripts/train-tagger.ts for its layout). */
 export function parseModel(text: string): Model {
-  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = ""] = text.split("\n\n");
+  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = "", classPart = ""] = text.split("\n\n");
   const features = new Map<number, number>();
   const lines = weightPart ? weightPart.split("\n") : [];
   let total = 0;
@@ -69,7 +71,15 @@ export function parseModel(text: string): Model {
     list.push([suf!, Number(strip), add]);
   }
   for (const list of suffixes.values()) list.sort((a, b) => b[0].length - a[0].length);
-  return { features, tagIdx, weights, lemmas, prior, suffixes };
+  const allowed = new Map<number, Uint8Array>();
+  for (const l of classPart.split("\n")) {
+    if (!l) continue;
+    const [cls, tags = ""] = l.split("\t");
+    const mask = new Uint8Array(NT);
+    for (const c of tags) mask[c.charCodeAt(0) - 65] = 1;
+    allowed.set(strHash(cls!), mask);
+  }
+  return { features, tagIdx, weights, lemmas, prior, suffixes, allowed };
 }
 
 function current(): Model {
@@ -133,7 +143,7 @@ function cachedHash(s: string): number {
 }
 
 /** Number of context-independent features per token (see staticFeatures). */
-export const N_STATIC = 22;
+export const N_STATIC = 23;
 /** Number of features per token in all (static + those of the tags to the left). */
 export const N_FEATURES = N_STATIC + 4;
 
@@ -173,7 +183,10 @@ export function staticFeatures(texts: readonly string[]): Int32Array {
     out[k++] = mix(16, c[i]!, at(c, i + 1));
     out[k++] = mix(17, at(c, i - 1), c[i]!);
     out[k++] = mix(18, w[i]!, at(w, i + 1));
+    // The first word of a sentence or of a quoted speech ("« Oui, …", "— Viens !").
     out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
+    // The first word of a quoted speech ("« Oui, …", "— Viens !").
+    out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"“—–]|--)$/.test(texts[i - 1]!) ? 1 : 0);
   }
   return out;
 }
@@ -218,13 +231,48 @@ export function tagTokens(texts: readonly string[]): Upos[] {
     else {
       dynamicFeatures(feats, i, p1, p2);
       scoreInto(m, feats, i, scores);
-      for (let t = 1; t < NT; t++) if (scores[t]! > scores[bi]!) bi = t;
+      // Only the tags the word's lexicon class allows; before an inverted clitic ("Donne" "-moi"),
+      // a verb if the word can be one.
+      let mask = m.allowed.get(feats[i * N_FEATURES + 2]!);
+      if (INVERTED.test(texts[i + 1] ?? "") && (!mask || mask[VERB] || mask[AUX])) mask = VERB_MASK;
+      bi = -1;
+      for (let t = 0; t < NT; t++) if ((!mask || mask[t]) && (bi === -1 || scores[t]! > scores[bi]!)) bi = t;
+      if (bi === -1) bi = 0;
     }
     tags.push(TAGS[bi]!);
     p2 = p1;
     p1 = bi;
   }
   return tags;
+}
+
+const VERB = TAG_INDEX.get("VERB")!;
+const AUX = TAG_INDEX.get("AUX")!;
+const INVERTED = /^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|en|y|ce)$/i;
+const VERB_MASK = Uint8Array.from(TAGS, (t) => (t === "VERB" || t === "AUX" ? 1 : 0));
+/** UD tags a Lefff category also takes (participles as adjectives, nouns as names…). */
+const ALSO: Partial<Record<Upos, Upos[]>> = {
+  VERB: ["ADJ", "NOUN", "AUX"], AUX: ["VERB"], ADJ: ["NOUN", "VERB", "NUM"], NOUN: ["ADJ", "PROPN"],
+  PRON: ["DET", "ADV"], DET: ["PRON", "NUM", "ADJ"], ADV: ["ADJ", "CCONJ", "SCONJ"], ADP: ["ADV", "SCONJ"],
+};
+const maskCache = new Map<string, Uint8Array | undefined>();
+/** Allowed tags of a known word whose lexicon class the training data never saw. */
+function guessMask(text: string): Uint8Array | undefined {
+  const form = lexicalForm(text);
+  if (maskCache.has(form)) return maskCache.get(form);
+  const lex = lookup(form);
+  let mask: Uint8Array | undefined;
+  if (lex.length > 0) {
+    mask = new Uint8Array(NT);
+    mask[TAG_INDEX.get("PROPN")!] = 1;
+    for (const a of lex) {
+      mask[TAG_INDEX.get(a.pos)!] = 1;
+      for (const t of ALSO[a.pos] ?? []) mask[TAG_INDEX.get(t)!] = 1;
+    }
+  }
+  if (maskCache.size > 100_000) maskCache.clear();
+  maskCache.set(form, mask);
+  return mask;
 }
 
 /** Without a model: the lexicon's first analysis. */
