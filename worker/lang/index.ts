@@ -4,7 +4,7 @@
  */
 import { foldForm, ligatures } from "./codec";
 import { lexicalForm, lookup } from "./lexicon";
-import { tagTokens, trainedLemma, suffixLemma, contextFreePos } from "./tagger";
+import { contextFreePos, modelGeneration, suffixLemma, tagTokens, trainedLemma } from "./tagger";
 import { tokenize } from "./tokenize";
 
 export type Upos = "ADJ" | "ADP" | "ADV" | "AUX" | "CCONJ" | "DET" | "INTJ" | "NOUN" | "NUM" | "PART" | "PRON" | "PROPN" | "PUNCT" | "SCONJ" | "SYM" | "VERB" | "X";
@@ -33,6 +33,23 @@ const CONTRACTIONS: Record<string, Array<[Upos, string]>> = {
   desquels: [["ADP", "de"], ["PRON", "lequel"]],
   desquelles: [["ADP", "de"], ["PRON", "lequel"]],
 };
+
+const lemmaCache = new Map<string, string>();
+let cacheGeneration = -1;
+function cachedLemma(text: string, pos: Upos): string {
+  if (cacheGeneration !== modelGeneration()) {
+    lemmaCache.clear();
+    cacheGeneration = modelGeneration();
+  }
+  const key = `${pos}\t${text}`;
+  let lemma = lemmaCache.get(key);
+  if (lemma === undefined) {
+    lemma = lemmatize(text, pos);
+    if (lemmaCache.size >= 200_000) lemmaCache.clear();
+    lemmaCache.set(key, lemma);
+  }
+  return lemma;
+}
 
 /** The lemma of a token given its part of speech. */
 export function lemmatize(text: string, pos: Upos): string {
@@ -109,7 +126,7 @@ export function analyze(sentence: string): Token[] {
     }
     const follows = text.toLowerCase() === "suis" && followsRule(surface, i);
     if (follows) out.push({ text, lemma: "suivre", pos: "VERB", start, end });
-    else out.push({ text, lemma: lemmatize(text, pos), pos, start, end });
+    else out.push({ text, lemma: cachedLemma(text, pos), pos, start, end });
   }
   return out;
 }

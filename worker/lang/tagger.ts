@@ -89,6 +89,13 @@ function current(): Model {
 /** Swaps the model (training and evaluation); null goes back to the shipped one. */
 export function useModel(m: Model | null): void {
   model = m;
+  generation++;
+}
+
+let generation = 0;
+/** Changes whenever the model does (caches of model-dependent answers check it). */
+export function modelGeneration(): number {
+  return generation;
 }
 
 /** The Lefff UPOS set of a folded form as a string of code letters ("" unknown). */
@@ -131,17 +138,6 @@ export function mix(template: number, a: number, b = 0): number {
 
 const BOS = strHash("<s>");
 const EOS = strHash("</s>");
-const hashCache = new Map<string, number>();
-function cachedHash(s: string): number {
-  let h = hashCache.get(s);
-  if (h === undefined) {
-    h = strHash(s);
-    if (hashCache.size > 200_000) hashCache.clear();
-    hashCache.set(s, h);
-  }
-  return h;
-}
-
 /** Number of context-independent features per token (see staticFeatures). */
 export const N_STATIC = 23;
 /** Number of features per token in all (static + those of the tags to the left). */
@@ -153,26 +149,26 @@ export const N_FEATURES = N_STATIC + 4;
  */
 export function staticFeatures(texts: readonly string[]): Int32Array {
   const n = texts.length;
-  const forms = texts.map(lexicalForm);
-  const w = forms.map(cachedHash);
-  const c = forms.map((f) => cachedHash(ambiguityClass(f)));
-  const sh = texts.map((t) => cachedHash(shape(t)));
+  const words = texts.map(wordHashes);
+  const w = words.map((h) => h[0]!);
+  const c = words.map((h) => h[1]!);
+  const sh = words.map((h) => h[2]!);
   const at = (a: readonly number[], i: number) => (i < 0 ? BOS : i >= n ? EOS : a[i]!);
   const out = new Int32Array(n * N_FEATURES);
   for (let i = 0; i < n; i++) {
-    const f = forms[i]!;
+    const h = words[i]!;
     let k = i * N_FEATURES;
     out[k++] = mix(0, 0);
     out[k++] = w[i]!;
     out[k++] = c[i]!;
-    out[k++] = mix(1, w[i]!);
-    out[k++] = mix(2, c[i]!);
-    out[k++] = mix(3, sh[i]!);
-    out[k++] = mix(4, cachedHash(f.slice(-1)));
-    out[k++] = mix(5, cachedHash(f.slice(-2)));
-    out[k++] = mix(6, cachedHash(f.slice(-3)));
-    out[k++] = mix(7, cachedHash(f.slice(-4)));
-    out[k++] = mix(8, cachedHash(f.slice(0, 2)));
+    out[k++] = h[3]!;
+    out[k++] = h[4]!;
+    out[k++] = h[5]!;
+    out[k++] = h[6]!;
+    out[k++] = h[7]!;
+    out[k++] = h[8]!;
+    out[k++] = h[9]!;
+    out[k++] = h[10]!;
     out[k++] = mix(9, at(w, i - 1));
     out[k++] = mix(10, at(w, i + 1));
     out[k++] = mix(11, at(w, i - 2));
@@ -183,12 +179,34 @@ export function staticFeatures(texts: readonly string[]): Int32Array {
     out[k++] = mix(16, c[i]!, at(c, i + 1));
     out[k++] = mix(17, at(c, i - 1), c[i]!);
     out[k++] = mix(18, w[i]!, at(w, i + 1));
-    // The first word of a sentence or of a quoted speech ("« Oui, …", "— Viens !").
     out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
     // The first word of a quoted speech ("« Oui, …", "— Viens !").
     out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"“—–]|--)$/.test(texts[i - 1]!) ? 1 : 0);
   }
   return out;
+}
+
+/**
+ * Hashes of one token that depend on it alone, computed once per distinct text: word, lexicon
+ * class, shape, then the features word, class, shape, suffixes 1-4 and prefix 2.
+ */
+const wordCache = new Map<string, Int32Array>();
+function wordHashes(text: string): Int32Array {
+  let h = wordCache.get(text);
+  if (h) return h;
+  const f = lexicalForm(text);
+  const w = strHash(f);
+  const c = strHash(ambiguityClass(f));
+  const sh = strHash(shape(text));
+  h = Int32Array.of(
+    w, c, sh,
+    mix(1, w), mix(2, c), mix(3, sh),
+    mix(4, strHash(f.slice(-1))), mix(5, strHash(f.slice(-2))), mix(6, strHash(f.slice(-3))), mix(7, strHash(f.slice(-4))),
+    mix(8, strHash(f.slice(0, 2))),
+  );
+  if (wordCache.size >= 200_000) wordCache.clear();
+  wordCache.set(text, h);
+  return h;
 }
 
 /** Fills the features of token i that depend on the two tags to its left (tag indices, -1 = none). */
