@@ -72,13 +72,19 @@ export function lookup(form: string): readonly Analysis[] {
 
 /**
  * The folded form to look up for a token as written: an unaccented capital E the lexicon does
- * not know is tried as É ("Etaient" → "étaient"), as French often drops accents on capitals.
+ * not know is tried as É ("Etaient" → "étaient"), as French often drops accents on capitals;
+ * an unknown form with an apostrophe inside, without it ("entr'ouvrit").
  */
 export function lexicalForm(text: string): string {
   const form = foldForm(text);
   if (text.charCodeAt(0) === 69 /* E */ && lookup(form).length === 0) {
     const accented = `é${form.slice(1)}`;
     if (lookup(accented).length > 0) return accented;
+  }
+  // The old elided spelling of a word now written whole ("entr'ouvrit" → "entrouvrit").
+  if (form.includes("'") && form.length > 3 && lookup(form).length === 0) {
+    const whole = form.replace(/'/g, "");
+    if (lookup(whole).length > 0) return whole;
   }
   return form;
 }
