@@ -2,29 +2,35 @@
  * Learning sets: the fewest sentences that together contain every lemma of a word list
  * (minimum set cover, unit cost), ordered so each sentence brings the most new lemmas first.
  *
- * Solver choice. HiGHS (npm `highs`, MIT, the C++ solver compiled to WebAssembly) is the exact
- * reference in the benchmark and the tests' cross-check (a devDependency), but it is not used
- * here: its wasm is 3.5 MB (≈1 MB gzip, nearly doubling the API Worker's 1.17 MB), it must be
- * instantiated asynchronously while this function is synchronous and pure, and each solve parses
- * an LP text model of the whole instance inside the isolate's 128 MB. `javascript-lp-solver`
- * (Unlicense) is a plain JS simplex with a naive branch and bound: far slower than HiGHS on
- * thousands of columns and nothing it does is beyond what is below. So the exact solver is written
- * here, in TypeScript, for the structure of text instances:
+ * Solver choice: written here in TypeScript, no dependency. HiGHS (npm `highs`, MIT licence, the
+ * C++ solver compiled to WebAssembly) is the exact reference of the benchmark and of a unit test
+ * (a devDependency only). It is not the solver in the Worker: its wasm is 3.5 MB (1.21 MB gzip,
+ * more than the whole API Worker's 1.17 MB), it is instantiated asynchronously while this function
+ * is synchronous and pure, each solve goes through an LP text model of the whole instance, and on
+ * the instances of the bench (docs/bench.md, "Learning sets") this solver reaches the same optimum
+ * several times faster. `javascript-lp-solver` (Unlicense) was considered too: a dense JS simplex
+ * with a plain branch and bound, far slower than HiGHS on thousands of columns.
  *
+ * The method, for the structure of text instances (many lemmas in a single short sentence):
  *  1. reductions, repeated until nothing changes: a lemma in a single candidate forces it; a
  *     candidate whose (still uncovered) lemmas are a subset of another's is dominated (equal ones:
  *     the shorter, then the earlier, stays); a lemma every candidate of which also holds another
- *     lemma makes that other lemma redundant;
- *  2. the remaining core is split into independent components, each solved by depth-first branch
- *     and bound: Lagrangian lower bounds (subgradient optimisation, warm-started from the parent),
- *     reduced-cost fixing, a Lagrangian greedy for upper bounds, branching on the lemma with the
- *     fewest candidates;
+ *     lemma makes that other lemma redundant. A novel is usually solved here, all sentences forced;
+ *  2. the remaining core is split into independent components. Each gets a root Lagrangian bound
+ *     (subgradient), with upper bounds from a multiplier-weighted greedy and from rounding the
+ *     averaged Lagrangian solutions (an approximate LP solution), each polished by an add-one,
+ *     drop-two local search. Reduced-cost fixing against the best cover then removes the sentences
+ *     no better cover can hold, and the whole method starts again on what is left (reductions,
+ *     components, root). When nothing is fixed, depth-first branch and bound (Lagrangian bound at
+ *     every node, warm-started; reduced-cost fixing; branching on the lemma with the fewest
+ *     candidates, cheapest reduced cost first) runs until a better cover appears, and the root is
+ *     solved again against it;
  *  3. a pass for the secondary objective (fewer words): a chosen sentence is swapped for a shorter
  *     one that covers what only it covered, and any sentence left redundant is dropped.
  *
  * The effort cap is counted in work units (incidence visits), not read from a clock: a Worker's
  * clock does not advance during synchronous code, and the result must be the same on every run.
- * Past the cap the best cover found is returned with `optimal: false`.
+ * Past the cap the best cover found is returned with `optimal: false` and the best proven bound.
  */
 
 export interface CoverResult {
