@@ -220,6 +220,6 @@ export function tenBooksInstance(opts: BuildOptions = {}): CoverInstance {
   const books = [VERNE, MAUPASSANT].map((n) => novelParagraphs(n));
   const sentences: string[] = [];
   for (const b of books) sentences.push(...cutSentences(b));
-  for (let seed = 1; seed <= 8; seed++) sentences.push(...recutBook(books[seed % 2]!, seed));
+  for (let seed = 1; seed <= 8; seed++) sentences.push(...recutBook(books[seed % 2]!, seed, 0.6));
   return buildInstance("ten books (2 novels + 8 re-cut)", sentences, { ...opts, tagger, lemmas });
 }

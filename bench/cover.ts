@@ -110,7 +110,7 @@ export async function benchCover(runs = 5): Promise<string> {
     "against the plain greedy (`greedyCover`) and the exact optimum of the same 0/1 program from HiGHS (npm `highs`, WebAssembly, default options, one thread). " +
     "Instances from bench/cover-instances.ts: sentences cut by the local pipeline at 8 words, those of 4–8 words with a VERB or AUX, tagged by a plain lookup (the most frequent lemma and UPOS of each form in the UD treebanks of the shared corpus); " +
     "the word list is the 2,000 most frequent lemmas of the OpenSubtitles frequency list, lemmatized by the same lookup. " +
-    '"Ten books" holds two real novels (Verne, Maupassant) and eight pseudo-books re-cut from them (each a seeded half of one novel\'s paragraphs, shuffled, its words cut at random into 4–8-word pieces): only two are real books. ' +
+    '"Ten books" holds two real novels (Verne, Maupassant) and eight pseudo-books re-cut from them (each a seeded 60% of one novel\'s paragraphs, shuffled, its words cut at random into 4–8-word pieces): only two are real books. ' +
     "The last row is a harder case of the same kind, kept to show where the solver stops unproven. " +
     `Times: median of ${runs} runs after a warm-up (HiGHS: ${Math.min(runs, 3)} runs, without the LP text's writing and the wasm's loading), Node ${process.version} on ${os.cpus()[0]?.model ?? "unknown CPU"}; compare the ratios, the machine is shared.`;
   return `${setup}\n\n${table}`;

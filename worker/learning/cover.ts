@@ -442,7 +442,14 @@ interface Budget {
  * Exact minimum cover of one component by depth-first branch and bound.
  * Returns local set ids of the best cover found, and whether it is proven minimal.
  */
-function solveCore(core: Core, budget: Budget, words: readonly number[] | undefined, mode: "root" | "improve", start?: CoreResult): CoreResult {
+function solveCore(
+  core: Core,
+  budget: Budget,
+  words: readonly number[] | undefined,
+  mode: "root" | "improve",
+  start?: CoreResult,
+  cap = Infinity,
+): CoreResult {
   const rootOnly = mode === "root";
   const { nS, nE, setStart, setElems, elemStart, elemSets } = core;
   const wordsOf = (j: number) => words?.[core.id[j]!] ?? 0;
@@ -722,6 +729,8 @@ function solveCore(core: Core, budget: Budget, words: readonly number[] | undefi
     UB = start.cover.length;
     best = start.cover;
   }
+  // only covers of at most `cap` sets matter: search as if one of cap + 1 were known
+  UB = Math.min(UB, cap + 1);
   const startUB = UB;
   let rootBound = 0;
   let rootL = -Infinity;
@@ -856,53 +865,60 @@ interface CoreResult {
  * One component: its root bound, then, while that fixes sets out, the same whole method (reductions,
  * components, root) on the sets a better cover may hold; branch and bound when nothing more is fixed.
  */
-function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number): CoreResult {
-  let root = solveCore(core, budget, words, "root");
+function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number, cap: number): CoreResult {
+  let root = solveCore(core, budget, words, "root", undefined, cap);
   for (;;) {
     if (root.optimal || !root.keep || budget.left < 0) return root;
     const keep = root.keep;
-    if (keep.length < core.nS && depth < 8) {
+    const toBeat = Math.min(root.cover.length, cap + 1);
+    if (keep.length < core.nS && depth < 16) {
       const seen = new Uint8Array(core.nE);
       const subSets = keep.map((j) => {
         const s = Array.from(core.setElems.subarray(core.setStart[j]!, core.setStart[j + 1]!));
         for (const e of s) seen[e] = 1;
         return s;
       });
-      // a lemma no kept set holds: no cover smaller than the best one exists
-      if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: root.cover.length };
+      // a lemma no kept set holds: no cover smaller than `toBeat` exists
+      if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: toBeat };
       const subWords = words ? keep.map((j) => words[core.id[j]!]!) : undefined;
-      const sub = exactCover(subSets, subWords, budget, depth + 1);
-      const size = root.cover.length;
-      const cover = sub.cover.length < size ? sub.cover.map((i) => keep[i]!) : root.cover;
-      if (sub.optimal) return { cover, optimal: true, lowerBound: cover.length };
-      return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(size, sub.lowerBound)) };
+      const sub = exactCover(subSets, subWords, budget, depth + 1, toBeat - 1);
+      const cover = sub.cover.length < root.cover.length ? sub.cover.map((i) => keep[i]!) : root.cover;
+      if (sub.optimal) return { cover, optimal: true, lowerBound: Math.min(cover.length, toBeat) };
+      return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(toBeat, sub.lowerBound)) };
     }
     // nothing fixed: branch and bound until a better cover turns up (or the search ends),
     // then a new root against it, which may fix sets out
-    const res = solveCore(core, budget, words, "improve", root);
+    const res = solveCore(core, budget, words, "improve", root, cap);
     const lowerBound = Math.max(res.lowerBound, root.lowerBound);
-    if (res.optimal || res.cover.length >= root.cover.length || budget.left < 0) return { ...res, lowerBound: Math.min(lowerBound, res.cover.length) };
-    root = solveCore(core, budget, words, "root", { ...res, lowerBound });
+    if (res.optimal) return res;
+    if (res.cover.length >= toBeat || budget.left < 0) return { ...res, lowerBound: Math.min(lowerBound, res.cover.length) };
+    root = solveCore(core, budget, words, "root", { ...res, lowerBound }, cap);
   }
 }
 
-/** Reductions, then each component solved: indices into `sets` of the best cover found. */
+/**
+ * Reductions, then each component solved: indices into `sets` of the best cover found. With a
+ * `cutoff`, `optimal` means: optimal, or no cover of at most `cutoff` sets exists.
+ */
 function exactCover(
   sets: readonly (readonly number[])[],
   words: readonly number[] | undefined,
   budget: Budget,
   depth: number,
+  cutoff = Infinity,
 ): { cover: number[]; optimal: boolean; lowerBound: number } {
   const { forced, components } = reduce(sets, words);
   const cover = [...forced];
   let optimal = true;
   let lowerBound = forced.length;
-  for (const core of components) {
-    const res = solveComponent(core, budget, words, depth);
+  components.forEach((core, i) => {
+    // what is left for this component once the others take at least their bound (≥ 1 each)
+    const cap = cutoff - lowerBound - (components.length - 1 - i);
+    const res = solveComponent(core, budget, words, depth, cap);
     for (const j of res.cover) cover.push(core.id[j]!);
     optimal &&= res.optimal;
     lowerBound += res.lowerBound;
-  }
+  });
   return { cover, optimal, lowerBound };
 }
 
