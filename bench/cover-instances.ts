@@ -211,7 +211,8 @@ export function recutBook(paragraphs: readonly string[], seed: number, share = 0
 
 /**
  * "Ten books": the two real novels cut by the pipeline at 8 words, plus eight pseudo-books re-cut
- * from them (four from each, `recutBook` with seeds 1–8). Only two are real books: the eight others
+ * from them (four from each, `recutBook` with seeds 1–8 and a 60% share of the paragraphs, ≈41,000
+ * candidates in all). Only two are real books: the eight others
  * repeat their vocabulary, as books by the same authors would, in different sentences.
  */
 export function tenBooksInstance(opts: BuildOptions = {}): CoverInstance {
