@@ -1,0 +1,91 @@
+/**
+ * French lemmatizer and part-of-speech tagger (Universal Dependencies conventions), pure:
+ * runs in a Worker, in Node and in vitest. Lexicon: Lefff 3.4 (LGPL-LR, see README.md).
+ */
+import { foldForm, ligatures } from "./codec";
+import { lookup } from "./lexicon";
+import { tagTokens, trainedLemma, suffixLemma, contextFreePos } from "./tagger";
+import { tokenize } from "./tokenize";
+
+export type Upos = "ADJ" | "ADP" | "ADV" | "AUX" | "CCONJ" | "DET" | "INTJ" | "NOUN" | "NUM" | "PART" | "PRON" | "PROPN" | "PUNCT" | "SCONJ" | "SYM" | "VERB" | "X";
+
+/** start/end: UTF-16 offsets of `text` in the input line (both parts of a contraction share them). */
+export interface Token {
+  text: string;
+  lemma: string;
+  pos: Upos;
+  start: number;
+  end: number;
+}
+
+export { DEFAULT_WORDLIST } from "./default-wordlist.data";
+
+/** Contractions as UD French splits them: [first part, its pos, its lemma][]. */
+const CONTRACTIONS: Record<string, Array<[Upos, string]>> = {
+  au: [["ADP", "à"], ["DET", "le"]],
+  aux: [["ADP", "à"], ["DET", "le"]],
+  du: [["ADP", "de"], ["DET", "le"]],
+  des: [["ADP", "de"], ["DET", "le"]],
+  auquel: [["ADP", "à"], ["PRON", "lequel"]],
+  auxquels: [["ADP", "à"], ["PRON", "lequel"]],
+  auxquelles: [["ADP", "à"], ["PRON", "lequel"]],
+  duquel: [["ADP", "de"], ["PRON", "lequel"]],
+  desquels: [["ADP", "de"], ["PRON", "lequel"]],
+  desquelles: [["ADP", "de"], ["PRON", "lequel"]],
+};
+
+/** The lemma of a token given its part of speech. */
+export function lemmatize(text: string, pos: Upos): string {
+  if (pos === "PROPN") return text;
+  if (pos === "PUNCT" || pos === "SYM" || (pos === "NUM" && /\d/.test(text))) return text;
+  const form = foldForm(text);
+  const trained = trainedLemma(form, pos);
+  if (trained !== undefined) return trained;
+  for (const a of lookup(form)) if (a.pos === pos) return ligatures(a.lemma);
+  const guess = suffixLemma(form, pos);
+  if (guess !== undefined) return ligatures(guess);
+  return text.toLowerCase();
+}
+
+export function analyze(sentence: string): Token[] {
+  const surface = tokenize(sentence);
+  const tags = tagTokens(surface.map((s) => s.text));
+  const out: Token[] = [];
+  for (let i = 0; i < surface.length; i++) {
+    const { text, start, end } = surface[i]!;
+    const pos = tags[i]!;
+    const parts = pos === "ADP" ? CONTRACTIONS[text.toLowerCase()] : undefined;
+    if (parts) {
+      for (const [p, lemma] of parts) out.push({ text, lemma, pos: p, start, end });
+      continue;
+    }
+    out.push({ text, lemma: lemmatize(text, pos), pos, start, end });
+  }
+  return out;
+}
+
+export function isWord(t: Token): boolean {
+  return t.pos !== "PUNCT";
+}
+
+export function hasVerb(tokens: readonly Token[]): boolean {
+  return tokens.some((t) => t.pos === "VERB" || t.pos === "AUX");
+}
+
+/** Words, a contraction's two parts counted once. */
+export function wordCount(tokens: readonly Token[]): number {
+  const starts = new Set<number>();
+  for (const t of tokens) if (isWord(t)) starts.add(t.start);
+  return starts.size;
+}
+
+/** A lone word (of a word list), no context: its most likely lemma, case-folded. */
+export function lemmaOf(word: string): { lemma: string; known: boolean } {
+  const w = word.trim();
+  const form = foldForm(w);
+  const pos = contextFreePos(form);
+  if (pos === null) return { lemma: w.toLowerCase(), known: false };
+  const parts = pos === "ADP" ? CONTRACTIONS[form] : undefined;
+  if (parts) return { lemma: parts[0]![1], known: true };
+  return { lemma: pos === "PROPN" ? w.toLowerCase() : lemmatize(w.toLowerCase(), pos), known: true };
+}
