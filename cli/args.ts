@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { CreateLearningSetSchema, type LearningOptions } from "../schema/learning";
 import { JobSettingsSchema, type JobSettings } from "../schema/settings";
 import { usageError } from "./errors";
 import { FORMATS, type Format } from "./format";
@@ -10,6 +11,11 @@ export const USAGE = `Usage:
 
   npm run -s cli -- process FILE.pdf [options]
       Writes the sentences of a PDF novel to stdout.
+
+  npm run -s cli -- coverage FILE.pdf [options]
+      The learning set of a book, offline: the fewest sentences of 4-8 words
+      with a verb that together hold every word of a list found in them
+      (--mode filter: every such sentence made mostly of list words).
 
   npm run -s cli -- submit FILE.pdf --server URL --api-key KEY [options]
       Sends a PDF to a French Novel Tool server as a job (in parts when it is
@@ -35,6 +41,19 @@ Options for process:
   -q, --quiet               no progress or summary on stderr
   -h, --help                this help
 
+Options for coverage:
+      --wordlist FILE       a word list (one word a line, or the first column
+                            of a CSV; # comments; bon|bonne): the 2,000 most
+                            frequent French lemmas by default
+      --mode MODE           coverage (default) or filter
+      --min-words N         fewest words of a sentence (default 4)
+      --max-words N         most words of a sentence (default 8)
+      --no-verb             sentences without a verb too
+      --min-known-ratio R   filter: least share of list words (default 0.95)
+      --limit-words N       cut the book's sentences at N words first
+                            (default: --max-words)
+  -f, --format FMT          csv (default), tsv, txt or json
+
 Options for submit (besides the ones of process):
       --model NAME          the Gemini model, where the server runs Gemini
       --webhook-url URL     where the server POSTs the job's final event
@@ -46,6 +65,54 @@ cancelled the job, 2 wrong command line, 3 the job ended partial (its
 sentences are written; stderr names the pages missing), 69 the server could
 not be reached, 70 a bug of ours (FNT_DEBUG=1 shows its stack trace).
 `;
+
+export interface CoverageArgs {
+  file: string;
+  wordlist?: string;
+  mode: "coverage" | "filter";
+  options: LearningOptions;
+  settings: JobSettings;
+  format: "csv" | "tsv" | "txt" | "json";
+  quiet: boolean;
+}
+
+const COVERAGE = {
+  wordlist: { type: "string" },
+  mode: { type: "string" },
+  "min-words": { type: "string" },
+  "max-words": { type: "string" },
+  "no-verb": { type: "boolean" },
+  "min-known-ratio": { type: "string" },
+  "limit-words": { type: "string" },
+} as const;
+
+/** The coverage command's arguments (checked with the API's own schema), or null for help. */
+export function parseCoverageArgs(args: string[]): CoverageArgs | null {
+  const { values, positionals } = parse(args, { ...COMMON, ...COVERAGE });
+  if (values.help) return null;
+  if (positionals.length !== 1) {
+    throw usageError(positionals.length === 0 ? "coverage needs a PDF file." : `coverage takes one file, got ${positionals.length}.`);
+  }
+  const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
+  const parsed = CreateLearningSetSchema.safeParse({
+    job_ids: ["book"],
+    mode: values.mode,
+    min_words: num(values["min-words"]),
+    max_words: num(values["max-words"]),
+    require_verb: !values["no-verb"],
+    min_known_ratio: num(values["min-known-ratio"]),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = `--${String(issue.path[0] ?? "").replace(/_/g, "-")}`;
+    throw usageError(`${flag} ${issue.message}.`);
+  }
+  const { job_ids: _j, wordlist_id: _w, mode, ...options } = parsed.data;
+  const format = values.format ?? "csv";
+  if (!["csv", "tsv", "txt", "json"].includes(format)) throw usageError(`--format must be one of csv, tsv, txt, json (got "${format}").`);
+  const settings = settingsOf({ "limit-words": values["limit-words"] ?? String(options.max_words) });
+  return { file: positionals[0]!, wordlist: values.wordlist, mode, options, settings, format: format as CoverageArgs["format"], quiet: values.quiet ?? false };
+}
 
 export interface ProcessArgs {
   file: string;

@@ -1,6 +1,7 @@
 import { PipelineError } from "../worker/pipeline/errors";
-import { parseJobsArgs, parseProcessArgs, parseResultArgs, parseSubmitArgs, USAGE } from "./args";
+import { parseCoverageArgs, parseJobsArgs, parseProcessArgs, parseResultArgs, parseSubmitArgs, USAGE } from "./args";
 import { CliError, EXIT_BUG, EXIT_INPUT, EXIT_USAGE, usageError } from "./errors";
+import { runCoverage } from "./coverage";
 import { runProcess } from "./process";
 import { runJobs, runResult, runSubmit } from "./remote";
 import { runSegment } from "./segment";
@@ -23,6 +24,11 @@ async function main(argv: string[]): Promise<void> {
     if (args === null) return void process.stdout.write(USAGE);
     return runProcess(args);
   }
+  if (command === "coverage") {
+    const args = parseCoverageArgs(rest);
+    if (args === null) return void process.stdout.write(USAGE);
+    return runCoverage(args);
+  }
   const remote = { submit: [parseSubmitArgs, runSubmit], jobs: [parseJobsArgs, runJobs], result: [parseResultArgs, runResult] } as const;
   if (command in remote) {
     const [parse, run] = remote[command as keyof typeof remote];
@@ -30,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
     if (args === null) return void process.stdout.write(USAGE);
     return (run as (a: typeof args) => Promise<void>)(args);
   }
-  throw usageError(`unknown command "${command}" (expected segment, process, submit, jobs or result).`);
+  throw usageError(`unknown command "${command}" (expected segment, process, coverage, submit, jobs or result).`);
 }
 
 // A reader that stops early (`| head`) is not an error.

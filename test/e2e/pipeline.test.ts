@@ -3,7 +3,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sequenceScore, words } from "../unit/metrics";
 import { FINAL_STATUSES, type JobStatus } from "../../schema/api";
-import { CORPUS, finalJob, getJson, ROOT, signIn, startStack, upload, type Stack } from "./stack";
+import { analyseSentence } from "../../worker/learning/analyse";
+import { CORPUS, finalJob, getJson, ROOT, signIn, startStack, upload, waitFor, type Stack } from "./stack";
 
 // The whole platform as `npm start` runs it: wrangler dev with workerd, the real D1, R2,
 // queues (consumers included) and the JobTracker Durable Object over HTTP and WebSocket.
@@ -14,6 +15,8 @@ const MAX_UPLOAD = 3 * 1024 * 1024;
 
 let stack: Stack;
 let token: string;
+/** The novel's job, completed with the default settings: the learning sets run over it. */
+let novelJob: string | undefined;
 
 beforeAll(async () => {
   stack = await startStack({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
@@ -70,6 +73,7 @@ describe("the 325-page novel through the local stack", () => {
       cancel: `/api/v1/jobs/${created.id}/cancel`,
     });
     jobId = created.id;
+    novelJob = jobId;
     const live = collectEvents(jobId);
     job = await finalJob(stack, token, jobId, 8 * 60_000);
     events = await Promise.race([live.done, new Promise<Ev[]>((r) => setTimeout(() => r(live.events), 10_000))]);
@@ -144,6 +148,85 @@ describe("the 325-page novel through the local stack", () => {
     const other = await signIn(stack.url, "someone-else@example.com");
     const theirs = await getJson(`${stack.url}/api/v1/jobs`, other);
     expect(theirs.body.jobs).toEqual([]);
+  });
+});
+
+describe("a learning set of the novel (the default list), on the stack's queue", () => {
+  const api = (p: string, init: RequestInit = {}, who = token) =>
+    fetch(`${stack.url}/api/v1/${p}`, { ...init, headers: { authorization: `Bearer ${who}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}) } });
+  const run = async (body: unknown) => {
+    const r = await api("learning-sets", { method: "POST", body: JSON.stringify(body) });
+    expect(r.status).toBe(201);
+    const { id } = (await r.json()) as any;
+    return waitFor(async () => {
+      const set = (await (await api(`learning-sets/${id}`)).json()) as any;
+      return set.status === "running" ? undefined : set;
+    }, 120_000, `learning set ${id}`);
+  };
+  const jobOf = () => {
+    if (!novelJob) throw new Error("the novel's job did not run");
+    return novelJob;
+  };
+
+  it("coverage: a valid cover of every found word, within bounds with a verb, none redundant, most new words first", async () => {
+    const set = await run({ job_ids: [jobOf()] });
+    expect(set.status).toBe("completed");
+    expect(set.list_words).toBeGreaterThanOrEqual(1900);
+    expect(set.found_words).toBeGreaterThan(100);
+    expect(set.covered_words).toBe(set.found_words);
+    expect(set.uncovered.length).toBe(set.list_words - set.found_words);
+    const { sentences } = (await (await api(`learning-sets/${set.id}/sentences`)).json()) as any;
+    expect(sentences).toHaveLength(set.sentence_count);
+    // Checked here with the same lemmatizer, from the job's own result: every eligible sentence's
+    // list words are covered by the returned ones.
+    const result = (await (await api(`jobs/${jobOf()}/result`)).json()) as any;
+    const list = new Set<string>(((await (await api("wordlists/default")).json()) as any).words.map((w: any) => w.lemma));
+    const covered = new Set<string>(sentences.flatMap((s: any) => s.list_words));
+    let eligible = 0;
+    for (const s of result.sentences) {
+      const a = analyseSentence(jobOf(), s);
+      if (a.word_count < 4 || a.word_count > 8 || !a.has_verb) continue;
+      eligible++;
+      for (const w of a.words.flat()) if (list.has(w)) expect(covered.has(w), w).toBe(true);
+    }
+    expect(set.eligible_sentences).toBe(eligible);
+    const seen = new Set<string>();
+    for (const [i, s] of sentences.entries()) {
+      expect(s.text).toBe(result.sentences[s.index].text);
+      expect(s.word_count).toBeGreaterThanOrEqual(4);
+      expect(s.word_count).toBeLessThanOrEqual(8);
+      expect(s.has_verb).toBe(true);
+      expect(s.new_words.length).toBeGreaterThan(0);
+      for (const w of s.new_words) expect(seen.has(w)).toBe(false);
+      for (const w of s.list_words) seen.add(w);
+      if (i > 0) expect(s.new_words.length).toBeLessThanOrEqual(sentences[i - 1].new_words.length);
+    }
+  });
+
+  it("filter, a run over two books, a list from CSV with unknown entries reported; another reader gets 404", async () => {
+    const filter = await run({ job_ids: [jobOf()], mode: "filter", min_known_ratio: 0.9 });
+    expect(filter).toMatchObject({ status: "completed", mode: "filter" });
+    const fs = ((await (await api(`learning-sets/${filter.id}/sentences`)).json()) as any).sentences;
+    expect(fs.length).toBeGreaterThan(0);
+    for (const s of fs) expect(s.known_ratio).toBeGreaterThanOrEqual(0.9);
+
+    const extrait = await upload(stack.url, token, novel("maupassant-une-vie-extrait.pdf"), "extrait.pdf", { sentence_length_limit: "8" });
+    const second = ((await extrait.json()) as any).id;
+    expect((await finalJob(stack, token, second, 120_000)).status).toBe("completed");
+    const form = new FormData();
+    form.set("name", "Mes mots");
+    form.set("file", new Blob(["mot\nmaison\nyeux\nallait\nzzgrompf\n"], { type: "text/csv" }), "mots.csv");
+    const created = await api("wordlists", { method: "POST", body: form });
+    expect(created.status).toBe(201);
+    const list = (await created.json()) as any;
+    expect(list.unknown).toEqual(["zzgrompf"]);
+    const both = await run({ job_ids: [jobOf(), second], wordlist_id: list.id });
+    expect(both).toMatchObject({ status: "completed", list_words: 4 });
+    expect(both.uncovered).toContain("zzgrompf");
+
+    const other = await signIn(stack.url, "another-learner@example.com");
+    expect((await api(`learning-sets/${both.id}`, {}, other)).status).toBe(404);
+    expect((await api(`wordlists/${list.id}`, {}, other)).status).toBe(404);
   });
 });
 

@@ -25,7 +25,7 @@ const SECRET = "google-secret-value-7f3a";
 const GEMINI = "gemini-key-value-91bc";
 const PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
 const HOOKKEY = "webhook-signing-key-5e1d";
-const QUEUES = ["fnt-plan", "fnt-chunks", "fnt-webhooks", "fnt-plan-dlq", "fnt-chunks-dlq"];
+const QUEUES = ["fnt-plan", "fnt-chunks", "fnt-webhooks", "fnt-learning", "fnt-plan-dlq", "fnt-chunks-dlq"];
 
 let dir: string;
 let config: string;
@@ -207,6 +207,7 @@ describe("npm run deploy against a pretend account", () => {
     expect(t.lines().filter((l) => / (create|apply) |^wrangler deploy|^npm/.test(l)).map(shape)).toEqual([
       "wrangler queues create fnt-chunks",
       "wrangler queues create fnt-webhooks",
+      "wrangler queues create fnt-learning",
       "wrangler queues create fnt-plan-dlq",
       "wrangler d1 migrations apply DB --remote --env production -c wrangler.toml",
       "wrangler deploy --env production -c wrangler.toml --secrets-file <file>",
@@ -307,7 +308,7 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
       "Cloudflare account",
       "D1 database french-novel-tool",
       "R2 bucket french-novel-tool-files",
-      "Queues fnt-plan, fnt-chunks, fnt-webhooks, fnt-plan-dlq, fnt-chunks-dlq",
+      "Queues fnt-plan, fnt-chunks, fnt-webhooks, fnt-learning, fnt-plan-dlq, fnt-chunks-dlq",
       "D1 migrations",
       "API Worker french-novel-tool, with its secrets",
       "Build the web app",

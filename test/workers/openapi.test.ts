@@ -330,6 +330,51 @@ describe("real answers are valid against the document", () => {
     await conforms("GET", "/api/v1/limits", await api("/api/v1/limits", auth));
   });
 
+  it("word lists and learning sets: create, read, run, sentences, alternatives, swap, export, delete", async () => {
+    const token = await signIn("learning-doc@example.com");
+    const auth = { headers: bearer(token) };
+    await conforms("GET", "/api/v1/wordlists", await api("/api/v1/wordlists", auth));
+    await conforms("GET", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/default", auth));
+    const list = await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(token, { name: "doc", words: ["chat", "souris", "zzz"] })));
+    await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(token, { name: "doc", words: [] })));
+    const upload = new FormData();
+    upload.append("file", new Blob(["%PDF-1.7"]), "x.csv");
+    await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", { method: "POST", ...auth, body: upload }));
+    await conforms("PATCH", "/api/v1/wordlists/{id}", await api(`/api/v1/wordlists/${list.id}`, jsonPost(token, { name: "renamed" }, "PATCH")));
+    await conforms("PATCH", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/default", jsonPost(token, { name: "x" }, "PATCH")));
+    await conforms("GET", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/wl_none", auth));
+
+    const { id: job, t } = await startedJob([[1, 1]], "learning-doc-reader");
+    await t.chunkDone(0, result("Le chat mange la souris.", "Le chat mange une souris grise.", "La souris dort."));
+    const reader = await sessionFor("learning-doc-reader");
+    const theirList = await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(reader, { name: "doc", words: ["chat", "souris", "manger"] })));
+    await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(reader, { job_ids: [job], max_words: 0 })));
+    await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(token, { job_ids: [job] })));
+    const set = await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(reader, { job_ids: [job], wordlist_id: theirList.id })));
+    const mine = { headers: bearer(reader) };
+    await conforms("GET", "/api/v1/learning-sets/{id}/sentences", await api(`/api/v1/learning-sets/${set.id}/sentences`, mine));
+    let done = set;
+    for (let i = 0; i < 100 && done.status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      done = await conforms("GET", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, mine));
+    }
+    expect(done.status).toBe("completed");
+    await conforms("GET", "/api/v1/learning-sets", await api("/api/v1/learning-sets", mine));
+    const { sentences } = await conforms("GET", "/api/v1/learning-sets/{id}/sentences", await api(`/api/v1/learning-sets/${set.id}/sentences`, mine));
+    expect(sentences.length).toBeGreaterThan(0);
+    const alts = await conforms("GET", "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives", await api(`/api/v1/learning-sets/${set.id}/sentences/1/alternatives`, mine));
+    await conforms("GET", "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives", await api(`/api/v1/learning-sets/${set.id}/sentences/50/alternatives`, mine));
+    const pick = alts.alternatives[0] ?? { job_id: job, index: 99 };
+    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: pick.job_id, index: pick.index })));
+    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: job, index: 99 })));
+    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { index: -1 })));
+    for (const format of ["csv", "tsv", "txt", "json", "xml"]) await conforms("GET", "/api/v1/learning-sets/{id}/export", await api(`/api/v1/learning-sets/${set.id}/export?format=${format}`, mine));
+    await conforms("GET", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, auth));
+    await conforms("DELETE", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, { method: "DELETE", ...mine }));
+    await conforms("DELETE", "/api/v1/wordlists/{id}", await api(`/api/v1/wordlists/${list.id}`, { method: "DELETE", ...auth }));
+    await conforms("DELETE", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/default", { method: "DELETE", ...auth }));
+  });
+
   it("the console, for operators", async () => {
     const ops = await signIn("ops@example.com");
     const auth = { headers: bearer(ops) };

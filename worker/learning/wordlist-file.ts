@@ -42,7 +42,7 @@ export function decodeText(bytes: Uint8Array): string {
   if (probe.includes(0)) throw notText();
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     text = new TextDecoder("windows-1252").decode(bytes);
   }

@@ -1,32 +1,12 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import { wordlists, type WordlistRow } from "../../schema/db";
 import { DEFAULT_WORDLIST_ID, MAX_WORDLISTS, type Wordlist, type WordlistDetail } from "../../schema/learning";
-import { DEFAULT_WORDLIST } from "../lang";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "../jobs/db";
-import { toEntry, type Entry } from "./wordlist-file";
+import type { Entry } from "./wordlist-file";
+import { DEFAULT_WORDLIST_SOURCE, defaultList, listLemmas, type LoadedList } from "./lists";
 
-/** A word list with its entries, whoever's it is. */
-export interface LoadedList {
-  id: string;
-  name: string;
-  entries: Entry[];
-}
-
-/** Where the built-in list comes from (shown with it: its licence asks for the attribution). */
-export const DEFAULT_WORDLIST_SOURCE =
-  "The 2,000 most frequent lemmas of French subtitles: the 50,000 most frequent word forms of OpenSubtitles 2018 " +
-  "(FrequencyWords by Hermit Dave, CC BY-SA 4.0), lemmatized and their counts summed by scripts/build-wordlist.ts.";
-
-let defaultEntries: Entry[] | undefined;
-/** The built-in list, its entries made once per isolate. */
-export function defaultList(): LoadedList {
-  defaultEntries ??= DEFAULT_WORDLIST.map((lemma) => ({ ...toEntry(lemma), word: lemma }));
-  return { id: DEFAULT_WORDLIST_ID, name: "Most frequent French words (2,000)", entries: defaultEntries };
-}
-
-/** The distinct lemmas of a list: what a learning set matches. */
-export const listLemmas = (entries: readonly Entry[]) => new Set(entries.map((e) => e.lemma.toLowerCase()));
+export { listLemmas };
 
 function summary(list: LoadedList, row: Pick<WordlistRow, "created_at" | "updated_at"> | null): Wordlist {
   const isDefault = list.id === DEFAULT_WORDLIST_ID;
