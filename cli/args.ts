@@ -9,6 +9,12 @@ export const USAGE = `Usage:
       Reads paragraphs on stdin, one per line; writes one JSON array of
       sentences per input line (an empty line gives []).
 
+  npm run -s cli -- lemmatize < sentences.txt
+      Reads sentences on stdin, one per line; writes one JSON array of tokens
+      per input line, [{"text","lemma","pos"}, …] (pos: Universal Dependencies
+      tags; "du" as its two parts "de" + "le", both with text "du"; an empty
+      line gives []).
+
   npm run -s cli -- process FILE.pdf [options]
       Writes the sentences of a PDF novel to stdout.
 

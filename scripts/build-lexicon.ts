@@ -43,12 +43,30 @@ for (const line of readFileSync(FREQ, "utf8").split("\n")) {
 }
 
 interface Cand { upos: Upos; lemma: string }
+const mlex = readFileSync(MLEX, "utf8").split("\n");
+// UD French keeps a feminine noun's own lemma ("reine", "joueuse", "amies" → "amie") where the
+// Lefff gives the masculine ("roi", "joueur", "ami"): the feminine singular forms, by lemma.
+const feminine = new Set<string>();
+for (const line of mlex) {
+  const [form, cat, lemma, morph] = line.split("\t");
+  if (cat === "nc" && morph === "fs") feminine.add(`${form}\t${lemma}`);
+}
+function nounLemma(form: string, lemma: string, morph: string): string {
+  if (morph === "fs") return form;
+  if (morph === "fp") {
+    const singular = form.replace(/[sx]$/, "");
+    if (feminine.has(`${singular}\t${lemma}`)) return singular;
+  }
+  return lemma;
+}
+
 const forms = new Map<string, Cand[]>();
 let lines = 0;
-for (const line of readFileSync(MLEX, "utf8").split("\n")) {
+for (const line of mlex) {
   if (!line) continue;
   lines++;
-  const [rawForm, cat, rawLemma] = line.split("\t");
+  const [rawForm, cat, lefffLemma, morph = ""] = line.split("\t");
+  const rawLemma = cat === "nc" && lefffLemma ? nounLemma(rawForm!, lefffLemma, morph) : lefffLemma;
   const upos = CATEGORY[cat!];
   if (!upos || !rawForm || !rawLemma) continue;
   if (/[\s_]/.test(rawForm) || /[\s_]/.test(rawLemma)) continue;

@@ -3,7 +3,7 @@
  * runs in a Worker, in Node and in vitest. Lexicon: Lefff 3.4 (LGPL-LR, see README.md).
  */
 import { foldForm, ligatures } from "./codec";
-import { lookup } from "./lexicon";
+import { lexicalForm, lookup } from "./lexicon";
 import { tagTokens, trainedLemma, suffixLemma, contextFreePos } from "./tagger";
 import { tokenize } from "./tokenize";
 
@@ -38,12 +38,25 @@ const CONTRACTIONS: Record<string, Array<[Upos, string]>> = {
 export function lemmatize(text: string, pos: Upos): string {
   if (pos === "PROPN") return text;
   if (pos === "PUNCT" || pos === "SYM" || (pos === "NUM" && /\d/.test(text))) return text;
-  const form = foldForm(text);
+  // Roman numerals as written ("XII", "XVIIe").
+  if ((pos === "NUM" || pos === "ADJ") && /^[IVXLC]+(?:e|er|ème)?$/.test(text)) return text;
+  // "AUTRE(S)", "ami(e)s": the word without its optional ending.
+  const optional = /^(.*\p{L})\((?:s|e|es|x|nt)\)$/iu.exec(text);
+  if (optional) return lemmatize(optional[1]!, pos);
+  // A capital letter alone ("vitamine D") stays as written.
+  if (/^\p{Lu}$/u.test(text)) return text;
+  let form = lexicalForm(text);
+  // Inverted clitics ("-t-il", "-moi") have the lemma of the pronoun.
+  if (form.startsWith("-") && pos === "PRON") form = form.replace(/^-(?:t-)?/, "");
+  // UD writes the ligature ("yeux" → "œil", "cœur") unless the text itself spells "oe" ("voeux" → "voeu").
+  const lig = /oe/i.test(text) ? (l: string) => l : ligatures;
   const trained = trainedLemma(form, pos);
-  if (trained !== undefined) return trained;
-  for (const a of lookup(form)) if (a.pos === pos) return ligatures(a.lemma);
+  if (trained !== undefined) return lig(trained);
+  // An acronym the lexicon does not know as such stays as written ("CD", "ESB").
+  if (/^\p{Lu}{2,6}$/u.test(text) && !lookup(form).some((a) => a.pos === pos)) return text;
+  for (const a of lookup(form)) if (a.pos === pos) return lig(a.lemma);
   const guess = suffixLemma(form, pos);
-  if (guess !== undefined) return ligatures(guess);
+  if (guess !== undefined) return lig(guess);
   return text.toLowerCase();
 }
 

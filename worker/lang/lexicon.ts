@@ -4,7 +4,7 @@
  * use, with a cache per distinct form. No Map of the 450k forms is ever built.
  */
 import type { Upos } from "./index";
-import { applyEdit, CODE_UPOS } from "./codec";
+import { applyEdit, CODE_UPOS, foldForm } from "./codec";
 export interface Analysis {
   pos: Upos;
   /** Folded lemma ("oe" spelling); "" for a proper noun (its lemma is the form as written). */
@@ -52,4 +52,17 @@ export function lookup(form: string): readonly Analysis[] {
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(form, found);
   return found;
+}
+
+/**
+ * The folded form to look up for a token as written: an unaccented capital E the lexicon does
+ * not know is tried as É ("Etaient" → "étaient"), as French often drops accents on capitals.
+ */
+export function lexicalForm(text: string): string {
+  const form = foldForm(text);
+  if (text.charCodeAt(0) === 69 /* E */ && lookup(form).length === 0) {
+    const accented = `é${form.slice(1)}`;
+    if (lookup(accented).length > 0) return accented;
+  }
+  return form;
 }

@@ -6,7 +6,7 @@
  */
 import { foldForm } from "./codec";
 import type { Upos } from "./index";
-import { lookup } from "./lexicon";
+import { lexicalForm, lookup } from "./lexicon";
 import { MODEL } from "./model.data";
 
 export const TAGS: readonly Upos[] = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"];
@@ -14,9 +14,8 @@ const NT = TAGS.length;
 const TAG_INDEX = new Map(TAGS.map((t, i) => [t, i]));
 
 export interface Model {
-  /** feature → index of its first weight in tagIdx/weights; its count in counts. */
-  features: Map<string, number>;
-  counts: Uint8Array;
+  /** feature (30-bit hash, see mix) → index of its first weight in tagIdx/weights | (how many) << 24. */
+  features: Map<number, number>;
   tagIdx: Uint8Array;
   weights: Float32Array;
   /** "form\tPOS" → lemma, where the training data says otherwise than the lexicon. */
@@ -32,26 +31,23 @@ let model: Model | null = null;
 /** Parses the packed model text (see scripts/train-tagger.ts for its layout). */
 export function parseModel(text: string): Model {
   const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = ""] = text.split("\n\n");
-  const features = new Map<string, number>();
+  const features = new Map<number, number>();
   const lines = weightPart ? weightPart.split("\n") : [];
   let total = 0;
-  for (const l of lines) total += (l.length - l.lastIndexOf("\t") - 1) > 0 ? l.slice(l.lastIndexOf("\t") + 1).split(" ").length : 0;
-  const counts = new Uint8Array(lines.length);
+  for (const l of lines) for (let i = l.lastIndexOf("\t"); i !== -1; i = l.indexOf(" ", i + 1)) total++;
   const tagIdx = new Uint8Array(total);
   const weights = new Float32Array(total);
   let k = 0;
-  lines.forEach((l, i) => {
+  for (const l of lines) {
     const tab = l.lastIndexOf("\t");
-    features.set(l.slice(0, tab), k);
     const ws = l.slice(tab + 1).split(" ");
-    counts[i] = ws.length;
-    features.set(l.slice(0, tab), k | (ws.length << 24));
+    features.set(parseInt(l.slice(0, tab), 36), k | (ws.length << 24));
     for (const w of ws) {
       tagIdx[k] = w.charCodeAt(0) - 65;
       weights[k] = Number(w.slice(1));
       k++;
     }
-  });
+  }
   const lemmas = new Map<string, string>();
   for (const l of lemmaPart.split("\n")) {
     if (!l) continue;
@@ -73,7 +69,7 @@ export function parseModel(text: string): Model {
     list.push([suf!, Number(strip), add]);
   }
   for (const list of suffixes.values()) list.sort((a, b) => b[0].length - a[0].length);
-  return { features, counts, tagIdx, weights, lemmas, prior, suffixes };
+  return { features, tagIdx, weights, lemmas, prior, suffixes };
 }
 
 function current(): Model {
@@ -108,54 +104,99 @@ function shape(text: string): string {
   return "l";
 }
 
-/** Context-independent features of each token of a sentence. */
-export function staticFeatures(texts: readonly string[]): string[][] {
+/** FNV-1a over UTF-16 code units. */
+export function strHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A feature as a 30-bit integer: its template number and up to two hashed values. */
+export function mix(template: number, a: number, b = 0): number {
+  let h = Math.imul(template + 0x27d4eb2d, 0x9e3779b1) ^ a;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & 0x3fffffff;
+}
+
+const BOS = strHash("<s>");
+const EOS = strHash("</s>");
+const hashCache = new Map<string, number>();
+function cachedHash(s: string): number {
+  let h = hashCache.get(s);
+  if (h === undefined) {
+    h = strHash(s);
+    if (hashCache.size > 200_000) hashCache.clear();
+    hashCache.set(s, h);
+  }
+  return h;
+}
+
+/** Number of context-independent features per token (see staticFeatures). */
+export const N_STATIC = 22;
+/** Number of features per token in all (static + those of the tags to the left). */
+export const N_FEATURES = N_STATIC + 4;
+
+/**
+ * Context-independent features of each token of a sentence, N_STATIC a token in one array;
+ * slot 1 holds the hash of the word, slot 2 of its lexicon class (used by dynamicFeatures).
+ */
+export function staticFeatures(texts: readonly string[]): Int32Array {
   const n = texts.length;
-  const forms = texts.map(foldForm);
-  const classes = forms.map(ambiguityClass);
-  const shapes = texts.map(shape);
-  const at = (a: readonly string[], i: number) => (i < 0 ? "<s>" : i >= n ? "</s>" : a[i]!);
-  const out: string[][] = [];
+  const forms = texts.map(lexicalForm);
+  const w = forms.map(cachedHash);
+  const c = forms.map((f) => cachedHash(ambiguityClass(f)));
+  const sh = texts.map((t) => cachedHash(shape(t)));
+  const at = (a: readonly number[], i: number) => (i < 0 ? BOS : i >= n ? EOS : a[i]!);
+  const out = new Int32Array(n * N_FEATURES);
   for (let i = 0; i < n; i++) {
-    const w = forms[i]!;
-    const f = [
-      "b",
-      `w=${w}`,
-      `c=${classes[i]}`,
-      `s=${shapes[i]}`,
-      `s1=${w.slice(-1)}`,
-      `s2=${w.slice(-2)}`,
-      `s3=${w.slice(-3)}`,
-      `s4=${w.slice(-4)}`,
-      `p1=${w.slice(0, 1)}`,
-      `p2=${w.slice(0, 2)}`,
-      `w-1=${at(forms, i - 1)}`,
-      `w+1=${at(forms, i + 1)}`,
-      `w-2=${at(forms, i - 2)}`,
-      `w+2=${at(forms, i + 2)}`,
-      `c-1=${at(classes, i - 1)}`,
-      `c+1=${at(classes, i + 1)}`,
-      `c+2=${at(classes, i + 2)}`,
-      `c,c+1=${classes[i]}|${at(classes, i + 1)}`,
-      `c-1,c=${at(classes, i - 1)}|${classes[i]}`,
-      `w,w+1=${w}|${at(forms, i + 1)}`,
-      `w,c+1=${w}|${at(classes, i + 1)}`,
-      `s,first=${shapes[i]}|${i === 0 ? 1 : 0}`,
-    ];
-    out.push(f);
+    const f = forms[i]!;
+    let k = i * N_FEATURES;
+    out[k++] = mix(0, 0);
+    out[k++] = w[i]!;
+    out[k++] = c[i]!;
+    out[k++] = mix(1, w[i]!);
+    out[k++] = mix(2, c[i]!);
+    out[k++] = mix(3, sh[i]!);
+    out[k++] = mix(4, cachedHash(f.slice(-1)));
+    out[k++] = mix(5, cachedHash(f.slice(-2)));
+    out[k++] = mix(6, cachedHash(f.slice(-3)));
+    out[k++] = mix(7, cachedHash(f.slice(-4)));
+    out[k++] = mix(8, cachedHash(f.slice(0, 2)));
+    out[k++] = mix(9, at(w, i - 1));
+    out[k++] = mix(10, at(w, i + 1));
+    out[k++] = mix(11, at(w, i - 2));
+    out[k++] = mix(12, at(w, i + 2));
+    out[k++] = mix(13, at(c, i - 1));
+    out[k++] = mix(14, at(c, i + 1));
+    out[k++] = mix(15, at(c, i + 2));
+    out[k++] = mix(16, c[i]!, at(c, i + 1));
+    out[k++] = mix(17, at(c, i - 1), c[i]!);
+    out[k++] = mix(18, w[i]!, at(w, i + 1));
+    out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
   }
   return out;
 }
 
-/** Features depending on the tags already chosen to the left. */
-export function dynamicFeatures(stat: readonly string[], prev1: string, prev2: string, w: string): string[] {
-  return [...stat, `t-1=${prev1}`, `t-2,t-1=${prev2}|${prev1}`, `t-1,w=${prev1}|${w}`, `t-1,c=${prev1}|${stat[2]!.slice(2)}`];
+/** Fills the features of token i that depend on the two tags to its left (tag indices, -1 = none). */
+export function dynamicFeatures(feats: Int32Array, i: number, prev1: number, prev2: number): void {
+  const k = i * N_FEATURES;
+  const w = feats[k + 1]!;
+  const c = feats[k + 2]!;
+  // Slots 1 and 2 held the raw hashes of word and class; they become features too.
+  feats[k + N_STATIC] = mix(20, prev1 + 1);
+  feats[k + N_STATIC + 1] = mix(21, prev2 + 1, prev1 + 1);
+  feats[k + N_STATIC + 2] = mix(22, prev1 + 1, w);
+  feats[k + N_STATIC + 3] = mix(23, prev1 + 1, c);
 }
 
-export function scoreInto(m: Model, feats: readonly string[], scores: Float64Array): void {
+/** Scores of each tag for token i (slots 1 and 2 are raw hashes, not features: skipped). */
+export function scoreInto(m: Model, feats: Int32Array, i: number, scores: Float64Array): void {
   scores.fill(0);
-  for (const f of feats) {
-    const v = m.features.get(f);
+  const base = i * N_FEATURES;
+  for (let j = 0; j < N_FEATURES; j++) {
+    if (j === 1 || j === 2) continue;
+    const v = m.features.get(feats[base + j]!);
     if (v === undefined) continue;
     const start = v & 0xffffff;
     const end = start + (v >>> 24);
@@ -166,23 +207,22 @@ export function scoreInto(m: Model, feats: readonly string[], scores: Float64Arr
 /** Surface tokens → one UPOS each. */
 export function tagTokens(texts: readonly string[]): Upos[] {
   const m = current();
-  const stat = staticFeatures(texts);
+  const feats = staticFeatures(texts);
   const scores = new Float64Array(NT);
   const tags: Upos[] = [];
-  let p1 = "<s>";
-  let p2 = "<s>";
+  let p1 = -1;
+  let p2 = -1;
   for (let i = 0; i < texts.length; i++) {
-    let best: Upos;
-    if (m.features.size === 0) best = fallbackTag(texts[i]!);
+    let bi = 0;
+    if (m.features.size === 0) bi = TAG_INDEX.get(fallbackTag(texts[i]!))!;
     else {
-      scoreInto(m, dynamicFeatures(stat[i]!, p1, p2, stat[i]![1]!.slice(2)), scores);
-      let bi = 0;
+      dynamicFeatures(feats, i, p1, p2);
+      scoreInto(m, feats, i, scores);
       for (let t = 1; t < NT; t++) if (scores[t]! > scores[bi]!) bi = t;
-      best = TAGS[bi]!;
     }
-    tags.push(best);
+    tags.push(TAGS[bi]!);
     p2 = p1;
-    p1 = best;
+    p1 = bi;
   }
   return tags;
 }
