@@ -33,8 +33,14 @@ const CATEGORY: Record<string, Upos | null> = {
   pres: "INTJ", poncts: "PUNCT", ponctw: "PUNCT", parento: "PUNCT", parentf: "PUNCT",
   etr: "X", que: "SCONJ", que_restr: "ADV",
 };
-/** Which analysis comes first when nothing else tells (used by lemmaOf and as a tagger feature). */
-const UPOS_RANK: Upos[] = ["AUX", "VERB", "NOUN", "ADJ", "DET", "PRON", "ADP", "CCONJ", "SCONJ", "ADV", "NUM", "INTJ", "PUNCT", "X", "PROPN"];
+/** Which analysis comes first when nothing else tells (lemmaOf of a word the training data lacks): function words first. */
+const CLITIC_LEMMA: Record<string, string> = {
+  je: "moi", "j'": "moi", me: "moi", "m'": "moi", moi: "moi", tu: "toi", "t'": "toi", te: "toi", toi: "toi",
+  il: "lui", elle: "lui", lui: "lui", ils: "eux", elles: "eux", eux: "eux", leur: "eux", se: "soi", "s'": "soi",
+  le: "le", la: "le", "l'": "le", les: "le", nous: "nous", vous: "vous", on: "on", "l'on": "on", en: "en", y: "y",
+  ce: "ce", "c'": "ce", ça: "ça", ne: "ne", "n'": "ne",
+};
+const UPOS_RANK: Upos[] = ["PRON", "DET", "ADP", "CCONJ", "SCONJ", "AUX", "NOUN", "VERB", "ADJ", "ADV", "NUM", "INTJ", "PUNCT", "X", "PROPN"];
 
 const freq = new Map<string, number>();
 for (const line of readFileSync(FREQ, "utf8").split("\n")) {
@@ -51,6 +57,13 @@ for (const line of mlex) {
   const [form, cat, lemma, morph] = line.split("\t");
   if (cat === "nc" && morph === "fs") feminine.add(`${form}\t${lemma}`);
 }
+// A past participle used as an adjective has the participle as lemma in UD ("traitées" ADJ →
+// "traité"), where the Lefff gives the verb ("traiter"): the masculine singular participle, by verb.
+const participle = new Map<string, string>();
+for (const line of mlex) {
+  const [form, cat, lemma, morph] = line.split("\t");
+  if (cat === "adj" && morph === "Kms") participle.set(lemma!, form!);
+}
 function nounLemma(form: string, lemma: string, morph: string): string {
   if (morph === "fs") return form;
   if (morph === "fp") {
@@ -66,15 +79,19 @@ for (const line of mlex) {
   if (!line) continue;
   lines++;
   const [rawForm, cat, lefffLemma, morph = ""] = line.split("\t");
-  const rawLemma = cat === "nc" && lefffLemma ? nounLemma(rawForm!, lefffLemma, morph) : lefffLemma;
+  const rawLemma =
+    cat === "nc" && lefffLemma ? nounLemma(rawForm!, lefffLemma, morph)
+    : cat === "adj" && lefffLemma && morph.startsWith("K") ? (participle.get(lefffLemma) ?? rawForm)
+    : lefffLemma;
   const upos = CATEGORY[cat!];
   if (!upos || !rawForm || !rawLemma) continue;
   if (/[\s_]/.test(rawForm) || /[\s_]/.test(rawLemma)) continue;
   const form = foldForm(rawForm);
   // Only one-byte text (Latin-1 after folding) keeps the packed string small in memory.
   if (/[^\x20-\xff]/.test(form)) continue;
-  // Clitics: Lefff names the category instead of a lemma (cln, cla…); the tagger's tables fix those.
-  const lemma = upos === "PROPN" ? "" : foldForm(rawLemma === cat ? rawForm : rawLemma.replace(/^(.)/, (c) => c));
+  // Clitics: Lefff names the category instead of a lemma (cln, cla…): UD's lemmas (the
+  // tagger's tables, learnt from the gold, have the last word in context).
+  const lemma = upos === "PROPN" ? "" : foldForm(rawLemma === cat ? (CLITIC_LEMMA[foldForm(rawForm).replace(/^-(t-)?/, "")] ?? rawForm) : rawLemma);
   let list = forms.get(form);
   if (!list) forms.set(form, (list = []));
   if (!list.some((c) => c.upos === upos && c.lemma === lemma)) list.push({ upos, lemma });
@@ -88,10 +105,12 @@ for (const form of sorted) {
   cands.sort((a, b) => {
     const ra = UPOS_RANK.indexOf(a.upos), rb = UPOS_RANK.indexOf(b.upos);
     if (ra !== rb) return ra - rb;
-    // Same UPOS, several lemmas ("fils": fil / fils): the more frequent lemma first, then the form itself.
-    const fa = lemmaFreq(a.lemma), fb = lemmaFreq(b.lemma);
-    if (fa !== fb) return fb - fa;
-    return (a.lemma === form ? 0 : 1) - (b.lemma === form ? 0 : 1);
+    // Same UPOS, several lemmas: the form less a plural s/x ("murs": mur / murs), the form
+    // itself ("marche": marche / marché), then the lemma more frequent as a word (OpenSubtitles).
+    const self = (l: string) => (l === form.replace(/[sx]$/, "") && l !== form ? 0 : l === form ? 1 : 2);
+    const sa = self(a.lemma), sb = self(b.lemma);
+    if (sa !== sb) return sa - sb;
+    return lemmaFreq(b.lemma) - lemmaFreq(a.lemma);
   });
   const enc = cands.map((c) => UPOS_CODE[c.upos] + (c.upos === "PROPN" ? "" : encodeEdit(form, c.lemma)));
   out.push(`${form}\t${enc.join("|")}`);

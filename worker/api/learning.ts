@@ -131,8 +131,8 @@ export const learningSetRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
-      const run = await storedRun(c.env, row);
       if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
+      const run = await storedRun(c.env, row, true);
       const found = alternatives(run.sentences, run.pool, rankOf(c.req.param("rank"), run.sentences.length))!;
       const list = found.alternatives.map((s) => ({ ...s, rank: null, new_words: found.new_words }));
       return c.json({ rank: found.rank, new_words: found.new_words, alternatives: list }, 200);
@@ -159,8 +159,8 @@ export const learningSetRoutes = new Hono<AppEnv>()
     jsonBody(SwapSchema, '{"job_id": "…", "index": 42}'),
     async (c) => {
       const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
-      const run = await storedRun(c.env, row);
       if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
+      const run = await storedRun(c.env, row, true);
       const rank = rankOf(c.req.param("rank"), run.sentences.length);
       const { job_id, index } = c.req.valid("json");
       const at = run.sentences[rank - 1]!;

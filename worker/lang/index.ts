@@ -60,6 +60,18 @@ export function lemmatize(text: string, pos: Upos): string {
   return text.toLowerCase();
 }
 
+/**
+ * "suis" is suivre, not être, after an object pronoun other than "le" ("je vous suis", "je la
+ * suis"; "je le suis" is mostly être: "Fatigué ? Je le suis.") and before "-moi", "-nous"…
+ * (imperative "suis-moi"); the training data has too few of either for the tagger to learn.
+ */
+function followsRule(surface: ReadonlyArray<{ text: string }>, i: number): boolean {
+  const prev = surface[i - 1]?.text.toLowerCase().replace("’", "'");
+  const next = surface[i + 1]?.text.toLowerCase();
+  return (prev !== undefined && ["la", "les", "l'", "vous", "te", "t'", "nous"].includes(prev) && i >= 2) ||
+    (next !== undefined && ["-moi", "-nous", "-le", "-la", "-les"].includes(next));
+}
+
 export function analyze(sentence: string): Token[] {
   const surface = tokenize(sentence);
   const tags = tagTokens(surface.map((s) => s.text));
@@ -72,7 +84,9 @@ export function analyze(sentence: string): Token[] {
       for (const [p, lemma] of parts) out.push({ text, lemma, pos: p, start, end });
       continue;
     }
-    out.push({ text, lemma: lemmatize(text, pos), pos, start, end });
+    const follows = text.toLowerCase() === "suis" && followsRule(surface, i);
+    if (follows) out.push({ text, lemma: "suivre", pos: "VERB", start, end });
+    else out.push({ text, lemma: lemmatize(text, pos), pos, start, end });
   }
   return out;
 }

@@ -37722,43 +37722,22 @@ $	NOUN	$
 %	NOUN	%
 -ci	ADV	ci
 -ctx	NOUN	-CTx
--elle	PRON	lui
--en	PRON	en
--il	PRON	lui
--ils	PRON	eux
--je	PRON	moi
--moi	PRON	moi
--nous	PRON	nous
--on	PRON	on
--t-elle	PRON	lui
--t-il	PRON	lui
--t-on	PRON	on
--tu	PRON	toi
--vous	PRON	vous
 /	ADP	/
 220725478x	NOUN	220725478X
 a	ADP	à
-abandonnées	ADJ	abandonné
 abime	NOUN	abîme
-achevée	ADJ	achevé
 acrchidiacre	NOUN	archidiacre
 active(s)	ADJ	actif
-adaptée	ADJ	adapté
 adolescente	NOUN	adolescent
 aides-éducateurs	NOUN	aide-éducateur
-aminés	ADJ	aminé
+alentours	NOUN	alentours
 animatrice	NOUN	animateur
 années-lumière	NOUN	année-lumière
 apprentis-acteurs	NOUN	apprenti-acteur
 aptt	NOUN	aPTT
 arrières	ADJ	arrière
 assistante	NOUN	assistant
-associées	ADJ	associé
-associés	ADJ	associé
 autre(s)	ADJ	autre
-avancé	ADJ	avancé
-avancées	ADJ	avancé
-azotés	ADJ	azoté
 barbouzarde	ADJ	barbouzard
 boeuf	NOUN	boeuf
 boites	NOUN	boîte
@@ -37766,57 +37745,44 @@ bolus	NOUN	bolus
 boulangère	NOUN	boulanger
 brievement	ADV	brièvement
 bêta-c-télopeptides	NOUN	bêta-C-télopeptide
-c'	PRON	ce
 camera	NOUN	caméra
 capitaux	NOUN	capitaux
 caracteristiques	NOUN	caractéristique
 certaines	PRON	certain
 certains	PRON	certain
 champs	NOUN	champs
-chlorés	ADJ	chloré
-choisis	ADJ	choisi
+chevaux	NOUN	cheval
+cheveux	NOUN	cheveux
 cie	NOUN	compagnie
 cliente	NOUN	client
 cm	NOUN	cm
 coeur	NOUN	coeur
 collatéraux	NOUN	collatéral
 combatttre	VERB	combattre
-concentré	ADJ	concentré
-conditionné	ADJ	conditionné
+comprise	ADJ	compris
 connaitre	VERB	connaître
-connues	ADJ	connu
-connus	ADJ	connu
 contrecoeur	NOUN	contrecoeur
 coté	NOUN	côté
-couverts	ADJ	couvert
-customisées	ADJ	customisé
+cours	NOUN	cours
 d	ADP	de
 dechets	NOUN	déchet
 delivrance	NOUN	délivrance
 denomination	NOUN	dénomination
 des	ADP	de
-dessinées	ADJ	dessiné
 dession	NOUN	session
+dessous	NOUN	dessous
 différentes	DET	différent
 différents	DET	différent
 dirigeante	NOUN	dirigeant
 disparue	NOUN	disparu
-dissipé	ADJ	dissipé
-dite	ADJ	dit
 dl	NOUN	dL
 documentaires-fiction	NOUN	documentaire-fiction
 donnees	NOUN	donnée
 dr.	NOUN	docteur
 drois	NOUN	droit
 du	VERB	devoir
-due	ADJ	dû
-dues	ADJ	dû
 durent	VERB	durer
-décentralisée	ADJ	décentralisé
 déportées	NOUN	déporté
-dérivée	ADJ	dérivé
-détendue	ADJ	détendu
-dû	ADJ	dû
 economie	NOUN	économie
 economiste	NOUN	économiste
 edition	NOUN	édition
@@ -37824,8 +37790,8 @@ editions	NOUN	édition
 education	NOUN	éducation
 eglise	NOUN	église
 elimination	NOUN	élimination
-elle	PRON	lui
 elles	PRON	eux
+embarras	NOUN	embarras
 employée	NOUN	employé
 employées	NOUN	employé
 enceinte	ADJ	enceinte
@@ -37853,45 +37819,32 @@ eux-mêmes	PRON	eux-mêmes
 evaluation	NOUN	évaluation
 eventuels	ADJ	éventuel
 ex-trésorière	NOUN	ex-trésorier
-exprimés	ADJ	exprimé
 exterieur	ADJ	ext2rieur
 faisant	AUX	faire
 fait	AUX	faire
 fasse	AUX	faire
 fera	AUX	faire
-fermée	ADJ	fermé
 feront	AUX	faire
-ferré	ADJ	ferré
-ferrées	ADJ	ferré
+fils	NOUN	fils
 fit	AUX	faire
 fitness	NOUN	fitness
 foetal	ADJ	foetal
+fois	NOUN	fois
 fonds	NOUN	fonds
 font	AUX	faire
-forcés	ADJ	forcé
-fournis	ADJ	fourni
 fournit	ADJ	fourni
+frais	NOUN	frais
 française	NOUN	français
-fusillé	ADJ	fusillé
 g	NOUN	g
 georgiens	NOUN	géorgien
 globe	NOUN	globe-trotter
 gouvenement	NOUN	gouvernement
-guidée	ADJ	guidé
 généaral	ADJ	général
-généralisé	ADJ	généralisé
-généralisée	ADJ	généralisé
-généralisées	ADJ	généralisé
 h	NOUN	h
-habits	NOUN	habit
-habité	ADJ	habité
 hopital	NOUN	hôpital
 hotes	NOUN	hôte
 hz	NOUN	hertz
-hébraïque	ADJ	hébraïque
 iindésirables	ADJ	indésirable
-il	PRON	lui
-ils	PRON	eux
 implementees	VERB	implémenter
 impériaux	NOUN	impérial
 indesirables	ADJ	indésirable
@@ -37900,13 +37853,9 @@ inspectrice	NOUN	inspecteur
 institutrice	NOUN	instituteur
 intaller	VERB	installer
 internées	NOUN	interné
-intéressée	ADJ	intéressé
-intéressées	ADJ	intéressé
 invitée	NOUN	invité
 ironiquemmnt	ADV	ironiquement
-j'	PRON	moi
 japonnais	ADJ	japonais
-je	PRON	moi
 juvenes	NOUN	juvenes
 jésuites	NOUN	jésuites
 kg	NOUN	kg
@@ -37914,132 +37863,87 @@ km	NOUN	km
 kommune	NOUN	commune
 l	DET	le
 l'	PRON	lui
-l'on	PRON	on
 la	PRON	lui
 laïcs	ADJ	laïque
 laïque	ADJ	laïque
 les	PRON	eux
-leur	PRON	eux
 liberation	NOUN	libération
 libres-penseurs	NOUN	libre-penseur
-libérés	ADJ	libéré
-localisée	ADJ	localisé
+locaux	NOUN	local
 loops	NOUN	loop
 m	NOUN	mètre
-m'	PRON	moi
 madame	NOUN	monsieur
 maldie	NOUN	maladie
 mancelle	ADJ	manceau
 manoeuvre	NOUN	manoeuvre
 manoeuvres	NOUN	manoeuvre
-manufacturés	ADJ	manufacturé
 marche	NOUN	marché
-marié	ADJ	marié
 mariées	NOUN	marié
-maudites	ADJ	maudit
+mars	NOUN	mars
+matériaux	NOUN	matériaux
 maîtresse	ADJ	maître
-me	PRON	moi
 medicament	NOUN	médicament
 medicaments	NOUN	médicament
-mesurée	ADJ	mesuré
 metres	NOUN	mètre
 mg	NOUN	mg
 micro-pays	NOUN	micro-pays
-min	NOUN	min
-mitigé	ADJ	mitigé
 ml	NOUN	ml
 mm	NOUN	mm
 mme	NOUN	monsieur
 mn	NOUN	mn
-modéré	ADJ	modéré
-modérée	ADJ	modéré
-modérées	ADJ	modéré
-modérés	ADJ	modéré
 moeurs	NOUN	moeurs
 moi-même	PRON	moi-même
 mois	NOUN	mois
 monophysite	ADJ	monophysite
-motorisée	ADJ	motorisé
-moutons	NOUN	mouton
 musculo	ADJ	musculo-squelettique
-médiatisés	ADJ	médiatisé
 mêmes	ADV	même
 necessaire	ADJ	nécessaire
 numero	NOUN	numéro
 numero(s)	NOUN	numéro
 nôtres	PRON	nôtre
-occupés	ADJ	occupé
 oedèmes	NOUN	oedème
 oesophage	NOUN	oesophage
 oesophagite	NOUN	oesophagite
 oestrogènes	NOUN	oestrogène
 oeuvre	NOUN	oeuvre
 oeuvrer	VERB	oeuvrer
-ombragée	ADJ	ombragé
 omnibus	ADJ	omnibus
-opposé	ADJ	opposé
-opposées	ADJ	opposé
-oppressées	ADJ	oppressé
-organes	NOUN	organe
 ou	PRON	où
-ouvert	ADJ	ouvert
-ouverte	ADJ	ouvert
-ouvertes	ADJ	ouvert
-ouverts	ADJ	ouvert
 par	VERB	partir
 parasites	ADJ	parasite
 parathyroïde	ADJ	parathyroïd
 particulieres	ADJ	particulier
 parturiente	ADJ	parturiente
 passagère	NOUN	passager
-passionné	ADJ	passionné
-passionnés	ADJ	passionné
 patiente	NOUN	patient
 patientes	NOUN	patient
 peletons	NOUN	peloton
-perché	ADJ	perché
-perchée	ADJ	perché
 peremption	NOUN	péremption
 ph	NOUN	pH
 pick	NOUN	pick-up
 plu	VERB	pleuvoir
-pompes	NOUN	pompe
 portee	NOUN	portée
 possédées	NOUN	possédé
 precautions	NOUN	précaution
 premiere	ADJ	première
 princpales	ADJ	principal
-privilégiés	ADJ	privilégié
-privé	ADJ	privé
-privée	ADJ	privé
-privées	ADJ	privé
-privés	ADJ	privé
 pro	ADJ	professionnel
 proprietes	NOUN	propriété
 préchoisis	ADJ	préchoisi
 préfèrera	VERB	préférer
 présidente	NOUN	président
-prétendu	ADJ	prétendu
 qu'	SCONJ	que
 quelques-uns	PRON	quelqu'un
 rafraichissement	NOUN	rafraîchissement
 refugiés	NOUN	réfugié
-rejetées	ADJ	rejeté
-resto	NOUN	resto
-restreinte	ADJ	restreint
+relative	ADJ	relatif
+relatives	ADJ	relatif
 resume	NOUN	résumé
 revit	VERB	revivre
-risquée	ADJ	risqué
-réduit	ADJ	réduit
-répandu	ADJ	répandu
-s'	PRON	soi
 s'	SCONJ	si
 sables	NOUN	sables
-sacré	ADJ	sacré
 sante	NOUN	santé
-saturée	ADJ	saturé
 se	DET	son
-se	PRON	soi
 seconde	ADJ	second
 seconde	NOUN	second
 selles	NOUN	selles
@@ -38047,64 +37951,49 @@ serie	NOUN	série
 shivaïtes	ADJ	shivaïte
 soeur	NOUN	soeur
 soeurs	NOUN	soeur
-sophistiqué	ADJ	sophistiqué
 soucis	NOUN	soucis
-soutenu	ADJ	soutenu
 speciale	ADJ	spécial
 speciale(s)	ADJ	spécial
 st.	NOUN	saint
-structurée	ADJ	structuré
 stupéfaite	VERB	stupéfaire
 subaiguë	ADJ	subaiguë
-subventionné	ADJ	subventionné
 suis	VERB	suivre
 suivants	VERB	suivre
 supplementaires	ADJ	supplémentaire
 sure	ADJ	sûr
-surgelés	ADJ	surgelé
 sus	NOUN	sus-décalage
 sèche	NOUN	sèche-cheveux
-séparée	ADJ	séparé
 t'il	PRON	lui
 tiers	ADJ	tiers
 tiralleurs	NOUN	tirailleur
-tissé	ADJ	tissé
-touchée	ADJ	touché
 traité(e)	VERB	traiter
+travaux	NOUN	travail
 tres	ADV	très
-troublée	ADJ	troublé
+trousses	NOUN	trousses
 trésorière	NOUN	trésorier
-tu	PRON	toi
 tumuli	NOUN	tumulus
-télécommunications	NOUN	télécommunication
 une	NUM	un
-unie	ADJ	uni
-unies	ADJ	uni
 unite	NOUN	unité
 vacances	NOUN	vacances
 vandales	ADJ	vandale
-varié	ADJ	varié
-variées	ADJ	varié
-variés	ADJ	varié
 vendeuse	NOUN	vendeur
+vernis	NOUN	vernis
 verront	AUX	voir
+vers	NOUN	vers
 viacire	NOUN	vicaire
 vice-procureure	NOUN	vice-procureur
-viciée	ADJ	vicié
 vingt-et-unième	ADJ	ving-et-unième
 vit	AUX	voir
 vit	VERB	vivre
 voeux	NOUN	voeu
 voierie	NOUN	voirie
 voir	CCONJ	voire
-voisins	NOUN	voisin
 vous-même	PRON	vous-même
 weekend	NOUN	week-end
 y'	PRON	y
 yeux	NOUN	œil
 °c	NOUN	°C
 ça	PRON	ça
-éloignés	ADJ	éloigné
 
 +	ADP
 +/-	CCONJ
@@ -38791,7 +38680,10 @@ a38	PROPN
 a380	PROPN
 a6	PROPN
 aar	PROPN
+abaissée	VERB
+abandonné	VERB
 abandonnées	ADJ
+abat	VERB
 abbasside	ADJ
 abc	PROPN
 abciximab	NOUN
@@ -38799,6 +38691,7 @@ abdelmalek	PROPN
 abidjan	PROPN
 abime	NOUN
 abingdon	X
+abonné	VERB
 abou	PROPN
 about	X
 above	PROPN
@@ -38812,22 +38705,33 @@ abyssi	X
 ac	PROPN
 academia	X
 academy	X
+acceptant	VERB
 accessed	X
+accompagnant	VERB
+accompli	VERB
+accomplis	VERB
+accordé	VERB
+accordée	VERB
+accordés	VERB
+accru	VERB
 accueillant	ADJ
 accusateur	ADJ
+accusé	VERB
+accusés	VERB
 achatines	PROPN
 achevée	ADJ
 achillobator	NOUN
 acho	PROPN
+achète	VERB
 aclasta	PROPN
 acoustique	ADJ
 acoustiques	ADJ
+acquis	VERB
+acquitté	VERB
 acrchidiacre	NOUN
 act	NOUN
-acte	NOUN
-actes	NOUN
 actif	ADJ
-actions	NOUN
+activant	VERB
 active	ADJ
 active(s)	ADJ
 acton	PROPN
@@ -38841,17 +38745,21 @@ adjudant-général	NOUN
 administratifs	ADJ
 administrative	ADJ
 administratives	ADJ
+administré	VERB
+administrée	VERB
+administrés	VERB
+admis	VERB
+admise	VERB
 admits	X
 adnan	PROPN
-adresse	NOUN
-adresses	NOUN
+adoptant	VERB
+adopté	VERB
+adoptée	VERB
+adoptées	VERB
 adventure	PROPN
 advisor	PROPN
-affaire	NOUN
-affaires	NOUN
-affections	NOUN
-affiche	NOUN
-affluent	NOUN
+affecté	VERB
+affectée	VERB
 affreuses	ADJ
 afghan	ADJ
 afghane	ADJ
@@ -38859,30 +38767,29 @@ afin	ADV
 africain	ADJ
 africains	ADJ
 agec	PROPN
-agence	NOUN
-agences	NOUN
 agency	X
 aggregor	PROPN
 agressif	ADJ
 agressive	ADJ
 agréable	ADJ
+agréée	VERB
 ahoudig	PROPN
-aide	NOUN
-aides	NOUN
 aides-éducateurs	NOUN
 aigre	PROPN
+aigris	VERB
 aigu	ADJ
-aiguilles	NOUN
 aigus	ADJ
 ailleurs	ADV
+aimé	VERB
 ainsi	ADV
 airlines	PROPN
 airtran	PROPN
 airways	PROPN
+ajoute	VERB
+ajouté	VERB
 ak	PROPN
 alagnon	PROPN
 alains	PROPN
-alarme	NOUN
 albanais	ADJ
 albanaise	ADJ
 albertson	PROPN
@@ -38892,21 +38799,23 @@ albinoni	PROPN
 alcubilla	PROPN
 aldrich	PROPN
 alendronate	NOUN
-alerte	NOUN
 algérien	ADJ
 algérienne	ADJ
 alkirch	PROPN
 all	X
 all-star	PROPN
+allant	VERB
 allbäck	PROPN
 allemand	ADJ
 allemande	ADJ
 allemandes	ADJ
 allemands	ADJ
+aller	VERB
 allergique	ADJ
 allergiques	ADJ
 alliot-marie	PROPN
 alliés	PROPN
+allonge	VERB
 almería	PROPN
 alpes	PROPN
 alsace	PROPN
@@ -38925,8 +38834,7 @@ amateurs	ADJ
 ambitieuse	ADJ
 ambrosini	PROPN
 ameen	X
-amende	NOUN
-amendes	NOUN
+amenée	VERB
 amer	ADJ
 american	X
 ameridion	PROPN
@@ -38935,6 +38843,7 @@ aminosides	NOUN
 aminés	ADJ
 amiodarone	NOUN
 amm	NOUN
+amnistié	VERB
 ampas	PROPN
 amphotéricine	NOUN
 amusants	ADJ
@@ -38945,7 +38854,6 @@ amérindiens	ADJ
 amílcar	PROPN
 anagramme	PROPN
 analogues	ADJ
-analyse	NOUN
 anarchiste	ADJ
 anc	PROPN
 ancien	ADJ
@@ -38959,7 +38867,6 @@ andalucía	PROPN
 andre	PROPN
 andreïeva	PROPN
 andréas	PROPN
-anecdote	NOUN
 ang	PROPN
 angeles	PROPN
 angels	PROPN
@@ -38973,10 +38880,9 @@ angoumois	PROPN
 angoustrine	PROPN
 anhédonique	ADJ
 aniene	PROPN
+animé	VERB
 anne-amélie	PROPN
-annexe	NOUN
-annexes	NOUN
-annonces	NOUN
+annonce	VERB
 années-lumière	NOUN
 anonyme	ADJ
 anonymes	ADJ
@@ -39006,22 +38912,25 @@ antithrombotique	ADJ
 antithrombotiques	NOUN
 antoine-jean	PROPN
 antonescu	PROPN
-anémie	NOUN
 aorto-coronaire	ADJ
 ap	PROPN
-apanage	NOUN
 apep	PROPN
 api	PROPN
 apm	PROPN
 apollonies	PROPN
 app	PROPN
 appelations	NOUN
+appelé	VERB
+appelée	VERB
+appelées	VERB
+appelés	VERB
 apple	PROPN
+applique	VERB
 apprentis-acteurs	NOUN
-approche	NOUN
 approprié	ADJ
 appropriée	ADJ
 appropriés	ADJ
+approuvé	VERB
 apte	ADJ
 aptt	NOUN
 aquitaine	PROPN
@@ -39029,11 +38938,7 @@ arabe	ADJ
 arabes	ADJ
 aranéomorphes	ADJ
 arbitraire	ADJ
-arbitre	NOUN
-arbitres	NOUN
 archestrate	PROPN
-architecture	NOUN
-architectures	NOUN
 archives	PROPN
 arctique	PROPN
 ard	PROPN
@@ -39044,24 +38949,25 @@ arg3-pro4	ADJ
 arhv	PROPN
 arien	ADJ
 aristote	PROPN
-arme	NOUN
-armes	NOUN
 army	PROPN
 armé	ADJ
-armée	NOUN
-armées	NOUN
 arnm	X
 arpège	PROPN
-arrivée	NOUN
-arrière	NOUN
+arraché	VERB
+arrivant	VERB
+arrivé	VERB
+arrivées	VERB
+arrivés	VERB
 arrière-petits-enfants	NOUN
 arrières	ADJ
-arrondi	NOUN
+arrêté	VERB
+arrêtés	VERB
 arsenal	PROPN
 arteradio	PROPN
 arthez-de-béarn	PROPN
 articulaire	ADJ
 articulaires	ADJ
+articulés	VERB
 arès	PROPN
 as	PROPN
 asdel	PROPN
@@ -39069,10 +38975,18 @@ ase	PROPN
 asie-pacifique	PROPN
 asm	PROPN
 asnl	PROPN
-assemblée	NOUN
+assignées	VERB
 assise	PROPN
+assisté	VERB
+assistée	VERB
+assistés	VERB
+associé	VERB
 associées	ADJ
+associés	VERB
 assomption	PROPN
+assuré	VERB
+assurée	VERB
+assurés	VERB
 asteraceae	PROPN
 asterotrygon	PROPN
 astral	PROPN
@@ -39091,12 +39005,10 @@ atlantique	PROPN
 atlantis	PROPN
 atlides	PROPN
 atocha	PROPN
-attaquant	NOUN
-attaque	NOUN
-attaques	NOUN
-atteinte	NOUN
-attente	NOUN
-attentes	NOUN
+attaché	VERB
+attachée	VERB
+atteintes	VERB
+attendu	VERB
 attimis	PROPN
 attique	PROPN
 attributaires	ADJ
@@ -39105,6 +39017,7 @@ au-delà	ADV
 aucun	DET
 aucune	DET
 audacieux	ADJ
+augure	VERB
 august	X
 auguste	PROPN
 auque	PROPN
@@ -39124,7 +39037,6 @@ auteur-compositeur-interprète	NOUN
 authentique	ADJ
 auto-assemblage	NOUN
 auto-financement	NOUN
-autocritique	NOUN
 automatique	ADJ
 automobiles	ADJ
 autonome	ADJ
@@ -39132,32 +39044,25 @@ autonomes	ADJ
 autour	ADV
 autre	ADJ
 autre(s)	ADJ
+autres	ADJ
 autriche-hongrie	PROPN
 aux	ADP
 auxquelles	ADP
 auxquels	ADP
-avance	NOUN
 avancé	ADJ
 avancées	ADJ
 avanguardia	NOUN
-avant	ADP
 avant-coureur	ADJ
 avant-scène	PROPN
-avantage	NOUN
-avantages	NOUN
 avantageux	ADJ
 avellaneda	PROPN
 aven	PROPN
-avenir	NOUN
-aventure	NOUN
-aventures	NOUN
-aveugle	NOUN
 aviator	PROPN
 avions	NOUN
+avoué	VERB
 avs	PROPN
 award	X
 awards	PROPN
-axe	NOUN
 ayutthaya	PROPN
 azaila	PROPN
 azotés	ADJ
@@ -39176,27 +39081,17 @@ backes	PROPN
 backless	PROPN
 badgad	PROPN
 badinerie	PROPN
-bagarre	NOUN
-baie	NOUN
-baisse	NOUN
-balade	NOUN
 balandier	PROPN
 balkany	PROPN
 ball	PROPN
 balladur	PROPN
-balle	NOUN
-balles	NOUN
-ballons	NOUN
 ban	PROPN
-bande	NOUN
-bandes	NOUN
 bank	X
 bannalais	NOUN
-banque	NOUN
-banques	NOUN
 banten	PROPN
 baník	PROPN
 baptiste	ADJ
+baptisé	VERB
 barbarie	PROPN
 barbaroque	PROPN
 barbière	NOUN
@@ -39208,13 +39103,9 @@ barker	PROPN
 barkley	PROPN
 barnett	PROPN
 barnier	PROPN
-baronne	NOUN
 barophiles	ADJ
-barre	NOUN
 bars	PROPN
 barón	PROPN
-base	NOUN
-bases	NOUN
 basiliscus	PROPN
 basket	PROPN
 basketball	X
@@ -39223,11 +39114,12 @@ basques	PROPN
 basse	ADJ
 basses	ADJ
 bastogne	PROPN
-bataille	NOUN
-bataillons	NOUN
+bat	VERB
 bates	PROPN
 bathory	PROPN
 bathy-benthique	ADJ
+battant	VERB
+battus	VERB
 baudesson	PROPN
 baudy	PROPN
 baume	PROPN
@@ -39271,7 +39163,6 @@ besnier	PROPN
 best	X
 beta	PROPN
 bethoncourtoise	ADJ
-beurre	NOUN
 bhagwan	PROPN
 bianco	PROPN
 bibliomédias	PROPN
@@ -39307,7 +39198,8 @@ blanche	PROPN
 blancs	ADJ
 blastocyste	NOUN
 blatter	PROPN
-blessés	NOUN
+blessé	VERB
+blessées	VERB
 bleue	ADJ
 bloch	PROPN
 blokland	PROPN
@@ -39316,14 +39208,12 @@ bob	PROPN
 bodard	PROPN
 bohbot	PROPN
 bohême	PROPN
-bois	NOUN
 boisé	ADJ
 boite	PROPN
 boites	NOUN
 bokassa	PROPN
 bollaert	PROPN
 bolus	NOUN
-bombe	NOUN
 bon	ADJ
 bonne	ADJ
 bonnemire	PROPN
@@ -39333,11 +39223,13 @@ bonneton	PROPN
 bonnie	X
 bons	ADJ
 boo	PROPN
+booster	VERB
 borchtchevski	PROPN
 borda	PROPN
 bordeaux	PROPN
 bordelaise	PROPN
 border-line	NOUN
+bordé	VERB
 bornholm	PROPN
 borut	PROPN
 bosgrave	PROPN
@@ -39345,10 +39237,7 @@ bosnie	PROPN
 boston	PROPN
 bot	PROPN
 bottega	PROPN
-bouche	NOUN
 boucher	NOUN
-bouffées	NOUN
-boules	NOUN
 boumediene-thiery	PROPN
 bound	X
 bourbon	PROPN
@@ -39358,7 +39247,6 @@ bourgeoises	ADJ
 bourget	PROPN
 bourquin	PROPN
 bousquet	PROPN
-bout	NOUN
 bouxières-aux-dames	PROPN
 bouygues	PROPN
 boxers	PROPN
@@ -39367,10 +39255,7 @@ bp	NOUN
 brabant	PROPN
 brachythérapie	NOUN
 brahim	PROPN
-braille	NOUN
-branche	NOUN
 branche-mère	NOUN
-branches	NOUN
 brandebourg	PROPN
 brasil	PROPN
 brasiliens	NOUN
@@ -39392,6 +39277,7 @@ brievement	ADV
 brig	NOUN
 brillant	ADJ
 brillante	ADJ
+brise	VERB
 britannique	ADJ
 britanniques	ADJ
 britten	PROPN
@@ -39400,14 +39286,12 @@ brno-centre	PROPN
 brochand	PROPN
 broché	ADJ
 brok	PROPN
-bronze	NOUN
 brook	PROPN
 brosnan	PROPN
 brossault	PROPN
 brovina	PROPN
 brown	PROPN
 bruand	PROPN
-bruit	NOUN
 bruneau	PROPN
 brungard	PROPN
 bruns	ADJ
@@ -39416,6 +39300,8 @@ brève	ADJ
 bréhal	PROPN
 brésil	PROPN
 brésilien	ADJ
+brûlé	VERB
+brûlée	VERB
 btp	PROPN
 bu	PROPN
 buchanan	PROPN
@@ -39428,9 +39314,7 @@ bundestag	PROPN
 burgelin	PROPN
 burgh	PROPN
 burke	PROPN
-bus	NOUN
 bush	PROPN
-but	NOUN
 butters	PROPN
 buttrio	PROPN
 bwv	PROPN
@@ -39451,9 +39335,7 @@ cabral	PROPN
 cadel	PROPN
 cadet	PROPN
 cadette	ADJ
-cadre	NOUN
 caillaud	PROPN
-cailles	NOUN
 caire	PROPN
 caja	PROPN
 cala	PROPN
@@ -39468,8 +39350,6 @@ calédoniennes	ADJ
 cambon	PROPN
 cambridge	PROPN
 camera	NOUN
-cames	NOUN
-camions	NOUN
 campaign	X
 campion	PROPN
 can	X
@@ -39479,14 +39359,11 @@ canard	PROPN
 candidi	X
 candle	PROPN
 cannelé	ADJ
-canons	NOUN
-cantine	NOUN
 cantor	PROPN
 capitole	PROPN
 capridés	NOUN
-capsule	NOUN
 captain	PROPN
-car	CCONJ
+capture	VERB
 caracteristiques	NOUN
 caractéristique	ADJ
 caraïbes	PROPN
@@ -39505,7 +39382,6 @@ carrés	ADJ
 carthage	PROPN
 cartman	PROPN
 carton	PROPN
-carène	NOUN
 cas-ci	NOUN
 casablanca	PROPN
 casamance	PROPN
@@ -39519,23 +39395,19 @@ castelnau	PROPN
 castille-et-león	PROPN
 castrum	PROPN
 cat	PROPN
-catalogue	NOUN
 catamount	PROPN
-catastrophe	NOUN
 cathedral	X
 catholique	ADJ
 catholiques	ADJ
 cats	PROPN
 caue	PROPN
-cause	NOUN
-causes	NOUN
-cavale	NOUN
 cavallère	PROPN
 cave	PROPN
 cbgb	X
 ccas	PROPN
 ccsdn	PROPN
 cd-rom	NOUN
+ce	DET
 ce1	NOUN
 ce2	NOUN
 ceausescu	PROPN
@@ -39543,10 +39415,6 @@ ceawlin	PROPN
 cec	NOUN
 cedel	PROPN
 cederschiöld	PROPN
-ceinture	NOUN
-cela	PRON
-censure	NOUN
-censures	NOUN
 cent	NUM
 cent-cinquante	NUM
 cent-jours	PROPN
@@ -39556,20 +39424,18 @@ central	ADJ
 centrale	ADJ
 centrales	ADJ
 centraux	ADJ
-centre	NOUN
 centre-nord	NOUN
-centres	NOUN
-cercle	NOUN
-cercles	NOUN
 cerdic	PROPN
 cerro	PROPN
 certain	ADJ
+certaine	ADJ
 certaines	DET
 certains	DET
 certeau	PROPN
 cerámica	NOUN
 cesano	PROPN
 cesd	PROPN
+cesse	VERB
 cf	X
 cf.	VERB
 cfa	PROPN
@@ -39582,25 +39448,14 @@ chainat	PROPN
 chaisaz	PROPN
 chait	PROPN
 chalcédonienne	ADJ
-chambre	NOUN
-chambres	NOUN
 chamonix	PROPN
 champignac	PROPN
-change	NOUN
-changes	NOUN
-chapitre	NOUN
-chaque	DET
 charasse	PROPN
-charge	NOUN
-charges	NOUN
-chargés	NOUN
+chargé	VERB
 charleston	PROPN
 charlotte	PROPN
-charme	NOUN
-charpente	NOUN
 chartered	X
 chase	PROPN
-chasse	NOUN
 chasseurs	PROPN
 chauchard	PROPN
 chaud	ADJ
@@ -39609,21 +39464,16 @@ chaudes	ADJ
 chaudière-appalaches	PROPN
 chauds	ADJ
 chauffeur-routier	NOUN
-chaussée	NOUN
 chavannes-sur-l'etang	PROPN
-chaîne	NOUN
 chefresne	PROPN
-chemise	NOUN
 chen	PROPN
 chen-feng	PROPN
+cherche	VERB
 cheviller	NOUN
-chevilles	NOUN
 chevillier	NOUN
 chevron	PROPN
 chevènement	PROPN
 chicago	PROPN
-chiffre	NOUN
-chiffres	NOUN
 chifontaine	PROPN
 chigusa	PROPN
 chilpéric	PROPN
@@ -39635,25 +39485,22 @@ chinois	ADJ
 chinoise	ADJ
 chinoises	ADJ
 chlorpromazine	NOUN
-chlorure	NOUN
 chlorés	ADJ
 chmp	PROPN
 choke	PROPN
 chopin	PROPN
 chorzów	PROPN
 christologique	ADJ
-chronique	NOUN
-chroniques	NOUN
 chrysler	PROPN
 chrétienne	ADJ
 chs	PROPN
 church	X
-chute	NOUN
 châteauguay	PROPN
 châtenois-les-forges	PROPN
 chère	ADJ
 chèvremont	PROPN
 ci	X
+cible	VERB
 cichlidae	PROPN
 cierges	PROPN
 cinq	NUM
@@ -39661,7 +39508,6 @@ cinq7/wagram	PROPN
 cinquante	NUM
 cinquantième	ADJ
 cinquième	ADJ
-cintre	NOUN
 cio	PROPN
 ciolina	PROPN
 circulaire	ADJ
@@ -39670,7 +39516,6 @@ cistercienne	ADJ
 citibank	PROPN
 citizens	X
 city	PROPN
-cité	NOUN
 civil	ADJ
 civile	ADJ
 civiles	ADJ
@@ -39683,8 +39528,6 @@ clandestine	ADJ
 clapton	PROPN
 clarkson	PROPN
 class	X
-classe	NOUN
-classes	NOUN
 classique	ADJ
 clastogène	ADJ
 claude	PROPN
@@ -39694,12 +39537,11 @@ clearstream	PROPN
 clementis	PROPN
 clerc	PROPN
 clichois	PROPN
-clichés	NOUN
 clinique	ADJ
 cliniques	ADJ
 clopidogel	NOUN
 clopidogrel	NOUN
-cloître	NOUN
+clos	VERB
 clr	PROPN
 clémenceau	PROPN
 clémentine	PROPN
@@ -39707,53 +39549,47 @@ cléricafard	NOUN
 cléricalisant	ADJ
 cléricanaille	NOUN
 cléricaux	ADJ
-clôture	NOUN
 cm2	NOUN
 cnd	PROPN
 cnr	PROPN
 cnrs	PROPN
 co-préside	VERB
 co2	NOUN
-code	NOUN
-coffres	NOUN
 cofreth	PROPN
 cogeco	PROPN
 cognac	PROPN
 cohabitantes	ADJ
 coirre	PROPN
 colacu	PROPN
+collant	VERB
+collecte	VERB
 collectif	ADJ
 college	PROPN
 colli	PROPN
 collis	PROPN
-colloque	NOUN
 colmariens	PROPN
 colonial	ADJ
 coloniale	ADJ
-combat	NOUN
-combats	NOUN
 combatttre	VERB
 combes	PROPN
 combien	ADV
+combiné	VERB
+combinée	VERB
+combinés	VERB
 combisme	NOUN
 comedy	X
 comique	ADJ
-commandant	NOUN
-commande	NOUN
-commandes	NOUN
 comment	ADV
-commerce	NOUN
 commercial	ADJ
 commerciale	ADJ
 commerciales	ADJ
 commerciaux	ADJ
-commissions	NOUN
+commis	VERB
 commode	ADJ
 commonwealth	PROPN
 commun	ADJ
 communale	ADJ
 communaux	ADJ
-communiqué	NOUN
 communist	X
 communiste	ADJ
 communistes	ADJ
@@ -39772,25 +39608,27 @@ complètes	ADJ
 complémentaire	ADJ
 complémentaires	ADJ
 complétement	ADV
-composant	NOUN
-composés	NOUN
-comprimés	NOUN
+comporte	VERB
+composé	VERB
+composée	VERB
 compris	ADJ
-compromis	NOUN
-compte	NOUN
 compte-rendus	NOUN
-comptes	NOUN
 concentré	ADJ
+concernant	VERB
 conciliarisme	NOUN
 concomitant	ADJ
-concours	NOUN
 concrète	ADJ
 concrètes	ADJ
-concurrence	NOUN
 concurrente	NOUN
+condamné	VERB
+condamnée	VERB
+condamnées	VERB
+condamnés	VERB
 conditionné	ADJ
-conduite	NOUN
-confessions	NOUN
+conduit	VERB
+conduites	VERB
+confirmé	VERB
+confirmée	VERB
 conforama	PROPN
 conforme	ADJ
 congolais	ADJ
@@ -39800,41 +39638,40 @@ conique	ADJ
 conjonctif	ADJ
 connaitre	VERB
 connection	PROPN
+connu	VERB
 connues	ADJ
+connus	VERB
 conocophillips	PROPN
 conscients	ADJ
-conseiller	NOUN
 conservateur	ADJ
+conserve	VERB
+considéré	VERB
 conspirationniste	ADJ
 conspirationnistes	NOUN
 constant	VERB
 constante	ADJ
 constantinople	PROPN
+constituant	VERB
 constitutifs	ADJ
-consultant	NOUN
 consécutives	ADJ
 conséquent	NOUN
 contassot	PROPN
 conte	PROPN
-contenu	NOUN
-contes	NOUN
+contenant	VERB
+contenus	VERB
 continues	ADJ
 contrasté	ADJ
-contre	ADP
 contre-la-montre	NOUN
-controverse	NOUN
-contrôle	NOUN
-contrôles	NOUN
 conventionnelles	ADJ
+convenu	VERB
 convergence	PROPN
-copies	NOUN
-copines	NOUN
+convertis	VERB
+conviés	VERB
 copperman	PROPN
 coracoïde	ADJ
 corapporteur	NOUN
 corbusier	PROPN
 corinthe	PROPN
-corne	NOUN
 corno	PROPN
 cornéa	PROPN
 coronaire	ADJ
@@ -39842,6 +39679,7 @@ corporate	X
 corporation	PROPN
 correa	PROPN
 correctionnelle	NOUN
+correspondant	VERB
 correspondante	ADJ
 correspondantes	ADJ
 correspondants	ADJ
@@ -39849,49 +39687,32 @@ corriere	X
 corse	PROPN
 corticothérapie	NOUN
 cosec	PROPN
-cosmétiques	NOUN
-costume	NOUN
-costumes	NOUN
-cote	NOUN
-cotes	NOUN
 cotillard	PROPN
 cottam	PROPN
 cottonwood	PROPN
 coté	NOUN
-couche	NOUN
+coucher	VERB
 coudari	PROPN
 coughlan	PROPN
 couillet	PROPN
-coulisses	NOUN
+coulé	VERB
 coupable	ADJ
 coupables	ADJ
-coupe	NOUN
-couple	NOUN
-couples	NOUN
+coupé	VERB
 courageuse	ADJ
-courant	NOUN
 courante	ADJ
 courcelles-lès-montbéliard	PROPN
-couronne	NOUN
-cours	NOUN
-course	NOUN
-courses	NOUN
 court	ADJ
 courçon	PROPN
 cousances	PROPN
 couteuse	ADJ
 coutumier	ADJ
-couture	NOUN
-couvent	NOUN
-couvert	NOUN
 couverts	ADJ
 covalentes	ADJ
 coye	PROPN
 coïncinération	NOUN
 cpi	PROPN
 cr	PROPN
-crainte	NOUN
-craintes	NOUN
 craven	PROPN
 crazing	NOUN
 crespo	PROPN
@@ -39900,7 +39721,6 @@ criminelle	ADJ
 crispo	PROPN
 cristóbal	PROPN
 critique	ADJ
-critiques	NOUN
 croatia	PROPN
 crocker	PROPN
 croissant	ADJ
@@ -39909,30 +39729,22 @@ croisée	ADJ
 croisées	ADJ
 cromwell	PROPN
 croo	PROPN
-croûte	NOUN
 crs	NOUN
 crusaders	PROPN
-cryptographie	NOUN
-crème	NOUN
 créative	ADJ
 crématoires	ADJ
 crémone	PROPN
 créteil	PROPN
 crévoux	PROPN
-crêpe	NOUN
 csf	PROPN
 ct	NOUN
 cubain	ADJ
 cuijk	PROPN
-cuisine	NOUN
-culées	NOUN
 cup	PROPN
-cure	NOUN
 curieux	ADJ
 curtain	PROPN
 curtiss	PROPN
 curtiss-wright	PROPN
-curé	NOUN
 custom	X
 customisées	ADJ
 cuvier	PROPN
@@ -39940,8 +39752,6 @@ cyclines	NOUN
 cycliste	ADJ
 cytochrome	NOUN
 czol446m2308	PROPN
-câble	NOUN
-câbles	NOUN
 célibataire	ADJ
 célèbre	ADJ
 célèbres	ADJ
@@ -39961,21 +39771,15 @@ dagobert	PROPN
 daher	PROPN
 daily	PROPN
 daimler	PROPN
-dame	NOUN
 damiel	PROPN
 dammam	PROPN
 damn	X
-damnés	NOUN
 dancing	PROPN
 danie	PROPN
-danse	NOUN
-danses	NOUN
 dargaud	PROPN
 dark	X
 dassault	PROPN
 datagramme	NOUN
-date	NOUN
-dates	NOUN
 dauphins	PROPN
 dc	X
 dcn	PROPN
@@ -39998,8 +39802,12 @@ dello	X
 delorean	PROPN
 delpey	PROPN
 delà	ADV
-demandes	NOUN
+demande	VERB
+demandé	VERB
+demandés	VERB
 demange	PROPN
+demeure	VERB
+demeurés	VERB
 demi-vie	NOUN
 demi-vies	NOUN
 democratic	PROPN
@@ -40014,9 +39822,7 @@ derniers	ADJ
 dernière	ADJ
 dernières	ADJ
 derrick	PROPN
-derrière	ADP
 des	ADP
-descendant	NOUN
 deschanel	PROPN
 descours	PROPN
 desdites	ADP
@@ -40025,28 +39831,28 @@ desjeux	PROPN
 desmure	PROPN
 despuech	PROPN
 desquelles	ADP
-dessert	NOUN
 desset	PROPN
 dessinées	ADJ
 dession	NOUN
+dessous	NOUN
 dessus	ADV
+destinée	VERB
+destinées	VERB
 deutsche	PROPN
 deux	NUM
 deuxième	ADJ
-devant	ADP
 development	X
+devenir	VERB
 deviers-joncour	PROPN
 devils	X
-devise	NOUN
+devoir	VERB
+devons	VERB
 deçà	ADV
 dgi	PROPN
 dgla	NOUN
 dhabi	PROPN
 di	X
 diabétiques	ADJ
-dialogue	NOUN
-dialogues	NOUN
-dialyse	NOUN
 diamantopoúlou	PROPN
 didactiques	ADJ
 diels	PROPN
@@ -40064,39 +39870,39 @@ dihomo-γ-linolénique	ADJ
 dintilhac	PROPN
 diocésains	ADJ
 diois	PROPN
-diplôme	NOUN
-diplômes	NOUN
-diplômé	NOUN
+dire	VERB
 direct	ADJ
 direct3d	PROPN
 directs	ADJ
 directsound	PROPN
 directx	PROPN
-dirigeant	NOUN
 disciplinaire	ADJ
 disciplinaires	ADJ
-discipline	NOUN
 disclaimer	X
-discours	NOUN
 disinformation	X
+disjoint	VERB
 dismisses	X
 disney	PROPN
 disneyodendron	NOUN
 disomie	NOUN
 disparates	ADJ
-disparus	NOUN
+disparu	VERB
+disparue	VERB
 dispatch	PROPN
+dispense	VERB
+dispensés	VERB
 disponible	ADJ
 disponibles	ADJ
+disposant	VERB
 disposions	NOUN
 disproportionné	ADJ
+dispute	VERB
 dissident	ADJ
 dissipé	ADJ
-distance	NOUN
-distances	NOUN
+dit	VERB
+dits	VERB
 diurétique	ADJ
 divers	DET
-divisions	NOUN
 dix	NUM
 dix-huit	NUM
 dixième	NOUN
@@ -40118,6 +39924,7 @@ dodo	PROPN
 dodorio	PROPN
 dodrio	PROPN
 doduo	PROPN
+doit	VERB
 doll	PROPN
 domestique	ADJ
 domestiques	ADJ
@@ -40125,33 +39932,30 @@ dominante	ADJ
 dominati	PROPN
 dominicaine	ADJ
 donc	ADV
+donne	VERB
 donnees	NOUN
-donnée	NOUN
-données	NOUN
+donné	VERB
 donzel	PROPN
 dorsale	ADJ
 dorsales	ADJ
 dorée	ADJ
-dose	NOUN
-doses	NOUN
 dossevi	PROPN
 douanière	ADJ
 double	ADJ
 douloureuse	ADJ
 doumer	PROPN
-doute	NOUN
-doutes	NOUN
 douze	NUM
 doué	ADJ
 dovre	PROPN
 dr.	NOUN
 dracula	PROPN
 dramatique	ADJ
+dressant	VERB
+dresse	VERB
 dreyfus	PROPN
 dreyfusardes	ADJ
 drinking	X
-drogue	NOUN
-drogues	NOUN
+drogué	VERB
 drois	NOUN
 dromore	PROPN
 dronne	PROPN
@@ -40172,65 +39976,61 @@ dupuis	PROPN
 duquel	ADP
 dur	ADJ
 durand	PROPN
-durant	ADP
 duras	PROPN
 dure	ADJ
 dures	ADJ
 durkheim	PROPN
 durs	ADJ
-durée	NOUN
-durées	NOUN
 dussaut	PROPN
 dutch	PROPN
 dynamiques	ADJ
 dysgueusie	NOUN
 dzr	PROPN
-débat	NOUN
-débats	NOUN
-débâcle	NOUN
 décentralisée	ADJ
-décharge	NOUN
-décompte	NOUN
-décomptes	NOUN
-découverte	NOUN
+découvert	VERB
 décroissant	ADJ
-défaite	NOUN
-défilés	NOUN
+décédé	VERB
+décédée	VERB
+décédés	VERB
+déduit	VERB
+défend	VERB
+défini	VERB
+définis	VERB
 définitive	ADJ
-défis	NOUN
 défunte	ADJ
-déjeuner	NOUN
+déguisé	VERB
 délicat	ADJ
-délégués	NOUN
-démarche	NOUN
-démarches	NOUN
+déléguée	VERB
+démarque	VERB
+démenti	VERB
 démissionnaire	ADJ
 démocrate	ADJ
-dénivelé	NOUN
-départ	NOUN
-départage	NOUN
 départementale	ADJ
 départementales	ADJ
+dépassant	VERB
+dépendant	VERB
 dépendants	ADJ
-dépenses	NOUN
-déportées	NOUN
-déportés	NOUN
-député	NOUN
+déporté	VERB
 député-maire	NOUN
-députée	NOUN
-députés	NOUN
-dérives	NOUN
-dérivé	NOUN
+dérange	VERB
 dérivée	ADJ
+dérivés	VERB
 désirant	PROPN
 désordonnée	ADJ
+détaillant	VERB
 détendue	ADJ
-détresse	NOUN
+détenu	VERB
+détenue	VERB
+détenus	VERB
+détournés	VERB
+développé	VERB
+développée	VERB
+développées	VERB
 dévolu	ADJ
 dévonien	PROPN
 dévoué	ADJ
-dîner	NOUN
 dômes	PROPN
+dû	VERB
 dōdorio	PROPN
 dōdō	PROPN
 e	X
@@ -40270,58 +40070,49 @@ elf	PROPN
 elifas	PROPN
 elimination	NOUN
 elysée	PROPN
-embarras	NOUN
 embryogénèse	NOUN
 emea	PROPN
 emile	PROPN
-empire	NOUN
 employment	PROPN
-employée	NOUN
-employées	NOUN
-employés	NOUN
-empreintes	NOUN
+employé	VERB
 en	ADP
 en-dessous	ADV
 enceinte	ADJ
 enceintes	ADJ
 enchantés	ADJ
-enclave	NOUN
+enchaîné	VERB
 encourageant	ADJ
-encours	NOUN
-encre	NOUN
-encres	NOUN
 end	X
 endorsé	VERB
 endéis	PROPN
+engagé	VERB
+engagée	VERB
+engagées	VERB
+engagés	VERB
 engl	PROPN
 enjambeur	NOUN
 ennemi	ADJ
 ennemies	ADJ
 eno	PROPN
 enoxaparine	NOUN
-enquête	NOUN
-enquêtes	NOUN
+enseigné	VERB
 ente	ADP
-enthousiasme	NOUN
+entendu	VERB
+entendus	VERB
+enterrée	VERB
 enthousiaste	ADJ
 entier	ADJ
-entraide	NOUN
 entrainement	NOUN
 entrainer	VERB
 entraineur	NOUN
 entrainé	VERB
-entrave	NOUN
-entraves	NOUN
-entre	ADP
-entreprise	NOUN
-entreprises	NOUN
-entretiens	NOUN
-entrevue	NOUN
-entrée	NOUN
-enveloppe	NOUN
-envers	ADP
-envie	NOUN
-envolées	NOUN
+entrait	VERB
+entrant	VERB
+entretenu	VERB
+envoyé	VERB
+envoyée	VERB
+envoyées	VERB
+envoyés	VERB
 ep	NOUN
 epar	NOUN
 epicure	PROPN
@@ -40336,7 +40127,6 @@ erquelinnes	PROPN
 eruption	NOUN
 esb	NOUN
 escors	PROPN
-espace	NOUN
 espagnol	ADJ
 espagnole	ADJ
 espen	PROPN
@@ -40344,6 +40134,7 @@ esperança	PROPN
 esquéhéries	PROPN
 essentiel	ADJ
 essentiels	ADJ
+estime	VERB
 etaient	AUX
 etat	NOUN
 etats	PROPN
@@ -40405,20 +40196,20 @@ excalibur	PROPN
 excellent	ADJ
 exceptionnel	ADJ
 exceptionnels	ADJ
-excepté	ADP
 exclaim	PROPN
+exclus	VERB
 exclusive	ADJ
-excuses	NOUN
 exemplaire	ADJ
 exemplaires	ADJ
+exemptée	VERB
+exilé	VERB
 exodite	PROPN
 exoplanète	NOUN
 exosite	NOUN
 exp	NOUN
 expert	PROPN
-expertise	NOUN
 explicites	ADJ
-exposé	NOUN
+exposant	VERB
 express	PROPN
 exprimés	ADJ
 expérimenté	ADJ
@@ -40427,6 +40218,7 @@ exterieur	ADJ
 externe	ADJ
 externes	ADJ
 extracellulaire	ADJ
+extrait	VERB
 extreme	X
 extrémistes	ADJ
 extrême	ADJ
@@ -40441,18 +40233,18 @@ f.l.	PROPN
 f291	NOUN
 fa	PROPN
 fabiusiens	ADJ
-fabrique	NOUN
 fachinetti	PROPN
 facial	ADJ
+facilité	VERB
 facto	X
-factures	NOUN
 faedis	PROPN
 faible	ADJ
 faibles	ADJ
+faille	VERB
 failure	X
 fains-véel	PROPN
 faisant	AUX
-faits	NOUN
+fait	VERB
 fall	PROPN
 falsification	PROPN
 fame	X
@@ -40460,7 +40252,6 @@ famer	PROPN
 familiale	ADJ
 familiales	ADJ
 fanatiques	ADJ
-fantasmes	NOUN
 fantômes	ADJ
 faq	NOUN
 farge	PROPN
@@ -40468,13 +40259,13 @@ farinet	PROPN
 fario	PROPN
 farka	PROPN
 farrad	PROPN
-fatigue	NOUN
 faubert	PROPN
+fauché	VERB
 fausses	ADJ
-faute	NOUN
 fauvet	PROPN
 faux	ADJ
 faverolles-et-coëmy	PROPN
+favorisé	VERB
 fayette	PROPN
 fc	PROPN
 fco	PROPN
@@ -40482,39 +40273,37 @@ feb	X
 feel	X
 felquiste	NOUN
 femsionensis	PROPN
-fenêtre	NOUN
-fenêtres	NOUN
 ferme	ADJ
 fermement	ADV
 fermes	ADJ
 fermiers	ADJ
+fermé	VERB
 fermée	ADJ
+fermés	VERB
 ferrer	PROPN
 ferry	PROPN
 ferré	PROPN
 ferrées	ADJ
 ferté-imbault	PROPN
-feuille	NOUN
 ffcb	PROPN
 fiat	PROPN
 fiba	PROPN
-fiches	NOUN
 fiduciaire	ADJ
 fidèle	ADJ
 fidèles	ADJ
 fifa	PROPN
 figaro	PROPN
-figures	NOUN
-file	NOUN
+figurant	VERB
+figure	VERB
 filiatrault	PROPN
 final	ADJ
 finale	ADJ
-finances	NOUN
 financier	ADJ
 financiers	ADJ
 financière	ADJ
 financières	ADJ
 fines	ADJ
+fini	VERB
 fiorentina	PROPN
 fiscaux	ADJ
 fish	PROPN
@@ -40526,6 +40315,8 @@ fitzpatrick	PROPN
 fixa	X
 fixe	ADJ
 fixes	ADJ
+fixé	VERB
+fixés	VERB
 fk	PROPN
 flanders	PROPN
 flandre	PROPN
@@ -40546,25 +40337,20 @@ folio	PROPN
 folkingham	PROPN
 foncteur	NOUN
 foncées	ADJ
-fond	NOUN
 fondateurs	ADJ
-fonds	NOUN
 fondtech-fondmetal	PROPN
-fondue	NOUN
+fondues	VERB
+fondé	VERB
+fondée	VERB
+fondées	VERB
 fontaine	PROPN
 footballs	X
 for	X
 force	NOUN
-forces	NOUN
 forcés	ADJ
-forge	NOUN
 forges	PROPN
 forkum	PROPN
-formations	NOUN
-forme	NOUN
-formes	NOUN
 formula	PROPN
-formule	NOUN
 fort	ADV
 forte	ADJ
 fortes	ADJ
@@ -40574,15 +40360,7 @@ fosse	PROPN
 fossiles	ADJ
 fossés	PROPN
 foudroyant	ADJ
-fouilles	NOUN
-foules	NOUN
-foulée	NOUN
 fr	NOUN
-fracture	NOUN
-fractures	NOUN
-fraise	NOUN
-fraises	NOUN
-franchise	NOUN
 francilien	ADJ
 francky	PROPN
 franco-allemande	ADJ
@@ -40593,11 +40371,11 @@ français	ADJ
 française	ADJ
 françaises	ADJ
 françois-honoré	PROPN
-frappes	NOUN
+frappe	VERB
+frappé	VERB
+frappée	VERB
+frappées	VERB
 frasnes-lez-anvaing	PROPN
-fraude	NOUN
-fraudes	NOUN
-fraye	NOUN
 fraîche	ADJ
 free	X
 freedom	PROPN
@@ -40609,27 +40387,24 @@ friends	X
 froid	ADJ
 from	X
 frossard	PROPN
-frégates	NOUN
+frotte	VERB
 fréquente	ADJ
 fréquentes	ADJ
 fulgurant	ADJ
-fumées	NOUN
 fundu	PROPN
 funtenseealma	PROPN
 furieux	ADJ
 fusillé	NOUN
 fusillés	NOUN
-fusions	NOUN
-fusée	NOUN
 futur	ADJ
 futurs	ADJ
 fédéral	ADJ
 fédérale	ADJ
-fête	NOUN
 g.o.	PROPN
 g.p.s	PROPN
 g20	PROPN
 g7	PROPN
+gagnant	VERB
 galbraith	PROPN
 galit	PROPN
 galles	PROPN
@@ -40641,21 +40416,15 @@ galotte	PROPN
 galzin	PROPN
 game	PROPN
 gamma	ADJ
-garantie	NOUN
-garanties	NOUN
-garde	NOUN
-gare	NOUN
+garanti	VERB
 garnis	ADJ
 garros	PROPN
 gattegno	PROPN
-gauche	NOUN
-gauches	NOUN
 gaule	PROPN
 gavit	NOUN
 gayoso	PROPN
 gazzetta	X
 gd	PROPN
-gendarmes	NOUN
 genevois	ADJ
 genevoix	PROPN
 genos	X
@@ -40686,9 +40455,8 @@ giroud	PROPN
 giscard	PROPN
 gièze	PROPN
 giórgos	PROPN
-glace	NOUN
-glaces	NOUN
-glandes	NOUN
+glisse	VERB
+glissés	VERB
 glnf	PROPN
 globulaire	ADJ
 glomérulaire	ADJ
@@ -40712,16 +40480,13 @@ golfe	PROPN
 goliardia	PROPN
 goliards	NOUN
 gomez	PROPN
-gorge	NOUN
 gorostiaga	PROPN
 gorse	PROPN
 goshou	PROPN
 gosselin	PROPN
 goth	ADJ
 gothique	ADJ
-goutte	NOUN
 gouvenement	NOUN
-goûter	NOUN
 gp	NOUN
 gpiib/iiia	PROPN
 gpl	NOUN
@@ -40736,23 +40501,20 @@ grandes	ADJ
 grandier	PROPN
 grands	ADJ
 grange	PROPN
-granules	NOUN
 graphique	ADJ
 gras	PROPN
 grasset	PROPN
 grau	PROPN
 grave	ADJ
 graves	ADJ
-gravité	NOUN
 grec	ADJ
 grecque	ADJ
 green	X
 greenwich	PROPN
+greffés	VERB
 gremetz	PROPN
 grenouille	PROPN
-grenouilles	NOUN
 grim	PROPN
-grimaces	NOUN
 grimm	PROPN
 gris	PROPN
 grise	ADJ
@@ -40763,8 +40525,6 @@ grosse	ADJ
 grosses	ADJ
 grotesques	ADJ
 groulx	PROPN
-groupe	NOUN
-groupes	NOUN
 gruau	PROPN
 gruman	PROPN
 grésivaudan	PROPN
@@ -40773,7 +40533,6 @@ guerra	PROPN
 guerrero	PROPN
 guerres	X
 guerry	PROPN
-guide	NOUN
 guidée	ADJ
 guilde	PROPN
 guillaume	PROPN
@@ -40801,7 +40560,7 @@ généreux	ADJ
 génétique	ADJ
 génétiques	ADJ
 gérone	PROPN
-gîte	NOUN
+géré	VERB
 góra	PROPN
 göchhausen	PROPN
 h.	PROPN
@@ -40809,9 +40568,12 @@ h.r.f.	PROPN
 h/c/562	PROPN
 h/c/595	X
 ha	NOUN
+habilité	VERB
+habitant	VERB
 habituel	ADJ
 habituels	ADJ
-hache	NOUN
+habitué	VERB
+habitués	VERB
 haganah	PROPN
 hairstreak	PROPN
 hajj	PROPN
@@ -40819,19 +40581,16 @@ halbwax	PROPN
 hall	PROPN
 halphen	PROPN
 hambourg-bergedorf	PROPN
-hanche	NOUN
 hanoï	PROPN
 hansen	PROPN
 hany	PROPN
 harbor	PROPN
 hariri	PROPN
-harpe	NOUN
 harvard	PROPN
 harvard-radcliffe	PROPN
 harz	PROPN
 hatzidakis	PROPN
 haulage	PROPN
-hausse	NOUN
 haut	ADJ
 haute	ADJ
 haute-justice	NOUN
@@ -40849,8 +40608,6 @@ hedin	PROPN
 helena	X
 hennecke	PROPN
 henry	PROPN
-herbe	NOUN
-herbes	NOUN
 herces	PROPN
 hercule	PROPN
 hermant	PROPN
@@ -40895,6 +40652,7 @@ homéostasique	ADJ
 hongkong	PROPN
 honoraire	ADJ
 honoré	PROPN
+honorée	VERB
 hopital	NOUN
 hopkins	PROPN
 horizon	PROPN
@@ -40915,7 +40673,6 @@ hst	NOUN
 http://www.papa66.com	SYM
 hughes	PROPN
 huguet-chateau	PROPN
-huile	NOUN
 huit	NUM
 humain	ADJ
 humains	ADJ
@@ -40933,7 +40690,6 @@ huy	PROPN
 hyacinthe	PROPN
 hyapatia	PROPN
 hybride	ADJ
-hydrogène	NOUN
 hydrostatique	ADJ
 hydrothermales	ADJ
 hylidae	PROPN
@@ -40976,35 +40732,39 @@ iindésirables	ADJ
 ile-de-france	PROPN
 illimité	ADJ
 image	X
-images	NOUN
 imaginaire	ADJ
 imbert	PROPN
 imbot	PROPN
 immermannstraße	PROPN
-immigrés	NOUN
 immédiat	ADJ
 impatiente	ADJ
 implementees	VERB
 important	ADJ
 importants	ADJ
 imposant	ADJ
+imposé	VERB
+imposée	VERB
+imposées	VERB
 impériale	ADJ
 in	X
 inari	PROPN
-incendie	NOUN
+incendié	VERB
+incendiées	VERB
 incitants	NOUN
 incompétent	ADJ
 incompétente	ADJ
 incompétents	ADJ
 inconnue	ADJ
 inconnus	ADJ
+incorporé	VERB
 incroyable	ADJ
+inculpé	VERB
+inculpée	VERB
+inculpés	VERB
 indcar	PROPN
 inde	PROPN
 indesirables	ADJ
 india	X
-indice	NOUN
-indices	NOUN
 indien	ADJ
 indiennes	ADJ
 indigne	ADJ
@@ -41017,6 +40777,7 @@ indochine	PROPN
 indochine-france	PROPN
 indochinois	ADJ
 indoor	ADJ
+induit	VERB
 indus	PROPN
 industriel	ADJ
 industrielle	ADJ
@@ -41027,10 +40788,11 @@ indépendante	ADJ
 indépendantes	ADJ
 indépendantistes	NOUN
 indépendants	ADJ
-influence	NOUN
-influences	NOUN
+infirme	VERB
 info	PROPN
 informatiques	ADJ
+informé	VERB
+informés	VERB
 infrarouge	ADJ
 inférieur	ADJ
 inférieure	ADJ
@@ -41038,13 +40800,18 @@ inférieures	ADJ
 inférieurs	ADJ
 inglefield	PROPN
 inheritance	X
+inhibées	VERB
 initiale	ADJ
 initiales	ADJ
+initiée	VERB
 innovateurs	ADJ
 innovatrices	ADJ
 inquiète	ADJ
 inr	NOUN
-inspections	NOUN
+inscrit	VERB
+inscrites	VERB
+inscrits	VERB
+inspiré	VERB
 inspirée	ADJ
 institutional	X
 intaller	VERB
@@ -41053,10 +40820,11 @@ integralia	PROPN
 intellectuel	ADJ
 inter	PROPN
 inter-établissements	ADJ
-interceptions	NOUN
 intercity	PROPN
 intercom	PROPN
-interdit	NOUN
+interdite	VERB
+interdites	VERB
+interdits	VERB
 intermédiation	NOUN
 international	ADJ
 internationale	ADJ
@@ -41064,15 +40832,10 @@ internationales	ADJ
 internationaux	ADJ
 interne	ADJ
 internes	ADJ
-internées	NOUN
-internés	NOUN
-interprète	NOUN
-interprètes	NOUN
 interstate	PROPN
 intertoto	PROPN
-intervenant	NOUN
 intime	ADJ
-intitulés	NOUN
+intitulé	VERB
 intouchables	ADJ
 intra-musculaire	ADJ
 intra-procédurale	ADJ
@@ -41080,15 +40843,16 @@ intraoculaire	ADJ
 intraveineuse	ADJ
 intégriste	ADJ
 intéressant	ADJ
+intéressé	VERB
 intéressée	ADJ
 intéressées	ADJ
+intéressés	VERB
 invalide	ADJ
-inverse	NOUN
 inversement	ADV
 inverses	ADJ
 invisible	ADJ
-invitée	NOUN
-invités	NOUN
+invite	VERB
+invité	VERB
 inéluctable	ADJ
 ioané	PROPN
 ion	PROPN
@@ -41108,6 +40872,7 @@ isbn	NOUN
 iskandar	PROPN
 isle-sur-le-doubs	PROPN
 isoenzymes	NOUN
+isolé	VERB
 isolée	ADJ
 isolés	ADJ
 isoète	PROPN
@@ -41117,7 +40882,6 @@ israélo-arabe	ADJ
 israélo-libanais	ADJ
 iss	PROPN
 issu	ADJ
-issue	NOUN
 issues	ADJ
 issus	ADJ
 it	X
@@ -41167,6 +40931,8 @@ jeanne	PROPN
 jehanequin	PROPN
 jendoubi	PROPN
 jesu	PROPN
+jeté	VERB
+jetés	VERB
 jeune	ADJ
 jeune-homme	NOUN
 jeunes	ADJ
@@ -41178,11 +40944,10 @@ joly	PROPN
 jooris	PROPN
 joseph	PROPN
 jospin	PROPN
+joue	VERB
 joyot	PROPN
 judeţ	NOUN
 judicaël	PROPN
-juge	NOUN
-juges	NOUN
 juive	ADJ
 jules	PROPN
 jules-romains	PROPN
@@ -41242,7 +41007,6 @@ khouribga	PROPN
 ki-moon	PROPN
 kiarostami	PROPN
 kienast	PROPN
-kilomètres	NOUN
 kin	X
 king	PROPN
 kipketer	PROPN
@@ -41278,6 +41042,7 @@ kurdes	ADJ
 kuwait	X
 kwan	PROPN
 l	NOUN
+l'	DET
 l'isloise	ADJ
 l.	X
 la	DET
@@ -41295,18 +41060,23 @@ laffont	PROPN
 lafon	PROPN
 lagoa	PROPN
 laisné	PROPN
+laisse	VERB
 laitiers	ADJ
 lakers	PROPN
 lal-14	PROPN
 lamoureux	PROPN
-lampes	NOUN
 lamy	PROPN
 lancastre	PROPN
+lance	VERB
+lancer	VERB
 lancki	PROPN
+lancé	VERB
+lancée	VERB
+lancées	VERB
+lancés	VERB
 landau	PROPN
 landmeister	NOUN
 laneuville	PROPN
-langes	NOUN
 langlois	PROPN
 lanini	PROPN
 lanka	X
@@ -41326,6 +41096,7 @@ lazy	X
 laïcs	ADJ
 laïque	ADJ
 laïques	ADJ
+le	DET
 league	X
 leap	PROPN
 lear	PROPN
@@ -41342,15 +41113,17 @@ leibniz	PROPN
 leinen	PROPN
 leiris	PROPN
 lemos	PROPN
+les	DET
 lesquen	PROPN
 lessing	PROPN
 lessons	X
 lettrés	ADJ
-leurs	DET
+leur	DET
 levallois	PROPN
-levée	NOUN
+lever	VERB
 lewandowski	PROPN
 lh	PROPN
+liant	VERB
 libanais	ADJ
 libanaise	ADJ
 liberation	NOUN
@@ -41361,19 +41134,14 @@ libyennes	ADJ
 libyens	ADJ
 libéral	ADJ
 libériens	ADJ
-licenciés	NOUN
+libéré	VERB
+libérés	VERB
 license	PROPN
+lie	VERB
 lies	X
 lifson	PROPN
 light	PROPN
-ligne	NOUN
-lignes	NOUN
-lignée	NOUN
-ligue	NOUN
-ligues	NOUN
-limite	NOUN
 limited	X
-limites	NOUN
 limité	ADJ
 limitée	ADJ
 limités	ADJ
@@ -41386,9 +41154,7 @@ linné	PROPN
 linux	PROPN
 linéaires	ADJ
 liquide	ADJ
-liste	NOUN
-listes	NOUN
-lit	NOUN
+lire	VERB
 litorius	PROPN
 little	X
 littré	PROPN
@@ -41396,20 +41162,18 @@ littéraire	ADJ
 liu	PROPN
 live	X
 livonie	PROPN
-livre	NOUN
-livres	NOUN
+livrées	VERB
 liège-bastogne-liège	PROPN
+lié	VERB
+liés	VERB
 loar	PROPN
 lobato	PROPN
-lobes	NOUN
 local	ADJ
 locale	ADJ
 locales	ADJ
 loches	PROPN
 lockyer	PROPN
 lodz	PROPN
-loge	NOUN
-loges	NOUN
 logique	ADJ
 logistiques	ADJ
 lointain	ADJ
@@ -41444,36 +41208,31 @@ lu	PROPN
 lubljana	PROPN
 ludford	PROPN
 lugano	PROPN
-lui	PRON
 luise	PROPN
 lunatique	ADJ
 lunéville	PROPN
-lutte	NOUN
-luxe	NOUN
+lut	VERB
 luxembourgeoise	ADJ
-luxes	NOUN
 luxienne	PROPN
 lyon-aviation	PROPN
 lyonisation	NOUN
 lyonnaise	ADJ
 lysandre	PROPN
 lz	PROPN
+lâché	VERB
+lâchés	VERB
+lève	VERB
 léanïc	PROPN
-légende	NOUN
-légendes	NOUN
 législative	ADJ
 législatives	ADJ
 légitime	ADJ
 légitimes	ADJ
-légitimé	NOUN
 lépirudine	NOUN
 léthuin	PROPN
 m05ba08	NOUN
 m10	NOUN
 m2	NOUN
 mac	PROPN
-machine	NOUN
-machines	NOUN
 macintosh	PROPN
 mad	PROPN
 madeleine	PROPN
@@ -41487,7 +41246,7 @@ mahamadi	PROPN
 mahéru	PROPN
 main-mise	NOUN
 maintenant	ADV
-mais	CCONJ
+maintenue	VERB
 majeur	ADJ
 majeure	ADJ
 majeures	ADJ
@@ -41512,27 +41271,21 @@ mandela	PROPN
 mandelamania	NOUN
 manet	PROPN
 manhattan	PROPN
+manifestant	VERB
 manifeste	ADJ
 manifestes	ADJ
-manière	NOUN
-manoeuvre	NOUN
-manoeuvres	NOUN
-manque	NOUN
+manquant	VERB
+manqué	VERB
 mans	PROPN
 manuelles	ADJ
 manufacturés	ADJ
 manzano	PROPN
 marc	PROPN
-marchandises	NOUN
-marche	NOUN
 marches	PROPN
 marchiani	PROPN
 marchianni	PROPN
-marché	NOUN
-marchés	NOUN
 marcinelle	PROPN
 marcou	PROPN
-marge	NOUN
 margeride	PROPN
 marguerite	PROPN
 maria	PROPN
@@ -41540,11 +41293,9 @@ marie	PROPN
 marie-jo	PROPN
 marie-marvingt	PROPN
 marin	ADJ
-marine	NOUN
 mariner	PROPN
 maritime	ADJ
 marié	ADJ
-mariées	NOUN
 marjewski	PROPN
 mark	PROPN
 marnaval	PROPN
@@ -41554,8 +41305,6 @@ marocain	ADJ
 marocaine	ADJ
 marocaines	ADJ
 marocains	ADJ
-marque	NOUN
-marques	NOUN
 marre	ADV
 marseillais	ADJ
 marsupilami	PROPN
@@ -41565,21 +41314,13 @@ martinez	PROPN
 maryse	PROPN
 maréchal	PROPN
 masculin	ADJ
-masque	NOUN
-massacre	NOUN
-massacres	NOUN
 massacrés	NOUN
-masse	NOUN
-masses	NOUN
 massoud	PROPN
 mast	PROPN
-matches	NOUN
 maternelle	ADJ
-matricule	NOUN
 matthews	PROPN
 maud'huy	PROPN
 maudites	ADJ
-maudits	NOUN
 maurienne	PROPN
 mauritaniens	ADJ
 mauvais	ADJ
@@ -41606,7 +41347,6 @@ mckinsey	PROPN
 mckusick	PROPN
 mcnamara	PROPN
 mcniven	PROPN
-me	PRON
 media	X
 medicament	NOUN
 medicaments	NOUN
@@ -41618,12 +41358,11 @@ meilleure	ADJ
 meilleurs	ADJ
 melvillienne	ADJ
 men	X
-menace	NOUN
-menaces	NOUN
 mendelian	X
 mendès	PROPN
 mendélien	ADJ
-mentions	NOUN
+menée	VERB
+menées	VERB
 merak	PROPN
 mercure	PROPN
 merindad	PROPN
@@ -41631,16 +41370,11 @@ merkel	PROPN
 merle	PROPN
 mermet	PROPN
 merveilleux	ADJ
-mes	DET
 mesa	PROPN
 mesle	PROPN
 messier	PROPN
-mesure	NOUN
-mesures	NOUN
 metal	X
 metres	NOUN
-mets	NOUN
-meubles	NOUN
 meur	NOUN
 meurtrière	ADJ
 mi-chemin	NOUN
@@ -41658,7 +41392,6 @@ mijek	PROPN
 milan	PROPN
 militaire	ADJ
 militaires	ADJ
-militant	NOUN
 militantes	ADJ
 mille	NUM
 millenium	X
@@ -41666,24 +41399,18 @@ milosevic	PROPN
 milton	X
 milutinovic	PROPN
 mimi	PROPN
-mine	NOUN
-minerai	NOUN
 mineur	ADJ
 mineurs	ADJ
 mini-rencontres	NOUN
 mini-récit	NOUN
 mini-série	NOUN
-miniatures	NOUN
-minute	NOUN
-minutes	NOUN
 minéraux	NOUN
 mirecurtiens	NOUN
 miro	PROPN
 mirror	X
 mirrors	X
-mise	NOUN
 mise(s)	NOUN
-missions	NOUN
+mises	VERB
 mitigé	ADJ
 mitrovica	PROPN
 mitt	PROPN
@@ -41694,30 +41421,25 @@ mmol	NOUN
 mniów	PROPN
 mobile	ADJ
 mobiles	ADJ
-modelé	NOUN
+mobilisé	VERB
+mobilisés	VERB
 moderne	ADJ
 modrow	PROPN
-module	NOUN
-modules	NOUN
-modèle	NOUN
 modéré	ADJ
 modérée	ADJ
 modérées	ADJ
 modérés	ADJ
 moggi	PROPN
 moggiopoli	PROPN
-moi	PRON
 moinet	PROPN
 moins	ADV
 moldovei	PROPN
 mollin	PROPN
 monclain	PROPN
 mondaine	PROPN
-monde	NOUN
 mondiaux	NOUN
 monfils	PROPN
 monitorés	VERB
-monnaie	NOUN
 monocamérale	ADJ
 monohydraté	ADJ
 monophysite	ADJ
@@ -41726,32 +41448,31 @@ monothéistes	ADJ
 monsters	X
 mont	PROPN
 montacié	PROPN
-montant	NOUN
 montbrial	PROPN
 montbéliard	PROPN
 montbéliardais	ADJ
 monteith	PROPN
-montres	NOUN
+montre	VERB
 montreux-château	PROPN
+montée	VERB
+montées	VERB
 moon	PROPN
 morales	ADJ
+mordu	VERB
 more	X
-morgue	NOUN
 moriero	PROPN
 morin	PROPN
 morisson	PROPN
 morning	PROPN
 morphométriques	ADJ
-mort	NOUN
 mortagne-sur-sèvre	PROPN
-morts	NOUN
+morte	VERB
 motion	X
 motorisée	ADJ
 motrices	ADJ
 movie	X
 movin	PROPN
 moyen	ADJ
-moyenne	NOUN
 mr	PROPN
 mugabe	PROPN
 mulhouse-montbéliard	PROPN
@@ -41763,23 +41484,15 @@ municipale	ADJ
 municipales	ADJ
 munte	PROPN
 mus	PROPN
-muscles	NOUN
 musculo	ADJ
 musical	ADJ
-musique	NOUN
-musiques	NOUN
-musée	NOUN
 mutagène	ADJ
 mutesa	PROPN
-mutilés	NOUN
 mutuelle	ADJ
 my	X
 myrkos	PROPN
 mystérieux	ADJ
-mètres	NOUN
 méaudre	PROPN
-médaille	NOUN
-médailles	NOUN
 médiane	ADJ
 médiastinaux	ADJ
 médiatique	ADJ
@@ -41790,17 +41503,13 @@ méditerranée	PROPN
 méditerranéen	ADJ
 médiée	VERB
 méfiants	ADJ
-mélange	NOUN
-mélanges	NOUN
 ménage	PROPN
 ménagères	ADJ
 ménard	PROPN
 ménopausées	ADJ
 ménétrez	PROPN
-mépris	NOUN
 méprisant	ADJ
 mérimée	PROPN
-mérite	NOUN
 mérité	ADJ
 méry	PROPN
 mésolithiques	ADJ
@@ -41808,7 +41517,6 @@ métaphysique	ADJ
 métriques	ADJ
 métropolitain	ADJ
 méziré	PROPN
-mêlée	NOUN
 même	ADJ
 mêmes	ADJ
 n	NOUN
@@ -41823,7 +41531,6 @@ nabeshima	PROPN
 nac	PROPN
 nada	X
 naftalski	PROPN
-nage	NOUN
 nakhon	PROPN
 nancéien	ADJ
 naples	PROPN
@@ -41844,7 +41551,6 @@ naturel	ADJ
 naturelle	ADJ
 naturelles	ADJ
 naturels	ADJ
-naufrage	NOUN
 naučný	X
 navrant	ADJ
 navy	PROPN
@@ -41857,7 +41563,6 @@ necessaire	ADJ
 necker	PROPN
 needham	PROPN
 negro	PROPN
-neige	NOUN
 neikirk	PROPN
 nerveux	ADJ
 net	ADJ
@@ -41882,7 +41587,6 @@ niida	PROPN
 nimis	PROPN
 nippon	PROPN
 nis	PROPN
-nitrate	NOUN
 nm	NOUN
 no	PROPN
 no.	NOUN
@@ -41898,7 +41602,6 @@ noires	ADJ
 noirs	ADJ
 nokia	PROPN
 nomade	PROPN
-nombre	NOUN
 non	ADV
 non-narratifs	ADJ
 non-supervisé	VERB
@@ -41912,13 +41615,9 @@ normale	ADJ
 normales	ADJ
 normand	ADJ
 normandin	PROPN
-normes	NOUN
 northumbrien	ADJ
 norvégien	ADJ
 notable	ADJ
-note	NOUN
-notes	NOUN
-notions	NOUN
 notre-dame	PROPN
 notre-dame-du-val	PROPN
 nouveau	ADJ
@@ -41929,13 +41628,14 @@ nov	NOUN
 novartis	PROPN
 now	PROPN
 nox	NOUN
+noyé	VERB
 noè	PROPN
 noël	PROPN
 nucléaire	ADJ
 nucléaires	ADJ
 nuisibles	ADJ
-nuit	NOUN
 nul	ADJ
+nulles	NOUN
 numero	NOUN
 numero(s)	NOUN
 nus	ADJ
@@ -41943,7 +41643,6 @@ n°	SYM
 não	X
 nécessaire	ADJ
 nécessaires	ADJ
-nécessité	NOUN
 néerlandais	ADJ
 néerlandaise	ADJ
 négatif	ADJ
@@ -41958,7 +41657,7 @@ oakland	PROPN
 obama	PROPN
 obeegadoo	PROPN
 oberhalbstein	PROPN
-objections	NOUN
+obligé	VERB
 obnova	PROPN
 observer	X
 obstiné	ADJ
@@ -41969,23 +41668,19 @@ occidentales	ADJ
 occidentaux	ADJ
 occulte	ADJ
 occultes	ADJ
+occupant	VERB
 occupés	ADJ
 ocde	PROPN
 october	NOUN
 oculaire	ADJ
 oehlert	PROPN
-oeuvre	NOUN
-oeuvres	NOUN
 of	X
 offenbach	PROPN
 offenstadt	PROPN
-office	NOUN
-offices	NOUN
 officiel	ADJ
 officielle	ADJ
 officiels	ADJ
-officier	NOUN
-offres	NOUN
+offre	VERB
 ofp	PROPN
 ogaden	PROPN
 oic	PROPN
@@ -41993,7 +41688,7 @@ ok67	X
 okd	PROPN
 olivier	PROPN
 ombragée	ADJ
-ombre	NOUN
+omis	VERB
 omnibus	ADJ
 ompi	PROPN
 oméga-6	PROPN
@@ -42004,20 +41699,16 @@ onze	NUM
 opac	PROPN
 opcvm	NOUN
 opilio	X
-opinions	NOUN
+opposé	VERB
 opposées	ADJ
 oppressées	ADJ
-options	NOUN
 optique	ADJ
 optiques	ADJ
-opéra	NOUN
-or	CCONJ
 oral	ADJ
 orale	ADJ
 oratoire	PROPN
 orbit	PROPN
-orchestre	NOUN
-ordonnance	NOUN
+ordonnées	VERB
 orgnac	PROPN
 orient	PROPN
 oriental	PROPN
@@ -42040,13 +41731,13 @@ ottoman	ADJ
 ottomans	PROPN
 ottone	PROPN
 ottův	PROPN
+oublie	VERB
 ouche	PROPN
 oui	ADV
 oum	PROPN
-outre	ADP
+ouvert	VERB
 ouvertes	ADJ
-ouvrage	NOUN
-ouvrages	NOUN
+ouverts	VERB
 ouvrière	ADJ
 ouï	PROPN
 oval	PROPN
@@ -42054,7 +41745,6 @@ over	X
 ovocné	X
 ox14	X
 oxfordshire	X
-oxygène	NOUN
 p	NOUN
 p-450	ADJ
 p.	PROPN
@@ -42063,10 +41753,9 @@ p450	NOUN
 p5	PROPN
 pachelbel	PROPN
 pacifique	ADJ
-page	NOUN
-pages	NOUN
 pahor	PROPN
 paidiscum	X
+paie	VERB
 paigc	PROPN
 pairetto	PROPN
 pakistanais	ADJ
@@ -42079,7 +41768,6 @@ pallywood	PROPN
 pan	PROPN
 panamericana	PROPN
 pandraud	PROPN
-panique	NOUN
 panoramiques	ADJ
 panshir	PROPN
 pantelís	PROPN
@@ -42088,13 +41776,9 @@ papadímos	PROPN
 papakonstantínou	PROPN
 papandréou	PROPN
 papilio	PROPN
-par	ADP
 para-politiques	NOUN
-paramètres	NOUN
-parasites	NOUN
 parathyroïde	ADJ
 parce	ADV
-parcours	NOUN
 pardini	PROPN
 pareil	ADJ
 parent	PROPN
@@ -42105,81 +41789,79 @@ parisienne	ADJ
 parisiennes	ADJ
 parisiens	ADJ
 parisis	PROPN
-parjures	NOUN
 park	X
+parlant	VERB
 parlementaire	ADJ
+parler	VERB
+parlé	VERB
 parpaillon	PROPN
-part	NOUN
-partage	NOUN
-parti	NOUN
+participant	VERB
 participantes	ADJ
+participe	VERB
 particulier	ADJ
 particulieres	ADJ
-partie	NOUN
 partielle	ADJ
-parties	NOUN
-partis	NOUN
 parturiente	ADJ
 party	X
+parvenu	VERB
+parvenue	VERB
+parvenus	VERB
 pas	ADV
 pascal	PROPN
 paso	NOUN
 pasqua	PROPN
 pass	PROPN
+passant	VERB
 passard	PROPN
-passes	NOUN
+passe	VERB
 passionnant	ADJ
 passionné	ADJ
-passionnés	NOUN
 passoncourt	PROPN
+passé	VERB
+passée	VERB
+passées	VERB
+passés	VERB
 pat	PROPN
 patentes	ADJ
 paternel	ADJ
 pathum	PROPN
 pathé	PROPN
 pati	PROPN
-patiente	NOUN
-patientes	NOUN
 patrice	PROPN
-patrouilles	NOUN
 patten	PROPN
 paulette	PROPN
 pavelić	PROPN
-paysage	NOUN
-paysages	NOUN
+payant	VERB
 paysannes	ADJ
 pc	PROPN
 pcf	PROPN
-peine	NOUN
-peines	NOUN
-peinture	NOUN
-peintures	NOUN
 pekin	PROPN
 peletons	NOUN
 pelliot	PROPN
 peltier	PROPN
-pendant	ADP
 penderecki	PROPN
+pendu	VERB
 pennsylvanien	PROPN
-pensions	NOUN
-pensée	NOUN
+pensées	VERB
 penta-logarithme	NOUN
 penta-racine	NOUN
 per	ADP
 perché	ADJ
 perchée	ADJ
 percutanée	ADJ
+perdu	VERB
 peremption	NOUN
-perfusions	NOUN
 permanent	ADJ
 permanente	ADJ
 permanents	ADJ
+permis	VERB
 peronnellement	ADV
 perraudin	PROPN
 persane	ADJ
+personne	NOUN
 personnels	ADJ
-persécutions	NOUN
 perthois	PROPN
+pesant	VERB
 pesc	PROPN
 pet	X
 peters	PROPN
@@ -42190,8 +41872,6 @@ petits	ADJ
 petrelli	PROPN
 petrograd	PROPN
 petrov	PROPN
-peuple	NOUN
-peuples	NOUN
 peybernès	PROPN
 pfister	PROPN
 pft	PROPN
@@ -42202,15 +41882,11 @@ pharmacocinétiques	ADJ
 pharmacodynamiques	ADJ
 pharmacothérapeutique	ADJ
 phi	PROPN
-philosophes	NOUN
 philotechnique	PROPN
 photochromique	ADJ
 photog	X
 photographer	X
-photographie	NOUN
-photographies	NOUN
 photosensibilisation	NOUN
-phrase	NOUN
 phrygien	ADJ
 phu	PROPN
 physicochimique	ADJ
@@ -42231,69 +41907,50 @@ pierre	PROPN
 pierre-alain	PROPN
 pierrejean	PROPN
 pigeaud	PROPN
-pigeons	NOUN
-pilote	NOUN
-pilotes	NOUN
 pilviteuil	PROPN
 pineau	PROPN
 ping	PROPN
 pinus	PROPN
 pippen	PROPN
-pirouette	NOUN
 pise	PROPN
-piste	NOUN
-pistes	NOUN
 pitjantjatjara	NOUN
 pittoresque	ADJ
 pizzetti	PROPN
-piège	NOUN
-pièges	NOUN
 pj	PROPN
-place	NOUN
-places	NOUN
-plainte	NOUN
-plaintes	NOUN
+placer	VERB
+placé	VERB
+placés	VERB
 planches	PROPN
 planet	PROPN
-plante	NOUN
-plantes	NOUN
-plaque	NOUN
-plaques	NOUN
 plaquettaire	ADJ
 plaquettaires	ADJ
-plastique	NOUN
 plastiques	ADJ
 platajunta	PROPN
 plateforme	PROPN
 plaza	NOUN
 plein	ADJ
 plein-air	NOUN
+pleurant	VERB
 ploieşti	PROPN
 plombier-zingueur	NOUN
 plon	PROPN
+plonge	VERB
+plongée	VERB
 ploërmel	PROPN
-plumes	NOUN
 plus	ADV
+plusieurs	DET
 pobednik	PROPN
-poche	NOUN
 pocket	X
 podestá	PROPN
 poids-lourd	NOUN
 poincaré	PROPN
-point	NOUN
-pointe	NOUN
-pointes	NOUN
 pointillés	NOUN
-points	NOUN
 poirot	PROPN
-poissons	NOUN
-poitrine	NOUN
 pokémon	PROPN
 polaire	ADJ
 polequinen	PROPN
-police	NOUN
-polices	NOUN
 policier	ADJ
+polis	VERB
 polisario	PROPN
 politico-financière	ADJ
 politico-financières	ADJ
@@ -42305,47 +41962,39 @@ polonaise	ADJ
 polux	PROPN
 polyinsaturé	ADJ
 polythéistes	ADJ
-polémique	NOUN
 pombali	X
-pomme	NOUN
-pompes	NOUN
 pompidou	PROPN
 pompée	PROPN
 pontevedra	PROPN
-pontons	NOUN
 pony	PROPN
 pop-music	NOUN
 popovici	PROPN
 porsgrunn	PROPN
 portable	ADJ
+portant	VERB
+porte	VERB
 portee	NOUN
 portelli	PROPN
-portes	NOUN
 portugaise	ADJ
-portée	NOUN
+porté	VERB
+pose	VERB
 positif	ADJ
 positifs	ADJ
 positive	ADJ
 possonnière	PROPN
-possédées	NOUN
 post-commercialisation	NOUN
 post-ménopausique	ADJ
 post-ménopausiques	ADJ
 post-natal	ADJ
-poste	NOUN
-postes	NOUN
 postménopausique	ADJ
 postérieur	ADJ
+posée	VERB
 potentiels	ADJ
 poto-poto	PROPN
-poudre	NOUN
-poudres	NOUN
 poullain	PROPN
-pour	ADP
 pourquoi	ADV
+pousse	VERB
 poussette	PROPN
-poussée	NOUN
-pouvoir	NOUN
 povoletto	PROPN
 powell	PROPN
 power	X
@@ -42355,8 +42004,7 @@ pr	PROPN
 prahova	PROPN
 prakan	PROPN
 praticable	ADJ
-pratique	NOUN
-pratiques	NOUN
+pratiquant	VERB
 prebeg	PROPN
 precautions	NOUN
 precise	X
@@ -42367,12 +42015,9 @@ premiers	ADJ
 première	ADJ
 premières	ADJ
 prepotto	PROPN
-presse	NOUN
-pressions	NOUN
 primaire	ADJ
 primaires	ADJ
 primale	ADJ
-prime	NOUN
 primetime	PROPN
 primitif	ADJ
 principal	ADJ
@@ -42384,8 +42029,7 @@ priore	PROPN
 priori	X
 prioritaire	ADJ
 prioritaires	ADJ
-prise	NOUN
-prisons	NOUN
+prises	VERB
 pristina	PROPN
 privilégiés	ADJ
 privé	ADJ
@@ -42400,20 +42044,19 @@ prochaines	ADJ
 prochains	ADJ
 proche	ADJ
 prochlorpérazine	NOUN
+procure	VERB
 procédural	ADJ
-procédé	NOUN
-procédés	NOUN
 prodi	PROPN
-produit	NOUN
-produits	NOUN
-profane	NOUN
 professionnelle	ADJ
 professionnelles	ADJ
 profond	ADJ
-programme	NOUN
-programmes	NOUN
 progressiste	ADJ
 prokofiev	PROPN
+promise	VERB
+promises	VERB
+prononce	VERB
+prononcé	VERB
+prononcés	VERB
 propeptide	NOUN
 propre	ADJ
 propres	ADJ
@@ -42421,8 +42064,9 @@ proprietes	NOUN
 prospective	ADJ
 protecteur	ADJ
 protocol	NOUN
-protéine	NOUN
-protéines	NOUN
+protégé	VERB
+protégée	VERB
+protégés	VERB
 provided	X
 prudent	ADJ
 prudentiel	ADJ
@@ -42437,28 +42081,26 @@ précieuse	ADJ
 précieux	ADJ
 précis	ADJ
 précises	ADJ
-précisions	NOUN
 précompilée	VERB
 précédent	ADJ
 précédents	ADJ
+préfabriqué	VERB
 préfèrera	VERB
-préjugé	NOUN
 préliminaire	ADJ
 prématuré	ADJ
 préoccupant	ADJ
 présent	ADJ
+présente	VERB
 présentes	ADJ
 présents	ADJ
-président	NOUN
+préside	VERB
 présidentielle	ADJ
 présidentielles	ADJ
-prétendant	NOUN
 prétendu	ADJ
-prétexte	NOUN
 prétranchés	ADJ
 prévalente	ADJ
 prévalentes	ADJ
-prévenus	NOUN
+prévenu	VERB
 prévost-desprez	PROPN
 prévôt	PROPN
 prêt	ADJ
@@ -42466,6 +42108,8 @@ prêt-relais	NOUN
 prête	ADJ
 prêtes	ADJ
 prêts	ADJ
+prêté	VERB
+prône	VERB
 ps	PROPN
 pseudo-grippal	ADJ
 pseudo-grippaux	ADJ
@@ -42475,24 +42119,20 @@ psychopompe	NOUN
 publics	ADJ
 publisher	X
 puel	PROPN
-puis	CCONJ
 pulvérulents	NOUN
+punis	VERB
 pur-sang	ADJ
 purgatoire	PROPN
-purge	NOUN
 pyrococcus	PROPN
-pâte	NOUN
-pâté	NOUN
-pédale	NOUN
 pékin	PROPN
 pélée	PROPN
+péri	VERB
 périurbaine	ADJ
 pérol	PROPN
 pérouse	PROPN
 péroz	PROPN
 pétain	PROPN
 pétrolier	ADJ
-pêche	NOUN
 q	X
 qabus	PROPN
 qu'	SCONJ
@@ -42510,17 +42150,13 @@ quatre	NUM
 quatrième	ADJ
 que	SCONJ
 quelle	ADJ
-quelque	DET
-quelques	DET
 quels	ADJ
-querelle	NOUN
 quincke	PROPN
 quinze	NUM
 quiz	NOUN
 quo	X
 québécois	ADJ
 québécoise	ADJ
-quête	NOUN
 r	X
 r.-g.	PROPN
 r.e.m.	PROPN
@@ -42528,21 +42164,16 @@ r.i.ma	PROPN
 rabat	PROPN
 rabodeau	PROPN
 rachmaninov	PROPN
-racine	NOUN
 raciste	ADJ
 radan	PROPN
 radical	ADJ
 radicale	ADJ
-radiographie	NOUN
-radiographies	NOUN
 radoszyce	PROPN
 raffarin	PROPN
 rafraichissement	NOUN
-raie	NOUN
-raies	NOUN
 rail-route	NOUN
 rainfroy	PROPN
-ralenti	NOUN
+rallié	VERB
 raloxifène	NOUN
 rameaux	PROPN
 rance	PROPN
@@ -42550,12 +42181,13 @@ ranch	PROPN
 rand	PROPN
 ranque	PROPN
 rapide	ADJ
+rappelé	VERB
 raspoutine	PROPN
 rassurant	ADJ
 ratelle	PROPN
 ratzinger	PROPN
+ravage	VERB
 raymondeau-castanet	PROPN
-rayons	NOUN
 rbds	NOUN
 rcaf	NOUN
 rd192	NOUN
@@ -42563,74 +42195,65 @@ rda	PROPN
 rebaix	PROPN
 rebelles	ADJ
 rec.arts.movies	X
-recherche	NOUN
-recherches	NOUN
-rechute	NOUN
+recommandé	VERB
 reconciliation	NOUN
-recours	NOUN
+reconduite	VERB
 redeemer	X
 reeve	PROPN
 refugiés	NOUN
+refusé	VERB
+refusée	VERB
 regulus	PROPN
 reichsrath	PROPN
-relance	NOUN
 relatif	ADJ
 relatifs	ADJ
-relations	NOUN
 relative	ADJ
 relatives	ADJ
-relaxe	NOUN
+relevé	VERB
 religieuse	ADJ
 religieuses	ADJ
 religieux	ADJ
-relâche	NOUN
-remarque	NOUN
-remarques	NOUN
-remise	NOUN
+relève	VERB
+relégué	VERB
+reléguées	VERB
 remodellage	NOUN
-remontée	NOUN
 renaissance	PROPN
 renard	PROPN
-rencontre	NOUN
-rencontres	NOUN
+rendant	VERB
+rendu	VERB
 rennes	PROPN
-renommée	NOUN
 renown	PROPN
-rentrée	NOUN
+rentrés	VERB
+renverse	VERB
 rené	PROPN
+repeint	VERB
 repertory	PROPN
 replace	PROPN
 replace-2	PROPN
-reprise	NOUN
-reprises	NOUN
-reproches	NOUN
-représentant	NOUN
+reporter	VERB
+reporté	VERB
+repose	VERB
+repris	VERB
+reproche	VERB
 repsol	PROPN
 republique	NOUN
-requête	NOUN
+requis	VERB
 responsibilities	X
-ressortissant	NOUN
-ressources	NOUN
-restant	NOUN
 restants	ADJ
-restaurant	NOUN
-restes	NOUN
+reste	VERB
 restreinte	ADJ
 resume	NOUN
-retenue	NOUN
-retenues	NOUN
-retombées	NOUN
-retouches	NOUN
-retraite	NOUN
-retraites	NOUN
-retraité	NOUN
-retraités	NOUN
+retardée	VERB
+retourne	VERB
 returns	PROPN
 reuters	PROPN
-revanche	NOUN
-revenus	NOUN
+revenu	VERB
 revers	PROPN
-revue	NOUN
+revient	VERB
+revues	VERB
+reçu	VERB
+reçues	VERB
+reçus	VERB
 rfc	NOUN
 rff	PROPN
 rft	PROPN
@@ -42648,27 +42271,22 @@ richelieu	PROPN
 riches	ADJ
 richibouctou	PROPN
 ridicule	ADJ
-rien	PRON
 riis	PROPN
+rime	VERB
 ringger	PROPN
 riourikides	PROPN
+rire	VERB
 risedronate	NOUN
-risque	NOUN
-risques	NOUN
 risédronate	NOUN
+rit	VERB
 rivard	PROPN
 rivasseau	PROPN
-rive	NOUN
-rives	NOUN
 rko	PROPN
 robert	PROPN
 robert-cliche	PROPN
-robes	NOUN
 robles	PROPN
 roboh	PROPN
-roche	NOUN
 rocher	PROPN
-roches	NOUN
 rochot	PROPN
 rodez	PROPN
 rodríguez	X
@@ -42676,7 +42294,6 @@ rogatoire	ADJ
 rom	NOUN
 romain	ADJ
 romaine	ADJ
-romance	NOUN
 romantique	ADJ
 romney	PROPN
 ronde	ADJ
@@ -42685,11 +42302,8 @@ rosazzo	PROPN
 rose	ADJ
 rose-croix	PROPN
 roseman	PROPN
-roses	NOUN
 rossbach	PROPN
 roth-behrendt	PROPN
-roue	NOUN
-roues	NOUN
 rouge	ADJ
 rouges	ADJ
 rouillé	PROPN
@@ -42699,8 +42313,6 @@ roumaine	ADJ
 roumains	ADJ
 rousselot	PROPN
 roussin	PROPN
-route	NOUN
-routes	NOUN
 routier	ADJ
 routiers	ADJ
 routière	ADJ
@@ -42713,10 +42325,7 @@ rpr-udf	PROPN
 rre	NOUN
 rte	PROPN
 rtet	PROPN
-rue	NOUN
-rues	NOUN
 ruge	PROPN
-ruines	NOUN
 rumi	PROPN
 runaway	PROPN
 rural	ADJ
@@ -42727,25 +42336,21 @@ russes	ADJ
 ruymbeke	PROPN
 ruşii-mănăstioara	PROPN
 ryadh	PROPN
-rythme	NOUN
-rythmes	NOUN
 ryūzōji	PROPN
-règles	NOUN
+règle	VERB
+règne	VERB
 ré-aménagement	NOUN
 ré-inhumé	VERB
 ré-intervention	NOUN
 réactionnaires	ADJ
 réaliste	ADJ
 réau	PROPN
-récompense	NOUN
+réclame	VERB
 rédempteur	ADJ
+réduit	VERB
+réduits	VERB
 réel	ADJ
 réels	ADJ
-réformes	NOUN
-réfugié	NOUN
-réfugiés	NOUN
-référence	NOUN
-références	NOUN
 régional	ADJ
 régionales	NOUN
 régionaux	ADJ
@@ -42754,28 +42359,28 @@ régulier	ADJ
 réguliers	ADJ
 régulière	ADJ
 régulières	ADJ
+réhabilité	VERB
+réhabilités	VERB
 répandu	ADJ
 répondeurs	ADJ
 républicain	ADJ
 républicaine	ADJ
 républicaines	ADJ
 réputé	ADJ
-réserves	NOUN
-résident	NOUN
+réquisitionnés	VERB
+réserve	VERB
+résidant	VERB
 résistance	PROPN
 résistant	ADJ
-résumé	NOUN
 rétro-commissions	NOUN
 rétrocommissions	NOUN
 rétéplase	NOUN
 réveilhac	PROPN
-révolte	NOUN
-révoltes	NOUN
 río	PROPN
 s.	PROPN
 saad	PROPN
-sable	NOUN
-sables	NOUN
+sachant	VERB
+sacré	VERB
 safa	PROPN
 sagre	NOUN
 sahara	PROPN
@@ -42796,12 +42401,16 @@ saint-siège	PROPN
 sainte	ADJ
 sainte-gauburge-sainte-colombe	PROPN
 saints-pierre-et-paul	PROPN
+saisi	VERB
+saisie	VERB
+saisies	VERB
+saisis	VERB
+saisissant	VERB
 sakellariou	PROPN
 sakhnovski	PROPN
 sakurajosui	PROPN
 salam	PROPN
 salamine	PROPN
-salariés	NOUN
 sale	ADJ
 salis	PROPN
 salmon	PROPN
@@ -42837,17 +42446,18 @@ sassou-nguesso	PROPN
 satisfaisant	ADJ
 satisfait	ADJ
 saturée	ADJ
-sauce	NOUN
-sauf	ADP
 saulon	PROPN
 sauvage	ADJ
 sauve	ADJ
+savoir	VERB
 savonnières	PROPN
+savons	VERB
 sawan	PROPN
 sayah	PROPN
 sca	NOUN
 scared	X
 sceaux	PROPN
+scellés	VERB
 sceptique	ADJ
 schacht	PROPN
 schaer	PROPN
@@ -42878,9 +42488,7 @@ second	ADJ
 secondaire	ADJ
 secondaires	ADJ
 seconde	ADJ
-secondes	NOUN
 seconds	ADJ
-secours	NOUN
 secrets	ADJ
 secrète	ADJ
 secrètes	ADJ
@@ -42889,7 +42497,6 @@ seen	PROPN
 segorbe	PROPN
 seize	NUM
 selle-en-luitré	PROPN
-selles	NOUN
 semblable	ADJ
 semblables	ADJ
 semi-aride	ADJ
@@ -42899,7 +42506,6 @@ seminario	PROPN
 sempap	PROPN
 senderens	PROPN
 senior	PROPN
-sens	NOUN
 sensible	ADJ
 sensibles	ADJ
 sept	NUM
@@ -42908,6 +42514,7 @@ serbe	ADJ
 serge	PROPN
 sergueïevna	PROPN
 serie	NOUN
+serpente	VERB
 servante	ADJ
 seselj	PROPN
 set	PROPN
@@ -42929,7 +42536,6 @@ shou	PROPN
 shout	PROPN
 showcase	PROPN
 shui-bian	PROPN
-si	SCONJ
 sidi	PROPN
 sifakas	NOUN
 sifca	PROPN
@@ -42937,8 +42543,6 @@ sifflante	ADJ
 sig	PROPN
 sigalit	PROPN
 sigismond	PROPN
-signe	NOUN
-signes	NOUN
 silco	PROPN
 simeoni	PROPN
 simple	ADJ
@@ -42947,9 +42551,6 @@ simpson	PROPN
 sinatra	PROPN
 sinead	PROPN
 singburi	PROPN
-singe	NOUN
-sinistre	NOUN
-sinistrés	NOUN
 sino-américain	ADJ
 sinon	ADV
 sinopec	PROPN
@@ -42958,8 +42559,6 @@ sirven	PROPN
 sitwell	PROPN
 six	NUM
 sixième	ADJ
-siège	NOUN
-sièges	NOUN
 slaves	ADJ
 sleimane	PROPN
 slimes	NOUN
@@ -42980,11 +42579,11 @@ societatis	X
 sociétés-écrans	NOUN
 sodiaal	PROPN
 sogenal	PROPN
+soit	AUX
 soixante	NUM
 solaire	ADJ
 solaires	ADJ
 solana	PROPN
-solde	NOUN
 soleuvre	PROPN
 solidar'monde	PROPN
 solide	ADJ
@@ -42994,25 +42593,19 @@ somatem	PROPN
 sombres	ADJ
 some	X
 somesthésique	ADJ
-somme	NOUN
-son	DET
-sonde	NOUN
 sonore	ADJ
 sonores	ADJ
 sontag	PROPN
 sophistiqué	ADJ
 sorgenfrei-tornquist	PROPN
-sorte	NOUN
-sortes	NOUN
-sortie	NOUN
-sorties	NOUN
+sort	VERB
+sortir	VERB
 sos	PROPN
 souain	PROPN
 souchon	PROPN
 soudain	ADV
-soufre	NOUN
 sound	X
-sous	ADP
+sourire	VERB
 sous-cutanée	ADJ
 sous-cutanés	ADJ
 sous-festivals	NOUN
@@ -43020,7 +42613,8 @@ sous-groupes	NOUN
 sous-sections	NOUN
 sous-trames	NOUN
 sousse	PROPN
-souvenir	NOUN
+soutenant	VERB
+soutiens	VERB
 souveraine	ADJ
 souverains	ADJ
 soviétique	ADJ
@@ -43033,7 +42627,6 @@ sperr-division	PROPN
 spicy	PROPN
 spie-batignolles	PROPN
 spinax	X
-spirale	NOUN
 spirou	PROPN
 sport	X
 sportif	ADJ
@@ -43066,7 +42659,9 @@ stellenbosch	PROPN
 stent	NOUN
 stenzel	PROPN
 stiht	NOUN
+stimulant	VERB
 stipe	PROPN
+stipule	VERB
 stockton	PROPN
 stojiljkovic	PROPN
 stop	X
@@ -43077,33 +42672,35 @@ strawczyn	PROPN
 street	PROPN
 streptokinase	NOUN
 strong	PROPN
-structure	NOUN
 structurée	ADJ
 sts-101	PROPN
 stupéfaite	VERB
-style	NOUN
 stéfann	PROPN
 stéphan	PROPN
 stąporków	PROPN
+su	VERB
 suarez	PROPN
 subaiguë	ADJ
 subalternes	ADJ
 subcarpathiques	ADJ
 sublime	ADJ
-subordonnés	NOUN
 substance(s)	NOUN
+subventionné	VERB
 suceava	PROPN
 sucessives	ADJ
 sud-africain	ADJ
 suez	PROPN
 suffisants	ADJ
 suhard	PROPN
-suicide	NOUN
+suicidé	VERB
 suisse	PROPN
 suisses	ADJ
+suivant	VERB
 suivante	ADJ
 suivantes	ADJ
 suivants	ADJ
+suivi	VERB
+suivis	VERB
 sun	PROPN
 sunset	PROPN
 super	ADV
@@ -43120,19 +42717,14 @@ supramoléculaire	ADJ
 supérieur	ADJ
 supérieure	ADJ
 supérieurs	ADJ
-sur	ADP
 sure	ADJ
-surface	NOUN
-surfaces	NOUN
 surgelés	ADJ
 surjective	ADJ
 surprenant	ADJ
-surprise	NOUN
 surrey	PROPN
 surtout	ADV
-survenue	NOUN
+surveillant	VERB
 survivants	ADJ
-sus	NOUN
 sus-décalage	NOUN
 sutton	PROPN
 suv	NOUN
@@ -43146,7 +42738,6 @@ symbolique	ADJ
 sympathicomimétique	NOUN
 syncytial	ADJ
 syndicaliste	ADJ
-syndiqué	NOUN
 synonymes	ADJ
 systématique	ADJ
 systématiques	ADJ
@@ -43157,14 +42748,10 @@ szyk	PROPN
 sèche	ADJ
 séassal	PROPN
 séculier	ADJ
+sélectionnés	VERB
 sénatoriales	NOUN
 sénégalais	ADJ
 séparée	ADJ
-séquence	NOUN
-séquences	NOUN
-séquestre	NOUN
-série	NOUN
-séries	NOUN
 sérieux	ADJ
 sérique	ADJ
 sériques	ADJ
@@ -43172,14 +42759,10 @@ só	X
 t'il	PRON
 t-score	NOUN
 t.a.	PROPN
-table	NOUN
-tables	NOUN
 tabriz	PROPN
-taches	NOUN
 tacubaya	PROPN
 taeda	PROPN
 taeniacara	PROPN
-taille	NOUN
 taipeh	PROPN
 taiwan	PROPN
 taiwanais	ADJ
@@ -43187,7 +42770,6 @@ taiwanaise	ADJ
 taizé	PROPN
 take	X
 talancé	PROPN
-talent	NOUN
 tallandier	PROPN
 tamoxifène	NOUN
 tampering	X
@@ -43200,7 +42782,6 @@ tarcento	PROPN
 tardi	PROPN
 tarzan	PROPN
 tau	PROPN
-taxe	NOUN
 taxil	PROPN
 taïpeh	PROPN
 taïwanais	ADJ
@@ -43215,23 +42796,28 @@ techniques	ADJ
 tecni	PROPN
 tecnologie	NOUN
 teisseyre-tornquist	PROPN
+tel	ADJ
 telamốn	PROPN
 teleajen	PROPN
 telenovela	NOUN
-tendons	NOUN
+telle	ADJ
+telles	ADJ
+tels	ADJ
+tenant	VERB
 tendre	ADJ
+tente	VERB
+tenu	VERB
+tenue	VERB
+tenues	VERB
+tenus	VERB
 ter	X
 tercel	PROPN
 terhzaz	PROPN
 terminale	ADJ
-terrasse	NOUN
-terre	NOUN
-terres	NOUN
 territoriale	ADJ
 terroriste	ADJ
 terroristes	ADJ
 teucros	PROPN
-texture	NOUN
 tfg	NOUN
 thani	PROPN
 thaï	ADJ
@@ -43263,6 +42849,7 @@ tibolone	NOUN
 tibétologue	NOUN
 ticlopidine	NOUN
 tienanmen	PROPN
+tiens	VERB
 tier	PROPN
 tih	NOUN
 time	X
@@ -43270,66 +42857,54 @@ times	PROPN
 timi	PROPN
 timisoara	PROPN
 tiralleurs	NOUN
+tire	VERB
 tirofiban	NOUN
+tiré	VERB
+tirées	VERB
 tissot	PROPN
 tissé	ADJ
 tiszaeszlár	PROPN
-titre	NOUN
-titres	NOUN
 tls	NOUN
 tna	PROPN
 to	X
 togolaise	ADJ
-toi	PRON
-toilettes	NOUN
-tombe	NOUN
-tome	NOUN
-tonnes	NOUN
+ton	NOUN
 torreano	PROPN
 torres	PROPN
-torture	NOUN
-tortures	NOUN
 total	ADJ
 totale	ADJ
 totaux	ADJ
 touareg	ADJ
 toubon	PROPN
-touche	NOUN
-touches	NOUN
+toucher	VERB
 touchée	ADJ
 tour-de-salvagny	PROPN
 touret	PROPN
 tourmalet	PROPN
-tournant	NOUN
-tournée	NOUN
+tourne	VERB
+tournées	VERB
 touré	PROPN
+tous	ADJ
 toussaint	PROPN
 tout	ADV
+toute	ADJ
+toutes	ADJ
 tp	NOUN
 tpi	PROPN
 trabéculaire	ADJ
-trace	NOUN
-traces	NOUN
-tracé	NOUN
 traditionalistes	ADJ
-trait	NOUN
-traite	NOUN
-traits	NOUN
-traité	NOUN
+traitant	VERB
 traité(e)	VERB
-trames	NOUN
+traités	VERB
 trancalou	PROPN
-tranche	NOUN
-tranchée	NOUN
-tranchées	NOUN
 transeuropéen	ADJ
 transeuropéens	ADJ
+transformé	VERB
 transnationale	ADJ
 transparent	ADJ
 transylvanie	PROPN
-traversée	NOUN
+traverse	VERB
 travlane	PROPN
-traînée	NOUN
 trebujena	PROPN
 treize	NUM
 trekking	X
@@ -43337,7 +42912,6 @@ trente	NUM
 tres	ADV
 trianon	PROPN
 triboulottes	PROPN
-triomphe	NOUN
 triphasique	ADJ
 triple	ADJ
 tripoli	PROPN
@@ -43345,21 +42919,13 @@ trobriand	PROPN
 troides	PROPN
 trois	NUM
 troisième	ADJ
-trompette	NOUN
 trondheim	PROPN
 trop	ADV
 trotter	X
-trouble	NOUN
-troubles	NOUN
 troublée	ADJ
-trousses	NOUN
 truc	PROPN
 trés	ADV
-trône	NOUN
 tt	NOUN
-tu	PRON
-tube	NOUN
-tubes	NOUN
 tumuli	NOUN
 tunes	X
 tunisiens	ADJ
@@ -43368,18 +42934,14 @@ turques	ADJ
 turquoise	ADJ
 tuscarora	PROPN
 tutsi	PROPN
+tué	VERB
+tuée	VERB
 tvrtko	PROPN
-type	NOUN
-types	NOUN
 typique	ADJ
 t½	NOUN
-tâche	NOUN
-tâches	NOUN
 télamon	PROPN
 téllez	PROPN
 télécom	PROPN
-téléphone	NOUN
-télévisions	NOUN
 télévisées	ADJ
 télévisés	ADJ
 tétraplégique	ADJ
@@ -43407,7 +42969,6 @@ unc	PROPN
 underholdning	X
 une	DET
 unef-id	PROPN
-unes	PRON
 unie	ADJ
 unies	ADJ
 uninominal	ADJ
@@ -43417,13 +42978,11 @@ unite	NOUN
 united	PROPN
 universitaires	ADJ
 universitas	PROPN
-uns	PRON
 up	X
 update	PROPN
 urbain	PROPN
 urbina	PROPN
 urgent	ADJ
-urines	NOUN
 url	NOUN
 uro-génital	ADJ
 urolak	PROPN
@@ -43431,11 +42990,8 @@ ursulines	PROPN
 urticariennes	ADJ
 us	ADJ
 usa	X
-usage	NOUN
 usagés	NOUN
 usenet	PROPN
-usine	NOUN
-usines	NOUN
 uss	PROPN
 utc	PROPN
 uthai	PROPN
@@ -43446,7 +43002,6 @@ uv	NOUN
 uves	NOUN
 v	ADJ
 v.	PROPN
-vague	NOUN
 val	PROPN
 valat	PROPN
 valence	PROPN
@@ -43454,7 +43009,6 @@ valencienne	ADJ
 valenciennes	PROPN
 valente	PROPN
 valide	ADJ
-valises	NOUN
 valle	PROPN
 vallonné	ADJ
 vallées	PROPN
@@ -43469,7 +43023,6 @@ variable	ADJ
 varié	ADJ
 variées	ADJ
 variés	ADJ
-vase	NOUN
 vaste	ADJ
 vautes	NOUN
 vauthier	PROPN
@@ -43477,47 +43030,40 @@ vaux	PROPN
 vaux-racine	PROPN
 ve	ADJ
 vehixel	PROPN
-veille	NOUN
 veillée	PROPN
-veine	NOUN
-veines	NOUN
 velasco	PROPN
-vendanges	NOUN
+venant	VERB
+vendu	VERB
+vendues	VERB
+vendus	VERB
 veneta	PROPN
 vengeurs	PROPN
 venizélos	PROPN
-vente	NOUN
-ventouses	NOUN
 ventrale	NOUN
+venu	VERB
+venue	VERB
+venus	VERB
 veracruz	PROPN
 verantwortung	X
-verbiage	NOUN
 verceil	PROPN
 verdunois	NOUN
 vergez	PROPN
 vergès	PROPN
 vermandois	PROPN
 verneau	PROPN
-vernis	NOUN
 verront	AUX
-vers	ADP
-versions	NOUN
 vert	PROPN
 verticale	ADJ
 verts	PROPN
-vertèbres	NOUN
-vertébrés	NOUN
 vestfjord	PROPN
 vge	PROPN
 vi	NUM
 viacire	NOUN
-viande	NOUN
 vice-champion	NOUN
 vice-procureure	NOUN
 vice-royaume	NOUN
 viciée	ADJ
 vidati.fr	PROPN
-vide	NOUN
 vidmar	PROPN
 vidusienne	ADJ
 vidéo	ADJ
@@ -43545,27 +43091,22 @@ vingt-et-unième	ADJ
 vingt-neuf	NUM
 vingt-six	NUM
 vingts	NUM
-vins	NOUN
 violent	ADJ
 violents	ADJ
 violet	PROPN
 virecoulon	PROPN
 virgin	PROPN
 vis-à-vis	ADV
-visa	NOUN
 visible	ADJ
 visibles	ADJ
-visite	NOUN
 visuelle	ADJ
-vitamine	NOUN
+vit	VERB
 vitioarei	PROPN
 vitoria	PROPN
 vitorino	PROPN
-vitres	NOUN
 vitro	X
 vitré	PROPN
 vivaldi	PROPN
-vivant	NOUN
 vivantes	ADJ
 vive	ADJ
 vivendi	PROPN
@@ -43577,34 +43118,30 @@ vlm	NOUN
 vlt	NOUN
 vnf	PROPN
 voggenhuber	PROPN
-voie	NOUN
+voici	VERB
 voie(s)	NOUN
-voies	NOUN
+voilà	VERB
 voisine	ADJ
 voisines	ADJ
-voiture	NOUN
-voitures	NOUN
-volant	NOUN
 volante	ADJ
+vole	VERB
 volontaire	ADJ
+volée	VERB
 voló	PROPN
 von	X
-vote	NOUN
-votes	NOUN
-voyage	NOUN
-voyages	NOUN
+vouloir	VERB
+voué	VERB
 voyageurs	ADJ
+voyant	VERB
 voúlgaris	PROPN
-voûte	NOUN
 vrai	ADJ
 vrais	ADJ
 vraisemblable	ADJ
 vsd	PROPN
-vue	NOUN
+vu	VERB
 vuong	PROPN
+vécu	VERB
 védrine	PROPN
-véhicule	NOUN
-véhicules	NOUN
 vétérants	NOUN
 vététistes	NOUN
 vălenii	PROPN
@@ -43701,8 +43238,6 @@ zimet	PROPN
 zimmermann	PROPN
 zolédronique	ADJ
 zometa	PROPN
-zone	NOUN
-zones	NOUN
 zoni	PROPN
 zorn	PROPN
 zoua	PROPN
@@ -43718,12 +43253,9 @@ zéro	NUM
 µg	NOUN
 ánna	PROPN
 éaque	PROPN
-ébauche	NOUN
 écartes	NOUN
-échange	NOUN
-échanges	NOUN
+écartés	VERB
 échelon	PROPN
-éclipse	NOUN
 écofin	PROPN
 écologiste	ADJ
 écologistes	ADJ
@@ -43731,16 +43263,14 @@ zéro	NUM
 économiques	ADJ
 écossais	ADJ
 écosse	PROPN
-écoute	NOUN
-écoutes	NOUN
+écrit	VERB
+écrits	VERB
 édisylate	NOUN
 éditeur-en-chef	NOUN
-éditions	NOUN
 égal	ADJ
 égale	ADJ
 également	ADV
 égaux	ADJ
-électrolyse	NOUN
 électronique	ADJ
 électroniques	ADJ
 élevé	ADJ
@@ -43749,47 +43279,30 @@ zéro	NUM
 élevés	ADJ
 éligibles	ADJ
 éloignés	ADJ
-élu	NOUN
+élue	VERB
 élues	ADJ
-élus	NOUN
-élèves	NOUN
+élève	VERB
 élégante	ADJ
-émigrés	NOUN
-émissions	NOUN
 énergétique	ADJ
 énième	ADJ
 épargne-pension	NOUN
-épaule	NOUN
 épileptique	ADJ
-épilogue	NOUN
 épiménide	PROPN
 épiphane	PROPN
-éponge	NOUN
 éponyme	ADJ
-épouse	NOUN
-épouses	NOUN
 équateur	PROPN
-équilibre	NOUN
 équilibrée	ADJ
-équipe	NOUN
-équipes	NOUN
-équivalent	NOUN
 équivalents	ADJ
 éridan	PROPN
 érythréens	ADJ
-étage	NOUN
+établi	VERB
 état-civil	NOUN
 état-voyou	NOUN
 états-unis	PROPN
-étendue	NOUN
+étendues	VERB
 éternel	ADJ
 éthiopiens	ADJ
 étions	VERB
-étiquette	NOUN
-étiquettes	NOUN
-étoffe	NOUN
-étoile	NOUN
-étoiles	NOUN
 étoilée	ADJ
 étonnant	ADJ
 étrangers	ADJ
@@ -43798,6 +43311,7 @@ zéro	NUM
 étroite	ADJ
 étroits	ADJ
 étrusque	ADJ
+évacués	VERB
 éventuel	ADJ
 éventuels	ADJ
 évident	ADJ

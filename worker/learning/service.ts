@@ -17,7 +17,9 @@ import { listLemmas, loadList } from "./wordlists";
 
 /** Where a run's sentences live: its selection and the pool a swap may take from. */
 export const learningSetPrefix = (id: string) => `learning-sets/${id}/`;
-const runKey = (id: string) => `${learningSetPrefix(id)}run.json`;
+// The selection and the pool apart: reading the sentences does not parse every eligible one.
+const selectionKey = (id: string) => `${learningSetPrefix(id)}sentences.json`;
+const poolKey = (id: string) => `${learningSetPrefix(id)}pool.json`;
 
 /** A run's stored outcome. */
 export interface StoredRun {
@@ -123,23 +125,28 @@ export async function listSets(env: Env, userId: string): Promise<LearningSet[]>
 }
 
 export async function deleteSet(env: Env, row: LearningSetRow): Promise<void> {
-  await env.FILES.delete(runKey(row.id));
+  await env.FILES.delete([selectionKey(row.id), poolKey(row.id)]);
   await db(env.DB).delete(learningSets).where(eq(learningSets.id, row.id));
 }
 
-/** A finished run's sentences (and pool); a running or failed one has none yet. */
-export async function storedRun(env: Env, row: LearningSetRow): Promise<StoredRun> {
+async function readJson<T>(env: Env, key: string): Promise<T> {
+  const obj = await env.FILES.get(key);
+  if (!obj) throw new ApiError(410, "learning_set_gone", "The learning set's sentences are gone: make it again.");
+  return (await obj.json()) as T;
+}
+
+/** A finished run's sentences (and, when asked, its pool); a running or failed one has none yet. */
+export async function storedRun(env: Env, row: LearningSetRow, withPool = false): Promise<StoredRun> {
   if (row.status !== "completed") {
     throw new ApiError(409, "learning_set_not_ready", row.status === "running" ? "The learning set is still being made." : "The learning set failed: make it again.");
   }
-  const obj = await env.FILES.get(runKey(row.id));
-  if (!obj) throw new ApiError(410, "learning_set_gone", "The learning set's sentences are gone: make it again.");
-  return (await obj.json()) as StoredRun;
+  const sentences = await readJson<SelectedSentence[]>(env, selectionKey(row.id));
+  return { sentences, pool: withPool ? await readJson<PoolSentence[]>(env, poolKey(row.id)) : [] };
 }
 
-/** Stores a swapped selection and its new counts. */
+/** Stores a swapped selection and its new counts (the pool does not change). */
 export async function saveSelection(env: Env, row: LearningSetRow, run: StoredRun): Promise<void> {
-  await env.FILES.put(runKey(row.id), JSON.stringify(run));
+  await env.FILES.put(selectionKey(row.id), JSON.stringify(run.sentences));
   const covered = new Set<string>();
   for (const s of run.sentences) for (const w of s.list_words) covered.add(w);
   const before = row.uncovered ? (JSON.parse(row.uncovered) as string[]) : [];
@@ -164,7 +171,8 @@ export async function runLearningSet(env: Env, row: LearningSetRow): Promise<voi
     await d.update(learningSets).set({ progress_percent: Math.round(((i + 1) / jobIds.length) * 80) }).where(eq(learningSets.id, row.id));
   }
   const selection = select(eligible, lemmas, row.mode, options);
-  await env.FILES.put(runKey(row.id), JSON.stringify({ sentences: selection.sentences, pool: selection.pool } satisfies StoredRun));
+  await env.FILES.put(poolKey(row.id), JSON.stringify(selection.pool));
+  await env.FILES.put(selectionKey(row.id), JSON.stringify(selection.sentences));
   await d
     .update(learningSets)
     .set({
