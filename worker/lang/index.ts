@@ -45,7 +45,7 @@ function cachedLemma(text: string, pos: Upos): string {
   let lemma = lemmaCache.get(key);
   if (lemma === undefined) {
     lemma = lemmatize(text, pos);
-    if (lemmaCache.size >= 200_000) lemmaCache.clear();
+    if (lemmaCache.size >= 50_000) lemmaCache.clear();
     lemmaCache.set(key, lemma);
   }
   return lemma;
@@ -119,7 +119,9 @@ export function analyze(sentence: string): Token[] {
   for (let i = 0; i < surface.length; i++) {
     const { text, start, end } = surface[i]!;
     const pos = tags[i]!;
-    const parts = pos === "ADP" ? CONTRACTIONS[text.toLowerCase()] : undefined;
+    // du and des are contractions only when tagged ADP (else the article); the others always are.
+    const lower = text.toLowerCase();
+    const parts = pos === "ADP" || (lower !== "du" && lower !== "des") ? CONTRACTIONS[lower] : undefined;
     if (parts) {
       for (const [p, lemma] of parts) out.push({ text, lemma, pos: p, start, end });
       continue;

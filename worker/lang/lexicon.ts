@@ -17,7 +17,7 @@ import { ANALYSES, LEXICON } from "./lexicon.data";
 let blocks: Int32Array | null = null;
 let analyses: string[] = [];
 const cache = new Map<string, readonly Analysis[]>();
-const CACHE_MAX = 200_000;
+const CACHE_MAX = 20_000;
 const NONE: readonly Analysis[] = Object.freeze([]);
 const B = CODE_ALPHABET.length;
 const CODE_VALUE = new Int16Array(256).fill(-1);

@@ -106,7 +106,7 @@ export function ambiguityClass(form: string): string {
   const set = new Set<string>();
   for (const a of lookup(form)) set.add(a.pos);
   c = [...set].sort().join(",") || "?";
-  if (classCache.size > 100_000) classCache.clear();
+  if (classCache.size >= 50_000) classCache.clear();
   classCache.set(form, c);
   return c;
 }
@@ -204,7 +204,7 @@ function wordHashes(text: string): Int32Array {
     mix(4, strHash(f.slice(-1))), mix(5, strHash(f.slice(-2))), mix(6, strHash(f.slice(-3))), mix(7, strHash(f.slice(-4))),
     mix(8, strHash(f.slice(0, 2))),
   );
-  if (wordCache.size >= 200_000) wordCache.clear();
+  if (wordCache.size >= 50_000) wordCache.clear();
   wordCache.set(text, h);
   return h;
 }
@@ -268,31 +268,6 @@ const VERB = TAG_INDEX.get("VERB")!;
 const AUX = TAG_INDEX.get("AUX")!;
 const INVERTED = /^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|en|y|ce)$/i;
 const VERB_MASK = Uint8Array.from(TAGS, (t) => (t === "VERB" || t === "AUX" ? 1 : 0));
-/** UD tags a Lefff category also takes (participles as adjectives, nouns as names…). */
-const ALSO: Partial<Record<Upos, Upos[]>> = {
-  VERB: ["ADJ", "NOUN", "AUX"], AUX: ["VERB"], ADJ: ["NOUN", "VERB", "NUM"], NOUN: ["ADJ", "PROPN"],
-  PRON: ["DET", "ADV"], DET: ["PRON", "NUM", "ADJ"], ADV: ["ADJ", "CCONJ", "SCONJ"], ADP: ["ADV", "SCONJ"],
-};
-const maskCache = new Map<string, Uint8Array | undefined>();
-/** Allowed tags of a known word whose lexicon class the training data never saw. */
-function guessMask(text: string): Uint8Array | undefined {
-  const form = lexicalForm(text);
-  if (maskCache.has(form)) return maskCache.get(form);
-  const lex = lookup(form);
-  let mask: Uint8Array | undefined;
-  if (lex.length > 0) {
-    mask = new Uint8Array(NT);
-    mask[TAG_INDEX.get("PROPN")!] = 1;
-    for (const a of lex) {
-      mask[TAG_INDEX.get(a.pos)!] = 1;
-      for (const t of ALSO[a.pos] ?? []) mask[TAG_INDEX.get(t)!] = 1;
-    }
-  }
-  if (maskCache.size > 100_000) maskCache.clear();
-  maskCache.set(form, mask);
-  return mask;
-}
-
 /** Without a model: the lexicon's first analysis. */
 function fallbackTag(text: string): Upos {
   if (/^\p{P}+$/u.test(text)) return "PUNCT";
