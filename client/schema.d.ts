@@ -885,7 +885,7 @@ export interface paths {
         };
         /**
          * The sentences
-         * @description While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns `index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM.
+         * @description While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns `index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM. `anki`: a text file for Anki's importer (File → Import; headers for the note type `French Novel Tool`, the deck named after the book, tags `fnt` and the book) with the columns `Sentence, Original, Page, Deck, GUID, Tags`; `apkg`: an Anki package of the same notes (the note type included); the GUID comes from the job and the sentence's index, so it stays through edits and re-importing updates the notes. `xlsx`: an Excel workbook of the csv's columns, a bold frozen header, every cell text (never a formula).
          */
         get: operations["getJobResult"];
         put?: never;
@@ -928,6 +928,180 @@ export interface paths {
          * @description Connect with `Upgrade: websocket`. Every progress event is a message (`ProgressEvent`, with its `seq`); `after` replays what was missed. The browser's cookie authenticates it (same Origin only); programs send `Authorization: Bearer <key>`, or `access_token` in the query where their client cannot set headers. When the credential ends (sign-out, revoked key, expiry) the socket gets a `CredentialEnded` message and is closed with code 4001.
          */
         get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wordlists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Word lists
+         * @description The built-in list (`default`, `is_default: true`, first) and mine, newest first.
+         */
+        get: operations["listWordlists"];
+        put?: never;
+        /**
+         * Create a word list
+         * @description multipart/form-data with `file` (text or CSV: one word a line, or the first column; `#` comments; `bon|bonne` for variants) and `name`, or JSON `{name, words: [...]}`. Every entry is kept as written beside its lemma; entries the lexicon does not know are kept and listed in `unknown`. At most 20,000 entries a list, 50 lists a reader.
+         */
+        post: operations["createWordlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wordlists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One word list
+         * @description With every entry: `{word, lemma, known}` in the list's order, and the unknown ones.
+         */
+        get: operations["getWordlist"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a word list
+         * @description Learning sets made with it keep their sentences.
+         */
+        delete: operations["deleteWordlist"];
+        options?: never;
+        head?: never;
+        /** Rename a word list */
+        patch: operations["renameWordlist"];
+        trace?: never;
+    };
+    "/api/v1/learning-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My learning sets
+         * @description Newest first (the latest 200).
+         */
+        get: operations["listLearningSets"];
+        put?: never;
+        /**
+         * Make a learning set
+         * @description Over one or several of my finished jobs (completed or partial, edits included) and a word list (`default` when absent). **coverage**: the fewest eligible sentences (word count within `min_words`–`max_words`, a verb when `require_verb`) that together contain every list word found in any eligible sentence, most new words first. **filter**: every eligible sentence whose share of list words is at least `min_known_ratio`, fewest unknown words first. Answers 201 at once with `status: running`; follow GET /api/v1/learning-sets/{id} until `completed` (or `failed`).
+         */
+        post: operations["createLearningSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning-sets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One learning set
+         * @description Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest.
+         */
+        get: operations["getLearningSet"];
+        put?: never;
+        post?: never;
+        /** Delete a learning set */
+        delete: operations["deleteLearningSet"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning-sets/{id}/sentences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A learning set's sentences
+         * @description The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings.
+         */
+        get: operations["listLearningSentences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Other sentences for one rank
+         * @description Eligible sentences not in the selection that contain every new word of the sentence at `rank` (shortest first, at most 50): any of them can take its place (coverage runs).
+         */
+        get: operations["listLearningAlternatives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning-sets/{id}/sentences/{rank}/swap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take another sentence for one rank
+         * @description `{job_id, index}` of an alternative (GET …/alternatives): it takes the rank's place, so the set stays a cover; new words are recounted and a later sentence that no longer brings any is left out.
+         */
+        post: operations["swapLearningSentence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning-sets/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a learning set
+         * @description csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line), json, anki (a text file for Anki's importer, columns `Sentence, Page, New words, Deck, GUID, Tags`, the deck `Learning set — <first book>`; a sentence's GUID is the one its job's anki export gives it, so both imports update one note), apkg (an Anki package of the same notes) or xlsx (an Excel workbook of the csv's columns, every cell text).
+         */
+        get: operations["exportLearningSet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1811,6 +1985,201 @@ export interface components {
         };
         SentenceEdit: {
             text: string;
+        };
+        WordlistList: {
+            wordlists: components["schemas"]["Wordlist"][];
+        };
+        Wordlist: {
+            /** @description `default` for the built-in list. */
+            id: string;
+            name: string;
+            /** @description The built-in list, preselected everywhere. */
+            is_default: boolean;
+            entry_count: number;
+            /** @description Distinct lemmas of its entries: the list words a learning set counts. */
+            lemma_count: number;
+            /** @description Entries the lexicon does not know. */
+            unknown_count: number;
+            /** @description Where the built-in list comes from (its attribution); null for a reader's list. */
+            source: string | null;
+            created_at: string | null;
+            updated_at: string | null;
+        };
+        WordlistDetail: {
+            /** @description `default` for the built-in list. */
+            id: string;
+            name: string;
+            /** @description The built-in list, preselected everywhere. */
+            is_default: boolean;
+            entry_count: number;
+            /** @description Distinct lemmas of its entries: the list words a learning set counts. */
+            lemma_count: number;
+            /** @description Entries the lexicon does not know. */
+            unknown_count: number;
+            /** @description Where the built-in list comes from (its attribution); null for a reader's list. */
+            source: string | null;
+            created_at: string | null;
+            updated_at: string | null;
+            words: components["schemas"]["WordlistEntry"][];
+            /** @description The entries the lexicon does not know, as written. */
+            unknown: string[];
+        };
+        WordlistEntry: {
+            /** @description The entry as written in the list (variants like `bon|bonne` kept whole). */
+            word: string;
+            /** @description The lemma it stands for: what sentences are matched by. */
+            lemma: string;
+            /** @description Whether the lexicon knows the word; an unknown entry is kept, matched as written (lower-cased). */
+            known: boolean;
+        };
+        CreateWordlist: {
+            name: string;
+            /** @description One entry a word; `bon|bonne` for variants of one entry. */
+            words: string[];
+        };
+        RenameWordlist: {
+            name: string;
+        };
+        /** @description A learning set: the sentences of some books chosen for a word list. */
+        LearningSet: {
+            id: string;
+            status: components["schemas"]["LearningSetStatus"];
+            mode: components["schemas"]["LearningMode"];
+            job_ids: string[];
+            wordlist_id: string;
+            wordlist_name: string;
+            options: components["schemas"]["LearningOptions"];
+            progress_percent: number;
+            /** @description Distinct lemmas of the word list. */
+            list_words: number | null;
+            /** @description List words that occur in at least one eligible sentence of the books. */
+            found_words: number | null;
+            /** @description List words the returned sentences contain. */
+            covered_words: number | null;
+            /** @description List lemmas no returned sentence contains (coverage: those the books never offer in an eligible sentence). */
+            uncovered: string[];
+            /** @description Sentences within the bounds (and with a verb when required). */
+            eligible_sentences: number | null;
+            sentence_count: number | null;
+            /** @description coverage: true when no smaller selection covers the found words (proven by the solver). */
+            optimal: boolean | null;
+            /** @description coverage: the proven least size of any cover. */
+            lower_bound: number | null;
+            error_code: string | null;
+            error_message: string | null;
+            created_at: string;
+            completed_at: string | null;
+            links: {
+                self: string;
+                sentences: string;
+                export: string;
+            };
+        };
+        /** @enum {string} */
+        LearningSetStatus: "running" | "completed" | "failed";
+        /** @enum {string} */
+        LearningMode: "coverage" | "filter";
+        LearningOptions: {
+            /**
+             * @description Fewest words a sentence may have (a word: any token but punctuation).
+             * @default 4
+             */
+            min_words: number;
+            /**
+             * @description Most words a sentence may have.
+             * @default 8
+             */
+            max_words: number;
+            /**
+             * @description Only sentences with a verb (a VERB or AUX token).
+             * @default true
+             */
+            require_verb: boolean;
+            /**
+             * @description filter: least share of a sentence's words whose lemma is in the list.
+             * @default 0.95
+             */
+            min_known_ratio: number;
+        };
+        CreateLearningSet: {
+            job_ids: string[];
+            /** @default default */
+            wordlist_id: string;
+            /**
+             * @default coverage
+             * @enum {string}
+             */
+            mode: "coverage" | "filter";
+            /**
+             * @description Fewest words a sentence may have (a word: any token but punctuation).
+             * @default 4
+             */
+            min_words: number;
+            /**
+             * @description Most words a sentence may have.
+             * @default 8
+             */
+            max_words: number;
+            /**
+             * @description Only sentences with a verb (a VERB or AUX token).
+             * @default true
+             */
+            require_verb: boolean;
+            /**
+             * @description filter: least share of a sentence's words whose lemma is in the list.
+             * @default 0.95
+             */
+            min_known_ratio: number;
+        };
+        LearningSetList: {
+            learning_sets: components["schemas"]["LearningSet"][];
+        };
+        LearningSentenceList: {
+            sentences: components["schemas"]["LearningSentence"][];
+        };
+        LearningSentence: {
+            /** @description 1-based position in the selection. */
+            rank: number;
+            job_id: string;
+            /** @description The sentence's index in its job's result. */
+            index: number;
+            /** @description As the job's result has it, a reader's edits included (when the run was made). */
+            text: string;
+            page: number;
+            word_count: number;
+            has_verb: boolean;
+            /** @description List lemmas the sentence contains. */
+            list_words: string[];
+            /** @description List lemmas no earlier sentence of the selection contains. */
+            new_words: string[];
+            /** @description Share of its words whose lemma is in the list. */
+            known_ratio: number;
+        };
+        LearningAlternatives: {
+            rank: number;
+            /** @description What the sentence at this rank brings: every alternative contains all of it. */
+            new_words: string[];
+            alternatives: {
+                job_id: string;
+                /** @description The sentence's index in its job's result. */
+                index: number;
+                /** @description As the job's result has it, a reader's edits included (when the run was made). */
+                text: string;
+                page: number;
+                word_count: number;
+                has_verb: boolean;
+                /** @description List lemmas the sentence contains. */
+                list_words: string[];
+                /** @description List lemmas no earlier sentence of the selection contains. */
+                new_words: string[];
+                /** @description Share of its words whose lemma is in the list. */
+                known_ratio: number;
+                rank: null;
+            }[];
+        };
+        LearningSwap: {
+            job_id: string;
+            index: number;
         };
     };
     responses: {
@@ -3841,8 +4210,8 @@ export interface operations {
     getJobResult: {
         parameters: {
             query?: {
-                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original`. */
-                format?: "json" | "txt" | "csv" | "tsv";
+                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original`; anki: a text file for Anki's importer (`Sentence, Original, Page, Deck, GUID, Tags`, GUIDs stable through edits); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
+                format?: "json" | "txt" | "csv" | "tsv" | "anki" | "apkg" | "xlsx";
             };
             header?: never;
             path: {
@@ -3853,10 +4222,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The result: JSON, or a file download for txt, csv and tsv (`Content-Disposition: attachment`). */
+            /** @description The result: JSON, or a file download for the other formats (`Content-Disposition: attachment`). */
             200: {
                 headers: {
-                    /** @description For txt, csv and tsv: the book's name with the format's extension. */
+                    /** @description For the files: the book's name with the format's extension (`.anki.txt` for anki). */
                     "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
@@ -3865,6 +4234,8 @@ export interface operations {
                     "text/plain": string;
                     "text/csv": string;
                     "text/tab-separated-values": string;
+                    "application/vnd.anki": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `invalid_field`: a parameter or field is missing or invalid (`field` names it); `invalid_json`: the body is not JSON. */
@@ -4002,6 +4373,590 @@ export interface operations {
             };
             /** @description `upgrade_required`: this endpoint speaks WebSocket; connect with `Upgrade: websocket`. */
             426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listWordlists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lists, without their words. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WordlistList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createWordlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A CSV or text file: one word a line, or the first column; `#` starts a comment; `bon|bonne` for variants; a header line (word, mot, lemma…) is skipped. UTF-8 (or Latin-1).
+                     */
+                    file: string;
+                    /** @description The list's name; the file's name without extension when absent. */
+                    name?: string;
+                };
+                "application/json": components["schemas"]["CreateWordlist"];
+            };
+        };
+        responses: {
+            /** @description The new list with its entries and the unknown ones. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WordlistDetail"];
+                };
+            };
+            /** @description `empty_list`: no word in it; `empty_file`; `missing_file`; `invalid_field` (`field` names it); `invalid_json`; `malformed_upload`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `too_many_wordlists`: at most 50 lists; delete one first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_entries`: more than 20,000 entries; `file_too_large`: over 2 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_file_type`: the file is not text (a PDF, a spreadsheet, an image…); `unsupported_media_type`: neither multipart nor JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWordlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id (`default`: the built-in list). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WordlistDetail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no such list of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteWordlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id (`default`: the built-in list). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `read_only`: the built-in list. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such list of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    renameWordlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id (`default`: the built-in list). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameWordlist"];
+            };
+        };
+        responses: {
+            /** @description The list, renamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Wordlist"];
+                };
+            };
+            /** @description `invalid_field`: `name` empty or over 100 characters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `read_only`: the built-in list. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such list of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listLearningSets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSetList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createLearningSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLearningSet"];
+            };
+        };
+        responses: {
+            /** @description The run, `running`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSet"];
+                };
+            };
+            /** @description `invalid_field`: an option is invalid (`field` names it: e.g. `max_words` below `min_words`, more than 20 jobs); `invalid_json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: a job or the word list is not mine (`field` names it). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `job_not_finished`: a job is not completed or partial (`field` names it). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLearningSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSet"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no such learning set of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteLearningSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: no such learning set of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listLearningSentences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sentences, by rank. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSentenceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no such learning set of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `learning_set_not_ready`: still running, or failed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `learning_set_gone`: its stored sentences are gone. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listLearningAlternatives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+                /** @description 1-based position in the selection. */
+                rank: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alternatives. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningAlternatives"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no such learning set of mine. Or no sentence at that rank. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `learning_set_not_ready`: still running, or failed. `not_coverage`: a filter run has no alternatives. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    swapLearningSentence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+                /** @description 1-based position in the selection. */
+                rank: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LearningSwap"];
+            };
+        };
+        responses: {
+            /** @description The selection after the swap. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSentenceList"];
+                };
+            };
+            /** @description `invalid_field`: `job_id` or `index` (`field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: no such learning set of mine. Or no sentence at that rank. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `learning_set_not_ready`: still running, or failed. `not_an_alternative`: that sentence is not eligible or lacks some of the rank's new words; `not_coverage`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    exportLearningSet: {
+        parameters: {
+            query?: {
+                /** @description csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences; anki: a text file for Anki's importer (`Sentence, Page, New words, Deck, GUID, Tags`; a sentence's GUID is the one of its job's anki export); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
+                format?: "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description The learning set's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "text/tab-separated-values": string;
+                    "text/plain": string;
+                    "application/json": Record<string, never>;
+                    "application/vnd.anki": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_field`: `format`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no such learning set of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `learning_set_not_ready`: still running, or failed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
