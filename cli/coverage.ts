@@ -59,7 +59,8 @@ export async function runCoverage(args: CoverageArgs): Promise<void> {
       `${unknown.length ? ` (${unknown.length} unknown to the lexicon)` : ""}, ${selection.found_words} found, ${selection.covered_words} covered ` +
       `by ${selection.sentences.length} sentences${proof} in ${secs}s`,
   );
-  // anki/apkg: the GUIDs of `process --format anki` of the same PDF, so both imports update one note.
+  // anki/apkg: the GUIDs of `process --format anki` of the same PDF with the same settings (the
+  // same sentences: --limit-words cuts them), so both imports update one note.
   const anki = args.format === "anki" || args.format === "apkg";
   const chosen = anki ? selection.sentences.map((s) => ({ ...s, job_id: book.id })) : selection.sentences;
   const file = await learningExport(chosen, args.format, { books: new Map([[book.id, bookName(book.filename)]]), sql: loadSqlJs });
