@@ -72,6 +72,16 @@ describe("Anki and Excel exports", () => {
     for (const row of ankiRows(await (await call(token, `jobs/${id}/result?format=anki`)).text())) expect(db).toContain(row.GUID);
   });
 
+  it("apkg over MAX_APKG_NOTES: 413 export_too_large, pointing to the anki file and the CLI", async () => {
+    const id = await finishedJob("ex4", Array.from({ length: 30_001 }, (_, i) => `P${i}.`));
+    const token = await sessionFor("ex4");
+    const r = await call(token, `jobs/${id}/result?format=apkg`);
+    expect(r.status).toBe(413);
+    const body = (await r.json()) as any;
+    expect(body.error.code).toBe("export_too_large");
+    expect(body.error.message).toMatch(/format=anki.*--format apkg/);
+  }, 120_000);
+
   it("a learning set's anki export has its sentences' job GUIDs; xlsx and apkg are zips", async () => {
     const job = await finishedJob("ex3", ["Le chat mange la souris.", "Le petit chat dort dans la maison.", "Il mange une pomme rouge."]);
     await env.DB.prepare("UPDATE jobs SET original_filename = 'Contes.pdf' WHERE id = ?").bind(job).run();

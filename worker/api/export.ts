@@ -7,6 +7,7 @@ import { toXlsx } from "../pipeline/xlsx";
 
 export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 export const APKG_TYPE = "application/vnd.anki";
+export const APKG_TOO_LARGE = "`export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI.";
 
 /** Column widths of the .xlsx exports, in characters: the sentence's wide. */
 export const RESULT_WIDTHS = [8, 80, 8, 8, 60];

@@ -32,8 +32,8 @@ import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
 import { ApiError } from "./errors";
 import { bookName } from "../pipeline/anki";
-import { APKG_TYPE, attachment, renderResult, XLSX_TYPE } from "./export";
-import { loadSqlJs } from "./sqljs";
+import { APKG_TOO_LARGE, APKG_TYPE, attachment, renderResult, XLSX_TYPE } from "./export";
+import { checkApkgSize, loadSqlJs } from "./sqljs";
 import type { AppEnv } from "./types";
 import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -386,7 +386,7 @@ export const jobRoutes = new Hono<AppEnv>()
           },
         },
       },
-      errors: { 404: NOT_FOUND },
+      errors: { 404: NOT_FOUND, 413: APKG_TOO_LARGE },
     }),
     queryParams(ResultQuerySchema),
     async (c) => {
@@ -394,6 +394,7 @@ export const jobRoutes = new Hono<AppEnv>()
       const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
       const result = await jobResult(c.env, row);
       if (format === "json") return c.json(result, 200);
+      if (format === "apkg") checkApkgSize(result.sentences.length);
       const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
       const { body, contentType, extension } = await renderResult(result, format, row, { paragraphBreaks: settings.preserve_formatting, sql: loadSqlJs });
       c.header("Content-Type", contentType);

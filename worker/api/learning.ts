@@ -16,10 +16,10 @@ import { bookName } from "../pipeline/anki";
 import { alternatives, swap } from "../learning/select";
 import { createLearningSet, deleteSet, listSets, ownSet, saveSelection, storedRun, toPublicSet } from "../learning/service";
 import { ApiError } from "./errors";
-import { APKG_TYPE, XLSX_TYPE } from "./export";
+import { APKG_TOO_LARGE, APKG_TYPE, XLSX_TYPE } from "./export";
 import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "./types";
-import { loadSqlJs } from "./sqljs";
+import { checkApkgSize, loadSqlJs } from "./sqljs";
 import { jsonBody, queryParams } from "./validate";
 
 const setId = pathParam("id", "The learning set's id.");
@@ -206,13 +206,14 @@ export const learningSetRoutes = new Hono<AppEnv>()
           },
         },
       },
-      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY },
+      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY, 413: APKG_TOO_LARGE },
     }),
     queryParams(LearningExportQuerySchema),
     async (c) => {
       const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
       const run = await storedRun(c.env, row);
       const format = c.req.valid("query").format;
+      if (format === "apkg") checkApkgSize(run.sentences.length);
       // The books' names, for the Anki deck and tags; a job deleted since keeps its sentences, named "book".
       const books = new Map<string, string>();
       if (format === "anki" || format === "apkg") {
