@@ -4257,6 +4257,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -4957,6 +4966,15 @@ export interface operations {
             };
             /** @description `learning_set_not_ready`: still running, or failed. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
