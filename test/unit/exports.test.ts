@@ -81,6 +81,11 @@ describe("xlsx export", () => {
     expect(sheet).toContain('<c r="C2" s="2" t="inlineStr"><is><t xml:space="preserve">1</t></is></c>');
   });
 
+  it("gives the same bytes for the same rows (the API's file and the CLI's)", () => {
+    const rows = resultRows(SENTENCES.map((s) => ({ ...s, chunk: 0 })));
+    expect(Buffer.from(toXlsx(RESULT_COLUMNS, rows)).equals(Buffer.from(toXlsx(RESULT_COLUMNS, rows)))).toBe(true);
+  });
+
   it("drops the characters XML cannot hold and names columns past Z", () => {
     const bytes = toXlsx(Array.from({ length: 28 }, (_, i) => `c${i}`), [["a\u0001b\u0000", ...Array(27).fill("x")]]);
     const sheet = sheetXml(bytes);
