@@ -85,6 +85,11 @@ describe("cli submit, jobs, result", () => {
     const db = new TextDecoder("latin1").decode(unzipSync(new Uint8Array(apkg.stdout))["collection.anki2"]);
     const guids = anki.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t")[4]!);
     for (const guid of guids) expect(db).toContain(guid);
+    // The server's own package (sql.js in workerd, as wrangler bundles it): the same GUIDs.
+    const served = await api("apkg");
+    expect(served.status).toBe(200);
+    const servedDb = new TextDecoder("latin1").decode(unzipSync(new Uint8Array(await served.arrayBuffer()))["collection.anki2"]);
+    for (const guid of guids) expect(servedDb).toContain(guid);
   });
 
   it("a book over the server's safe size is cut into parts here and sent as one job: the same sentences", async () => {

@@ -51,6 +51,9 @@ describe("anki text export", () => {
     const text = ankiText(learningDeck(set, new Map([["job-1", "Contes de Noël"]])));
     expect(text).toContain("#columns:Sentence\tPage\tNew words\tDeck\tGUID\tTags\n");
     expect(rowsOf(text)).toEqual([["Le chat.", "2", "chat le", "Learning set — Contes de Noël", ankiGuid("job-1", 2), "fnt Contes_de_Noël"]]);
+    // Two books: the deck after the set's first book, each note tagged with its own.
+    const two = rowsOf(ankiText(learningDeck(set, new Map([["job-0", "Zadig"], ["job-1", "Contes de Noël"]]))));
+    expect(two[0]!.slice(3)).toEqual(["Learning set — Zadig", ankiGuid("job-1", 2), "fnt Contes_de_Noël"]);
   });
 });
 
@@ -83,7 +86,10 @@ describe("xlsx export", () => {
 
   it("gives the same bytes for the same rows (the API's file and the CLI's)", () => {
     const rows = resultRows(SENTENCES.map((s) => ({ ...s, chunk: 0 })));
-    expect(Buffer.from(toXlsx(RESULT_COLUMNS, rows)).equals(Buffer.from(toXlsx(RESULT_COLUMNS, rows)))).toBe(true);
+    const bytes = Buffer.from(toXlsx(RESULT_COLUMNS, rows));
+    expect(bytes.equals(Buffer.from(toXlsx(RESULT_COLUMNS, rows)))).toBe(true);
+    // Each entry dated 2020-01-01 00:00 (DOS time 0, date (2020-1980)<<9 | 1<<5 | 1), not now.
+    expect([bytes.readUInt16LE(10), bytes.readUInt16LE(12)]).toEqual([0, (40 << 9) | (1 << 5) | 1]);
   });
 
   it("drops the characters XML cannot hold and names columns past Z", () => {

@@ -102,10 +102,12 @@ interface SetSentence {
 /**
  * A learning set's sentences as Anki notes: the GUID is the one of the sentence in its job's
  * export, so both imports update one note. A learning set does not carry `original`: the column
- * is left out, so importing it keeps what the job's export put there.
+ * is left out, so importing it keeps what the job's export put there. `books`: each job's book
+ * name, in the set's order.
  */
 export function learningDeck(sentences: readonly SetSentence[], books: ReadonlyMap<string, string>): AnkiDeck {
-  const first = sentences[0] ? books.get(sentences[0].job_id) : undefined;
+  // `books` in the set's order: the deck is named after the first.
+  const first = books.values().next().value;
   return {
     name: `Learning set — ${first ?? "books"}`,
     fields: ["Sentence", "Page", "New words"],

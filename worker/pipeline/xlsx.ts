@@ -45,8 +45,11 @@ const STATIC: Record<string, string> = {
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>',
 };
 
-/** The zip entries' date: fixed, so the same rows give the same bytes (the API's file and the CLI's). */
-const MTIME = new Date(Date.UTC(2020, 0, 1));
+/**
+ * The zip entries' date: fixed, so the same rows give the same bytes (the API's file and the
+ * CLI's). Local midnight: fflate writes local time, so every time zone writes the same bytes.
+ */
+const MTIME = new Date(2020, 0, 1);
 
 /** Excel's limit of one cell's text. */
 const MAX_CELL = 32767;
@@ -82,7 +85,8 @@ export function toXlsx(header: readonly string[], rows: readonly (readonly (stri
   });
   const enc = new TextEncoder();
   const add = (name: string, text: string) => {
-    const f = new ZipDeflate(name, { level: 6, mtime: MTIME });
+    const f = new ZipDeflate(name, { level: 6 });
+    f.mtime = MTIME;
     zip.add(f);
     f.push(enc.encode(text), true);
   };
@@ -90,7 +94,8 @@ export function toXlsx(header: readonly string[], rows: readonly (readonly (stri
   const sheetName = xmlText((opts.sheet ?? "Sentences").replace(/[\\/?*[\]:]/g, " ").slice(0, 31)) || "Sentences";
   add("xl/workbook.xml", `${XML}<workbook xmlns="${NS}" xmlns:r="${REL}"><sheets><sheet name="${sheetName}" sheetId="1" r:id="rId1"/></sheets></workbook>`);
 
-  const sheet = new ZipDeflate("xl/worksheets/sheet1.xml", { level: 6, mtime: MTIME });
+  const sheet = new ZipDeflate("xl/worksheets/sheet1.xml", { level: 6 });
+  sheet.mtime = MTIME;
   zip.add(sheet);
   const cols = opts.widths?.length
     ? `<cols>${opts.widths.map((w, i) => `<col min="${i + 1}" max="${i + 1}" width="${w}" customWidth="1"/>`).join("")}</cols>`
