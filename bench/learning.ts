@@ -76,7 +76,7 @@ export function learningBench(): string {
   run("one 1,000-page book", [book(1000)]);
   run("ten books of 300 pages", Array.from({ length: 10 }, (_, i) => book(300, i * 997)));
   return [
-    "## Learning sets: a run's time",
+    "### A whole run: tagging and cover",
     "",
     "A coverage run with the default list (4–8 words, a verb) as the `fnt-learning` consumer makes it, on books made of the corpus novels' " +
       "paragraphs (both novels, repeated from different starting points to reach the length), cut at 8 words by the local engine. " +

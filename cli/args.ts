@@ -9,6 +9,12 @@ export const USAGE = `Usage:
       Reads paragraphs on stdin, one per line; writes one JSON array of
       sentences per input line (an empty line gives []).
 
+  npm run -s cli -- lemmatize < sentences.txt
+      Reads sentences on stdin, one per line; writes one JSON array of tokens
+      per input line, [{"text","lemma","pos"}, …] (pos: Universal Dependencies
+      tags; "du" as its two parts "de" + "le", both with text "du"; an empty
+      line gives []).
+
   npm run -s cli -- process FILE.pdf [options]
       Writes the sentences of a PDF novel to stdout.
 
@@ -33,7 +39,8 @@ export const USAGE = `Usage:
 
 Options for process:
   -f, --format FMT          txt (one sentence per line, default), json
-                            ([{text,page,paragraph}]), csv or tsv (index,sentence,page),
+                            ([{text,page,paragraph,word_count,has_verb}]), csv or tsv
+                            (index,sentence,page,word_count,has_verb; has_verb yes/no),
                             xlsx (an Excel workbook of those columns), anki (a text
                             file for Anki's File > Import) or apkg (an Anki package).
                             xlsx and apkg are binary: redirect stdout to a file
@@ -41,7 +48,7 @@ Options for process:
                             GUIDs come from the PDF's bytes (result: from the job and
                             its sentence's index, as the API's): importing again
                             updates the notes. result writes the API's anki, apkg
-                            and xlsx files (xlsx with its csv's five columns).
+                            and xlsx files (xlsx with the API csv's columns).
       --limit-words N       split sentences longer than N words (0-500, 0 = no limit)
       --min-words N         merge fragments shorter than N words (0-50, 0 = keep all)
       --no-fix-hyphenation  keep line-end hyphens as printed ("mar-chait")

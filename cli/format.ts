@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import initSqlJs from "sql.js";
 import { ankiText, bookName, jobDeck } from "../worker/pipeline/anki";
 import { buildApkg } from "../worker/pipeline/apkg";
-import { toTable, toTxt } from "../worker/pipeline/formats";
+import { withFacts, type SentenceFacts } from "../worker/pipeline/facts";
+import { toTable, toTxt, yesNo } from "../worker/pipeline/formats";
 import type { Sentence } from "../worker/pipeline/types";
 import { toXlsx } from "../worker/pipeline/xlsx";
 
@@ -24,24 +25,32 @@ export interface Book {
   filename: string;
 }
 
-const CLI_COLUMNS = ["index", "sentence", "page"];
+/** Columns of the CLI's CSV/TSV (and xlsx): new ones only ever go at the end, as in the API's export. */
+export const CLI_COLUMNS = ["index", "sentence", "page", "word_count", "has_verb"];
 
 /**
  * Renders sentences like the API's export, minus the BOM: CLI output goes to pipes
- * and scripts more often than to spreadsheets. The table formats (csv, tsv, xlsx) have
- * the columns index, sentence, page; anki and apkg are the API's (worker/pipeline/anki.ts).
+ * and scripts more often than to spreadsheets. Each sentence's word count and verb are the
+ * server's (a job's result) or computed here (process), by the same tagger. The table
+ * formats (csv, tsv, xlsx) have CLI_COLUMNS; anki and apkg are the API's (worker/pipeline/anki.ts).
  */
-export async function render(sentences: readonly Sentence[], format: Format, book: Book = { id: "book", filename: "sentences" }): Promise<string | Uint8Array> {
+export async function render(
+  sentences: readonly (Sentence & Partial<SentenceFacts>)[],
+  format: Format,
+  book: Book = { id: "book", filename: "sentences" },
+): Promise<string | Uint8Array> {
   if (format === "txt") return toTxt(sentences);
+  if (format === "anki" || format === "apkg") {
+    const deck = jobDeck(book.id, book.filename, sentences.map((s, index) => ({ ...s, index })));
+    return format === "anki" ? ankiText(deck) : buildApkg(await loadSqlJs(), deck);
+  }
+  const rows = sentences.map(withFacts);
   if (format === "json") {
     // One sentence per line keeps big outputs greppable and diffable.
-    const rows = sentences.map((s) => JSON.stringify({ text: s.text, page: s.page, paragraph: s.paragraph }));
-    return rows.length === 0 ? "[]\n" : `[\n${rows.join(",\n")}\n]\n`;
+    const lines = rows.map((s) => JSON.stringify({ text: s.text, page: s.page, paragraph: s.paragraph, word_count: s.word_count, has_verb: s.has_verb }));
+    return lines.length === 0 ? "[]\n" : `[\n${lines.join(",\n")}\n]\n`;
   }
-  const indexed = sentences.map((s, index) => ({ ...s, index }));
-  if (format === "anki") return ankiText(jobDeck(book.id, book.filename, indexed));
-  if (format === "apkg") return buildApkg(await loadSqlJs(), jobDeck(book.id, book.filename, indexed));
-  const rows = sentences.map((s, i) => [i + 1, s.text, s.page]);
-  if (format === "xlsx") return toXlsx(CLI_COLUMNS, rows, { sheet: bookName(book.filename), widths: [8, 80, 8] });
-  return toTable(CLI_COLUMNS, rows, format, "\n");
+  const table = rows.map((s, i) => [i + 1, s.text, s.page, s.word_count, yesNo(s.has_verb)]);
+  if (format === "xlsx") return toXlsx(CLI_COLUMNS, table, { sheet: bookName(book.filename), widths: [8, 80, 8, 11, 9] });
+  return toTable(CLI_COLUMNS, table, format, "\n");
 }

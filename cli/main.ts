@@ -4,6 +4,7 @@ import { CliError, EXIT_BUG, EXIT_INPUT, EXIT_USAGE, usageError } from "./errors
 import { runCoverage } from "./coverage";
 import { runProcess } from "./process";
 import { runJobs, runResult, runSubmit } from "./remote";
+import { runLemmatize } from "./lemmatize";
 import { runSegment } from "./segment";
 
 async function main(argv: string[]): Promise<void> {
@@ -18,6 +19,11 @@ async function main(argv: string[]): Promise<void> {
     if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
     if (rest.length > 0) throw usageError(`segment takes no arguments (got ${rest.join(" ")}); it reads stdin.`);
     return runSegment(process.stdin, process.stdout);
+  }
+  if (command === "lemmatize") {
+    if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
+    if (rest.length > 0) throw usageError(`lemmatize takes no arguments (got ${rest.join(" ")}); it reads stdin.`);
+    return runLemmatize(process.stdin, process.stdout);
   }
   if (command === "process") {
     const args = parseProcessArgs(rest);
@@ -36,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     if (args === null) return void process.stdout.write(USAGE);
     return (run as (a: typeof args) => Promise<void>)(args);
   }
-  throw usageError(`unknown command "${command}" (expected segment, process, coverage, submit, jobs or result).`);
+  throw usageError(`unknown command "${command}" (expected segment, lemmatize, process, coverage, submit, jobs or result).`);
 }
 
 // A reader that stops early (`| head`) is not an error.

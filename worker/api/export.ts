@@ -10,7 +10,7 @@ export const APKG_TYPE = "application/vnd.anki";
 export const APKG_TOO_LARGE = "`export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI.";
 
 /** Column widths of the .xlsx exports, in characters: the sentence's wide. */
-export const RESULT_WIDTHS = [8, 80, 8, 8, 60];
+export const RESULT_WIDTHS = [8, 80, 8, 8, 60, 11, 9];
 
 export type ResultFormat = "txt" | "csv" | "tsv" | "anki" | "apkg" | "xlsx";
 

@@ -26,6 +26,7 @@ export function parseConllu(source: string): GoldSentence[] {
   for (const line of source.split("\n")) {
     if (line.startsWith("# sent_id = ")) {
       cur = { id: line.slice(12).trim(), text: "", tokens: [] };
+      mwtEnd = 0;
       out.push(cur);
       continue;
     }

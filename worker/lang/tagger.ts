@@ -6,7 +6,7 @@
  */
 import { foldForm } from "./codec";
 import type { Upos } from "./index";
-import { lookup } from "./lexicon";
+import { lexicalForm, lookup } from "./lexicon";
 import { MODEL } from "./model.data";
 
 export const TAGS: readonly Upos[] = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"];
@@ -14,9 +14,8 @@ const NT = TAGS.length;
 const TAG_INDEX = new Map(TAGS.map((t, i) => [t, i]));
 
 export interface Model {
-  /** feature → index of its first weight in tagIdx/weights; its count in counts. */
-  features: Map<string, number>;
-  counts: Uint8Array;
+  /** feature (30-bit hash, see mix) → index of its first weight in tagIdx/weights | (how many) << 24. */
+  features: Map<number, number>;
   tagIdx: Uint8Array;
   weights: Float32Array;
   /** "form\tPOS" → lemma, where the training data says otherwise than the lexicon. */
@@ -25,33 +24,32 @@ export interface Model {
   prior: Map<string, Upos>;
   /** POS → [suffix, strip, add][] longest suffix first, for forms the lexicon lacks. */
   suffixes: Map<Upos, Array<[string, number, string]>>;
+  /** hash of a lexicon class → 1 for each tag the training data allows it. */
+  allowed: Map<number, Uint8Array>;
 }
 
 let model: Model | null = null;
 
 /** Parses the packed model text (see scripts/train-tagger.ts for its layout). */
 export function parseModel(text: string): Model {
-  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = ""] = text.split("\n\n");
-  const features = new Map<string, number>();
+  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = "", classPart = ""] = text.split("\n\n");
+  const features = new Map<number, number>();
   const lines = weightPart ? weightPart.split("\n") : [];
   let total = 0;
-  for (const l of lines) total += (l.length - l.lastIndexOf("\t") - 1) > 0 ? l.slice(l.lastIndexOf("\t") + 1).split(" ").length : 0;
-  const counts = new Uint8Array(lines.length);
+  for (const l of lines) for (let i = l.lastIndexOf("\t"); i !== -1; i = l.indexOf(" ", i + 1)) total++;
   const tagIdx = new Uint8Array(total);
   const weights = new Float32Array(total);
   let k = 0;
-  lines.forEach((l, i) => {
+  for (const l of lines) {
     const tab = l.lastIndexOf("\t");
-    features.set(l.slice(0, tab), k);
     const ws = l.slice(tab + 1).split(" ");
-    counts[i] = ws.length;
-    features.set(l.slice(0, tab), k | (ws.length << 24));
+    features.set(parseInt(l.slice(0, tab), 36), k | (ws.length << 24));
     for (const w of ws) {
       tagIdx[k] = w.charCodeAt(0) - 65;
       weights[k] = Number(w.slice(1));
       k++;
     }
-  });
+  }
   const lemmas = new Map<string, string>();
   for (const l of lemmaPart.split("\n")) {
     if (!l) continue;
@@ -73,7 +71,15 @@ export function parseModel(text: string): Model {
     list.push([suf!, Number(strip), add]);
   }
   for (const list of suffixes.values()) list.sort((a, b) => b[0].length - a[0].length);
-  return { features, counts, tagIdx, weights, lemmas, prior, suffixes };
+  const allowed = new Map<number, Uint8Array>();
+  for (const l of classPart.split("\n")) {
+    if (!l) continue;
+    const [cls, tags = ""] = l.split("\t");
+    const mask = new Uint8Array(NT);
+    for (const c of tags) mask[c.charCodeAt(0) - 65] = 1;
+    allowed.set(strHash(cls!), mask);
+  }
+  return { features, tagIdx, weights, lemmas, prior, suffixes, allowed };
 }
 
 function current(): Model {
@@ -83,6 +89,13 @@ function current(): Model {
 /** Swaps the model (training and evaluation); null goes back to the shipped one. */
 export function useModel(m: Model | null): void {
   model = m;
+  generation++;
+}
+
+let generation = 0;
+/** Changes whenever the model does (caches of model-dependent answers check it). */
+export function modelGeneration(): number {
+  return generation;
 }
 
 /** The Lefff UPOS set of a folded form as a string of code letters ("" unknown). */
@@ -108,54 +121,113 @@ function shape(text: string): string {
   return "l";
 }
 
-/** Context-independent features of each token of a sentence. */
-export function staticFeatures(texts: readonly string[]): string[][] {
+/** FNV-1a over UTF-16 code units. */
+export function strHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A feature as a 30-bit integer: its template number and up to two hashed values. */
+export function mix(template: number, a: number, b = 0): number {
+  let h = Math.imul(template + 0x27d4eb2d, 0x9e3779b1) ^ a;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & 0x3fffffff;
+}
+
+const BOS = strHash("<s>");
+const EOS = strHash("</s>");
+/** Number of context-independent features per token (see staticFeatures). */
+export const N_STATIC = 23;
+/** Number of features per token in all (static + those of the tags to the left). */
+export const N_FEATURES = N_STATIC + 4;
+
+/**
+ * Context-independent features of each token of a sentence, N_STATIC a token in one array;
+ * slot 1 holds the hash of the word, slot 2 of its lexicon class (used by dynamicFeatures).
+ */
+export function staticFeatures(texts: readonly string[]): Int32Array {
   const n = texts.length;
-  const forms = texts.map(foldForm);
-  const classes = forms.map(ambiguityClass);
-  const shapes = texts.map(shape);
-  const at = (a: readonly string[], i: number) => (i < 0 ? "<s>" : i >= n ? "</s>" : a[i]!);
-  const out: string[][] = [];
+  const words = texts.map(wordHashes);
+  const w = words.map((h) => h[0]!);
+  const c = words.map((h) => h[1]!);
+  const sh = words.map((h) => h[2]!);
+  const at = (a: readonly number[], i: number) => (i < 0 ? BOS : i >= n ? EOS : a[i]!);
+  const out = new Int32Array(n * N_FEATURES);
   for (let i = 0; i < n; i++) {
-    const w = forms[i]!;
-    const f = [
-      "b",
-      `w=${w}`,
-      `c=${classes[i]}`,
-      `s=${shapes[i]}`,
-      `s1=${w.slice(-1)}`,
-      `s2=${w.slice(-2)}`,
-      `s3=${w.slice(-3)}`,
-      `s4=${w.slice(-4)}`,
-      `p1=${w.slice(0, 1)}`,
-      `p2=${w.slice(0, 2)}`,
-      `w-1=${at(forms, i - 1)}`,
-      `w+1=${at(forms, i + 1)}`,
-      `w-2=${at(forms, i - 2)}`,
-      `w+2=${at(forms, i + 2)}`,
-      `c-1=${at(classes, i - 1)}`,
-      `c+1=${at(classes, i + 1)}`,
-      `c+2=${at(classes, i + 2)}`,
-      `c,c+1=${classes[i]}|${at(classes, i + 1)}`,
-      `c-1,c=${at(classes, i - 1)}|${classes[i]}`,
-      `w,w+1=${w}|${at(forms, i + 1)}`,
-      `w,c+1=${w}|${at(classes, i + 1)}`,
-      `s,first=${shapes[i]}|${i === 0 ? 1 : 0}`,
-    ];
-    out.push(f);
+    const h = words[i]!;
+    let k = i * N_FEATURES;
+    out[k++] = mix(0, 0);
+    out[k++] = w[i]!;
+    out[k++] = c[i]!;
+    out[k++] = h[3]!;
+    out[k++] = h[4]!;
+    out[k++] = h[5]!;
+    out[k++] = h[6]!;
+    out[k++] = h[7]!;
+    out[k++] = h[8]!;
+    out[k++] = h[9]!;
+    out[k++] = h[10]!;
+    out[k++] = mix(9, at(w, i - 1));
+    out[k++] = mix(10, at(w, i + 1));
+    out[k++] = mix(11, at(w, i - 2));
+    out[k++] = mix(12, at(w, i + 2));
+    out[k++] = mix(13, at(c, i - 1));
+    out[k++] = mix(14, at(c, i + 1));
+    out[k++] = mix(15, at(c, i + 2));
+    out[k++] = mix(16, c[i]!, at(c, i + 1));
+    out[k++] = mix(17, at(c, i - 1), c[i]!);
+    out[k++] = mix(18, w[i]!, at(w, i + 1));
+    out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
+    // The first word of a quoted speech ("« Oui, …", "— Viens !").
+    out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"“—–]|--)$/.test(texts[i - 1]!) ? 1 : 0);
   }
   return out;
 }
 
-/** Features depending on the tags already chosen to the left. */
-export function dynamicFeatures(stat: readonly string[], prev1: string, prev2: string, w: string): string[] {
-  return [...stat, `t-1=${prev1}`, `t-2,t-1=${prev2}|${prev1}`, `t-1,w=${prev1}|${w}`, `t-1,c=${prev1}|${stat[2]!.slice(2)}`];
+/**
+ * Hashes of one token that depend on it alone, computed once per distinct text: word, lexicon
+ * class, shape, then the features word, class, shape, suffixes 1-4 and prefix 2.
+ */
+const wordCache = new Map<string, Int32Array>();
+function wordHashes(text: string): Int32Array {
+  let h = wordCache.get(text);
+  if (h) return h;
+  const f = lexicalForm(text);
+  const w = strHash(f);
+  const c = strHash(ambiguityClass(f));
+  const sh = strHash(shape(text));
+  h = Int32Array.of(
+    w, c, sh,
+    mix(1, w), mix(2, c), mix(3, sh),
+    mix(4, strHash(f.slice(-1))), mix(5, strHash(f.slice(-2))), mix(6, strHash(f.slice(-3))), mix(7, strHash(f.slice(-4))),
+    mix(8, strHash(f.slice(0, 2))),
+  );
+  if (wordCache.size >= 200_000) wordCache.clear();
+  wordCache.set(text, h);
+  return h;
 }
 
-export function scoreInto(m: Model, feats: readonly string[], scores: Float64Array): void {
+/** Fills the features of token i that depend on the two tags to its left (tag indices, -1 = none). */
+export function dynamicFeatures(feats: Int32Array, i: number, prev1: number, prev2: number): void {
+  const k = i * N_FEATURES;
+  const w = feats[k + 1]!;
+  const c = feats[k + 2]!;
+  // Slots 1 and 2 held the raw hashes of word and class; they become features too.
+  feats[k + N_STATIC] = mix(20, prev1 + 1);
+  feats[k + N_STATIC + 1] = mix(21, prev2 + 1, prev1 + 1);
+  feats[k + N_STATIC + 2] = mix(22, prev1 + 1, w);
+  feats[k + N_STATIC + 3] = mix(23, prev1 + 1, c);
+}
+
+/** Scores of each tag for token i (slots 1 and 2 are raw hashes, not features: skipped). */
+export function scoreInto(m: Model, feats: Int32Array, i: number, scores: Float64Array): void {
   scores.fill(0);
-  for (const f of feats) {
-    const v = m.features.get(f);
+  const base = i * N_FEATURES;
+  for (let j = 0; j < N_FEATURES; j++) {
+    if (j === 1 || j === 2) continue;
+    const v = m.features.get(feats[base + j]!);
     if (v === undefined) continue;
     const start = v & 0xffffff;
     const end = start + (v >>> 24);
@@ -166,25 +238,59 @@ export function scoreInto(m: Model, feats: readonly string[], scores: Float64Arr
 /** Surface tokens → one UPOS each. */
 export function tagTokens(texts: readonly string[]): Upos[] {
   const m = current();
-  const stat = staticFeatures(texts);
+  const feats = staticFeatures(texts);
   const scores = new Float64Array(NT);
   const tags: Upos[] = [];
-  let p1 = "<s>";
-  let p2 = "<s>";
+  let p1 = -1;
+  let p2 = -1;
   for (let i = 0; i < texts.length; i++) {
-    let best: Upos;
-    if (m.features.size === 0) best = fallbackTag(texts[i]!);
+    let bi = 0;
+    if (m.features.size === 0) bi = TAG_INDEX.get(fallbackTag(texts[i]!))!;
     else {
-      scoreInto(m, dynamicFeatures(stat[i]!, p1, p2, stat[i]![1]!.slice(2)), scores);
-      let bi = 0;
-      for (let t = 1; t < NT; t++) if (scores[t]! > scores[bi]!) bi = t;
-      best = TAGS[bi]!;
+      dynamicFeatures(feats, i, p1, p2);
+      scoreInto(m, feats, i, scores);
+      // Only the tags the word's lexicon class allows; before an inverted clitic ("Donne" "-moi"),
+      // a verb if the word can be one.
+      let mask = m.allowed.get(feats[i * N_FEATURES + 2]!);
+      if (INVERTED.test(texts[i + 1] ?? "") && (!mask || mask[VERB] || mask[AUX])) mask = VERB_MASK;
+      bi = -1;
+      for (let t = 0; t < NT; t++) if ((!mask || mask[t]) && (bi === -1 || scores[t]! > scores[bi]!)) bi = t;
+      if (bi === -1) bi = 0;
     }
-    tags.push(best);
+    tags.push(TAGS[bi]!);
     p2 = p1;
-    p1 = best;
+    p1 = bi;
   }
   return tags;
+}
+
+const VERB = TAG_INDEX.get("VERB")!;
+const AUX = TAG_INDEX.get("AUX")!;
+const INVERTED = /^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|en|y|ce)$/i;
+const VERB_MASK = Uint8Array.from(TAGS, (t) => (t === "VERB" || t === "AUX" ? 1 : 0));
+/** UD tags a Lefff category also takes (participles as adjectives, nouns as names…). */
+const ALSO: Partial<Record<Upos, Upos[]>> = {
+  VERB: ["ADJ", "NOUN", "AUX"], AUX: ["VERB"], ADJ: ["NOUN", "VERB", "NUM"], NOUN: ["ADJ", "PROPN"],
+  PRON: ["DET", "ADV"], DET: ["PRON", "NUM", "ADJ"], ADV: ["ADJ", "CCONJ", "SCONJ"], ADP: ["ADV", "SCONJ"],
+};
+const maskCache = new Map<string, Uint8Array | undefined>();
+/** Allowed tags of a known word whose lexicon class the training data never saw. */
+function guessMask(text: string): Uint8Array | undefined {
+  const form = lexicalForm(text);
+  if (maskCache.has(form)) return maskCache.get(form);
+  const lex = lookup(form);
+  let mask: Uint8Array | undefined;
+  if (lex.length > 0) {
+    mask = new Uint8Array(NT);
+    mask[TAG_INDEX.get("PROPN")!] = 1;
+    for (const a of lex) {
+      mask[TAG_INDEX.get(a.pos)!] = 1;
+      for (const t of ALSO[a.pos] ?? []) mask[TAG_INDEX.get(t)!] = 1;
+    }
+  }
+  if (maskCache.size > 100_000) maskCache.clear();
+  maskCache.set(form, mask);
+  return mask;
 }
 
 /** Without a model: the lexicon's first analysis. */

@@ -14,7 +14,7 @@ export interface Surface {
 }
 
 const ELISION = /^(jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[ldjmnstc])['’ʼ](?=[\p{L}\d])/iu;
-const CLITIC = /-(t-(?:il|elle|on|ils|elles)|je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|leurs|en|y|ce)$/iu;
+const CLITIC = /-(t-(?:il|elle|on|ils|elles)|je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|leurs|en|y|ce|là|ci)$/iu;
 /** Opening punctuation split off the front of a chunk. */
 const LEAD = /^(?:\.{2,}|--+|[«»"“”‘’'()[\]{}¿¡—–…*•/<>]|-(?!\p{L}|\d))/u;
 /** Closing punctuation split off the end of a chunk. */
@@ -44,6 +44,8 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
     }
     const trail = TRAIL.exec(rest);
     if (trail && trail.index > 0) {
+      // "AUTRE(S)", "ami(e)": an optional ending stays with its word.
+      if (trail[0] === ")" && /\p{L}\((?:s|e|es|x|nt)\)$/iu.test(rest)) break;
       // A final period of an abbreviation or an initial belongs to it ("M.", "J.-C.", "etc.").
       if (trail[0] === "." && ABBREVIATION.test(rest)) break;
       // An elided word keeps its apostrophe ("qu'", "jusqu'" before a space).
@@ -65,6 +67,19 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
     word = word.slice(len);
     at += len;
   }
+  // "mg/kg/h" (not "1/10", "23/12/2006", nor a URL); "14h30", "30%", "-6°C".
+  if (!word.includes("://")) {
+    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|h)(\d*)$/u.exec(word);
+    if (unit) {
+      const pieces = unit[1] !== undefined ? [unit[1], "/", unit[2]!] : unit[3] !== undefined ? [unit[3], "/", unit[4]!] : [unit[5]!, unit[6]!, unit[7]!];
+      for (const piece of pieces) {
+        if (piece) splitChunk(piece, at, out);
+        at += piece.length;
+      }
+      out.push(...tail);
+      return;
+    }
+  }
   const clitics: Surface[] = [];
   while (word.length > 0) {
     const m = CLITIC.exec(word);
@@ -78,7 +93,8 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
 
 export function tokenize(line: string): Surface[] {
   const out: Surface[] = [];
-  const re = /\S+/g;
+  // Digits grouped by spaces are one number ("50 000", "1 500,5").
+  const re = /(?<![\d,.])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])(?:[,.]\d+)?|\S+/gu;
   for (let m = re.exec(line); m !== null; m = re.exec(line)) splitChunk(m[0], m.index, out);
   return out;
 }

@@ -2,7 +2,7 @@ import type { SqlJsStatic } from "sql.js";
 import type { LearningSentence } from "../../schema/learning";
 import { ankiText, learningDeck } from "../pipeline/anki";
 import { buildApkg } from "../pipeline/apkg";
-import { toTable, toTxt } from "../pipeline/formats";
+import { toTable, toTxt, yesNo } from "../pipeline/formats";
 import { toXlsx } from "../pipeline/xlsx";
 
 /** Columns of a learning set's CSV/TSV; new columns only ever go at the end. */
@@ -10,7 +10,7 @@ export const LEARNING_COLUMNS = ["rank", "sentence", "new_words", "list_words", 
 const LEARNING_WIDTHS = [6, 70, 24, 30, 6, 38, 7, 10, 8, 10];
 
 export const learningRows = (sentences: readonly LearningSentence[]) =>
-  sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, s.has_verb ? "yes" : "no", s.known_ratio]);
+  sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, yesNo(s.has_verb), s.known_ratio]);
 
 export type LearningFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
 
