@@ -40,7 +40,15 @@ export const USAGE = `Usage:
 Options for process:
   -f, --format FMT          txt (one sentence per line, default), json
                             ([{text,page,paragraph,word_count,has_verb}]), csv or tsv
-                            (index,sentence,page,word_count,has_verb; has_verb yes/no)
+                            (index,sentence,page,word_count,has_verb; has_verb yes/no),
+                            xlsx (an Excel workbook of those columns), anki (a text
+                            file for Anki's File > Import) or apkg (an Anki package).
+                            xlsx and apkg are binary: redirect stdout to a file
+                            (> book.xlsx); on a terminal they are refused. The Anki
+                            GUIDs come from the PDF's bytes (result: from the job and
+                            its sentence's index, as the API's): importing again
+                            updates the notes. result writes the API's anki, apkg
+                            and xlsx files (xlsx with the API csv's columns).
       --limit-words N       split sentences longer than N words (0-500, 0 = no limit)
       --min-words N         merge fragments shorter than N words (0-50, 0 = keep all)
       --no-fix-hyphenation  keep line-end hyphens as printed ("mar-chait")
@@ -59,7 +67,7 @@ Options for coverage:
       --min-known-ratio R   filter: least share of list words (default 0.95)
       --limit-words N       cut the book's sentences at N words first
                             (default: --max-words)
-  -f, --format FMT          csv (default), tsv, txt or json
+  -f, --format FMT          csv (default), tsv, txt, json, anki, apkg or xlsx
 
 Options for submit (besides the ones of process):
       --model NAME          the Gemini model, where the server runs Gemini
@@ -79,7 +87,7 @@ export interface CoverageArgs {
   mode: "coverage" | "filter";
   options: LearningOptions;
   settings: JobSettings;
-  format: "csv" | "tsv" | "txt" | "json";
+  format: "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
   quiet: boolean;
 }
 
@@ -116,7 +124,7 @@ export function parseCoverageArgs(args: string[]): CoverageArgs | null {
   }
   const { job_ids: _j, wordlist_id: _w, mode, ...options } = parsed.data;
   const format = values.format ?? "csv";
-  if (!["csv", "tsv", "txt", "json"].includes(format)) throw usageError(`--format must be one of csv, tsv, txt, json (got "${format}").`);
+  if (!["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx"].includes(format)) throw usageError(`--format must be one of csv, tsv, txt, json, anki, apkg, xlsx (got "${format}").`);
   const settings = settingsOf({ "limit-words": values["limit-words"] ?? String(options.max_words) });
   return { file: positionals[0]!, wordlist: values.wordlist, mode, options, settings, format: format as CoverageArgs["format"], quiet: values.quiet ?? false };
 }

@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { normalizeChunk, planDocument } from "../worker/pipeline";
 import { analyseBook } from "../worker/learning/analyse";
 import { learningExport } from "../worker/learning/export";
 import { defaultList, listLemmas } from "../worker/learning/lists";
 import { isEligible, select } from "../worker/learning/select";
+import { bookName } from "../worker/pipeline/anki";
 import { decodeText, listWords, toEntries, WordlistError } from "../worker/learning/wordlist-file";
 import type { CoverageArgs } from "./args";
 import { CliError, EXIT_INPUT } from "./errors";
 import { makeProgress } from "./progress";
 import { readPdf } from "./read-pdf";
-import { write } from "./write";
+import { localJobId, loadSqlJs } from "./format";
+import { checkBinaryOut, write } from "./write";
 
 const MAX_CHUNK_CHARS = 6000;
 
@@ -32,11 +35,14 @@ function wordlistOf(file: string | undefined) {
 
 /** `cli coverage BOOK.pdf`: the learning set of one book, offline, with the service's code. */
 export async function runCoverage(args: CoverageArgs): Promise<void> {
+  checkBinaryOut(args.format);
   const started = performance.now();
   const entries = wordlistOf(args.wordlist);
   const unknown = entries.filter((e) => !e.known);
   const progress = makeProgress(process.stderr, args.quiet);
-  const plan = await planDocument(await readPdf(args.file), {
+  const pdf = await readPdf(args.file);
+  const book = { id: localJobId(pdf), filename: path.basename(args.file) };
+  const plan = await planDocument(pdf, {
     fixHyphenation: args.settings.fix_hyphenation,
     maxChunkChars: MAX_CHUNK_CHARS,
     onPage: (done, total) => progress.page(done, total),
@@ -53,5 +59,10 @@ export async function runCoverage(args: CoverageArgs): Promise<void> {
       `${unknown.length ? ` (${unknown.length} unknown to the lexicon)` : ""}, ${selection.found_words} found, ${selection.covered_words} covered ` +
       `by ${selection.sentences.length} sentences${proof} in ${secs}s`,
   );
-  await write(process.stdout, learningExport(selection.sentences, args.format).body.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n"));
+  // anki/apkg: the GUIDs of `process --format anki` of the same PDF with the same settings (the
+  // same sentences: --limit-words cuts them), so both imports update one note.
+  const anki = args.format === "anki" || args.format === "apkg";
+  const chosen = anki ? selection.sentences.map((s) => ({ ...s, job_id: book.id })) : selection.sentences;
+  const file = await learningExport(chosen, args.format, { books: new Map([[book.id, bookName(book.filename)]]), sql: loadSqlJs });
+  await write(process.stdout, typeof file.body === "string" ? file.body.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n") : file.body);
 }

@@ -2,16 +2,20 @@ import { normalizeChunk, planDocument } from "../worker/pipeline";
 import type { Sentence } from "../worker/pipeline/types";
 import type { ProcessArgs } from "./args";
 import { readPdf } from "./read-pdf";
-import { render } from "./format";
+import path from "node:path";
+import { localJobId, render } from "./format";
 import { makeProgress } from "./progress";
-import { write } from "./write";
+import { checkBinaryOut, write } from "./write";
 
 // Same budget as the API's plan step; the sentences do not depend on it.
 const MAX_CHUNK_CHARS = 6000;
 
 export async function runProcess(args: ProcessArgs): Promise<void> {
+  checkBinaryOut(args.format);
   const started = performance.now();
   const data = await readPdf(args.file);
+  // Before pdf.js reads (and may detach) the bytes: the GUIDs of anki/apkg come from them.
+  const book = { id: localJobId(data), filename: path.basename(args.file) };
   const progress = makeProgress(process.stderr, args.quiet);
   const plan = await planDocument(data, {
     fixHyphenation: args.settings.fix_hyphenation,
@@ -24,5 +28,5 @@ export async function runProcess(args: ProcessArgs): Promise<void> {
   for (const chunk of plan.chunks) sentences.push(...normalizeChunk(chunk, args.settings));
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   progress.end(`${plan.pageCount} pages, ${plan.paragraphs.length} paragraphs, ${sentences.length} sentences in ${secs}s`);
-  await write(process.stdout, render(sentences, args.format));
+  await write(process.stdout, await render(sentences, args.format, book));
 }

@@ -7,12 +7,13 @@ import { ApiError, createApi, ok, type Api, type Schemas } from "../client";
 import { JobEventStream } from "../client/events";
 import { partsToSend, SplitError } from "../client/split";
 import { fetchTransport, uploadBook } from "../client/upload";
+import { renderResult } from "../worker/api/export";
 import type { JobsArgs, RemoteArgs, ResultArgs, SubmitArgs } from "./args";
 import { CliError, EXIT_INPUT } from "./errors";
-import { render } from "./format";
+import { loadSqlJs, render } from "./format";
 import { makeProgress } from "./progress";
 import { readPdf } from "./read-pdf";
-import { write } from "./write";
+import { checkBinaryOut, write } from "./write";
 
 /** The job ended partial: its sentences are written, some pages are missing. */
 export const EXIT_PARTIAL = 3;
@@ -46,6 +47,7 @@ async function call<T>(p: Promise<T>, doing: string): Promise<T> {
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 export async function runSubmit(args: SubmitArgs): Promise<void> {
+  checkBinaryOut(args.format);
   const data = await readPdf(args.file);
   const api = client(args);
   const say = (line: string) => args.quiet || process.stderr.write(`${line}\n`);
@@ -133,7 +135,11 @@ async function writeResult(api: Api, job: Job, format: SubmitArgs["format"], qui
   const result = await call(ok(api.GET("/api/v1/jobs/{id}/result", { params: { path: { id: job.id }, query: { format: "json" } } })), "reading the result");
   // Only the CSV/TSV/TXT exports are text; JSON was asked for.
   if (typeof result === "string") throw new Error("the server answered text where JSON was asked for");
-  await write(process.stdout, render(result.sentences, format));
+  // anki, apkg and xlsx: the API's own renderer, so the file is the one the server's export gives.
+  const out = format === "anki" || format === "apkg" || format === "xlsx"
+    ? (await renderResult(result, format, job, { sql: loadSqlJs })).body
+    : await render(result.sentences, format);
+  await write(process.stdout, out);
   if (job.status === "partial") {
     if (!quiet) process.stderr.write(`partial: pages ${job.failed_pages.join(", ")} could not be processed; the rest is written.\n`);
     process.exitCode = EXIT_PARTIAL;
@@ -151,6 +157,7 @@ export async function runJobs(args: JobsArgs): Promise<void> {
 }
 
 export async function runResult(args: ResultArgs): Promise<void> {
+  checkBinaryOut(args.format);
   const api = client(args);
   const job = await call(ok(api.GET("/api/v1/jobs/{id}", { params: { path: { id: args.id } } })), "reading the job");
   await writeResult(api, job, args.format, args.quiet);

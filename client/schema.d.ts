@@ -885,7 +885,7 @@ export interface paths {
         };
         /**
          * The sentences
-         * @description While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns `index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM.
+         * @description While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns `index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM. `anki`: a text file for Anki's importer (File → Import; headers for the note type `French Novel Tool`, the deck named after the book, tags `fnt` and the book) with the columns `Sentence, Original, Page, Deck, GUID, Tags`; `apkg`: an Anki package of the same notes (the note type included); the GUID comes from the job and the sentence's index, so it stays through edits and re-importing updates the notes. `xlsx`: an Excel workbook of the csv's columns, a bold frozen header, every cell text (never a formula).
          */
         get: operations["getJobResult"];
         put?: never;
@@ -1099,7 +1099,7 @@ export interface paths {
         };
         /**
          * Download a learning set
-         * @description csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line) or json.
+         * @description csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line), json, anki (a text file for Anki's importer, columns `Sentence, Page, New words, Deck, GUID, Tags`, the deck `Learning set — <first book>`; a sentence's GUID is the one its job's anki export gives it, so both imports update one note), apkg (an Anki package of the same notes) or xlsx (an Excel workbook of the csv's columns, every cell text).
          */
         get: operations["exportLearningSet"];
         put?: never;
@@ -4214,8 +4214,8 @@ export interface operations {
     getJobResult: {
         parameters: {
             query?: {
-                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no). */
-                format?: "json" | "txt" | "csv" | "tsv";
+                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no); anki: a text file for Anki's importer (`Sentence, Original, Page, Deck, GUID, Tags`, GUIDs stable through edits); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
+                format?: "json" | "txt" | "csv" | "tsv" | "anki" | "apkg" | "xlsx";
             };
             header?: never;
             path: {
@@ -4226,10 +4226,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The result: JSON, or a file download for txt, csv and tsv (`Content-Disposition: attachment`). */
+            /** @description The result: JSON, or a file download for the other formats (`Content-Disposition: attachment`). */
             200: {
                 headers: {
-                    /** @description For txt, csv and tsv: the book's name with the format's extension. */
+                    /** @description For the files: the book's name with the format's extension (`.anki.txt` for anki). */
                     "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
@@ -4238,6 +4238,8 @@ export interface operations {
                     "text/plain": string;
                     "text/csv": string;
                     "text/tab-separated-values": string;
+                    "application/vnd.anki": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `invalid_field`: a parameter or field is missing or invalid (`field` names it); `invalid_json`: the body is not JSON. */
@@ -4252,6 +4254,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description `not_found`: no such job of mine. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4912,8 +4923,8 @@ export interface operations {
     exportLearningSet: {
         parameters: {
             query?: {
-                /** @description csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences. */
-                format?: "csv" | "tsv" | "txt" | "json";
+                /** @description csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences; anki: a text file for Anki's importer (`Sentence, Page, New words, Deck, GUID, Tags`; a sentence's GUID is the one of its job's anki export); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
+                format?: "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
             };
             header?: never;
             path: {
@@ -4934,6 +4945,8 @@ export interface operations {
                     "text/tab-separated-values": string;
                     "text/plain": string;
                     "application/json": Record<string, never>;
+                    "application/vnd.anki": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `invalid_field`: `format`. */
@@ -4957,6 +4970,15 @@ export interface operations {
             };
             /** @description `learning_set_not_ready`: still running, or failed. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

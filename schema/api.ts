@@ -150,9 +150,14 @@ export const ListJobsQuerySchema = z.object({
 
 export const ResultQuerySchema = z.object({
   format: z
-    .enum(["json", "txt", "csv", "tsv"])
+    .enum(["json", "txt", "csv", "tsv", "anki", "apkg", "xlsx"])
     .default("json")
-    .meta({ description: "json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no)." }),
+    .meta({
+      description:
+        "json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no); " +
+        "anki: a text file for Anki's importer (`Sentence, Original, Page, Deck, GUID, Tags`, GUIDs stable through edits); " +
+        "apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text.",
+    }),
 });
 
 export const EventsQuerySchema = z.object({

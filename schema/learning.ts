@@ -190,9 +190,14 @@ export const SwapSchema = z
 
 export const LearningExportQuerySchema = z.object({
   format: z
-    .enum(["csv", "tsv", "txt", "json"], { error: "must be csv, tsv, txt or json" })
+    .enum(["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx"], { error: "must be csv, tsv, txt, json, anki, apkg or xlsx" })
     .default("csv")
-    .meta({ description: "csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences." }),
+    .meta({
+      description:
+        "csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences; " +
+        "anki: a text file for Anki's importer (`Sentence, Page, New words, Deck, GUID, Tags`; a sentence's GUID is the one of its job's anki export); " +
+        "apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text.",
+    }),
 });
 
 /** What the learning-set queue carries: the run's id only. */

@@ -6,7 +6,8 @@ import { sentenceFacts } from "../../worker/pipeline/facts";
 import { segmentSentences } from "../../worker/pipeline/segment";
 import { CORPUS, encryptedPdf, novelSource } from "../unit/corpus";
 import { sequenceScore, words } from "../unit/metrics";
-import { cli, parseCsv, type Run } from "./run";
+import { unzipSync } from "fflate";
+import { cli, cliBytes, parseCsv, type Run } from "./run";
 
 const NAME = "maupassant-une-vie-extrait";
 const PDF = path.join(CORPUS, "novels", `${NAME}.pdf`);
@@ -84,6 +85,46 @@ describe("cli process", () => {
     expect(lines.every((l) => l.length === 5)).toBe(true);
     expect(lines.slice(1).map((l) => l[1])).toEqual(expected);
   });
+
+  it("--format anki, xlsx and apkg: the API's renderers, GUIDs from the PDF's bytes, the same every run", async () => {
+    const anki = await cli(["process", PDF, "-q", "-f", "anki"]);
+    expect(anki.code).toBe(0);
+    const lines = anki.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 3)).toEqual(["#separator:tab", "#html:false", "#notetype:French Novel Tool"]);
+    const rows = lines.filter((l) => !l.startsWith("#")).map((l) => l.split("\t"));
+    expect(rows.map((r) => r[0])).toEqual(expected);
+    expect(rows[0]!.slice(2, 4)).toEqual(["1", NAME]);
+    expect(rows[0]![5]).toBe(`fnt ${NAME}`);
+    expect(new Set(rows.map((r) => r[4])).size).toBe(rows.length);
+    // Another run of the same PDF: the same GUIDs, so a re-import updates the notes.
+    expect((await cli(["process", PDF, "-q", "-f", "anki"])).stdout).toBe(anki.stdout);
+
+    const xlsx = await cliBytes(["process", PDF, "-q", "-f", "xlsx"]);
+    expect(xlsx.code).toBe(0);
+    const sheet = new TextDecoder().decode(unzipSync(new Uint8Array(xlsx.stdout))["xl/worksheets/sheet1.xml"]);
+    expect(sheet.match(/<row /g)).toHaveLength(expected.length + 1);
+
+    const apkg = await cliBytes(["process", PDF, "-q", "-f", "apkg"]);
+    expect(apkg.code).toBe(0);
+    const collection = unzipSync(new Uint8Array(apkg.stdout))["collection.anki2"]!;
+    const text = new TextDecoder("latin1").decode(collection);
+    for (const r of rows) expect(text).toContain(r[4]);
+  }, 180_000);
+
+  it("coverage --format anki: the learning set's notes, new words as a column, in the book's learning-set deck", async () => {
+    const list = path.join(mkdtempSync(path.join(tmpdir(), "fnt-list-")), "mots.txt");
+    writeFileSync(list, "être\navoir\nfaire\ndire\njour\nmère\npère\nyeux\nmer\n");
+    const run = await cli(["coverage", PDF, "-q", "-f", "anki", "--wordlist", list]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("#columns:Sentence\tPage\tNew words\tDeck\tGUID\tTags\n");
+    const rows = run.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t"));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r).toHaveLength(6);
+      expect(r[2]!.length).toBeGreaterThan(0);
+      expect(r.slice(3)).toEqual([`Learning set — ${NAME}`, expect.stringMatching(/^[0-9a-f]{16}$/), `fnt ${NAME}`]);
+    }
+  }, 120_000);
 
   it("applies the settings: length limit, minimum length, raw hyphens", async () => {
     const limited = (await cli(["process", PDF, "-q", "--limit-words", "12"])).stdout.trimEnd().split("\n");

@@ -24,6 +24,20 @@ export function cli(args: string[], input?: string): Promise<Run> {
   });
 }
 
+/** Like cli(), stdout as bytes: the binary formats (apkg, xlsx). */
+export function cliBytes(args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX_CLI, "cli/main.ts", ...args], { cwd: ROOT });
+    const out: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.stdin.end();
+  });
+}
+
 /** Spawns `segment` and leaves stdin open, to check output follows input. */
 export function segmentProcess() {
   return spawn(process.execPath, [TSX_CLI, "cli/main.ts", "segment"], { cwd: ROOT });

@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PDFDocument } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, type Run } from "../cli/run";
+import { unzipSync } from "fflate";
+import { cli, cliBytes, type Run } from "../cli/run";
 import { CORPUS, signIn, startStack, type Stack } from "./stack";
 
 const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
@@ -68,6 +69,27 @@ describe("cli submit, jobs, result", () => {
     const [csv, expected] = await Promise.all([cli(["result", jobId, "-f", "csv", ...remote()]), cli(["process", EXTRAIT, "-q", "-f", "csv"])]);
     expectOk(csv);
     expect(csv.stdout).toBe(expected.stdout);
+  });
+
+  it("result --format anki and xlsx: the bytes of the API's exports; apkg: the same notes", async () => {
+    const api = (format: string) => fetch(`${stack.url}/api/v1/jobs/${jobId}/result?format=${format}`, { headers: { authorization: `Bearer ${key}` } });
+    const anki = await cli(["result", jobId, "-f", "anki", ...remote()]);
+    expectOk(anki);
+    expect(anki.stdout).toBe(await (await api("anki")).text());
+    expect(anki.stdout).toContain("\tmaupassant-une-vie-extrait\t");
+    const xlsx = await cliBytes(["result", jobId, "-f", "xlsx", ...remote()]);
+    expect(xlsx.code).toBe(0);
+    expect(xlsx.stdout.equals(Buffer.from(await (await api("xlsx")).arrayBuffer()))).toBe(true);
+    const apkg = await cliBytes(["result", jobId, "-f", "apkg", ...remote()]);
+    expect(apkg.code).toBe(0);
+    const db = new TextDecoder("latin1").decode(unzipSync(new Uint8Array(apkg.stdout))["collection.anki2"]);
+    const guids = anki.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t")[4]!);
+    for (const guid of guids) expect(db).toContain(guid);
+    // The server's own package (sql.js in workerd, as wrangler bundles it): the same GUIDs.
+    const served = await api("apkg");
+    expect(served.status).toBe(200);
+    const servedDb = new TextDecoder("latin1").decode(unzipSync(new Uint8Array(await served.arrayBuffer()))["collection.anki2"]);
+    for (const guid of guids) expect(servedDb).toContain(guid);
   });
 
   it("a book over the server's safe size is cut into parts here and sent as one job: the same sentences", async () => {

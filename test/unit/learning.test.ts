@@ -82,12 +82,12 @@ describe("selection", () => {
     expect(alternatives(s.sentences, s.pool, 99)).toBeNull();
   });
 
-  it("exports csv with the documented columns, txt one sentence a line", () => {
+  it("exports csv with the documented columns, txt one sentence a line", async () => {
     const s = select(book, list, "coverage", OPTIONS);
-    const csv = learningExport(s.sentences, "csv").body;
+    const csv = String((await learningExport(s.sentences, "csv")).body);
     expect(csv.split("\r\n")[0]).toBe("\uFEFFrank,sentence,new_words,list_words,page,job_id,index,word_count,has_verb,known_ratio");
     expect(csv.split("\r\n")[1]).toMatch(/^1,/);
-    expect(learningExport(s.sentences, "txt").body.split("\n")).toHaveLength(3);
+    expect(String((await learningExport(s.sentences, "txt")).body).split("\n")).toHaveLength(3);
   });
 });
 

@@ -306,7 +306,7 @@ describe("real answers are valid against the document", () => {
     const reader = { headers: bearer(await sessionFor("doc-reader")) };
     const done = await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result`, reader));
     expect(done.sentences.length).toBe(2);
-    for (const format of ["txt", "csv", "tsv"]) await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=${format}`, reader));
+    for (const format of ["txt", "csv", "tsv", "anki", "apkg", "xlsx"]) await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=${format}`, reader));
     await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=pdf`, reader));
     const edit = { method: "PATCH", headers: { ...reader.headers, "content-type": "application/json" }, body: JSON.stringify({ text: "Salut." }) };
     await conforms("PATCH", "/api/v1/jobs/{id}/sentences/{index}", await api(`/api/v1/jobs/${id}/sentences/1`, edit));
@@ -368,7 +368,7 @@ describe("real answers are valid against the document", () => {
     await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: pick.job_id, index: pick.index })));
     await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: job, index: 99 })));
     await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { index: -1 })));
-    for (const format of ["csv", "tsv", "txt", "json", "xml"]) await conforms("GET", "/api/v1/learning-sets/{id}/export", await api(`/api/v1/learning-sets/${set.id}/export?format=${format}`, mine));
+    for (const format of ["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx", "xml"]) await conforms("GET", "/api/v1/learning-sets/{id}/export", await api(`/api/v1/learning-sets/${set.id}/export?format=${format}`, mine));
     await conforms("GET", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, auth));
     await conforms("DELETE", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, { method: "DELETE", ...mine }));
     await conforms("DELETE", "/api/v1/wordlists/{id}", await api(`/api/v1/wordlists/${list.id}`, { method: "DELETE", ...auth }));

@@ -31,7 +31,9 @@ import { requireAuth } from "../auth/caller";
 import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
 import { ApiError } from "./errors";
-import { renderResult } from "./export";
+import { bookName } from "../pipeline/anki";
+import { APKG_TOO_LARGE, APKG_TYPE, attachment, renderResult, XLSX_TYPE } from "./export";
+import { checkApkgSize, loadSqlJs } from "./sqljs";
 import type { AppEnv } from "./types";
 import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
@@ -362,23 +364,29 @@ export const jobRoutes = new Hono<AppEnv>()
       summary: "The sentences",
       description:
         "While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns " +
-        "`index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM.",
+        "`index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM. " +
+        "`anki`: a text file for Anki's importer (File → Import; headers for the note type `French Novel Tool`, the deck named after the book, " +
+        "tags `fnt` and the book) with the columns `Sentence, Original, Page, Deck, GUID, Tags`; `apkg`: an Anki package of the same notes " +
+        "(the note type included); the GUID comes from the job and the sentence's index, so it stays through edits and re-importing updates the notes. " +
+        "`xlsx`: an Excel workbook of the csv's columns, a bold frozen header, every cell text (never a formula).",
       tag: "Jobs",
       access: "user",
       parameters: [jobId],
       responses: {
         200: {
-          description: "The result: JSON, or a file download for txt, csv and tsv (`Content-Disposition: attachment`).",
-          headers: { "Content-Disposition": header("For txt, csv and tsv: the book's name with the format's extension.") },
+          description: "The result: JSON, or a file download for the other formats (`Content-Disposition: attachment`).",
+          headers: { "Content-Disposition": header("For the files: the book's name with the format's extension (`.anki.txt` for anki).") },
           content: {
             "application/json": { schema: resolver(JobResultSchema, { options: { io: "output" } }) },
             "text/plain": { schema: { type: "string" } },
             "text/csv": { schema: { type: "string" } },
             "text/tab-separated-values": { schema: { type: "string" } },
+            [APKG_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: APKG_TYPE } },
+            [XLSX_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: XLSX_TYPE } },
           },
         },
       },
-      errors: { 404: NOT_FOUND },
+      errors: { 404: NOT_FOUND, 413: APKG_TOO_LARGE },
     }),
     queryParams(ResultQuerySchema),
     async (c) => {
@@ -386,16 +394,11 @@ export const jobRoutes = new Hono<AppEnv>()
       const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
       const result = await jobResult(c.env, row);
       if (format === "json") return c.json(result, 200);
+      if (format === "apkg") checkApkgSize(result.sentences.length);
       const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
-      const { body, contentType, extension } = renderResult(result, format, settings.preserve_formatting);
-      const base = row.original_filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "sentences";
+      const { body, contentType, extension } = await renderResult(result, format, row, { paragraphBreaks: settings.preserve_formatting, sql: loadSqlJs });
       c.header("Content-Type", contentType);
-      // An ASCII fallback, and the real (accented) name in RFC 5987 form for every modern client.
-      const ascii = base.normalize("NFD").replace(/[^\x20-\x7e]/g, "").replace(/["\\]/g, "") || "sentences";
-      c.header(
-        "Content-Disposition",
-        `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`,
-      );
+      c.header("Content-Disposition", attachment(bookName(row.original_filename), extension));
       return c.body(body, 200);
     },
   )

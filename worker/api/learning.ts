@@ -10,12 +10,16 @@ import {
   SwapSchema,
 } from "../../schema/learning";
 import { requireAuth } from "../auth/caller";
+import { ownJob } from "../jobs/service";
 import { learningExport } from "../learning/export";
+import { bookName } from "../pipeline/anki";
 import { alternatives, swap } from "../learning/select";
 import { createLearningSet, deleteSet, listSets, ownSet, saveSelection, storedRun, toPublicSet } from "../learning/service";
 import { ApiError } from "./errors";
+import { APKG_TOO_LARGE, APKG_TYPE, XLSX_TYPE } from "./export";
 import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "./types";
+import { checkApkgSize, loadSqlJs } from "./sqljs";
 import { jsonBody, queryParams } from "./validate";
 
 const setId = pathParam("id", "The learning set's id.");
@@ -181,23 +185,44 @@ export const learningSetRoutes = new Hono<AppEnv>()
     describe({
       operationId: "exportLearningSet",
       summary: "Download a learning set",
-      description: "csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line) or json.",
+      description:
+        "csv/tsv (UTF-8 with BOM; columns `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`), txt (one sentence a line), json, " +
+        "anki (a text file for Anki's importer, columns `Sentence, Page, New words, Deck, GUID, Tags`, the deck `Learning set — <first book>`; " +
+        "a sentence's GUID is the one its job's anki export gives it, so both imports update one note), apkg (an Anki package of the same notes) " +
+        "or xlsx (an Excel workbook of the csv's columns, every cell text).",
       tag: "Learning sets",
       access: "user",
       parameters: [setId],
       responses: {
         200: {
           description: "The file, as an attachment.",
-          content: { "text/csv": { schema: { type: "string" } }, "text/tab-separated-values": { schema: { type: "string" } }, "text/plain": { schema: { type: "string" } }, "application/json": { schema: { type: "object" } } },
+          content: {
+            "text/csv": { schema: { type: "string" } },
+            "text/tab-separated-values": { schema: { type: "string" } },
+            "text/plain": { schema: { type: "string" } },
+            "application/json": { schema: { type: "object" } },
+            [APKG_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: APKG_TYPE } },
+            [XLSX_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: XLSX_TYPE } },
+          },
         },
       },
-      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY },
+      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY, 413: APKG_TOO_LARGE },
     }),
     queryParams(LearningExportQuerySchema),
     async (c) => {
       const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
       const run = await storedRun(c.env, row);
-      const file = learningExport(run.sentences, c.req.valid("query").format);
+      const format = c.req.valid("query").format;
+      if (format === "apkg") checkApkgSize(run.sentences.length);
+      // The books' names, for the Anki deck and tags; a job deleted since keeps its sentences, named "book".
+      const books = new Map<string, string>();
+      if (format === "anki" || format === "apkg") {
+        for (const id of JSON.parse(row.job_ids) as string[]) {
+          const job = await ownJob(c.env, row.owner_id, id).catch(() => null);
+          if (job) books.set(id, bookName(job.original_filename));
+        }
+      }
+      const file = await learningExport(run.sentences, format, { books, sql: loadSqlJs });
       c.header("Content-Type", file.contentType);
       c.header("Content-Disposition", `attachment; filename="learning-set-${row.id}.${file.extension}"`);
       return c.body(file.body, 200);

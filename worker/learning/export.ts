@@ -1,16 +1,40 @@
+import type { SqlJsStatic } from "sql.js";
 import type { LearningSentence } from "../../schema/learning";
+import { ankiText, learningDeck } from "../pipeline/anki";
+import { buildApkg } from "../pipeline/apkg";
 import { toTable, toTxt, yesNo } from "../pipeline/formats";
+import { toXlsx } from "../pipeline/xlsx";
 
 /** Columns of a learning set's CSV/TSV; new columns only ever go at the end. */
 export const LEARNING_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
+const LEARNING_WIDTHS = [6, 70, 24, 30, 6, 38, 7, 10, 8, 10];
 
 export const learningRows = (sentences: readonly LearningSentence[]) =>
   sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, yesNo(s.has_verb), s.known_ratio]);
 
-/** A learning set as a file: the API's export and the CLI write the same bytes. */
-export function learningExport(sentences: readonly LearningSentence[], format: "csv" | "tsv" | "txt" | "json") {
+export type LearningFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
+
+interface ExportOptions {
+  /** The books' names by job id (the Anki deck and tags): the uploaded files' names, extension off. */
+  books?: ReadonlyMap<string, string>;
+  /** Loads sql.js: for apkg only. */
+  sql?: () => Promise<SqlJsStatic>;
+}
+
+/** A learning set as a file: the API's export and the CLI write the same bytes (the .apkg is dated). */
+export async function learningExport(sentences: readonly LearningSentence[], format: LearningFormat, opts: ExportOptions = {}) {
+  const books = opts.books ?? new Map<string, string>();
   if (format === "json") return { body: `${JSON.stringify({ sentences }, null, 2)}\n`, contentType: "application/json; charset=utf-8", extension: "json" };
   if (format === "txt") return { body: toTxt(sentences.map((s) => ({ text: s.text, paragraph: s.rank }))), contentType: "text/plain; charset=utf-8", extension: "txt" };
+  if (format === "anki") return { body: ankiText(learningDeck(sentences, books)), contentType: "text/plain; charset=utf-8", extension: "anki.txt" };
+  if (format === "apkg") {
+    if (!opts.sql) throw new Error("apkg needs sql.js");
+    return { body: buildApkg(await opts.sql(), learningDeck(sentences, books)), contentType: "application/vnd.anki", extension: "apkg" };
+  }
+  if (format === "xlsx") {
+    const body = toXlsx(LEARNING_COLUMNS, learningRows(sentences), { sheet: "Learning set", widths: LEARNING_WIDTHS });
+    return { body, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", extension: "xlsx" };
+  }
   return {
     body: "\uFEFF" + toTable(LEARNING_COLUMNS, learningRows(sentences), format, "\r\n"),
     contentType: format === "csv" ? "text/csv; charset=utf-8" : "text/tab-separated-values; charset=utf-8",

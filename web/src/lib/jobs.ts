@@ -26,7 +26,10 @@ export const editSentence = (id: string, index: number, text: string): Promise<S
 export const retryJob = (id: string, admin = false) =>
   ok(admin ? api.POST("/api/v1/admin/jobs/{id}/retry", path(id)) : api.POST("/api/v1/jobs/{id}/retry", path(id)));
 
-export type ExportFormat = "csv" | "tsv" | "txt" | "json";
+export type ExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
+
+/** The file's extension: the Anki text file is a .txt (what Anki's importer lists), named apart from the plain one. */
+const EXTENSIONS: Record<ExportFormat, string> = { csv: "csv", tsv: "tsv", txt: "txt", json: "json", anki: "anki.txt", apkg: "apkg", xlsx: "xlsx" };
 
 /** Fetches an export and saves it under the book's name. */
 export async function downloadExport(job: Job, format: ExportFormat) {
@@ -34,7 +37,7 @@ export async function downloadExport(job: Job, format: ExportFormat) {
   const base = job.original_filename.replace(/\.pdf$/i, "") || "sentences";
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `${base}.${format}`;
+  a.download = `${base}.${EXTENSIONS[format]}`;
   document.body.append(a);
   a.click();
   a.remove();
