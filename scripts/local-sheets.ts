@@ -78,12 +78,12 @@ const STATUS: Record<number, string> = {
   503: "UNAVAILABLE",
 };
 
+// No parameter properties: Node runs this file by stripping types only.
 class GoogleError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
+  readonly code: number;
+  constructor(code: number, message: string) {
     super(message);
+    this.code = code;
   }
 }
 
