@@ -87,6 +87,8 @@ export default defineConfig({
           environment: "node",
           include: ["test/cli/**/*.test.ts"],
           testTimeout: 60_000,
+          // A run loads the tagger (worker/lang, a 7 MB lexicon) before its first line.
+          hookTimeout: 60_000,
         },
       },
       {

@@ -7,6 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
 import path from "node:path";
 import { DEFAULT_SETTINGS, JobSettingsSchema } from "../schema/settings";
 import { extractPdf, normalizeChunk, planDocument, type Plan } from "../worker/pipeline";
@@ -66,6 +68,49 @@ async function onlyCover() {
   process.stderr.write("learning-set section written to docs/bench.md\n");
 }
 
+/**
+ * Lemmatizing a 1,000-page book (the Verne source, one paragraph a line, repeated to 1,000
+ * of its pages) with analyze, against ICU's word segmentation of the same lines; and the JS
+ * heap the lexicon and model hold once loaded (the module is imported here, after a full GC).
+ */
+async function lemmatizeBench(pageCount: number) {
+  const source = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines: string[] = [];
+  const want = Math.round((source.length * 1000) / pageCount);
+  for (let i = 0; i < want; i++) lines.push(source[i % source.length]!);
+  // A real collection before each heap reading, so the figures are what is kept, not garbage.
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  gc();
+  const heapBefore = heapMB();
+  const t0 = performance.now();
+  const lang = await import("../worker/lang");
+  lang.analyze("Il était une fois.");
+  const loadMs = performance.now() - t0;
+  gc();
+  const heapLoaded = heapMB();
+  let tokens = 0;
+  const runs = Math.min(RUNS, 3);
+  const ms: number[] = [];
+  for (let r = 0; r <= runs; r++) {
+    const t = performance.now();
+    tokens = 0;
+    for (const line of lines) tokens += lang.analyze(line).length;
+    if (r > 0) ms.push(performance.now() - t);
+  }
+  const lemmaMs = median(ms);
+  gc();
+  const heapAfter = heapMB();
+  // Reference: ICU's word segmentation of the same lines (tokens only, no tags or lemmas).
+  const words = new Intl.Segmenter("fr", { granularity: "word" });
+  let icuTokens = 0;
+  const icuMs = await time(() => {
+    icuTokens = 0;
+    for (const line of lines) for (const s of words.segment(line)) if (s.segment.trim() !== "") icuTokens++;
+  });
+  return { lines: lines.length, tokens, lemmaMs, icuTokens, icuMs, loadMs, heapBefore, heapLoaded, heapAfter };
+}
+
 async function main() {
   const only = process.argv.indexOf("--only");
   if (only >= 0) {
@@ -107,6 +152,8 @@ async function main() {
     for (const p of paragraphs) for (const s of intl.segment(p.text)) s.segment.trim();
   });
 
+  const lem = await lemmatizeBench(pageCount);
+
   const pps = (ms: number) => (pageCount / ms) * 1000;
   const mbps = (ms: number) => bytes / MB / (ms / 1000);
   const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
@@ -116,6 +163,13 @@ async function main() {
     ["PDF → paragraphs: `planDocument`", `${n(pps(planMs), 0)} pages/s`, "pdftotext (spawned)", `${n(pps(popplerMs), 0)} pages/s`, x(pps(planMs) / pps(popplerMs))],
     ["Local normalization, default settings", `${n(mbps(normMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(normMs) / mbps(intlMs))],
     ["Local normalization, limit 20 / min 3 words", `${n(mbps(splitMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(splitMs) / mbps(intlMs))],
+    [
+      `lemmatize: a 1,000-page book (\`analyze\`, ${lem.lines} lines, ${lem.tokens} tokens, ${n(lem.lemmaMs / 1000, 2)} s)`,
+      `${n(lem.tokens / (lem.lemmaMs / 1000), 0)} tokens/s`,
+      "Intl.Segmenter('fr') words, same lines",
+      `${n(lem.icuTokens / (lem.icuMs / 1000), 0)} tokens/s`,
+      x(lem.tokens / lem.lemmaMs / (lem.icuTokens / lem.icuMs)),
+    ],
   ];
   const table = [
     "| measure | ours | reference | reference speed | ours ÷ reference |",
@@ -127,6 +181,7 @@ async function main() {
     `| JS heap used before → peak (sampled per page) | ${n(baseHeap, 0)} → ${n(planHeap, 0)} MB |`,
     `| peak RSS of the process before → after | ${n(baseRss, 0)} → ${n(planRss, 0)} MB |`,
     `| JS heap used during normalization runs, before → peak | ${n(normBaseHeap, 0)} → ${n(peakHeap / MB, 0)} MB |`,
+    `| lemmatizer (worker/lang), JS heap after a full GC: before import → imported and used once (${n(lem.loadMs, 0)} ms, tsx transpiling included) → after the 1,000-page book | ${n(lem.heapBefore, 0)} → ${n(lem.heapLoaded, 0)} → ${n(lem.heapAfter, 0)} MB |`,
   ].join("\n");
 
   // The stack part starts wrangler twice; `--no-stack` skips it for a quick run.

@@ -39,7 +39,8 @@ export const USAGE = `Usage:
 
 Options for process:
   -f, --format FMT          txt (one sentence per line, default), json
-                            ([{text,page,paragraph}]), csv or tsv (index,sentence,page)
+                            ([{text,page,paragraph,word_count,has_verb}]), csv or tsv
+                            (index,sentence,page,word_count,has_verb; has_verb yes/no)
       --limit-words N       split sentences longer than N words (0-500, 0 = no limit)
       --min-words N         merge fragments shorter than N words (0-50, 0 = keep all)
       --no-fix-hyphenation  keep line-end hyphens as printed ("mar-chait")

@@ -4,7 +4,6 @@ import { CliError, EXIT_BUG, EXIT_INPUT, EXIT_USAGE, usageError } from "./errors
 import { runCoverage } from "./coverage";
 import { runProcess } from "./process";
 import { runJobs, runResult, runSubmit } from "./remote";
-import { runLemmatize } from "./lemmatize";
 import { runSegment } from "./segment";
 
 async function main(argv: string[]): Promise<void> {
@@ -23,6 +22,8 @@ async function main(argv: string[]): Promise<void> {
   if (command === "lemmatize") {
     if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
     if (rest.length > 0) throw usageError(`lemmatize takes no arguments (got ${rest.join(" ")}); it reads stdin.`);
+    // Imported here: the lexicon and model are megabytes other commands need not load.
+    const { runLemmatize } = await import("./lemmatize");
     return runLemmatize(process.stdin, process.stdout);
   }
   if (command === "process") {

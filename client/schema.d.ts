@@ -2068,6 +2068,10 @@ export interface components {
             paragraph: number;
             edited?: boolean;
             original?: string;
+            /** @description Words of `text` by the French tagger: its tokens that are not punctuation, a contraction (du = de + le) counted once, an elided word (l’, qu’) apart. Follows a reader's edit. */
+            word_count: number;
+            /** @description Whether `text` has a verb: a token the French tagger reads as VERB or AUX. Follows a reader's edit. */
+            has_verb: boolean;
         };
         SentenceEdit: {
             text: string;
@@ -4327,7 +4331,7 @@ export interface operations {
     getJobResult: {
         parameters: {
             query?: {
-                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original`. */
+                /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no). */
                 format?: "json" | "txt" | "csv" | "tsv";
             };
             header?: never;

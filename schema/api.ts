@@ -152,7 +152,7 @@ export const ResultQuerySchema = z.object({
   format: z
     .enum(["json", "txt", "csv", "tsv"])
     .default("json")
-    .meta({ description: "json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original`." }),
+    .meta({ description: "json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no)." }),
 });
 
 export const EventsQuerySchema = z.object({
@@ -173,6 +173,11 @@ export const ResultSentenceSchema = z.object({
    * A reader's edit changes `text`, never this.
    */
   original: z.string().optional(),
+  word_count: z.number().int().min(0).meta({
+    description:
+      "Words of `text` by the French tagger: its tokens that are not punctuation, a contraction (du = de + le) counted once, an elided word (l’, qu’) apart. Follows a reader's edit.",
+  }),
+  has_verb: z.boolean().meta({ description: "Whether `text` has a verb: a token the French tagger reads as VERB or AUX. Follows a reader's edit." }),
 }).meta({ id: "ResultSentence" });
 export type ResultSentence = z.infer<typeof ResultSentenceSchema>;
 

@@ -5,18 +5,17 @@
  * Lefff (Lexique des Formes Fléchies du Français), Benoît Sagot, INRIA — licence LGPL-LR
  * (Lesser General Public License For Linguistic Resources); see worker/lang/README.md.
  *
- * Output: one string of records sorted by form (code-unit order), "\n"-separated:
- *   form "\t" analysis ("|" analysis)*
- * where form is lower-cased with "œ"/"æ" written "oe"/"ae" (as Lefff spells them), and an
- * analysis is a UPOS code letter (see UPOS_CODE in lexicon.ts) followed, except for proper
- * nouns, by the lemma as an edit of the form: one char giving how many chars to strip from
- * the end ("0".."9", then "a"=10 …) and the suffix to append. Analyses of a form are in
- * order of preference (see `rank` below).
+ * Output: one record per form, sorted by form (code-unit order) and packed as codec.ts
+ * describes. Forms are lower-cased with "œ"/"æ" written "oe"/"ae" (as Lefff spells them). The
+ * analyses of a form are "|"-separated, in order of preference (see `rank` below), each a UPOS
+ * code letter (UPOS_CODE in codec.ts) followed, except for proper nouns, by the lemma as an
+ * edit of the form: one char giving how many chars to strip from the end ("0".."9", then
+ * "a"=10 …) and the suffix to append.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UPOS_CODE, encodeEdit, ligatures, foldForm } from "../worker/lang/codec";
+import { BLOCK, CODE_ALPHABET, encodeEdit, foldForm, ligatures, PREFIX_BASE, UPOS_CODE } from "../worker/lang/codec";
 import type { Upos } from "../worker/lang/index";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,7 +47,12 @@ for (const line of readFileSync(FREQ, "utf8").split("\n")) {
   if (w && n) freq.set(foldForm(w), Number(n));
 }
 
-interface Cand { upos: Upos; lemma: string }
+/**
+ * rank: which of a form's lemmas of one UPOS comes first. 0: the form itself, not plural (an
+ * invariable noun: "fils", "vers"); 1: another lemma ("murs" → "mur", "yeux" → "oeil"); 2: the
+ * form itself as a plural (the Lefff's plural-only entries "murs", "lieux", "chevaux").
+ */
+interface Cand { upos: Upos; lemma: string; rank: number }
 const mlex = readFileSync(MLEX, "utf8").split("\n");
 // UD French keeps a feminine noun's own lemma ("reine", "joueuse", "amies" → "amie") where the
 // Lefff gives the masculine ("roi", "joueur", "ami"): the feminine singular forms, by lemma.
@@ -94,33 +98,51 @@ for (const line of mlex) {
   const lemma = upos === "PROPN" ? "" : foldForm(rawLemma === cat ? (CLITIC_LEMMA[foldForm(rawForm).replace(/^-(t-)?/, "")] ?? rawForm) : rawLemma);
   let list = forms.get(form);
   if (!list) forms.set(form, (list = []));
-  if (!list.some((c) => c.upos === upos && c.lemma === lemma)) list.push({ upos, lemma });
+  const rank = lemma !== form ? 1 : /p$/.test(morph) ? 2 : 0;
+  const same = list.find((c) => c.upos === upos && c.lemma === lemma);
+  if (same) same.rank = Math.min(same.rank, rank);
+  else list.push({ upos, lemma, rank });
 }
 
 const lemmaFreq = (l: string) => freq.get(l) ?? 0;
-const out: string[] = [];
+const records: Array<[string, string]> = [];
 const sorted = [...forms.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 for (const form of sorted) {
   const cands = forms.get(form)!;
   cands.sort((a, b) => {
     const ra = UPOS_RANK.indexOf(a.upos), rb = UPOS_RANK.indexOf(b.upos);
     if (ra !== rb) return ra - rb;
-    // Same UPOS, several lemmas: the form less a plural s/x ("murs": mur / murs), the form
-    // itself ("marche": marche / marché), then the lemma more frequent as a word (OpenSubtitles).
-    const self = (l: string) => (l === form.replace(/[sx]$/, "") && l !== form ? 0 : l === form ? 1 : 2);
-    const sa = self(a.lemma), sb = self(b.lemma);
-    if (sa !== sb) return sa - sb;
+    // Same UPOS, several lemmas: by rank (see Cand), then the lemma more frequent as a word
+    // (OpenSubtitles counts: "chevaux" → "cheval" rather than "chevau").
+    if (a.rank !== b.rank) return a.rank - b.rank;
     return lemmaFreq(b.lemma) - lemmaFreq(a.lemma);
   });
   const enc = cands.map((c) => UPOS_CODE[c.upos] + (c.upos === "PROPN" ? "" : encodeEdit(form, c.lemma)));
-  out.push(`${form}\t${enc.join("|")}`);
+  records.push([form, enc.join("|")]);
 }
-const data = out.join("\n");
+// Packed: front-coded forms in blocks, analyses as indices into a table (see codec.ts).
+const analysisIndex = new Map<string, number>();
+for (const [, a] of records) if (!analysisIndex.has(a)) analysisIndex.set(a, analysisIndex.size);
+const B = CODE_ALPHABET.length;
+if (analysisIndex.size > B * B) throw new Error(`${analysisIndex.size} distinct analyses: more than two code chars hold`);
+const packed: string[] = [];
+let prev = "";
+records.forEach(([form, a], i) => {
+  let shared = 0;
+  if (i % BLOCK !== 0) while (shared < form.length && shared < prev.length && form[shared] === prev[shared] && shared < 200) shared++;
+  const code = analysisIndex.get(a)!;
+  packed.push(String.fromCharCode(PREFIX_BASE + shared) + CODE_ALPHABET[Math.floor(code / B)] + CODE_ALPHABET[code % B] + form.slice(shared) + "\n");
+  prev = form;
+});
+const data = packed.join("");
+const analyses = [...analysisIndex.keys()].join("\n");
+const literal = (t: string) => `\`${t.replace(/[\\`]|\$\{/g, (m) => "\\" + m)}\``;
 writeFileSync(
   OUT,
   `// Generated by scripts/build-lexicon.ts from Lefff 3.4 (Benoît Sagot, INRIA; licence LGPL-LR,\n` +
     `// see worker/lang/README.md). Do not edit. ${sorted.length} forms from ${lines} Lefff entries.\n` +
-    `export const LEXICON = \`${data.replace(/[\\`]|\$\{/g, (m) => "\\" + m)}\`;\n`,
+    `export const ANALYSES = ${literal(analyses)};\n` +
+    `export const LEXICON = ${literal(data)};\n`,
 );
-console.log(`${sorted.length} forms, ${(data.length / 1e6).toFixed(2)} M chars → ${path.relative(root, OUT)}`);
+console.log(`${sorted.length} forms, ${analysisIndex.size} distinct analyses, ${(data.length / 1e6).toFixed(2)} M chars → ${path.relative(root, OUT)}`);
 void ligatures;

@@ -32,11 +32,11 @@ for (const line of readFileSync(SOURCE, "utf8").split("\n")) {
   if (!/^\p{L}+(?:[-'’]\p{L}+)*['’]?$/u.test(form)) continue;
   if (NOISE.has(form)) continue;
   const pos = contextFreePos(foldForm(form));
-  if (pos === null || pos === "PROPN" || pos === "X" || pos === "PUNCT" || pos === "SYM") continue;
+  if (pos === null || pos === "PROPN" || pos === "X" || pos === "PUNCT" || pos === "SYM" || pos === "NUM") continue;
   const { lemma: raw, known } = lemmaOf(form);
   // One spelling per lemma: the ligature ("oeuf" and "œuf" are one word).
   const lemma = ligatures(raw);
-  if (!known || NOISE.has(lemma) || !/[aeiouyéèêëàâîïôûùœ]/.test(lemma)) continue;
+  if (!known || NOISE.has(lemma) || !/[aeiouyéèêëàâîïôûùœ]/.test(lemma) || /^(?:i{1,3}|iv|vi{0,3}|ix|xi{0,3})$/.test(lemma)) continue;
   kept++;
   counts.set(lemma, (counts.get(lemma) ?? 0) + Number(n));
 }
@@ -54,7 +54,7 @@ writeFileSync(
  * How it was made: each form was lemmatized alone with lemmaOf (worker/lang: Lefff 3.4 and the
  * UD-trained tables), the counts of the forms of each lemma summed, and lemmas ranked by that
  * sum. Dropped: forms that are not words (digits, punctuation), forms the lexicon does not
- * know, proper nouns, foreign words, and interjection noise (ah, euh, hein, ok…).
+ * know, numbers, proper nouns, foreign words, and interjection noise (ah, euh, hein, ok…).
  * ${forms} forms read, ${kept} kept; of the ${SIZE} lemmas, ${known} are known to the lexicon.
  */
 export const DEFAULT_WORDLIST: readonly string[] = Object.freeze(${JSON.stringify(ranked, null, 0).replace(/","/g, '", "')});

@@ -7,10 +7,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_SETTINGS } from "../schema/settings";
-import { normalizeChunk, planDocument, segmentSentences } from "../worker/pipeline";
+import { normalizeChunk, planDocument, segmentSentences, splitLongSentence, wordCount } from "../worker/pipeline";
 import { CORPUS, readGold, SEQUOIA_GOLD, unseenGroups, type GoldParagraph } from "../test/unit/corpus";
 import { boundaryScore, combine, sequenceScore, splitHyphenWords, words, type PrecisionRecall } from "../test/unit/metrics";
-import { analyze } from "../worker/lang";
+import { analyze, hasVerb } from "../worker/lang";
 import { parseConllu } from "../worker/lang/conllu";
 import { GOLD_FILES } from "../worker/lang/gold";
 import { lookupBaseline, score, type Score } from "../worker/lang/score";
@@ -121,6 +121,56 @@ async function novels(): Promise<Recovery[]> {
   return out;
 }
 
+interface VerbPieces {
+  novel: string;
+  cut: "plain clause cut" | "keeping a verb";
+  /** Pieces of 4 to 8 words (a reader's words, the limit's unit), with and without a verb. */
+  withVerb: number;
+  withoutVerb: number;
+}
+
+const VERB_LIMIT = 8;
+
+/**
+ * The local engine's pieces at sentence_length_limit 8 (the other settings at their defaults,
+ * where normalizeChunk is segmentSentences then splitLongSentence), on each novel's source
+ * text: how many of those of 4–8 words have a verb, with the plain clause cut and with the
+ * verb-keeping one. The novels' excerpt is left out (a part of its novel).
+ */
+function verbPieces(): VerbPieces[] {
+  const dir = path.join(CORPUS, "novels");
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith(".source.txt") && !f.includes("-extrait"))
+    .map((f) => f.slice(0, -".source.txt".length))
+    .sort();
+  const out: VerbPieces[] = [];
+  for (const novel of names) {
+    const sentences = readFileSync(path.join(dir, `${novel}.source.txt`), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .flatMap((p) => segmentSentences(p));
+    for (const keepVerbs of [false, true]) {
+      const started = performance.now();
+      const pieces = sentences.flatMap((s) => splitLongSentence(s, VERB_LIMIT, { keepVerbs }));
+      const cutMs = performance.now() - started;
+      const row: VerbPieces = { novel, cut: keepVerbs ? "keeping a verb" : "plain clause cut", withVerb: 0, withoutVerb: 0 };
+      const tagged = performance.now();
+      for (const p of pieces) {
+        const n = wordCount(p);
+        const verb = hasVerb(analyze(p));
+        if (n >= 4 && n <= VERB_LIMIT) {
+          if (verb) row.withVerb++;
+          else row.withoutVerb++;
+        }
+      }
+      const tagMs = performance.now() - tagged;
+      process.stderr.write(`${novel}, ${row.cut}: ${sentences.length} sentences cut in ${Math.round(cutMs)} ms; ${pieces.length} pieces tagged in ${Math.round(tagMs)} ms\n`);
+      out.push(row);
+    }
+  }
+  return out;
+}
+
 interface LemmaRow {
   file: string;
   ours: Score;
@@ -150,7 +200,7 @@ const f4 = (x: number) => x.toFixed(4);
 // Whole-novel recoveries differ in the fifth decimal (a handful of words in 70,000).
 const f5 = (x: number) => x.toFixed(5);
 
-function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Recovery[], lemmaRows: LemmaRow[]): string {
+function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Recovery[], verbs: VerbPieces[], lemmaRows: LemmaRow[]): string {
   const gold = bounds[0]!.score.reference;
   const row = (b: Boundaries) => `${b.segmenter} | ${f4(b.score.precision)} | ${f4(b.score.recall)} | **${f4(b.score.f1)}** |`;
   const lines = [
@@ -177,6 +227,15 @@ function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Rec
         ? `| ${r.novel} | ${r.pages} | ${r.extractor} | n/a | n/a | n/a | n/a |`
         : `| ${r.novel} | ${r.pages} | ${r.extractor} | ${f5(r.score.recall)} | ${f5(r.score.precision)} | ${r.splitHyphens} | ${r.joinedCompounds} |`,
     ),
+    "",
+    `### Pieces with a verb (local engine, sentence_length_limit ${VERB_LIMIT})`,
+    "",
+    "| novel (source text) | cut | pieces of 4–8 words | with a verb | without | share with a verb |",
+    "|---|---|---:|---:|---:|---:|",
+    ...verbs.map((v) => {
+      const all = v.withVerb + v.withoutVerb;
+      return `| ${v.novel} | ${v.cut} | ${all} | ${v.withVerb} | ${v.withoutVerb} | **${f4(all ? v.withVerb / all : 0)}** |`;
+    }),
     "",
     "### Lemmas and parts of speech (UD French)",
     "",
@@ -207,6 +266,13 @@ Word recall/precision: longest common subsequence of words (\`sequenceScore\`), 
 out of place counts as lost; running heads and page numbers lower precision.
 Split by a hyphen: "mar-chait" where the source has "marchait"; wrongly joined: "Queen’sstreet"
 where the source has "Queen’s-street".
+Pieces with a verb: a verb is a token the tagger (\`worker/lang\`) reads as VERB or AUX, each
+piece tagged alone; words are a reader's (\`wordCount\`, the limit's unit). The plain clause cut
+takes the strongest clause boundary within the limit (\`splitLongSentence(…, { keepVerbs: false })\`);
+keeping a verb, the engine's default, takes other boundaries when they give every piece a verb
+no further over the limit. A piece left without one is in a sentence where no cut at clause
+boundaries gives every piece a verb within the limit (too few verbs for the pieces the limit
+needs, or no boundary between them).
 pdftotext (poppler, default reading-order mode; it removes line-end hyphens itself) is
 joined as a reader pasting it would, any line-end hyphen left kept ("mar-" + "chait" → "mar-chait").
 Lemmas and parts of speech: each gold sentence's \`# text\` goes through \`analyze\` (our own
@@ -226,12 +292,13 @@ async function main() {
   const bounds = sequoia();
   const groups = unseen();
   const recovery = await novels();
+  const verbs = verbPieces();
   const lemmaRows = lemmas();
   if (json) {
-    process.stdout.write(`${JSON.stringify({ sequoia: bounds, unseen: groups, novels: recovery, lemmas: lemmaRows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ sequoia: bounds, unseen: groups, novels: recovery, verb_pieces: verbs, lemmas: lemmaRows }, null, 2)}\n`);
     return;
   }
-  const table = markdown(bounds, groups, recovery, lemmaRows);
+  const table = markdown(bounds, groups, recovery, verbs, lemmaRows);
   process.stdout.write(table);
   const doc = `# Quality\n\nGenerated by \`npm run eval\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n\n${table}\n${NOTES}`;
   writeFileSync(path.join(process.cwd(), "docs/quality.md"), doc);

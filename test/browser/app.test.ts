@@ -85,8 +85,8 @@ test("exports CSV with one row per sentence", async () => {
   expect(download.suggestedFilename()).toBe("maupassant-une-vie-extrait.csv");
   const csv = readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "");
   const rows = csv.trimEnd().split("\r\n");
-  expect(rows[0]).toBe("index,sentence,page,chunk,original");
-  expect(rows[1]).toBe(`1,"${FIRST_SENTENCE}",1,0,`);
+  expect(rows[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
+  expect(rows[1]).toBe(`1,"${FIRST_SENTENCE}",1,0,,16,yes`);
   expect(rows).toHaveLength(count + 1);
 });
 

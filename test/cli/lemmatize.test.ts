@@ -47,9 +47,9 @@ describe("cli lemmatize", () => {
   it("streams: answers a line before stdin is closed", async () => {
     const child = spawn(process.execPath, [path.join(process.cwd(), "node_modules/tsx/dist/cli.mjs"), "cli/main.ts", "lemmatize"], { cwd: process.cwd() });
     child.stdout.setEncoding("utf8");
-    child.stdin.write("Oui.\n");
+    child.stdin.write("Il pleut.\n");
     const [first] = (await once(child.stdout, "data")) as [string];
-    expect(first).toBe('[{"text":"Oui","lemma":"oui","pos":"INTJ"},{"text":".","lemma":".","pos":"PUNCT"}]\n');
+    expect(first).toBe('[{"text":"Il","lemma":"lui","pos":"PRON"},{"text":"pleut","lemma":"pleuvoir","pos":"VERB"},{"text":".","lemma":".","pos":"PUNCT"}]\n');
     child.stdin.end("Non.\n");
     const [code] = (await once(child, "close")) as [number];
     expect(code).toBe(0);

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sentenceFacts } from "../../worker/pipeline/facts";
 import { segmentSentences } from "../../worker/pipeline/segment";
 import { CORPUS, encryptedPdf, novelSource } from "../unit/corpus";
 import { sequenceScore, words } from "../unit/metrics";
@@ -14,6 +15,8 @@ interface Row {
   text: string;
   page: number;
   paragraph: number;
+  word_count: number;
+  has_verb: boolean;
 }
 
 describe("cli process", () => {
@@ -48,12 +51,15 @@ describe("cli process", () => {
     expect(quiet.stdout).toBe(txt.stdout);
   });
 
-  it("--format json: {text, page, paragraph} for each sentence", async () => {
+  it("--format json: {text, page, paragraph, word_count, has_verb} for each sentence", async () => {
     const run = await cli(["process", PDF, "-q", "--format", "json"]);
     expect(run.code).toBe(0);
     const rows = JSON.parse(run.stdout) as Row[];
     expect(rows.map((r) => r.text)).toEqual(expected);
-    expect(rows[0]).toEqual({ text: expected[0], page: 1, paragraph: 0 });
+    expect(rows[0]).toEqual({ text: expected[0], page: 1, paragraph: 0, ...sentenceFacts(expected[0]!) });
+    for (const r of rows) expect({ word_count: r.word_count, has_verb: r.has_verb }).toEqual(sentenceFacts(r.text));
+    // Most of a novel's sentences have a verb; not all ("Oui.", "Quelle pluie !").
+    expect(rows.filter((r) => r.has_verb).length).toBeGreaterThan(rows.length * 0.8);
     for (let i = 1; i < rows.length; i++) {
       expect(rows[i]!.page).toBeGreaterThanOrEqual(rows[i - 1]!.page);
       expect(rows[i]!.paragraph).toBeGreaterThanOrEqual(rows[i - 1]!.paragraph);
@@ -62,18 +68,20 @@ describe("cli process", () => {
     expect(new Set(rows.map((r) => r.paragraph)).size).toBe(source.split("\n").filter((l) => l.trim()).length);
   });
 
-  it("--format csv and tsv: index,sentence,page with a header", async () => {
+  it("--format csv and tsv: index,sentence,page,word_count,has_verb with a header", async () => {
     const csv = await cli(["process", PDF, "-q", "-f", "csv"]);
     const rows = parseCsv(csv.stdout);
-    expect(rows[0]).toEqual(["index", "sentence", "page"]);
+    expect(rows[0]).toEqual(["index", "sentence", "page", "word_count", "has_verb"]);
     expect(rows.slice(1).map((r) => r[1])).toEqual(expected);
-    expect(rows[1]).toEqual(["1", expected[0], "1"]);
+    const first = sentenceFacts(expected[0]!);
+    expect(rows[1]).toEqual(["1", expected[0], "1", String(first.word_count), first.has_verb ? "yes" : "no"]);
+    expect(new Set(rows.slice(1).map((r) => r[4]))).toEqual(new Set(["yes", "no"]));
     expect(rows[rows.length - 1]![0]).toBe(String(expected.length));
 
     const tsv = await cli(["process", PDF, "-q", "-f", "tsv"]);
     const lines = tsv.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
-    expect(lines[0]).toEqual(["index", "sentence", "page"]);
-    expect(lines.every((l) => l.length === 3)).toBe(true);
+    expect(lines[0]).toEqual(["index", "sentence", "page", "word_count", "has_verb"]);
+    expect(lines.every((l) => l.length === 5)).toBe(true);
     expect(lines.slice(1).map((l) => l[1])).toEqual(expected);
   });
 

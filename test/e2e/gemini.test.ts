@@ -182,10 +182,10 @@ describe("the Gemini engine through the local stack", () => {
 
     const csvRes = await fetch(`${stack.url}/api/v1/jobs/${id}/result?format=csv`, { headers: { authorization: `Bearer ${token}` } });
     const rows = (await csvRes.text()).replace(/^\uFEFF/, "").trimEnd().split("\r\n");
-    expect(rows[0]).toBe("index,sentence,page,chunk,original");
+    expect(rows[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
     expect(rows).toHaveLength(expected.length + 1);
     result.sentences.forEach((x: any, i: number) => {
-      expect(rows[i + 1]).toBe([x.index + 1, x.text, x.page, x.chunk, x.original ?? ""].map((c) => csvCell(String(c))).join(","));
+      expect(rows[i + 1]).toBe([x.index + 1, x.text, x.page, x.chunk, x.original ?? "", x.word_count, x.has_verb ? "yes" : "no"].map((c) => csvCell(String(c))).join(","));
     });
   });
 

@@ -135,7 +135,7 @@ describe("the 325-page novel through the local stack", () => {
     const csvBytes = new Uint8Array(await (await get("csv")).arrayBuffer());
     expect([...csvBytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // BOM, so spreadsheets read UTF-8
     const csv = new TextDecoder().decode(csvBytes);
-    expect(csv.split("\r\n")[0]).toBe("index,sentence,page,chunk,original");
+    expect(csv.split("\r\n")[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
     const tsv = await (await get("tsv")).text();
     expect(tsv.trimEnd().split("\r\n").length).toBe(job.sentence_count + 1);
     expect((await get("xml")).status).toBe(400);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze, DEFAULT_WORDLIST, hasVerb, isWord, lemmaOf, wordCount, type Token } from "../../worker/lang";
 import { parseConllu } from "../../worker/lang/conllu";
@@ -55,6 +56,32 @@ describe("tokenization (UD French)", () => {
     for (const t of tokens) expect(line.slice(t.start, t.end)).toBe(t.text);
     expect(tokens.map((t) => t.text)).toContain("50 000");
     expect(analyze("")).toEqual([]);
+  });
+
+  it("any line: tokens are the line's slices in order, cover every non-space char, have a lemma", () => {
+    const piece = fc.constantFrom(
+      ..."aàéeE'’-–—«»\"()[]/.,;:!?…%°0123456789 \t\u00a0lLdDqQtTcCsS😀œ$`\\".split(""),
+      "qu'", "jusqu'", "-t-il", "du", "des", "au ", "l'on", "c'est-à-dire", "50 000", "mg/kg", "AUTRE(S)", "Viens-tu",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }).map((a) => a.join("")), (line) => {
+        const tokens = analyze(line);
+        let end = 0;
+        let chars = 0;
+        tokens.forEach((t, i) => {
+          expect(line.slice(t.start, t.end)).toBe(t.text);
+          expect(t.lemma).not.toBe("");
+          const secondPart = i > 0 && tokens[i - 1]!.start === t.start && tokens[i - 1]!.end === t.end;
+          if (!secondPart) {
+            expect(t.start).toBeGreaterThanOrEqual(end);
+            chars += t.text.replace(/\s/g, "").length;
+          }
+          end = t.end;
+        });
+        expect(chars).toBe(line.replace(/\s/g, "").length);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("tags punctuation PUNCT, numbers NUM, names PROPN with their form as lemma", () => {
@@ -137,7 +164,7 @@ describe("lemmaOf", () => {
 describe("accuracy on held-out UD French gold", () => {
   // A model trained on Sequoia train alone, scored on files it did not see (the shipped one saw all).
   const train = gold(GOLD_FILES.train);
-  beforeAll(() => useModel(parseModel(trainModel(train))));
+  beforeAll(() => useModel(parseModel(trainModel(train))), 60_000);
   afterAll(() => useModel(null));
 
   it("Sequoia test and GSD dev: lemma, UPOS and has-a-verb above their floors, above the lookup baseline", () => {

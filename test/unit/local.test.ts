@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, type JobSettings } from "../../schema/settings";
 import { LocalNormalizer, splitLongSentence, wordCount } from "../../worker/pipeline";
 import type { Chunk } from "../../worker/pipeline/types";
+import { analyze, hasVerb } from "../../worker/lang";
 import { words } from "./metrics";
 
 const LONG =
@@ -77,5 +78,46 @@ describe("LocalNormalizer", () => {
       { text: "Oui. Il partit vers la mer ce matin-là. Non.", page: 5, paragraph: 10 },
       { text: "Bien.", page: 6, paragraph: 11 },
     ]);
+  });
+});
+
+describe("splitLongSentence keeps a verb in each piece", () => {
+  it("moves a cut that would strand a piece without a verb, when other boundaries allow", () => {
+    const text = "Quoi qu’il en fût, c’était une installation définitive, et non provisoire, qui s’imposait aux naufragés du Sloughi.";
+    // The plain clause cut leaves "et non provisoire," alone, with no verb.
+    expect(splitLongSentence(text, 8, { keepVerbs: false })).toEqual([
+      "Quoi qu’il en fût, c’était une installation définitive,",
+      "et non provisoire,",
+      "qui s’imposait aux naufragés du Sloughi.",
+    ]);
+    const pieces = splitLongSentence(text, 8);
+    expect(pieces).toEqual([
+      "Quoi qu’il en fût,",
+      "c’était une installation définitive, et non provisoire,",
+      "qui s’imposait aux naufragés du Sloughi.",
+    ]);
+    // Still exact slices, still within the limit, each with a verb.
+    expect(pieces.join(" ")).toBe(text);
+    for (const p of pieces) {
+      expect(wordCount(p)).toBeLessThanOrEqual(8);
+      expect(hasVerb(analyze(p))).toBe(true);
+    }
+  });
+
+  it("keeps the plain clause cut when no cut gives every piece a verb", () => {
+    // One verb, fifteen words, at most six a piece: some piece must go without.
+    const text = "Le vieux marin, un homme grand et fort, regardait la mer, la plage, les rochers noirs.";
+    const plain = ["Le vieux marin,", "un homme grand et fort,", "regardait la mer, la plage,", "les rochers noirs."];
+    expect(splitLongSentence(text, 6, { keepVerbs: false })).toEqual(plain);
+    expect(splitLongSentence(text, 6)).toEqual(plain);
+  });
+
+  it("never goes further over the limit to find a verb", () => {
+    // Giving "Les enfants," a verb would make an 11-word piece where the plain cut's longest
+    // (no boundary within the limit there) has 9: the plain cut stays.
+    const text = "Les enfants, tous très fatigués par la longue route du retour, rentrèrent enfin chez eux.";
+    const plain = ["Les enfants,", "tous très fatigués par la longue route du retour,", "rentrèrent enfin chez eux."];
+    expect(splitLongSentence(text, 8, { keepVerbs: false })).toEqual(plain);
+    expect(splitLongSentence(text, 8)).toEqual(plain);
   });
 });

@@ -33,11 +33,11 @@ describe("editing sentences", () => {
     const txt = await txtRes.text();
     expect(txt).toBe("Premiere phrase.\nIl a dit « non ».\nFin.\n");
     const csv = await (await call(token, `${id}/result?format=csv`)).text();
-    expect(csv.split("\r\n")[2]).toBe("2,Il a dit « non ».,1,0,");
+    expect(csv.split("\r\n")[2]).toBe("2,Il a dit « non ».,1,0,,4,yes");
     // A second edit of the same sentence replaces the first.
     await call(token, `${id}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "Il a dit, « peut-être »." }) });
     const csv2 = await (await call(token, `${id}/result?format=csv`)).text();
-    expect(csv2.split("\r\n")[2]).toBe('2,"Il a dit, « peut-être ».",1,0,');
+    expect(csv2.split("\r\n")[2]).toBe('2,"Il a dit, « peut-être ».",1,0,,4,yes');
   });
 
   it("refuses bad edits clearly", async () => {

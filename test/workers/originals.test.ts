@@ -37,10 +37,10 @@ describe("original and rewritten_count", () => {
     expect(result.complete).toBe(true);
     expect(result.rewritten_count).toBe(2);
     expect(result.sentences).toEqual([
-      { index: 0, text: "Jeanne avait fini ses malles.", chunk: 0, page: 1, paragraph: 0, original: LONG },
-      { index: 1, text: "Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.", chunk: 0, page: 1, paragraph: 0, original: LONG },
-      { index: 2, text: "Il pleuvait.", chunk: 0, page: 1, paragraph: 0 },
-      { index: 3, text: "Le soir tombait.", chunk: 1, page: 2, paragraph: 1 },
+      { index: 0, text: "Jeanne avait fini ses malles.", chunk: 0, page: 1, paragraph: 0, original: LONG, word_count: 5, has_verb: true },
+      { index: 1, text: "Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.", chunk: 0, page: 1, paragraph: 0, original: LONG, word_count: 12, has_verb: true },
+      { index: 2, text: "Il pleuvait.", chunk: 0, page: 1, paragraph: 0, word_count: 2, has_verb: true },
+      { index: 3, text: "Le soir tombait.", chunk: 1, page: 2, paragraph: 1, word_count: 3, has_verb: true },
     ]);
     // The stored result in R2 has them too.
     const stored = (await (await env.FILES.get(`jobs/${id}/result.json`))!.json()) as any;
@@ -56,21 +56,21 @@ describe("original and rewritten_count", () => {
     expect(result.sentences[0]).not.toHaveProperty("original");
   });
 
-  it("CSV and TSV add an original column after index, sentence, page, chunk; empty when not rewritten", async () => {
+  it("CSV and TSV add an original column after index, sentence, page, chunk; empty when not rewritten; then word_count, has_verb", async () => {
     const { id, t } = await startedJob([[1, 1], [2, 2]], "orig3");
     const token = await sessionFor("orig3");
     await t.chunkDone(0, chunk0);
     await t.chunkDone(1, chunk1);
     const csv = (await (await get(token, id, "?format=csv")).text()).replace(/^\uFEFF/, "").split("\r\n");
-    expect(csv[0]).toBe("index,sentence,page,chunk,original");
-    expect(csv[1]).toBe(`1,Jeanne avait fini ses malles.,1,0,"${LONG}"`);
-    expect(csv[2]).toBe(`2,"Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.",1,0,"${LONG}"`);
-    expect(csv[3]).toBe("3,Il pleuvait.,1,0,");
-    expect(csv[4]).toBe("4,Le soir tombait.,2,1,");
+    expect(csv[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
+    expect(csv[1]).toBe(`1,Jeanne avait fini ses malles.,1,0,"${LONG}",5,yes`);
+    expect(csv[2]).toBe(`2,"Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.",1,0,"${LONG}",12,yes`);
+    expect(csv[3]).toBe("3,Il pleuvait.,1,0,,2,yes");
+    expect(csv[4]).toBe("4,Le soir tombait.,2,1,,3,yes");
     const tsv = (await (await get(token, id, "?format=tsv")).text()).replace(/^\uFEFF/, "").split("\r\n");
-    expect(tsv[0]).toBe("index\tsentence\tpage\tchunk\toriginal");
-    expect(tsv[1]).toBe(`1\tJeanne avait fini ses malles.\t1\t0\t${LONG}`);
-    expect(tsv[3]).toBe("3\tIl pleuvait.\t1\t0\t");
+    expect(tsv[0]).toBe("index\tsentence\tpage\tchunk\toriginal\tword_count\thas_verb");
+    expect(tsv[1]).toBe(`1\tJeanne avait fini ses malles.\t1\t0\t${LONG}\t5\tyes`);
+    expect(tsv[3]).toBe("3\tIl pleuvait.\t1\t0\t\t2\tyes");
     // TXT stays one sentence per line, the reader's text only.
     expect(await (await get(token, id, "?format=txt")).text()).toBe(chunk0.sentences.concat(chunk1.sentences).map((s) => `${s.text}\n`).join(""));
   });
@@ -87,9 +87,9 @@ describe("original and rewritten_count", () => {
       body: JSON.stringify({ text: edited }),
     });
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true });
+    expect(await r.json()).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true, word_count: 8, has_verb: true });
     const result = (await (await get(token, id)).json()) as any;
-    expect(result.sentences[0]).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true });
+    expect(result.sentences[0]).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true, word_count: 8, has_verb: true });
     expect(result.rewritten_count).toBe(2);
     // Editing a sentence that was not rewritten gives it no original.
     await api(`/api/v1/jobs/${id}/sentences/2`, {
@@ -98,10 +98,10 @@ describe("original and rewritten_count", () => {
       body: JSON.stringify({ text: "Il pleuvait fort." }),
     });
     const after = (await (await get(token, id)).json()) as any;
-    expect(after.sentences[2]).toEqual({ index: 2, text: "Il pleuvait fort.", chunk: 0, page: 1, paragraph: 0, edited: true });
+    expect(after.sentences[2]).toEqual({ index: 2, text: "Il pleuvait fort.", chunk: 0, page: 1, paragraph: 0, edited: true, word_count: 3, has_verb: true });
     const csv = (await (await get(token, id, "?format=csv")).text()).replace(/^\uFEFF/, "").split("\r\n");
-    expect(csv[1]).toBe(`1,"${edited}",1,0,"${LONG}"`);
-    expect(csv[3]).toBe("3,Il pleuvait fort.,1,0,");
+    expect(csv[1]).toBe(`1,"${edited}",1,0,"${LONG}",8,yes`);
+    expect(csv[3]).toBe("3,Il pleuvait fort.,1,0,,3,yes");
   });
 
   it("a result stored before rewritten_count existed gets it counted", async () => {

@@ -11,6 +11,7 @@ import { creditAccount, type Billing } from "../credits/service";
 import type { JobHooks } from "../webhooks/service";
 import { jobPrefixes, resultKey } from "./keys";
 import { endUpload, partRows } from "./parts";
+import { sentenceFacts, withFacts, type StoredResult } from "../pipeline/facts";
 
 /** Routes and consumers talk to a job's Durable Object only through this. */
 export const tracker = (env: Env, jobId: string) => env.JOB_TRACKER.get(env.JOB_TRACKER.idFromName(jobId));
@@ -199,37 +200,40 @@ async function endReservation(env: Env, row: JobRow, status: "cancelled") {
 
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
 
-/** The stored result, with the reader's edits, once a job has ended; the tracker's running merge before. */
+/**
+ * The stored result, with the reader's edits, once a job has ended; the tracker's running merge
+ * before. Every sentence has its word count and verb: stored with the result, computed here for
+ * an edited sentence and for a result without them (stored before them, or partial).
+ */
 export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
   if (hasResult(row)) {
     const obj = await env.FILES.get(resultKey(row.id));
     if (obj) {
-      const result = (await obj.json()) as JobResult;
+      const result = (await obj.json()) as StoredResult;
       result.flagged ??= []; // results stored before flags existed
       result.rewritten_count ??= result.sentences.filter((s) => s.original !== undefined).length;
       const edits = await db(env.DB).select().from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id));
       for (const e of edits) {
         const s = result.sentences[e.idx];
         // The reader's text replaces the engine's; `original` (the book's) stays.
-        if (s) Object.assign(s, { text: e.text, edited: true });
+        if (s) Object.assign(s, { text: e.text, edited: true, ...sentenceFacts(e.text) });
       }
-      return result;
+      return { ...result, sentences: result.sentences.map(withFacts) };
     }
   }
   const partial = await tracker(env, row.id).partialResult();
-  return (
-    partial ?? {
-      job_id: row.id,
-      status: row.status,
-      complete: false,
-      total_chunks: row.total_chunks,
-      chunks_included: [],
-      failed_pages: [],
-      flagged: [],
-      rewritten_count: 0,
-      sentences: [],
-    }
-  );
+  if (partial) return { ...partial, sentences: partial.sentences.map(withFacts) };
+  return {
+    job_id: row.id,
+    status: row.status,
+    complete: false,
+    total_chunks: row.total_chunks,
+    chunks_included: [],
+    failed_pages: [],
+    flagged: [],
+    rewritten_count: 0,
+    sentences: [],
+  };
 }
 
 /** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
@@ -254,7 +258,7 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
     .insert(sentenceEdits)
     .values({ job_id: row.id, idx: index, text, updated_at: now })
     .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
-  return { ...sentence, text, edited: true };
+  return { ...sentence, text, edited: true, ...sentenceFacts(text) };
 }
 
 /**

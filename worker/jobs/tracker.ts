@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { isFinal, type JobResult, type JobStatus, type ProgressEvent, type ResultSentence } from "../../schema/api";
+import { isFinal, type JobResult, type JobStatus, type ProgressEvent } from "../../schema/api";
 import { jobs } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
+import { withFacts, type StoredResult } from "../pipeline/facts";
 import type { NormalizeResult } from "../pipeline/types";
 import { enqueueChunks } from "./chunk-queue";
 import { db, nowIso } from "./db";
@@ -304,7 +305,7 @@ export class JobTracker extends DurableObject<Env> {
   }
 
   /** Finished chunks in order: the whole result once done, a partial one while running. */
-  async partialResult(): Promise<JobResult | null> {
+  async partialResult(): Promise<StoredResult | null> {
     const m = this.meta();
     if (!m) return null;
     return this.merge(m);
@@ -435,8 +436,8 @@ export class JobTracker extends DurableObject<Env> {
     return [...pages].sort((a, b) => a - b);
   }
 
-  private merge(m: Meta): JobResult {
-    const sentences: ResultSentence[] = [];
+  private merge(m: Meta): StoredResult {
+    const sentences: StoredResult["sentences"] = [];
     const included: number[] = [];
     const flagged: JobResult["flagged"] = [];
     const rows = this.sql
@@ -492,7 +493,9 @@ export class JobTracker extends DurableObject<Env> {
     let failedPages: number[];
     let sentenceCount: number | null = null;
     if (status === "completed" || status === "partial") {
-      const result = this.merge(m);
+      // Each sentence's word count and verb, once, for every reader of the stored result.
+      const merged = this.merge(m);
+      const result: JobResult = { ...merged, sentences: merged.sentences.map(withFacts) };
       failedPages = result.failed_pages;
       sentenceCount = result.sentences.length;
       await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {

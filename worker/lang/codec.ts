@@ -37,3 +37,19 @@ export function ligatures(lemma: string): string {
     .replace(/^foet/, "fœt");
 }
 
+
+/**
+ * Packed lexicon layout (lexicon.data.ts): ANALYSES lists the distinct analysis strings
+ * ("V3er|N0"), "\n"-separated; LEXICON holds one record per form, sorted by form, each
+ * "\n"-terminated: a char giving how many leading chars the form shares with the previous
+ * form (PREFIX_BASE + n; 0 at the start of each block of BLOCK records), two chars giving
+ * the index of its analyses in ANALYSES (base CODE_ALPHABET.length), then the rest of the form.
+ */
+export const BLOCK = 16;
+export const PREFIX_BASE = 0x30;
+export const CODE_ALPHABET = (() => {
+  let a = "";
+  for (let c = 0x30; c <= 0x7e; c++) a += String.fromCharCode(c);
+  for (let c = 0xc0; c <= 0xff; c++) a += String.fromCharCode(c);
+  return a;
+})();

@@ -4,7 +4,7 @@
  */
 import { foldForm, ligatures } from "./codec";
 import { lexicalForm, lookup } from "./lexicon";
-import { tagTokens, trainedLemma, suffixLemma, contextFreePos } from "./tagger";
+import { contextFreePos, modelGeneration, suffixLemma, tagTokens, trainedLemma } from "./tagger";
 import { tokenize } from "./tokenize";
 
 export type Upos = "ADJ" | "ADP" | "ADV" | "AUX" | "CCONJ" | "DET" | "INTJ" | "NOUN" | "NUM" | "PART" | "PRON" | "PROPN" | "PUNCT" | "SCONJ" | "SYM" | "VERB" | "X";
@@ -34,22 +34,45 @@ const CONTRACTIONS: Record<string, Array<[Upos, string]>> = {
   desquelles: [["ADP", "de"], ["PRON", "lequel"]],
 };
 
+const lemmaCache = new Map<string, string>();
+let cacheGeneration = -1;
+function cachedLemma(text: string, pos: Upos): string {
+  if (cacheGeneration !== modelGeneration()) {
+    lemmaCache.clear();
+    cacheGeneration = modelGeneration();
+  }
+  const key = `${pos}\t${text}`;
+  let lemma = lemmaCache.get(key);
+  if (lemma === undefined) {
+    lemma = lemmatize(text, pos);
+    if (lemmaCache.size >= 50_000) lemmaCache.clear();
+    lemmaCache.set(key, lemma);
+  }
+  return lemma;
+}
+
 /** The lemma of a token given its part of speech. */
 export function lemmatize(text: string, pos: Upos): string {
-  if (pos === "PROPN") return text;
+  // Names and foreign words are their own lemma, as written.
+  if (pos === "PROPN" || pos === "X") return text;
   if (pos === "PUNCT" || pos === "SYM" || (pos === "NUM" && /\d/.test(text))) return text;
   // Roman numerals as written ("XII", "XVIIe").
   if ((pos === "NUM" || pos === "ADJ") && /^[IVXLC]+(?:e|er|ème)?$/.test(text)) return text;
   // "AUTRE(S)", "ami(e)s": the word without its optional ending.
   const optional = /^(.*\p{L})\((?:s|e|es|x|nt)\)$/iu.exec(text);
   if (optional) return lemmatize(optional[1]!, pos);
-  // A capital letter alone ("vitamine D") stays as written.
-  if (/^\p{Lu}$/u.test(text)) return text;
   let form = lexicalForm(text);
+  // "A" for "à" (capitals often lose their accent).
+  if (pos === "ADP" && form === "a") return "à";
+  // A capital letter alone ("vitamine D") stays as written, unless the lexicon knows it ("À").
+  if (/^\p{Lu}$/u.test(text) && !lookup(form).some((a) => a.pos === pos)) return text;
   // Inverted clitics ("-t-il", "-moi") have the lemma of the pronoun.
   if (form.startsWith("-") && pos === "PRON") form = form.replace(/^-(?:t-)?/, "");
   // UD writes the ligature ("yeux" → "œil", "cœur") unless the text itself spells "oe" ("voeux" → "voeu").
   const lig = /oe/i.test(text) ? (l: string) => l : ligatures;
+  // The object clitic "le" as UD French lemmatizes "l'" and "la" (GSD does "le" too; Sequoia
+  // is divided): "lui".
+  if (pos === "PRON" && form === "le") return "lui";
   const trained = trainedLemma(form, pos);
   if (trained !== undefined) return lig(trained);
   // An acronym the lexicon does not know as such stays as written ("CD", "ESB").
@@ -72,21 +95,40 @@ function followsRule(surface: ReadonlyArray<{ text: string }>, i: number): boole
     (next !== undefined && ["-moi", "-nous", "-le", "-la", "-les"].includes(next));
 }
 
+/**
+ * avoir is an auxiliary before a participle ("a mangé", "a-t-il vraiment mangé"), else a verb
+ * ("a un chien", "il y a"): the next word that is not an adverb or an inverted clitic decides.
+ */
+function avoirRule(surface: ReadonlyArray<{ text: string }>, tags: Upos[]): void {
+  for (let i = 0; i < tags.length; i++) {
+    if (tags[i] !== "AUX" && tags[i] !== "VERB") continue;
+    const form = foldForm(surface[i]!.text);
+    if (!AVOIR.has(form)) continue;
+    let j = i + 1;
+    while (j < tags.length && (tags[j] === "ADV" || (tags[j] === "PRON" && surface[j]!.text.startsWith("-")))) j++;
+    tags[i] = j < tags.length && (tags[j] === "VERB" || (tags[j] === "AUX" && /^(?:été|eu)$/i.test(surface[j]!.text))) ? "AUX" : "VERB";
+  }
+}
+const AVOIR = new Set("ai as a avons avez ont avais avait avions aviez avaient eus eut eûmes eûtes eurent aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent ayant avoir".split(" "));
+
 export function analyze(sentence: string): Token[] {
   const surface = tokenize(sentence);
   const tags = tagTokens(surface.map((s) => s.text));
+  avoirRule(surface, tags);
   const out: Token[] = [];
   for (let i = 0; i < surface.length; i++) {
     const { text, start, end } = surface[i]!;
     const pos = tags[i]!;
-    const parts = pos === "ADP" ? CONTRACTIONS[text.toLowerCase()] : undefined;
+    // du and des are contractions only when tagged ADP (else the article); the others always are.
+    const lower = text.toLowerCase();
+    const parts = pos === "ADP" || (lower !== "du" && lower !== "des") ? CONTRACTIONS[lower] : undefined;
     if (parts) {
       for (const [p, lemma] of parts) out.push({ text, lemma, pos: p, start, end });
       continue;
     }
     const follows = text.toLowerCase() === "suis" && followsRule(surface, i);
     if (follows) out.push({ text, lemma: "suivre", pos: "VERB", start, end });
-    else out.push({ text, lemma: lemmatize(text, pos), pos, start, end });
+    else out.push({ text, lemma: cachedLemma(text, pos), pos, start, end });
   }
   return out;
 }

@@ -24,13 +24,15 @@ export interface Model {
   prior: Map<string, Upos>;
   /** POS → [suffix, strip, add][] longest suffix first, for forms the lexicon lacks. */
   suffixes: Map<Upos, Array<[string, number, string]>>;
+  /** hash of a lexicon class → 1 for each tag the training data allows it. */
+  allowed: Map<number, Uint8Array>;
 }
 
 let model: Model | null = null;
 
 /** Parses the packed model text (see scripts/train-tagger.ts for its layout). */
 export function parseModel(text: string): Model {
-  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = ""] = text.split("\n\n");
+  const [weightPart = "", lemmaPart = "", priorPart = "", suffixPart = "", classPart = ""] = text.split("\n\n");
   const features = new Map<number, number>();
   const lines = weightPart ? weightPart.split("\n") : [];
   let total = 0;
@@ -69,7 +71,15 @@ export function parseModel(text: string): Model {
     list.push([suf!, Number(strip), add]);
   }
   for (const list of suffixes.values()) list.sort((a, b) => b[0].length - a[0].length);
-  return { features, tagIdx, weights, lemmas, prior, suffixes };
+  const allowed = new Map<number, Uint8Array>();
+  for (const l of classPart.split("\n")) {
+    if (!l) continue;
+    const [cls, tags = ""] = l.split("\t");
+    const mask = new Uint8Array(NT);
+    for (const c of tags) mask[c.charCodeAt(0) - 65] = 1;
+    allowed.set(strHash(cls!), mask);
+  }
+  return { features, tagIdx, weights, lemmas, prior, suffixes, allowed };
 }
 
 function current(): Model {
@@ -79,6 +89,13 @@ function current(): Model {
 /** Swaps the model (training and evaluation); null goes back to the shipped one. */
 export function useModel(m: Model | null): void {
   model = m;
+  generation++;
+}
+
+let generation = 0;
+/** Changes whenever the model does (caches of model-dependent answers check it). */
+export function modelGeneration(): number {
+  return generation;
 }
 
 /** The Lefff UPOS set of a folded form as a string of code letters ("" unknown). */
@@ -89,7 +106,7 @@ export function ambiguityClass(form: string): string {
   const set = new Set<string>();
   for (const a of lookup(form)) set.add(a.pos);
   c = [...set].sort().join(",") || "?";
-  if (classCache.size > 100_000) classCache.clear();
+  if (classCache.size >= 50_000) classCache.clear();
   classCache.set(form, c);
   return c;
 }
@@ -121,19 +138,8 @@ export function mix(template: number, a: number, b = 0): number {
 
 const BOS = strHash("<s>");
 const EOS = strHash("</s>");
-const hashCache = new Map<string, number>();
-function cachedHash(s: string): number {
-  let h = hashCache.get(s);
-  if (h === undefined) {
-    h = strHash(s);
-    if (hashCache.size > 200_000) hashCache.clear();
-    hashCache.set(s, h);
-  }
-  return h;
-}
-
 /** Number of context-independent features per token (see staticFeatures). */
-export const N_STATIC = 22;
+export const N_STATIC = 23;
 /** Number of features per token in all (static + those of the tags to the left). */
 export const N_FEATURES = N_STATIC + 4;
 
@@ -143,26 +149,26 @@ export const N_FEATURES = N_STATIC + 4;
  */
 export function staticFeatures(texts: readonly string[]): Int32Array {
   const n = texts.length;
-  const forms = texts.map(lexicalForm);
-  const w = forms.map(cachedHash);
-  const c = forms.map((f) => cachedHash(ambiguityClass(f)));
-  const sh = texts.map((t) => cachedHash(shape(t)));
+  const words = texts.map(wordHashes);
+  const w = words.map((h) => h[0]!);
+  const c = words.map((h) => h[1]!);
+  const sh = words.map((h) => h[2]!);
   const at = (a: readonly number[], i: number) => (i < 0 ? BOS : i >= n ? EOS : a[i]!);
   const out = new Int32Array(n * N_FEATURES);
   for (let i = 0; i < n; i++) {
-    const f = forms[i]!;
+    const h = words[i]!;
     let k = i * N_FEATURES;
     out[k++] = mix(0, 0);
     out[k++] = w[i]!;
     out[k++] = c[i]!;
-    out[k++] = mix(1, w[i]!);
-    out[k++] = mix(2, c[i]!);
-    out[k++] = mix(3, sh[i]!);
-    out[k++] = mix(4, cachedHash(f.slice(-1)));
-    out[k++] = mix(5, cachedHash(f.slice(-2)));
-    out[k++] = mix(6, cachedHash(f.slice(-3)));
-    out[k++] = mix(7, cachedHash(f.slice(-4)));
-    out[k++] = mix(8, cachedHash(f.slice(0, 2)));
+    out[k++] = h[3]!;
+    out[k++] = h[4]!;
+    out[k++] = h[5]!;
+    out[k++] = h[6]!;
+    out[k++] = h[7]!;
+    out[k++] = h[8]!;
+    out[k++] = h[9]!;
+    out[k++] = h[10]!;
     out[k++] = mix(9, at(w, i - 1));
     out[k++] = mix(10, at(w, i + 1));
     out[k++] = mix(11, at(w, i - 2));
@@ -174,8 +180,33 @@ export function staticFeatures(texts: readonly string[]): Int32Array {
     out[k++] = mix(17, at(c, i - 1), c[i]!);
     out[k++] = mix(18, w[i]!, at(w, i + 1));
     out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
+    // The first word of a quoted speech ("« Oui, …", "— Viens !").
+    out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"“—–]|--)$/.test(texts[i - 1]!) ? 1 : 0);
   }
   return out;
+}
+
+/**
+ * Hashes of one token that depend on it alone, computed once per distinct text: word, lexicon
+ * class, shape, then the features word, class, shape, suffixes 1-4 and prefix 2.
+ */
+const wordCache = new Map<string, Int32Array>();
+function wordHashes(text: string): Int32Array {
+  let h = wordCache.get(text);
+  if (h) return h;
+  const f = lexicalForm(text);
+  const w = strHash(f);
+  const c = strHash(ambiguityClass(f));
+  const sh = strHash(shape(text));
+  h = Int32Array.of(
+    w, c, sh,
+    mix(1, w), mix(2, c), mix(3, sh),
+    mix(4, strHash(f.slice(-1))), mix(5, strHash(f.slice(-2))), mix(6, strHash(f.slice(-3))), mix(7, strHash(f.slice(-4))),
+    mix(8, strHash(f.slice(0, 2))),
+  );
+  if (wordCache.size >= 50_000) wordCache.clear();
+  wordCache.set(text, h);
+  return h;
 }
 
 /** Fills the features of token i that depend on the two tags to its left (tag indices, -1 = none). */
@@ -218,7 +249,13 @@ export function tagTokens(texts: readonly string[]): Upos[] {
     else {
       dynamicFeatures(feats, i, p1, p2);
       scoreInto(m, feats, i, scores);
-      for (let t = 1; t < NT; t++) if (scores[t]! > scores[bi]!) bi = t;
+      // Only the tags the word's lexicon class allows; before an inverted clitic ("Donne" "-moi"),
+      // a verb if the word can be one.
+      let mask = m.allowed.get(feats[i * N_FEATURES + 2]!);
+      if (INVERTED.test(texts[i + 1] ?? "") && (!mask || mask[VERB] || mask[AUX])) mask = VERB_MASK;
+      bi = -1;
+      for (let t = 0; t < NT; t++) if ((!mask || mask[t]) && (bi === -1 || scores[t]! > scores[bi]!)) bi = t;
+      if (bi === -1) bi = 0;
     }
     tags.push(TAGS[bi]!);
     p2 = p1;
@@ -227,6 +264,10 @@ export function tagTokens(texts: readonly string[]): Upos[] {
   return tags;
 }
 
+const VERB = TAG_INDEX.get("VERB")!;
+const AUX = TAG_INDEX.get("AUX")!;
+const INVERTED = /^-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|en|y|ce)$/i;
+const VERB_MASK = Uint8Array.from(TAGS, (t) => (t === "VERB" || t === "AUX" ? 1 : 0));
 /** Without a model: the lexicon's first analysis. */
 function fallbackTag(text: string): Upos {
   if (/^\p{P}+$/u.test(text)) return "PUNCT";

@@ -67,9 +67,19 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
     word = word.slice(len);
     at += len;
   }
-  // "mg/kg/h" (not "1/10", "23/12/2006", nor a URL); "14h30", "30%", "-6°C".
+  // A dash inside a word separates words ("Paris--Nantes").
+  const dash = /^(.*?\p{L}|.*?\d)(--+)(.+)$/u.exec(word);
+  if (dash) {
+    for (const piece of [dash[1]!, dash[2]!, dash[3]!]) {
+      splitChunk(piece, at, out);
+      at += piece.length;
+    }
+    out.push(...tail);
+    return;
+  }
+  // "mg/kg/h" (not "1/10", "23/12/2006", nor a URL); "14h30", "30%", "-6°C", "160km".
   if (!word.includes("://")) {
-    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|h)(\d*)$/u.exec(word);
+    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|[hH]|km|cm|mm|m|kg|mg|g|ml|cl|l|€|\$)(\d*)$/u.exec(word);
     if (unit) {
       const pieces = unit[1] !== undefined ? [unit[1], "/", unit[2]!] : unit[3] !== undefined ? [unit[3], "/", unit[4]!] : [unit[5]!, unit[6]!, unit[7]!];
       for (const piece of pieces) {

@@ -6,12 +6,13 @@
  *   lemmas:   form "\t" POS "\t" lemma   (where the gold disagrees with lexicon + suffix rules)
  *   prior:    form "\t" POS              (most frequent tag of a form, where the lexicon's first differs)
  *   suffixes: POS "\t" suffix "\t" strip "\t" add
+ *   classes:  lexicon class "\t" tag letters allowed for it
  */
 import { foldForm, ligatures } from "./codec";
 import type { GoldSentence } from "./conllu";
 import type { Upos } from "./index";
-import { lookup } from "./lexicon";
-import { dynamicFeatures, N_FEATURES, parseModel, staticFeatures, TAGS, useModel, type Model } from "./tagger";
+import { lexicalForm, lookup } from "./lexicon";
+import { ambiguityClass, dynamicFeatures, N_FEATURES, parseModel, staticFeatures, TAGS, useModel, type Model } from "./tagger";
 
 const NT = TAGS.length;
 const TAG_INDEX = new Map(TAGS.map((t, i) => [t, i]));
@@ -198,7 +199,28 @@ export function trainModel(sentences: readonly GoldSentence[], opts: TrainOption
     if (lex.length === 0 || lex[0]!.pos !== tag) priorLines.push(`${form}\t${tag}`);
   }
   priorLines.sort();
-  return [weightsBlock, lemmaLines.join("\n"), priorLines.join("\n"), suffixBlock].join("\n\n");
+
+  // Tags allowed for each lexicon class: the gold tags a class had at least 1% of the time
+  // (classes seen 20 times or more; the others are not restricted).
+  const byClass = new Map<string, Map<number, number>>();
+  data.forEach((d) =>
+    d.texts.forEach((text, i) => {
+      const cls = ambiguityClass(lexicalForm(text));
+      let m = byClass.get(cls);
+      if (!m) byClass.set(cls, (m = new Map()));
+      m.set(d.gold[i]!, (m.get(d.gold[i]!) ?? 0) + 1);
+    }),
+  );
+  const classLines: string[] = [];
+  for (const [cls, m] of byClass) {
+    let n = 0;
+    for (const v of m.values()) n += v;
+    if (n < 20 || cls === "?") continue;
+    const allowed = [...m].filter(([, v]) => v / n >= 0.005).map(([t]) => String.fromCharCode(65 + t)).sort().join("");
+    classLines.push(`${cls}\t${allowed}`);
+  }
+  classLines.sort();
+  return [weightsBlock, lemmaLines.join("\n"), priorLines.join("\n"), suffixBlock, classLines.join("\n")].join("\n\n");
 }
 
 /** The lemmatizer's answer from the lexicon and suffix rules alone (no exception table). */

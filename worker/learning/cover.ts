@@ -2,29 +2,37 @@
  * Learning sets: the fewest sentences that together contain every lemma of a word list
  * (minimum set cover, unit cost), ordered so each sentence brings the most new lemmas first.
  *
- * Solver choice. HiGHS (npm `highs`, MIT, the C++ solver compiled to WebAssembly) is the exact
- * reference in the benchmark and the tests' cross-check (a devDependency), but it is not used
- * here: its wasm is 3.5 MB (≈1 MB gzip, nearly doubling the API Worker's 1.17 MB), it must be
- * instantiated asynchronously while this function is synchronous and pure, and each solve parses
- * an LP text model of the whole instance inside the isolate's 128 MB. `javascript-lp-solver`
- * (Unlicense) is a plain JS simplex with a naive branch and bound: far slower than HiGHS on
- * thousands of columns and nothing it does is beyond what is below. So the exact solver is written
- * here, in TypeScript, for the structure of text instances:
+ * Solver choice: written here in TypeScript, no dependency. HiGHS (npm `highs`, MIT licence, the
+ * C++ solver compiled to WebAssembly) is the exact reference of the benchmark and of a unit test
+ * (a devDependency only). It is not the solver in the Worker: its wasm is 3.5 MB (1.21 MB gzip,
+ * more than the whole API Worker's 1.17 MB), it is instantiated asynchronously while this function
+ * is synchronous and pure, and each solve goes through an LP text model of the whole instance. On
+ * the bench's instances (docs/bench.md, "Learning sets") this solver proves the novels' optimum
+ * many times faster than HiGHS, and on ten books comes within 0.2% of HiGHS's optimum in its
+ * default second, where HiGHS takes several (HiGHS proves optimality there; this solver may not).
+ * `javascript-lp-solver` (Unlicense) was considered, not measured: a plain JS simplex with a
+ * simple branch and bound, made for small models, with nothing this structure needs.
  *
+ * The method, for the structure of text instances (many lemmas in a single short sentence):
  *  1. reductions, repeated until nothing changes: a lemma in a single candidate forces it; a
  *     candidate whose (still uncovered) lemmas are a subset of another's is dominated (equal ones:
  *     the shorter, then the earlier, stays); a lemma every candidate of which also holds another
- *     lemma makes that other lemma redundant;
- *  2. the remaining core is split into independent components, each solved by depth-first branch
- *     and bound: Lagrangian lower bounds (subgradient optimisation, warm-started from the parent),
- *     reduced-cost fixing, a Lagrangian greedy for upper bounds, branching on the lemma with the
- *     fewest candidates;
+ *     lemma makes that other lemma redundant. A novel is usually solved here, all sentences forced;
+ *  2. the remaining core is split into independent components. Each gets a root Lagrangian bound
+ *     (subgradient), with upper bounds from a multiplier-weighted greedy and from rounding the
+ *     averaged Lagrangian solutions (an approximate LP solution), each polished by an add-one,
+ *     drop-two local search. Reduced-cost fixing against the best cover then removes the sentences
+ *     no better cover can hold, and the whole method starts again on what is left (reductions,
+ *     components, root). When nothing is fixed, depth-first branch and bound (Lagrangian bound at
+ *     every node, warm-started; reduced-cost fixing; branching on the lemma with the fewest
+ *     candidates, cheapest reduced cost first) runs until a better cover appears, and the root is
+ *     solved again against it;
  *  3. a pass for the secondary objective (fewer words): a chosen sentence is swapped for a shorter
  *     one that covers what only it covered, and any sentence left redundant is dropped.
  *
  * The effort cap is counted in work units (incidence visits), not read from a clock: a Worker's
  * clock does not advance during synchronous code, and the result must be the same on every run.
- * Past the cap the best cover found is returned with `optimal: false`.
+ * Past the cap the best cover found is returned with `optimal: false` and the best proven bound.
  */
 
 export interface CoverResult {
@@ -45,11 +53,17 @@ export interface CoverResult {
 export interface CoverOptions {
   /** Word count per sentence: tie-breaks (fewer first) and the secondary objective. */
   words?: readonly number[];
-  /** Effort cap, in milliseconds of this solver's work on a typical machine (default 2,000). */
+  /**
+   * Effort cap, in milliseconds of this solver's CPU time on the machine it was calibrated on
+   * (default 1,000; counted in work units, so the same on every machine and in workerd).
+   */
   timeLimitMs?: number;
 }
 
-/** Work units (incidence visits) per millisecond of `timeLimitMs`, measured on Node 24 / EPYC. */
+/**
+ * Work units (incidence visits) per millisecond of `timeLimitMs`: measured as CPU time on Node 24 /
+ * AMD EPYC (a 1,000 ms cap took ~1.0 s of CPU, 2,000 ms ~2.1 s, on a 3,539 × 566 core).
+ */
 const WORK_PER_MS = 40_000;
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -436,7 +450,14 @@ interface Budget {
  * Exact minimum cover of one component by depth-first branch and bound.
  * Returns local set ids of the best cover found, and whether it is proven minimal.
  */
-function solveCore(core: Core, budget: Budget, words: readonly number[] | undefined, mode: "root" | "improve", start?: CoreResult): CoreResult {
+function solveCore(
+  core: Core,
+  budget: Budget,
+  words: readonly number[] | undefined,
+  mode: "root" | "improve",
+  start?: CoreResult,
+  cap = Infinity,
+): CoreResult {
   const rootOnly = mode === "root";
   const { nS, nE, setStart, setElems, elemStart, elemSets } = core;
   const wordsOf = (j: number) => words?.[core.id[j]!] ?? 0;
@@ -716,6 +737,8 @@ function solveCore(core: Core, budget: Budget, words: readonly number[] | undefi
     UB = start.cover.length;
     best = start.cover;
   }
+  // only covers of at most `cap` sets matter: search as if one of cap + 1 were known
+  UB = Math.min(UB, cap + 1);
   const startUB = UB;
   let rootBound = 0;
   let rootL = -Infinity;
@@ -850,53 +873,60 @@ interface CoreResult {
  * One component: its root bound, then, while that fixes sets out, the same whole method (reductions,
  * components, root) on the sets a better cover may hold; branch and bound when nothing more is fixed.
  */
-function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number): CoreResult {
-  let root = solveCore(core, budget, words, "root");
+function solveComponent(core: Core, budget: Budget, words: readonly number[] | undefined, depth: number, cap: number): CoreResult {
+  let root = solveCore(core, budget, words, "root", undefined, cap);
   for (;;) {
     if (root.optimal || !root.keep || budget.left < 0) return root;
     const keep = root.keep;
-    if (keep.length < core.nS && depth < 8) {
+    const toBeat = Math.min(root.cover.length, cap + 1);
+    if (keep.length < core.nS && depth < 16) {
       const seen = new Uint8Array(core.nE);
       const subSets = keep.map((j) => {
         const s = Array.from(core.setElems.subarray(core.setStart[j]!, core.setStart[j + 1]!));
         for (const e of s) seen[e] = 1;
         return s;
       });
-      // a lemma no kept set holds: no cover smaller than the best one exists
-      if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: root.cover.length };
+      // a lemma no kept set holds: no cover smaller than `toBeat` exists
+      if (seen.includes(0)) return { cover: root.cover, optimal: true, lowerBound: toBeat };
       const subWords = words ? keep.map((j) => words[core.id[j]!]!) : undefined;
-      const sub = exactCover(subSets, subWords, budget, depth + 1);
-      const size = root.cover.length;
-      const cover = sub.cover.length < size ? sub.cover.map((i) => keep[i]!) : root.cover;
-      if (sub.optimal) return { cover, optimal: true, lowerBound: cover.length };
-      return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(size, sub.lowerBound)) };
+      const sub = exactCover(subSets, subWords, budget, depth + 1, toBeat - 1);
+      const cover = sub.cover.length < root.cover.length ? sub.cover.map((i) => keep[i]!) : root.cover;
+      if (sub.optimal) return { cover, optimal: true, lowerBound: Math.min(cover.length, toBeat) };
+      return { cover, optimal: false, lowerBound: Math.max(root.lowerBound, Math.min(toBeat, sub.lowerBound)) };
     }
     // nothing fixed: branch and bound until a better cover turns up (or the search ends),
     // then a new root against it, which may fix sets out
-    const res = solveCore(core, budget, words, "improve", root);
+    const res = solveCore(core, budget, words, "improve", root, cap);
     const lowerBound = Math.max(res.lowerBound, root.lowerBound);
-    if (res.optimal || res.cover.length >= root.cover.length || budget.left < 0) return { ...res, lowerBound: Math.min(lowerBound, res.cover.length) };
-    root = solveCore(core, budget, words, "root", { ...res, lowerBound });
+    if (res.optimal) return res;
+    if (res.cover.length >= toBeat || budget.left < 0) return { ...res, lowerBound: Math.min(lowerBound, res.cover.length) };
+    root = solveCore(core, budget, words, "root", { ...res, lowerBound }, cap);
   }
 }
 
-/** Reductions, then each component solved: indices into `sets` of the best cover found. */
+/**
+ * Reductions, then each component solved: indices into `sets` of the best cover found. With a
+ * `cutoff`, `optimal` means: optimal, or no cover of at most `cutoff` sets exists.
+ */
 function exactCover(
   sets: readonly (readonly number[])[],
   words: readonly number[] | undefined,
   budget: Budget,
   depth: number,
+  cutoff = Infinity,
 ): { cover: number[]; optimal: boolean; lowerBound: number } {
   const { forced, components } = reduce(sets, words);
   const cover = [...forced];
   let optimal = true;
   let lowerBound = forced.length;
-  for (const core of components) {
-    const res = solveComponent(core, budget, words, depth);
+  components.forEach((core, i) => {
+    // what is left for this component once the others take at least their bound (≥ 1 each)
+    const cap = cutoff - lowerBound - (components.length - 1 - i);
+    const res = solveComponent(core, budget, words, depth, cap);
     for (const j of res.cover) cover.push(core.id[j]!);
     optimal &&= res.optimal;
     lowerBound += res.lowerBound;
-  }
+  });
   return { cover, optimal, lowerBound };
 }
 
@@ -977,7 +1007,7 @@ function fewerWords(chosen: number[], sets: readonly (readonly number[])[], word
 export function minimumCover(sets: readonly (readonly number[])[], opts: CoverOptions = {}): CoverResult {
   const t0 = now();
   const words = opts.words;
-  const budget: Budget = { left: (opts.timeLimitMs ?? 2000) * WORK_PER_MS, nodes: 0 };
+  const budget: Budget = { left: (opts.timeLimitMs ?? 1000) * WORK_PER_MS, nodes: 0 };
   const { cover: chosen, optimal, lowerBound: bound } = exactCover(sets, words, budget, 0);
   let lowerBound = bound;
   const improved = fewerWords(chosen, sets, words);

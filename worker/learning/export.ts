@@ -1,11 +1,11 @@
 import type { LearningSentence } from "../../schema/learning";
-import { toTable, toTxt } from "../pipeline/formats";
+import { toTable, toTxt, yesNo } from "../pipeline/formats";
 
 /** Columns of a learning set's CSV/TSV; new columns only ever go at the end. */
 export const LEARNING_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
 
 export const learningRows = (sentences: readonly LearningSentence[]) =>
-  sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, s.has_verb ? "yes" : "no", s.known_ratio]);
+  sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, yesNo(s.has_verb), s.known_ratio]);
 
 /** A learning set as a file: the API's export and the CLI write the same bytes. */
 export function learningExport(sentences: readonly LearningSentence[], format: "csv" | "tsv" | "txt" | "json") {

@@ -27,12 +27,16 @@ export function toTable(header: string[], rows: readonly (string | number)[][], 
   return [header, ...rows].map((r) => r.map((c) => cell(String(c))).join(sep)).join(eol) + eol;
 }
 
+/** has_verb as the CSV/TSV exports write it (the learning sets' export too). */
+export const yesNo = (b: boolean) => (b ? "yes" : "no");
+
 /**
  * Columns of the API's CSV/TSV export. Scripts read the first four by position, so new
  * columns only ever go at the end. `original` is the book's text of a sentence the engine
- * rewrote, empty when the sentence is the book's text as is.
+ * rewrote, empty when the sentence is the book's text as is; `word_count` and `has_verb`
+ * (yes/no) are the tagger's, as in the JSON result.
  */
-export const RESULT_COLUMNS = ["index", "sentence", "page", "chunk", "original"];
+export const RESULT_COLUMNS = ["index", "sentence", "page", "chunk", "original", "word_count", "has_verb"];
 
 interface ResultRow {
   index: number;
@@ -40,7 +44,9 @@ interface ResultRow {
   page: number;
   chunk: number;
   original?: string;
+  word_count: number;
+  has_verb: boolean;
 }
 
 export const resultRows = (sentences: readonly ResultRow[]) =>
-  sentences.map((s) => [s.index + 1, s.text, s.page, s.chunk, s.original ?? ""]);
+  sentences.map((s) => [s.index + 1, s.text, s.page, s.chunk, s.original ?? "", s.word_count, yesNo(s.has_verb)]);

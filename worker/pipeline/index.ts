@@ -12,7 +12,7 @@ export { joinParts, partRanges, readParts, type JoinedPdf, type ReadPart } from 
 export { release } from "./release";
 export { LocalNormalizer, normalizeChunk } from "./local";
 export { segmentSentences } from "./segment";
-export { splitLongSentence, wordCount } from "./split";
+export { splitLongSentence, wordCount, type SplitOptions } from "./split";
 export type * from "./types";
 
 export interface PlanOptions {

@@ -2,6 +2,7 @@
  * Splitting an over-long sentence at clause boundaries, and merging short fragments.
  * Pieces are exact slices of the sentence: no word is lost, added or reordered.
  */
+import { analyze } from "../lang";
 
 const CONJUNCTIONS = new Set(["et", "mais", "ou", "car", "donc", "or", "ni"]);
 
@@ -43,32 +44,62 @@ function cutLevel(tokens: readonly Token[], i: number): number {
   return 0;
 }
 
+export interface SplitOptions {
+  /**
+   * Among the clause boundaries, prefer cuts that leave a verb in every piece (the sentence is
+   * tagged once). Default true; false is the plain clause cut.
+   */
+  keepVerbs?: boolean;
+}
+
+const MIN_PIECE = 2;
+
 /**
  * Splits `sentence` into pieces of at most `limit` words where clause boundaries allow:
- * each piece takes the strongest boundary within the limit, the latest one on ties.
+ * each piece takes the strongest boundary within the limit, the latest one on ties. With
+ * `keepVerbs` (the default), when that plain cut leaves a piece without a verb and other
+ * boundaries give every piece one, no further over the limit than the plain cut, those are taken.
  */
-export function splitLongSentence(sentence: string, limit: number): string[] {
+export function splitLongSentence(sentence: string, limit: number, options: SplitOptions = {}): string[] {
   const tokens = tokenize(sentence);
   if (limit <= 0 || tokens.filter((t) => t.isWord).length <= limit) return [sentence];
 
   // wordsBefore[i] = words among tokens[0..i)
   const wordsBefore = [0];
   for (const t of tokens) wordsBefore.push(wordsBefore[wordsBefore.length - 1]! + (t.isWord ? 1 : 0));
-  const total = wordsBefore[tokens.length]!;
-  const minPiece = 2;
+  const levels = tokens.map((_, i) => (i === 0 ? 0 : cutLevel(tokens, i)));
+  const plain = clauseCuts(wordsBefore, levels, limit);
+  if (options.keepVerbs !== false && plain.length > 0) {
+    const verbsBefore = verbCounts(sentence, tokens);
+    const better = verbKeepingCuts(wordsBefore, verbsBefore, levels, limit, plain);
+    if (better) return slices(sentence, tokens, better);
+  }
+  return slices(sentence, tokens, plain);
+}
 
+function slices(sentence: string, tokens: readonly Token[], cuts: readonly number[]): string[] {
+  const bounds = [0, ...cuts, tokens.length];
   const pieces: string[] = [];
+  for (let k = 1; k < bounds.length; k++) pieces.push(sentence.slice(tokens[bounds[k - 1]!]!.start, tokens[bounds[k]! - 1]!.end));
+  return pieces;
+}
+
+/** The plain clause cut: the token indices to cut before, in order. */
+function clauseCuts(wordsBefore: readonly number[], levels: readonly number[], limit: number): number[] {
+  const n = levels.length;
+  const total = wordsBefore[n]!;
+  const cuts: number[] = [];
   let start = 0;
   while (total - wordsBefore[start]! > limit) {
     let best = -1;
     let bestLevel = 0;
     let fallback = -1;
-    for (let i = start + 1; i < tokens.length; i++) {
-      const level = cutLevel(tokens, i);
+    for (let i = start + 1; i < n; i++) {
+      const level = levels[i]!;
       if (level === 0) continue;
       const left = wordsBefore[i]! - wordsBefore[start]!;
       const right = total - wordsBefore[i]!;
-      if (left < minPiece || right < minPiece) continue;
+      if (left < MIN_PIECE || right < MIN_PIECE) continue;
       if (left <= limit) {
         if (best === -1 || level < bestLevel || (level === bestLevel && i > best)) {
           best = i;
@@ -81,11 +112,92 @@ export function splitLongSentence(sentence: string, limit: number): string[] {
     }
     const cut = best !== -1 ? best : fallback;
     if (cut === -1) break;
-    pieces.push(sentence.slice(tokens[start]!.start, tokens[cut - 1]!.end));
+    cuts.push(cut);
     start = cut;
   }
-  pieces.push(sentence.slice(tokens[start]!.start, tokens[tokens.length - 1]!.end));
-  return pieces;
+  return cuts;
+}
+
+/** verbsBefore[i] = split tokens among tokens[0..i) holding a verb (VERB or AUX) by the tagger. */
+function verbCounts(sentence: string, tokens: readonly Token[]): number[] {
+  const verb = new Array<boolean>(tokens.length).fill(false);
+  let j = 0;
+  for (const t of analyze(sentence)) {
+    if (t.pos !== "VERB" && t.pos !== "AUX") continue;
+    while (j < tokens.length && tokens[j]!.end <= t.start) j++;
+    if (j < tokens.length && tokens[j]!.start <= t.start) verb[j] = true;
+  }
+  const before = [0];
+  for (const v of verb) before.push(before[before.length - 1]! + (v ? 1 : 0));
+  return before;
+}
+
+/**
+ * Cuts at clause boundaries that leave a verb in every piece, with the fewest words over the
+ * limit (a dynamic programme over the boundaries; among equals, as the plain cut chooses: the
+ * strongest boundary within the limit, the latest one, else the first after it). Null when
+ * `plain` already keeps a verb in every piece or when no such cut exists.
+ */
+function verbKeepingCuts(
+  wordsBefore: readonly number[],
+  verbsBefore: readonly number[],
+  levels: readonly number[],
+  limit: number,
+  plain: readonly number[],
+): number[] | null {
+  const n = levels.length;
+  // Cut positions (0 is the sentence start, n its end); cost = words over the limit, then
+  // verbless pieces: excess * scale + verbless, scale > any verbless count.
+  const points = [0];
+  for (let i = 1; i < n; i++) if (levels[i]! > 0) points.push(i);
+  points.push(n);
+  const scale = n + 1;
+  const piece = (a: number, b: number): number => {
+    const words = wordsBefore[b]! - wordsBefore[a]!;
+    if (words < MIN_PIECE && !(a === 0 && b === n)) return Infinity;
+    return Math.max(0, words - limit) * scale + (verbsBefore[b]! - verbsBefore[a]! === 0 ? 1 : 0);
+  };
+  const best = new Array<number>(points.length).fill(Infinity);
+  best[points.length - 1] = 0;
+  for (let x = points.length - 2; x >= 0; x--) {
+    for (let y = x + 1; y < points.length; y++) {
+      const c = piece(points[x]!, points[y]!) + best[y]!;
+      if (c < best[x]!) best[x] = c;
+    }
+  }
+  const plainBounds = [0, ...plain, n];
+  let plainCost = 0;
+  for (let k = 1; k < plainBounds.length; k++) plainCost += piece(plainBounds[k - 1]!, plainBounds[k]!);
+  // Only a cut with a verb in every piece replaces the plain one (its words over the limit
+  // are then no more than the plain cut's: they come first in the cost).
+  if (plainCost % scale === 0 || best[0]! % scale !== 0) return null;
+
+  // Walk the optimal cuts, choosing among equals as the plain cut does.
+  const cuts: number[] = [];
+  let x = 0;
+  while (points[x] !== n) {
+    const a = points[x]!;
+    const end = points.length - 1;
+    if (wordsBefore[n]! - wordsBefore[a]! <= limit && piece(a, n) === best[x]) break;
+    let pick = -1;
+    let pickLevel = 0;
+    let fallback = -1;
+    for (let y = x + 1; y < end; y++) {
+      const b = points[y]!;
+      if (piece(a, b) + best[y]! !== best[x]) continue;
+      if (wordsBefore[b]! - wordsBefore[a]! <= limit) {
+        if (pick === -1 || levels[b]! < pickLevel || (levels[b]! === pickLevel && y > pick)) {
+          pick = y;
+          pickLevel = levels[b]!;
+        }
+      } else if (fallback === -1) fallback = y;
+    }
+    const y = pick !== -1 ? pick : fallback;
+    if (y === -1) break; // the rest whole is optimal
+    cuts.push(points[y]!);
+    x = y;
+  }
+  return cuts;
 }
 
 /** Merges pieces shorter than `min` words into a neighbour (the previous one when there is one). */

@@ -55,6 +55,9 @@ export interface Sentence {
    * long sentence, joining short ones); absent when the sentence is the book's text as is.
    */
   original?: string;
+  /** Words and verb (worker/pipeline/facts.ts), set by the chunk consumer once the engine has answered. */
+  word_count?: number;
+  has_verb?: boolean;
 }
 
 export interface NormalizeResult {
