@@ -1,7 +1,6 @@
 import { JOB_COLUMNS, LEARNING_COLUMNS, type SheetColumn, type SheetsExport } from "../../schema/sheets";
 import { ApiError } from "../api/errors";
 import { jobResult, ownJob } from "../jobs/service";
-import { analyze, hasVerb, wordCount } from "../lang";
 import { ownSet, storedRun } from "../learning/service";
 import { SheetsClient } from "./client";
 
@@ -16,16 +15,10 @@ interface Source {
   title: string;
   defaultSheet: string;
   available: readonly SheetColumn[];
-  rows: (columns: readonly SheetColumn[]) => Row[];
+  rows: () => Row[];
 }
 
 const bookTitle = (filename: string) => filename.replace(/\.(pdf|png|jpe?g)$/i, "") || "Sentences";
-
-function analysed(text: string, columns: readonly SheetColumn[]): Row {
-  if (!columns.includes("word_count") && !columns.includes("has_verb")) return {};
-  const tokens = analyze(text);
-  return { word_count: wordCount(tokens), has_verb: hasVerb(tokens) };
-}
 
 async function loadSource(env: Env, userId: string, source: SheetsExport["source"]): Promise<Source> {
   if ("job_id" in source) {
@@ -36,13 +29,15 @@ async function loadSource(env: Env, userId: string, source: SheetsExport["source
       title: bookTitle(job.original_filename),
       defaultSheet: "Sentences",
       available: JOB_COLUMNS,
-      rows: (columns) =>
+      rows: () =>
         result.sentences.map((s) => ({
           sentence: s.text,
           original: s.original ?? "",
           page: s.page,
           index: s.index + 1,
-          ...analysed(s.text, columns),
+          // Tagged by the chunk consumer with the result (and after a reader's edit).
+          word_count: s.word_count,
+          has_verb: s.has_verb,
         })),
     };
   }
@@ -161,7 +156,7 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
       ],
     });
   }
-  const data = source.rows(columns).map((r) => columns.map((c) => r[c] ?? ""));
+  const data = source.rows().map((r) => columns.map((c) => r[c] ?? ""));
   const rows: Value[][] = newTab ? [columns.map((c) => body.header_names?.[c] ?? c), ...data] : data;
   // RAW: every value is stored as given, so no sentence ("=1+1", "+33…") becomes a formula.
   const range = encodeURIComponent(`${a1Sheet(sheetTitle)}!A1`);
