@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { createLocalOidc } from "./scripts/local-oidc.ts";
+import { createLocalSheets, tokeninfoVerifier } from "./scripts/local-sheets.ts";
 
 // Seven kinds of test, by concern:
 // - unit: pure pipeline code in Node (same code the CLI and benchmarks run);
@@ -14,6 +15,7 @@ const migrations = await readD1Migrations("schema/migrations");
 // wrangler.toml requires this secret (the OAuth client of the local stand-in provider in tests).
 process.env.GOOGLE_CLIENT_SECRET ??= "workers-test-client-secret";
 process.env.WEBHOOK_SIGNING_KEY ??= "workers-test-webhook-key";
+process.env.TOKEN_ENCRYPTION_KEY ??= "workers-test-token-encryption-key";
 // Tests never reach Google: a key exported in a developer's shell must not leak into them
 // (the e2e stacks that want Gemini set their own key and fake endpoint).
 process.env.GEMINI_API_KEY = "";
@@ -29,9 +31,16 @@ const oidc = await createLocalOidc({
     {
       id: "workers-test-client",
       secret: process.env.GOOGLE_CLIENT_SECRET,
-      redirectUris: ["http://local/api/v1/auth/google/callback"],
+      redirectUris: ["http://local/api/v1/auth/google/callback", "http://local/api/v1/integrations/google-sheets/callback"],
     },
   ],
+  controls: true,
+});
+// The Google Sheets API stand-in at http://sheets.test, checking bearer tokens at the provider's
+// tokeninfo (in process), with its controls (/__sheets/{id}, /__faults).
+const sheets = createLocalSheets({
+  base: "http://sheets.test",
+  verifyToken: tokeninfoVerifier(TEST_OIDC_ISSUER, (url) => Promise.resolve(oidc.app.fetch(new Request(url)))),
   controls: true,
 });
 // Webhook deliveries to https://hooks.test/… reach this receiver: it records what it gets,
@@ -57,6 +66,7 @@ const outbound = (request: Request) => {
   const host = new URL(request.url).host;
   if (host === "oidc.test") return oidc.app.fetch(request);
   if (host === "hooks.test") return receiver(request);
+  if (host === "sheets.test") return sheets.app.fetch(request);
   return new Response("tests have no network", { status: 502 });
 };
 
@@ -101,6 +111,7 @@ export default defineConfig({
                 WEBHOOK_RETRY_BASE_SECONDS: "0",
                 GOOGLE_CLIENT_ID: "workers-test-client",
                 OIDC_ISSUER: TEST_OIDC_ISSUER,
+                GOOGLE_SHEETS_API_URL: "http://sheets.test",
                 // Every job costs something here: the local engine at 1 credit per 1,000 tokens.
                 CREDIT_PRICES: JSON.stringify({ local: 1, "gemini-2.5-flash": 1, "gemini-2.5-flash-lite": 0.4, "gemini-2.5-pro": 4 }),
                 MONTHLY_CREDITS: "100",

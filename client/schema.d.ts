@@ -1110,6 +1110,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/google-sheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Is Google Sheets connected
+         * @description Whether this reader allowed the app to make spreadsheets in their Google Drive, and the scopes granted. Tokens are never shown.
+         */
+        get: operations["getGoogleSheetsConnection"];
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect Google Sheets
+         * @description Revokes the grant at Google (its revocation endpoint) and deletes the stored tokens. Spreadsheets already made stay in the reader's Drive.
+         */
+        delete: operations["disconnectGoogleSheets"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/google-sheets/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Connect Google Sheets
+         * @description Incremental authorization on top of sign-in: redirects the browser to Google's consent for `https://www.googleapis.com/auth/drive.file` only (files this app makes or the reader opens with it), offline (a refresh token), with state, nonce and PKCE.
+         */
+        get: operations["connectGoogleSheets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/google-sheets/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Google Sheets consent callback
+         * @description The provider's answer: the flow must be this reader's, the code is exchanged with PKCE, the id_token checked, drive.file must be granted; the refresh token is stored encrypted, and the browser goes back to `return_to`.
+         */
+        get: operations["finishGoogleSheetsConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/sheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export to Google Sheets
+         * @description A job's sentences or a learning set's selection, to a new spreadsheet titled after the book (or appended to `spreadsheet_id`, in the tab `sheet_title`, made when missing). A new tab gets a bold, frozen header row. Values are written RAW (no sentence becomes a formula), in requests of at most 10,000 rows or ~2 MB, retried with backoff on 429 and 5xx.
+         */
+        post: operations["exportToGoogleSheets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1335,6 +1419,8 @@ export interface components {
                 request_id: string;
                 /** @description The input at fault (a body or form field, a query parameter, a header). */
                 field?: string;
+                /** @description `sheets_not_connected`, `sheets_reconnect`: where to send the browser to allow Google Sheets export. */
+                connect_url?: string;
             };
         };
         Health: {
@@ -2184,6 +2270,37 @@ export interface components {
         LearningSwap: {
             job_id: string;
             index: number;
+        };
+        SheetsConnection: {
+            connected: boolean;
+            /** @description What the reader allowed (drive.file: only the files this app makes or opens). */
+            scopes: string[];
+        };
+        SheetsExportResult: {
+            spreadsheet_id: string;
+            /** @description The spreadsheet in Google Sheets. */
+            url: string;
+            sheet_title: string;
+            /** @description Sentence rows written (the header row not counted). */
+            rows: number;
+        };
+        SheetsExport: {
+            /** @description What to export: a finished job's sentences, or a learning set's selection. */
+            source: {
+                job_id: string;
+            } | {
+                learning_set_id: string;
+            };
+            /** @description Append to this spreadsheet (one the app made for you); absent: a new spreadsheet titled after the book. */
+            spreadsheet_id?: string;
+            /** @description The tab to write to; made (with its header row) when missing. Default: `Sentences` or `Learning set`. */
+            sheet_title?: string;
+            /** @description Columns, in order, among those the source has. Default: all of them. */
+            columns?: ("sentence" | "original" | "page" | "index" | "word_count" | "has_verb" | "rank" | "new_words" | "list_words" | "known_ratio")[];
+            /** @description Header text by column, e.g. `{"sentence": "Phrase"}`. */
+            header_names?: {
+                [key: string]: string;
+            };
         };
     };
     responses: {
@@ -4987,6 +5104,202 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+        };
+    };
+    getGoogleSheetsConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SheetsConnection"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    disconnectGoogleSheets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected (also when it was not connected). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    connectGoogleSheets: {
+        parameters: {
+            query?: {
+                /** @description A path of this app to come back to (anything else is ignored). */
+                return_to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's consent page. */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            /** @description `sheets_unavailable`: Google Sheets export is not configured here (no TOKEN_ENCRYPTION_KEY). Or `signin_unavailable`: the provider is not configured or cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    finishGoogleSheetsConnection: {
+        parameters: {
+            query?: {
+                /** @description The authorization code. */
+                code?: string;
+                /** @description The flow's state. */
+                state?: string;
+                /** @description The provider's refusal, if any. */
+                error?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Connected: back to `return_to`. */
+            302: {
+                headers: {
+                    /** @description Where the connection started. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything wrong: a plain page for a person saying what; nothing stored. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            /** @description `sheets_unavailable`: Google Sheets export is not configured here (no TOKEN_ENCRYPTION_KEY). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportToGoogleSheets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SheetsExport"];
+            };
+        };
+        responses: {
+            /** @description Written. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SheetsExportResult"];
+                };
+            };
+            /** @description `invalid_field`: a parameter or field is missing or invalid (`field` names it); `invalid_json`: the body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: no such job or learning set of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `sheets_not_connected`: connect Google Sheets first (`connect_url`); `sheets_reconnect`: the access was removed at Google, reconnect (`connect_url`); `job_not_ready`, `learning_set_not_ready`: not finished yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description `sheets_error`: Google Sheets refused or failed (its message is in `message`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `sheets_unavailable`: Google Sheets export is not configured here (no TOKEN_ENCRYPTION_KEY). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getOpenApiDocument: {

@@ -251,6 +251,10 @@ export const ApiErrorSchema = z
       message: z.string().meta({ description: "For a person: what went wrong and what to do." }),
       request_id: z.string().meta({ description: "Also in the `X-Request-Id` header; quote it when reporting a problem." }),
       field: z.string().optional().meta({ description: "The input at fault (a body or form field, a query parameter, a header)." }),
+      connect_url: z
+        .string()
+        .optional()
+        .meta({ description: "`sheets_not_connected`, `sheets_reconnect`: where to send the browser to allow Google Sheets export." }),
     }),
   })
   .meta({ id: "Error" });

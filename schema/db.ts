@@ -391,3 +391,35 @@ export const learningSets = sqliteTable(
   (t) => [index("learning_sets_owner").on(t.owner_id, t.created_at)],
 );
 export type LearningSetRow = typeof learningSets.$inferSelect;
+
+/**
+ * A reader's Google Sheets authorization (scope drive.file, asked at their first export).
+ * The refresh token is AES-GCM ciphertext under TOKEN_ENCRYPTION_KEY (bound to the user's id),
+ * never plaintext and never sent to the browser; the short-lived access token is cached the
+ * same way with its expiry.
+ */
+export const googleSheetsTokens = sqliteTable("google_sheets_tokens", {
+  user_id: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  refresh_token: text("refresh_token").notNull(),
+  access_token: text("access_token"),
+  access_expires_at: text("access_expires_at"),
+  /** Space-separated scopes the provider granted. */
+  scopes: text("scopes").notNull(),
+  created_at: createdAt(),
+  updated_at: text("updated_at").notNull(),
+});
+export type GoogleSheetsTokenRow = typeof googleSheetsTokens.$inferSelect;
+
+/** A Google Sheets authorization under way: state (hashed), PKCE verifier, nonce, for whom, where back to. */
+export const integrationFlows = sqliteTable("integration_flows", {
+  state_hash: text("state_hash").primaryKey(),
+  user_id: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  code_verifier: text("code_verifier").notNull(),
+  nonce: text("nonce").notNull(),
+  return_to: text("return_to").notNull(),
+  expires_at: text("expires_at").notNull(),
+});

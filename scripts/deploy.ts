@@ -55,7 +55,7 @@ export interface DeployOptions {
 
 export const PLACEHOLDER_D1_ID = "00000000-0000-0000-0000-000000000000";
 /** Secrets put when set in the environment, beside the config's required ones. */
-export const OPTIONAL_SECRETS = ["GEMINI_API_KEY", "METRICS_TOKEN"];
+export const OPTIONAL_SECRETS = ["GEMINI_API_KEY", "METRICS_TOKEN", "TOKEN_ENCRYPTION_KEY"];
 
 const isPlaceholderId = (id: string | undefined) => !id || /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(id);
 const isPlaceholderClientId = (v: unknown) => typeof v !== "string" || v === "" || v.startsWith("set-me");

@@ -9,6 +9,16 @@
  * see the app refuse: an id_token with the wrong issuer, audience or nonce, an expired or
  * badly signed one, or an unverified email.
  *
+ * Beyond sign-in it grants extra scopes the way Google does for incremental authorization
+ * (Google Sheets export asks for drive.file): a consent page listing what is asked,
+ * `include_granted_scopes=true` answering with every scope granted so far, `access_type=offline`
+ * issuing a refresh token, the `refresh_token` grant, `POST /revoke` (advertised as
+ * `revocation_endpoint`) and `GET /tokeninfo?access_token=…` (how the local Sheets stand-in,
+ * scripts/local-sheets.ts, checks the bearer tokens it gets). Controls: `POST /__revoke
+ * {"email"}` drops a user's grants server-side (as removing the app at
+ * myaccount.google.com does), `POST /__expire` expires every access token, `GET /__revocations`
+ * lists the tokens revoked through /revoke.
+ *
  * Standalone: `npx tsx scripts/local-oidc.ts --port 8788 --redirect-uri URL [--client-id ID]
  * [--client-secret S]`. Its file has no relative imports, so Node runs it as it is.
  */
@@ -43,6 +53,8 @@ export interface LocalOidcOptions {
 
 interface Grant {
   clientId: string;
+  accessType: string;
+  includeGranted: boolean;
   redirectUri: string;
   challenge: string;
   nonce: string;
@@ -89,7 +101,24 @@ const errorPage = (message: string) =>
   page("Sign-in error", `<h1>Sign-in error</h1><p>${escapeHtml(message)}</p>`, 400);
 
 /** The authorization request's parameters, as received from the app (query or form). */
-const AUTH_PARAMS = ["response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"] as const;
+const AUTH_PARAMS = [
+  "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt",
+  "access_type", "include_granted_scopes", "login_hint",
+] as const;
+
+/** What the consent page says a scope beyond sign-in allows (Google's wording). */
+export const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  "https://www.googleapis.com/auth/drive.file": "See, edit, create and delete only the specific Google Drive files you use with this app",
+  "https://www.googleapis.com/auth/spreadsheets": "See, edit, create and delete all your Google Sheets spreadsheets",
+};
+const SIGN_IN_SCOPES = new Set(["openid", "email", "profile"]);
+
+interface RefreshGrant {
+  clientId: string;
+  email: string;
+  scope: string;
+  revoked: boolean;
+}
 type AuthParams = Partial<Record<(typeof AUTH_PARAMS)[number], string>>;
 
 export async function createLocalOidc(opts: LocalOidcOptions) {
@@ -99,7 +128,11 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   const kid = b64url(randomBytes(8));
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
   const grants = new Map<string, Grant>();
-  const accessTokens = new Map<string, { email: string; expiresAt: number }>();
+  const accessTokens = new Map<string, { email: string; expiresAt: number; clientId: string; scope: string; refresh?: string }>();
+  const refreshTokens = new Map<string, RefreshGrant>();
+  /** Scopes each user granted each client so far (include_granted_scopes answers with them all). */
+  const granted = new Map<string, Set<string>>();
+  const revocations: string[] = [];
   let fault: Fault | null = null;
 
   const clientById = (id: string | undefined) => opts.clients.find((c) => c.id === id);
@@ -173,15 +206,16 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
       authorization_endpoint: `${opts.issuer}/authorize`,
       token_endpoint: `${opts.issuer}/token`,
       userinfo_endpoint: `${opts.issuer}/userinfo`,
+      revocation_endpoint: `${opts.issuer}/revoke`,
       jwks_uri: `${opts.issuer}/jwks`,
       response_types_supported: ["code"],
       subject_types_supported: ["public"],
       id_token_signing_alg_values_supported: ["RS256"],
-      scopes_supported: ["openid", "email", "profile"],
+      scopes_supported: ["openid", "email", "profile", ...Object.keys(SCOPE_DESCRIPTIONS)],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
       claims_supported: ["aud", "email", "email_verified", "exp", "iat", "iss", "name", "sub", "nonce"],
       code_challenge_methods_supported: ["S256"],
-      grant_types_supported: ["authorization_code"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
     }),
   );
 
@@ -195,13 +229,17 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     const hidden = AUTH_PARAMS.filter((k) => p[k] !== undefined)
       .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p[k]!)}">`)
       .join("");
+    const extra = p.scope!.split(" ").filter((s) => s && !SIGN_IN_SCOPES.has(s));
+    const consent = extra.length
+      ? `<p>The app asks to:</p><ul class="consent">${extra.map((s) => `<li>${escapeHtml(SCOPE_DESCRIPTIONS[s] ?? s)}</li>`).join("")}</ul>`
+      : "";
     return page(
-      "Sign in · local Google stand-in",
-      `<h1>Sign in</h1>
-<p class="note">Local stand-in for Google: this server has no Google client configured, so any email address signs in here, with no password.</p>
+      extra.length ? "Allow access · local Google stand-in" : "Sign in · local Google stand-in",
+      `<h1>${extra.length ? "Allow access" : "Sign in"}</h1>
+<p class="note">Local stand-in for Google: this server has no Google client configured, so any email address signs in here, with no password.</p>${consent}
 <form method="post" action="/authorize">${hidden}
 <label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="email" required autofocus>
+<input id="email" name="email" type="email" autocomplete="email" required autofocus${p.login_hint ? ` value="${escapeHtml(p.login_hint)}"` : ""}>
 <button type="submit">Continue</button>
 </form>`,
     );
@@ -219,6 +257,8 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     const code = b64url(randomBytes(32));
     grants.set(code, {
       clientId: p.client_id!,
+      accessType: p.access_type ?? "online",
+      includeGranted: p.include_granted_scopes === "true",
       redirectUri: p.redirect_uri!,
       challenge: p.code_challenge!,
       nonce: p.nonce!,
@@ -234,7 +274,15 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     const form = new URLSearchParams(await c.req.text());
     const client = authenticateClient(c.req.raw, form);
     if (!client) return tokenError("invalid_client", "Client authentication failed.", 401);
-    if (form.get("grant_type") !== "authorization_code") return tokenError("unsupported_grant_type", "Only authorization_code.");
+    if (form.get("grant_type") === "refresh_token") {
+      const refresh = form.get("refresh_token") ?? "";
+      const r = refreshTokens.get(refresh);
+      if (!r || r.revoked || r.clientId !== client.id) return tokenError("invalid_grant", "Token has been expired or revoked.");
+      const accessToken = b64url(randomBytes(32));
+      accessTokens.set(accessToken, { email: r.email, expiresAt: Date.now() + TOKEN_TTL_S * 1000, clientId: client.id, scope: r.scope, refresh });
+      return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_TTL_S, scope: r.scope }, 200, { "cache-control": "no-store" });
+    }
+    if (form.get("grant_type") !== "authorization_code") return tokenError("unsupported_grant_type", "Only authorization_code and refresh_token.");
     const code = form.get("code") ?? "";
     const g = grants.get(code);
     if (!g || g.clientId !== client.id) return tokenError("invalid_grant", "Unknown authorization code.");
@@ -246,10 +294,28 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || b64url(sha256(verifier)) !== g.challenge) {
       return tokenError("invalid_grant", "PKCE verification failed.");
     }
+    const key = `${g.email}\n${g.clientId}`;
+    const all = granted.get(key) ?? new Set<string>();
+    for (const s of g.scope.split(" ")) if (s) all.add(s);
+    granted.set(key, all);
+    const scope = g.includeGranted ? [...all].join(" ") : g.scope;
+    // Like Google: a refresh token only for offline access.
+    let refresh: string | undefined;
+    if (g.accessType === "offline") {
+      refresh = `1//${b64url(randomBytes(32))}`;
+      refreshTokens.set(refresh, { clientId: g.clientId, email: g.email, scope, revoked: false });
+    }
     const accessToken = b64url(randomBytes(32));
-    accessTokens.set(accessToken, { email: g.email, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
+    accessTokens.set(accessToken, { email: g.email, expiresAt: Date.now() + TOKEN_TTL_S * 1000, clientId: g.clientId, scope, refresh });
     return c.json(
-      { access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_TTL_S, scope: g.scope, id_token: await idToken(g) },
+      {
+        access_token: accessToken,
+        token_type: "Bearer",
+        expires_in: TOKEN_TTL_S,
+        scope,
+        ...(refresh ? { refresh_token: refresh } : {}),
+        id_token: await idToken(g),
+      },
       200,
       { "cache-control": "no-store" },
     );
@@ -262,7 +328,61 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     return c.json({ sub: subjectOf(t.email), email: t.email, email_verified: true, name: nameOf(t.email) });
   });
 
+  /** Revoking either token of a grant ends the whole grant, as at Google. */
+  function revokeGrant(refresh: string) {
+    const r = refreshTokens.get(refresh);
+    if (r) r.revoked = true;
+    for (const [t, a] of accessTokens) if (a.refresh === refresh) accessTokens.delete(t);
+  }
+
+  app.post("/revoke", async (c) => {
+    const form = new URLSearchParams(await c.req.text());
+    const token = form.get("token") ?? c.req.query("token") ?? "";
+    const access = accessTokens.get(token);
+    const refresh = refreshTokens.has(token) ? token : access?.refresh;
+    if (!access && !refresh) return tokenError("invalid_token", "Token expired or revoked");
+    revocations.push(token);
+    if (refresh) revokeGrant(refresh);
+    accessTokens.delete(token);
+    return c.json({}, 200);
+  });
+
+  // Google's tokeninfo: what an access token is for (the Sheets stand-in asks here).
+  app.get("/tokeninfo", (c) => {
+    const t = accessTokens.get(c.req.query("access_token") ?? "");
+    if (!t || t.expiresAt < Date.now()) return c.json({ error: "invalid_token", error_description: "Invalid Value" }, 400);
+    const expiresIn = Math.floor((t.expiresAt - Date.now()) / 1000);
+    return c.json({
+      azp: t.clientId,
+      aud: t.clientId,
+      sub: subjectOf(t.email),
+      scope: t.scope,
+      exp: String(Math.floor(t.expiresAt / 1000)),
+      expires_in: String(expiresIn),
+      email: t.email,
+      email_verified: "true",
+      access_type: t.refresh ? "offline" : "online",
+    });
+  });
+
   if (opts.controls) {
+    app.post("/__revoke", async (c) => {
+      const { email } = (await c.req.json().catch(() => ({}))) as { email?: string };
+      let n = 0;
+      for (const [token, r] of refreshTokens) {
+        if (r.email === email?.toLowerCase() && !r.revoked) {
+          revokeGrant(token);
+          n++;
+        }
+      }
+      for (const key of granted.keys()) if (key.startsWith(`${email?.toLowerCase()}\n`)) granted.delete(key);
+      return c.json({ revoked: n });
+    });
+    app.post("/__expire", (c) => {
+      for (const t of accessTokens.values()) t.expiresAt = 0;
+      return c.json({ ok: true });
+    });
+    app.get("/__revocations", (c) => c.json({ revocations }));
     app.post("/__faults", async (c) => {
       const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null };
       const f = body.fault ?? null;

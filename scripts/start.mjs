@@ -54,21 +54,27 @@ function stateSecret(name) {
 
 // Webhook signing secrets are derived from this key (one per state folder locally).
 process.env.WEBHOOK_SIGNING_KEY ||= stateSecret("webhook-signing-key");
+// Google refresh tokens (Sheets export) are encrypted at rest under this key.
+process.env.TOKEN_ENCRYPTION_KEY ||= stateSecret("token-encryption-key");
 
 // Sign-in with Google: with no Google client configured, a local OpenID provider stands in
 // for Google (its own port, OIDC_PORT, default PORT+1), so the real sign-in flow runs offline.
+/** The local provider's port, when it runs. */
+let oidcPort;
 if (process.env.GOOGLE_CLIENT_ID) {
   if (!process.env.GOOGLE_CLIENT_SECRET) {
     console.error("GOOGLE_CLIENT_ID is set but GOOGLE_CLIENT_SECRET is not: set both, or neither for the local provider.");
     process.exit(1);
   }
 } else {
-  const oidcPort = Number(process.env.OIDC_PORT || Number(port) + 1);
+  oidcPort = Number(process.env.OIDC_PORT || Number(port) + 1);
   const issuer = `http://127.0.0.1:${oidcPort}`;
   const client = {
     id: "french-novel-tool-local",
     secret: stateSecret("oidc-client-secret"),
-    redirectUris: [`http://127.0.0.1:${port}/api/v1/auth/google/callback`, `http://localhost:${port}/api/v1/auth/google/callback`],
+    redirectUris: ["127.0.0.1", "localhost"].flatMap((h) =>
+      ["/api/v1/auth/google/callback", "/api/v1/integrations/google-sheets/callback"].map((p) => `http://${h}:${port}${p}`),
+    ),
   };
   const { serveLocalOidc } = await import("./local-oidc.ts");
   try {
@@ -81,6 +87,22 @@ if (process.env.GOOGLE_CLIENT_ID) {
   process.env.GOOGLE_CLIENT_ID = client.id;
   process.env.GOOGLE_CLIENT_SECRET = client.secret;
   process.env.OIDC_ISSUER = issuer;
+}
+
+// Google Sheets export: with the local provider (no Google client) and no GOOGLE_SHEETS_API_URL,
+// a local Sheets API stand-in (SHEETS_PORT, default PORT+2) checks tokens at that provider.
+if (oidcPort !== undefined && !process.env.GOOGLE_SHEETS_API_URL) {
+  const sheetsPort = Number(process.env.SHEETS_PORT || Number(port) + 2);
+  const base = `http://127.0.0.1:${sheetsPort}`;
+  const { serveLocalSheets, tokeninfoVerifier } = await import("./local-sheets.ts");
+  try {
+    await serveLocalSheets({ base, port: sheetsPort, verifyToken: tokeninfoVerifier(`http://127.0.0.1:${oidcPort}`), controls: process.env.LOCAL_OIDC_CONTROLS === "1" });
+  } catch (err) {
+    console.error(`The local Google Sheets stand-in could not listen on ${base} (${err.code ?? err}); set SHEETS_PORT to a free port.`);
+    process.exit(1);
+  }
+  console.log(`Local Google Sheets API stand-in on ${base}`);
+  process.env.GOOGLE_SHEETS_API_URL = base;
 }
 
 // GEMINI_API_KEY is a secret of wrangler.toml's [secrets] (so wrangler takes it from here):

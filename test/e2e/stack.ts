@@ -35,6 +35,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   // Stacks of several test files may start at once: each needs its own inspector port too.
   const inspector = String(await freePort());
   const oidcPort = String(await freePort());
+  const sheetsPort = String(await freePort());
   const state = mkdtempSync(path.join(tmpdir(), "fnt-state-"));
   let log = "";
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
@@ -45,6 +46,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       PERSIST_DIR: state,
       INSPECTOR_PORT: inspector,
       OIDC_PORT: oidcPort,
+      SHEETS_PORT: sheetsPort,
       LOCAL_OIDC_CONTROLS: "1",
       // Tests make many jobs as one user; the limit itself is tested where it is set low.
       MAX_JOBS_PER_HOUR: "1000",

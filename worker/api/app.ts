@@ -13,6 +13,7 @@ import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
 import { learningSetRoutes } from "./learning";
 import { wordlistRoutes } from "./wordlists";
+import { exportRoutes, integrationRoutes } from "./sheets";
 import { docsPage, openApiDocument } from "./docs";
 import { describe } from "./openapi";
 import type { AppEnv } from "./types";
@@ -42,6 +43,8 @@ app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
 app.route("/api/v1/wordlists", wordlistRoutes);
 app.route("/api/v1/learning-sets", learningSetRoutes);
+app.route("/api/v1/integrations", integrationRoutes);
+app.route("/api/v1/exports", exportRoutes);
 
 app.get(
   "/api/v1/openapi.json",
@@ -57,8 +60,8 @@ app.get(
 );
 app.get("/api/docs", (c) => docsPage(c));
 
-function errorBody(code: string, message: string, requestId: string, field?: string): ApiErrorBody {
-  return { error: { code, message, request_id: requestId, ...(field ? { field } : {}) } };
+function errorBody(code: string, message: string, requestId: string, field?: string, extra?: ApiError["extra"]): ApiErrorBody {
+  return { error: { code, message, request_id: requestId, ...(field ? { field } : {}), ...extra } };
 }
 
 app.notFound((c) => c.json(errorBody("not_found", "No such endpoint.", c.get("requestId") ?? ""), 404));
@@ -71,7 +74,7 @@ app.onError((err, c) => {
     c.header("Retry-After", String(err.admission.reset_seconds));
     for (const [k, v] of Object.entries(rateLimitHeaders(err.admission))) c.header(k, v);
   }
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field), err.status);
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field, err.extra), err.status);
   if (err instanceof HTTPException) {
     return c.json(errorBody("http_error", err.message || "Request refused.", rid), err.status);
   }

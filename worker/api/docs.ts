@@ -61,6 +61,7 @@ function options(): Partial<GenerateSpecOptions> {
         { name: "Account", description: "Who I am, my API keys and sessions." },
         { name: "Jobs", description: "Upload a book, follow it, read, edit and export its sentences." },
         { name: "Credits", description: "Credits, their ledger, reservations ahead of an upload (the original tool's two steps), limits." },
+        { name: "Google Sheets", description: "Connect Google Sheets (scope drive.file, asked at the first export) and export sentences to a spreadsheet." },
         { name: "Webhooks", description: "Signed callbacks (Standard Webhooks) when a job progresses or ends." },
         { name: "Console", description: "Operators only (ADMIN_EMAILS): panels over stored records, and actions that are audited." },
         { name: "Reference", description: "This document." },

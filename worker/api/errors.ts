@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** More for the client, e.g. `connect_url` (only names the error schema documents). */
+    readonly extra?: { connect_url?: string },
   ) {
     super(message);
     this.name = "ApiError";

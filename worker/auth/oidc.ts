@@ -30,7 +30,7 @@ export class SignInError extends Error {
 let cached: { key: string; at: number; config: oidc.Configuration } | null = null;
 
 /** The provider's configuration from its discovery document (Google's, or the local stand-in's). */
-async function providerConfig(env: Env): Promise<oidc.Configuration> {
+export async function providerConfig(env: Env): Promise<oidc.Configuration> {
   const issuer = env.OIDC_ISSUER || GOOGLE_ISSUER;
   if (!env.GOOGLE_CLIENT_ID || !env.GOOGLE_CLIENT_SECRET) {
     throw new ApiError(503, "signin_unavailable", "Sign-in with Google is not configured on this server.");
