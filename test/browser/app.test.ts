@@ -81,7 +81,7 @@ test("uploads a novel, follows it to completed and shows its first sentence", as
 test("exports CSV with one row per sentence", async () => {
   const count = Number((await page.getByText(/^\d[\d,]* sentences$/).textContent())!.replace(/\D/g, ""));
   expect(count).toBeGreaterThan(50);
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV" }).click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV", exact: true }).click()]);
   expect(download.suggestedFilename()).toBe("maupassant-une-vie-extrait.csv");
   const csv = readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "");
   const rows = csv.trimEnd().split("\r\n");
@@ -101,7 +101,7 @@ test("edits a sentence inline, and the edit is still there after a reload", asyn
   await expect.poll(() => sentenceItems().nth(1).textContent()).toContain(edited);
   expect(await sentenceItems().nth(1).textContent()).toContain("edited");
 
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "TXT" }).click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "TXT", exact: true }).click()]);
   const lines = readFileSync((await download.path())!, "utf8").split("\n");
   expect(lines[0]).toBe(FIRST_SENTENCE);
   expect(lines[1]).toBe(edited);

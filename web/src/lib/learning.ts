@@ -11,7 +11,8 @@ import { api, ok } from "./api";
 
 export type { LearningSentence, LearningSet, Wordlist, WordlistDetail };
 export type LearningMode = LearningSet["mode"];
-export type LearningExportFormat = "csv" | "tsv" | "txt" | "json";
+export type LearningExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
+const EXTENSIONS: Record<LearningExportFormat, string> = { csv: "csv", tsv: "tsv", txt: "txt", json: "json", anki: "anki.txt", apkg: "apkg", xlsx: "xlsx" };
 /** What POST /api/v1/learning-sets takes, every option given. */
 export type LearningSetInput = Required<CreateLearningSet>;
 /** An alternative for one rank: a sentence of the books not in the selection. */
@@ -86,7 +87,7 @@ export async function downloadLearningExport(id: string, format: LearningExportF
   );
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  a.download = `learning-set-${id}.${format}`;
+  a.download = `learning-set-${id}.${EXTENSIONS[format]}`;
   document.body.append(a);
   a.click();
   a.remove();
