@@ -1,12 +1,11 @@
 import type { SqlJsStatic } from "sql.js";
 import type { JobResult } from "../../schema/api";
 import { ankiText, bookName, jobDeck } from "../pipeline/anki";
-import { buildApkg } from "../pipeline/apkg";
-import { RESULT_COLUMNS, resultRows, toTable, toTxt } from "../pipeline/formats";
-import { toXlsx } from "../pipeline/xlsx";
+import { APKG_TYPE, buildApkg } from "../pipeline/apkg";
+import { RESULT_COLUMNS, resultRows, tableFile, toTxt } from "../pipeline/formats";
+import { toXlsx, XLSX_TYPE } from "../pipeline/xlsx";
 
-export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-export const APKG_TYPE = "application/vnd.anki";
+export { APKG_TYPE, XLSX_TYPE };
 export const APKG_TOO_LARGE = "`export_too_large`: format=apkg of more than 30,000 sentences (MAX_APKG_NOTES): export anki, or make the package with the CLI.";
 
 /** Column widths of the .xlsx exports, in characters: the sentence's wide. */
@@ -39,12 +38,7 @@ export async function renderResult(r: JobResult, format: ResultFormat, job: Job,
     const body = toXlsx(RESULT_COLUMNS, resultRows(r.sentences), { sheet: bookName(job.original_filename), widths: RESULT_WIDTHS });
     return { body, contentType: XLSX_TYPE, extension: "xlsx" };
   }
-  return {
-    // A BOM lets spreadsheet apps read the accents as UTF-8.
-    body: "\uFEFF" + toTable(RESULT_COLUMNS, resultRows(r.sentences), format, "\r\n"),
-    contentType: format === "csv" ? "text/csv; charset=utf-8" : "text/tab-separated-values; charset=utf-8",
-    extension: format,
-  };
+  return tableFile(RESULT_COLUMNS, resultRows(r.sentences), format);
 }
 
 /** `attachment` with the book's name: an ASCII fallback, and the real (accented) name in RFC 5987 form. */

@@ -27,6 +27,13 @@ const rankParam = pathParam("rank", "1-based position in the selection.");
 const NOT_FOUND = "`not_found`: no such learning set of mine.";
 const NOT_READY = "`learning_set_not_ready`: still running, or failed.";
 
+/** A coverage run of mine with its swap pool: what alternatives and swaps work on. */
+async function coverageRun(env: Env, userId: string, id: string) {
+  const row = await ownSet(env, userId, id);
+  if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
+  return { row, run: await storedRun(env, row, true) };
+}
+
 function rankOf(raw: string, count: number): number {
   const rank = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
   if (!(rank >= 1 && rank <= count)) throw new ApiError(404, "not_found", `No sentence at rank ${raw}: ranks go from 1 to ${count}.`);
@@ -134,9 +141,7 @@ export const learningSetRoutes = new Hono<AppEnv>()
       errors: { 404: `${NOT_FOUND} Or no sentence at that rank.`, 409: `${NOT_READY} \`not_coverage\`: a filter run has no alternatives.` },
     }),
     async (c) => {
-      const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
-      if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
-      const run = await storedRun(c.env, row, true);
+      const { run } = await coverageRun(c.env, c.get("userId"), c.req.param("id"));
       const found = alternatives(run.sentences, run.pool, rankOf(c.req.param("rank"), run.sentences.length))!;
       const list = found.alternatives.map((s) => ({ ...s, rank: null, new_words: found.new_words }));
       return c.json({ rank: found.rank, new_words: found.new_words, alternatives: list }, 200);
@@ -162,9 +167,7 @@ export const learningSetRoutes = new Hono<AppEnv>()
     }),
     jsonBody(SwapSchema, '{"job_id": "…", "index": 42}'),
     async (c) => {
-      const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
-      if (row.mode !== "coverage") throw new ApiError(409, "not_coverage", "Alternatives and swaps are for coverage runs.");
-      const run = await storedRun(c.env, row, true);
+      const { row, run } = await coverageRun(c.env, c.get("userId"), c.req.param("id"));
       const rank = rankOf(c.req.param("rank"), run.sentences.length);
       const { job_id, index } = c.req.valid("json");
       const at = run.sentences[rank - 1]!;

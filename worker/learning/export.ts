@@ -1,9 +1,9 @@
 import type { SqlJsStatic } from "sql.js";
 import type { LearningSentence } from "../../schema/learning";
 import { ankiText, learningDeck } from "../pipeline/anki";
-import { buildApkg } from "../pipeline/apkg";
-import { toTable, toTxt, yesNo } from "../pipeline/formats";
-import { toXlsx } from "../pipeline/xlsx";
+import { APKG_TYPE, buildApkg } from "../pipeline/apkg";
+import { tableFile, toTxt, yesNo } from "../pipeline/formats";
+import { toXlsx, XLSX_TYPE } from "../pipeline/xlsx";
 
 /** Columns of a learning set's CSV/TSV; new columns only ever go at the end. */
 export const LEARNING_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
@@ -29,15 +29,11 @@ export async function learningExport(sentences: readonly LearningSentence[], for
   if (format === "anki") return { body: ankiText(learningDeck(sentences, books)), contentType: "text/plain; charset=utf-8", extension: "anki.txt" };
   if (format === "apkg") {
     if (!opts.sql) throw new Error("apkg needs sql.js");
-    return { body: buildApkg(await opts.sql(), learningDeck(sentences, books)), contentType: "application/vnd.anki", extension: "apkg" };
+    return { body: buildApkg(await opts.sql(), learningDeck(sentences, books)), contentType: APKG_TYPE, extension: "apkg" };
   }
   if (format === "xlsx") {
     const body = toXlsx(LEARNING_COLUMNS, learningRows(sentences), { sheet: "Learning set", widths: LEARNING_WIDTHS });
-    return { body, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", extension: "xlsx" };
+    return { body, contentType: XLSX_TYPE, extension: "xlsx" };
   }
-  return {
-    body: "\uFEFF" + toTable(LEARNING_COLUMNS, learningRows(sentences), format, "\r\n"),
-    contentType: format === "csv" ? "text/csv; charset=utf-8" : "text/tab-separated-values; charset=utf-8",
-    extension: format,
-  };
+  return tableFile(LEARNING_COLUMNS, learningRows(sentences), format);
 }

@@ -10,6 +10,8 @@
  */
 import { sha1 } from "@noble/hashes/legacy.js";
 import { zipSync } from "fflate";
+
+export const APKG_TYPE = "application/vnd.anki";
 import type { SqlJsStatic } from "sql.js";
 import { ANKI_FIELDS, ANKI_NOTETYPE, deckName, type AnkiDeck, bookTag } from "./anki";
 

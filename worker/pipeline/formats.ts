@@ -30,6 +30,15 @@ export function toTable(header: string[], rows: readonly (string | number)[][], 
 /** has_verb as the CSV/TSV exports write it (the learning sets' export too). */
 export const yesNo = (b: boolean) => (b ? "yes" : "no");
 
+/** A CSV/TSV download as the API serves it: a BOM (spreadsheet apps then read the accents as UTF-8), CRLF lines. */
+export function tableFile(header: string[], rows: readonly (string | number)[][], format: "csv" | "tsv") {
+  return {
+    body: "\uFEFF" + toTable(header, rows, format, "\r\n"),
+    contentType: format === "csv" ? "text/csv; charset=utf-8" : "text/tab-separated-values; charset=utf-8",
+    extension: format,
+  };
+}
+
 /**
  * Columns of the API's CSV/TSV export. Scripts read the first four by position, so new
  * columns only ever go at the end. `original` is the book's text of a sentence the engine

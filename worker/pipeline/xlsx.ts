@@ -10,6 +10,7 @@
  * sentences): ~25 MB of heap and array buffers besides the rows, ~47 MB of RSS, a 2.6 MB file, ~4 s
  * of CPU (fflate's deflate in JS; the Worker's cpu_ms is 300,000); test/unit/exports.test.ts checks the memory.
  */
+export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 import { Zip, ZipDeflate } from "fflate";
 
 const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
