@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWebIfStale } from "./build-web.mjs";
+import { migrationsUpToDate } from "./migrations-state.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
@@ -31,14 +32,18 @@ if (build !== 0) {
   process.exit(build);
 }
 
-const migrate = spawnSync(
-  process.execPath,
-  [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config],
-  { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "true" } },
-);
-if (migrate.status !== 0) {
-  console.error("Applying the D1 migrations failed.");
-  process.exit(migrate.status ?? 1);
+if (await migrationsUpToDate(root, persist)) {
+  console.log("D1: every migration is applied already.");
+} else {
+  const migrate = spawnSync(
+    process.execPath,
+    [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config],
+    { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "true" } },
+  );
+  if (migrate.status !== 0) {
+    console.error("Applying the D1 migrations failed.");
+    process.exit(migrate.status ?? 1);
+  }
 }
 
 // The API Worker reads its secrets and [vars] overrides from this process's environment

@@ -9,7 +9,9 @@ import { getJson, ROOT, signIn, startStack, type Stack } from "./stack";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // The one stack of the suite that starts from an empty state, as a first `npm start` does
+  // (the others copy a state with the migrations already applied).
+  stack = await startStack({}, { freshState: true });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -39,6 +41,16 @@ async function newKey(session: string): Promise<{ id: string; key: string }> {
 }
 
 describe("npm run smoke against the local stack", () => {
+  it("a first npm start applies every D1 migration (a restart's check finds them all applied)", async () => {
+    const { migrationNames, migrationsUpToDate } = await import("../../scripts/migrations-state.mjs");
+    const out = stack.output();
+    expect(out).not.toContain("every migration is applied already");
+    for (const name of migrationNames(ROOT)) expect(out).toContain(name);
+    // The state folder it made now passes the check npm start makes before calling wrangler;
+    // an empty one does not.
+    expect(await migrationsUpToDate(ROOT, stack.state)).toBe(true);
+    expect(await migrationsUpToDate(ROOT, path.join(stack.state, "nothing-here"))).toBe(false);
+  });
   it("every check passes with an API key: health, sign-in, app, key, job, its WebSocket events, cleanup", async () => {
     const session = await signIn(stack.url, "smoke@example.com");
     const { key } = await newKey(session);
