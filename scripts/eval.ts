@@ -269,10 +269,15 @@ where the source has "Queen’s-street".
 Pieces with a verb: a verb is a token the tagger (\`worker/lang\`) reads as VERB or AUX, each
 piece tagged alone; words are a reader's (\`wordCount\`, the limit's unit). The plain clause cut
 takes the strongest clause boundary within the limit (\`splitLongSentence(…, { keepVerbs: false })\`);
-keeping a verb, the engine's default, takes other boundaries when they give every piece a verb
-no further over the limit. A piece left without one is in a sentence where no cut at clause
-boundaries gives every piece a verb within the limit (too few verbs for the pieces the limit
-needs, or no boundary between them).
+keeping a verb, the engine's default, reads the sentence with the tagger: it also may cut before
+a subordinating conjunction or a relative pronoun (*que*, *lorsque*, *qui*, *dont*, *où*…, not
+inside *bien que*, *alors que*, *pour que*, *et dont*), and it drops a conjunction the tagger
+does not read as one (*donc* as an adverb); it takes those cuts when they leave fewer words over
+the limit, or a verb in every piece where the plain cut left a piece without, the fewest weak
+cuts first. So it also makes more pieces within 4–8 words (cutting long remainders the plain
+cut left whole). A piece left without a verb is in a sentence with too few verbs for the pieces
+the limit needs, or no boundary between them ("Tout à coup, vers une heure du matin, | un
+effroyable déchirement domina…").
 pdftotext (poppler, default reading-order mode; it removes line-end hyphens itself) is
 joined as a reader pasting it would, any line-end hyphen left kept ("mar-" + "chait" → "mar-chait").
 Lemmas and parts of speech: each gold sentence's \`# text\` goes through \`analyze\` (our own

@@ -50,9 +50,11 @@ describe("LocalNormalizer", () => {
       expect(p.split(" ").slice(1)).not.toContain("et");
       expect(p.split(" ").slice(1)).not.toContain("mais");
     }
-    // Cuts fall at clause boundaries: after , ; : or before a conjunction.
+    // Cuts fall at clause boundaries: after , ; : or before a conjunction, a subordinator or a
+    // relative pronoun.
     for (let i = 1; i < pieces.length; i++) {
-      expect(/[,;:]$/.test(pieces[i - 1]!) || /^(et|mais|ou|car|donc|or|ni)\b/i.test(pieces[i]!)).toBe(true);
+      const opens = /^(et|mais|ou|car|donc|or|ni|qui|que|qu’|dont|où|lorsque|lorsqu’|quand|puisque|puisqu’|si|s’|comme|parce)(?=\s|$|’)/iu.test(pieces[i]!);
+      expect(/[,;:]$/.test(pieces[i - 1]!) || opens, `${pieces[i - 1]} | ${pieces[i]}`).toBe(true);
     }
   });
 
@@ -102,6 +104,40 @@ describe("splitLongSentence keeps a verb in each piece", () => {
       expect(wordCount(p)).toBeLessThanOrEqual(8);
       expect(hasVerb(analyze(p))).toBe(true);
     }
+  });
+
+  it("cuts before a clause's subordinator or relative (a weak boundary) only in the verb-keeping cut", () => {
+    const text = "Briant et Gordon, après être descendus dans les chambres, s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale.";
+    // No comma or conjunction within the last 12 words: the plain cut leaves them whole.
+    const plain = ["Briant et Gordon,", "après être descendus dans les chambres,", "s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale."];
+    expect(splitLongSentence(text, 8, { keepVerbs: false })).toEqual(plain);
+    const pieces = splitLongSentence(text, 8);
+    expect(pieces).toEqual([
+      "Briant et Gordon,",
+      "après être descendus dans les chambres,",
+      "s’étaient rendus compte",
+      "que l’eau ne pénétrait pas à l’intérieur de la cale.",
+    ]);
+    expect(pieces.join(" ")).toBe(text);
+    // Fewer words over the limit (13 → 10 in the longest piece), no more pieces without a verb.
+    expect(Math.max(...pieces.map(wordCount))).toBe(10);
+    expect(Math.max(...plain.map(wordCount))).toBe(13);
+    expect(pieces.map((p) => hasVerb(analyze(p)))).toEqual([false, true, true, true]);
+  });
+
+  it("never cuts inside a compound subordinator (bien que) nor before an adverb read as a conjunction (donc)", () => {
+    const compound = "Le Sloughi venait de talonner par l’arrière ; mais, bien que toute sa coque en eût été ébranlée, l’eau ne pénétra pas à travers le bordage.";
+    const pieces = splitLongSentence(compound, 8);
+    expect(pieces.join(" ")).toBe(compound);
+    expect(pieces.some((p) => p.startsWith("que "))).toBe(false);
+    expect(pieces).toContain("bien que toute sa coque en eût été ébranlée,");
+    // The plain cut takes "donc" for the conjunction; the tagger reads it as an adverb here.
+    const adverb = "Il était donc à craindre que ces dispositions n’accrussent la gravité d’une situation déjà si inquiétante.";
+    expect(splitLongSentence(adverb, 8, { keepVerbs: false })[1]).toMatch(/^donc /);
+    expect(splitLongSentence(adverb, 8)).toEqual([
+      "Il était donc à craindre",
+      "que ces dispositions n’accrussent la gravité d’une situation déjà si inquiétante.",
+    ]);
   });
 
   it("keeps the plain clause cut when no cut gives every piece a verb", () => {

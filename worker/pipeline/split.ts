@@ -2,9 +2,18 @@
  * Splitting an over-long sentence at clause boundaries, and merging short fragments.
  * Pieces are exact slices of the sentence: no word is lost, added or reordered.
  */
-import { analyze } from "../lang";
+import { analyze, type Upos } from "../lang";
 
 const CONJUNCTIONS = new Set(["et", "mais", "ou", "car", "donc", "or", "ni"]);
+/** Relative pronouns (when the tagger reads them as PRON) open a clause. */
+const RELATIVES = new Set(["qui", "que", "qu'", "dont", "où", "lequel", "laquelle", "lesquels", "lesquelles", "auquel", "duquel"]);
+/**
+ * The level of a weak boundary: before a subordinating conjunction (SCONJ: que, lorsque, quand,
+ * puisque, si…) or a relative pronoun, as the tagger reads the sentence. The plain cut never
+ * takes one; the verb-keeping cut does when it leaves fewer pieces without a verb or fewer words
+ * over the limit (such a clause has its own verb), and then as few as it can.
+ */
+const WEAK = 4;
 
 interface Token {
   text: string;
@@ -46,8 +55,9 @@ function cutLevel(tokens: readonly Token[], i: number): number {
 
 export interface SplitOptions {
   /**
-   * Among the clause boundaries, prefer cuts that leave a verb in every piece (the sentence is
-   * tagged once). Default true; false is the plain clause cut.
+   * Read the sentence with the tagger (once) and prefer cuts that leave a verb in every piece,
+   * or fewer words over the limit (see splitLongSentence). Default true; false is the plain
+   * clause cut.
    */
   keepVerbs?: boolean;
 }
@@ -57,8 +67,9 @@ const MIN_PIECE = 2;
 /**
  * Splits `sentence` into pieces of at most `limit` words where clause boundaries allow:
  * each piece takes the strongest boundary within the limit, the latest one on ties. With
- * `keepVerbs` (the default), when that plain cut leaves a piece without a verb and other
- * boundaries give every piece one, no further over the limit than the plain cut, those are taken.
+ * `keepVerbs` (the default) the sentence is tagged, and other boundaries (weak ones included, see
+ * WEAK) replace that plain cut when they leave fewer words over the limit, or as many and a verb
+ * in every piece where the plain cut left a piece without one.
  */
 export function splitLongSentence(sentence: string, limit: number, options: SplitOptions = {}): string[] {
   const tokens = tokenize(sentence);
@@ -70,8 +81,8 @@ export function splitLongSentence(sentence: string, limit: number, options: Spli
   const levels = tokens.map((_, i) => (i === 0 ? 0 : cutLevel(tokens, i)));
   const plain = clauseCuts(wordsBefore, levels, limit);
   if (options.keepVerbs !== false && plain.length > 0) {
-    const verbsBefore = verbCounts(sentence, tokens);
-    const better = verbKeepingCuts(wordsBefore, verbsBefore, levels, limit, plain);
+    const tags = tagTokens(sentence, tokens);
+    const better = verbKeepingCuts(wordsBefore, tags.verbsBefore, taggedLevels(tokens, levels, tags), limit, plain);
     if (better) return slices(sentence, tokens, better);
   }
   return slices(sentence, tokens, plain);
@@ -118,25 +129,56 @@ function clauseCuts(wordsBefore: readonly number[], levels: readonly number[], l
   return cuts;
 }
 
-/** verbsBefore[i] = split tokens among tokens[0..i) holding a verb (VERB or AUX) by the tagger. */
-function verbCounts(sentence: string, tokens: readonly Token[]): number[] {
+interface TokenTags {
+  /** verbsBefore[i] = split tokens among tokens[0..i) holding a verb (VERB or AUX). */
+  verbsBefore: number[];
+  /** The tag of the first and of the last word the tagger reads in each split token. */
+  first: Array<Upos | undefined>;
+  last: Array<Upos | undefined>;
+}
+
+/** The tagger's reading of the sentence, mapped onto the split tokens (the sentence is tagged once). */
+function tagTokens(sentence: string, tokens: readonly Token[]): TokenTags {
   const verb = new Array<boolean>(tokens.length).fill(false);
+  const first = new Array<Upos | undefined>(tokens.length);
+  const last = new Array<Upos | undefined>(tokens.length);
   let j = 0;
   for (const t of analyze(sentence)) {
-    if (t.pos !== "VERB" && t.pos !== "AUX") continue;
     while (j < tokens.length && tokens[j]!.end <= t.start) j++;
-    if (j < tokens.length && tokens[j]!.start <= t.start) verb[j] = true;
+    if (j >= tokens.length || tokens[j]!.start > t.start) continue;
+    first[j] ??= t.pos;
+    last[j] = t.pos;
+    if (t.pos === "VERB" || t.pos === "AUX") verb[j] = true;
   }
-  const before = [0];
-  for (const v of verb) before.push(before[before.length - 1]! + (v ? 1 : 0));
-  return before;
+  const verbsBefore = [0];
+  for (const v of verb) verbsBefore.push(verbsBefore[verbsBefore.length - 1]! + (v ? 1 : 0));
+  return { verbsBefore, first, last };
 }
 
 /**
- * Cuts at clause boundaries that leave a verb in every piece, with the fewest words over the
- * limit (a dynamic programme over the boundaries; among equals, as the plain cut chooses: the
- * strongest boundary within the limit, the latest one, else the first after it). Null when
- * `plain` already keeps a verb in every piece or when no such cut exists.
+ * The boundaries with the tagger's reading: a conjunction the tagger does not read as one (*donc*
+ * as an adverb, *or* as a noun) is none; a subordinator or a relative is a weak one, unless it
+ * ends a compound the previous word begins (*bien que*, *alors que*, *pour que*, *et dont*).
+ */
+function taggedLevels(tokens: readonly Token[], levels: readonly number[], tags: TokenTags): number[] {
+  return levels.map((level, i) => {
+    if (i === 0) return level;
+    const pos = tags.first[i];
+    if (level === 3) return pos === "CCONJ" ? level : 0;
+    if (level !== 0) return level;
+    const word = tokens[i]!.text.toLowerCase().replace(/’/gu, "'");
+    const opens = pos === "SCONJ" || (pos === "PRON" && RELATIVES.has(word.replace(/^(qu').*/u, "$1")));
+    const before = tags.last[i - 1];
+    if (!opens || before === "ADV" || before === "ADP" || before === "SCONJ" || before === "CCONJ") return 0;
+    return WEAK;
+  });
+}
+
+/**
+ * The cuts at clause boundaries with the fewest words over the limit, then the fewest pieces
+ * without a verb, then the fewest weak boundaries (a dynamic programme over the boundaries; among
+ * equals, as the plain cut chooses: the strongest boundary within the limit, the latest one, else
+ * the first after it). Null when they are no better than `plain` (see splitLongSentence).
  */
 function verbKeepingCuts(
   wordsBefore: readonly number[],
@@ -147,7 +189,8 @@ function verbKeepingCuts(
 ): number[] | null {
   const n = levels.length;
   // Cut positions (0 is the sentence start, n its end); cost = words over the limit, then
-  // verbless pieces: excess * scale + verbless, scale > any verbless count.
+  // pieces without a verb, then weak boundaries taken: (excess * scale + verbless) * scale +
+  // weak, scale > any count.
   const points = [0];
   for (let i = 1; i < n; i++) if (levels[i]! > 0) points.push(i);
   points.push(n);
@@ -155,7 +198,8 @@ function verbKeepingCuts(
   const piece = (a: number, b: number): number => {
     const words = wordsBefore[b]! - wordsBefore[a]!;
     if (words < MIN_PIECE && !(a === 0 && b === n)) return Infinity;
-    return Math.max(0, words - limit) * scale + (verbsBefore[b]! - verbsBefore[a]! === 0 ? 1 : 0);
+    const verbless = verbsBefore[b]! - verbsBefore[a]! === 0 ? 1 : 0;
+    return (Math.max(0, words - limit) * scale + verbless) * scale + (levels[a] === WEAK ? 1 : 0);
   };
   const best = new Array<number>(points.length).fill(Infinity);
   best[points.length - 1] = 0;
@@ -168,9 +212,12 @@ function verbKeepingCuts(
   const plainBounds = [0, ...plain, n];
   let plainCost = 0;
   for (let k = 1; k < plainBounds.length; k++) plainCost += piece(plainBounds[k - 1]!, plainBounds[k]!);
-  // Only a cut with a verb in every piece replaces the plain one (its words over the limit
-  // are then no more than the plain cut's: they come first in the cost).
-  if (plainCost % scale === 0 || best[0]! % scale !== 0) return null;
+  // The plain cut is replaced by one with fewer words over the limit (weak boundaries allow it),
+  // or by one with as many and a verb in every piece where the plain cut left a piece without.
+  const excess = (cost: number) => Math.floor(cost / (scale * scale));
+  const verbless = (cost: number) => Math.floor(cost / scale) % scale;
+  const fewerOver = excess(best[0]!) < excess(plainCost);
+  if (!fewerOver && !(verbless(plainCost) > 0 && verbless(best[0]!) === 0)) return null;
 
   // Walk the optimal cuts, choosing among equals as the plain cut does.
   const cuts: number[] = [];
