@@ -117,6 +117,7 @@ export default defineConfig({
                 MONTHLY_CREDITS: "100",
                 ADMIN_EMAILS: "ops@example.com, Second.Op@example.com",
                 METRICS_TOKEN: "test-metrics-token",
+                LOCAL_CRON_TOKEN: "workers-test-cron-token",
               },
               outboundService: outbound,
             },
@@ -135,7 +136,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml", environment: "production" },
             // DEV_AUTH forced on: the development sign-in must stay absent in production anyway.
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "on", OIDC_ISSUER: TEST_OIDC_ISSUER } },
+            miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "on", OIDC_ISSUER: TEST_OIDC_ISSUER, LOCAL_CRON_TOKEN: "production-test-cron-token" } },
           }),
         ],
         test: {

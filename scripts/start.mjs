@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWebIfStale } from "./build-web.mjs";
+import { configuredCrons, startLocalCron } from "./local-cron.mjs";
 import { migrationsUpToDate } from "./migrations-state.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -116,6 +117,15 @@ process.env.GEMINI_API_KEY ??= "";
 // METRICS_TOKEN likewise (empty: only operators read /api/v1/admin/metrics).
 process.env.METRICS_TOKEN ??= "";
 
+// The cron: wrangler dev never fires it; this script does (scripts/local-cron.mjs), with a
+// token made for this run that opens the API's local-only trigger route.
+const crons = process.env.LOCAL_CRON === "off" ? [] : process.env.LOCAL_CRON ? [process.env.LOCAL_CRON] : configuredCrons(config);
+process.env.LOCAL_CRON_TOKEN = crons.length > 0 ? randomBytes(24).toString("hex") : "";
+
+// Offline, miniflare's fetch of the `Request.cf` sample (workers.cloudflare.com) would print a
+// stack trace; its built-in placeholder is what it falls back to anyway.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 // The first config is the primary Worker, served on the port (the web app); the API Worker
 // runs in the same session and is reached through the web app's API service binding.
 const child = spawn(
@@ -130,3 +140,30 @@ const child = spawn(
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// Once the app answers: the cron's schedule starts, and a summary a newcomer can act on.
+const url = `http://127.0.0.1:${port}`;
+for (;;) {
+  try {
+    if ((await fetch(`${url}/api/health`)).ok) break;
+  } catch {
+    /* not up yet */
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}
+if (crons.length > 0) startLocalCron({ url, token: process.env.LOCAL_CRON_TOKEN, crons });
+const engine = process.env.GEMINI_API_KEY ? "Google Gemini (GEMINI_API_KEY is set)" : "the local rule engine (set GEMINI_API_KEY for Gemini)";
+console.log(
+  [
+    "",
+    `French Novel Tool is running: ${url}`,
+    oidcPort !== undefined
+      ? `  Sign in: "Sign in with Google", then type any email on the local stand-in's page (http://127.0.0.1:${oidcPort}).`
+      : "  Sign in: \"Sign in with Google\" (your Google client, GOOGLE_CLIENT_ID).",
+    `  Engine: ${engine}.`,
+    `  Cron: ${crons.length > 0 ? `${crons.join(", ")} (UTC), run by npm start` : "off (LOCAL_CRON=off)"}.`,
+    `  State: ${persist}`,
+    "  Stop: Ctrl+C.",
+    "",
+  ].join("\n"),
+);

@@ -1,9 +1,9 @@
 import type { ChunkMessage, PlanMessage } from "../schema/api";
 import { app } from "./api/app";
 import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/consumers";
-import { sweep } from "./jobs/sweep";
 import { handleWebhookBatch } from "./webhooks/service";
-import { handleLearningBatch, sweepLearningSets } from "./learning/service";
+import { handleLearningBatch } from "./learning/service";
+import { runCron } from "./cron";
 import type { LearningMessage } from "../schema/learning";
 
 export { JobTracker } from "./jobs/tracker";
@@ -20,7 +20,6 @@ export default {
     return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
   },
   async scheduled(_controller, env) {
-    await sweep(env);
-    await sweepLearningSets(env);
+    await runCron(env);
   },
 } satisfies ExportedHandler<Env, PlanMessage | ChunkMessage | LearningMessage>;

@@ -4,14 +4,26 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getJson, ROOT, signIn, startStack, type Stack } from "./stack";
+import { getJson, ROOT, signIn, startStack, waitFor, type Stack } from "./stack";
 
 let stack: Stack;
+let cronSession: string;
+let lapsingJob: string;
 
 beforeAll(async () => {
   // The one stack of the suite that starts from an empty state, as a first `npm start` does
   // (the others copy a state with the migrations already applied).
-  stack = await startStack({}, { freshState: true });
+  // Its cron runs every 2 s (LOCAL_CRON) and a book in parts lapses after a minute (the least
+  // PARTS_TTL_SECONDS allows): the last test sees npm start run the cron by itself.
+  stack = await startStack({ LOCAL_CRON: "*/2 * * * * *", PARTS_TTL_SECONDS: "60" }, { freshState: true });
+  cronSession = await signIn(stack.url, "cron@example.com");
+  const created = await fetch(`${stack.url}/api/v1/jobs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${cronSession}`, "content-type": "application/json" },
+    body: JSON.stringify({ parts: 2, filename: "never-sent.pdf" }),
+  });
+  expect(created.status).toBe(201);
+  lapsingJob = ((await created.json()) as { id: string }).id;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -88,5 +100,21 @@ describe("npm run smoke against the local stack", () => {
     const nokey = await smoke([stack.url]);
     expect(nokey.code).toBe(2);
     expect(nokey.out).toContain("No API key: set SMOKE_API_KEY or pass --api-key");
+  });
+  it("npm start runs the cron itself: a book in parts whose parts never came is ended without a manual call", async () => {
+    // Only the cron moves an `uploading` job whose deadline passed to failed (GET does not).
+    const job = await waitFor(async () => {
+      const r = await getJson(`${stack.url}/api/v1/jobs/${lapsingJob}`, cronSession);
+      return r.body.status === "failed" ? r.body : undefined;
+    }, 90_000, "the lapsed upload to be ended by the cron");
+    expect(job.error_code ?? job.error?.code).toBe("upload_incomplete");
+    // The route the cron goes through is not open to anyone else.
+    const anon = await fetch(`${stack.url}/api/__local/scheduled`, { method: "POST", headers: { authorization: "Bearer guess" } });
+    expect(anon.status).toBe(404);
+    // The start output ends with a summary, and nothing in it reads like a failure offline.
+    const out = stack.output();
+    expect(out).toContain(`French Novel Tool is running: ${stack.url}`);
+    expect(out).toMatch(/Cron: \*\/2 \* \* \* \* \* \(UTC\), run by npm start/);
+    expect(out).not.toMatch(/ENOTFOUND|Unable to fetch the `Request.cf`/);
   });
 });

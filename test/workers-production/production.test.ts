@@ -24,6 +24,13 @@ describe("the production configuration", () => {
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>())!.n).toBe(0);
   });
 
+  it("has no local cron route, even given the token (forced on for this test)", async () => {
+    expect(env.LOCAL_CRON_TOKEN).toBe("production-test-cron-token");
+    const r = await api("/api/__local/scheduled", { method: "POST", headers: { authorization: "Bearer production-test-cron-token" } });
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as any).error.code).toBe("not_found");
+  });
+
   it("documents the production API: no development sign-in, the __Host- cookie", async () => {
     const doc = (await (await api("/api/v1/openapi.json")).json()) as any;
     expect(doc.paths).not.toHaveProperty(["/api/v1/auth/dev"]);

@@ -270,6 +270,20 @@ describe("the original tool's API", () => {
     expect((await ledger(token)).entries[0]).toMatchObject({ kind: "release", credits: 25, job_id });
   });
 
+  it("the local cron route (npm start's) runs the same sweep, only with LOCAL_CRON_TOKEN", async () => {
+    const token = await signIn("localcron@example.com");
+    const { job_id } = (await (await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 5_000 }))).json()) as any;
+    await env.DB.prepare("UPDATE jobs SET reservation_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(job_id).run();
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${token}` }]) {
+      const r = await api("/api/__local/scheduled", { method: "POST", headers });
+      expect(r.status).toBe(404);
+    }
+    expect((await jobRow(job_id))!.status).toBe("reserved");
+    const ran = await api("/api/__local/scheduled", { method: "POST", headers: { authorization: `Bearer ${env.LOCAL_CRON_TOKEN}` } });
+    expect(ran.status).toBe(200);
+    expect((await jobRow(job_id))!).toMatchObject({ status: "failed", error_code: "reservation_expired" });
+  });
+
   it("cancelling a reserved job gives its credits back", async () => {
     const token = await signIn("unreserve@example.com");
     const { job_id } = (await (await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 5_000 }))).json()) as any;

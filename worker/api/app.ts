@@ -16,6 +16,7 @@ import { wordlistRoutes } from "./wordlists";
 import { exportRoutes, integrationRoutes } from "./sheets";
 import { docsPage, openApiDocument } from "./docs";
 import { describe } from "./openapi";
+import { localCronRoutes } from "./local-cron";
 import type { AppEnv } from "./types";
 
 export const app = new Hono<AppEnv>();
@@ -45,6 +46,7 @@ app.route("/api/v1/wordlists", wordlistRoutes);
 app.route("/api/v1/learning-sets", learningSetRoutes);
 app.route("/api/v1/integrations", integrationRoutes);
 app.route("/api/v1/exports", exportRoutes);
+app.route("/api/__local", localCronRoutes);
 
 app.get(
   "/api/v1/openapi.json",
