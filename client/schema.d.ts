@@ -1185,7 +1185,7 @@ export interface paths {
         put?: never;
         /**
          * Export to Google Sheets
-         * @description A job's sentences or a learning set's selection, to a new spreadsheet titled after the book (or appended to `spreadsheet_id`, in the tab `sheet_title`, made when missing). A new tab gets a bold, frozen header row. Values are written RAW (no sentence becomes a formula), in requests of at most 10,000 rows or ~2 MB, retried with backoff on 429 and 5xx.
+         * @description A job's sentences or a learning set's selection, to a new spreadsheet titled after the book (or appended to `spreadsheet_id`, in the tab `sheet_title`, made when missing). A new tab, or one whose first row is empty, gets a bold, frozen header row. A tab that already has a header gets rows only when that header is the one this export would write (its columns and `header_names`); another header is a 409 `sheets_header_mismatch`, before anything is written. Values are written RAW (no sentence becomes a formula), in requests of at most 10,000 rows or ~2 MB, retried with backoff on 429 and 5xx.
          */
         post: operations["exportToGoogleSheets"];
         delete?: never;
@@ -2293,7 +2293,7 @@ export interface components {
             };
             /** @description Append to this spreadsheet (one the app made for you); absent: a new spreadsheet titled after the book. */
             spreadsheet_id?: string;
-            /** @description The tab to write to; made (with its header row) when missing. Default: `Sentences` or `Learning set`. */
+            /** @description The tab to write to; made (with its header row) when missing. An existing tab gets its header when its first row is empty; one with a header gets rows only when that header is this export's (409 `sheets_header_mismatch` otherwise). Default: `Sentences` or `Learning set`. */
             sheet_title?: string;
             /** @description Columns, in order, among those the source has. Default: all of them. */
             columns?: ("sentence" | "original" | "page" | "index" | "word_count" | "has_verb" | "rank" | "new_words" | "list_words" | "known_ratio")[];
@@ -5272,7 +5272,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `sheets_not_connected`: connect Google Sheets first (`connect_url`); `sheets_reconnect`: the access was removed at Google, reconnect (`connect_url`); `job_not_ready`, `learning_set_not_ready`: not finished yet. */
+            /** @description `sheets_not_connected`: connect Google Sheets first (`connect_url`); `sheets_reconnect`: the access was removed at Google, reconnect (`connect_url`); `job_not_ready`, `learning_set_not_ready`: not finished yet; `sheets_header_mismatch`: the tab `sheet_title` already has another header row (the message names both; `field` is `sheet_title`): export to another tab, or with the columns and `header_names` of that header. */
             409: {
                 headers: {
                     [name: string]: unknown;

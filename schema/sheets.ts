@@ -23,7 +23,12 @@ export const SheetsExportSchema = z
       .min(1)
       .max(100)
       .optional()
-      .meta({ description: "The tab to write to; made (with its header row) when missing. Default: `Sentences` or `Learning set`." }),
+      .meta({
+        description:
+          "The tab to write to; made (with its header row) when missing. An existing tab gets its header when its first row is empty; " +
+          "one with a header gets rows only when that header is this export's (409 `sheets_header_mismatch` otherwise). " +
+          "Default: `Sentences` or `Learning set`.",
+      }),
     columns: z
       .array(z.enum(LEARNING_COLUMNS))
       .min(1)

@@ -9,7 +9,11 @@
  * - `POST /v4/spreadsheets/{id}:batchUpdate` → `{spreadsheetId, replies}` for addSheet,
  *   repeatCell (textFormat.bold) and updateSheetProperties (gridProperties.frozenRowCount);
  * - `POST /v4/spreadsheets/{id}/values/{range}:append?valueInputOption=RAW|USER_ENTERED`
- *   → `{spreadsheetId, tableRange, updates{updatedRange, updatedRows, updatedColumns, updatedCells}}`.
+ *   → `{spreadsheetId, tableRange, updates{updatedRange, updatedRows, updatedColumns, updatedCells}}`;
+ * - `GET /v4/spreadsheets/{id}/values/{range}?majorDimension=ROWS|COLUMNS&valueRenderOption=…`
+ *   → a ValueRange `{range, majorDimension, values}`: trailing empty rows and columns left out,
+ *   `values` absent when the range is empty (formulas are not computed: a formula cell reads as
+ *   its text).
  *
  * Errors are Google's `{error: {code, message, status}}`. Every request's bearer token is checked
  * with the OpenID provider's tokeninfo (Google's `https://oauth2.googleapis.com/tokeninfo`; here
@@ -19,7 +23,7 @@
  *
  * Controls (tests): `GET /__sheets/{id}` reads a spreadsheet back (values and bold cells, frozen
  * rows); `POST /__faults {"fail": N, "status": 429}` fails the next N API requests; `GET
- * /__requests` counts the API requests by kind.
+ * /__requests` counts the API requests by kind (`POST append`, `POST batchUpdate`, `GET values`…).
  */
 import { randomBytes } from "node:crypto";
 import { serve } from "@hono/node-server";
@@ -103,6 +107,28 @@ function rangeSheet(range: string): string {
 
 const quoteTitle = (t: string) => `'${t.replace(/'/g, "''")}'`;
 
+/** 0-based column of A1 letters (A → 0, AA → 26). */
+const letterColumn = (letters: string) => [...letters.toUpperCase()].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+
+/**
+ * The cells an A1 range covers, 0-based and end-exclusive (Infinity when open): `Tab`, `Tab!A1`,
+ * `Tab!A1:C4`, `Tab!1:1`, `Tab!A:C`; null when the part after `!` is not A1.
+ */
+export function rangeBounds(range: string): { startRow: number; endRow: number; startCol: number; endCol: number } | null {
+  const bang = range.lastIndexOf("!");
+  if (bang < 0) return { startRow: 0, endRow: Infinity, startCol: 0, endCol: Infinity };
+  const m = range.slice(bang + 1).match(/^([A-Za-z]*)(\d*)(?::([A-Za-z]*)(\d*))?$/);
+  if (!m || (!m[1] && !m[2])) return null;
+  const [, c1, r1, c2, r2] = m;
+  const second = m[3] !== undefined || m[4] !== undefined;
+  return {
+    startRow: r1 ? Number(r1) - 1 : 0,
+    endRow: second ? (r2 ? Number(r2) : Infinity) : r1 ? Number(r1) : Infinity,
+    startCol: c1 ? letterColumn(c1) : 0,
+    endCol: second ? (c2 ? letterColumn(c2) + 1 : Infinity) : c1 ? letterColumn(c1) + 1 : Infinity,
+  };
+}
+
 export function createLocalSheets(opts: LocalSheetsOptions) {
   const spreadsheets = new Map<string, Spreadsheet>();
   const requests: Record<string, number> = {};
@@ -133,7 +159,8 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
   });
 
   app.use("/v4/*", async (c, next) => {
-    const kind = `${c.req.method} ${c.req.path.includes(":batchUpdate") ? "batchUpdate" : c.req.path.includes(":append") ? "append" : "spreadsheets"}`;
+    const path = decodeURIComponent(c.req.path);
+    const kind = `${c.req.method} ${path.includes(":batchUpdate") ? "batchUpdate" : path.includes(":append") ? "append" : path.includes("/values/") ? "values" : "spreadsheets"}`;
     requests[kind] = (requests[kind] ?? 0) + 1;
     const token = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
     const who = token ? await opts.verifyToken(token) : null;
@@ -180,6 +207,50 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
   });
 
   app.get("/v4/spreadsheets/:id", (c) => c.json(spreadsheetJson(own(c, c.req.param("id"))), 200));
+
+  app.get("/v4/spreadsheets/:id/values/:range", (c) => {
+    const ss = own(c, c.req.param("id"));
+    const range = c.req.param("range");
+    const sheet = ss.sheets.find((s) => s.title === rangeSheet(range));
+    const bounds = rangeBounds(range);
+    if (!sheet || !bounds) throw new GoogleError(400, `Unable to parse range: ${range}`);
+    const major = c.req.query("majorDimension") ?? "ROWS";
+    const render = c.req.query("valueRenderOption") ?? "FORMATTED_VALUE";
+    if (major !== "ROWS" && major !== "COLUMNS") throw new GoogleError(400, `Invalid value at 'major_dimension' (type.googleapis.com/google.apps.sheets.v4.Dimension), "${major}"`);
+    if (!["FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"].includes(render)) {
+      throw new GoogleError(400, `Invalid value at 'value_render_option' (type.googleapis.com/google.apps.sheets.v4.ValueRenderOption), "${render}"`);
+    }
+    const shown = (v: Cell) =>
+      typeof v === "object" ? v.formula : render === "FORMATTED_VALUE" && typeof v !== "string" ? (typeof v === "boolean" ? String(v).toUpperCase() : String(v)) : v;
+    // Google leaves out trailing empty cells, rows and columns.
+    const trim = <T>(xs: T[], empty: (x: T) => boolean) => {
+      let n = xs.length;
+      while (n > 0 && empty(xs[n - 1]!)) n--;
+      return xs.slice(0, n);
+    };
+    let values = trim(
+      sheet.values.slice(bounds.startRow, bounds.endRow).map((row) => trim(row.slice(bounds.startCol, bounds.endCol).map(shown), (v) => v === "")),
+      (row) => row.length === 0,
+    );
+    if (major === "COLUMNS") {
+      const width = Math.max(0, ...values.map((r) => r.length));
+      values = trim(
+        Array.from({ length: width }, (_, col) => trim(values.map((row) => row[col] ?? ""), (v) => v === "")),
+        (col) => col.length === 0,
+      );
+    }
+    const { rowCount, columnCount } = sheetJson(sheet, 0).properties.gridProperties;
+    const endRow = Math.min(bounds.endRow, rowCount);
+    const endCol = Math.min(bounds.endCol, columnCount);
+    return c.json(
+      {
+        range: `${quoteTitle(sheet.title)}!${columnLetters(bounds.startCol)}${bounds.startRow + 1}:${columnLetters(endCol - 1)}${endRow}`,
+        majorDimension: major,
+        ...(values.length ? { values } : {}),
+      },
+      200,
+    );
+  });
 
   // Hono cannot route on a colon inside a segment: ":batchUpdate" and ":append" are read here.
   app.post("/v4/spreadsheets/*", async (c) => {

@@ -5,7 +5,9 @@ import { subsetPdf } from "../../worker/pipeline/scan";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
+import type { JobResult } from "../../schema/api";
 import { DESKTOP, launch, openPage, PHONE, recordWebSockets, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { csvRows, downloadFrom, expectPackage, expectWorkbook, html, readAnkiText, text, tsvRows } from "./files";
 
 const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
 const VERNE = path.join(CORPUS, "novels/verne-deux-ans-de-vacances.pdf");
@@ -78,19 +80,80 @@ test("uploads a novel, follows it to completed and shows its first sentence", as
   await screenshotBoth(page, "result");
 });
 
-test("exports CSV with one row per sentence", async () => {
-  const count = Number((await page.getByText(/^\d[\d,]* sentences$/).textContent())!.replace(/\D/g, ""));
-  expect(count).toBeGreaterThan(50);
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "CSV", exact: true }).click()]);
-  expect(download.suggestedFilename()).toBe("maupassant-une-vie-extrait.csv");
-  const csv = readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "");
-  const rows = csv.trimEnd().split("\r\n");
-  expect(rows[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
-  expect(rows[1]).toBe(`1,"${FIRST_SENTENCE}",1,0,,16,yes`);
-  expect(rows).toHaveLength(count + 1);
+/** The GUIDs of the Anki export before the edit below. */
+let ankiGuids: string[] = [];
+
+const exportMenu = () => page.getByRole("group", { name: "Export" });
+const exported = (label: string) => downloadFrom(page, exportMenu().getByRole("button", { name: label, exact: true }));
+
+test("the Export menu: every format it offers downloads a file that reads back as the API's result", async () => {
+  const jobId = resultUrl.split("/jobs/")[1]!;
+  const { sentences } = await page.evaluate(async (id) => (await fetch(`/api/v1/jobs/${id}/result`)).json() as Promise<JobResult>, jobId);
+  expect(sentences.length).toBeGreaterThan(50);
+  expect((await exportMenu().getByRole("button").allTextContents()).map((l) => l.trim())).toEqual([
+    "CSV",
+    "TSV",
+    "TXT",
+    "JSON",
+    "Excel (.xlsx)",
+    "Anki (.txt)",
+    "Anki package (.apkg)",
+  ]);
+  // The table the README documents, every row from the API's JSON, in order.
+  const table = [
+    ["index", "sentence", "page", "chunk", "original", "word_count", "has_verb"],
+    ...sentences.map((s) => [String(s.index + 1), s.text, String(s.page), String(s.chunk), s.original ?? "", String(s.word_count), s.has_verb ? "yes" : "no"]),
+  ];
+
+  const csv = await exported("CSV");
+  expect(csv.name).toBe("maupassant-une-vie-extrait.csv");
+  expect([...csv.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  expect(text(csv.bytes).split("\n")[1]).toBe(`1,"${FIRST_SENTENCE}",1,0,,16,yes`);
+  expect(csvRows(csv.bytes)).toEqual(table);
+  const tsv = await exported("TSV");
+  expect(tsv.name).toBe("maupassant-une-vie-extrait.tsv");
+  expect(tsvRows(tsv.bytes)).toEqual(table);
+  const txt = await exported("TXT");
+  expect(txt.name).toBe("maupassant-une-vie-extrait.txt");
+  expect(text(txt.bytes).split("\n").filter(Boolean)).toEqual(sentences.map((s) => s.text));
+  const json = await exported("JSON");
+  expect(json.name).toBe("maupassant-une-vie-extrait.json");
+  expect(JSON.parse(text(json.bytes)).sentences).toEqual(sentences);
+
+  // The workbook opens: one sheet named after the book, the header bold and frozen, every cell the table's text.
+  const xlsx = await exported("Excel (.xlsx)");
+  expect(xlsx.name).toBe("maupassant-une-vie-extrait.xlsx");
+  expectWorkbook(xlsx.bytes, "maupassant-une-vie-extrait", table);
+
+  // Anki's text file: the headers that set note type, deck, GUID and tags; a note a sentence.
+  const anki = await exported("Anki (.txt)");
+  expect(anki.name).toBe("maupassant-une-vie-extrait.anki.txt");
+  const notes = readAnkiText(anki.bytes);
+  expect(Object.fromEntries(notes.headers)).toEqual({
+    separator: "tab",
+    html: "false",
+    notetype: "French Novel Tool",
+    "deck column": "4",
+    "guid column": "5",
+    "tags column": "6",
+    columns: "Sentence\tOriginal\tPage\tDeck\tGUID\tTags",
+  });
+  expect(notes.column("Sentence")).toEqual(sentences.map((s) => s.text));
+  expect(notes.column("Page")).toEqual(sentences.map((s) => String(s.page)));
+  expect(new Set(notes.column("Deck"))).toEqual(new Set(["maupassant-une-vie-extrait"]));
+  expect(new Set(notes.column("Tags"))).toEqual(new Set(["fnt maupassant-une-vie-extrait"]));
+  ankiGuids = notes.column("GUID");
+  expect(ankiGuids.filter((g) => /^[0-9a-f]{16}$/.test(g))).toHaveLength(sentences.length);
+  expect(new Set(ankiGuids).size).toBe(sentences.length);
+
+  // The package: a collection with one note and card a sentence, the text file's GUIDs.
+  const apkg = await exported("Anki package (.apkg)");
+  expect(apkg.name).toBe("maupassant-une-vie-extrait.apkg");
+  const packaged = await expectPackage(apkg.bytes, "maupassant-une-vie-extrait", ankiGuids);
+  expect(packaged.map((n) => [n.fields[0], n.fields[2]])).toEqual(sentences.map((s) => [html(s.text), String(s.page)]));
 });
 
-test("edits a sentence inline, and the edit is still there after a reload", async () => {
+test("edits a sentence inline, and the edit is still there after a reload; the exports carry it, Anki's under the same GUIDs", async () => {
   const edited = "L’averse avait sonné toute la nuit contre les carreaux.";
   await page.getByRole("button", { name: "Edit sentence 2", exact: true }).click();
   const box = page.getByLabel("Sentence 2", { exact: true });
@@ -101,10 +164,13 @@ test("edits a sentence inline, and the edit is still there after a reload", asyn
   await expect.poll(() => sentenceItems().nth(1).textContent()).toContain(edited);
   expect(await sentenceItems().nth(1).textContent()).toContain("edited");
 
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "TXT", exact: true }).click()]);
-  const lines = readFileSync((await download.path())!, "utf8").split("\n");
+  const lines = text((await exported("TXT")).bytes).split("\n");
   expect(lines[0]).toBe(FIRST_SENTENCE);
   expect(lines[1]).toBe(edited);
+  // Importing again updates the notes: the same GUIDs, the edited text in its note.
+  const notes = readAnkiText((await exported("Anki (.txt)")).bytes);
+  expect(notes.column("GUID")).toEqual(ankiGuids);
+  expect(notes.column("Sentence")[1]).toBe(edited);
 });
 
 test("follows a long novel live, reconnects without losing events, and cancels it", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import type { LearningSentence, LearningSet } from "../../schema/learning";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
 import { DESKTOP, launch, openPage, PHONE, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { csvRows, downloadFrom, expectPackage, expectWorkbook, html, readAnkiText } from "./files";
 
 // Learning sets and word lists in the app: a short book cut into short sentences, a coverage run
 // with the default list (KPIs, highlighted new words, alternatives and a swap, CSV export), and a
@@ -204,18 +205,49 @@ test("alternatives for a sentence, and “Use this one” swaps it in", async ()
   }
 });
 
-test("exports the set as CSV", async () => {
+test("the set's Export: CSV, Excel, Anki and the package read back as the set's sentences, under the book's GUIDs", async () => {
   const { sentences } = await apiGet<{ sentences: LearningSentence[] }>(`/api/v1/learning-sets/${setId}/sentences`);
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("group", { name: "Export" }).getByRole("button", { name: "CSV" }).click(),
-  ]);
-  expect(download.suggestedFilename()).toBe(`learning-set-${setId}.csv`);
-  const csv = readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "");
-  const rows = csv.trimEnd().split(/\r?\n/);
-  expect(rows[0]).toMatch(/^rank,sentence/);
-  expect(rows).toHaveLength(sentences.length + 1);
-  expect(rows[1]).toMatch(/^1,/);
+  const menu = page.getByRole("group", { name: "Export" });
+  const exported = (label: string) => downloadFrom(page, menu.getByRole("button", { name: label, exact: true }));
+  // The columns the README documents, every row from the API's JSON, in rank order.
+  const table = [
+    ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"],
+    ...sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, s.has_verb ? "yes" : "no", s.known_ratio].map(String)),
+  ];
+  expect(table.slice(1).map((r) => r[0])).toEqual(sentences.map((_, i) => String(i + 1)));
+
+  const csv = await exported("CSV");
+  expect(csv.name).toBe(`learning-set-${setId}.csv`);
+  expect(csvRows(csv.bytes)).toEqual(table);
+
+  const xlsx = await exported("Excel (.xlsx)");
+  expect(xlsx.name).toBe(`learning-set-${setId}.xlsx`);
+  expectWorkbook(xlsx.bytes, "Learning set", table);
+
+  // The book's own Anki export, for its GUIDs: a learning set's note is the same note.
+  const bookNotes = await page.evaluate(async (id) => {
+    const [result, anki] = await Promise.all([fetch(`/api/v1/jobs/${id}/result`).then((r) => r.json()), fetch(`/api/v1/jobs/${id}/result?format=anki`).then((r) => r.text())]);
+    return { indexes: (result.sentences as { index: number }[]).map((s) => s.index), anki };
+  }, jobId);
+  const bookGuids = readAnkiText(Buffer.from(bookNotes.anki)).column("GUID");
+  const guidOf = new Map(bookNotes.indexes.map((index, i) => [index, bookGuids[i]!]));
+  const guids = sentences.map((s) => guidOf.get(s.index));
+
+  const anki = await exported("Anki (.txt)");
+  expect(anki.name).toBe(`learning-set-${setId}.anki.txt`);
+  const notes = readAnkiText(anki.bytes);
+  expect(notes.headers.get("notetype")).toBe("French Novel Tool");
+  expect(notes.headers.get("columns")).toBe("Sentence\tPage\tNew words\tDeck\tGUID\tTags");
+  expect([notes.headers.get("deck column"), notes.headers.get("guid column"), notes.headers.get("tags column")]).toEqual(["4", "5", "6"]);
+  expect(notes.column("Sentence")).toEqual(sentences.map((s) => s.text));
+  expect(notes.column("New words")).toEqual(sentences.map((s) => s.new_words.join(" ")));
+  expect(new Set(notes.column("Deck"))).toEqual(new Set(["Learning set — maupassant-une-vie-extrait"]));
+  expect(notes.column("GUID")).toEqual(guids);
+
+  const apkg = await exported("Anki package (.apkg)");
+  expect(apkg.name).toBe(`learning-set-${setId}.apkg`);
+  const packaged = await expectPackage(apkg.bytes, "Learning set — maupassant-une-vie-extrait", guids);
+  expect(packaged.map((n) => [n.fields[0], n.fields[3]])).toEqual(sentences.map((s) => [html(s.text), s.new_words.join(" ")]));
 });
 
 test("my learning sets are listed; one is deleted after confirming", async () => {

@@ -393,7 +393,15 @@ describe("real answers are valid against the document", () => {
     await conforms("GET", "/api/v1/integrations/google-sheets/callback", await api(new URL(callback).pathname + new URL(callback).search, manual));
     await conforms("GET", "/api/v1/integrations/google-sheets/callback", await api("/api/v1/integrations/google-sheets/callback?state=nope", manual));
     await conforms("GET", "/api/v1/integrations/google-sheets", await api("/api/v1/integrations/google-sheets", auth));
-    await conforms("POST", "/api/v1/exports/sheets", await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, header_names: { sentence: "Phrase" } })));
+    const { spreadsheet_id } = await conforms(
+      "POST",
+      "/api/v1/exports/sheets",
+      await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, header_names: { sentence: "Phrase" } })),
+    );
+    // Appending under another header: the 409 sheets_header_mismatch.
+    const mismatch = await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, spreadsheet_id }));
+    expect(mismatch.status).toBe(409);
+    await conforms("POST", "/api/v1/exports/sheets", mismatch);
     await conforms("POST", "/api/v1/exports/sheets", await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, spreadsheet_id: "NoSuchSpreadsheet123" })));
     await conforms("POST", "/api/v1/exports/sheets", await api("/api/v1/exports/sheets", jsonPost(token, { source: { learning_set_id: "ls_none" } })));
     await conforms("DELETE", "/api/v1/integrations/google-sheets", await api("/api/v1/integrations/google-sheets", { method: "DELETE", ...auth }));

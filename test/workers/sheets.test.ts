@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { decryptToken } from "../../worker/sheets/crypto";
 import { batches } from "../../worker/sheets/export";
+import { accessToken } from "../../worker/sheets/oauth";
 import { result, startedJob } from "./jobs";
 import { appRequest, approve, Jar, OIDC, signInWithGoogle } from "./oidc";
 
@@ -143,16 +144,92 @@ describe("Google Sheets export", () => {
     // The first tab is untouched.
     expect(after.sheets[0].values).toHaveLength(6);
 
-    // Again into the same tab: rows appended, no second header.
-    const again = await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: out.spreadsheet_id, columns: ["sentence"] });
-    expect((await json(again)).rows).toBe(5);
-    const third = await sheet(out.spreadsheet_id);
-    expect(third.sheets[0].values.slice(6).map((row: unknown[]) => row[0])).toEqual(BOOK);
 
     // A column the source does not have.
     const bad = await exportSheets(jar, { source: { job_id: job }, columns: ["rank"] });
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.field).toBe("columns");
+  });
+
+  it("appends to an existing tab: rows only under the same header, the header on an empty tab, a 409 before writing anything under another header", async () => {
+    const email = "sheets.six@example.com";
+    const { jar, userId } = await signedIn(email);
+    await connect(jar, email);
+    const job = await finishedJob(userId, BOOK);
+    const first = await json(await exportSheets(jar, { source: { job_id: job } }));
+    const id = first.spreadsheet_id as string;
+    const requests = async () => json(await fetch(`${SHEETS}/__requests`));
+
+    // The same header (the default columns): the rows under it, no second header.
+    const same = await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id });
+    expect(same.status).toBe(201);
+    expect(await json(same)).toMatchObject({ sheet_title: "Sentences", rows: 5 });
+    const twice = (await sheet(id)).sheets[0];
+    expect(twice.values).toHaveLength(11);
+    expect(twice.values.filter((row: unknown[]) => row[0] === "sentence")).toHaveLength(1);
+    expect(twice.values.slice(1).map((row: unknown[]) => row[0])).toEqual([...BOOK, ...BOOK]);
+    expect(twice.bold.slice(1).flat().some(Boolean)).toBe(false);
+
+    // A header of other columns, or other names: refused, nothing written, both headers named.
+    const before = await requests();
+    for (const other of [{ columns: ["sentence", "page"] }, { header_names: { sentence: "Phrase" } }]) {
+      const r = await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id, ...other });
+      expect(r.status).toBe(409);
+      const { error } = await json(r);
+      expect(error.code).toBe("sheets_header_mismatch");
+      expect(error.field).toBe("sheet_title");
+      expect(error.message).toContain("“Sentences”");
+      expect(error.message).toContain("“sentence”, “original”, “page”, “index”, “word_count”, “has_verb”");
+      expect(error.message).toContain(other.columns ? "“sentence”, “page”:" : "“Phrase”, “original”");
+      expect(error.message).toMatch(/another tab/);
+    }
+    const after = await requests();
+    expect(after["POST append"]).toBe(before["POST append"]);
+    expect(after["POST batchUpdate"]).toBe(before["POST batchUpdate"]);
+    expect(after["GET values"]).toBe(before["GET values"] + 2);
+    expect((await sheet(id)).sheets[0].values).toEqual(twice.values);
+
+    // A tab the reader added by hand, empty: it gets the header, bold and frozen, then the rows.
+    const token = await accessToken(env, userId);
+    const added = await fetch(`${SHEETS}/v4/spreadsheets/${id}:batchUpdate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ requests: [{ addSheet: { properties: { title: "Vide" } } }] }),
+    });
+    expect(added.status).toBe(200);
+    const r = await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id, sheet_title: "Vide", columns: ["sentence", "page"] });
+    expect(r.status).toBe(201);
+    const empty = (await sheet(id)).sheets.find((s: any) => s.title === "Vide");
+    expect(empty.values).toEqual([["sentence", "page"], ...BOOK.map((t) => [t, 1])]);
+    expect(empty.bold[0]).toEqual([true, true]);
+    expect(empty.frozenRowCount).toBe(1);
+    // Then the same columns go under it.
+    expect((await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id, sheet_title: "Vide", columns: ["sentence", "page"] })).status).toBe(201);
+    expect((await sheet(id)).sheets.find((s: any) => s.title === "Vide").values).toHaveLength(11);
+  });
+
+  it("the stand-in reads values back in Google's wire format (values.get)", async () => {
+    const email = "sheets.seven@example.com";
+    const { jar, userId } = await signedIn(email);
+    await connect(jar, email);
+    const job = await finishedJob(userId, BOOK);
+    const { spreadsheet_id: id } = await json(await exportSheets(jar, { source: { job_id: job }, columns: ["sentence", "index", "has_verb"] }));
+    const token = await accessToken(env, userId);
+    const get = async (range: string, query = "") => {
+      const r = await fetch(`${SHEETS}/v4/spreadsheets/${id}/values/${encodeURIComponent(range)}${query}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: r.status, body: await json(r) };
+    };
+    expect((await get("'Sentences'!1:1")).body).toEqual({ range: "'Sentences'!A1:Z1", majorDimension: "ROWS", values: [["sentence", "index", "has_verb"]] });
+    // Formatted by default (strings), or as stored; trailing empty rows left out; COLUMNS transposes.
+    expect((await get("Sentences!B2:C2")).body.values).toEqual([["1", "TRUE"]]);
+    expect((await get("Sentences!B2:C2", "?valueRenderOption=UNFORMATTED_VALUE")).body.values).toEqual([[1, true]]);
+    expect((await get("Sentences!A5:A100")).body.values).toEqual([[BOOK[3]], [BOOK[4]]]);
+    expect((await get("Sentences!A1:B2", "?majorDimension=COLUMNS")).body.values).toEqual([["sentence", BOOK[0]], ["index", "1"]]);
+    // An empty range has no `values`; an unknown tab is Google's 400.
+    expect((await get("Sentences!A50:C60")).body).toEqual({ range: "'Sentences'!A50:C60", majorDimension: "ROWS" });
+    const unknown = await get("Nope!A1");
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
   });
 
   it("retries 429 and 5xx with backoff; a lasting failure or Google's refusal is a 502 sheets_error with Google's message", async () => {

@@ -122,7 +122,9 @@ export const exportRoutes = new Hono<AppEnv>().use(requireAuth).post(
     summary: "Export to Google Sheets",
     description:
       "A job's sentences or a learning set's selection, to a new spreadsheet titled after the book (or appended to `spreadsheet_id`, in the tab " +
-      "`sheet_title`, made when missing). A new tab gets a bold, frozen header row. Values are written RAW (no sentence becomes a formula), in " +
+      "`sheet_title`, made when missing). A new tab, or one whose first row is empty, gets a bold, frozen header row. A tab that already has " +
+      "a header gets rows only when that header is the one this export would write (its columns and `header_names`); another header is a " +
+      "409 `sheets_header_mismatch`, before anything is written. Values are written RAW (no sentence becomes a formula), in " +
       "requests of at most 10,000 rows or ~2 MB, retried with backoff on 429 and 5xx.",
     tag: "Google Sheets",
     access: "user",
@@ -131,7 +133,9 @@ export const exportRoutes = new Hono<AppEnv>().use(requireAuth).post(
       404: "`not_found`: no such job or learning set of mine.",
       409:
         "`sheets_not_connected`: connect Google Sheets first (`connect_url`); `sheets_reconnect`: the access was removed at Google, reconnect " +
-        "(`connect_url`); `job_not_ready`, `learning_set_not_ready`: not finished yet.",
+        "(`connect_url`); `job_not_ready`, `learning_set_not_ready`: not finished yet; `sheets_header_mismatch`: the tab `sheet_title` " +
+        "already has another header row (the message names both; `field` is `sheet_title`): export to another tab, or with the columns and " +
+        "`header_names` of that header.",
       502: "`sheets_error`: Google Sheets refused or failed (its message is in `message`).",
       503: UNAVAILABLE,
     },

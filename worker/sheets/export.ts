@@ -109,24 +109,56 @@ interface SpreadsheetJson {
   sheets?: Array<{ properties: SheetProps }>;
 }
 
+/** Google leaves trailing empty cells out of a row it reads: so are they here, before comparing. */
+function trimEnd(row: readonly string[]): string[] {
+  let n = row.length;
+  while (n > 0 && row[n - 1] === "") n--;
+  return row.slice(0, n);
+}
+
+/** The tab's first row as the reader sees it (trailing empty cells left out); [] when it is empty. */
+async function firstRow(client: SheetsClient, id: string, sheetTitle: string): Promise<string[]> {
+  const range = encodeURIComponent(`${a1Sheet(sheetTitle)}!1:1`);
+  const r = await client.call<{ values?: Value[][] }>("GET", `/v4/spreadsheets/${id}/values/${range}?majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE`);
+  return trimEnd((r.values?.[0] ?? []).map(String));
+}
+
+const shownHeader = (row: readonly string[]) => row.map((h) => `“${h}”`).join(", ");
+
 export async function exportToSheets(env: Env, userId: string, body: SheetsExport, returnTo?: string) {
   const source = await loadSource(env, userId, body.source);
   const columns = body.columns ?? source.available;
   const missing = columns.find((c) => !source.available.includes(c));
   if (missing) throw new ApiError(400, "invalid_field", `columns: "${missing}" is not a column of this source (${source.available.join(", ")}).`, "columns");
   const sheetTitle = body.sheet_title ?? source.defaultSheet;
+  const header = columns.map((c) => body.header_names?.[c] ?? c);
   const client = new SheetsClient(env, userId, returnTo);
 
   let spreadsheet: SpreadsheetJson;
   let sheetId: number;
-  let newTab = true;
+  // A new tab, or one with an empty first row, gets the header; one with this header, rows only.
+  let writeHeader = true;
   if (body.spreadsheet_id) {
     const id = encodeURIComponent(body.spreadsheet_id);
     spreadsheet = await client.call<SpreadsheetJson>("GET", `/v4/spreadsheets/${id}?fields=spreadsheetId,spreadsheetUrl,sheets.properties(sheetId,title)`);
     const tab = spreadsheet.sheets?.find((s) => s.properties.title === sheetTitle);
     if (tab) {
       sheetId = tab.properties.sheetId;
-      newTab = false;
+      const existing = await firstRow(client, id, sheetTitle);
+      if (existing.length) {
+        // Rows under another header would land in the wrong columns: refused before writing anything.
+        const mine = trimEnd(header);
+        if (existing.length !== mine.length || existing.some((h, i) => h !== mine[i])) {
+          throw new ApiError(
+            409,
+            "sheets_header_mismatch",
+            `The tab “${sheetTitle}” already has the header ${shownHeader(existing)}, and this export's is ${shownHeader(header)}: ` +
+              "nothing was written. Export to another tab (sheet_title), or choose the columns and header_names that make the tab's header.",
+            "sheet_title",
+          );
+        }
+        writeHeader = false;
+      }
     } else {
       const r = await client.call<{ replies: Array<{ addSheet?: { properties: SheetProps } }> }>("POST", `/v4/spreadsheets/${id}:batchUpdate`, {
         requests: [{ addSheet: { properties: { title: sheetTitle } } }],
@@ -141,7 +173,7 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
     sheetId = spreadsheet.sheets![0]!.properties.sheetId;
   }
   const id = encodeURIComponent(spreadsheet.spreadsheetId);
-  if (newTab) {
+  if (writeHeader) {
     // The header row: bold and frozen.
     await client.call("POST", `/v4/spreadsheets/${id}:batchUpdate`, {
       requests: [
@@ -157,7 +189,7 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
     });
   }
   const data = source.rows().map((r) => columns.map((c) => r[c] ?? ""));
-  const rows: Value[][] = newTab ? [columns.map((c) => body.header_names?.[c] ?? c), ...data] : data;
+  const rows: Value[][] = writeHeader ? [header, ...data] : data;
   // RAW: every value is stored as given, so no sentence ("=1+1", "+33…") becomes a formula.
   const range = encodeURIComponent(`${a1Sheet(sheetTitle)}!A1`);
   for (const values of batches(rows)) {
