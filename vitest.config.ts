@@ -70,8 +70,16 @@ const outbound = (request: Request) => {
   return new Response("tests have no network", { status: 502 });
 };
 
+// Two test files at a time, whatever the machine: vitest's default is one fewer than the cores,
+// which on a 2-core machine ran the whole suite one file after another (most of its time is
+// waiting: workerd starting, stacks coming up, queues draining). The projects that start a
+// whole stack (e2e, browser) run after the others, as a group of their own, two files at a time
+// (each stack has its own ports and state; the web build takes a lock).
+const MAX_WORKERS = 2;
+
 export default defineConfig({
   test: {
+    maxWorkers: MAX_WORKERS,
     projects: [
       {
         test: {
@@ -152,7 +160,7 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 600_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       // browser: real Chromium against the real stack (its own config, runnable alone).

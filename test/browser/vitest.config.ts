@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Browser flows: real Chromium (Debian's /usr/bin/chromium via playwright-core) against the
-// real `npm start` stack. Slow and stateful, so one file at a time with long timeouts.
+// real `npm start` stack. Slow and stateful: long timeouts, each file its own stack.
 // Run alone: npx vitest run -c test/browser/vitest.config.ts
 export default defineConfig({
   test: {
@@ -12,6 +12,8 @@ export default defineConfig({
     include: ["test/browser/**/*.test.ts"],
     testTimeout: 180_000,
     hookTimeout: 240_000,
-    fileParallelism: false,
+    // With the e2e project, after the rest of the suite, two files at a time (see ../../vitest.config.ts).
+    maxWorkers: 2,
+    sequence: { groupOrder: 1 },
   },
 });
