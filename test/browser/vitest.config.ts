@@ -14,6 +14,8 @@ export default defineConfig({
     hookTimeout: 240_000,
     // With the e2e project, after the rest of the suite, two files at a time (see ../../vitest.config.ts).
     maxWorkers: 2,
+    // A page may take a while to answer on a loaded machine: expect.poll waits up to 15 s (not 1).
+    expect: { poll: { timeout: 15_000 } },
     sequence: { groupOrder: 1 },
   },
 });
