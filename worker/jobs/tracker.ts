@@ -457,6 +457,8 @@ export class JobTracker extends DurableObject<Env> {
           page: s.page,
           paragraph: s.paragraph,
           ...(s.original !== undefined ? { original: s.original } : {}),
+          // The chunk consumer's facts (a chunk stored before them has none: withFacts tags it).
+          ...(s.word_count !== undefined && s.has_verb !== undefined ? { word_count: s.word_count, has_verb: s.has_verb } : {}),
         });
       }
     }
