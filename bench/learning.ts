@@ -10,9 +10,9 @@ import { JobSettingsSchema } from "../schema/settings";
 import { LearningOptionsSchema } from "../schema/learning";
 import { normalizeChunk, segmentSentences } from "../worker/pipeline";
 import type { Chunk } from "../worker/pipeline/types";
-import { analyseBook } from "../worker/learning/analyse";
+import { eligibleSentences } from "../worker/learning/analyse";
 import { defaultList, listLemmas } from "../worker/learning/lists";
-import { isEligible, select, type AnalysedSentence } from "../worker/learning/select";
+import { select, type AnalysedSentence } from "../worker/learning/select";
 import { CORPUS } from "../test/unit/corpus";
 
 const MB = 1024 * 1024;
@@ -54,7 +54,7 @@ export function learningBench(): string {
     const heapBefore = process.memoryUsage().heapUsed;
     let eligible: AnalysedSentence[] = [];
     const tagMs = ms(() => {
-      eligible = sentences.flatMap((s, i) => analyseBook(`book${i}`, s, options.max_words)).filter((s) => isEligible(s, options));
+      eligible = sentences.flatMap((s, i) => eligibleSentences(`book${i}`, s, options));
     });
     let selection!: ReturnType<typeof select>;
     const coverMs = ms(() => (selection = select(eligible, lemmas, "coverage", options)));
