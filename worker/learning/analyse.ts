@@ -12,9 +12,10 @@ export interface SourceSentence {
 }
 
 /**
- * Surface words with a letter or digit: every one of them is at least one word token, so a
- * sentence with more than `max` of them cannot have at most `max` words and is not tagged
- * (most of a novel's sentences, at 8 words) when a run has to tag it.
+ * Surface words with a letter or digit: as a rule each is at least one word token, so a sentence
+ * with more than `max` of them is taken to have more than `max` words and is not tagged (most of a
+ * novel's sentences, at 8 words) when its word count is not known. Not always: the tagger may call
+ * a token with letters punctuation ("etc."), so a job's sentences go by their result's count.
  */
 export function surfaceWordsAtLeast(text: string, max: number): boolean {
   let n = 0;
