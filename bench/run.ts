@@ -7,13 +7,12 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import v8 from "node:v8";
-import vm from "node:vm";
 import path from "node:path";
 import { DEFAULT_SETTINGS, JobSettingsSchema } from "../schema/settings";
 import { extractPdf, normalizeChunk, planDocument, type Plan } from "../worker/pipeline";
 import { CORPUS } from "../test/unit/corpus";
 import { benchCover } from "./cover";
+import { fullGc } from "./gc";
 import { benchStack } from "./stack";
 import { learningBench } from "./learning";
 
@@ -57,7 +56,7 @@ function readDoc(): string {
 
 /** `--only cover`: the learning-set section alone, put in place of the one docs/bench.md has. */
 async function onlyCover() {
-  const section = `${await benchCover(RUNS)}\n\n${learningBench()}`;
+  const section = `${await benchCover(RUNS)}\n\n${await learningBench(Math.min(RUNS, 3))}`;
   process.stdout.write(`${section}\n`);
   const previous = readDoc();
   const at = previous.indexOf("\n## Learning sets");
@@ -79,8 +78,7 @@ async function lemmatizeBench(pageCount: number) {
   const want = Math.round((source.length * 1000) / pageCount);
   for (let i = 0; i < want; i++) lines.push(source[i % source.length]!);
   // A real collection before each heap reading, so the figures are what is kept, not garbage.
-  v8.setFlagsFromString("--expose-gc");
-  const gc = vm.runInNewContext("gc") as () => void;
+  const gc = fullGc();
   gc();
   const heapBefore = heapMB();
   const t0 = performance.now();
@@ -187,7 +185,7 @@ async function main() {
   // The stack part starts wrangler twice; `--no-stack` skips it for a quick run.
   const stackTable = process.argv.includes("--no-stack") ? "" : `\n\n${await benchStack(NOVEL)}`;
   // The learning-set section runs with or without the stack (alone: `--only cover`).
-  const coverSection = `\n\n${await benchCover(RUNS)}\n\n${learningBench()}`;
+  const coverSection = `\n\n${await benchCover(RUNS)}\n\n${await learningBench(Math.min(RUNS, 3))}`;
 
   const setup =
     `Input: verne-deux-ans-de-vacances.pdf, ${pageCount} pages, ${paragraphs.length} paragraphs, ` +

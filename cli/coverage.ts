@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { normalizeChunk, planDocument } from "../worker/pipeline";
-import { analyseBook } from "../worker/learning/analyse";
+import { eligibleSentences } from "../worker/learning/analyse";
 import { learningExport } from "../worker/learning/export";
 import { defaultList, listLemmas } from "../worker/learning/lists";
-import { isEligible, select } from "../worker/learning/select";
+import { select } from "../worker/learning/select";
 import { bookName } from "../worker/pipeline/anki";
 import { decodeText, listWords, toEntries, WordlistError } from "../worker/learning/wordlist-file";
 import type { CoverageArgs } from "./args";
@@ -49,7 +49,7 @@ export async function runCoverage(args: CoverageArgs): Promise<void> {
     limits: null,
   });
   const sentences = plan.chunks.flatMap((chunk) => normalizeChunk(chunk, args.settings)).map((s, index) => ({ index, text: s.text, page: s.page }));
-  const eligible = analyseBook("book", sentences, args.options.max_words).filter((s) => isEligible(s, args.options));
+  const eligible = eligibleSentences("book", sentences, args.options);
   const lemmas = listLemmas(entries);
   const selection = select(eligible, lemmas, args.mode, args.options);
   const secs = ((performance.now() - started) / 1000).toFixed(1);

@@ -14,6 +14,8 @@ export const MAX_WORDLISTS = 50;
 export const MAX_WORDLIST_FILE_BYTES = 2 * 1024 * 1024;
 /** Most books one learning set runs over. */
 export const MAX_LEARNING_SET_JOBS = 20;
+/** The largest `max_words` a run may ask for: a longer sentence is never eligible. */
+export const MAX_SENTENCE_WORDS = 100;
 
 const name = z
   .string({ error: "must be a string" })
@@ -88,8 +90,8 @@ const count = (min: number, max: number) =>
 
 export const LearningOptionsSchema = z
   .object({
-    min_words: count(1, 100).default(4).meta({ description: "Fewest words a sentence may have (a word: any token but punctuation)." }),
-    max_words: count(1, 100).default(8).meta({ description: "Most words a sentence may have." }),
+    min_words: count(1, MAX_SENTENCE_WORDS).default(4).meta({ description: "Fewest words a sentence may have (a word: any token but punctuation)." }),
+    max_words: count(1, MAX_SENTENCE_WORDS).default(8).meta({ description: "Most words a sentence may have." }),
     require_verb: z.boolean({ error: "must be true or false" }).default(true).meta({ description: "Only sentences with a verb (a VERB or AUX token)." }),
     min_known_ratio: z
       .number({ error: "must be a number from 0 to 1" })

@@ -1,6 +1,13 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LearningOptionsSchema } from "../../schema/learning";
-import { analyseBook, surfaceWordsAtLeast, wordLemmas } from "../../worker/learning/analyse";
+import { JobSettingsSchema } from "../../schema/settings";
+import { analyseSentence, eligibleSentences, surfaceWordsAtLeast, withAnalysis, wordLemmas } from "../../worker/learning/analyse";
+import { AnalysisReader, AnalysisWriter, storedAnalysis, textHash } from "../../worker/learning/stored";
+import { normalizeChunk } from "../../worker/pipeline";
+import { sentenceFacts } from "../../worker/pipeline/facts";
+import { CORPUS } from "./corpus";
 import { learningExport } from "../../worker/learning/export";
 import { alternatives, isEligible, poolEntry, select, swap, type AnalysedSentence } from "../../worker/learning/select";
 import { decodeText, firstCell, listWords, toEntries, toEntry, WordlistError } from "../../worker/learning/wordlist-file";
@@ -96,14 +103,95 @@ describe("analysis", () => {
     const tokens = analyze("Le fils du voisin est parti.");
     const words = wordLemmas(tokens);
     expect(words.map((w) => w.join("+"))).toEqual(["le", "fils", "de+le", "voisin", "être", "partir"]);
-    const [a] = analyseBook("j", [{ index: 0, text: "Le fils du voisin est parti.", page: 3 }], 8);
+    const [a] = eligibleSentences("j", [{ index: 0, text: "Le fils du voisin est parti.", page: 3 }], OPTIONS);
     expect(a).toMatchObject({ word_count: 6, has_verb: true, page: 3 });
   });
 
   it("skips untagged what has more surface words than the bound", () => {
     expect(surfaceWordsAtLeast("un deux trois — quatre", 3)).toBe(true);
     expect(surfaceWordsAtLeast("un deux — trois", 3)).toBe(false);
-    expect(analyseBook("j", [{ index: 0, text: "Un deux trois quatre cinq six sept huit neuf.", page: 1 }], 8)).toEqual([]);
+    expect(eligibleSentences("j", [{ index: 0, text: "Un deux trois quatre cinq six sept huit neuf.", page: 1 }], OPTIONS)).toEqual([]);
+  });
+});
+
+/** A job's sentences as its result has them (with their facts) and the analysis the tracker stores. */
+function stored(texts: readonly string[]) {
+  const writer = new AnalysisWriter();
+  const sentences = texts.map((text, index) => {
+    const { lemmas, word_count, has_verb } = withAnalysis({ text });
+    writer.add(text, lemmas);
+    return { index, text, page: 1 + Math.floor(index / 30), word_count, has_verb };
+  });
+  const analysis = storedAnalysis(JSON.parse(JSON.stringify(writer.done())))!;
+  return { sentences, analysis, reader: () => new AnalysisReader(analysis) };
+}
+
+describe("stored analysis", () => {
+  // The opening of the Verne novel cut by the local engine at 12 words: ~1,000 sentences.
+  const paragraphs = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8").split("\n").filter(Boolean).slice(0, 250);
+  const chunk = { index: 0, first_paragraph: 0, first_page: 1, last_page: 1, paragraphs: paragraphs.map((text) => ({ text, page: 1 })) };
+  const texts = normalizeChunk(chunk, JobSettingsSchema.parse({ sentence_length_limit: 12 })).map((s) => s.text);
+  const book = stored(texts);
+
+  it("the chunk consumer's one tagging gives the result's facts too", () => {
+    for (const text of texts.slice(0, 300)) {
+      const { word_count, has_verb } = withAnalysis({ text });
+      expect({ word_count, has_verb }, text).toEqual(sentenceFacts(text));
+    }
+  });
+
+  it("a run reads the same eligible sentences and makes the same selection as by tagging", () => {
+    const list = new Set(["homme", "mer", "navire", "enfant", "nuit", "voir", "faire", "grand", "petit", "île", "être", "avoir", "de", "le"]);
+    for (const options of [OPTIONS, { ...OPTIONS, min_words: 1, max_words: 100, require_verb: false }, { ...OPTIONS, min_words: 3, max_words: 12, min_known_ratio: 0.3 }]) {
+      const tagged = eligibleSentences("j", book.sentences, options);
+      const read = eligibleSentences("j", book.sentences, options, book.reader());
+      expect(tagged.length).toBeGreaterThan(50);
+      expect(read).toEqual(tagged);
+      for (const mode of ["coverage", "filter"] as const) expect(select(read, list, mode, options)).toEqual(select(tagged, list, mode, options));
+    }
+  });
+
+  it("uses what it stored: a sentence whose text changed (a reader's edit) is tagged again", () => {
+    const { sentences, reader } = stored(["Le chat mange la souris.", "Il mange du pain."]);
+    // Stored lemmas stand, as long as the text is the analysed one (checked by its hash).
+    const doctored = new AnalysisWriter();
+    doctored.add(sentences[0]!.text, ["le", "chien", "manger", "le", "os"]);
+    const fake = new AnalysisReader(doctored.done()!);
+    expect(eligibleSentences("j", sentences.slice(0, 1), OPTIONS, fake)[0]!.words).toEqual([["le"], ["chien"], ["manger"], ["le"], ["os"]]);
+    // An edit: the result has its new text and facts (jobResult tags it), the analysis the old text.
+    const text = "Un chien dort dans la grande maison.";
+    const edited = [{ ...sentences[0]!, text, ...sentenceFacts(text) }, sentences[1]!];
+    const read = eligibleSentences("j", edited, OPTIONS, reader());
+    expect(read).toEqual(edited.map((s) => analyseSentence("j", s)));
+    expect(read[0]!.words.flat()).toContain("maison");
+    expect(read[1]!.words).toEqual([["lui"], ["manger"], ["de", "le"], ["pain"]]);
+  });
+
+  it("eligibility is the result's word count: 'etc.' (tagged punctuation) does not count", () => {
+    // Nine surface words, eight words for the tagger: eligible at 8, with or without the analysis.
+    const { sentences, reader } = stored(["Il lui appartenait de la mettre à exécution, etc."]);
+    expect(sentences[0]).toMatchObject({ word_count: 8, has_verb: true });
+    expect(eligibleSentences("j", sentences, OPTIONS, reader())).toHaveLength(1);
+    expect(eligibleSentences("j", sentences, OPTIONS)).toHaveLength(1);
+    // Without facts (the CLI's sentences), more surface words than the bound are not tagged.
+    expect(eligibleSentences("j", [{ index: 0, text: sentences[0]!.text, page: 1 }], OPTIONS)).toHaveLength(0);
+  });
+
+  it("tags sentences stored without lemmas; keeps none over 100 words; another version is not read", () => {
+    const long = Array.from({ length: 101 }, (_, i) => `mot${i}`).join(" ") + " est là.";
+    const writer = new AnalysisWriter();
+    writer.add("Le chat mange la souris.", undefined);
+    writer.add(long, withAnalysis({ text: long }).lemmas);
+    writer.add("Il dort.", withAnalysis({ text: "Il dort." }).lemmas);
+    const a = writer.done()!;
+    expect(a.sentences.slice(0, 2)).toEqual([null, null]);
+    expect(a.sentences[2]).toBe(`${textHash("Il dort.")} 0 1`);
+    const sentences = ["Le chat mange la souris.", "Il dort."].map((text, index) => ({ index, text, page: 1, ...sentenceFacts(text) }));
+    const wide = { ...OPTIONS, min_words: 1, max_words: 100 };
+    expect(eligibleSentences("j", [sentences[0]!], wide, new AnalysisReader(a))).toEqual([analyseSentence("j", sentences[0]!)]);
+    expect(new AnalysisWriter().done()).toBeNull();
+    expect(storedAnalysis({ ...a, v: 2 })).toBeNull();
+    expect(storedAnalysis(null)).toBeNull();
   });
 });
 

@@ -60,6 +60,17 @@ describe("word_count and has_verb", () => {
     expect(csv.slice(1, 3)).toEqual(["1,Le chat !,1,0,,2,no", "2,La grande maison blanche est vide.,1,0,,6,yes"]);
   });
 
+  it("the tracker keeps the chunk consumer's (no tagging again), the lemmas beside the result, not in it", async () => {
+    const { id, t } = await startedJob([[1, 1]], "facts4");
+    // Facts no tagger would give: the stored result shows these, so the tracker did not tag again.
+    const sentence = { text: "Le chat mange la souris.", page: 1, paragraph: 0, word_count: 42, has_verb: false, lemmas: ["chat", ["de", "le"]] };
+    await t.chunkDone(0, { sentences: [sentence], tokens: 0 });
+    const stored = (await (await env.FILES.get(`jobs/${id}/result.json`))!.json()) as any;
+    expect(stored.sentences).toEqual([{ index: 0, text: sentence.text, chunk: 0, page: 1, paragraph: 0, word_count: 42, has_verb: false }]);
+    const analysis = (await (await env.FILES.get(`jobs/${id}/analysis.json`))!.json()) as any;
+    expect(analysis).toMatchObject({ v: 1, lemmas: ["chat", "de", "le"], sentences: [expect.stringMatching(/^\w+ 0 1\+2$/)] });
+  });
+
   it("a result stored before them gets them computed when read", async () => {
     const { id, t } = await startedJob([[1, 1]], "facts3");
     await t.chunkDone(0, result("Le chat mange la souris.", "La grande maison blanche."));

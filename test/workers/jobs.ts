@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { tracker } from "../../worker/jobs/service";
+import { withAnalysis } from "../../worker/learning/analyse";
 import type { NormalizeResult } from "../../worker/pipeline/types";
 
 // Jobs made directly in D1 and their tracker, with no plan message sent, so nothing but
@@ -41,6 +42,12 @@ export const result = (...texts: string[]): NormalizeResult => ({
   sentences: texts.map((text, i) => ({ text, page: 1, paragraph: i })),
   tokens: 0,
 });
+
+/** The same sentences as the chunk consumer hands them over: tagged, their lemmas attached. */
+export const analysed = (...texts: string[]): NormalizeResult => {
+  const r = result(...texts);
+  return { ...r, sentences: r.sentences.map(withAnalysis) };
+};
 
 export const jobRow = (id: string) =>
   env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();

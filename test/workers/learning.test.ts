@@ -1,7 +1,10 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { analysisKey } from "../../worker/jobs/keys";
+import { withAnalysis } from "../../worker/learning/analyse";
+import { AnalysisWriter } from "../../worker/learning/stored";
 import { sessionFor } from "./http";
-import { result, startedJob } from "./jobs";
+import { analysed, result, startedJob } from "./jobs";
 
 const call = (token: string, path: string, init: RequestInit = {}) =>
   SELF.fetch(`http://local/api/v1/${path}`, {
@@ -10,9 +13,13 @@ const call = (token: string, path: string, init: RequestInit = {}) =>
   });
 const post = (token: string, path: string, body: unknown) => call(token, path, { method: "POST", body: JSON.stringify(body) });
 
-async function finishedJob(owner: string, sentences: string[]) {
+/**
+ * A finished job of one chunk: `analysed`, its chunk went through the chunk consumer's tagging,
+ * so the tracker stores its lemmas; else as a job stored before they were kept (none stored).
+ */
+async function finishedJob(owner: string, sentences: string[], withLemmas = false) {
   const { id, t } = await startedJob([[1, 1]], owner);
-  await t.chunkDone(0, result(...sentences));
+  await t.chunkDone(0, withLemmas ? analysed(...sentences) : result(...sentences));
   return id;
 }
 
@@ -187,6 +194,63 @@ describe("learning sets", () => {
     const bad = await post(token, `learning-sets/${set.id}/sentences/1/swap`, { job_id: b, index: 99 });
     expect(bad.status).toBe(409);
     expect((await call(token, `learning-sets/${set.id}/sentences/99/alternatives`)).status).toBe(404);
+  });
+
+  it("reads a job's stored analysis instead of tagging it: the same selection as the tagging path", async () => {
+    const token = await sessionFor("ls5");
+    const job = await finishedJob("ls5", BOOK, true);
+    const older = await finishedJob("ls5", BOOK);
+    expect(await env.FILES.head(analysisKey(job))).not.toBeNull();
+    expect(await env.FILES.head(analysisKey(older))).toBeNull();
+    // The result's shape is the same either way: the lemmas stay out of it.
+    const sentencesOf = async (id: string) => ((await (await call(token, `jobs/${id}/result`)).json()) as any).sentences;
+    expect(await sentencesOf(job)).toEqual(await sentencesOf(older));
+
+    const list = (await (await post(token, "wordlists", { name: "tiny", words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "zut"] })).json()) as any;
+    const run = async (body: object) => {
+      const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id, ...body })).json()) as any).id);
+      expect(set.status).toBe("completed");
+      const { id: _i, created_at: _c, completed_at: _d, links: _l, ...counts } = set;
+      return { counts, sentences: ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences };
+    };
+    const modes = [{}, { mode: "filter", min_known_ratio: 0.5 }];
+    const fromStored = [];
+    for (const body of modes) fromStored.push(await run(body));
+    expect(fromStored[0]!.sentences.length).toBeGreaterThan(1);
+    expect(fromStored[1]!.sentences.length).toBeGreaterThan(0);
+
+    // The run reads it: a stored analysis that says otherwise of a sentence is what counts.
+    const doctored = new AnalysisWriter();
+    for (const [i, text] of BOOK.entries()) doctored.add(text, i === 0 ? ["zut", "zut", "zut", "zut", "zut"] : withAnalysis({ text }).lemmas);
+    await env.FILES.put(analysisKey(job), JSON.stringify(doctored.done()));
+    const told = await run({});
+    expect(told.sentences.find((s: any) => s.index === 0)).toMatchObject({ text: BOOK[0], word_count: 5, list_words: ["zut"] });
+
+    // Without it (a job stored before it was kept), the run tags the job: the very same selection.
+    await env.FILES.delete(analysisKey(job));
+    for (const [i, body] of modes.entries()) expect(await run(body)).toEqual(fromStored[i]);
+
+    // Deleted with the job.
+    await env.FILES.put(analysisKey(job), "{}");
+    expect((await call(token, `jobs/${job}`, { method: "DELETE" })).status).toBe(204);
+    expect(await env.FILES.head(analysisKey(job))).toBeNull();
+  });
+
+  it("an edited sentence is analysed again: the run uses its new text's lemmas", async () => {
+    const token = await sessionFor("ls6");
+    const job = await finishedJob("ls6", ["Le chat mange la souris.", "La souris regarde le chat.", "Le chat dort dans la maison."], true);
+    await call(token, `jobs/${job}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Un chien dort dans la maison." }) });
+    const list = (await (await post(token, "wordlists", { name: "l", words: ["chat", "souris", "chien", "maison", "manger", "dormir"] })).json()) as any;
+    const run = async () => {
+      const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id })).json()) as any).id);
+      return ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences;
+    };
+    const sentences = await run();
+    expect(sentences.find((s: any) => s.index === 0)).toMatchObject({ text: "Un chien dort dans la maison.", list_words: ["chien", "dormir", "maison"] });
+    expect(sentences.flatMap((s: any) => s.list_words)).not.toContain("manger");
+    // The same as tagging the whole job.
+    await env.FILES.delete(analysisKey(job));
+    expect(await run()).toEqual(sentences);
   });
 
   it("refuses bad requests: an unfinished job 409, bad options 400 naming the field", async () => {

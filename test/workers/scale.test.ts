@@ -4,7 +4,8 @@ import { PDFDocument } from "pdf-lib";
 import type { ChunkMessage, JobResult, PlanMessage } from "../../schema/api";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
-import { resultKey, scanPagesKey, sourceKey } from "../../worker/jobs/keys";
+import { analysisKey, resultKey, scanPagesKey, sourceKey } from "../../worker/jobs/keys";
+import type { StoredAnalysis } from "../../worker/learning/stored";
 import { createJob, tracker } from "../../worker/jobs/service";
 import { RESULT_PART_CHARS, splitForRows, type JobTracker } from "../../worker/jobs/tracker";
 import { jobDeliveries } from "../../worker/webhooks/service";
@@ -136,6 +137,10 @@ describe("a job the size of a 1,000-page book", () => {
       expect(result.sentences.length).toBe(PAGES * BOOK_LINES_PER_PAGE);
       expect(result.sentences.at(-1)).toMatchObject({ page: PAGES, text: bookLine(PAGES, BOOK_LINES_PER_PAGE - 1) });
       expect(result.sentences.filter((s) => s.page === PAGES).length).toBeGreaterThan(0);
+      // The chunk consumer kept every sentence's lemmas: the tracker wrote them beside the result.
+      const analysis = (await (await env.FILES.get(analysisKey(id)))!.json()) as StoredAnalysis;
+      expect(analysis.sentences).toHaveLength(result.sentences.length);
+      expect(analysis.sentences.every((s) => s !== null)).toBe(true);
 
       // No D1 statement bound more than 100 parameters, though hundreds were made.
       expect(binds.count).toBeGreaterThan(planned!.total_chunks);

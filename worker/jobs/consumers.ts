@@ -19,7 +19,7 @@ import { keepDeadLetter } from "../ops/dead-letters";
 import { heartbeat } from "../ops/state";
 import { planParts, refuseOversized } from "./plan-parts";
 import { tracker } from "./service";
-import { withFacts } from "../pipeline/facts";
+import { withAnalysis } from "../learning/analyse";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
 export const CHUNK_MAX_ATTEMPTS = 5;
@@ -232,8 +232,9 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
       : await normalizer.normalize(chunk, decision.settings);
     if (result.flags?.length) console.warn("chunk result flagged", jobId, n, result.flags.join(","));
     // Each sentence's word count and verb, tagged here, chunk by chunk in parallel: the merge and
-    // a running job's partial results then carry them instead of tagging the whole book again.
-    result.sentences = result.sentences.map(withFacts);
+    // a running job's partial results then carry them instead of tagging the whole book again; its
+    // lemmas too, from the same tagging, kept for learning runs (worker/learning/stored.ts).
+    result.sentences = result.sentences.map(withAnalysis);
     await t.chunkDone(n, result);
     await record("done", undefined, result.tokens);
     msg.ack();

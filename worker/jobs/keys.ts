@@ -8,6 +8,8 @@ export const chunkKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}
 /** The page range of a scan that one chunk reads, as a small PDF of its own. */
 export const scanPagesKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}.pdf`;
 export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
+/** Its sentences' lemmas for learning runs (worker/learning/stored.ts), written with the result. */
+export const analysisKey = (jobId: string) => `jobs/${jobId}/analysis.json`;
 /** What the reader uploaded; expired by the cron a while after the job ends. */
 export const uploadsPrefix = (jobId: string) => `uploads/${jobId}/`;
 export const jobPrefixes = (jobId: string) => [uploadsPrefix(jobId), `jobs/${jobId}/`];

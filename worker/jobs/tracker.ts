@@ -14,7 +14,8 @@ import { creditAccount, type Billing } from "../credits/service";
 import { addToCounter } from "../ops/state";
 import { endEventId, enqueueEvent, progressEventId, type JobHooks, type WebhookEvent } from "../webhooks/service";
 import { toPublicJob } from "./service";
-import { chunkKey, resultKey, scanPagesKey } from "./keys";
+import { analysisKey, chunkKey, resultKey, scanPagesKey } from "./keys";
+import { AnalysisWriter } from "../learning/stored";
 
 /** Set by the events route: the socket's id (its tag here, its D1 record's key). */
 export const SOCKET_ID_HEADER = "X-Fnt-Socket-Id";
@@ -436,7 +437,8 @@ export class JobTracker extends DurableObject<Env> {
     return [...pages].sort((a, b) => a - b);
   }
 
-  private merge(m: Meta): StoredResult {
+  /** The finished chunks' sentences in order; `analysis`, when given, gets each one's lemmas. */
+  private merge(m: Meta, analysis?: AnalysisWriter): StoredResult {
     const sentences: StoredResult["sentences"] = [];
     const included: number[] = [];
     const flagged: JobResult["flagged"] = [];
@@ -457,7 +459,10 @@ export class JobTracker extends DurableObject<Env> {
           page: s.page,
           paragraph: s.paragraph,
           ...(s.original !== undefined ? { original: s.original } : {}),
+          // The chunk consumer's facts (a chunk stored before them has none: withFacts tags it).
+          ...(s.word_count !== undefined && s.has_verb !== undefined ? { word_count: s.word_count, has_verb: s.has_verb } : {}),
         });
+        analysis?.add(s.text, s.lemmas);
       }
     }
     const complete = m.status === "completed" || m.status === "partial";
@@ -493,14 +498,20 @@ export class JobTracker extends DurableObject<Env> {
     let failedPages: number[];
     let sentenceCount: number | null = null;
     if (status === "completed" || status === "partial") {
-      // Each sentence's word count and verb, once, for every reader of the stored result.
-      const merged = this.merge(m);
+      // Each sentence's word count and verb, once, for every reader of the stored result; its
+      // lemmas beside it, for learning runs (none kept: a run tags the job, as for an older one).
+      const writer = new AnalysisWriter();
+      const merged = this.merge(m, writer);
       const result: JobResult = { ...merged, sentences: merged.sentences.map(withFacts) };
       failedPages = result.failed_pages;
       sentenceCount = result.sentences.length;
-      await this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), {
-        httpMetadata: { contentType: "application/json" },
-      });
+      const analysis = writer.done();
+      await Promise.all([
+        this.env.FILES.put(resultKey(m.job_id), JSON.stringify(result), { httpMetadata: { contentType: "application/json" } }),
+        analysis
+          ? this.env.FILES.put(analysisKey(m.job_id), JSON.stringify(analysis), { httpMetadata: { contentType: "application/json" } })
+          : this.env.FILES.delete(analysisKey(m.job_id)),
+      ]);
       // Done chunks' inputs are no longer needed; failed ones stay for a retry.
       const done = this.sql.exec<{ n: number }>("SELECT n FROM chunks WHERE state = 'done'").toArray();
       await deleteKeys(this.env.FILES, done.flatMap(({ n }) => [chunkKey(m.job_id, n), scanPagesKey(m.job_id, n)]));

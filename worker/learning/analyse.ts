@@ -1,5 +1,8 @@
+import type { LearningOptionsInput } from "./types";
 import { analyze, hasVerb, isWord, type Token } from "../lang";
-import type { AnalysedSentence } from "./select";
+import { isEligible, type AnalysedSentence } from "./select";
+import type { SentenceFacts } from "../pipeline/facts";
+import type { AnalysisReader, SentenceLemmas } from "./stored";
 
 /** A sentence of a job's result, as analysis needs it. */
 export interface SourceSentence {
@@ -9,9 +12,10 @@ export interface SourceSentence {
 }
 
 /**
- * Surface words with a letter or digit: every one of them is at least one word token, so a
- * sentence with more than `max` of them cannot have at most `max` words and is not tagged
- * (most of a novel's sentences, at 8 words).
+ * Surface words with a letter or digit: as a rule each is at least one word token, so a sentence
+ * with more than `max` of them is taken to have more than `max` words and is not tagged (most of a
+ * novel's sentences, at 8 words) when its word count is not known. Not always: the tagger may call
+ * a token with letters punctuation ("etc."), so a job's sentences go by their result's count.
  */
 export function surfaceWordsAtLeast(text: string, max: number): boolean {
   let n = 0;
@@ -33,6 +37,22 @@ export function wordLemmas(tokens: readonly Token[]): string[][] {
   return words;
 }
 
+/** What the chunk consumer keeps of a sentence: the result's facts, and its lemmas for learning runs. */
+export type SentenceAnalysis = SentenceFacts & { lemmas: SentenceLemmas };
+
+/**
+ * A sentence's analysis from one tagging: the result's facts (word count, verb) and the lemmas a
+ * learning run needs (kept beside the result: worker/learning/stored.ts).
+ */
+export function analyseText(text: string): SentenceAnalysis {
+  const tokens = analyze(text);
+  const words = wordLemmas(tokens);
+  return { word_count: words.length, has_verb: hasVerb(tokens), lemmas: words.map((w) => (w.length === 1 ? w[0]! : w)) };
+}
+
+/** `s` with its analysis, as the chunk consumer hands its sentences to the tracker. */
+export const withAnalysis = <T extends { text: string }>(s: T): T & SentenceAnalysis => ({ ...s, ...analyseText(s.text) });
+
 /** The sentence analysed: word count, verb, lemmas per word. */
 export function analyseSentence(jobId: string, s: SourceSentence): AnalysedSentence {
   const tokens = analyze(s.text);
@@ -41,11 +61,32 @@ export function analyseSentence(jobId: string, s: SourceSentence): AnalysedSente
 }
 
 /**
- * The sentences of a book that could be eligible for a run with at most `maxWords` words,
- * analysed; those with more surface words than that are skipped untagged.
+ * The eligible sentences of a book, for a run with these options. A job's sentences carry their
+ * facts (word count, verb: the result's), which say which are eligible; an eligible one's lemmas
+ * come from the job's stored analysis when it has the sentence as analysed (same text), else it
+ * is tagged here (a reader's edit, a job stored before the analysis was kept): the same either
+ * way. Sentences without facts (the CLI's) are tagged, all but those with more surface words
+ * than `max_words`.
  */
-export function analyseBook(jobId: string, sentences: readonly SourceSentence[], maxWords: number): AnalysedSentence[] {
+export function eligibleSentences(
+  jobId: string,
+  sentences: readonly (SourceSentence & Partial<SentenceFacts>)[],
+  options: LearningOptionsInput,
+  stored: AnalysisReader | null = null,
+): AnalysedSentence[] {
   const out: AnalysedSentence[] = [];
-  for (const s of sentences) if (!surfaceWordsAtLeast(s.text, maxWords)) out.push(analyseSentence(jobId, s));
+  for (const s of sentences) {
+    const { word_count, has_verb } = s;
+    if (word_count !== undefined && has_verb !== undefined) {
+      if (!isEligible({ word_count, has_verb }, options)) continue;
+      const words = stored?.words(s.index, s.text);
+      if (words && words.length === word_count) {
+        out.push({ job_id: jobId, index: s.index, text: s.text, page: s.page, word_count, has_verb, words });
+        continue;
+      }
+    } else if (surfaceWordsAtLeast(s.text, options.max_words)) continue;
+    const a = analyseSentence(jobId, s);
+    if (isEligible(a, options)) out.push(a);
+  }
   return out;
 }

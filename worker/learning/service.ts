@@ -9,9 +9,11 @@ import {
 } from "../../schema/learning";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "../jobs/db";
+import { analysisKey } from "../jobs/keys";
 import { jobResult, ownJob } from "../jobs/service";
-import { analyseBook } from "./analyse";
-import { isEligible, select, type AnalysedSentence } from "./select";
+import { eligibleSentences } from "./analyse";
+import { select, type AnalysedSentence } from "./select";
+import { AnalysisReader, storedAnalysis } from "./stored";
 import type { PoolSentence, SelectedSentence } from "./types";
 import { listLemmas, loadList } from "./wordlists";
 
@@ -156,7 +158,17 @@ export async function saveSelection(env: Env, row: LearningSetRow, run: StoredRu
     .where(eq(learningSets.id, row.id));
 }
 
-/** Makes the run: every book's sentences analysed, then the selection; stored in R2, counts in D1. */
+/** A job's stored analysis (worker/learning/stored.ts), or null: a job stored before it, or unreadable. */
+async function jobAnalysis(env: Env, jobId: string): Promise<AnalysisReader | null> {
+  const obj = await env.FILES.get(analysisKey(jobId));
+  const stored = obj ? storedAnalysis(await obj.json().catch(() => null)) : null;
+  return stored ? new AnalysisReader(stored) : null;
+}
+
+/**
+ * Makes the run: every book's eligible sentences (from its stored analysis, tagged where it has
+ * none or a reader edited the text), then the selection; stored in R2, counts in D1.
+ */
 export async function runLearningSet(env: Env, row: LearningSetRow): Promise<void> {
   const d = db(env.DB);
   const options = LearningOptionsSchema.parse(JSON.parse(row.options));
@@ -166,8 +178,8 @@ export async function runLearningSet(env: Env, row: LearningSetRow): Promise<voi
   const eligible: AnalysedSentence[] = [];
   for (const [i, jobId] of jobIds.entries()) {
     const job = await ownJob(env, row.owner_id, jobId);
-    const result = await jobResult(env, job);
-    for (const s of analyseBook(jobId, result.sentences, options.max_words)) if (isEligible(s, options)) eligible.push(s);
+    const [result, stored] = await Promise.all([jobResult(env, job), jobAnalysis(env, jobId)]);
+    for (const s of eligibleSentences(jobId, result.sentences, options, stored)) eligible.push(s);
     await d.update(learningSets).set({ progress_percent: Math.round(((i + 1) / jobIds.length) * 80) }).where(eq(learningSets.id, row.id));
   }
   const selection = select(eligible, lemmas, row.mode, options);

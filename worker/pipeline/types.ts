@@ -58,6 +58,11 @@ export interface Sentence {
   /** Words and verb (worker/pipeline/facts.ts), set by the chunk consumer once the engine has answered. */
   word_count?: number;
   has_verb?: boolean;
+  /**
+   * Set with them, from the same tagging: each surface word's lemma (a contraction's lemmas, "du":
+   * ["de", "le"]). Kept by the tracker for learning runs (worker/learning/stored.ts), never in the result.
+   */
+  lemmas?: (string | string[])[];
 }
 
 export interface NormalizeResult {
