@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LearningOptionsSchema } from "../../schema/learning";
 import { JobSettingsSchema } from "../../schema/settings";
-import { analyseSentence, eligibleSentences, surfaceWordsAtLeast, withAnalysis, wordLemmas } from "../../worker/learning/analyse";
+import { analyseSentence, eligibleSentences, withAnalysis, wordLemmas } from "../../worker/learning/analyse";
 import { AnalysisReader, AnalysisWriter, storedAnalysis, textHash } from "../../worker/learning/stored";
 import { normalizeChunk } from "../../worker/pipeline";
 import { sentenceFacts } from "../../worker/pipeline/facts";
@@ -106,12 +106,6 @@ describe("analysis", () => {
     const [a] = eligibleSentences("j", [{ index: 0, text: "Le fils du voisin est parti.", page: 3 }], OPTIONS);
     expect(a).toMatchObject({ word_count: 6, has_verb: true, page: 3 });
   });
-
-  it("skips untagged what has more surface words than the bound", () => {
-    expect(surfaceWordsAtLeast("un deux trois — quatre", 3)).toBe(true);
-    expect(surfaceWordsAtLeast("un deux — trois", 3)).toBe(false);
-    expect(eligibleSentences("j", [{ index: 0, text: "Un deux trois quatre cinq six sept huit neuf.", page: 1 }], OPTIONS)).toEqual([]);
-  });
 });
 
 /** A job's sentences as its result has them (with their facts) and the analysis the tracker stores. */
@@ -173,8 +167,8 @@ describe("stored analysis", () => {
     expect(sentences[0]).toMatchObject({ word_count: 8, has_verb: true });
     expect(eligibleSentences("j", sentences, OPTIONS, reader())).toHaveLength(1);
     expect(eligibleSentences("j", sentences, OPTIONS)).toHaveLength(1);
-    // Without facts (the CLI's sentences), more surface words than the bound are not tagged.
-    expect(eligibleSentences("j", [{ index: 0, text: sentences[0]!.text, page: 1 }], OPTIONS)).toHaveLength(0);
+    // Without facts (the CLI's sentences), judged by the same tagging: eligible too.
+    expect(eligibleSentences("j", [{ index: 0, text: sentences[0]!.text, page: 1 }], OPTIONS)).toHaveLength(1);
   });
 
   it("tags sentences stored without lemmas; keeps none over 100 words; another version is not read", () => {

@@ -274,7 +274,7 @@ describe("the original tool's API", () => {
     const token = await signIn("localcron@example.com");
     const { job_id } = (await (await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 5_000 }))).json()) as any;
     await env.DB.prepare("UPDATE jobs SET reservation_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(job_id).run();
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${token}` }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
       const r = await api("/api/__local/scheduled", { method: "POST", headers });
       expect(r.status).toBe(404);
     }

@@ -11,18 +11,6 @@ export interface SourceSentence {
   page: number;
 }
 
-/**
- * Surface words with a letter or digit: as a rule each is at least one word token, so a sentence
- * with more than `max` of them is taken to have more than `max` words and is not tagged (most of a
- * novel's sentences, at 8 words) when its word count is not known. Not always: the tagger may call
- * a token with letters punctuation ("etc."), so a job's sentences go by their result's count.
- */
-export function surfaceWordsAtLeast(text: string, max: number): boolean {
-  let n = 0;
-  for (const chunk of text.split(/\s+/)) if (/[\p{L}\p{N}]/u.test(chunk) && ++n > max) return true;
-  return false;
-}
-
 /** One list of lemmas per surface word (a contraction's parts share their start), lower-cased. */
 export function wordLemmas(tokens: readonly Token[]): string[][] {
   const words: string[][] = [];
@@ -65,8 +53,8 @@ export function analyseSentence(jobId: string, s: SourceSentence): AnalysedSente
  * facts (word count, verb: the result's), which say which are eligible; an eligible one's lemmas
  * come from the job's stored analysis when it has the sentence as analysed (same text), else it
  * is tagged here (a reader's edit, a job stored before the analysis was kept): the same either
- * way. Sentences without facts (the CLI's) are tagged, all but those with more surface words
- * than `max_words`.
+ * way. Sentences without facts (the CLI's) are all tagged and judged by that, as the chunk
+ * consumer judges a job's: so `cli coverage` selects what the service would.
  */
 export function eligibleSentences(
   jobId: string,
@@ -84,7 +72,7 @@ export function eligibleSentences(
         out.push({ job_id: jobId, index: s.index, text: s.text, page: s.page, word_count, has_verb, words });
         continue;
       }
-    } else if (surfaceWordsAtLeast(s.text, options.max_words)) continue;
+    }
     const a = analyseSentence(jobId, s);
     if (isEligible(a, options)) out.push(a);
   }
