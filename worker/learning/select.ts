@@ -67,7 +67,9 @@ export function select(
   list: ReadonlySet<string>,
   mode: LearningMode,
   options: LearningOptionsInput,
-  timeLimitMs = 5_000,
+  // The solver's effort cap (worker/learning/cover.ts): a novel is proven optimal far within
+  // it; a 1,000-page book's cover, when not proven, is as good at 1 s as at 5 (docs/bench.md).
+  timeLimitMs = 1_000,
 ): Selection {
   const pool = eligible.map((s) => poolEntry(s, list)).filter((p) => p.list_words.length > 0);
   const found = new Set<string>();
