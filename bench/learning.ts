@@ -8,6 +8,7 @@
  * of the stored analysis of the Verne novel, beside its result, as a job stores them.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { DEFAULT_SETTINGS, JobSettingsSchema } from "../schema/settings";
 import { LearningOptionsSchema } from "../schema/learning";
@@ -181,7 +182,7 @@ export async function learningBench(runs = 3): Promise<string> {
       "are read from the job's `jobs/<id>/analysis.json`, which the tracker writes beside the result from the chunk consumer's tagging (the object's JSON " +
       "parse is timed; each sentence's text is checked against the analysed one, so a reader's edit is tagged again). **No stored analysis**, a job stored " +
       "before it: the eligible sentences are tagged. The last two give the same selection (checked); the first may differ by a sentence or two whose " +
-      "surface words exceed 8 while the tagger counts 8 (“etc.” is punctuation to it). Then the same cover. " +
+      "surface words exceed 8 while the tagger counts 8 (“etc.” is punctuation to it). Then the same cover, with the service's effort cap (1 s of CPU). " +
       "The reference is `segmentSentences` over the same paragraphs, timed in the same run. Heap held: what the run holds at its end (its eligible " +
       "sentences and the selection), read after a full GC before and after (`--expose-gc`).",
     "",
@@ -192,5 +193,7 @@ export async function learningBench(runs = 3): Promise<string> {
     `The Verne novel as a job stores it (its PDF through the plan consumer and the local engine at default settings: ${verne.pages} pages, ` +
       `${verne.sentences.toLocaleString("en")} sentences, ${verne.lemmas.toLocaleString("en")} distinct lemmas): analysis ${kb(verne.analysis)} ` +
       `beside the result's sentences ${kb(verne.result)} (${((verne.analysis / verne.result) * 100).toFixed(0)}%).`,
+    "",
+    `Load average when this table was measured: ${loadavg().map((l) => l.toFixed(1)).join(", ")} (1, 5, 15 min) on ${availableParallelism()} cores: wall times stretch with it, ratios much less.`,
   ].join("\n");
 }
