@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, upload, type Stack } from "../e2e/stack";
-import { DESKTOP, launch, openPage, screenshotBoth, signInThroughUi } from "./browser";
+import { DESKTOP, expectLegible, launch, openPage, screenshotBoth, screenshotDark, signInThroughUi } from "./browser";
 
 // The account page in Chromium: a reader signs in through "Sign in with Google" (the local
 // provider), makes an API key, a program uses it, the reader revokes it; sessions end.
@@ -56,6 +56,8 @@ test("creates an API key shown once, which a program then uses", async () => {
   expect(apiKey).toMatch(/^fnt_[A-Za-z0-9]{40}$/);
   // Credits and their history come first on the page: the screenshot shows the keys' card.
   await screenshotBoth(page, "account", "#keys-title");
+  await screenshotDark(page, "account", "#keys-title");
+  await expectLegible(page, "account, a new key");
   const row = page.getByRole("list", { name: "Your API keys" }).getByRole("listitem");
   await expect.poll(() => row.count()).toBe(1);
   expect(await row.first().textContent()).toContain(`${apiKey.slice(0, 10)}…${apiKey.slice(-4)}`);
@@ -90,6 +92,7 @@ test("sets a default webhook URL (checked), shows and rotates the signing secret
   await page.getByLabel("Default webhook URL").fill("https://10.0.0.1/hook");
   await page.getByRole("button", { name: "Save webhook" }).click();
   await expect.poll(() => page.getByRole("alert").first().textContent()).toContain("public address");
+  await expectLegible(page, "account, a refused webhook");
   // The 400 the API answered is expected here.
   errors.splice(0);
   await page.getByLabel("Default webhook URL").fill("https://example.com/hooks/novels");
@@ -108,6 +111,7 @@ test("sets a default webhook URL (checked), shows and rotates the signing secret
   await expect.poll(async () => (await page.getByTestId("webhook-secret").textContent())!.trim()).not.toBe(first);
   const now = await page.evaluate(async () => (await (await fetch("/api/v1/webhooks/secret")).json()).secret);
   expect(now).toBe((await page.getByTestId("webhook-secret").textContent())!.trim());
+  await expectLegible(page, "account, the webhook's secret");
 });
 
 test("sign out everywhere ends the sessions of every browser", async () => {
@@ -138,6 +142,7 @@ test("a refused sign-in lands on a plain error page, signed out", async () => {
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByRole("heading", { name: "Sign-in failed" }).waitFor();
     expect(await page.textContent("body")).toContain("not verified");
+    await expectLegible(page, "refused sign-in");
     // The page is a 400 (Chromium logs it): expected here, not an error of the app.
     errors.splice(0);
     expect((await context.cookies(stack.url)).some((c) => c.name === "fnt_session")).toBe(false);

@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
 import type { JobResult } from "../../schema/api";
-import { DESKTOP, launch, openPage, PHONE, recordWebSockets, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { contrastFailures, DESKTOP, expectLegible, launch, openPage, PHONE, recordWebSockets, screenshotBoth, screenshotDark, scrollWidth, signInThroughUi } from "./browser";
 import { csvRows, downloadFrom, expectPackage, expectWorkbook, html, readAnkiText, text, tsvRows } from "./files";
 
 const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
@@ -47,6 +47,7 @@ test("signs in through Google's sign-in (the local provider), with no credential
   await page.goto(stack.url);
   await page.getByRole("button", { name: "Sign in with Google" }).waitFor();
   await screenshotBoth(page, "signin");
+  await expectLegible(page, "sign-in");
   await signInThroughUi(page, stack.url, "reader@example.com");
   expect(new URL(page.url()).origin).toBe(stack.url);
   const cookies = await page.context().cookies(stack.url);
@@ -71,6 +72,8 @@ test("uploads a novel, follows it to completed and shows its first sentence", as
   await page.getByLabel("PDF file").setInputFiles(EXTRAIT);
   await page.getByText("maupassant-une-vie-extrait.pdf").waitFor();
   await screenshotBoth(page, "upload");
+  await screenshotDark(page, "upload");
+  await expectLegible(page, "upload");
   await page.getByRole("button", { name: "Upload" }).click();
   await page.waitForURL(/\/jobs\/[0-9a-f-]+$/);
   await page.getByText("Completed.").waitFor({ timeout: 60_000 });
@@ -78,6 +81,13 @@ test("uploads a novel, follows it to completed and shows its first sentence", as
   await expect.poll(() => sentenceItems().first().textContent()).toContain("p. 1");
   resultUrl = page.url();
   await screenshotBoth(page, "result");
+  await screenshotDark(page, "result");
+  await expectLegible(page, "result");
+  // A search's hits are highlighted: legible too.
+  await page.getByLabel("Search sentences").fill("fenêtre");
+  await page.locator("mark").first().waitFor();
+  await expectLegible(page, "result, searched");
+  await page.getByLabel("Search sentences").fill("");
 });
 
 /** The GUIDs of the Anki export before the edit below. */
@@ -222,10 +232,12 @@ test("follows a long novel live, reconnects without losing events, and cancels i
   await page.getByText("Pendant la nuit du 9 mars 1860", { exact: false }).first().waitFor();
   expect(await bar.count()).toBe(1);
   await screenshotBoth(page, "progress");
+  await expectLegible(page, "progress");
 
   await page.getByRole("button", { name: "Cancel", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel this job?" });
   await dialog.waitFor();
+  await expectLegible(page, "confirmation dialog");
   await dialog.getByRole("button", { name: "Cancel job" }).click();
   await page.getByText("Cancelled.").waitFor({ timeout: 30_000 });
   expect(await bar.count()).toBe(0);
@@ -281,6 +293,7 @@ test("shows the API's error in words next to the file picker for a text file nam
   expect(await message.textContent()).toMatch(/not a PDF/i);
   expect(await page.getByLabel("PDF file").getAttribute("aria-describedby")).toContain("pdf-file-error");
   expect(new URL(page.url()).pathname).toBe("/");
+  await expectLegible(page, "upload refused");
   // Chromium itself logs every 4xx response; this one was provoked on purpose.
   const expected = errors.findIndex((e) => e.includes("status of 415"));
   if (expected >= 0) errors.splice(expected, 1);
@@ -294,6 +307,7 @@ test("a PDF without a text layer ends failed, with the reason in words", async (
   const outcome = page.getByRole("status").filter({ hasText: "Failed." });
   await outcome.waitFor({ timeout: 60_000 });
   expect((await outcome.textContent())!.replace("Failed.", "").trim().length).toBeGreaterThan(10);
+  await expectLegible(page, "failed job");
 });
 
 test("History lists the jobs, opens one and deletes one after confirmation", async () => {
@@ -308,6 +322,7 @@ test("History lists the jobs, opens one and deletes one after confirmation", asy
   expect(await items.nth(3).textContent()).toContain("Completed");
   expect(await items.nth(3).textContent()).toContain("6 pages");
   await screenshotBoth(page, "history");
+  await expectLegible(page, "history");
 
   await page.getByRole("link", { name: "Open maupassant-une-vie-extrait.pdf" }).click();
   await page.waitForURL(resultUrl);
@@ -322,6 +337,64 @@ test("History lists the jobs, opens one and deletes one after confirmation", asy
   await page.reload();
   await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(3);
   expect(await page.locator(`li.job[data-job-id="${doomed}"]`).count()).toBe(0);
+});
+
+test("the theme follows the system; the header's toggle keeps the reader's choice in this browser, set before first paint", async () => {
+  const toggle = page.getByRole("button", { name: /^Theme:/ });
+  const state = () =>
+    page.evaluate(() => ({
+      attribute: document.documentElement.dataset.theme ?? null,
+      stored: localStorage.getItem("fnt-theme"),
+      meta: document.querySelector('meta[name="color-scheme"]')!.getAttribute("content"),
+      // The page's background, dark or light.
+      dark: (() => {
+        const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g)!.map(Number);
+        return r! + g! + b! < 3 * 128;
+      })(),
+    }));
+  await page.goto(resultUrl);
+  await sentenceItems().first().waitFor();
+  // No choice: the system's theme, either way.
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect(await toggle.getAttribute("aria-label")).toBe("Theme: as the system");
+  expect(await state()).toEqual({ attribute: null, stored: null, meta: "light dark", dark: true });
+  await page.emulateMedia({ colorScheme: "light" });
+  expect((await state()).dark).toBe(false);
+
+  // The reader's choice overrides the system's and is kept: light on a dark system…
+  await page.emulateMedia({ colorScheme: "dark" });
+  await toggle.click();
+  expect(await toggle.getAttribute("aria-label")).toBe("Theme: light");
+  expect(await state()).toEqual({ attribute: "light", stored: "light", meta: "light", dark: false });
+  await expectLegibleAsChosen();
+  // …then dark on a light system, through a reload: app.html's script sets it before the app runs.
+  await page.emulateMedia({ colorScheme: "light" });
+  await toggle.click();
+  expect(await state()).toEqual({ attribute: "dark", stored: "dark", meta: "dark", dark: true });
+  await page.reload({ waitUntil: "commit" });
+  await page.waitForFunction(() => document.body !== null);
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+  await sentenceItems().first().waitFor();
+  expect(await state()).toEqual({ attribute: "dark", stored: "dark", meta: "dark", dark: true });
+  expect(await toggle.getAttribute("aria-label")).toBe("Theme: dark");
+  await expectLegibleAsChosen();
+
+  // Round again: back to the system's, nothing kept.
+  await toggle.click();
+  expect(await state()).toEqual({ attribute: null, stored: null, meta: "light dark", dark: false });
+});
+
+/** The page in the theme the reader chose (the system's is emulated the other way): no text below AA. */
+async function expectLegibleAsChosen() {
+  expect(await contrastFailures(page), "text below WCAG AA contrast").toEqual([]);
+}
+
+test("a page that does not exist says so, legibly in both themes", async () => {
+  await page.goto(`${stack.url}/no-such-page`);
+  await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
+  await expectLegible(page, "not found");
+  // Chromium logs the 404 response and SvelteKit the error it shows: provoked on purpose.
+  expect(errors.splice(0).filter((e) => !/status of 404|Not found: \/no-such-page/.test(e))).toEqual([]);
 });
 
 test("every page fits a 390 px wide screen without sideways scrolling", async () => {

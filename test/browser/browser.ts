@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expect } from "vitest";
 import { ROOT } from "../e2e/stack";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -60,6 +62,13 @@ export async function screenshotBoth(page: Page, name: string, scrollTo?: string
   await page.setViewportSize(before);
 }
 
+/** The dark theme's screenshots, as `screenshotBoth` takes them, named <name>-dark-{desktop,phone}.png. */
+export async function screenshotDark(page: Page, name: string, scrollTo?: string) {
+  await page.emulateMedia({ colorScheme: "dark" });
+  await screenshotBoth(page, `${name}-dark`, scrollTo);
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
 export const scrollWidth = (page: Page) => page.evaluate(() => document.scrollingElement!.scrollWidth);
 
 /** Records every WebSocket the page opens, so a test can read its URL or drop it. */
@@ -77,3 +86,55 @@ export const recordWebSockets = (page: Page) =>
       }
     };
   });
+
+const AXE = fileURLToPath(import.meta.resolve("axe-core/axe.min.js"));
+export type Theme = "light" | "dark";
+export const THEMES: Theme[] = ["light", "dark"];
+
+/**
+ * Text on the page that fails WCAG 2 AA contrast (axe-core's color-contrast rule: 4.5:1, 3:1 for
+ * large text), as "selector: fg on bg = ratio" lines. The theme is the system's: the page should
+ * have no choice of its own stored (see `expectLegible`).
+ */
+export async function contrastFailures(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE });
+  // Transitions settled, fonts in: axe reads the colours as they are painted.
+  await page.evaluate(() => document.fonts.ready);
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<AxeResult> } }).axe.run(document, {
+      runOnly: { type: "rule", values: ["color-contrast"] },
+      resultTypes: ["violations"],
+    }),
+  );
+  return result.violations.flatMap((v) =>
+    v.nodes.map((n) => {
+      const d = n.any[0]?.data;
+      return `${n.target.join(" ")}: ${d ? `${d.fgColor} on ${d.bgColor} = ${d.contrastRatio}:1 (needs ${d.expectedContrastRatio})` : n.failureSummary}`;
+    }),
+  );
+}
+interface AxeResult {
+  violations: {
+    nodes: {
+      target: string[];
+      failureSummary: string;
+      any: { data?: { fgColor: string; bgColor: string; contrastRatio: number; expectedContrastRatio: string } }[];
+    }[];
+  }[];
+}
+
+/**
+ * Checks the page as it stands in both themes, the system's light then dark
+ * (`prefers-color-scheme`, emulated), and leaves it in the light one: every text passes WCAG 2 AA
+ * contrast. `label` names the page in the failure.
+ */
+export async function expectLegible(page: Page, label: string) {
+  const found: Record<string, string[]> = {};
+  for (const colorScheme of THEMES) {
+    await page.emulateMedia({ colorScheme });
+    const failures = await contrastFailures(page);
+    if (failures.length) found[`${label} (${colorScheme})`] = failures;
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  expect(found, "text below WCAG AA contrast").toEqual({});
+}

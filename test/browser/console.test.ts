@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, getJson, signIn, startStack, upload, waitFor, type Stack } from "../e2e/stack";
 import { startFakeGemini, type FakeGemini } from "../fake-gemini/server";
-import { DESKTOP, launch, openPage, PHONE, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { DESKTOP, expectLegible, launch, openPage, PHONE, screenshotBoth, screenshotDark, scrollWidth, signInThroughUi } from "./browser";
 
 // The operator console in Chromium, on real data: a reader's jobs run on the Gemini engine
 // (played by the fake server), one of them left partial by SAFETY refusals; an operator
@@ -128,6 +128,8 @@ test("an operator's console shows health, charts, failures and spend from real d
   // The charts, further down.
   await page.getByRole("group", { name: /Panels below/ }).evaluate((el) => el.scrollIntoView());
   await screenshotBoth(page, "console-charts");
+  await screenshotDark(page, "console-charts", "fieldset.range");
+  await expectLegible(page, "console");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
   await page.setViewportSize(DESKTOP);
@@ -177,6 +179,7 @@ test("the jobs list finds a job by file name; its page shows the chunk grid", as
   expect(new Uint8Array(readFileSync((await download.path())!))).toEqual(new Uint8Array(EXTRAIT));
 
   await screenshotBoth(page, "console-job");
+  await expectLegible(page, "console, a job");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
   await page.setViewportSize(DESKTOP);
@@ -252,6 +255,7 @@ test("a grant of credits shows up in the audit log", async () => {
   await page.getByLabel("Note", { exact: true }).fill("Sorry for the refused pages");
   await page.getByRole("button", { name: `Grant credits to ${READER}` }).click();
   await page.getByText(`Granted 25 credits to ${READER}.`).waitFor();
+  await expectLegible(page, "console, users");
 
   const ledger = (await getJson(`${stack.url}/api/v1/credits/ledger`, readerToken)).body;
   expect(JSON.stringify(ledger)).toContain("Sorry for the refused pages");
@@ -272,6 +276,7 @@ test("a reader who is not an operator sees no Console link, and /admin says Oper
     await readerPage.goto(`${stack.url}/admin`);
     await readerPage.getByRole("heading", { name: "Operators only" }).waitFor();
     expect(await readerPage.locator("table, .uplot").count()).toBe(0);
+    await expectLegible(readerPage, "console, operators only");
     expect(await readerPage.getByText(OPS).count()).toBe(0);
     await readerPage.goto(`${stack.url}/admin/jobs/${partialId}`);
     await readerPage.getByRole("heading", { name: "Operators only" }).waitFor();

@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
 import { startFakeGemini, type FakeGemini } from "../fake-gemini/server";
-import { DESKTOP, launch, openPage, screenshotBoth, signInThroughUi } from "./browser";
+import { DESKTOP, expectLegible, launch, openPage, screenshotBoth, signInThroughUi } from "./browser";
 
 // The app with the Gemini engine on (played by the fake server): the upload form names the
 // engine and offers the model picker, and a rewritten sentence shows the book's original.
@@ -79,6 +79,7 @@ test("a job with a length limit shows its engine and model, and the original of 
   expect((await original.textContent())!.replace(/\s+/g, " ").trim()).toBe(`Original: ${first.original}`);
   await item.scrollIntoViewIfNeeded();
   await screenshotBoth(page, "gemini-result");
+  await expectLegible(page, "a rewritten sentence's original");
   // A sentence that was not rewritten has no marker.
   const plain = result.sentences.find((s: { original?: string }) => !s.original) as { index: number };
   expect(await sentenceItems().nth(plain.index).getByRole("button", { name: /^rewritten/ }).count()).toBe(0);

@@ -5,7 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import type { LearningSentence, LearningSet } from "../../schema/learning";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
-import { DESKTOP, launch, openPage, PHONE, screenshotBoth, scrollWidth, signInThroughUi } from "./browser";
+import { DESKTOP, expectLegible, launch, openPage, PHONE, screenshotBoth, screenshotDark, scrollWidth, signInThroughUi } from "./browser";
 import { csvRows, downloadFrom, expectPackage, expectWorkbook, html, readAnkiText } from "./files";
 
 // Learning sets and word lists in the app: a short book cut into short sentences, a coverage run
@@ -81,6 +81,7 @@ test("a finished book's page offers “Make a learning set”, with that book ch
   expect(await page.getByLabel("Least share of list words (%)").inputValue()).toBe("95");
   await page.getByRole("radio", { name: "Coverage" }).check();
   await screenshotBoth(page, "learning-new");
+  await expectLegible(page, "new learning set");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
   await page.setViewportSize(DESKTOP);
@@ -127,6 +128,8 @@ test("a coverage run: KPI cards as the API counts them, sentences with their new
     await page.getByText("Uncovered words", { exact: true }).click();
   }
   await screenshotBoth(page, "learning-set");
+  await screenshotDark(page, "learning-set");
+  await expectLegible(page, "learning set");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
   await page.setViewportSize(DESKTOP);
@@ -182,6 +185,7 @@ test("alternatives for a sentence, and “Use this one” swaps it in", async ()
   const rank = found!.rank;
   const { panel, use } = await openAlternatives(rank);
   expect(await use.count()).toBe(found!.alternatives);
+  await expectLegible(page, "alternatives");
   const before = (await items().nth(rank - 1).locator("p.text").textContent())!.trim();
   const chosen = (await panel.locator("li p").first().textContent())!.trim();
   await use.first().click();
@@ -271,6 +275,7 @@ test("my learning sets are listed; one is deleted after confirming", async () =>
   await page.waitForURL(/\/learning$/);
   await page.locator(`[data-set-id="${setId}"]`).waitFor();
   expect(await page.locator(`[data-set-id="${second}"]`).count()).toBe(0);
+  await expectLegible(page, "learning sets");
   const mine = await apiGet<{ learning_sets: LearningSet[] }>("/api/v1/learning-sets");
   expect(mine.learning_sets.map((s) => s.id)).toEqual([setId]);
 });
@@ -293,6 +298,7 @@ test("word lists: default first; a refused file; an upload with an unknown word 
   expect((await refused.textContent())!.length).toBeGreaterThan("This file was refused. ".length + 5);
   const i = errors.findIndex((e) => /status of 415/.test(e));
   if (i >= 0) errors.splice(i, 1); // Chromium logs the refusal: expected here
+  await expectLegible(page, "word list refused");
 
   const csv = path.join(tmp, "mes-mots.csv");
   writeFileSync(csv, "mot\nmaison\nchat\nfenêtre\npluie\nzorglubique\n");
@@ -311,6 +317,7 @@ test("word lists: default first; a refused file; an upload with an unknown word 
   expect(await flagged.locator("td").first().textContent()).toBe("zorglubique");
   expect(await card.getByText("1 entry is not in the lexicon").count()).toBe(1);
   await screenshotBoth(page, "wordlists", 'section[aria-labelledby="lists-title"]');
+  await expectLegible(page, "word lists");
   await page.setViewportSize(PHONE);
   expect(await scrollWidth(page)).toBeLessThanOrEqual(PHONE.width);
   await page.setViewportSize(DESKTOP);

@@ -9,25 +9,15 @@ import { DEV_ISSUER, upsertUser } from "../auth/users";
 import { isOperator } from "./admin";
 import { ApiError } from "./errors";
 import { describe, header, json, noContent } from "./openapi";
+import { plainErrorPage } from "./plain-page";
 import type { AppEnv } from "./types";
 import { jsonBody } from "./validate";
 
 /** Development sign-in exists only outside production, and only where DEV_AUTH is on. */
 export const devSignInEnabled = (env: Env) => env.ENVIRONMENT !== "production" && env.DEV_AUTH === "on";
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
-
 /** A failed sign-in is a page for a person, not JSON: what went wrong and a way back. */
-function signInErrorPage(c: Context<AppEnv>, message: string): Response {
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in failed · French Novel Tool</title><link rel="icon" href="/favicon.svg">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2430}
-a{color:#2b59c3}</style></head>
-<body><main><h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to French Novel Tool</a></p></main></body></html>`;
-  return c.html(html, 400);
-}
+const signInErrorPage = (c: Context<AppEnv>, message: string) => plainErrorPage(c, "Sign-in failed", "Sign-in failed", message);
 
 export async function endSessions(env: Env, userId: string, sessionId?: string) {
   const ended = await deleteSessions(env, userId, sessionId);

@@ -6,23 +6,12 @@ import { encryptionSecret } from "../sheets/crypto";
 import { exportToSheets } from "../sheets/export";
 import { connection, disconnect, finishConnect, startConnect } from "../sheets/oauth";
 import { describe, header, json, noContent } from "./openapi";
+import { plainErrorPage } from "./plain-page";
 import type { AppEnv } from "./types";
 import { jsonBody } from "./validate";
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
-
-function errorPage(c: Context<AppEnv>, message: string): Response {
-  return c.html(
-    `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Google Sheets · French Novel Tool</title><link rel="icon" href="/favicon.svg">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2430}
-a{color:#2b59c3}</style></head>
-<body><main><h1>Google Sheets was not connected</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to French Novel Tool</a></p></main></body></html>`,
-    400,
-  );
-}
+const errorPage = (c: Context<AppEnv>, message: string) =>
+  plainErrorPage(c, "Google Sheets", "Google Sheets was not connected", message);
 
 const UNAVAILABLE = "`sheets_unavailable`: Google Sheets export is not configured here (no TOKEN_ENCRYPTION_KEY).";
 

@@ -1,18 +1,34 @@
 import uPlot from "uplot";
+import { theme } from "$lib/theme.svelte";
 
-// Shared looks of the console's uPlot charts, in the app's colours and type.
+// Shared looks of the console's uPlot charts, in the app's colours and type. A canvas takes no
+// CSS variables: each theme's colours are here, and charts are drawn again when the theme changes.
 
-export const COLORS = ["#1f4e79", "#b5651d", "#1e6b3a", "#7a3e9d", "#a4262c", "#2a7f8f", "#5b6472"];
-export const INK = "#1c2430";
-export const MUTED = "#5b6472";
-export const GRID = "#e8e4da";
+const LIGHT = {
+  series: ["#1f4e79", "#b5651d", "#1e6b3a", "#7a3e9d", "#a4262c", "#2a7f8f", "#5b6472"],
+  /** A bar under a line, and the wide bar behind the first series' narrow one. */
+  under: "rgba(31, 78, 121, 0.35)",
+  behind: { stroke: "#8fb0cf", fill: "#c9d9ea" },
+  muted: "#5b6472",
+  grid: "#e8e4da",
+};
+const DARK: typeof LIGHT = {
+  series: ["#8dbbea", "#e3a66a", "#82d39d", "#c8a2e6", "#f39ca1", "#6ccbd9", "#a7b0bd"],
+  under: "rgba(141, 187, 234, 0.35)",
+  behind: { stroke: "#4f6f8f", fill: "#2c4660" },
+  muted: "#a7b0bd",
+  grid: "#333a45",
+};
+
+/** The colours of the theme in effect; read in a $derived, it draws the chart again on a change. */
+export const chartColors = () => (theme.dark ? DARK : LIGHT);
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 export const axis = (o: uPlot.Axis = {}): uPlot.Axis => ({
-  stroke: MUTED,
+  stroke: chartColors().muted,
   font: FONT,
-  grid: { stroke: GRID, width: 1 },
-  ticks: { stroke: GRID, width: 1 },
+  grid: { stroke: chartColors().grid, width: 1 },
+  ticks: { stroke: chartColors().grid, width: 1 },
   ...o,
 });
 
