@@ -257,7 +257,8 @@ function jobRowDeletes(d1: D1Database, row: JobRow): D1PreparedStatement[] {
   return [
     byJob("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE job_id = ?1)"),
     byJob("DELETE FROM webhook_deliveries WHERE job_id = ?1"),
-    byJob("DELETE FROM chunk_attempts WHERE job_id = ?1"),
+    // Chunk attempts are the metrics' counters (worker/ops/metrics.ts: they never go down): kept, without the job's id or error text.
+    byJob("UPDATE chunk_attempts SET job_id = '', error_message = NULL WHERE job_id = ?1"),
     byJob("DELETE FROM dead_letters WHERE job_id = ?1"),
     byJob("DELETE FROM live_sockets WHERE job_id = ?1"),
     byJob("DELETE FROM sentence_edits WHERE job_id = ?1"),
