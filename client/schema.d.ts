@@ -1018,7 +1018,7 @@ export interface paths {
         };
         /**
          * One learning set
-         * @description Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest.
+         * @description Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest. A job deleted after the run leaves `job_ids` and is counted in `deleted_jobs`; the run keeps its sentences (copied when it was made).
          */
         get: operations["getLearningSet"];
         put?: never;
@@ -1039,7 +1039,7 @@ export interface paths {
         };
         /**
          * A learning set's sentences
-         * @description The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings.
+         * @description The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings. A sentence of a job deleted since stays, with the `job_id` it had (no longer in the run's `job_ids`).
          */
         get: operations["listLearningSentences"];
         put?: never;
@@ -2135,7 +2135,10 @@ export interface components {
             id: string;
             status: components["schemas"]["LearningSetStatus"];
             mode: components["schemas"]["LearningMode"];
+            /** @description The run's jobs, in the order asked; a job deleted since is no longer listed (see `deleted_jobs`). */
             job_ids: string[];
+            /** @description How many of the run's jobs were deleted after it was made. Their sentences stay in the selection and exports (the text was copied when the run was made), with the `job_id` they had; that job answers 404. */
+            deleted_jobs: number;
             wordlist_id: string;
             wordlist_name: string;
             options: components["schemas"]["LearningOptions"];

@@ -365,8 +365,10 @@ export const learningSets = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     status: text("status", { enum: ["running", "completed", "failed"] }).notNull(),
     mode: text("mode", { enum: ["coverage", "filter"] }).notNull(),
-    /** JSON array of job ids, in the order asked. */
+    /** JSON array of job ids, in the order asked; a job deleted since is taken out (see deleted_jobs). */
     job_ids: text("job_ids").notNull(),
+    /** How many of the run's jobs were deleted after it was made: their ids are gone, their sentences stay. */
+    deleted_jobs: integer("deleted_jobs").notNull().default(0),
     wordlist_id: text("wordlist_id").notNull(),
     wordlist_name: text("wordlist_name").notNull(),
     /** JSON of the run's options (min_words, max_words, require_verb, min_known_ratio). */

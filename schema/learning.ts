@@ -123,7 +123,15 @@ export const LearningSetSchema = z
     id: z.string(),
     status: LearningSetStatusSchema,
     mode: LearningModeSchema,
-    job_ids: z.array(z.string()),
+    job_ids: z.array(z.string()).meta({ description: "The run's jobs, in the order asked; a job deleted since is no longer listed (see `deleted_jobs`)." }),
+    deleted_jobs: z
+      .number()
+      .int()
+      .min(0)
+      .meta({
+        description:
+          "How many of the run's jobs were deleted after it was made. Their sentences stay in the selection and exports (the text was copied when the run was made), with the `job_id` they had; that job answers 404.",
+      }),
     wordlist_id: z.string(),
     wordlist_name: z.string(),
     options: LearningOptionsSchema,

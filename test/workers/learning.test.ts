@@ -1,10 +1,14 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { analysisKey } from "../../worker/jobs/keys";
+import type { ChunkMessage } from "../../schema/api";
+import worker from "../../worker/index";
+import { analysisKey, jobPrefixes } from "../../worker/jobs/keys";
+import { tracker } from "../../worker/jobs/service";
+import { recordAttempt } from "../../worker/ops/attempts";
 import { withAnalysis } from "../../worker/learning/analyse";
 import { AnalysisWriter } from "../../worker/learning/stored";
 import { sessionFor } from "./http";
-import { analysed, result, startedJob } from "./jobs";
+import { analysed, jobRow, result, startedJob } from "./jobs";
 
 const call = (token: string, path: string, init: RequestInit = {}) =>
   SELF.fetch(`http://local/api/v1/${path}`, {
@@ -276,5 +280,84 @@ describe("learning sets", () => {
     expect((await post(token, "learning-sets", { job_ids: [job], wordlist_id: "wl_nope" })).status).toBe(404);
     const none = await env.DB.prepare("SELECT count(*) AS n FROM learning_sets WHERE owner_id = 'ls4'").first<{ n: number }>();
     expect(none!.n).toBe(0);
+  });
+});
+
+describe("deleting a job deletes all of it", () => {
+  it("leaves no tracker storage, no file, no D1 row with its id; a learning set made from it says so", async () => {
+    const owner = "del1";
+    const token = await sessionFor(owner);
+    const { id: job, t } = await startedJob([[1, 1]], owner);
+    // Its tracker knows a webhook URL: finishing queues a delivery (a row in D1).
+    await runInDurableObject(tracker(env, job), async (_i, state) => {
+      const meta = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").one();
+      const m = JSON.parse(meta.value);
+      m.hooks = { user_id: owner, url: "https://hooks.test/hook", progress_every: null };
+      state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'job'", JSON.stringify(m));
+    });
+    await t.chunkDone(0, analysed(...BOOK));
+    expect((await jobRow(job))!.status).toBe("completed");
+    await recordAttempt(env, { job_id: job, chunk: 0, attempt: 1, engine: "local", model: null, pages: 1, started_ms: Date.now(), tokens: 0, outcome: "done" });
+    // The answer an Idempotency-Key replays names the job.
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (user_id, key, route, state, status, body, created_at, expires_at) VALUES (?, 'k1', 'POST /api/v1/jobs', 'done', 202, ?, ?, ?)",
+    )
+      .bind(owner, JSON.stringify({ id: job, status: "queued" }), new Date().toISOString(), new Date(Date.now() + 86_400_000).toISOString())
+      .run();
+    expect((await call(token, `jobs/${job}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Le chat mange une souris." }) })).status).toBe(200);
+    const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job] })).json()) as any).id);
+    expect(set).toMatchObject({ status: "completed", job_ids: [job], deleted_jobs: 0 });
+    const before = ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences;
+    expect(before.length).toBeGreaterThan(0);
+
+    // Every table with a job column, read from the schema itself: a table added later is covered.
+    const tables = (await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").all<{ name: string }>()).results;
+    const holding = async () => {
+      const found: string[] = [];
+      for (const { name } of tables) {
+        const cols = (await env.DB.prepare(`SELECT name, type FROM pragma_table_info('${name}')`).all<{ name: string; type: string }>()).results;
+        const textCols = cols.filter((c) => /text/i.test(c.type));
+        if (!textCols.length) continue;
+        const where = textCols.map((c) => `instr(COALESCE("${c.name}", ''), ?1) > 0`).join(" OR ");
+        const n = await env.DB.prepare(`SELECT COUNT(*) AS n FROM "${name}" WHERE ${where}`).bind(job).first<{ n: number }>();
+        if (n!.n) found.push(name);
+      }
+      return found.sort();
+    };
+    expect(await holding()).toEqual(["chunk_attempts", "idempotency_keys", "jobs", "learning_sets", "sentence_edits", "webhook_deliveries"]);
+
+    expect((await call(token, `jobs/${job}`, { method: "DELETE" })).status).toBe(204);
+
+    expect(await holding()).toEqual([]);
+    for (const prefix of jobPrefixes(job)) expect((await env.FILES.list({ prefix })).objects).toEqual([]);
+    await runInDurableObject(tracker(env, job), async (_i, state) => {
+      expect(await state.storage.list()).toEqual(new Map());
+      expect(await state.storage.getAlarm()).toBeNull();
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").toArray()).toEqual([]);
+    });
+    expect((await call(token, `jobs/${job}`)).status).toBe(404);
+
+    // A late chunk message: the empty tracker has no job, so it is acked and recreates nothing.
+    const batch = createMessageBatch<ChunkMessage>("fnt-chunks", [{ id: "late", timestamp: new Date(), attempts: 1, body: { job_id: job, chunk: 0 } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    const outcome = await getQueueResult(batch, ctx);
+    expect(outcome.explicitAcks).toEqual(["late"]);
+    expect(outcome.retryMessages).toEqual([]);
+    expect(await t.planning()).toBe(false);
+    await t.chunkDone(0, analysed(...BOOK));
+    await runInDurableObject(tracker(env, job), async (_i, state) => {
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").toArray()).toEqual([]);
+    });
+    expect(await holding()).toEqual([]);
+
+    // The learning set still answers, says a job of it was deleted, keeps its sentences.
+    const after = await call(token, `learning-sets/${set.id}`);
+    expect(after.status).toBe(200);
+    expect(await after.json()).toMatchObject({ status: "completed", job_ids: [], deleted_jobs: 1 });
+    const sentences = await call(token, `learning-sets/${set.id}/sentences`);
+    expect(sentences.status).toBe(200);
+    expect(((await sentences.json()) as any).sentences).toEqual(before);
+    for (const format of ["csv", "anki"]) expect((await call(token, `learning-sets/${set.id}/export?format=${format}`)).status).toBe(200);
   });
 });

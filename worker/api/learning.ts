@@ -86,7 +86,9 @@ export const learningSetRoutes = new Hono<AppEnv>()
     describe({
       operationId: "getLearningSet",
       summary: "One learning set",
-      description: "Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest.",
+      description:
+        "Its status, options and counts: list words, found, covered, the uncovered lemmas, sentences, and (coverage) whether the selection is proven the fewest. " +
+        "A job deleted after the run leaves `job_ids` and is counted in `deleted_jobs`; the run keeps its sentences (copied when it was made).",
       tag: "Learning sets",
       access: "user",
       parameters: [setId],
@@ -116,7 +118,9 @@ export const learningSetRoutes = new Hono<AppEnv>()
     describe({
       operationId: "listLearningSentences",
       summary: "A learning set's sentences",
-      description: "The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings.",
+      description:
+        "The ordered selection: each with its book (`job_id`, `index` in the job's result), page, word count, verb, list words and the new words it brings. " +
+        "A sentence of a job deleted since stays, with the `job_id` it had (no longer in the run's `job_ids`).",
       tag: "Learning sets",
       access: "user",
       parameters: [setId],

@@ -98,9 +98,21 @@ interface Meta {
 export class JobTracker extends DurableObject<Env> {
   private sql: SqlStorage;
 
+  /**
+   * Whether this tracker has tables: a job's tracker makes them at register(), and purge() drops
+   * them with the rest. An empty tracker (never registered, or its job deleted) stays empty: a
+   * late call finds no job and writes nothing.
+   */
+  private ready: boolean;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.ready = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (this.ready) this.createTables();
+  }
+
+  private createTables() {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS chunks (
@@ -117,11 +129,13 @@ export class JobTracker extends DurableObject<Env> {
     if (!columns.some((c) => c.name === "est_tokens")) {
       this.sql.exec("ALTER TABLE chunks ADD COLUMN est_tokens INTEGER NOT NULL DEFAULT 0");
     }
+    this.ready = true;
   }
 
   // ---- state -------------------------------------------------------------------
 
   private meta(): Meta | null {
+    if (!this.ready) return null;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").toArray()[0];
     return row ? (JSON.parse(row.value) as Meta) : null;
   }
@@ -146,6 +160,7 @@ export class JobTracker extends DurableObject<Env> {
   /** Creates the job's state on first contact; the job row in D1 already exists. */
   async register(jobId: string, settings: JobSettings, billing?: Billing, hooks?: JobHooks): Promise<void> {
     if (this.meta()) return;
+    this.createTables();
     const now = Date.now();
     this.saveMeta({
       job_id: jobId,
@@ -176,8 +191,8 @@ export class JobTracker extends DurableObject<Env> {
 
   /** The plan consumer starts; false when the job was cancelled or already ended. */
   async planning(): Promise<boolean> {
-    const m = this.requireMeta();
-    if (isFinal(m.status)) return false;
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return false; // no job: deleted (its tracker purged)
     if (m.status === "processing") return true; // a redelivered plan message
     m.status = "planning";
     m.last_progress_ms = Date.now();
@@ -189,8 +204,8 @@ export class JobTracker extends DurableObject<Env> {
 
   /** The plan is cut into chunks; returns false when the job must not go on. Idempotent. */
   async start(plan: StartPlan): Promise<boolean> {
-    const m = this.requireMeta();
-    if (isFinal(m.status)) return false;
+    const m = this.meta();
+    if (!m || isFinal(m.status)) return false;
     if (m.status === "processing") return true;
     // Credits before any work: the estimate is held, or the job ends here, nothing charged.
     const estimated = m.billing ? millisFor(plan.estimated_tokens, m.billing.rate) : 0;
@@ -305,6 +320,25 @@ export class JobTracker extends DurableObject<Env> {
     return "cancelled";
   }
 
+  /**
+   * Forgets the job (it is being deleted): its sockets are closed, its alarm and all its storage
+   * deleted. Call cancel() first for a running job. Afterwards every call finds no job: a late
+   * chunk or plan message is skipped (and acked), never recreating state.
+   */
+  async purge(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1000, "the job was deleted");
+      } catch {
+        // already closed
+      }
+      await this.forget(ws);
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.ready = false;
+  }
+
   /** Finished chunks in order: the whole result once done, a partial one while running. */
   async partialResult(): Promise<StoredResult | null> {
     const m = this.meta();
@@ -323,6 +357,7 @@ export class JobTracker extends DurableObject<Env> {
     chunks: { n: number; state: ChunkState; first_page: number; last_page: number; sentences: number; tokens: number; error: string | null; updated_at: string }[];
     retries: number;
   }> {
+    if (!this.ready) return { events: [], chunks: [], retries: 0 };
     const events = this.sql
       .exec<{ seq: number; body: string }>("SELECT seq, body FROM events ORDER BY seq DESC LIMIT 500")
       .toArray()
@@ -339,6 +374,7 @@ export class JobTracker extends DurableObject<Env> {
 
   /** Pending chunk numbers (for the watchdog and tests). */
   pendingChunks(): number[] {
+    if (!this.ready) return [];
     return this.sql
       .exec<{ n: number }>("SELECT n FROM chunks WHERE state = 'pending' ORDER BY n")
       .toArray()
@@ -709,9 +745,9 @@ export class JobTracker extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, socketId ? [socketId] : []);
     const expires = Date.parse(request.headers.get(SOCKET_EXPIRES_HEADER) ?? "");
     server.serializeAttachment({ expires_ms: Number.isFinite(expires) ? expires : null } satisfies SocketAttachment);
-    const missed = this.sql
-      .exec<{ seq: number; body: string }>("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after)
-      .toArray();
+    const missed = this.ready
+      ? this.sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after).toArray()
+      : [];
     for (const e of missed) server.send(JSON.stringify({ seq: e.seq, ...JSON.parse(e.body) }));
     return new Response(null, { status: 101, webSocket: client });
   }

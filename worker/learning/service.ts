@@ -43,6 +43,7 @@ export function toPublicSet(row: LearningSetRow): LearningSet {
     status: row.status,
     mode: row.mode,
     job_ids: JSON.parse(row.job_ids) as string[],
+    deleted_jobs: row.deleted_jobs,
     wordlist_id: row.wordlist_id,
     wordlist_name: row.wordlist_name,
     options: LearningOptionsSchema.parse(JSON.parse(row.options)),
@@ -92,6 +93,7 @@ export async function createLearningSet(env: Env, userId: string, body: CreateLe
     status: "running",
     mode,
     job_ids: JSON.stringify(jobsOf.map((j) => j.id)),
+    deleted_jobs: 0,
     wordlist_id: list.id,
     wordlist_name: list.name,
     options: JSON.stringify(options),
@@ -172,6 +174,8 @@ async function jobAnalysis(env: Env, jobId: string): Promise<AnalysisReader | nu
 export async function runLearningSet(env: Env, row: LearningSetRow): Promise<void> {
   const d = db(env.DB);
   const options = LearningOptionsSchema.parse(JSON.parse(row.options));
+  // A book deleted before the run began is no longer among its jobs: the run ends as source_gone.
+  if (row.deleted_jobs > 0) throw new ApiError(404, "not_found", "A job of this run was deleted.");
   const jobIds = JSON.parse(row.job_ids) as string[];
   const { list } = await loadList(env, row.owner_id, row.wordlist_id);
   const lemmas = listLemmas(list.entries);

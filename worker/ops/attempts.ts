@@ -1,7 +1,5 @@
-import { chunkAttempts } from "../../schema/db";
 import { GeminiError } from "../pipeline/gemini-errors";
 import { PipelineError } from "../pipeline/errors";
-import { db } from "../jobs/db";
 
 export type Outcome = "done" | "retry" | "deferred" | "failed";
 
@@ -29,25 +27,31 @@ export function errorClass(err: unknown): string {
   return "internal";
 }
 
-/** Stores one attempt; a failure to record never fails the work itself. */
+/**
+ * Stores one attempt; a failure to record never fails the work itself. Only while the job
+ * exists: an attempt that ends after its job was deleted leaves no row with the job's id.
+ */
 export async function recordAttempt(env: Env, a: Attempt): Promise<void> {
   try {
-    await db(env.DB)
-      .insert(chunkAttempts)
-      .values({
-        job_id: a.job_id,
-        chunk: a.chunk,
-        attempt: a.attempt,
-        engine: a.engine,
-        model: a.model,
-        pages: a.pages,
-        started_at: new Date(a.started_ms).toISOString(),
-        latency_ms: Math.max(0, Date.now() - a.started_ms),
-        tokens: a.tokens,
-        outcome: a.outcome,
-        error_class: a.error_class ?? null,
-        error_message: a.error_message?.slice(0, 500) ?? null,
-      });
+    await env.DB.prepare(
+      `INSERT INTO chunk_attempts (job_id, chunk, attempt, engine, model, pages, started_at, latency_ms, tokens, outcome, error_class, error_message)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1)`,
+    )
+      .bind(
+        a.job_id,
+        a.chunk,
+        a.attempt,
+        a.engine,
+        a.model,
+        a.pages,
+        new Date(a.started_ms).toISOString(),
+        Math.max(0, Date.now() - a.started_ms),
+        a.tokens,
+        a.outcome,
+        a.error_class ?? null,
+        a.error_message?.slice(0, 500) ?? null,
+      )
+      .run();
   } catch (err) {
     console.warn(JSON.stringify({ msg: "could not record a chunk attempt", job_id: a.job_id, chunk: a.chunk, err: String(err) }));
   }

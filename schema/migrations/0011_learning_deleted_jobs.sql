@@ -1,0 +1,1 @@
+ALTER TABLE `learning_sets` ADD `deleted_jobs` integer DEFAULT 0 NOT NULL;
