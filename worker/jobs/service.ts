@@ -236,7 +236,6 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
   };
 }
 
-/** Removes a job: its files in R2, its row in D1; a running job is cancelled first. */
 /**
  * Deletes all of a job: it is stopped first (so nothing writes after), then its tracker's storage,
  * its files, and every D1 row that holds its id, in one batch. A learning set made from it keeps
