@@ -45,21 +45,31 @@ const sheets = createLocalSheets({
 });
 // Webhook deliveries to https://hooks.test/… reach this receiver: it records what it gets,
 // fails the next N deliveries on request (POST /__control {"fail": N}), and tells (GET /__received).
-const hooks = { fail: 0, received: [] as Array<{ headers: Record<string, string>; body: string }> };
+// Its state is per delivery path (`?path=`, default /hook): test files running at the same time
+// deliver to their own paths and never take each other's failures or records.
+const hooks = new Map<string, { fail: number; received: Array<{ headers: Record<string, string>; body: string }> }>();
+const hookState = (path: string) => {
+  let h = hooks.get(path);
+  if (!h) hooks.set(path, (h = { fail: 0, received: [] }));
+  return h;
+};
 async function receiver(request: Request): Promise<Response> {
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const path = url.pathname;
   if (path === "/__control") {
     const c = (await request.json()) as { fail?: number; reset?: boolean };
-    if (c.reset) hooks.received = [];
-    hooks.fail = c.fail ?? 0;
+    const h = hookState(url.searchParams.get("path") ?? "/hook");
+    if (c.reset) h.received = [];
+    h.fail = c.fail ?? 0;
     return Response.json({ ok: true });
   }
-  if (path === "/__received") return Response.json(hooks.received);
-  if (hooks.fail > 0) {
-    hooks.fail--;
+  if (path === "/__received") return Response.json(hookState(url.searchParams.get("path") ?? "/hook").received);
+  const h = hookState(path);
+  if (h.fail > 0) {
+    h.fail--;
     return new Response("not now", { status: 503 });
   }
-  hooks.received.push({ headers: Object.fromEntries(request.headers), body: await request.text() });
+  h.received.push({ headers: Object.fromEntries(request.headers), body: await request.text() });
   return new Response(null, { status: 204 });
 }
 const outbound = (request: Request) => {

@@ -292,7 +292,7 @@ describe("deleting a job deletes all of it", () => {
     await runInDurableObject(tracker(env, job), async (_i, state) => {
       const meta = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").one();
       const m = JSON.parse(meta.value);
-      m.hooks = { user_id: owner, url: "https://hooks.test/hook", progress_every: null };
+      m.hooks = { user_id: owner, url: "https://hooks.test/learning", progress_every: null };
       state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'job'", JSON.stringify(m));
     });
     await t.chunkDone(0, analysed(...BOOK));
