@@ -12,12 +12,24 @@ export { CreditAccount } from "./credits/account";
 
 export default {
   fetch: app.fetch,
+  // One consumer per queue of wrangler.toml (the same names in every environment); a batch from
+  // a queue this Worker does not know is an error, never some other queue's handler.
   async queue(batch, env, _ctx) {
-    if (batch.queue.endsWith("-dlq")) return handleDeadLetters(batch, env);
-    if (batch.queue.startsWith("fnt-webhooks")) return handleWebhookBatch(batch, env);
-    if (batch.queue.startsWith("fnt-learning")) return handleLearningBatch(batch as MessageBatch<LearningMessage>, env);
-    if (batch.queue.startsWith("fnt-plan")) return handlePlanBatch(batch as MessageBatch<PlanMessage>, env);
-    return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
+    switch (batch.queue) {
+      case "fnt-plan":
+        return handlePlanBatch(batch as MessageBatch<PlanMessage>, env);
+      case "fnt-chunks":
+        return handleChunkBatch(batch as MessageBatch<ChunkMessage>, env);
+      case "fnt-webhooks":
+        return handleWebhookBatch(batch, env);
+      case "fnt-learning":
+        return handleLearningBatch(batch as MessageBatch<LearningMessage>, env);
+      case "fnt-plan-dlq":
+      case "fnt-chunks-dlq":
+        return handleDeadLetters(batch, env);
+      default:
+        throw new Error(`No consumer for queue "${batch.queue}" (wrangler.toml's [[queues.consumers]]).`);
+    }
   },
   async scheduled(_controller, env) {
     await runCron(env);

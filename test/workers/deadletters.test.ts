@@ -41,6 +41,15 @@ describe("dead-letter queues", () => {
   });
 });
 
+describe("queue dispatch", () => {
+  it("a batch from a queue the Worker has no consumer for is an error, handed to no other handler", async () => {
+    const id = await insertJob();
+    const batch = createMessageBatch("fnt-chunks-typo", [{ id: "m0", timestamp: new Date(), attempts: 1, body: { job_id: id, chunk: 0 } }]);
+    await expect(worker.queue!(batch, env, createExecutionContext())).rejects.toThrow('No consumer for queue "fnt-chunks-typo"');
+    expect((await row(id))!.status).toBe("queued");
+  });
+});
+
 describe("cron sweep", () => {
   it("ends jobs that stopped moving, even one whose tracker never started", async () => {
     const orphan = await insertJob("queued");
