@@ -131,7 +131,14 @@ async function deliver(env: Env, deliveryId: string): Promise<"delivered" | "ret
     error = err instanceof Error && err.name === "TimeoutError" ? `no answer in ${TIMEOUT_MS / 1000} s` : `could not connect: ${String(err).slice(0, 200)}`;
   }
   const ok = error === null;
-  await db(env.DB).insert(webhookAttempts).values({ delivery_id: d.id, attempt, at: now.toISOString(), status, latency_ms: Date.now() - started, error });
+  // Recorded only while the delivery exists: its job may have been deleted during the attempt
+  // (deleteJob removes the deliveries and their attempts), and nothing of it may come back.
+  await env.DB.prepare(
+    "INSERT INTO webhook_attempts (delivery_id, attempt, at, status, latency_ms, error) " +
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?1)",
+  )
+    .bind(d.id, attempt, now.toISOString(), status, Date.now() - started, error)
+    .run();
   const expired = Date.now() - Date.parse(d.created_at) > DELIVERY_WINDOW_MS;
   await db(env.DB)
     .update(webhookDeliveries)
