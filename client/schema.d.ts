@@ -386,6 +386,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My defaults
+         * @description The processing settings a new upload starts from, the word list a learning run takes when it names none, and the export columns: what I saved (PUT) merged over the built-in defaults; `saved` is just what I saved.
+         */
+        get: operations["getDefaults"];
+        /**
+         * Save my defaults
+         * @description Replaces what is saved: `settings` (the same fields as an upload's), `wordlist_id`, `export_columns`; a field left out is not saved and its built-in default applies. New uploads (POST /api/v1/jobs, its parts jobs, /api/v1/process-pdf) start from the saved settings, a field sent overriding; a learning run without `wordlist_id` takes the saved list.
+         */
+        put: operations["putDefaults"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/metrics": {
         parameters: {
             query?: never;
@@ -1000,7 +1024,7 @@ export interface paths {
         put?: never;
         /**
          * Make a learning set
-         * @description Over one or several of my finished jobs (completed or partial, edits included) and a word list (`default` when absent). **coverage**: the fewest eligible sentences (word count within `min_words`–`max_words`, a verb when `require_verb`) that together contain every list word found in any eligible sentence, most new words first. **filter**: every eligible sentence whose share of list words is at least `min_known_ratio`, fewest unknown words first. Answers 201 at once with `status: running`; follow GET /api/v1/learning-sets/{id} until `completed` (or `failed`).
+         * @description Over one or several of my finished jobs (completed or partial, edits included) and a word list (when absent, my saved default, else `default`). **coverage**: the fewest eligible sentences (word count within `min_words`–`max_words`, a verb when `require_verb`) that together contain every list word found in any eligible sentence, most new words first. **filter**: every eligible sentence whose share of list words is at least `min_known_ratio`, fewest unknown words first. Answers 201 at once with `status: running`; follow GET /api/v1/learning-sets/{id} until `completed` (or `failed`).
          */
         post: operations["createLearningSet"];
         delete?: never;
@@ -1626,6 +1650,40 @@ export interface components {
             /** @description A `job.progress` event every this many percent; null: none. */
             progress_every?: number | null;
         };
+        /** @description My defaults: `settings` (what a new upload starts from), `wordlist_id` and `export_columns` are what I saved merged over the built-in defaults; `saved` is just what I saved. */
+        Defaults: {
+            settings: components["schemas"]["JobSettings"];
+            /** @description The word list a learning run takes when it names none (`default` built in). */
+            wordlist_id: string;
+            /** @description The export columns, in order (built in: every column of a job's export). */
+            export_columns: string[];
+            saved: components["schemas"]["DefaultsUpdate"];
+            /** @description When they were last saved; null when never. */
+            updated_at: string | null;
+        };
+        /** @description What to save; a field left out is not saved (its built-in default applies). */
+        DefaultsUpdate: {
+            settings?: components["schemas"]["SavedSettings"];
+            /** @description `default` or one of my lists: what a learning run takes when it names none. */
+            wordlist_id?: string;
+            /** @description Export columns, in order, among sentence, original, page, index, word_count, has_verb, rank, new_words, list_words, known_ratio. */
+            export_columns?: ("sentence" | "original" | "page" | "index" | "word_count" | "has_verb" | "rank" | "new_words" | "list_words" | "known_ratio")[];
+        };
+        /** @description Processing settings, the same fields as an upload's; a field left out keeps the built-in default. */
+        SavedSettings: {
+            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+            sentence_length_limit?: number;
+            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+            min_sentence_length?: number;
+            /** @description Leave dialogue whole (not length-split). */
+            ignore_dialogue?: boolean;
+            /** @description Keep paragraph breaks in the result. */
+            preserve_formatting?: boolean;
+            /** @description Join words split by line-end hyphenation. */
+            fix_hyphenation?: boolean;
+            /** @description One of the models GET /api/v1/health lists. */
+            gemini_model?: string;
+        };
         AdminOverview: {
             queues: {
                 name: string;
@@ -2196,8 +2254,8 @@ export interface components {
         };
         CreateLearningSet: {
             job_ids: string[];
-            /** @default default */
-            wordlist_id: string;
+            /** @description `default` or one of my lists; when absent, my saved default (GET /api/v1/settings), else `default`. */
+            wordlist_id?: string;
             /**
              * @default coverage
              * @enum {string}
@@ -3024,6 +3082,73 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["ForbiddenOrigin"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My defaults. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Defaults"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    putDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefaultsUpdate"];
+            };
+        };
+        responses: {
+            /** @description My defaults, as saved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Defaults"];
+                };
+            };
+            /** @description `invalid_field`: a field is invalid (`field` names it, e.g. `settings.sentence_length_limit`); `invalid_json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: `wordlist_id` is not one of my lists (`field` names it). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

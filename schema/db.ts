@@ -425,3 +425,16 @@ export const integrationFlows = sqliteTable("integration_flows", {
   return_to: text("return_to").notNull(),
   expires_at: text("expires_at").notNull(),
 });
+
+/**
+ * A reader's saved defaults ("My defaults", /api/v1/settings): one JSON object of what they
+ * saved (`settings`, `wordlist_id`, `export_columns`, each optional), merged over the built-in
+ * defaults when read. New uploads and learning runs start from it.
+ */
+export const userDefaults = sqliteTable("user_defaults", {
+  user_id: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  defaults: text("defaults").notNull(),
+  updated_at: text("updated_at").notNull(),
+});

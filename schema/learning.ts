@@ -109,7 +109,12 @@ export const CreateLearningSetSchema = z
       .array(z.string({ error: "must be job ids" }).min(1).max(100), { error: "must be an array of job ids" })
       .min(1, { error: "name at least one job" })
       .max(MAX_LEARNING_SET_JOBS, { error: `at most ${MAX_LEARNING_SET_JOBS} jobs` }),
-    wordlist_id: z.string({ error: "must be a word list id" }).min(1).max(100).default(DEFAULT_WORDLIST_ID),
+    wordlist_id: z
+      .string({ error: "must be a word list id" })
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: `\`${DEFAULT_WORDLIST_ID}\` or one of my lists; when absent, my saved default (GET /api/v1/settings), else \`${DEFAULT_WORDLIST_ID}\`.` }),
     mode: z.enum(["coverage", "filter"], { error: "must be coverage or filter" }).default("coverage"),
     ...LearningOptionsSchema.shape,
   })

@@ -450,6 +450,28 @@ test("a book a program sends in parts: the job page shows the parts arriving, th
   expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
 });
 
+test("Save as my defaults: the upload form starts from them after a reload", async () => {
+  await page.goto(stack.url);
+  await page.waitForLoadState("networkidle");
+  const longest = page.getByLabel("Longest sentence (words)");
+  const dialogue = page.getByLabel("Leave dialogue whole");
+  expect(await longest.inputValue()).toBe("0");
+  expect(await dialogue.isChecked()).toBe(false);
+  await longest.fill("25");
+  await dialogue.check();
+  await page.getByRole("button", { name: "Save as my defaults" }).click();
+  await expect.poll(() => page.getByTestId("defaults-status").textContent()).toContain("Saved as your defaults");
+  await page.reload();
+  await page.waitForLoadState("networkidle");
+  await expect.poll(() => longest.inputValue()).toBe("25");
+  expect(await dialogue.isChecked()).toBe(true);
+  // Saved on the server, for the API too; then back to the built-in defaults for what follows.
+  const saved = await page.evaluate(async () => (await fetch("/api/v1/settings")).json());
+  expect(saved.saved).toEqual({ settings: expect.objectContaining({ sentence_length_limit: 25, ignore_dialogue: true }) });
+  const reset = await page.evaluate(async () => (await fetch("/api/v1/settings", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" })).status);
+  expect(reset).toBe(200);
+});
+
 test("signing out returns to the sign-in page and ends the session on the server", async () => {
   const before = (await page.context().cookies(stack.url)).find((c) => c.name === "fnt_session")!.value;
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -361,3 +361,102 @@ describe("deleting a job deletes all of it", () => {
     for (const format of ["csv", "anki"]) expect((await call(token, `learning-sets/${set.id}/export?format=${format}`)).status).toBe(200);
   });
 });
+
+describe("my defaults (/api/v1/settings)", () => {
+  const put = (token: string, body: unknown) => call(token, "settings", { method: "PUT", body: JSON.stringify(body) });
+  const settingsOf = async (token: string, r: Response) => {
+    expect([201, 202]).toContain(r.status);
+    const job = (await r.json()) as any;
+    return ((await (await call(token, `jobs/${job.id}`)).json()) as any).settings;
+  };
+
+  it("round-trips: built-in until saved, then what is saved over them; bad fields 400 naming them, a stranger's list 404", async () => {
+    const token = await sessionFor("df1");
+    const built = (await (await call(token, "settings")).json()) as any;
+    expect(built).toEqual({
+      settings: { sentence_length_limit: 0, min_sentence_length: 0, ignore_dialogue: false, preserve_formatting: false, fix_hyphenation: true, gemini_model: "gemini-2.5-flash" },
+      wordlist_id: "default",
+      export_columns: ["sentence", "original", "page", "index", "word_count", "has_verb"],
+      saved: {},
+      updated_at: null,
+    });
+    const list = (await (await post(token, "wordlists", { name: "mine", words: ["chat"] })).json()) as any;
+    const saved = await put(token, { settings: { sentence_length_limit: 25, fix_hyphenation: false }, wordlist_id: list.id, export_columns: ["page", "sentence"] });
+    expect(saved.status).toBe(200);
+    const body = (await saved.json()) as any;
+    expect(body).toMatchObject({
+      settings: { sentence_length_limit: 25, min_sentence_length: 0, fix_hyphenation: false, ignore_dialogue: false },
+      wordlist_id: list.id,
+      export_columns: ["page", "sentence"],
+      saved: { settings: { sentence_length_limit: 25, fix_hyphenation: false }, wordlist_id: list.id, export_columns: ["page", "sentence"] },
+    });
+    expect(body.updated_at).toBeTruthy();
+    expect(await (await call(token, "settings")).json()).toEqual(body);
+
+    const cases: [unknown, string][] = [
+      [{ settings: { sentence_length_limit: 501 } }, "settings.sentence_length_limit"],
+      [{ settings: { fix_hyphenation: "maybe" } }, "settings.fix_hyphenation"],
+      [{ settings: { gemini_model: "gpt-9" } }, "settings.gemini_model"],
+      [{ settings: { colour: "blue" } }, "colour"],
+      [{ export_columns: ["sentence", "price"] }, "export_columns.1"],
+      [{ export_columns: [] }, "export_columns"],
+      [{ wordlist_id: 7 }, "wordlist_id"],
+    ];
+    for (const [b, field] of cases) {
+      const res = await put(token, b);
+      expect(res.status, JSON.stringify(b)).toBe(400);
+      expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_field", field });
+    }
+    const stranger = await sessionFor("df2");
+    const theirs = await put(stranger, { wordlist_id: list.id });
+    expect(theirs.status).toBe(404);
+    expect(((await theirs.json()) as any).error).toMatchObject({ code: "not_found", field: "wordlist_id" });
+    expect(((await (await call(stranger, "settings")).json()) as any).saved).toEqual({});
+    // Nothing refused was saved.
+    expect(await (await call(token, "settings")).json()).toEqual(body);
+    // A PUT replaces what is saved: left out, the built-in default applies again.
+    expect(((await (await put(token, { settings: { min_sentence_length: 3 } })).json()) as any)).toMatchObject({
+      settings: { sentence_length_limit: 0, min_sentence_length: 3, fix_hyphenation: true },
+      wordlist_id: "default",
+      saved: { settings: { min_sentence_length: 3 } },
+    });
+  });
+
+  it("a new job takes the saved settings for the fields not sent; a sent field overrides", async () => {
+    const token = await sessionFor("df3");
+    await put(token, { settings: { sentence_length_limit: 30, ignore_dialogue: true, fix_hyphenation: false } });
+    // JSON (a book in parts) and a multipart form without a file: both go through the upload's settings.
+    const json = await settingsOf(token, await post(token, "jobs", { parts: 2, sentence_length_limit: 12 }));
+    expect(json).toMatchObject({ sentence_length_limit: 12, ignore_dialogue: true, fix_hyphenation: false, min_sentence_length: 0 });
+    const form = new FormData();
+    form.set("parts", "2");
+    form.set("fix_hyphenation", "true");
+    const multipart = await settingsOf(token, await call(token, "jobs", { method: "POST", body: form }));
+    expect(multipart).toMatchObject({ sentence_length_limit: 30, ignore_dialogue: true, fix_hyphenation: true });
+    // A sent field is still checked as an upload's.
+    const bad = await post(token, "jobs", { parts: 2, sentence_length_limit: 999 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.field).toBe("sentence_length_limit");
+    // Another reader's jobs keep the built-in settings.
+    const other = await sessionFor("df4");
+    expect(await settingsOf(other, await post(other, "jobs", { parts: 2 }))).toMatchObject({ sentence_length_limit: 0, ignore_dialogue: false, fix_hyphenation: true });
+  });
+
+  it("a learning run without wordlist_id takes the saved list; one sent overrides; a list deleted since falls back to default", async () => {
+    const token = await sessionFor("df5");
+    const job = await finishedJob("df5", BOOK);
+    const list = (await (await post(token, "wordlists", { name: "saved", words: ["chat", "maison"] })).json()) as any;
+    await put(token, { wordlist_id: list.id });
+    const taken = (await (await post(token, "learning-sets", { job_ids: [job] })).json()) as any;
+    expect(taken).toMatchObject({ wordlist_id: list.id, wordlist_name: "saved" });
+    const sent = (await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: "default" })).json()) as any;
+    expect(sent.wordlist_id).toBe("default");
+    await finished(token, taken.id);
+    await finished(token, sent.id);
+    expect((await call(token, `wordlists/${list.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(((await (await call(token, "settings")).json()) as any).wordlist_id).toBe("default");
+    const after = (await (await post(token, "learning-sets", { job_ids: [job] })).json()) as any;
+    expect(after.wordlist_id).toBe("default");
+    await finished(token, after.id);
+  });
+});

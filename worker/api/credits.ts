@@ -15,6 +15,7 @@ import {
 import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
+import { uploadSettings } from "../defaults/service";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -40,7 +41,7 @@ import { takeHookFields } from "../webhooks/fields";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
-import { jsonBody, queryParams, readJson, validate } from "./validate";
+import { jsonBody, queryParams, readJson } from "./validate";
 import { TEXT_LIMITS } from "../pipeline/extract";
 
 const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
@@ -281,7 +282,7 @@ export const legacyRoutes = new Hono<AppEnv>().post(
       const { job_id: _, ...fields } = upload.fields;
       const taken = await takeHookFields(c.env, userId, fields);
       hooks = taken.hooks;
-      settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
+      settings = await uploadSettings(c.env, userId, taken.rest);
       if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
     } catch (err) {
       await deleteKeys(c.env.FILES, [upload.file.key!, pending]);

@@ -58,7 +58,7 @@ function options(): Partial<GenerateSpecOptions> {
       tags: [
         { name: "Health", description: "Is the service up, and which engine it runs." },
         { name: "Sign-in", description: "Sign in with Google (OpenID Connect), sessions of the app, development sign-in." },
-        { name: "Account", description: "Who I am, my API keys and sessions." },
+        { name: "Account", description: "Who I am, my API keys and sessions, my defaults." },
         { name: "Jobs", description: "Upload a book, follow it, read, edit and export its sentences." },
         { name: "Credits", description: "Credits, their ledger, reservations ahead of an upload (the original tool's two steps), limits." },
         { name: "Google Sheets", description: "Connect Google Sheets (scope drive.file, asked at the first export) and export sentences to a spreadsheet." },

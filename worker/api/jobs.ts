@@ -17,7 +17,8 @@ import {
   SentenceEditSchema,
   WebhookDeliveryListSchema,
 } from "../../schema/api";
-import { JobSettingsSchema, jobSettingsSchema } from "../../schema/settings";
+import { JobSettingsSchema } from "../../schema/settings";
+import { uploadSettings } from "../defaults/service";
 import { billingFor } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
@@ -40,7 +41,7 @@ import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./id
 import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, noContent, pathParam, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
-import { jsonBody, queryParams, readJson, validate } from "./validate";
+import { jsonBody, queryParams, readJson } from "./validate";
 
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -106,8 +107,8 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     }
     const taken = await takeHookFields(c.env, userId, fields);
     hooks = taken.hooks;
-    // gemini_model must be on the configured allow-list (GEMINI_MODELS).
-    settings = validate(jobSettingsSchema(allowedModels(c.env)), taken.rest);
+    // The sent fields over my saved defaults; gemini_model must be on the allow-list (GEMINI_MODELS).
+    settings = await uploadSettings(c.env, userId, taken.rest);
     billing = billingFor(c.env, userId, settings.gemini_model);
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {

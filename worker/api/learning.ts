@@ -48,7 +48,7 @@ export const learningSetRoutes = new Hono<AppEnv>()
       operationId: "createLearningSet",
       summary: "Make a learning set",
       description:
-        "Over one or several of my finished jobs (completed or partial, edits included) and a word list (`default` when absent). " +
+        "Over one or several of my finished jobs (completed or partial, edits included) and a word list (when absent, my saved default, else `default`). " +
         "**coverage**: the fewest eligible sentences (word count within `min_words`–`max_words`, a verb when `require_verb`) that together " +
         "contain every list word found in any eligible sentence, most new words first. **filter**: every eligible sentence whose share of " +
         "list words is at least `min_known_ratio`, fewest unknown words first. Answers 201 at once with `status: running`; follow " +

@@ -1,15 +1,14 @@
 import type { Context } from "hono";
 import { CreatePartsJobSchema, type Job } from "../../schema/api";
 import { jobs } from "../../schema/db";
-import { jobSettingsSchema, type JobSettings } from "../../schema/settings";
 import { billingFor, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
 import { db, nowIso } from "../jobs/db";
-import { allowedModels } from "../jobs/engine";
 import { partKey } from "../jobs/keys";
 import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
 import { endUpload, listParts, partsView, startIfComplete, storePart, uploadLapsed } from "../jobs/parts";
 import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
 import { takeHookFields } from "../webhooks/fields";
+import { uploadSettings } from "../defaults/service";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
 import { cleanFilename, receivePdfBody } from "./upload";
@@ -30,7 +29,7 @@ export async function partsJobInput(env: Env, userId: string, body: Record<strin
     Object.entries(rest).map(([k, v]) => [k, k.startsWith("webhook_") && v !== null && v !== undefined ? String(v) : v]),
   ) as Record<string, string>;
   const taken = await takeHookFields(env, userId, fields);
-  const settings: JobSettings = validate(jobSettingsSchema(allowedModels(env)), taken.rest);
+  const settings = await uploadSettings(env, userId, taken.rest);
   return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), settings, hooks: taken.hooks };
 }
 

@@ -7,6 +7,7 @@ import {
   type LearningSet,
   type LearningSentence,
 } from "../../schema/learning";
+import { defaultWordlistId } from "../defaults/service";
 import { ApiError } from "../api/errors";
 import { db, nowIso } from "../jobs/db";
 import { analysisKey } from "../jobs/keys";
@@ -82,7 +83,7 @@ async function finishedJobs(env: Env, userId: string, ids: readonly string[]): P
 /** Records a run and sends it to the queue; it is `running` until the consumer ends it. */
 export async function createLearningSet(env: Env, userId: string, body: CreateLearningSet): Promise<LearningSet> {
   const jobsOf = await finishedJobs(env, userId, body.job_ids);
-  const { list } = await loadList(env, userId, body.wordlist_id).catch((err) => {
+  const { list } = await loadList(env, userId, body.wordlist_id ?? (await defaultWordlistId(env, userId))).catch((err) => {
     if (err instanceof ApiError && err.status === 404) throw new ApiError(404, "not_found", "No such word list.", "wordlist_id");
     throw err;
   });
