@@ -13,9 +13,9 @@ let lapsingJob: string;
 beforeAll(async () => {
   // The one stack of the suite that starts from an empty state, as a first `npm start` does
   // (the others copy a state with the migrations already applied).
-  // Its cron runs every 2 s (LOCAL_CRON) and a book in parts lapses after a minute (the least
+  // Its cron runs every 2 s (LOCAL_CRON) and a book in parts lapses after 5 s (the least
   // PARTS_TTL_SECONDS allows): the last test sees npm start run the cron by itself.
-  stack = await startStack({ LOCAL_CRON: "*/2 * * * * *", PARTS_TTL_SECONDS: "60" }, { freshState: true });
+  stack = await startStack({ LOCAL_CRON: "*/2 * * * * *", PARTS_TTL_SECONDS: "5" }, { freshState: true });
   cronSession = await signIn(stack.url, "cron@example.com");
   const created = await fetch(`${stack.url}/api/v1/jobs`, {
     method: "POST",
