@@ -63,6 +63,19 @@ async function migratedState(): Promise<string> {
 
 /** Starts the real local platform exactly as `npm start` does, on a free port with fresh state. */
 export async function startStack(extraEnv: Record<string, string> = {}, options: { freshState?: boolean } = {}): Promise<Stack> {
+  // Two stacks starting at once can race for a port (ours are free when picked, and wrangler picks
+  // some of its own the same way): a start that fails on "Address already in use" is tried again
+  // with new ports, up to twice.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(extraEnv, options);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes("Address already in use")) throw err;
+    }
+  }
+}
+
+async function startStackOnce(extraEnv: Record<string, string>, options: { freshState?: boolean }): Promise<Stack> {
   const port = await freePort();
   // Stacks of several test files may start at once: each needs its own inspector port too.
   const inspector = String(await freePort());
