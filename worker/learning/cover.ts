@@ -509,21 +509,7 @@ function solveCore(
       for (let k = setStart[j]!; k < setStart[j + 1]!; k++) hCov[setElems[k]!]!++;
     }
     for (let e = 0; e < nE; e++) if (hCov[e] === 0) return; // infeasible residual
-    // drop redundant sets, the least useful first (the ones picked last)
-    for (let i = pick.length - 1; i >= 0; i--) {
-      const j = pick[i]!;
-      let needed = false;
-      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) if (hCov[setElems[k]!] === 1) needed = true;
-      if (!needed) {
-        for (let k = setStart[j]!; k < setStart[j + 1]!; k++) hCov[setElems[k]!]!--;
-        pick.splice(i, 1);
-      }
-    }
-    const improved = localSearch(pick);
-    if (improved.length < UB) {
-      UB = improved.length;
-      best = improved;
-    }
+    keepCover(pick);
   }
 
   // ---- rounding of an approximate LP solution (averaged Lagrangian solutions): take sets by
@@ -546,6 +532,13 @@ function solveCore(
     }
     budget.left -= setElems.length;
     if (left > 0) return;
+    keepCover(pick);
+  }
+
+  // ---- a cover made by a heuristic (hCov counting its sets over each element): drop its
+  // redundant sets, the least useful first (the ones picked last), improve it by local search,
+  // and keep it when it beats the best so far
+  function keepCover(pick: number[]): void {
     for (let i = pick.length - 1; i >= 0; i--) {
       const j = pick[i]!;
       let needed = false;
