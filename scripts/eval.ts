@@ -285,12 +285,15 @@ one, an elided *l'* one of its own), which puts more short pieces in 4–8. The 
 takes the strongest clause boundary within the limit (\`splitLongSentence(…, { keepVerbs: false })\`);
 keeping a verb, the engine's default, reads the sentence with the tagger: it also may cut before
 a subordinating conjunction or a relative pronoun (*que*, *lorsque*, *qui*, *dont*, *où*…, not
-inside *bien que*, *alors que*, *pour que*, *et dont*), and it drops a conjunction the tagger
-does not read as one (*donc* as an adverb); it takes those cuts when they leave fewer words over
-the limit, or a verb in every piece where the plain cut left a piece without, the fewest weak
-cuts first. So it also makes more pieces within 4–8 words (cutting long remainders the plain
-cut left whole). A piece left without a verb is in a sentence with too few verbs for the pieces
-the limit needs, or no boundary between them ("Tout à coup, vers une heure du matin, | un
+inside *bien que*, *alors que*, *pour que*, *et dont*, nor between *ce* and *qui*), and before a
+preposition that opens an infinitive or a gerund (*pour atteindre…*, *de se dégager…*, *en
+consultant…*; after a word the infinitive completes, *commençaient à…*, only as a last resort);
+it drops a conjunction the tagger does not read as one (*donc* as an adverb) or one that joins
+words rather than clauses (no verb before the next comma: *les pièges et collets,*); it takes
+those cuts when they leave fewer words over the limit, or as many and fewer pieces without a
+verb, the fewest weak cuts first. So it also makes more pieces within 4–8 words (cutting long
+remainders the plain cut left whole). A piece left without a verb is most often a leading
+phrase the limit forces apart from its clause ("Tout à coup, vers une heure du matin, | un
 effroyable déchirement domina…").
 pdftotext (poppler, default reading-order mode; it removes line-end hyphens itself) is
 joined as a reader pasting it would, any line-end hyphen left kept ("mar-" + "chait" → "mar-chait").

@@ -140,6 +140,21 @@ describe("splitLongSentence keeps a verb in each piece", () => {
     ]);
   });
 
+  it("cuts before a preposition that opens an infinitive or a gerund, never between a relative and its pronoun", () => {
+    // "qui essayait en vain de se dégager des bolas." is 9 words with no clause boundary inside
+    // for the plain cut; "de se dégager…" opens an infinitive clause, a boundary for the tagged cut.
+    const infinitive = "Gordon et Baxter se précipitèrent vers la chèvre, qui essayait en vain de se dégager des bolas.";
+    expect(splitLongSentence(infinitive, 8, { keepVerbs: false })).toEqual(["Gordon et Baxter se précipitèrent vers la chèvre,", "qui essayait en vain de se dégager des bolas."]);
+    expect(splitLongSentence(infinitive, 8)).toEqual(["Gordon et Baxter se précipitèrent vers la chèvre,", "qui essayait en vain", "de se dégager des bolas."]);
+    const gerund = "Et encore, s’ils avaient pu se rendre compte du temps écoulé en consultant leur montre !";
+    expect(splitLongSentence(gerund, 8)).toEqual(["Et encore,", "s’ils avaient pu se rendre compte du temps écoulé", "en consultant leur montre !"]);
+    // "ce qui" stays whole: a relative after its pronoun is no clause's start (a weak boundary otherwise).
+    const relative = "Au-dessus de la porte du hall, à l’extérieur, Baxter et Wilcox avaient artistement disposé la série des flammes, guidons et pavillons du Sloughi, ce qui donnait un air de fête à French-den.";
+    const pieces = splitLongSentence(relative, 8);
+    expect(pieces).toContain("ce qui donnait un air de fête à French-den.");
+    expect(pieces.join(" ")).toBe(relative);
+  });
+
   it("keeps the plain clause cut when no cut gives every piece a verb", () => {
     // One verb, fifteen words, at most six a piece: some piece must go without.
     const text = "Le vieux marin, un homme grand et fort, regardait la mer, la plage, les rochers noirs.";

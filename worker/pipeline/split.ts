@@ -14,6 +14,13 @@ const RELATIVES = new Set(["qui", "que", "qu'", "dont", "où", "lequel", "laquel
  * over the limit (such a clause has its own verb), and then as few as it can.
  */
 const WEAK = 4;
+/**
+ * Weaker still: before an infinitive that completes the previous word (*commençaient à se
+ * montrer*, *le tort de s'attarder*, *capables de s'orienter*), taken when it saves a piece its verb.
+ */
+const WEAKER = 5;
+/** The words an infinitive after them completes (see WEAKER). */
+const COMPLEMENT = new Set<Upos | undefined>(["VERB", "AUX", "NOUN", "PRON", "ADJ", "PROPN"]);
 
 interface Token {
   text: string;
@@ -82,7 +89,7 @@ export function splitLongSentence(sentence: string, limit: number, options: Spli
   const plain = clauseCuts(wordsBefore, levels, limit);
   if (options.keepVerbs !== false && plain.length > 0) {
     const tags = tagTokens(sentence, tokens);
-    const better = verbKeepingCuts(wordsBefore, tags.verbsBefore, taggedLevels(tokens, levels, tags), limit, plain);
+    const better = verbKeepingCuts(wordsBefore, tags, taggedLevels(levels, tags), limit, plain);
     if (better) return slices(sentence, tokens, better);
   }
   return slices(sentence, tokens, plain);
@@ -132,106 +139,143 @@ function clauseCuts(wordsBefore: readonly number[], levels: readonly number[], l
 interface TokenTags {
   /** verbsBefore[i] = split tokens among tokens[0..i) holding a verb (VERB or AUX). */
   verbsBefore: number[];
-  /** The tag of the first and of the last word the tagger reads in each split token. */
-  first: Array<Upos | undefined>;
-  last: Array<Upos | undefined>;
+  /** What the tagger reads in each split token, in order (*d'aller* is ADP then VERB). */
+  read: Array<Array<{ pos: Upos; text: string }>>;
 }
 
 /** The tagger's reading of the sentence, mapped onto the split tokens (the sentence is tagged once). */
 function tagTokens(sentence: string, tokens: readonly Token[]): TokenTags {
   const verb = new Array<boolean>(tokens.length).fill(false);
-  const first = new Array<Upos | undefined>(tokens.length);
-  const last = new Array<Upos | undefined>(tokens.length);
+  const read = tokens.map((): Array<{ pos: Upos; text: string }> => []);
   let j = 0;
   for (const t of analyze(sentence)) {
     while (j < tokens.length && tokens[j]!.end <= t.start) j++;
     if (j >= tokens.length || tokens[j]!.start > t.start) continue;
-    first[j] ??= t.pos;
-    last[j] = t.pos;
+    read[j]!.push({ pos: t.pos, text: t.text.toLowerCase().replace(/’/gu, "'") });
     if (t.pos === "VERB" || t.pos === "AUX") verb[j] = true;
   }
   const verbsBefore = [0];
-  for (const v of verb) verbsBefore.push(verbsBefore[verbsBefore.length - 1]! + (v ? 1 : 0));
-  return { verbsBefore, first, last };
+  for (let i = 0; i < tokens.length; i++) verbsBefore.push(verbsBefore[i]! + (verb[i] ? 1 : 0));
+  return { verbsBefore, read };
 }
 
 /**
- * The boundaries with the tagger's reading: a conjunction the tagger does not read as one (*donc*
- * as an adverb, *or* as a noun) is none; a subordinator or a relative is a weak one, unless it
- * ends a compound the previous word begins (*bien que*, *alors que*, *pour que*, *et dont*).
+ * A verb between token i and the next , ; : or dash: the conjunction at i joins clauses (*et il
+ * partit*), not words (*les pièges et collets*, *grand et fort, regardait…*).
  */
-function taggedLevels(tokens: readonly Token[], levels: readonly number[], tags: TokenTags): number[] {
+function verbBeforePunctuation(levels: readonly number[], tags: TokenTags, i: number): boolean {
+  let end = i + 1;
+  while (end < levels.length && (levels[end] === 0 || levels[end]! >= 3)) end++;
+  return tags.verbsBefore[end]! > tags.verbsBefore[i]!;
+}
+
+/** The prepositions that open an infinitive (*afin de*, *avant de* at their first word). */
+const PREPOSITIONS = new Set("à de d' pour sans en après par afin avant".split(" "));
+
+/** Pronouns and negation that may stand between a preposition and its infinitive (*sans se plaindre*, *pour ne pas voir*). */
+const BEFORE_INFINITIVE = new Set("se s' me m' te t' nous vous le la l' les lui leur y en ne n' pas plus jamais rien".split(" "));
+
+/**
+ * The boundaries with the tagger's reading: a conjunction the tagger does not read as one (*donc*
+ * as an adverb, *or* as a noun) is none; a subordinator or a relative is a weak one (WEAK), and
+ * so is a preposition that opens an infinitive or a gerund (*pour atteindre…*, *en gambadant*,
+ * *afin d'en longer…*: a clause without a subject, with its own verb), unless the previous word
+ * begins a compound (*bien que*, *alors que*, *et dont*, *afin de*) or is a verb the infinitive
+ * completes (*commençaient à se montrer*, *venait d'être tiré*).
+ */
+function taggedLevels(levels: readonly number[], tags: TokenTags): number[] {
   return levels.map((level, i) => {
     if (i === 0) return level;
-    const pos = tags.first[i];
-    if (level === 3) return pos === "CCONJ" ? level : 0;
-    if (level !== 0) return level;
-    const word = tokens[i]!.text.toLowerCase().replace(/’/gu, "'");
-    const opens = pos === "SCONJ" || (pos === "PRON" && RELATIVES.has(word.replace(/^(qu').*/u, "$1")));
-    const before = tags.last[i - 1];
-    if (!opens || before === "ADV" || before === "ADP" || before === "SCONJ" || before === "CCONJ") return 0;
-    return WEAK;
+    const here = tags.read[i]!;
+    const pos = here[0]?.pos;
+    if (level === 3) return pos === "CCONJ" && verbBeforePunctuation(levels, tags, i) ? level : 0;
+    if (level !== 0 || pos === undefined) return level;
+    const before = tags.read[i - 1]!.at(-1)?.pos;
+    if (before === undefined || before === "ADV" || before === "ADP" || before === "SCONJ" || before === "CCONJ") return 0;
+    if (pos === "SCONJ") return WEAK;
+    // A relative after its antecedent pronoun stays with it (*ce qui*, *celui que*).
+    if (pos === "PRON" && RELATIVES.has(here[0]!.text)) return before === "PRON" ? 0 : WEAK;
+    if (pos === "ADP" && opensInfinitive(tags, i)) return COMPLEMENT.has(before) ? WEAKER : WEAK;
+    return 0;
   });
 }
 
 /**
- * The cuts at clause boundaries with the fewest words over the limit, then the fewest pieces
- * without a verb, then the fewest weak boundaries (a dynamic programme over the boundaries; among
- * equals, as the plain cut chooses: the strongest boundary within the limit, the latest one, else
- * the first after it). Null when they are no better than `plain` (see splitLongSentence).
+ * Token i begins with a preposition whose next word, past clitics and negation, is a verb in the
+ * infinitive (*pour partir*, *d'aller*, *sans se plaindre*) or, after *en*, a gerund (*en courant*).
  */
-function verbKeepingCuts(
-  wordsBefore: readonly number[],
-  verbsBefore: readonly number[],
-  levels: readonly number[],
-  limit: number,
-  plain: readonly number[],
-): number[] | null {
+function opensInfinitive(tags: TokenTags, i: number): boolean {
+  const next: Array<{ pos: Upos; text: string }> = [];
+  for (let k = i; k < tags.read.length && next.length < 6; k++) next.push(...tags.read[k]!);
+  let k = 1;
+  while (k < next.length && BEFORE_INFINITIVE.has(next[k]!.text)) k++;
+  const verb = next[k];
+  if (!PREPOSITIONS.has(next[0]!.text) || !verb || (verb.pos !== "VERB" && verb.pos !== "AUX")) return false;
+  return next[0]!.text === "en" ? /ant$/u.test(verb.text) : /(?:er|ir|re)$/u.test(verb.text);
+}
+
+/** What a cut costs, compared in order: words over the limit, pieces without a verb, weak boundaries taken (WEAKER counts 2). */
+type Cost = [over: number, verbless: number, weak: number];
+
+const ZERO: Cost = [0, 0, 0];
+const add = (a: Cost, b: Cost): Cost => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+/** Compares the first `tiers` parts of two costs. */
+function compare(a: Cost, b: Cost, tiers = 3): number {
+  for (let k = 0; k < tiers; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
+  return 0;
+}
+
+/**
+ * The cuts at clause boundaries with the least cost (a dynamic programme over the boundaries;
+ * among equals, as the plain cut chooses: the strongest boundary within the limit, the latest
+ * one, else the first after it). Null when they are no better than `plain` in words over the
+ * limit, then pieces without a verb: the plain cut stays where the tagger's boundaries would not help.
+ */
+function verbKeepingCuts(wordsBefore: readonly number[], tags: TokenTags, levels: readonly number[], limit: number, plain: readonly number[]): number[] | null {
+  const { verbsBefore } = tags;
   const n = levels.length;
-  // Cut positions (0 is the sentence start, n its end); cost = words over the limit, then
-  // pieces without a verb, then weak boundaries taken: (excess * scale + verbless) * scale +
-  // weak, scale > any count.
+  // Cut positions: 0 is the sentence's start, n its end.
   const points = [0];
   for (let i = 1; i < n; i++) if (levels[i]! > 0) points.push(i);
   points.push(n);
-  const scale = n + 1;
-  const piece = (a: number, b: number): number => {
+  const piece = (a: number, b: number): Cost | null => {
     const words = wordsBefore[b]! - wordsBefore[a]!;
-    if (words < MIN_PIECE && !(a === 0 && b === n)) return Infinity;
-    const verbless = verbsBefore[b]! - verbsBefore[a]! === 0 ? 1 : 0;
-    return (Math.max(0, words - limit) * scale + verbless) * scale + (levels[a] === WEAK ? 1 : 0);
+    if (words < MIN_PIECE && !(a === 0 && b === n)) return null;
+    const none = verbsBefore[b]! - verbsBefore[a]! === 0;
+    return [Math.max(0, words - limit), none ? 1 : 0, levels[a]! >= WEAK ? levels[a]! - WEAK + 1 : 0];
   };
-  const best = new Array<number>(points.length).fill(Infinity);
-  best[points.length - 1] = 0;
+  const through = (a: number, b: number, rest: Cost | null): Cost | null => {
+    const c = piece(a, b);
+    return c && rest ? add(c, rest) : null;
+  };
+  const best = new Array<Cost | null>(points.length).fill(null);
+  best[points.length - 1] = ZERO;
   for (let x = points.length - 2; x >= 0; x--) {
     for (let y = x + 1; y < points.length; y++) {
-      const c = piece(points[x]!, points[y]!) + best[y]!;
-      if (c < best[x]!) best[x] = c;
+      const c = through(points[x]!, points[y]!, best[y]!);
+      if (c && (best[x] === null || compare(c, best[x]!) < 0)) best[x] = c;
     }
   }
   const plainBounds = [0, ...plain, n];
-  let plainCost = 0;
-  for (let k = 1; k < plainBounds.length; k++) plainCost += piece(plainBounds[k - 1]!, plainBounds[k]!);
-  // The plain cut is replaced by one with fewer words over the limit (weak boundaries allow it),
-  // or by one with as many and a verb in every piece where the plain cut left a piece without.
-  const excess = (cost: number) => Math.floor(cost / (scale * scale));
-  const verbless = (cost: number) => Math.floor(cost / scale) % scale;
-  const fewerOver = excess(best[0]!) < excess(plainCost);
-  if (!fewerOver && !(verbless(plainCost) > 0 && verbless(best[0]!) === 0)) return null;
+  let plainCost: Cost = ZERO;
+  for (let k = 1; k < plainBounds.length; k++) plainCost = add(plainCost, piece(plainBounds[k - 1]!, plainBounds[k]!) ?? [Infinity, 0, 0]);
+  const optimum = best[0];
+  if (!optimum || compare(optimum, plainCost, 2) >= 0) return null;
 
   // Walk the optimal cuts, choosing among equals as the plain cut does.
+  const same = (c: Cost | null, d: Cost | null) => c !== null && d !== null && compare(c, d) === 0;
   const cuts: number[] = [];
   let x = 0;
   while (points[x] !== n) {
     const a = points[x]!;
     const end = points.length - 1;
-    if (wordsBefore[n]! - wordsBefore[a]! <= limit && piece(a, n) === best[x]) break;
+    if (wordsBefore[n]! - wordsBefore[a]! <= limit && same(piece(a, n), best[x]!)) break;
     let pick = -1;
     let pickLevel = 0;
     let fallback = -1;
     for (let y = x + 1; y < end; y++) {
       const b = points[y]!;
-      if (piece(a, b) + best[y]! !== best[x]) continue;
+      if (!same(through(a, b, best[y]!), best[x]!)) continue;
       if (wordsBefore[b]! - wordsBefore[a]! <= limit) {
         if (pick === -1 || levels[b]! < pickLevel || (levels[b]! === pickLevel && y > pick)) {
           pick = y;
