@@ -20,12 +20,13 @@
  * docs/bench.md alone), `--no-default-heap` (skip the reference runs on Node's default heap).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { allowedText, TEXT_LIMITS } from "../worker/pipeline";
 import { CACHE_DIR, fileMiB, illustratedBook, parts, scan, scanUpTo, textBook } from "./memory-inputs";
+import { writeSection } from "./doc";
 import { uploadSection } from "./upload-memory";
 
 /** A Worker isolate has 128 MB; the budget leaves a quarter for the rest of the request. */
@@ -145,21 +146,6 @@ function measure(mode: Mode, files: string[], flags: string[], keep = false): Re
  */
 const peakOf = (r: Result) => Math.max(r.peakHeapExternalMiB, r.gcPeakHeapMiB + r.peakExternalMiB);
 
-/** Replaces the section that starts with `heading` (up to the next "## "), or appends it. */
-function writeSection(heading: string, section: string): void {
-  const docPath = path.join(process.cwd(), "docs/bench.md");
-  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = doc.search(new RegExp(`^${heading}$`, "m"));
-  let next: string;
-  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
-  else {
-    const after = doc.slice(start + 1).search(/^## /m);
-    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
-    next = `${doc.slice(0, start)}${section}${rest}`;
-  }
-  writeFileSync(docPath, next);
-  process.stderr.write(`written to docs/bench.md (${heading})\n`);
-}
 
 async function pdfPaths(): Promise<string> {
   const part = maxPartBytes();

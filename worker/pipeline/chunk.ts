@@ -1,3 +1,4 @@
+import { PipelineError } from "./errors";
 import { sentenceEnds } from "./segment";
 import type { Chunk, Paragraph } from "./types";
 
@@ -35,6 +36,7 @@ export function chunkParagraphs(paragraphs: readonly Paragraph[], opts: ChunkOpt
 
   paragraphs.forEach((p, i) => {
     const length = p.text.length;
+    if (length > MAX_SENTENCE_CHARS && longestSentence(p.text) > MAX_SENTENCE_CHARS) throw sentenceTooLong(p.page);
     if (length > 2 * maxChars) {
       close();
       const pieces = splitAtSentences(p.text, maxChars);
@@ -62,7 +64,15 @@ export function chunkParagraphs(paragraphs: readonly Paragraph[], opts: ChunkOpt
   return chunks;
 }
 
-/** Packs whole sentences into pieces of at most `maxChars` (a longer sentence stays whole). */
+/**
+ * The longest run of text without a sentence end a book may hold: ~3,500 words, four times
+ * the longest sentences of French literature (Proust's reach ~900 words, ~5,000 characters).
+ * Beyond it the text is no prose (a text layer of dot leaders, a list without a full stop) and
+ * one chunk would carry it whole: the job ends `failed` with `sentence_too_long`.
+ */
+export const MAX_SENTENCE_CHARS = 20_000;
+
+/** Packs whole sentences into pieces of at most `maxChars` (a longer sentence stays whole, up to MAX_SENTENCE_CHARS). */
 function splitAtSentences(text: string, maxChars: number): string[] {
   const cuts = sentenceEnds(text);
   const pieces: string[] = [];
@@ -78,4 +88,23 @@ function splitAtSentences(text: string, maxChars: number): string[] {
   const rest = text.slice(start).trim();
   if (rest !== "") pieces.push(rest);
   return pieces.filter((p) => p !== "");
+}
+
+/** The most characters between two sentence ends of `text` (or its start and end). */
+function longestSentence(text: string): number {
+  let longest = 0;
+  let start = 0;
+  for (const end of [...sentenceEnds(text), text.length]) {
+    longest = Math.max(longest, end - start);
+    start = end;
+  }
+  return longest;
+}
+
+function sentenceTooLong(page: number): PipelineError {
+  return new PipelineError(
+    "sentence_too_long",
+    `The text from page ${page} runs over ${MAX_SENTENCE_CHARS.toLocaleString("en")} characters without a sentence end: ` +
+      "that is not prose the tool can cut (a text layer of dots or a list without full stops?). Check the PDF's text, or send the pages around it alone.",
+  );
 }

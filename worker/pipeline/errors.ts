@@ -6,6 +6,7 @@ export type PipelineErrorCode =
   | "empty_document"
   | "too_many_pages"
   | "too_much_text"
+  | "sentence_too_long"
   | "invalid_image";
 
 /** A failure caused by the document itself: retrying will not help. */

@@ -34,14 +34,21 @@ function folioValue(text: string): number | undefined {
 
 /** A running head compared across pages: page numbers and case do not matter. */
 function headKey(text: string): string {
-  return text
+  const key = text
     .toLowerCase()
     .replace(/\d+/g, "#")
     .split(/\s+/)
     .map((w) => (ROMAN.test(w.replace(/[.,]$/, "")) ? "#" : w))
-    .join(" ")
-    .replace(/[\s.–—-]+$|^[\s.–—-]+/g, "");
+    .join(" ");
+  // Dots and dashes trimmed by a scan from each end: the regex /[\s.–—-]+$/ retries at every
+  // dot of a line made of thousands of them (a dot leader), quadratic in its length.
+  let start = 0;
+  let end = key.length;
+  while (start < end && EDGE_TRIM.test(key[start]!)) start++;
+  while (end > start && EDGE_TRIM.test(key[end - 1]!)) end--;
+  return key.slice(start, end);
 }
+const EDGE_TRIM = /[\s.–—-]/u;
 
 function isHeadingText(text: string): boolean {
   const t = text.trim();

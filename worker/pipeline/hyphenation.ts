@@ -146,21 +146,37 @@ export function keepsHyphen(before: string, after: string, vocab: Vocabulary): b
 /**
  * Joins the lines of one paragraph. With `fix`, typesetting hyphens are removed and
  * compound hyphens kept; without it, every line-end hyphen stays and nothing is inserted.
+ * Linear in the paragraph: each line is judged on the joined text's tail, never on the whole
+ * (a book that is one paragraph of short lines would be read again at every line).
  */
 export function joinLines(lines: readonly string[], vocab: Vocabulary, fix: boolean): string {
-  let text = "";
+  const parts: string[] = [];
+  // The joined text's last characters: enough for keepsHyphen's last word (it reads 80).
+  let tail = "";
+  const append = (piece: string) => {
+    parts.push(piece);
+    tail = (tail + piece).slice(-TAIL);
+  };
   for (const raw of lines) {
     const line = raw.trim();
     if (line === "") continue;
-    if (text === "") {
-      text = line;
-    } else if (LINE_END_HYPHEN.test(text)) {
-      // Unfixed, the break shows as the reader saw it on paper: "mar-chait".
-      if (!fix) text = text.endsWith("\u00AD") ? `${text.slice(0, -1)}-${line}` : text + line;
-      else text = keepsHyphen(text, line, vocab) ? text + line : text.slice(0, -1) + line;
+    if (parts.length === 0) {
+      append(line);
+    } else if (LINE_END_HYPHEN.test(tail)) {
+      // What the hyphen becomes (null: it stays). Unfixed, the break shows as the reader saw it
+      // on paper: "mar-chait", a soft hyphen as a hyphen.
+      const soft = tail.endsWith("\u00AD");
+      const replace = fix ? (keepsHyphen(tail, line, vocab) ? null : "") : soft ? "-" : null;
+      if (replace !== null) {
+        const last = parts.length - 1;
+        parts[last] = parts[last]!.slice(0, -1) + replace;
+        tail = tail.slice(0, -1) + replace;
+      }
+      append(line);
     } else {
-      text += ` ${line}`;
+      append(` ${line}`);
     }
   }
-  return text;
+  return parts.join("");
 }
+const TAIL = 100;

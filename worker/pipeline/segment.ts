@@ -63,7 +63,8 @@ export function segmentSentences(text: string): string[] {
 /** Offsets just after each sentence's last character (its closing quote or bracket included). */
 export function sentenceEnds(text: string): number[] {
   const ends: number[] = [];
-  const quotes = straightQuotes(text);
+  const quotes = positions(text, '"');
+  const brackets: Brackets = { "(": positions(text, "("), "[": positions(text, "[") };
   let sentenceStart = 0;
   // An ellipsis spaced out as ". . ." is one terminator; so is a smiley between spaces.
   const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?…]+|(?<=\s)(?:[:;=][-']?[()DPp]|\^\^|[xX]D)(?=\s)/g;
@@ -87,7 +88,7 @@ export function sentenceEnds(text: string): number[] {
       sentenceStart = end;
       continue;
     }
-    const closed = extendOverClosers(text, sentenceStart, end, punct, quotes);
+    const closed = extendOverClosers(text, sentenceStart, end, punct, quotes, brackets);
     if (closed === -1) continue;
     end = closed;
     if (end >= text.length) break;
@@ -116,12 +117,23 @@ function isEllipsis(punct: string): boolean {
   return punct.includes("…") || punct.includes("..") || punct.includes(". .");
 }
 
-/** Offsets of the straight double quotes, in order (empty for most paragraphs). */
-function straightQuotes(text: string): number[] {
+/** Offsets of `ch` in `text`, in order (empty for most paragraphs). */
+function positions(text: string, ch: string): number[] {
   const at: number[] = [];
-  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) at.push(i);
+  for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) at.push(i);
   return at;
 }
+
+/** Where the paragraph's opening brackets are: looked up by binary search, never by rescanning the sentence. */
+type Brackets = Record<"(" | "[", number[]>;
+
+/** The first character at or after `from` that is not a space (undefined at the end). */
+function firstNonSpace(text: string, from: number, to = text.length): string | undefined {
+  NON_SPACE.lastIndex = from;
+  const m = NON_SPACE.exec(text);
+  return m && m.index < to ? m[0] : undefined;
+}
+const NON_SPACE = /\S/gu;
 
 /** How many of `quotes` (sorted) lie in [from, to). */
 function countBetween(quotes: readonly number[], from: number, to: number): number {
@@ -151,6 +163,7 @@ function extendOverClosers(
   end: number,
   punct: string,
   quotes: readonly number[],
+  brackets: Brackets,
 ): number {
   let i = end;
   for (;;) {
@@ -161,8 +174,9 @@ function extendOverClosers(
     if (ch === ")" || ch === "]") {
       // A bracket opened inside the sentence closes an aside, not the sentence.
       const open = ch === ")" ? "(" : "[";
-      const opened = text.slice(sentenceStart, j);
-      if (opened.trimStart()[0] !== open && !closesSentenceToo(text, opened, open, j, punct)) return -1;
+      // Each a constant-time or logarithmic look: a paragraph of "x.)" repeated would rescan the
+      // sentence so far at every bracket (quadratic).
+      if (firstNonSpace(text, sentenceStart, j) !== open && !closesSentenceToo(text, sentenceStart, brackets[open], j, punct)) return -1;
       i = j + 1;
       continue;
     }
@@ -191,10 +205,11 @@ function extendOverClosers(
  * ellipsis just inside a bracket opened mid-sentence, with a capital after the bracket,
  * ends the sentence too. Not for "(sic !) Que", nor for an elision mark "(...)" / "[…]".
  */
-function closesSentenceToo(text: string, opened: string, open: string, j: number, punct: string): boolean {
+function closesSentenceToo(text: string, sentenceStart: number, opens: readonly number[], j: number, punct: string): boolean {
   if (!/^(?:\.+|…+)$/.test(punct) || text.slice(j - punct.length, j) !== punct) return false;
-  const inner = opened.slice(opened.lastIndexOf(open) + 1, opened.length - punct.length);
-  if (opened.lastIndexOf(open) === -1 || inner.trim() === "") return false;
+  const below = countBelow(opens, j);
+  const lastOpen = below > 0 ? opens[below - 1]! : -1;
+  if (lastOpen < sentenceStart || firstNonSpace(text, lastOpen + 1, j - punct.length) === undefined) return false;
   return /^\s+\p{Lu}/u.test(text.slice(j + 1, j + 4));
 }
 

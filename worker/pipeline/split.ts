@@ -70,6 +70,8 @@ export interface SplitOptions {
 }
 
 const MIN_PIECE = 2;
+/** The most boundaries within the limit the verb-keeping cut weighs from one cut (see verbKeepingCuts). */
+const MAX_REACH = 64;
 
 /**
  * Splits `sentence` into pieces of at most `limit` words where clause boundaries allow:
@@ -123,9 +125,11 @@ function clauseCuts(wordsBefore: readonly number[], levels: readonly number[], l
           best = i;
           bestLevel = level;
         }
-      } else if (fallback === -1) {
-        // No boundary within the limit: take the first one after it.
+      } else {
+        // No boundary within the limit: take the first one after it. Nothing further can be
+        // chosen, so the scan stops (linear in the sentence, whatever the limit).
         fallback = i;
+        break;
       }
     }
     const cut = best !== -1 ? best : fallback;
@@ -248,10 +252,20 @@ function verbKeepingCuts(wordsBefore: readonly number[], tags: TokenTags, levels
     const c = piece(a, b);
     return c && rest ? add(c, rest) : null;
   };
+  // The next cuts worth trying after point x: those within the limit (at most MAX_REACH of them),
+  // then two past it (a piece over the limit with a boundary inside is never the cheaper: cutting
+  // there leaves fewer words over; the second one in case the first would leave a piece under
+  // MIN_PIECE). So the programme is linear in the sentence: one of thousands of commas at
+  // limit 1 costs what a novel's sentences do.
+  const reach = (x: number): number => {
+    let y = x + 1;
+    while (y < points.length - 1 && y - x < MAX_REACH && wordsBefore[points[y]!]! - wordsBefore[points[x]!]! <= limit) y++;
+    return Math.min(points.length - 1, y + 1);
+  };
   const best = new Array<Cost | null>(points.length).fill(null);
   best[points.length - 1] = ZERO;
   for (let x = points.length - 2; x >= 0; x--) {
-    for (let y = x + 1; y < points.length; y++) {
+    for (let y = x + 1, last = reach(x); y <= last; y++) {
       const c = through(points[x]!, points[y]!, best[y]!);
       if (c && (best[x] === null || compare(c, best[x]!) < 0)) best[x] = c;
     }
@@ -273,7 +287,7 @@ function verbKeepingCuts(wordsBefore: readonly number[], tags: TokenTags, levels
     let pick = -1;
     let pickLevel = 0;
     let fallback = -1;
-    for (let y = x + 1; y < end; y++) {
+    for (let y = x + 1, last = Math.min(end - 1, reach(x)); y <= last; y++) {
       const b = points[y]!;
       if (!same(through(a, b, best[y]!), best[x]!)) continue;
       if (wordsBefore[b]! - wordsBefore[a]! <= limit) {
