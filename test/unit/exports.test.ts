@@ -4,7 +4,7 @@ import initSqlJs from "sql.js";
 import { describe, expect, it } from "vitest";
 import { ankiGuid, ankiText, jobDeck, learningDeck } from "../../worker/pipeline/anki";
 import { buildApkg, NOTETYPE_ID } from "../../worker/pipeline/apkg";
-import { RESULT_COLUMNS, resultRows } from "../../worker/pipeline/formats";
+import { RESULT_COLUMNS, resultRows, toTable } from "../../worker/pipeline/formats";
 import { toXlsx } from "../../worker/pipeline/xlsx";
 
 const SENTENCES = [
@@ -145,6 +145,26 @@ describe("apkg export", () => {
       col.close();
     } finally {
       db.close();
+    }
+  });
+});
+
+describe("CSV and TSV: no cell a spreadsheet would run as a formula", () => {
+  const cells = ["=HYPERLINK(\"http://x\",\"clic\")", "+33 1 23 45", "@SUM(A1)", "-2+3", "-cmd|' /C calc'!A0", "\tIl part.", "\rIl part."];
+  const dialogue = ["– Oui ! dit-il.", "— Non !", "- Oui répondit Briant.", "-- Je ne sais qu’une chose.", "Le prix : 3 = trois."];
+
+  it("puts an apostrophe before each formula-looking cell, in both formats", () => {
+    const csv = toTable(["sentence"], cells.map((c) => [c]), "csv", "\n").split("\n").slice(1, -1);
+    expect(csv).toEqual([`"'=HYPERLINK(""http://x"",""clic"")"`, "'+33 1 23 45", "'@SUM(A1)", "'-2+3", "'-cmd|' /C calc'!A0", "'\tIl part.", `"'\rIl part."`]);
+    const tsv = toTable(["sentence"], cells.map((c) => [c]), "tsv", "\n").split("\n").slice(1, -1);
+    // TSV flattens tabs and line breaks to a space first: a space-led cell is no formula.
+    expect(tsv).toEqual([`'=HYPERLINK("http://x","clic")`, "'+33 1 23 45", "'@SUM(A1)", "'-2+3", "'-cmd|' /C calc'!A0", " Il part.", " Il part."]);
+  });
+
+  it("leaves French dialogue dashes and ordinary sentences as they are", () => {
+    for (const format of ["csv", "tsv"] as const) {
+      const lines = toTable(["sentence"], dialogue.map((c) => [c]), format, "\n").split("\n").slice(1, -1);
+      expect(lines).toEqual(dialogue);
     }
   });
 });

@@ -1,9 +1,21 @@
 /** Text export formats shared by the API and the CLI, so both write the same files. */
 
 export const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ");
-export const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+/**
+ * A cell a spreadsheet would run as a formula (CSV injection) gets a leading apostrophe, as
+ * OWASP advises: one that starts with = + @, a tab or a carriage return, or a hyphen-minus
+ * followed by neither a space nor another hyphen ("-2+3", "-cmd|…"). French dialogue dashes stay
+ * as they are: "– Oui", "— Non", "- Oui" and Verne's "-- Oui" are no formula.
+ */
+export function defuse(s: string): string {
+  return /^(?:[=+@\t\r]|-(?![-\s]))/u.test(s) ? `'${s}` : s;
+}
+export const csvCell = (raw: string) => {
+  const s = defuse(raw);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
 // TSV has no quoting: tabs and line breaks inside a sentence become spaces.
-export const tsvCell = (s: string) => s.replace(/[\t\r\n]+/g, " ");
+export const tsvCell = (s: string) => defuse(s.replace(/[\t\r\n]+/g, " "));
 
 interface Row {
   text: string;
