@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAULTS } from "../../scripts/local-oidc";
+import { MAX_PENDING_FLOWS, pruneFlows } from "../../worker/auth/oidc";
+import { purgeExpiredSessions } from "../../worker/auth/sessions";
 import { sha256Hex } from "../../worker/auth/tokens";
 import { api, bearer, signIn } from "./http";
 import { appRequest, approve, Jar, setFault, signInWithGoogle, startSignIn } from "./oidc";
@@ -113,7 +115,7 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
     const denied = await appRequest(jar, `/api/v1/auth/google/callback?error=access_denied&state=${state}`);
     expect(denied.status).toBe(400);
     expect(await denied.text()).toContain("cancelled");
-    for (const evil of ["//evil.example/x", "https://evil.example", "/\\evil.example"]) {
+    for (const evil of ["//evil.example/x", "https://evil.example", "/\\evil.example", "/\t/evil.example", "/%2F%2Fevil.example", "/%5cevil.example"]) {
       const { res } = await signInWithGoogle("redirect@example.com", new Jar(), evil);
       expect(res.headers.get("location")).toBe("/");
     }
@@ -279,11 +281,69 @@ describe("cross-site requests", () => {
     expect((await me(jar)).status).toBe(200);
 
     const key = ((await (await post({ origin: "http://local" })).json()) as any).key;
-    const viaKey = await api("/api/v1/api-keys", {
-      method: "POST",
-      headers: { ...bearer(key), origin: "http://evil.example", "content-type": "application/json" },
-      body: JSON.stringify({ name: "from a program" }),
-    });
-    expect(viaKey.status).toBe(201);
+    const viaKey = await api("/api/v1/api-keys", { headers: { ...bearer(key), origin: "http://evil.example" } });
+    expect(viaKey.status).toBe(200);
+  });
+});
+
+describe("managing credentials needs a browser session", () => {
+  const post = (token: string, path: string, body?: unknown) =>
+    api(path, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it("an API key cannot create or revoke keys, end sessions or rotate the webhook secret: 403 session_required", async () => {
+    const session = await signIn("creds@example.com");
+    const made = (await (await post(session, "/api/v1/api-keys", { name: "program" })).json()) as any;
+    const other = (await (await post(session, "/api/v1/api-keys", { name: "other" })).json()) as any;
+    const sessionId = ((await (await api("/api/v1/sessions", { headers: bearer(session) })).json()) as any).sessions[0].id;
+    const key = made.key as string;
+    const refused = [
+      await post(key, "/api/v1/api-keys", { name: "more" }),
+      await api(`/api/v1/api-keys/${other.id}`, { method: "DELETE", headers: bearer(key) }),
+      await api(`/api/v1/sessions/${sessionId}`, { method: "DELETE", headers: bearer(key) }),
+      await post(key, "/api/v1/auth/signout-everywhere"),
+      await post(key, "/api/v1/webhooks/secret/rotate"),
+    ];
+    for (const r of refused) {
+      expect(r.status).toBe(403);
+      expect(((await r.json()) as any).error.code).toBe("session_required");
+    }
+    // Nothing was changed: both keys and the session live; reading with the key still works.
+    expect(((await (await api("/api/v1/api-keys", { headers: bearer(key) })).json()) as any).api_keys).toHaveLength(2);
+    expect((await api("/api/v1/webhooks/secret", { headers: bearer(key) })).status).toBe(200);
+    expect((await api("/api/v1/me", { headers: bearer(session) })).status).toBe(200);
+    // The session may.
+    expect((await post(session, "/api/v1/webhooks/secret/rotate")).status).toBe(200);
+    expect((await api(`/api/v1/api-keys/${other.id}`, { method: "DELETE", headers: bearer(session) })).status).toBe(204);
+  });
+
+  it("at most 25 live keys, even when 30 are asked for at once", async () => {
+    const session = await signIn("many-keys@example.com");
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post(session, "/api/v1/api-keys", { name: `k${i}` })));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(25);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+    const user = await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind("many-keys@example.com").first<{ id: string }>();
+    expect(await count("SELECT count(*) AS n FROM api_keys WHERE user_id = ?", user!.id)).toBe(25);
+  });
+
+  it("the cron purges revoked and expired keys, and sign-ins started and never finished stay bounded", async () => {
+    const session = await signIn("purge@example.com");
+    const keys = [];
+    for (const name of ["live", "revoked", "expired"]) keys.push((await (await post(session, "/api/v1/api-keys", { name })).json()) as any);
+    await api(`/api/v1/api-keys/${keys[1].id}`, { method: "DELETE", headers: bearer(session) });
+    await env.DB.prepare("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(keys[2].id).run();
+    await purgeExpiredSessions(env);
+    const left = await env.DB.prepare("SELECT name FROM api_keys WHERE id IN (?, ?, ?)").bind(keys[0].id, keys[1].id, keys[2].id).all<{ name: string }>();
+    expect(left.results.map((r) => r.name)).toEqual(["live"]);
+
+    await env.DB.prepare("DELETE FROM auth_flows").run();
+    for (let i = 0; i < 5; i++) await startSignIn(new Jar());
+    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(5);
+    await pruneFlows(env, 3);
+    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(3);
+    // Each start prunes too: with the real bound (10,000) nothing of these few goes.
+    await startSignIn(new Jar());
+    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(4);
+    expect(MAX_PENDING_FLOWS).toBe(10_000);
   });
 });

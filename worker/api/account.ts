@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ApiKeyListSchema, CreateApiKeySchema, MeSchema, NewApiKeySchema, SessionListSchema } from "../../schema/api";
-import { countLiveKeys, createApiKey, listApiKeys, MAX_KEYS_PER_USER, revokeApiKey } from "../auth/api-keys";
-import { requireAuth } from "../auth/caller";
+import { createApiKey, listApiKeys, MAX_KEYS_PER_USER, revokeApiKey } from "../auth/api-keys";
+import { requireAuth, requireSession } from "../auth/caller";
 import { clearCookie, SESSION_COOKIE } from "../auth/cookies";
 import { listSessions } from "../auth/sessions";
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
@@ -44,17 +44,19 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       tag: "Account",
       access: "user",
       responses: { 201: json(NewApiKeySchema, "The new key, `key` included (shown this once).") },
-      errors: { 409: "`too_many_keys`: at most 25 live API keys; revoke one first." },
+      errors: {
+        403: "`session_required`: an API key cannot manage credentials; use a browser session.",
+        409: "`too_many_keys`: at most 25 live API keys; revoke one first.",
+      },
     }),
+    requireSession,
     jsonBody(CreateApiKeySchema, '{"name": "my script"}'),
     async (c) => {
       const { name, expires_in_days } = c.req.valid("json");
-      const userId = c.get("userId");
-      if ((await countLiveKeys(c.env, userId)) >= MAX_KEYS_PER_USER) {
-        throw new ApiError(409, "too_many_keys", `At most ${MAX_KEYS_PER_USER} live API keys: revoke one first.`);
-      }
       const expiresAt = expires_in_days ? new Date(Date.now() + expires_in_days * 86_400_000).toISOString() : null;
-      return c.json(await createApiKey(c.env, userId, name, expiresAt), 201);
+      const created = await createApiKey(c.env, c.get("userId"), name, expiresAt);
+      if (!created) throw new ApiError(409, "too_many_keys", `At most ${MAX_KEYS_PER_USER} live API keys: revoke one first.`);
+      return c.json(created, 201);
     },
   )
   .get(
@@ -79,8 +81,12 @@ export const apiKeyRoutes = new Hono<AppEnv>()
       access: "user",
       parameters: [pathParam("id", "The key's id.")],
       responses: { 204: noContent("Revoked.") },
-      errors: { 404: "`not_found`: no such key of mine." },
+      errors: {
+        403: "`session_required`: an API key cannot manage credentials; use a browser session.",
+        404: "`not_found`: no such key of mine.",
+      },
     }),
+    requireSession,
     async (c) => {
       const id = c.req.param("id");
       if (!(await revokeApiKey(c.env, c.get("userId"), id))) throw notFound();
@@ -130,8 +136,12 @@ export const sessionRoutes = new Hono<AppEnv>()
       access: "user",
       parameters: [pathParam("id", "The session's id.")],
       responses: { 204: noContent("Ended.") },
-      errors: { 404: "`not_found`: no such session of mine." },
+      errors: {
+        403: "`session_required`: an API key cannot manage credentials; use a browser session.",
+        404: "`not_found`: no such session of mine.",
+      },
     }),
+    requireSession,
     async (c) => {
       const caller = c.get("caller");
       const id = c.req.param("id");

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { DevSignInResultSchema, DevSignInSchema, SessionStateSchema } from "../../schema/api";
 import { clearCookie, SESSION_COOKIE, writeCookie } from "../auth/cookies";
-import { checkOrigin, requireAuth, resolveCaller } from "../auth/caller";
+import { checkOrigin, requireAuth, requireSession, resolveCaller } from "../auth/caller";
 import { finishSignIn, SignInError, startSignIn } from "../auth/oidc";
 import { createSession, deleteSessions, SESSION_TTL_SECONDS } from "../auth/sessions";
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
@@ -172,8 +172,10 @@ export const authRoutes = new Hono<AppEnv>()
       tag: "Sign-in",
       access: "user",
       responses: { 204: noContent("Every session ended; the cookie is cleared.") },
+      errors: { 403: "`session_required`: an API key cannot manage credentials; use a browser session." },
     }),
     requireAuth,
+    requireSession,
     async (c) => {
       await endSessions(c.env, c.get("userId"));
       clearCookie(c, SESSION_COOKIE);

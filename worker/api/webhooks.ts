@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { WebhookSecretSchema, WebhookSettingsSchema, WebhookSettingsUpdateSchema } from "../../schema/api";
-import { requireAuth } from "../auth/caller";
+import { requireAuth, requireSession } from "../auth/caller";
 import { checkWebhookUrl } from "../webhooks/url";
 import { getWebhookSettings, putWebhookSettings, rotateSecret, signingSecret } from "../webhooks/service";
 import { describe, json } from "./openapi";
@@ -31,7 +31,9 @@ export const webhookRoutes = new Hono<AppEnv>()
       tag: "Webhooks",
       access: "user",
       responses: { 200: json(WebhookSecretSchema, "The new secret.") },
+      errors: { 403: "`session_required`: an API key cannot rotate the secret; use a browser session." },
     }),
+    requireSession,
     async (c) => c.json({ secret: await rotateSecret(c.env, c.get("userId")) }, 200),
   )
   .get(

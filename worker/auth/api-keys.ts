@@ -30,22 +30,17 @@ export const toPublicKey = (r: ApiKeyRow): PublicApiKey => ({
 
 const isLive = (r: ApiKeyRow) => !r.revoked_at && (!r.expires_at || Date.parse(r.expires_at) > Date.now());
 
-export async function countLiveKeys(env: Env, userId: string): Promise<number> {
-  const rows = await db(env.DB)
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.user_id, userId), isNull(apiKeys.revoked_at)))
-    .all();
-  return rows.filter(isLive).length;
-}
-
-/** Makes a key; the full key is in the answer only, never stored. */
+/**
+ * Makes a key; the full key is in the answer only, never stored. Null when the user already
+ * holds MAX_KEYS_PER_USER live keys: the count and the insert are one statement, so concurrent
+ * requests cannot pass the limit together.
+ */
 export async function createApiKey(
   env: Env,
   userId: string,
   name: string,
   expiresAt: string | null,
-): Promise<PublicApiKey & { key: string }> {
+): Promise<(PublicApiKey & { key: string }) | null> {
   const key = API_KEY_PREFIX + randomToken(40);
   const row: ApiKeyRow = {
     id: crypto.randomUUID(),
@@ -59,8 +54,14 @@ export async function createApiKey(
     expires_at: expiresAt,
     revoked_at: null,
   };
-  await db(env.DB).insert(apiKeys).values(row);
-  return { ...toPublicKey(row), key };
+  const inserted = await env.DB.prepare(
+    `INSERT INTO api_keys (id, user_id, name, prefix, last4, key_hash, created_at, last_used_at, expires_at, revoked_at)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL
+     WHERE (SELECT count(*) FROM api_keys WHERE user_id = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?7)) < ?9`,
+  )
+    .bind(row.id, userId, name, row.prefix, row.last4, row.key_hash, row.created_at, expiresAt, MAX_KEYS_PER_USER)
+    .run();
+  return inserted.meta.changes === 1 ? { ...toPublicKey(row), key } : null;
 }
 
 export async function listApiKeys(env: Env, userId: string): Promise<PublicApiKey[]> {

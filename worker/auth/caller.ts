@@ -74,6 +74,18 @@ export function setCaller(c: Context<AppEnv>, caller: Caller) {
 }
 
 /** Every /api/v1 route but sign-in: a session (cookie or bearer token) or an API key. */
+/**
+ * After requireAuth: managing credentials (creating or revoking API keys, ending sessions,
+ * rotating the webhook secret, deleting the account) needs a browser session. A key that leaked
+ * must not be able to mint more keys, lock its owner out or take the webhook secret over.
+ */
+export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get("caller").auth !== "session") {
+    throw new ApiError(403, "session_required", "Managing credentials needs a browser session: sign in to the app. An API key cannot do this.");
+  }
+  await next();
+});
+
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const caller = await resolveCaller(c);
   if (!caller) {

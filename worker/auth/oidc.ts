@@ -6,6 +6,7 @@ import { ApiError } from "../api/errors";
 import type { AppEnv } from "../api/types";
 import { db, nowIso } from "../jobs/db";
 import { clearCookie, readCookie, SESSION_COOKIE, SIGNIN_COOKIE, writeCookie } from "./cookies";
+import { safeReturnTo } from "./return-to";
 import { createSession, SESSION_TTL_SECONDS } from "./sessions";
 import { randomToken, sha256Hex } from "./tokens";
 import { upsertUser } from "./users";
@@ -70,10 +71,20 @@ function redirectUri(c: Context<AppEnv>): string {
   return new URL(CALLBACK_PATH, c.env.APP_ORIGIN || c.req.url).href;
 }
 
-/** Only a path of this site: never an open redirect to somewhere else. */
-export function safeReturnTo(value: string | undefined): string {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
-  return value.slice(0, 500);
+/**
+ * Sign-ins started and not finished that are kept at most. Starting one needs no account, so
+ * each anonymous request writes a row: past this many (a flood), the oldest go first — a real
+ * reader's sign-in lasts seconds — and the table stays bounded whatever the traffic.
+ */
+export const MAX_PENDING_FLOWS = 10_000;
+
+/** Deletes expired sign-in flows, then all but the `keep` newest. */
+export async function pruneFlows(env: Env, keep: number): Promise<void> {
+  await env.DB.prepare(
+    "DELETE FROM auth_flows WHERE expires_at < ?1 OR state_hash IN (SELECT state_hash FROM auth_flows ORDER BY expires_at DESC LIMIT -1 OFFSET ?2)",
+  )
+    .bind(nowIso(), keep)
+    .run();
 }
 
 /** Starts a sign-in: PKCE verifier, state and nonce kept server-side, then off to the provider. */
@@ -93,6 +104,7 @@ export async function startSignIn(c: Context<AppEnv>): Promise<Response> {
       return_to: safeReturnTo(c.req.query("return_to")),
       expires_at: new Date(Date.now() + FLOW_TTL_SECONDS * 1000).toISOString(),
     });
+  await pruneFlows(c.env, MAX_PENDING_FLOWS);
   writeCookie(c, SIGNIN_COOKIE, browser, FLOW_TTL_SECONDS);
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri(c),

@@ -1,5 +1,5 @@
-import { and, eq, gt, lt } from "drizzle-orm";
-import { authFlows, sessions, users, type SessionRow } from "../../schema/db";
+import { and, eq, gt, isNotNull, lt, or } from "drizzle-orm";
+import { apiKeys, authFlows, sessions, users, type SessionRow } from "../../schema/db";
 import { db, nowIso } from "../jobs/db";
 import { randomToken, sha256Hex, SESSION_TOKEN_PREFIX } from "./tokens";
 import type { PublicUser } from "./users";
@@ -71,9 +71,12 @@ export async function deleteSessions(env: Env, userId: string, sessionId?: strin
   return rows.map((r) => r.id);
 }
 
-/** For the cron: expired sessions and abandoned sign-ins are no use to anyone. */
+/** For the cron: expired sessions, abandoned sign-ins, and revoked or expired API keys are no use to anyone. */
 export async function purgeExpiredSessions(env: Env): Promise<void> {
   const now = nowIso();
   await db(env.DB).delete(sessions).where(lt(sessions.expires_at, now));
   await db(env.DB).delete(authFlows).where(lt(authFlows.expires_at, now));
+  await db(env.DB)
+    .delete(apiKeys)
+    .where(or(isNotNull(apiKeys.revoked_at), lt(apiKeys.expires_at, now)));
 }
