@@ -31,7 +31,7 @@ const oidc = await createLocalOidc({
     {
       id: "workers-test-client",
       secret: process.env.GOOGLE_CLIENT_SECRET,
-      redirectUris: ["http://local/api/v1/auth/google/callback", "http://local/api/v1/integrations/google-sheets/callback"],
+      redirectUris: ["http://localhost/api/v1/auth/google/callback", "http://localhost/api/v1/integrations/google-sheets/callback"],
     },
   ],
   controls: true,

@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Development sign-in
-         * @description A real session for curl and tests: the token works as `Authorization: Bearer`, the cookie serves a browser, sign-out ends it. Only where `DEV_AUTH=on` and not in production, where the route does not exist (404) and this document leaves it out.
+         * @description A real session for curl and tests: the token works as `Authorization: Bearer`, the cookie serves a browser, sign-out ends it. Only in development (`ENVIRONMENT=development`, `DEV_AUTH=on`) and for a request to a loopback host (localhost, 127.0.0.1, [::1]); elsewhere the route does not exist (404) and this document leaves it out.
          */
         post: operations["devSignIn"];
         delete?: never;
@@ -2621,7 +2621,15 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `session_required`: an API key cannot manage credentials; use a browser session. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };
@@ -2701,7 +2709,15 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `session_required`: an API key cannot manage credentials; use a browser session. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `too_many_keys`: at most 25 live API keys; revoke one first. */
             409: {
                 headers: {
@@ -2734,7 +2750,15 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `session_required`: an API key cannot manage credentials; use a browser session. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `not_found`: no such key of mine. */
             404: {
                 headers: {
@@ -2789,7 +2813,15 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `session_required`: an API key cannot manage credentials; use a browser session. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `not_found`: no such session of mine. */
             404: {
                 headers: {
@@ -3023,7 +3055,15 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `session_required`: an API key cannot rotate the secret; use a browser session. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

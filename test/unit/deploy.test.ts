@@ -344,3 +344,20 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
     expect(second.calls.filter((c) => c.args.includes("create"))).toEqual([]);
   });
 });
+
+describe("the development configuration cannot replace production", () => {
+  it("has Worker names of its own, and each web Worker binds the API Worker of its own environment", () => {
+    const dev = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), undefined), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), undefined) };
+    const prod = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), "production"), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "production") };
+    // `wrangler deploy` without --env production makes the "-dev" Workers, never the production ones.
+    expect(dev.api.name).toBe("french-novel-tool-dev");
+    expect(dev.web.name).toBe("french-novel-tool-web-dev");
+    expect(prod.api.name).toBe("french-novel-tool");
+    expect(prod.web.name).toBe("french-novel-tool-web");
+    expect(dev.web.services).toEqual([{ binding: "API", service: dev.api.name }]);
+    expect(prod.web.services).toEqual([{ binding: "API", service: prod.api.name }]);
+    expect(dev.api.vars.ENVIRONMENT).toBe("development");
+    expect(prod.api.vars.ENVIRONMENT).toBe("production");
+    expect(prod.api.vars.DEV_AUTH).toBe("off");
+  });
+});

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAULTS } from "../../scripts/local-oidc";
 import { MAX_PENDING_FLOWS, pruneFlows } from "../../worker/auth/oidc";
@@ -171,6 +171,21 @@ describe("sessions", () => {
     expect((await me(mine.jar)).status).toBe(200);
   });
 
+  it("the development sign-in answers only for a loopback host: not for the same Worker reached by a public name", async () => {
+    const body = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "host@example.com" }) };
+    for (const host of ["http://localhost", "http://127.0.0.1:8787", "http://[::1]:8787"]) {
+      expect((await SELF.fetch(`${host}/api/v1/auth/dev`, body)).status).toBe(200);
+    }
+    for (const host of ["https://french-novel-tool-dev.someone.workers.dev", "http://192.168.1.20:8787", "http://localhost.evil.example"]) {
+      const r = await SELF.fetch(`${host}/api/v1/auth/dev`, body);
+      expect(r.status).toBe(404);
+      // Nor does the API document offer it there.
+      const doc = (await (await SELF.fetch(`${host}/api/v1/openapi.json`)).json()) as any;
+      expect(doc.paths["/api/v1/auth/dev"]).toBeUndefined();
+    }
+    expect(((await (await SELF.fetch("http://localhost/api/v1/openapi.json")).json()) as any).paths["/api/v1/auth/dev"]).toBeDefined();
+  });
+
   it("the development sign-in's token is a real session: Bearer works and sign-out ends it", async () => {
     const token = await signIn("devsession@example.com");
     expect(token).toMatch(/^fnts_/);
@@ -185,7 +200,7 @@ describe("API keys", () => {
     const { jar } = await signInWithGoogle("keys@example.com");
     const created = await appRequest(jar, "/api/v1/api-keys", {
       method: "POST",
-      headers: { "content-type": "application/json", origin: "http://local" },
+      headers: { "content-type": "application/json", origin: "http://localhost" },
       body: JSON.stringify({ name: "  nightly export  " }),
     });
     expect(created.status).toBe(201);
@@ -270,7 +285,7 @@ describe("cross-site requests", () => {
     expect(foreign.status).toBe(403);
     expect(((await foreign.json()) as any).error.code).toBe("forbidden_origin");
     expect((await post({ "sec-fetch-site": "cross-site" })).status).toBe(403);
-    expect((await post({ origin: "http://local" })).status).toBe(201);
+    expect((await post({ origin: "http://localhost" })).status).toBe(201);
     expect((await post({ "sec-fetch-site": "same-origin" })).status).toBe(201);
     // Reading is not a change.
     expect((await appRequest(jar, "/api/v1/me", { headers: { origin: "http://evil.example" } })).status).toBe(200);
@@ -280,7 +295,7 @@ describe("cross-site requests", () => {
     expect((await appRequest(jar, "/api/v1/auth/signout", { method: "POST", headers: { origin: "http://evil.example" } })).status).toBe(403);
     expect((await me(jar)).status).toBe(200);
 
-    const key = ((await (await post({ origin: "http://local" })).json()) as any).key;
+    const key = ((await (await post({ origin: "http://localhost" })).json()) as any).key;
     const viaKey = await api("/api/v1/api-keys", { headers: { ...bearer(key), origin: "http://evil.example" } });
     expect(viaKey.status).toBe(200);
   });
@@ -333,17 +348,28 @@ describe("managing credentials needs a browser session", () => {
     await api(`/api/v1/api-keys/${keys[1].id}`, { method: "DELETE", headers: bearer(session) });
     await env.DB.prepare("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(keys[2].id).run();
     await purgeExpiredSessions(env);
-    const left = await env.DB.prepare("SELECT name FROM api_keys WHERE id IN (?, ?, ?)").bind(keys[0].id, keys[1].id, keys[2].id).all<{ name: string }>();
-    expect(left.results.map((r) => r.name)).toEqual(["live"]);
+    const keysLeft = await env.DB.prepare("SELECT name FROM api_keys WHERE id IN (?, ?, ?)").bind(keys[0].id, keys[1].id, keys[2].id).all<{ name: string }>();
+    expect(keysLeft.results.map((r) => r.name)).toEqual(["live"]);
 
-    await env.DB.prepare("DELETE FROM auth_flows").run();
-    for (let i = 0; i < 5; i++) await startSignIn(new Jar());
-    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(5);
-    await pruneFlows(env, 3);
-    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(3);
-    // Each start prunes too: with the real bound (10,000) nothing of these few goes.
+    // Other test files start sign-ins at the same time on the same database: this one's rows are
+    // made the oldest live ones (a real flow lives 10 minutes), so pruning takes them first.
+    const soon = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+    const mine = (i: number) => `prune-test-${i}`;
+    for (let i = 0; i < 5; i++) {
+      await env.DB.prepare("INSERT INTO auth_flows VALUES (?, 'b', 'v', 'n', '/', ?)").bind(mine(i), soon(60 + i)).run();
+    }
+    await env.DB.prepare("INSERT INTO auth_flows VALUES (?, 'b', 'v', 'n', '/', ?)").bind(mine(9), soon(-1)).run();
+    const left = () => count("SELECT count(*) AS n FROM auth_flows WHERE state_hash LIKE 'prune-test-%'");
+    const live = await count("SELECT count(*) AS n FROM auth_flows WHERE expires_at >= ?", new Date().toISOString());
+    await pruneFlows(env, live - 2);
+    // The expired one and the two oldest are gone; the three newest of this test's rows stay.
+    expect(await left()).toBe(3);
+    const kept = await env.DB.prepare("SELECT state_hash FROM auth_flows WHERE state_hash LIKE 'prune-test-%' ORDER BY state_hash").all<{ state_hash: string }>();
+    expect(kept.results.map((r) => r.state_hash)).toEqual([mine(2), mine(3), mine(4)]);
+    // Each start prunes too: with the real bound (10,000) nothing live goes.
     await startSignIn(new Jar());
-    expect(await count("SELECT count(*) AS n FROM auth_flows")).toBe(4);
+    expect(await left()).toBe(3);
+    await env.DB.prepare("DELETE FROM auth_flows WHERE state_hash LIKE 'prune-test-%'").run();
     expect(MAX_PENDING_FLOWS).toBe(10_000);
   });
 });

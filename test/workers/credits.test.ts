@@ -348,7 +348,7 @@ describe("limits", () => {
     const pdf = await textPdf(4);
     expect(pdf.length).toBeGreaterThan(2_000);
     const body = form([["pdf_file", { data: pdf, filename: "more.pdf" }]]);
-    const known = new Request("http://local/api/v1/jobs", { method: "POST", headers: bearer(token), body });
+    const known = new Request("http://localhost/api/v1/jobs", { method: "POST", headers: bearer(token), body });
     // Content-Length says 200 kB: refused before a byte is read (the body never even ends).
     const { readable, writable } = new FixedLengthStream(200_000);
     const w = writable.getWriter();

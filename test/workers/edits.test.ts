@@ -10,7 +10,7 @@ async function finishedJob(owner: string, sentences: string[], finish = true) {
 }
 
 const call = async (token: string, path: string, init: RequestInit = {}) =>
-  SELF.fetch(`http://local/api/v1/jobs/${path}`, {
+  SELF.fetch(`http://localhost/api/v1/jobs/${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
   });

@@ -12,7 +12,7 @@ const PDF = new TextEncoder().encode("%PDF-1.7\n%%EOF\n");
 /** The API Worker with some configuration changed, as `GEMINI_API_KEY=… npm start` would run it. */
 async function withEnv(over: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://local${path}`, init), { ...env, ...over } as Env, ctx);
+  const res = await worker.fetch(new Request(`http://localhost${path}`, init), { ...env, ...over } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -2,7 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { createSession } from "../../worker/auth/sessions";
 
 /** A request to the API Worker, as the browser or curl would send it. */
-export const api = (path: string, init?: RequestInit) => SELF.fetch(`http://local${path}`, init);
+export const api = (path: string, init?: RequestInit) => SELF.fetch(`http://localhost${path}`, init);
 
 /** A session token for a user (made in D1 if new, as insertJob does). */
 export async function sessionFor(userId: string): Promise<string> {

@@ -11,7 +11,7 @@ import { sessionFor } from "./http";
 import { analysed, jobRow, result, startedJob } from "./jobs";
 
 const call = (token: string, path: string, init: RequestInit = {}) =>
-  SELF.fetch(`http://local/api/v1/${path}`, {
+  SELF.fetch(`http://localhost/api/v1/${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers ?? {}) },
   });

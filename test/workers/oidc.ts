@@ -6,7 +6,7 @@ import * as shared from "../fixtures/oidc-flow";
 
 export { Jar } from "../fixtures/oidc-flow";
 export const OIDC = "http://oidc.test";
-const flow: shared.Flow = { app: shared.appRequester("http://local", (url, init) => SELF.fetch(url, init)), provider: OIDC };
+const flow: shared.Flow = { app: shared.appRequester("http://localhost", (url, init) => SELF.fetch(url, init)), provider: OIDC };
 
 export const appRequest = flow.app;
 export const setFault = (fault: string | null) => shared.setFault(flow, fault);

@@ -33,7 +33,7 @@ const testEnv = (vars: Record<string, string> = {}) =>
 
 async function call(path: string, init: RequestInit & { duplex?: "half" } = {}, vars: Record<string, string> = {}) {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://local${path}`, init as RequestInit), testEnv(vars), ctx);
+  const res = await worker.fetch(new Request(`http://localhost${path}`, init as RequestInit), testEnv(vars), ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -137,7 +137,7 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
     const w = writable.getWriter();
     void w.write(bytes.slice(0, 1024));
     const known = await Promise.race([
-      SELF.fetch("http://local/api/v1/process-pdf-async", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: readable, duplex: "half" } as RequestInit),
+      SELF.fetch("http://localhost/api/v1/process-pdf-async", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: readable, duplex: "half" } as RequestInit),
       new Promise<Response>((_, reject) => setTimeout(() => reject(new Error("the server waited for the body")), 5000)),
     ]);
     void w.abort().catch(() => undefined);

@@ -65,7 +65,7 @@ describe("Google Sheets export", () => {
     expect(q.get("prompt")).toBe("consent");
     expect(q.get("code_challenge_method")).toBe("S256");
     expect(q.get("login_hint")).toBe(email);
-    expect(q.get("redirect_uri")).toBe("http://local/api/v1/integrations/google-sheets/callback");
+    expect(q.get("redirect_uri")).toBe("http://localhost/api/v1/integrations/google-sheets/callback");
     const consent = await (await fetch(authorize)).text();
     expect(consent).toContain("only the specific Google Drive files you use with this app");
     expect(back.status).toBe(302);

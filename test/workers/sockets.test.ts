@@ -8,7 +8,7 @@ import { appRequest, Jar } from "./oidc";
 
 /** Opens a job's event socket; resolves with the socket and a promise of its close code. */
 async function openEvents(jobId: string, headers: Record<string, string>) {
-  const res = await SELF.fetch(`http://local/api/v1/jobs/${jobId}/events`, { headers: { Upgrade: "websocket", ...headers } });
+  const res = await SELF.fetch(`http://localhost/api/v1/jobs/${jobId}/events`, { headers: { Upgrade: "websocket", ...headers } });
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   const first = new Promise<string>((resolve) => ws.addEventListener("message", (m) => resolve(String(m.data)), { once: true }));
@@ -90,7 +90,7 @@ describe("job event sockets follow their credential", () => {
     jar.cookies.set("fnt_session", token);
     const foreign = await appRequest(jar, `/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", origin: "http://evil.example" } });
     expect(foreign.status).toBe(403);
-    const own = await appRequest(jar, `/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", origin: "http://local" } });
+    const own = await appRequest(jar, `/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", origin: "http://localhost" } });
     expect(own.status).toBe(101);
     own.webSocket!.accept();
     own.webSocket!.close();
@@ -107,7 +107,7 @@ describe("job event sockets follow their credential", () => {
   it("a stranger cannot open another user's job events", async () => {
     const id = await jobFor("ws5");
     const stranger = await sessionFor("ws6");
-    const r = await SELF.fetch(`http://local/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", ...bearer(stranger) } });
+    const r = await SELF.fetch(`http://localhost/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", ...bearer(stranger) } });
     expect(r.status).toBe(404);
   });
 });

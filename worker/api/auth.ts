@@ -13,8 +13,14 @@ import { plainErrorPage } from "./plain-page";
 import type { AppEnv } from "./types";
 import { jsonBody } from "./validate";
 
-/** Development sign-in exists only outside production, and only where DEV_AUTH is on. */
-export const devSignInEnabled = (env: Env) => env.ENVIRONMENT !== "production" && env.DEV_AUTH === "on";
+/**
+ * Development sign-in exists only in development, where DEV_AUTH is on, for a request to a
+ * loopback host: the development configuration deployed by mistake (a `wrangler deploy`
+ * without `--env production`) still signs nobody in from the internet.
+ */
+export const devSignInEnabled = (env: Env, url: string) =>
+  env.ENVIRONMENT === "development" && env.DEV_AUTH === "on" && LOOPBACK.has(new URL(url).hostname);
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** A failed sign-in is a page for a person, not JSON: what went wrong and a way back. */
 const signInErrorPage = (c: Context<AppEnv>, message: string) => plainErrorPage(c, "Sign-in failed", "Sign-in failed", message);
@@ -43,7 +49,7 @@ export const authRoutes = new Hono<AppEnv>()
       summary: "Development sign-in",
       description:
         "A real session for curl and tests: the token works as `Authorization: Bearer`, the cookie serves a browser, sign-out ends it. " +
-        "Only where `DEV_AUTH=on` and not in production, where the route does not exist (404) and this document leaves it out.",
+        "Only in development (`ENVIRONMENT=development`, `DEV_AUTH=on`) and for a request to a loopback host (localhost, 127.0.0.1, [::1]); elsewhere the route does not exist (404) and this document leaves it out.",
       tag: "Sign-in",
       access: "public",
       responses: { 200: json(DevSignInResultSchema, "Signed in (the session cookie is set too).", { "Set-Cookie": header("The session cookie.") }) },
@@ -52,7 +58,7 @@ export const authRoutes = new Hono<AppEnv>()
     // Answers exactly like a route that does not exist where it is off (production has none);
     // checked before the body is read.
     async (c, next) => {
-      if (!devSignInEnabled(c.env)) throw new ApiError(404, "not_found", "No such endpoint.");
+      if (!devSignInEnabled(c.env, c.req.url)) throw new ApiError(404, "not_found", "No such endpoint.");
       await next();
     },
     jsonBody(DevSignInSchema, '{"email": "you@example.com"}'),

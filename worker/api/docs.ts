@@ -209,7 +209,7 @@ export async function openApiDocument(app: Hono<AppEnv>, c: Context<AppEnv>): Pr
   const cookie = doc.components?.securitySchemes?.sessionCookie as OpenAPIV3_1.ApiKeySecurityScheme | undefined;
   if (cookie) cookie.name = sessionCookieName(c);
   // Production has no development sign-in: the route answers 404 as if it did not exist.
-  if (!devSignInEnabled(c.env) && doc.paths) delete doc.paths["/api/v1/auth/dev"];
+  if (!devSignInEnabled(c.env, c.req.url) && doc.paths) delete doc.paths["/api/v1/auth/dev"];
   const models = allowedModels(c.env);
   for (const name of ["JobUploadForm", "ProcessPdfForm", "ReserveCreditsRequest"]) {
     const props = (doc.components?.schemas?.[name] as OpenAPIV3_1.SchemaObject | undefined)?.properties;
