@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "../../worker/api/multipart";
+import { getBoundary, MAX_PADDING_BYTES, MAX_PREAMBLE_BYTES, MultipartError, parseMultipart, type MultipartPart } from "../../worker/api/multipart";
 
 const enc = new TextEncoder();
 
@@ -169,6 +169,28 @@ describe("parseMultipart", () => {
     expect(parts).toHaveLength(1);
     expect(parts[0]!.name).toBe("x");
     expect(new TextDecoder().decode(parts[0]!.data)).toBe("hello");
+  });
+
+  it("bounds the preamble and the padding: a body made of either is refused, not read to its end", async () => {
+    const body = "\r\nContent-Disposition: form-data; name=x\r\n\r\nhello\r\n--B--";
+    // Up to the caps they are accepted.
+    const fits = `${"p".repeat(MAX_PREAMBLE_BYTES - 2)}\r\n--B${" ".repeat(MAX_PADDING_BYTES)}${body}`;
+    expect(await collect(streamOf(enc.encode(fits), () => 4096), "B")).toHaveLength(1);
+    for (const raw of [`${"p".repeat(MAX_PREAMBLE_BYTES + 10)}\r\n--B${body}`, `--B${" ".repeat(MAX_PADDING_BYTES + 1)}${body}`]) {
+      // The rest of the stream (a gigabyte, say) is never asked for once the cap is passed.
+      let pulled = 0;
+      const bytes = enc.encode(raw);
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(pulled * 4096 < bytes.length ? bytes.subarray(pulled * 4096, (pulled + 1) * 4096) : enc.encode(" ".repeat(4096)));
+          pulled++;
+        },
+      });
+      const err = await collect(endless, "B").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MultipartError);
+      expect((err as MultipartError).code).toBe("limit");
+      expect(pulled).toBeLessThan(10);
+    }
   });
 
   it("decodes escaped names and keeps Windows paths", async () => {

@@ -55,3 +55,32 @@ describe("API basics", () => {
     expect(r.status).toBe(404);
   });
 });
+
+describe("JSON bodies are bounded", () => {
+  it("a JSON body over 64 KiB is a 413 before it is parsed, declared or streamed; a word list may send more", async () => {
+    const token = await signIn("big-json@example.com");
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const huge = JSON.stringify({ name: "x".repeat(70 * 1024) });
+    const declared = await api("/api/v1/api-keys", { method: "POST", headers, body: huge });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as any).error.code).toBe("body_too_large");
+    // Streamed without a Content-Length: refused once it passes the cap.
+    const bytes = new TextEncoder().encode(huge);
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 8192) controller.enqueue(bytes.subarray(at, at + 8192));
+        controller.close();
+      },
+    });
+    const chunked = await api("/api/v1/settings", { method: "PUT", headers, body: streamed, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(413);
+    // Under the cap the same route answers as before (a name over 100 characters is a 400 naming it).
+    const small = await api("/api/v1/api-keys", { method: "POST", headers, body: JSON.stringify({ name: "x".repeat(200) }) });
+    expect(small.status).toBe(400);
+    expect(((await small.json()) as any).error.field).toBe("name");
+    // A word list of 12,000 words (~150 KiB of JSON) is a word list, not an abuse.
+    const words = Array.from({ length: 12_000 }, (_, i) => `mot${i}`);
+    const list = await api("/api/v1/wordlists", { method: "POST", headers, body: JSON.stringify({ name: "big", words }) });
+    expect(list.status).toBe(201);
+  });
+});

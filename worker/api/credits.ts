@@ -46,7 +46,7 @@ import { TEXT_LIMITS } from "../pipeline/extract";
 
 const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
 
-const reserveBody = (c: { req: { json(): Promise<unknown> } }) => readJson(c, '{"estimated_tokens": 50000}');
+const reserveBody = (c: { req: { raw: Request } }) => readJson(c, '{"estimated_tokens": 50000}');
 
 /** /api/v1/credits: the balance, its ledger, and reservations ahead of an upload. */
 export const creditRoutes = new Hono<AppEnv>()

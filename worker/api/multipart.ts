@@ -169,19 +169,33 @@ export async function* parseMultipart(
   }
 }
 
+/** The most bytes before the first boundary (browsers send none; RFC 2046 says to ignore them). */
+export const MAX_PREAMBLE_BYTES = 16 * 1024;
+/** The most transport padding (spaces, tabs) after a boundary. */
+export const MAX_PADDING_BYTES = 1024;
+
 async function skipPreamble(s: Scanner, delimiter: Uint8Array): Promise<void> {
+  let skipped = 0;
   for (;;) {
     const at = s.indexOf(delimiter);
-    if (at >= 0) return s.consume(at);
+    if (at >= 0) {
+      if (skipped + at > MAX_PREAMBLE_BYTES) break;
+      return s.consume(at);
+    }
     // Keep a possible delimiter prefix; the preamble itself is discarded as it streams.
-    s.consume(Math.max(0, s.length - (delimiter.length - 1)));
+    const drop = Math.max(0, s.length - (delimiter.length - 1));
+    s.consume(drop);
+    skipped += drop;
+    if (skipped > MAX_PREAMBLE_BYTES) break;
     if (!(await s.fill())) throw new MultipartError("No boundary found in the body.");
   }
+  throw new MultipartError(`More than ${MAX_PREAMBLE_BYTES} bytes before the first boundary.`, "limit");
 }
 
 async function skipBoundaryLineEnd(s: Scanner): Promise<void> {
-  // RFC 2046 allows transport padding (linear whitespace) after a boundary.
-  for (;;) {
+  // RFC 2046 allows transport padding (linear whitespace) after a boundary: a little of it.
+  for (let padding = 0; ; padding++) {
+    if (padding > MAX_PADDING_BYTES) throw new MultipartError(`More than ${MAX_PADDING_BYTES} bytes of padding after a boundary.`, "limit");
     if (!(await s.ensure(2))) throw new MultipartError("The body ended inside a boundary line.");
     const v = s.view();
     if (v[0] === 0x20 || v[0] === 0x09) s.consume(1);

@@ -4,11 +4,56 @@ import type { z } from "zod";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
 
-/** The request's JSON body; a body that is not JSON is a 400 showing what to send (`example`). */
-export async function readJson(c: { req: { json(): Promise<unknown> } }, example: string): Promise<unknown> {
-  return c.req.json().catch(() => {
+/** The most bytes of a JSON request body (a word list's own route allows more: see wordlists.ts). */
+export const MAX_JSON_BYTES = 64 * 1024;
+
+/**
+ * The request's JSON body, at most `maxBytes`: a bigger one is a 413 before a byte is parsed
+ * (by its Content-Length, else as soon as the stream passes the cap); a body that is not JSON is
+ * a 400 showing what to send (`example`).
+ */
+export async function readJson(c: { req: { raw: Request } }, example: string, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
+  // Read once: an idempotency fingerprint and the handler both ask for it.
+  let text = bodies.get(c.req.raw);
+  if (!text) {
+    const tooLarge = () => new ApiError(413, "body_too_large", `A JSON body is at most ${Math.round(maxBytes / 1024)} KiB.`);
+    text = readCapped(c.req.raw, maxBytes, tooLarge).then((b) => new TextDecoder().decode(b));
+    bodies.set(c.req.raw, text);
+  }
+  const body = await text;
+  try {
+    return JSON.parse(body);
+  } catch {
     throw new ApiError(400, "invalid_json", example ? `Send a JSON body like ${example}.` : "Send a JSON body.");
-  });
+  }
+}
+const bodies = new WeakMap<Request, Promise<string>>();
+
+/** The request's body, refused (`tooLarge`) past `max` bytes: by its Content-Length, else as soon as the stream passes it. */
+export async function readCapped(req: Request, max: number, tooLarge: () => ApiError): Promise<Uint8Array> {
+  if (Number(req.headers.get("content-length") ?? 0) > max) throw tooLarge();
+  const reader = req.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
 /** Parses input with a zod schema; a failure is a 400 that names the offending field. */

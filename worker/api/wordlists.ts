@@ -17,44 +17,18 @@ import { createWordlist, deleteWordlist, detail, listWordlists, loadList, rename
 import { ApiError } from "./errors";
 import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "./types";
-import { jsonBody, readJson, validate } from "./validate";
+import { jsonBody, readCapped, readJson, validate } from "./validate";
 
 const listId = pathParam("id", "The list's id (`default`: the built-in list).");
 const NOT_FOUND = "`not_found`: no such list of mine.";
-
-/** The request's body, refused past `max` bytes before it is all read. */
-export async function readCapped(req: Request, max: number): Promise<Uint8Array> {
-  const tooLarge = () => new ApiError(413, "file_too_large", `A word list file is at most ${max / 1024 / 1024} MiB.`);
-  if (Number(req.headers.get("content-length") ?? 0) > max + 64 * 1024) throw tooLarge();
-  const reader = req.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max + 64 * 1024) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
 
 const asApiError = (err: unknown) => (err instanceof WordlistError ? new ApiError(err.status, err.code, err.message, err.status === 415 ? "file" : "words") : err);
 
 /** The words and name of a multipart upload (`file`, `name`). */
 async function fromUpload(c: Context<AppEnv>): Promise<{ name: string; words: string[] }> {
-  const bytes = await readCapped(c.req.raw, MAX_WORDLIST_FILE_BYTES);
+  // The file may take MAX_WORDLIST_FILE_BYTES; the form's other fields and boundaries 64 KiB more.
+  const tooLarge = () => new ApiError(413, "file_too_large", `A word list file is at most ${MAX_WORDLIST_FILE_BYTES / 1024 / 1024} MiB.`);
+  const bytes = await readCapped(c.req.raw, MAX_WORDLIST_FILE_BYTES + 64 * 1024, tooLarge);
   let form: FormData;
   try {
     form = await new Response(bytes, { headers: { "content-type": c.req.header("content-type") ?? "" } }).formData();
@@ -119,7 +93,7 @@ export const wordlistRoutes = new Hono<AppEnv>()
       const type = c.req.header("content-type") ?? "";
       let input: { name: string; words: string[] };
       if (/^\s*multipart\/form-data\b/i.test(type)) input = await fromUpload(c);
-      else if (/^\s*application\/json\b/i.test(type)) input = validate(CreateWordlistSchema, await readJson(c, '{"name": "My words", "words": ["maison", "chat"]}'));
+      else if (/^\s*application\/json\b/i.test(type)) input = validate(CreateWordlistSchema, await readJson(c, '{"name": "My words", "words": ["maison", "chat"]}', MAX_WORDLIST_FILE_BYTES));
       else throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with a `file`, or JSON {name, words}.");
       let entries;
       try {
