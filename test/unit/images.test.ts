@@ -5,7 +5,7 @@ import path from "node:path";
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { PipelineError } from "../../worker/pipeline/errors";
-import { imagesToPdf, pngAsPdfImage, sniffImage } from "../../worker/pipeline/images";
+import { imageDimensions, imagesToPdf, MAX_IMAGE_PIXELS, pngAsPdfImage, sniffImage } from "../../worker/pipeline/images";
 import { JPEG_18x25, makePng, type PngKind } from "../fixtures/images";
 
 const hasPdftoppm = spawnSync("pdftoppm", ["-v"]).status === 0;
@@ -72,5 +72,20 @@ describe("page images", () => {
       expect(row(0), `${kind} page`).toBeGreaterThan(180);
       expect(row(29), `${kind} page ${i}`).toBeGreaterThan(180);
     }
+  });
+});
+
+describe("imageDimensions reads the size from the header, without decoding", () => {
+  it("PNG (IHDR) and JPEG (the first frame marker, past APPn segments)", async () => {
+    expect(imageDimensions(await makePng(31, 17), "png")).toEqual({ width: 31, height: 17 });
+    expect(imageDimensions(await makePng(3, 200, "rgba"), "png")).toEqual({ width: 3, height: 200 });
+    expect(imageDimensions(JPEG_18x25, "jpg")).toEqual({ width: 18, height: 25 });
+    // An APP1 segment (say EXIF) before the frame is skipped by its length.
+    const app1 = Uint8Array.from([0xff, 0xe1, 0x00, 0x06, 0x45, 0x78, 0x69, 0x66]);
+    const withExif = new Uint8Array([...JPEG_18x25.subarray(0, 2), ...app1, ...JPEG_18x25.subarray(2)]);
+    expect(imageDimensions(withExif, "jpg")).toEqual({ width: 18, height: 25 });
+    expect(imageDimensions(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00]), "jpg")).toBeNull();
+    expect(imageDimensions(new Uint8Array(12), "png")).toBeNull();
+    expect(MAX_IMAGE_PIXELS).toBe(50_000_000);
   });
 });

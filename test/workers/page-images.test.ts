@@ -31,6 +31,21 @@ function form(entries: Entry[]): FormData {
 const post = (token: string, entries: Entry[]) =>
   api("/api/v1/jobs", { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form(entries) });
 
+/** The JPEG with its frame header (first SOF marker) saying another size; the pixels stay 18 × 25. */
+function withJpegSize(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+  const out = jpeg.slice();
+  for (let i = 2; i + 9 < out.length; ) {
+    const marker = out[i + 1]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      new DataView(out.buffer).setUint16(i + 5, height);
+      new DataView(out.buffer).setUint16(i + 7, width);
+      return out;
+    }
+    i += 2 + ((out[i + 2]! << 8) | out[i + 3]!);
+  }
+  throw new Error("no SOF marker");
+}
+
 const keysUnder = async (prefix: string) => (await env.FILES.list({ prefix })).objects.map((o) => o.key).sort();
 
 async function expectError(res: Response, status: number, code: string, message?: string, field = "page_images") {
@@ -152,6 +167,28 @@ describe("POST /api/v1/jobs with page_images", () => {
     ]);
     await expectError(res, 413, "image_too_large", "Page 2 (huge.png) is larger than the 20 MB limit for one image.");
     expect(await keysUnder("uploads/")).toEqual(before);
+  });
+
+  it("refuses an image of over 50 megapixels from its header, before anything decodes it", async () => {
+    const token = await signIn("img-pixels@example.com");
+    const before = await keysUnder("uploads/");
+    // A few hundred bytes each, whose headers say 20,000 × 20,000 (400 megapixels).
+    const png = await makePng(4, 4);
+    const hugePng = png.slice();
+    new DataView(hugePng.buffer).setUint32(16, 20_000);
+    new DataView(hugePng.buffer).setUint32(20, 20_000);
+    const hugeJpeg = withJpegSize(JPEG_18x25, 20_000, 20_000);
+    for (const [data, filename] of [[hugePng, "bomb.png"], [hugeJpeg, "bomb.jpg"]] as const) {
+      const res = await post(token, [
+        ["page_images", { data: JPEG_18x25, filename: "a.jpg" }],
+        ["page_images", { data, filename }],
+      ]);
+      await expectError(res, 413, "image_too_large", `Page 2 (${filename}) is 20,000 × 20,000 pixels (400 megapixels): at most 50 megapixels a page (a page scanned at 600 dpi is about 35).`);
+    }
+    expect(await keysUnder("uploads/")).toEqual(before);
+    // At the cap's side of the line an image is taken as before.
+    const fine = await post(token, [["page_images", { data: withJpegSize(JPEG_18x25, 5_000, 7_000), filename: "a4-600dpi.jpg" }]]);
+    expect(fine.status).toBe(202);
   });
 
   it("deletes the stored images when a setting is refused", async () => {

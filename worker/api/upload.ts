@@ -11,7 +11,7 @@
  * Page images (optional, instead of the PDF) are small enough to hold one at a time:
  * each goes to R2 as soon as it has arrived, and a failure deletes those already stored.
  */
-import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, sniffImage, type ImageType } from "../pipeline/images";
+import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, imageDimensions, MAX_IMAGE_PIXELS, sniffImage, type ImageType } from "../pipeline/images";
 import { ApiError } from "./errors";
 import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
 import { deleteKeys } from "../jobs/files";
@@ -283,6 +283,16 @@ class ImageStore {
     }
     type ??= this.sniff(chunks, size, label);
     const bytes = join(chunks, size);
+    const dims = imageDimensions(bytes, type);
+    if (dims && dims.width * dims.height > MAX_IMAGE_PIXELS) {
+      const mp = (n: number) => (n / 1_000_000).toLocaleString("en", { maximumFractionDigits: 1 });
+      throw new ApiError(
+        413,
+        "image_too_large",
+        `${label} is ${dims.width.toLocaleString("en")} × ${dims.height.toLocaleString("en")} pixels (${mp(dims.width * dims.height)} megapixels): at most ${mp(MAX_IMAGE_PIXELS)} megapixels a page (a page scanned at 600 dpi is about 35).`,
+        this.o.field,
+      );
+    }
     const key = this.o.key(page, type);
     // Recorded before the put, so a put that fails half-way is still cleaned up.
     this.stored.push({ page, key, type, filename, size, sha256: bytesToHex(sha256(bytes)) });

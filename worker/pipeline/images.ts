@@ -35,6 +35,47 @@ export function sniffImage(head: Uint8Array): ImageType | null {
   return null;
 }
 
+/**
+ * The most pixels a page image may have: a page scanned at 600 dpi is ~35 megapixels (A4:
+ * 4,960 × 7,016). Decoding is what costs (4 bytes a pixel: 50 MP is 200 MB, past a Worker's
+ * 128 MB), so a bigger one is refused at upload from its header, before anything decodes it.
+ */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+/**
+ * Width and height from the image's header (PNG IHDR; JPEG's first SOF marker), without
+ * decoding; null when the header cannot be read (the damaged image fails the job later, as before).
+ */
+export function imageDimensions(bytes: Uint8Array, type: ImageType): { width: number; height: number } | null {
+  const u16 = (i: number) => (bytes[i]! << 8) | bytes[i + 1]!;
+  const u32 = (i: number) => ((bytes[i]! << 24) >>> 0) + (bytes[i + 1]! << 16) + (bytes[i + 2]! << 8) + bytes[i + 3]!;
+  if (type === "png") {
+    // Signature (8), chunk length (4), "IHDR" (4), width (4), height (4).
+    const ihdr = bytes.length >= 24 && bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52;
+    return ihdr ? { width: u32(16), height: u32(20) } : null;
+  }
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++; // fill byte
+      continue;
+    }
+    // Markers without a length: TEM, RSTn, SOI, EOI.
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
+      i += 2;
+      continue;
+    }
+    // Start of frame (any coding but DHT C4, JPG C8, DAC CC): precision (1), height (2), width (2).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { width: u16(i + 7), height: u16(i + 5) };
+    }
+    i += 2 + u16(i + 2);
+  }
+  return null;
+}
+
 export interface PageImage {
   bytes: Uint8Array;
   type: ImageType;
