@@ -4585,7 +4585,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultSentence"];
                 };
             };
-            /** @description `invalid_field`: a parameter or field is missing or invalid (`field` names it); `invalid_json`: the body is not JSON. */
+            /** @description `invalid_field` (`text`): empty, or longer than three times the engine's sentence (200 characters at least). */
             400: {
                 headers: {
                     [name: string]: unknown;

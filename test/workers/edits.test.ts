@@ -56,6 +56,26 @@ describe("editing sentences", () => {
     expect(early.status).toBe(409);
   });
 
+  it("bounds an edit by the engine's sentence (three times its length, 200 characters at least), however often it is edited", async () => {
+    const sentence = "Il partit vers la mer, un matin de juin, sans rien dire à personne.";
+    const id = await finishedJob("ed5", ["Oui.", sentence]);
+    const token = await sessionFor("ed5");
+    const patch = (index: number, text: string) => call(token, `${id}/sentences/${index}`, { method: "PATCH", body: JSON.stringify({ text }) });
+    // A short sentence may still be corrected at some length.
+    expect((await patch(0, "o".repeat(200))).status).toBe(200);
+    const short = await patch(0, "o".repeat(201));
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as any).error).toMatchObject({ code: "invalid_field", field: "text" });
+    const max = 3 * sentence.length;
+    expect((await patch(1, "a".repeat(max))).status).toBe(200);
+    // The bound is the engine's sentence, not the last edit: edits cannot grow one another.
+    const grown = await patch(1, "a".repeat(max + 1));
+    expect(grown.status).toBe(400);
+    expect(((await grown.json()) as any).error.message).toContain(`at most ${max} characters`);
+    const saved = await env.DB.prepare("SELECT length(text) AS n FROM sentence_edits WHERE job_id = ? AND idx = 1").bind(id).first<{ n: number }>();
+    expect(saved!.n).toBe(max);
+  });
+
   it("deleting a job removes its files and rows", async () => {
     const id = await finishedJob("ed4", ["Une."]);
     const token = await sessionFor("ed4");

@@ -414,6 +414,7 @@ export const jobRoutes = new Hono<AppEnv>()
       parameters: [jobId, { ...pathParam("index", "The sentence's `index` in the result."), schema: { type: "integer", minimum: 0 } }],
       responses: { 200: json(ResultSentenceSchema, "The sentence now.") },
       errors: {
+        400: "`invalid_field` (`text`): empty, or longer than three times the engine's sentence (200 characters at least).",
         404: "`not_found`: no such job of mine, or no such sentence.",
         409: "`job_not_finished`: sentences can be edited once the job has finished.",
       },

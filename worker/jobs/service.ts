@@ -275,20 +275,33 @@ function jobRowDeletes(d1: D1Database, row: JobRow): D1PreparedStatement[] {
   ];
 }
 
-/** Saves a reader's correction of sentence `index` of a finished job. */
+/**
+ * How long a correction may be: three times the engine's sentence, 200 characters at least (a
+ * correction fixes a sentence; it is no place to store a book), within SentenceEditSchema's 5,000.
+ */
+export const maxEditLength = (engineText: string) => Math.max(200, 3 * engineText.length);
+
+/**
+ * Saves a reader's correction of sentence `index` of a finished job. Reads the stored result
+ * as the engine wrote it (never the other edits: one row is written, none read) and writes one row.
+ */
 export async function editSentence(env: Env, row: JobRow, index: number, text: string): Promise<ResultSentence> {
   if (!hasResult(row)) {
     throw new ApiError(409, "job_not_finished", "Sentences can be edited once the job has finished.");
   }
-  const result = await jobResult(env, row);
-  const sentence = result.sentences[index];
+  const obj = await env.FILES.get(resultKey(row.id));
+  const sentence = obj ? ((await obj.json()) as StoredResult).sentences[index] : undefined;
   if (!sentence) throw new ApiError(404, "not_found", `No sentence ${index} in this job.`);
+  const max = maxEditLength(sentence.text);
+  if (text.length > max) {
+    throw new ApiError(400, "invalid_field", `text: must be at most ${max} characters (three times the sentence's own, 200 at least)`, "text");
+  }
   const now = nowIso();
   await db(env.DB)
     .insert(sentenceEdits)
     .values({ job_id: row.id, idx: index, text, updated_at: now })
     .onConflictDoUpdate({ target: [sentenceEdits.job_id, sentenceEdits.idx], set: { text, updated_at: now } });
-  return { ...sentence, text, edited: true, ...sentenceFacts(text) };
+  return { ...withFacts(sentence), text, edited: true, ...sentenceFacts(text) };
 }
 
 /**
