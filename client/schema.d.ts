@@ -4465,7 +4465,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            /** @description `insufficient_credits`: not enough credits for the retry. */
+            /** @description `insufficient_credits`: not enough credits for the retry (it reserves for the chunks it retries). */
             402: {
                 headers: {
                     [name: string]: unknown;
@@ -4486,6 +4486,15 @@ export interface operations {
             };
             /** @description `job_has_edits`: the job has corrected sentences; `not_retryable` (or another code): nothing to retry now. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: at most 5 retries of one job an hour (`Retry-After` says when the next may come). */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

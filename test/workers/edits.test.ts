@@ -88,3 +88,22 @@ describe("editing sentences", () => {
     expect((await call(token, id)).status).toBe(404);
   });
 });
+
+describe("retrying a job's failed pages", () => {
+  it("at most 5 retries of one job an hour: then 429 with Retry-After; another job has its own count", async () => {
+    const id = await finishedJob("rt1", ["Une."]);
+    const other = await finishedJob("rt1", ["Deux."]);
+    const token = await sessionFor("rt1");
+    const retry = (job: string) => call(token, `${job}/retry`, { method: "POST" });
+    for (let i = 0; i < 5; i++) expect((await retry(id)).status).not.toBe(429); // nothing failed: 409 not_retryable, counted all the same
+    const refused = await retry(id);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: "rate_limited", message: expect.stringContaining("At most 5 retries of one job an hour") });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(3500);
+    expect(refused.headers.get("ratelimit-limit")).toBe("5");
+    expect((await retry(other)).status).not.toBe(429);
+    // Someone else's job is still a 404, not a count of theirs.
+    const stranger = await sessionFor("rt2");
+    expect((await call(stranger, `${id}/retry`, { method: "POST" })).status).toBe(404);
+  });
+});

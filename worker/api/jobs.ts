@@ -19,7 +19,7 @@ import {
 } from "../../schema/api";
 import { JobSettingsSchema } from "../../schema/settings";
 import { uploadSettings } from "../defaults/service";
-import { billingFor } from "../credits/service";
+import { billingFor, creditAccount, RateLimited, RETRIES_PER_JOB_HOUR } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
 import { maxPartBytes } from "../jobs/part-limits";
@@ -330,13 +330,17 @@ export const jobRoutes = new Hono<AppEnv>()
       parameters: [jobId],
       responses: { 200: json(JobRetrySchema, "The job now and the chunks tried again.") },
       errors: {
-        402: "`insufficient_credits`: not enough credits for the retry.",
+        402: "`insufficient_credits`: not enough credits for the retry (it reserves for the chunks it retries).",
         404: NOT_FOUND,
         409: "`job_has_edits`: the job has corrected sentences; `not_retryable` (or another code): nothing to retry now.",
+        429: "`rate_limited`: at most 5 retries of one job an hour (`Retry-After` says when the next may come).",
       },
     }),
     async (c) => {
       const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      // Each retry asked counts, whatever it finds to do: a loop of retries is what this bounds.
+      const admission = await creditAccount(c.env, row.owner_id).admitRetry(row.id, RETRIES_PER_JOB_HOUR);
+      if (!admission.ok) throw new RateLimited(admission, "retries of one job");
       return c.json(await retryJob(c.env, row), 200);
     },
   )

@@ -44,6 +44,7 @@ export class CreditAccount extends DurableObject<Env> {
         job_id TEXT, note TEXT, balance_after INTEGER NOT NULL, reserved_after INTEGER NOT NULL, at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS settled (job_id TEXT PRIMARY KEY, charged INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS admissions (job_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS retries (job_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
     `);
   }
 
@@ -171,6 +172,16 @@ export class CreditAccount extends DurableObject<Env> {
   /** A job that was refused after all (bad upload) gives its slot back. */
   async forgetJob(jobId: string): Promise<void> {
     this.sql.exec("DELETE FROM admissions WHERE job_id = ?", jobId);
+  }
+
+  /** Counts a retry of one job against its own hourly limit, if there is room (a sliding hour, like jobs). */
+  async admitRetry(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
+    this.sql.exec("DELETE FROM retries WHERE at_ms <= ?", nowMs - HOUR_MS);
+    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM retries WHERE job_id = ? ORDER BY at_ms", jobId).toArray();
+    const reset = (oldest: number | undefined) => (oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + HOUR_MS - nowMs) / 1000)));
+    if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]!.at_ms) };
+    this.sql.exec("INSERT INTO retries (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
+    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
   }
 
   async rate(limit: number, nowMs = Date.now()): Promise<Admission> {

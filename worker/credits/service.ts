@@ -83,14 +83,16 @@ export function rateLimitHeaders(a: Admission): Record<string, string> {
 }
 
 export class RateLimited extends ApiError {
-  constructor(readonly admission: Admission) {
-    super(
-      429,
-      "rate_limited",
-      `At most ${admission.limit} new jobs an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`,
-    );
+  constructor(
+    readonly admission: Admission,
+    what = "new jobs",
+  ) {
+    super(429, "rate_limited", `At most ${admission.limit} ${what} an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`);
   }
 }
+
+/** Retries of one job's failed pages an owner may ask for in an hour (an operator's are not counted). */
+export const RETRIES_PER_JOB_HOUR = 5;
 
 /** Bytes of uploads the user has stored: every job whose files have not expired. */
 export async function storageUsed(env: Env, userId: string): Promise<number> {
