@@ -153,7 +153,7 @@ export async function runJobs(args: JobsArgs): Promise<void> {
   const header = ["id", "status", "pages", "created", "file"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  await write(process.stdout, [line(header), ...rows.map(line)].join("\n") + "\n");
+  await write(process.stdout, `${[line(header), ...rows.map(line)].join("\n")}\n`);
 }
 
 export async function runResult(args: ResultArgs): Promise<void> {

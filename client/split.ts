@@ -66,7 +66,7 @@ async function load(data: Uint8Array): Promise<PDFDocument> {
     doc.getPages();
     return doc;
   } catch (err) {
-    const name = err instanceof Error ? err.name + " " + err.message : String(err);
+    const name = err instanceof Error ? `${err.name} ${err.message}` : String(err);
     if (/encrypt/i.test(name)) throw new SplitError("encrypted", "This PDF is password-protected: remove the password, then send it again.");
     throw new SplitError("invalid_pdf", "This file could not be read as a PDF.");
   }

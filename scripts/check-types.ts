@@ -25,7 +25,10 @@ export function firstDifference(a: string, b: string, context = 2): string {
   // Align the tails so an insertion or removal shows as such.
   let ex = x.length - 1;
   let ey = y.length - 1;
-  while (ex >= i && ey >= i && x[ex] === y[ey]) ex--, ey--;
+  while (ex >= i && ey >= i && x[ex] === y[ey]) {
+    ex--;
+    ey--;
+  }
   const cut = (lines: string[]) => (lines.length > 20 ? [...lines.slice(0, 20), `… ${lines.length - 20} more`] : lines);
   for (const l of cut(x.slice(i, ex + 1))) out.push(`- ${l}`);
   for (const l of cut(y.slice(i, ey + 1))) out.push(`+ ${l}`);

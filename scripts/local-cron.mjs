@@ -30,5 +30,7 @@ export function startLocalCron({ url, token, crons, log = console }) {
     }
   };
   const jobs = crons.map((cron) => new Cron(cron, { timezone: "UTC", protect: true }, () => run(cron)));
-  return { schedules: crons, stop: () => jobs.forEach((j) => j.stop()) };
+  return { schedules: crons, stop: () => {
+      for (const j of jobs) j.stop();
+    }, };
 }

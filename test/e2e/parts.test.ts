@@ -28,7 +28,9 @@ const sentencesOf = async (stack: Stack, token: string, id: string) => {
 function partsForm(parts: Uint8Array[], fields: Record<string, string> = {}): FormData {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  parts.forEach((p, i) => form.append("pdf_file", new Blob([p as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), `verne-${i + 1}.pdf`));
+  parts.forEach((p, i) => {
+    form.append("pdf_file", new Blob([p as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), `verne-${i + 1}.pdf`);
+  });
   return form;
 }
 

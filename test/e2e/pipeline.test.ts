@@ -90,7 +90,7 @@ describe("the 325-page novel through the local stack", () => {
 
   it("streamed progress events in order over the WebSocket", () => {
     expect(events.length).toBeGreaterThan(job.total_chunks);
-    events.forEach((e, i) => expect(e.seq).toBe(i + 1));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     for (let i = 1; i < events.length; i++) {
       expect(events[i]!.progress_percent).toBeGreaterThanOrEqual(events[i - 1]!.progress_percent);
     }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import { GeminiNormalizer } from "../../worker/pipeline/gemini";
-import { GeminiError } from "../../worker/pipeline/gemini-errors";
+import type { GeminiError } from "../../worker/pipeline/gemini-errors";
 import { splitPages } from "../../worker/pipeline/scan";
 import { scanPageSentences } from "../fake-gemini/server";
 import { useFakeGemini } from "./fake";

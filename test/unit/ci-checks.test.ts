@@ -103,6 +103,7 @@ describe("lint:workflows", () => {
         "      - uses: actions/checkout@v4",
         "        with:",
         "          fetch-deepth: 1",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
         "      - run: npm ci && npm test ${{ github.reff }}",
         "",
       ].join("\n"),

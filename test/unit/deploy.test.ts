@@ -347,7 +347,7 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
 
 describe("the development configuration cannot replace production", () => {
   it("has Worker names of its own, and each web Worker binds the API Worker of its own environment", () => {
-    const dev = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), undefined), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), undefined) };
+    const dev = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), ""), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "") };
     const prod = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), "production"), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "production") };
     // `wrangler deploy` without --env production makes the "-dev" Workers, never the production ones.
     expect(dev.api.name).toBe("french-novel-tool-dev");

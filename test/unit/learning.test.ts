@@ -172,7 +172,7 @@ describe("stored analysis", () => {
   });
 
   it("tags sentences stored without lemmas; keeps none over 100 words; another version is not read", () => {
-    const long = Array.from({ length: 101 }, (_, i) => `mot${i}`).join(" ") + " est là.";
+    const long = `${Array.from({ length: 101 }, (_, i) => `mot${i}`).join(" ")} est là.`;
     const writer = new AnalysisWriter();
     writer.add("Le chat mange la souris.", undefined);
     writer.add(long, withAnalysis({ text: long }).lemmas);

@@ -67,10 +67,10 @@ function trickyBinary(boundary: string, size: number): Uint8Array {
   const rand = rng(42);
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = Math.floor(rand() * 256);
-  const traps = ["\r\n--", "\r\n-", "\r\n\r\n", "--" + boundary, "\r\n--" + boundary.slice(0, -1), "\r", "\n--"];
+  const traps = ["\r\n--", "\r\n-", "\r\n\r\n", `--${boundary}`, `\r\n--${boundary.slice(0, -1)}`, "\r", "\n--"];
   for (let pos = 7, t = 0; pos < size - 80; pos += 97, t++) out.set(enc.encode(traps[t % traps.length]!), pos);
   out.set(enc.encode("%PDF-1.7\n"), 0);
-  out.set(enc.encode("\r\n--" + boundary.slice(0, -1)), size - boundary.length - 3); // ends on a near-miss
+  out.set(enc.encode(`\r\n--${boundary.slice(0, -1)}`), size - boundary.length - 3); // ends on a near-miss
   return out;
 }
 
@@ -85,7 +85,7 @@ async function sampleForm(): Promise<{ bytes: Uint8Array; boundary: string; file
   form.append("empty", "");
   const encoded = await encode(form);
   // undici boundaries share a 21-char prefix, so the traps are near-misses of the real one.
-  expect(indexOfBytes(file, enc.encode("\r\n--" + encoded.boundary.slice(0, 21)))).toBeGreaterThan(0);
+  expect(indexOfBytes(file, enc.encode(`\r\n--${encoded.boundary.slice(0, 21)}`))).toBeGreaterThan(0);
   return { ...encoded, file };
 }
 
@@ -114,7 +114,7 @@ describe("getBoundary", () => {
     expect(getBoundary("multipart/mixed; boundary=abc")).toBeNull();
     expect(getBoundary("multipart/form-data")).toBeNull();
     expect(getBoundary('multipart/form-data; boundary=""')).toBeNull();
-    expect(getBoundary("multipart/form-data; boundary=" + "x".repeat(71))).toBeNull();
+    expect(getBoundary(`multipart/form-data; boundary=${"x".repeat(71)}`)).toBeNull();
     expect(getBoundary("multipart/form-data; xboundary=abc")).toBeNull();
   });
 });
@@ -275,7 +275,7 @@ describe("parseMultipart", () => {
   });
 
   it("text() enforces its size limit", async () => {
-    const raw = "--B\r\nContent-Disposition: form-data; name=x\r\n\r\n" + "y".repeat(100) + "\r\n--B--";
+    const raw = `--B\r\nContent-Disposition: form-data; name=x\r\n\r\n${"y".repeat(100)}\r\n--B--`;
     const run = async () => {
       for await (const p of parseMultipart(streamOf(enc.encode(raw), () => 10), "B")) await p.text(50);
     };
@@ -312,7 +312,7 @@ describe("parseMultipart on malformed bodies", () => {
   });
 
   it("caps the part-header size", async () => {
-    const raw = "--B\r\nContent-Disposition: form-data; name=x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\nx\r\n--B--";
+    const raw = `--B\r\nContent-Disposition: form-data; name=x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\nx\r\n--B--`;
     await expect(collect(streamOf(enc.encode(raw), () => 64), "B")).rejects.toThrow(/exceed 16384 bytes/);
   });
 
@@ -328,9 +328,9 @@ describe("parseMultipart on malformed bodies", () => {
 
   it("caps the number of parts", async () => {
     const part = "--B\r\nContent-Disposition: form-data; name=x\r\n\r\nv\r\n";
-    const ok = part.repeat(50) + "--B--";
+    const ok = `${part.repeat(50)}--B--`;
     expect(await collect(streamOf(enc.encode(ok), () => 100), "B")).toHaveLength(50);
-    const tooMany = part.repeat(51) + "--B--";
+    const tooMany = `${part.repeat(51)}--B--`;
     await expect(collect(streamOf(enc.encode(tooMany), () => 100), "B")).rejects.toThrow(/More than 50 parts/);
   });
 

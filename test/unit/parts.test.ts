@@ -1,7 +1,7 @@
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
-import { extractPdf, joinParts, partRanges, PipelineError, planDocument, readParts } from "../../worker/pipeline";
+import { joinParts, partRanges, PipelineError, planDocument, readParts } from "../../worker/pipeline";
 import { pageRanges, subsetPdf } from "../../worker/pipeline/scan";
 import { planPages } from "../../worker/pipeline/index";
 import { normalizeChunk } from "../../worker/pipeline/local";

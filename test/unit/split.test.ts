@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { PDFDocument, PDFName, PDFRawStream, PDFDict } from "pdf-lib";
+import { PDFDocument, PDFName, type PDFRawStream, PDFDict } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { bytesAllowing, partsToSend, sendsWhole, splitPdf, SplitError, type PdfPart, type TextRule } from "../../client/split";
 import { scan } from "../../bench/memory-inputs";

@@ -185,7 +185,7 @@ describe("a chunk whose result alone is over 2 MB", () => {
       [2, 2],
     ]);
     // One "sentence" of 1.6 M UTF-16 units, ~2.4 MB of UTF-8, and an emoji at each cut.
-    const unit = `é${"😀"}`.repeat(5) + "le long du quai ";
+    const unit = `${`é${"😀"}`.repeat(5)}le long du quai `;
     const huge = unit.repeat(Math.ceil(1_600_000 / unit.length));
     await t.chunkDone(0, { sentences: [{ text: huge, page: 1, paragraph: 0 }], tokens: 0 });
     await t.chunkDone(1, { sentences: [{ text: "Fin.", page: 2, paragraph: 1 }], tokens: 0 });

@@ -275,8 +275,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
     );
     c.set("fingerprint", uploadFingerprint(upload));
     let job: JobRow;
-    let settings;
-    let hooks;
+    let settings: Awaited<ReturnType<typeof uploadSettings>>;
+    let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
     try {
       job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
       const { job_id: _, ...fields } = upload.fields;

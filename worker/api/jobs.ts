@@ -92,9 +92,9 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;
   const files = upload.files ?? [];
-  let settings;
-  let billing;
-  let hooks;
+  let settings: Awaited<ReturnType<typeof uploadSettings>>;
+  let billing: ReturnType<typeof billingFor>;
+  let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
   try {
     // No file but `parts`: the parts come one request each.
     if (!images && files.length === 0) return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };

@@ -217,6 +217,7 @@ function tooLarge(opts: UploadOptions): ApiError {
 export function cleanFilename(raw: string | undefined, fallback: string): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a filename must not keep
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
   return clean || fallback;
 }

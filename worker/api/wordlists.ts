@@ -95,7 +95,7 @@ export const wordlistRoutes = new Hono<AppEnv>()
       if (/^\s*multipart\/form-data\b/i.test(type)) input = await fromUpload(c);
       else if (/^\s*application\/json\b/i.test(type)) input = validate(CreateWordlistSchema, await readJson(c, '{"name": "My words", "words": ["maison", "chat"]}', MAX_WORDLIST_FILE_BYTES));
       else throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with a `file`, or JSON {name, words}.");
-      let entries;
+      let entries: ReturnType<typeof toEntries>;
       try {
         entries = toEntries(input.words);
       } catch (err) {

@@ -6,6 +6,7 @@
  * that resolves to another origin. A refused value sends the browser to "/".
  */
 const BASE = "https://app.invalid";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
 const UNSAFE = /[\u0000-\u001f\u007f\\]|%(?:[01][0-9a-f]|7f|5c)/iu;
 
 export function safeReturnTo(value: string | undefined): string {

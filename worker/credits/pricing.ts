@@ -31,7 +31,7 @@ export class PricingError extends Error {}
 /** The configured prices; a broken CREDIT_PRICES is an operator's mistake, said plainly. */
 export function parsePricing(raw: string | undefined): Pricing {
   let prices: Record<string, number> = { ...DEFAULT_PRICES };
-  if (raw && raw.trim()) {
+  if (raw?.trim()) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);

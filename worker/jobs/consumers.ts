@@ -240,7 +240,6 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     msg.ack();
   } catch (err) {
     if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record);
-    const reason = err instanceof Error ? err.message : String(err);
     if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
     await record("retry", err);
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });

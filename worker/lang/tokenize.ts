@@ -49,7 +49,7 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
       // A final period of an abbreviation or an initial belongs to it ("M.", "J.-C.", "etc.").
       if (trail[0] === "." && ABBREVIATION.test(rest)) break;
       // An elided word keeps its apostrophe ("qu'", "jusqu'" before a space).
-      if ((trail[0] === "'" || trail[0] === "’") && ELISION.test(rest + "x") && rest.length <= 7) break;
+      if ((trail[0] === "'" || trail[0] === "’") && ELISION.test(`${rest}x`) && rest.length <= 7) break;
       tail.unshift({ text: trail[0], start: start + e - trail[0].length, end: start + e });
       e -= trail[0].length;
       continue;

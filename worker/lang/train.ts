@@ -203,14 +203,14 @@ export function trainModel(sentences: readonly GoldSentence[], opts: TrainOption
   // Tags allowed for each lexicon class: the gold tags a class had at least 1% of the time
   // (classes seen 20 times or more; the others are not restricted).
   const byClass = new Map<string, Map<number, number>>();
-  data.forEach((d) =>
+  for (const d of data) {
     d.texts.forEach((text, i) => {
       const cls = ambiguityClass(lexicalForm(text));
       let m = byClass.get(cls);
       if (!m) byClass.set(cls, (m = new Map()));
       m.set(d.gold[i]!, (m.get(d.gold[i]!) ?? 0) + 1);
-    }),
-  );
+    });
+  }
   const classLines: string[] = [];
   for (const [cls, m] of byClass) {
     let n = 0;

@@ -218,7 +218,7 @@ async function failRun(env: Env, id: string, code: string, message: string) {
 export async function handleLearningBatch(batch: MessageBatch<LearningMessage>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     const row = await db(env.DB).query.learningSets.findFirst({ where: eq(learningSets.id, msg.body.id) });
-    if (!row || row.status !== "running") {
+    if (row?.status !== "running") {
       msg.ack();
       continue;
     }

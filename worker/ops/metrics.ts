@@ -11,9 +11,9 @@ import { getState } from "./state";
 /** Chunk latency histogram buckets, in seconds. */
 export const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const labels = (l: Record<string, string | number>) => {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${escape(String(v))}"`);
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`);
   return parts.length ? `{${parts.join(",")}}` : "";
 };
 
@@ -31,7 +31,7 @@ class Exposition {
   }
 
   toString() {
-    return this.lines.join("\n") + "\n";
+    return `${this.lines.join("\n")}\n`;
   }
 }
 
@@ -75,7 +75,9 @@ export async function renderMetrics(env: Env): Promise<string> {
   for (const r of outcomes) out.sample("fnt_chunk_attempts_total", { engine: r.engine, outcome: r.outcome, error_class: r.error_class ?? "none" }, r.n);
   out.family("fnt_chunk_latency_seconds", "histogram", "Time to normalize a chunk that succeeded, by engine.");
   for (const r of latencyRows as Array<Record<string, number | string>>) {
-    LATENCY_BUCKETS.forEach((b, i) => out.sample("fnt_chunk_latency_seconds_bucket", { engine: r.engine!, le: b }, Number(r[`b${i}`])));
+    LATENCY_BUCKETS.forEach((b, i) => {
+      out.sample("fnt_chunk_latency_seconds_bucket", { engine: r.engine!, le: b }, Number(r[`b${i}`]));
+    });
     out.sample("fnt_chunk_latency_seconds_bucket", { engine: r.engine!, le: "+Inf" }, Number(r.n));
     out.sample("fnt_chunk_latency_seconds_sum", { engine: r.engine! }, Number(r.sum) / 1000);
     out.sample("fnt_chunk_latency_seconds_count", { engine: r.engine! }, Number(r.n));

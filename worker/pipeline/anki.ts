@@ -67,7 +67,7 @@ export function ankiText(deck: AnkiDeck): string {
   const lines = deck.notes.map((note) =>
     [...deck.fields.map((f) => flatten(note.fields[f] ?? "")), name, note.guid, note.tags.map(bookTag).join(" ")].join("\t"),
   );
-  return [...head, ...lines].join("\n") + "\n";
+  return `${[...head, ...lines].join("\n")}\n`;
 }
 
 interface JobSentence {

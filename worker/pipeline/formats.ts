@@ -45,7 +45,7 @@ export const yesNo = (b: boolean) => (b ? "yes" : "no");
 /** A CSV/TSV download as the API serves it: a BOM (spreadsheet apps then read the accents as UTF-8), CRLF lines. */
 export function tableFile(header: string[], rows: readonly (string | number)[][], format: "csv" | "tsv") {
   return {
-    body: "\uFEFF" + toTable(header, rows, format, "\r\n"),
+    body: `\uFEFF${toTable(header, rows, format, "\r\n")}`,
     contentType: format === "csv" ? "text/csv; charset=utf-8" : "text/tab-separated-values; charset=utf-8",
     extension: format,
   };

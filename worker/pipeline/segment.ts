@@ -281,5 +281,5 @@ function firstLetterOrDigit(token: string): string {
 function wordBefore(text: string, at: number): string {
   let i = at;
   while (i > 0 && !isSpace(text[i - 1]!)) i--;
-  return text.slice(i, at).replace(/^[«“‘"(\[]+/u, "");
+  return text.slice(i, at).replace(/^[«“‘"([]+/u, "");
 }

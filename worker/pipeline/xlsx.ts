@@ -59,6 +59,7 @@ const MAX_CELL = 32767;
 /** XML text: escaped, without the characters XML 1.0 cannot hold (control characters, lone surrogates). */
 export function xmlText(s: string): string {
   return s
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot hold are removed
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
     .slice(0, MAX_CELL)
     .replace(/&/g, "&amp;")

@@ -94,7 +94,7 @@ export const webhookRetryDelay = (attempts: number, base: number) => Math.min(MA
 async function deliver(env: Env, deliveryId: string): Promise<"delivered" | "retry" | "gone"> {
   const d = await db(env.DB).select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).get();
   // A receiver that answered 2xx once gets no duplicate for that event id.
-  if (!d || d.state !== "pending") return "gone";
+  if (d?.state !== "pending") return "gone";
   // One try at a time, whatever the queue delivers twice: the try is claimed by its number.
   const claimed = await db(env.DB)
     .update(webhookDeliveries)
