@@ -46,6 +46,20 @@ export const JobSchema = z.object({
   part_count: z.number().int().nullable(),
   parts_received: z.number().int(),
   upload_expires_at: z.string().nullable(),
+  book_page_count: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: "Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting)." }),
+  source_sha256: z.string().nullable().meta({ description: "SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order)." }),
+  same_source_as: z
+    .string()
+    .nullable()
+    .meta({ description: "An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise." }),
+  rerun_of: z.string().nullable().meta({ description: "The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload." }),
+  source_kept: z
+    .boolean()
+    .meta({ description: "Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended)." }),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 }).meta({ id: "Job", description: "A job: one book being turned into sentences." });
 export type Job = z.infer<typeof JobSchema>;
