@@ -16,6 +16,7 @@ import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
 import { uploadSettings } from "../defaults/service";
+import { sameSourceAs } from "../jobs/sources";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -304,6 +305,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         pricing_version: billing.pricing_version,
         webhook_url: hooks?.url ?? null,
         webhook_progress_every: hooks?.progress_every ?? null,
+        source_sha256: upload.file.sha256 ?? null,
+        same_source_as: await sameSourceAs(c.env, userId, upload.file.sha256 ?? null, job.id),
         updated_at: nowIso(),
       })
       .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))

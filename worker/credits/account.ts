@@ -24,6 +24,7 @@ export interface Admission {
 }
 
 const HOUR_MS = 3600_000;
+const MINUTE_MS = 60_000;
 
 /**
  * One per user: the single writer of that user's credits and of their job-creation rate.
@@ -44,6 +45,7 @@ export class CreditAccount extends DurableObject<Env> {
         job_id TEXT, note TEXT, balance_after INTEGER NOT NULL, reserved_after INTEGER NOT NULL, at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS settled (job_id TEXT PRIMARY KEY, charged INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS admissions (job_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS estimates (at_ms INTEGER NOT NULL);
     `);
   }
 
@@ -171,6 +173,19 @@ export class CreditAccount extends DurableObject<Env> {
   /** A job that was refused after all (bad upload) gives its slot back. */
   async forgetJob(jobId: string): Promise<void> {
     this.sql.exec("DELETE FROM admissions WHERE job_id = ?", jobId);
+  }
+
+  /**
+   * Estimates (POST /api/v1/estimate) have a limit of their own, `limit` a minute: they take
+   * no slot among the jobs of the hour.
+   */
+  async admitEstimate(limit: number, nowMs = Date.now()): Promise<Admission> {
+    this.sql.exec("DELETE FROM estimates WHERE at_ms <= ?", nowMs - MINUTE_MS);
+    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM estimates ORDER BY at_ms").toArray();
+    const reset = (oldest: number | undefined) => (oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + MINUTE_MS - nowMs) / 1000)));
+    if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]?.at_ms) };
+    this.sql.exec("INSERT INTO estimates (at_ms) VALUES (?)", nowMs);
+    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
   }
 
   async rate(limit: number, nowMs = Date.now()): Promise<Admission> {

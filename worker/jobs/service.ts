@@ -9,7 +9,8 @@ import { deletePrefix } from "./files";
 import { toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
 import type { JobHooks } from "../webhooks/service";
-import { jobPrefixes, resultKey } from "./keys";
+import { jobPrefix, resultKey } from "./keys";
+import { releaseSource } from "./sources";
 import { endUpload, partRows } from "./parts";
 import { sentenceFacts, withFacts, type StoredResult } from "../pipeline/facts";
 
@@ -273,7 +274,9 @@ export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   else if (row.status === "uploading") await endUpload(env, row, "cancelled");
   else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   if (row.status !== "reserved" && row.status !== "uploading") await tracker(env, row.id).purge();
-  for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
+  // The book's files stay while another job on them (processed again) remains.
+  await releaseSource(env, row);
+  await deletePrefix(env.FILES, jobPrefix(row.id));
   await env.DB.batch(jobRowDeletes(env.DB, row));
 }
 
