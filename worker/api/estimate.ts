@@ -4,14 +4,14 @@ import { JobUploadFormSchema } from "../../schema/api";
 import { EstimateRequestSchema, EstimateSchema, type Estimate, type Refusal } from "../../schema/before";
 import { requireAuth } from "../auth/caller";
 import { describe, error, header, json, RETRY_AFTER, UPLOAD_400 } from "./openapi";
-import { countSelected, outsideBook, parsePages, selects } from "../../schema/pages";
+import { outsideBook, parsePages, type PageSelection } from "../../schema/pages";
 import { creditAccount, estimatesPerMinute, jobsPerHour, pricing, RateLimited, rateLimitHeaders, storageQuota, storageUsed } from "../credits/service";
 import { millisFor, rateFor, toCredits } from "../credits/pricing";
 import { uploadSettings } from "../defaults/service";
 import { allowedModels } from "../jobs/engine";
 import { PipelineError } from "../pipeline/errors";
 import { allowedText, measurePdf, TEXT_LIMITS } from "../pipeline/extract";
-import { hasTextPages, SCAN_TOKENS_PER_PAGE, TEXT_PAGE_CHARS, textTokens } from "../pipeline/tokens";
+import { SCAN_TOKENS_PER_PAGE, selectedText, TEXT_PAGE_CHARS, textTokens } from "../pipeline/tokens";
 import { takeHookFields } from "../webhooks/fields";
 import { ApiError } from "./errors";
 import { intakePaused } from "../ops/state";
@@ -82,44 +82,38 @@ interface Book {
   bookPages: number;
   textChars: number;
   scanned: boolean;
-  /** The largest file (a whole PDF or a part): it lowers the pages the server reads at once. */
-  largestFile: number;
   totalBytes: number;
-  /** Whether the limits are judged per file (the server's own reading) or as the client will send it. */
+  /** A form's files, as the server reads them one at a time (the limits are judged per file); absent for a client's count. */
   perFile?: { size: number; pages: number; chars: number }[];
 }
 
 function measuredBook(m: Measured, pagesSpec: string | null): Book {
   const sel = pagesSpec ? parsePages(pagesSpec) : null;
+  const images = m.files.some((f) => f.image);
   const all = m.files.flatMap((f) => f.pages);
   const outside = outsideBook(sel, all.length);
   if (outside && !m.failure) throw new ApiError(400, "invalid_field", `pages: ${outside}.`, "pages");
-  const perFile: Book["perFile"] = [];
-  let page = 0;
-  const inks: number[] = [];
-  let textChars = 0;
-  for (const f of m.files) {
-    const entry = { size: f.size, pages: 0, chars: 0 };
-    for (const p of f.pages) {
-      if (!selects(sel, ++page)) continue;
-      entry.pages++;
-      entry.chars += p.chars;
-      textChars += p.chars;
-      inks.push(p.ink);
-    }
-    perFile.push(entry);
-  }
-  const images = m.files.some((f) => f.image);
+  const t = selectedText(all, sel, images);
+  // Each file's share, as the server reads them one at a time.
+  let offset = 0;
+  const perFile = m.files.map((f) => {
+    const own = selectedText(f.pages, sel && shift(sel, offset));
+    offset += f.pages.length;
+    return { size: f.size, pages: own.pages, chars: own.textChars };
+  });
   return {
-    pages: countSelected(sel, all.length),
-    bookPages: all.length,
-    textChars,
-    scanned: images || !hasTextPages(inks),
-    largestFile: Math.max(0, ...m.files.map((f) => f.size)),
+    pages: t.pages,
+    bookPages: t.bookPages,
+    textChars: t.textChars,
+    scanned: t.scanned,
     totalBytes: m.files.reduce((n, f) => n + f.size, 0),
     perFile: images ? undefined : perFile,
   };
 }
+
+/** A selection in the numbering of a file whose first page is the book's `offset` + 1. */
+const shift = (sel: PageSelection, offset: number): PageSelection =>
+  sel.map((s) => ({ from: s.from - offset, to: s.to === null ? null : s.to - offset })).filter((s) => s.to === null || s.to >= 1);
 
 /** The multipart body, read as the upload would be, measured, nothing kept. */
 async function fromForm(c: Context<AppEnv>, userId: string) {
@@ -144,7 +138,6 @@ async function fromJson(c: Context<AppEnv>, userId: string, body: unknown) {
     textChars: text_chars,
     // Too little text for most pages to carry a line of it: a scan.
     scanned: scanned ?? text_chars < TEXT_PAGE_CHARS * 0.1 * pages,
-    largestFile: file_size ?? 0,
     totalBytes: file_size ?? 0,
   };
   return { settings, book, failure: undefined };

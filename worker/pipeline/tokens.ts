@@ -5,6 +5,8 @@
  * with it too.
  */
 
+import { selects, type PageSelection } from "../../schema/pages";
+
 /** About 4 characters of French text a token. */
 export const CHARS_PER_TOKEN = 4;
 /** What reading one scanned page is estimated to cost (Gemini reads the page image). */
@@ -23,4 +25,25 @@ export function hasTextPages(inkPerPage: readonly number[]): boolean {
   if (inkPerPage.length === 0) return false;
   const textPages = inkPerPage.filter((ink) => ink >= TEXT_PAGE_CHARS).length;
   return textPages > 0 && textPages >= 0.1 * inkPerPage.length;
+}
+
+/** A book's pages as measured (worker/pipeline/extract.ts `measurePdf`): each page's characters, and of them the non-space ones. */
+export interface PageText {
+  chars: number;
+  ink: number;
+}
+
+/**
+ * What a job would read of a book measured page by page (pages numbered from 1 in order): the
+ * pages `sel` keeps, their characters of text, and whether they are a scan (page images are).
+ */
+export function selectedText(pages: readonly PageText[], sel: PageSelection | null, images = false) {
+  let textChars = 0;
+  const inks: number[] = [];
+  pages.forEach((p, i) => {
+    if (!selects(sel, i + 1)) return;
+    textChars += p.chars;
+    inks.push(p.ink);
+  });
+  return { pages: inks.length, bookPages: pages.length, textChars, scanned: images || !hasTextPages(inks) };
 }
