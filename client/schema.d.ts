@@ -2210,11 +2210,8 @@ export interface components {
             fix_hyphenation?: boolean;
             /** @description One of the models GET /api/v1/health lists. */
             gemini_model?: string;
-            /**
-             * @description Only these pages ("12-240", "1-10,15,30-"); null or "": every page. Without it, the job's own range.
-             * @default null
-             */
-            pages: string | null;
+            /** @description Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job's own range. */
+            pages?: string | null;
             /** @description The same settings, as an object (fields at the top level win). */
             settings?: {
                 /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
@@ -2229,11 +2226,8 @@ export interface components {
                 fix_hyphenation?: boolean;
                 /** @description One of the models GET /api/v1/health lists. */
                 gemini_model?: string;
-                /**
-                 * @description Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); sentences keep the book's page numbers. Empty or "all": every page. A page past the book's end is refused (400 naming `pages`).
-                 * @default null
-                 */
-                pages: string | null;
+                /** @description Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job's own range. */
+                pages?: string | null;
             };
             /** @description Called when the job ends; without it the account's default URL applies. */
             webhook_url?: string;

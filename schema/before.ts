@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { SavedSettingsSchema, sparseSettingsFields } from "./defaults";
-import { pagesField } from "./settings";
 
 /**
  * Before and after a job: the estimate of a book before it is sent (POST /api/v1/estimate) and
@@ -68,13 +67,20 @@ export const EstimateSchema = z
   .meta({ id: "Estimate", description: "What a book would cost and take, before it is sent; nothing is stored." });
 export type Estimate = z.infer<typeof EstimateSchema>;
 
+const rerunPages = z
+  .string()
+  .max(500)
+  .nullable()
+  .optional()
+  .meta({ description: 'Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job\'s own range.' });
+
 /** POST /api/v1/jobs/{id}/rerun: the settings that change (the job's own apply to the rest), and webhook fields. */
 export const RerunRequestSchema = z
   .object({
     ...SavedSettingsSchema.shape,
-    pages: pagesField.optional().meta({ description: 'Only these pages ("12-240", "1-10,15,30-"); null or "": every page. Without it, the job\'s own range.' }),
+    pages: rerunPages,
     settings: z
-      .object({ ...sparseSettingsFields, gemini_model: SavedSettingsSchema.shape.gemini_model, pages: pagesField.optional() })
+      .object({ ...sparseSettingsFields, gemini_model: SavedSettingsSchema.shape.gemini_model, pages: rerunPages })
       .optional()
       .meta({ description: "The same settings, as an object (fields at the top level win)." }),
     webhook_url: z.string().max(2000).optional().meta({ description: "Called when the job ends; without it the account's default URL applies." }),

@@ -1,6 +1,5 @@
 import { Hono, type Context } from "hono";
 import { resolver } from "hono-openapi";
-import { JobUploadFormSchema } from "../../schema/api";
 import { EstimateRequestSchema, EstimateSchema, type Estimate, type Refusal } from "../../schema/before";
 import { requireAuth } from "../auth/caller";
 import { describe, error, header, json, RETRY_AFTER, UPLOAD_400 } from "./openapi";
@@ -17,7 +16,7 @@ import { ApiError } from "./errors";
 import { intakePaused } from "../ops/state";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
-import { uploadOptions } from "./jobs";
+import { UPLOAD_FORM, uploadOptions } from "./jobs";
 import { validate } from "./validate";
 
 /**
@@ -285,10 +284,7 @@ export const estimateRoutes = new Hono<AppEnv>().use(requireAuth).post(
     requestBody: {
       required: true,
       content: {
-        "multipart/form-data": {
-          schema: resolver(JobUploadFormSchema),
-          encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
-        },
+        "multipart/form-data": UPLOAD_FORM,
         "application/json": { schema: resolver(EstimateRequestSchema) },
       },
     },

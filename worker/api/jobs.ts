@@ -70,6 +70,12 @@ export const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?
   },
 });
 
+/** The upload's form as the document shows it: POST /api/v1/jobs and the estimate take the same. */
+export const UPLOAD_FORM = {
+  schema: resolver(JobUploadFormSchema),
+  encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
+};
+
 const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
 const partsBody = async (c: Context<AppEnv>) => {
   const body = await readJson(c, '{"parts": 3}');
@@ -189,10 +195,7 @@ export const jobRoutes = new Hono<AppEnv>()
       requestBody: {
         required: true,
         content: {
-          "multipart/form-data": {
-            schema: resolver(JobUploadFormSchema),
-            encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
-          },
+          "multipart/form-data": UPLOAD_FORM,
           "application/json": { schema: resolver(CreatePartsJobRequestSchema) },
         },
       },
