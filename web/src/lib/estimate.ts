@@ -1,12 +1,12 @@
 // The estimate shown as soon as a book is chosen (POST /api/v1/estimate): the PDF is read here in
 // the browser with the server's own measuring code (worker/pipeline/extract.ts `measurePdf`, pdf.js
 // through unpdf, loaded only then), and only its counts are sent; page images are one page each.
-// A PDF the browser cannot read is sent to the estimate as the upload's form instead, when it is
-// small enough for the server to open.
+// A PDF the browser cannot read is said so in pdf.js's words (the server would refuse it the same
+// way); a PDF too big to read here before it is sent gets no estimate.
 import type { Estimate } from "../../../schema/before";
 import { outsideBook, parsePages, PageRangeError } from "../../../schema/pages";
 import { selectedText, type PageText } from "../../../worker/pipeline/tokens";
-import { api, ApiError, ok, toApiError } from "./api";
+import { api, ApiError, ok } from "./api";
 import { isPdf } from "./upload";
 
 export type { Estimate };
@@ -19,15 +19,31 @@ export interface Measured {
   size: number;
 }
 
-/** The chosen files measured, or why they could not be (then the server is asked with the files themselves). */
+/** PDFs up to this size are read here for their estimate (a novel is a few MB; a bigger scan is read by the server when it is sent). */
+export const MEASURE_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Why the chosen files get no estimate here, in words. */
+export class NotMeasured extends Error {}
+
+/**
+ * The chosen files measured; NotMeasured (its message for the reader) when they cannot be: a
+ * PDF that is not one, password-protected, or too big to read here first.
+ */
 export async function measureFiles(files: File[]): Promise<Measured> {
   const size = files.reduce((n, f) => n + f.size, 0);
   if (!files.some(isPdf)) return { pages: files.map(() => ({ chars: 0, ink: 0 })), images: true, size };
-  const { measurePdf } = await import("../../../worker/pipeline/extract");
+  if (size > MEASURE_MAX_BYTES) throw new NotMeasured("This book is too big to estimate before it is sent; its pages and credits are known once the server has read it.");
+  const [{ measurePdf }, { PipelineError }] = await Promise.all([import("../../../worker/pipeline/extract"), import("../../../worker/pipeline/errors")]);
   const pages: Measured["pages"] = [];
   for (const f of files) {
-    const m = await measurePdf(new Uint8Array(await f.arrayBuffer()), { handOver: true });
-    pages.push(...m.pages.map(({ chars, ink }) => ({ chars, ink })));
+    try {
+      const m = await measurePdf(new Uint8Array(await f.arrayBuffer()), { handOver: true });
+      pages.push(...m.pages.map(({ chars, ink }) => ({ chars, ink })));
+    } catch (err) {
+      // Its words are the server's: the upload would be refused, or its job fail, for the same reason.
+      if (err instanceof PipelineError) throw new NotMeasured(err.message);
+      throw err;
+    }
   }
   return { pages, images: false, size };
 }
@@ -59,18 +75,6 @@ export function estimateMeasured(m: Measured, spec: string | null, geminiModel?:
       },
     }),
   );
-}
-
-/** The files themselves to the estimate (the upload's form), for a PDF the browser could not read. */
-export async function estimateFiles(files: File[], spec: string | null, geminiModel?: string): Promise<Estimate> {
-  const form = new FormData();
-  if (spec) form.set("pages", spec);
-  if (geminiModel) form.set("gemini_model", geminiModel);
-  for (const f of files) form.append(isPdf(f) ? "pdf_file" : "page_images", f, f.name);
-  const res = await fetch("/api/v1/estimate", { method: "POST", body: form });
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw toApiError(res.status, body, (n) => res.headers.get(n));
-  return body as Estimate;
 }
 
 /** "about 40 s", "about 3 min", "about 1 h 20 min" */
