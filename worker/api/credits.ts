@@ -16,7 +16,7 @@ import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
 import { uploadSettings } from "../defaults/service";
-import { sameSourceAs } from "../jobs/sources";
+import { requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -284,6 +284,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
       const taken = await takeHookFields(c.env, userId, fields);
       hooks = taken.hooks;
       settings = await uploadSettings(c.env, userId, taken.rest);
+      // A page range is checked against the book now, as an upload's is.
+      if (settings.pages) requirePagesFit(settings.pages, await storedBookPages(c.env.FILES, [upload.file.key!]));
       if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
     } catch (err) {
       await deleteKeys(c.env.FILES, [upload.file.key!, pending]);
