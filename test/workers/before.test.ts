@@ -7,6 +7,7 @@ import { sweep } from "../../worker/jobs/sweep";
 import { measurePdf } from "../../worker/pipeline/extract";
 import { parsePages } from "../../schema/pages";
 import { bookLine, bookPdf } from "../fixtures/book";
+import { subsetPdf } from "../../worker/pipeline/scan";
 import { bearer, signIn } from "./http";
 import { jobRow } from "./jobs";
 
@@ -249,6 +250,38 @@ describe("the pages setting, process again, the same book twice", () => {
     expect(await uploads()).toEqual(before);
     expect(await jobCount(email)).toBe(0);
     expect((await getJson(token, "/api/v1/limits")).jobs_per_hour.remaining).toBe(10);
+  });
+});
+
+describe("the pages setting on a book in parts", () => {
+  it("in one request: checked against all the parts' pages, read across them; one request a part: checked when the book is read", async () => {
+    const token = await signIn("pages-parts@example.com");
+    const whole = await book;
+    const parts = [await subsetPdf(whole, 0, 15), await subsetPdf(whole, 15, 15)];
+    const f = (pages: string) => {
+      const body = form({ pages });
+      for (const [i, p] of parts.entries()) body.append("pdf_file", new Blob([p as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), `part-${i + 1}.pdf`);
+      return call("/api/v1/jobs", { method: "POST", headers: bearer(token), body });
+    };
+    await expectError(await f("25-40"), 400, "invalid_field", "pages");
+    const res = await f("14-17");
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as any;
+    expect(job).toMatchObject({ part_count: 2, book_page_count: BOOK_PAGES, settings: { pages: "14-17" } });
+    expect(await run(job.id)).toMatchObject({ status: "completed", page_count: 4, book_page_count: BOOK_PAGES });
+    const named = ((await getJson(token, `/api/v1/jobs/${job.id}/result`)) as JobResult).sentences.map((s) => Number(/page (\d+),/.exec(s.text)![1]));
+    expect(new Set(named)).toEqual(new Set([14, 15, 16, 17]));
+
+    // One request a part: no request holds the book, so the range is judged when it is read.
+    const created = (await (await postJson(token, "/api/v1/jobs", { parts: 2, filename: "roman.pdf", pages: "25-40" })).json()) as any;
+    expect(created.settings.pages).toBe("25-40");
+    for (const [i, p] of parts.entries()) {
+      const put = await call(`/api/v1/jobs/${created.id}/parts/${i + 1}`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf" }, body: p as Uint8Array<ArrayBuffer> });
+      expect(put.status).toBe(i === 0 ? 200 : 202);
+    }
+    const failed = await run(created.id);
+    expect(failed).toMatchObject({ status: "failed", error_code: "pages_outside_book" });
+    expect(failed.error_message).toContain("page 40 is past the end of this book, which has 30 pages");
   });
 });
 

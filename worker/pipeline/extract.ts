@@ -78,6 +78,8 @@ export interface ExtractOptions {
    * selection fits the book is for the caller to judge once every part is read.
    */
   pageOffset?: number;
+  /** Stops the reading (between two pages) when aborted: the web app's estimate of a book no longer wanted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -128,7 +130,7 @@ export interface PdfMeasure {
  * The pages of a PDF and how much text each holds, as `extractPdf` would read them (the same
  * lines), holding no text: what an estimate needs, in the Worker and in the browser alike.
  */
-export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "handOver" | "pages"> = {}): Promise<PdfMeasure> {
+export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "handOver" | "pages" | "signal"> = {}): Promise<PdfMeasure> {
   const pages: PdfMeasure["pages"] = [];
   const { bookPages } = await readPages(data, opts, () => undefined, (page, lines) => {
     let chars = 0;
@@ -149,7 +151,7 @@ export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "h
  */
 async function readPages(
   data: Uint8Array,
-  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset">,
+  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal">,
   begin: (bookPages: number, wanted: number) => void,
   page: (n: number, lines: Line[], done: number, wanted: number) => void,
 ): Promise<{ bookPages: number; width: number; height: number }> {
@@ -167,6 +169,7 @@ async function readPages(
     let done = 0;
     for (let n = 1; n <= bookPages; n++) {
       if (!selects(sel, offset + n)) continue;
+      opts.signal?.throwIfAborted();
       const p = await doc.getPage(n).catch((err: unknown) => {
         throw toPipelineError(err) ?? err;
       });

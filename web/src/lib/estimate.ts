@@ -27,9 +27,10 @@ export class NotMeasured extends Error {}
 
 /**
  * The chosen files measured; NotMeasured (its message for the reader) when they cannot be: a
- * PDF that is not one, password-protected, or too big to read here first.
+ * PDF that is not one, password-protected, or too big to read here first. `signal` stops the
+ * reading (a book no longer wanted, or sent already).
  */
-export async function measureFiles(files: File[]): Promise<Measured> {
+export async function measureFiles(files: File[], signal?: AbortSignal): Promise<Measured> {
   const size = files.reduce((n, f) => n + f.size, 0);
   if (!files.some(isPdf)) return { pages: files.map(() => ({ chars: 0, ink: 0 })), images: true, size };
   if (size > MEASURE_MAX_BYTES) throw new NotMeasured("This book is too big to estimate before it is sent; its pages and credits are known once the server has read it.");
@@ -37,7 +38,7 @@ export async function measureFiles(files: File[]): Promise<Measured> {
   const pages: Measured["pages"] = [];
   for (const f of files) {
     try {
-      const m = await measurePdf(new Uint8Array(await f.arrayBuffer()), { handOver: true });
+      const m = await measurePdf(new Uint8Array(await f.arrayBuffer()), { handOver: true, signal });
       pages.push(...m.pages.map(({ chars, ink }) => ({ chars, ink })));
     } catch (err) {
       // Its words are the server's: the upload would be refused, or its job fail, for the same reason.
