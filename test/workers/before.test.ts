@@ -29,7 +29,7 @@ const testEnv = (vars: Record<string, string> = {}) => ({ ...env, PLAN_QUEUE: pl
 
 async function call(path: string, init: RequestInit = {}, vars?: Record<string, string>) {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://local${path}`, init), testEnv(vars), ctx);
+  const res = await worker.fetch(new Request(`http://localhost${path}`, init), testEnv(vars), ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -236,7 +236,8 @@ describe("the pages setting, process again, the same book twice", () => {
     await sweep(env);
     expect(await env.FILES.head(sourceKey(first.id))).toBeNull();
     expect((await getJson(token, `/api/v1/jobs/${third.id}`)).source_kept).toBe(false);
-    await expectError(await postJson(token, `/api/v1/jobs/${third.id}/rerun`, {}), 410, "source_expired");
+    // (No body at all: the job's own settings.)
+    await expectError(await call(`/api/v1/jobs/${third.id}/rerun`, { method: "POST", headers: bearer(token) }), 410, "source_expired");
   });
 
   it("a page range outside the book or not one is 400 naming pages at upload, nothing kept, the slot given back", async () => {

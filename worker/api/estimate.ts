@@ -17,7 +17,7 @@ import { intakePaused } from "../ops/state";
 import type { AppEnv } from "./types";
 import { receiveUpload } from "./upload";
 import { UPLOAD_FORM, uploadOptions } from "./jobs";
-import { validate } from "./validate";
+import { readJson, validate } from "./validate";
 
 /**
  * POST /api/v1/estimate: what a book would cost and take before it is sent. The body is the
@@ -169,9 +169,7 @@ export async function estimate(c: Context<AppEnv>): Promise<Estimate> {
     throw new RateLimited(admitted, `At most ${admitted.limit} estimates a minute: try again in ${admitted.reset_seconds} s.`);
   }
   const isJson = /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
-  const body = isJson ? await c.req.json().catch(() => {
-    throw new ApiError(400, "invalid_json", 'Send a JSON body like {"pages": 325, "text_chars": 709866}, or the upload\'s form.');
-  }) : undefined;
+  const body = isJson ? await readJson(c, '{"pages": 325, "text_chars": 709866}, or the upload\'s form') : undefined;
   const { settings, book, failure } = isJson ? await fromJson(c, userId, body) : await fromForm(c, userId);
 
   const engine = env.GEMINI_API_KEY ? "gemini" : "local";

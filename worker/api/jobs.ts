@@ -83,17 +83,11 @@ const partsBody = async (c: Context<AppEnv>) => {
   return body as Record<string, unknown>;
 };
 
-/** A rerun's JSON body (none: `{}`, the job's own settings). */
+/** A rerun's JSON body, read as every JSON body is (capped, once); none: `{}`, the job's own settings. */
 async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
-  }
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}.');
+  if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
+  const body = await readJson(c, '{"sentence_length_limit": 8}');
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
   return body as Record<string, unknown>;
 }
 
