@@ -53,6 +53,8 @@ Options for process:
       --min-words N         merge fragments shorter than N words (0-50, 0 = keep all)
       --no-fix-hyphenation  keep line-end hyphens as printed ("mar-chait")
       --ignore-dialogue     never length-split dialogue lines
+      --pages RANGE         only these pages, e.g. 12-240 or 1-10,15,30- (the
+                            book's page numbers are kept)
   -q, --quiet               no progress or summary on stderr
   -h, --help                this help
 
@@ -142,6 +144,7 @@ const FLAG_OF: Record<string, string> = {
   min_sentence_length: "--min-words",
   fix_hyphenation: "--no-fix-hyphenation",
   ignore_dialogue: "--ignore-dialogue",
+  pages: "--pages",
 };
 
 const COMMON = {
@@ -154,6 +157,7 @@ const SETTINGS = {
   "min-words": { type: "string" },
   "no-fix-hyphenation": { type: "boolean" },
   "ignore-dialogue": { type: "boolean" },
+  pages: { type: "string" },
 } as const;
 const REMOTE = {
   server: { type: "string" },
@@ -186,6 +190,7 @@ function settingsOf(values: Record<string, string | boolean | undefined>): JobSe
     min_sentence_length: values["min-words"],
     fix_hyphenation: !values["no-fix-hyphenation"],
     ignore_dialogue: values["ignore-dialogue"] ?? false,
+    pages: values.pages,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

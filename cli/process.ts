@@ -1,6 +1,7 @@
 import { normalizeChunk, planDocument } from "../worker/pipeline";
 import type { Sentence } from "../worker/pipeline/types";
 import type { ProcessArgs } from "./args";
+import { parsePages } from "../schema/pages";
 import { readPdf } from "./read-pdf";
 import path from "node:path";
 import { localJobId, render } from "./format";
@@ -23,6 +24,7 @@ export async function runProcess(args: ProcessArgs): Promise<void> {
     onPage: (done, total) => progress.page(done, total),
     // The server's text limits fit a 128 MB Worker isolate; here the machine's memory decides.
     limits: null,
+    pages: args.settings.pages ? parsePages(args.settings.pages) : null,
   });
   const sentences: Sentence[] = [];
   for (const chunk of plan.chunks) sentences.push(...normalizeChunk(chunk, args.settings));

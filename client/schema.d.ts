@@ -880,6 +880,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Process the book again with other settings
+         * @description A new job on the book this job has in storage (no upload): the job's own settings, the fields sent overriding them (at the top level or in `settings`; `pages` too). It is admitted, limited (MAX_JOBS_PER_HOUR) and charged as any new job. The stored file is read, not copied: it stays while any job on it remains and is expired 7 days after the last of them ended; then 410 `source_expired`.
+         */
+        post: operations["rerunJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}/retry": {
         parameters: {
             query?: never;
@@ -954,6 +974,26 @@ export interface paths {
         get: operations["streamJobEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Estimate a book before sending it
+         * @description The same multipart body as POST /api/v1/jobs (`pdf_file`, its parts, or `page_images`, with the settings: `pages`, `gemini_model`…), read and measured here and never stored; or JSON `{pages, text_chars}` from a client that read the PDF itself (the web app does, in the browser). Answers what the job would read, cost and take, and what would refuse it now. Nothing is stored, and no slot of the hourly job limit is taken: estimates have their own limit (MAX_ESTIMATES_PER_MINUTE a minute).
+         */
+        post: operations["estimateJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1409,6 +1449,16 @@ export interface components {
             part_count: number | null;
             parts_received: number;
             upload_expires_at: string | null;
+            /** @description Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting). */
+            book_page_count: number | null;
+            /** @description SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order). */
+            source_sha256: string | null;
+            /** @description An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise. */
+            same_source_as: string | null;
+            /** @description The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload. */
+            rerun_of: string | null;
+            /** @description Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended). */
+            source_kept: boolean;
             links: {
                 self: string;
                 result: string;
@@ -1427,6 +1477,8 @@ export interface components {
             preserve_formatting: boolean;
             /** @description Join words split by line-end hyphenation. */
             fix_hyphenation: boolean;
+            /** @description Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); sentences keep the book's page numbers. Empty or "all": every page. A page past the book's end is refused (400 naming `pages`). */
+            pages: string | null;
             /**
              * @description The Gemini model the job asked for (used when the Gemini engine is configured).
              * @default gemini-2.5-flash
@@ -1652,7 +1704,7 @@ export interface components {
         };
         /** @description My defaults: `settings` (what a new upload starts from), `wordlist_id` and `export_columns` are what I saved merged over the built-in defaults; `saved` is just what I saved. */
         Defaults: {
-            settings: components["schemas"]["JobSettings"];
+            settings: components["schemas"]["DefaultSettings"];
             /** @description The word list a learning run takes when it names none (`default` built in). */
             wordlist_id: string;
             /** @description The export columns, in order (built in: every column of a job's export). */
@@ -1660,6 +1712,23 @@ export interface components {
             saved: components["schemas"]["DefaultsUpdate"];
             /** @description When they were last saved; null when never. */
             updated_at: string | null;
+        };
+        DefaultSettings: {
+            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+            sentence_length_limit: number;
+            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+            min_sentence_length: number;
+            /** @description Leave dialogue whole (not length-split). */
+            ignore_dialogue: boolean;
+            /** @description Keep paragraph breaks in the result. */
+            preserve_formatting: boolean;
+            /** @description Join words split by line-end hyphenation. */
+            fix_hyphenation: boolean;
+            /**
+             * @description The Gemini model the job asked for (used when the Gemini engine is configured).
+             * @default gemini-2.5-flash
+             */
+            gemini_model: string;
         };
         /** @description What to save; a field left out is not saved (its built-in default applies). */
         DefaultsUpdate: {
@@ -1743,6 +1812,16 @@ export interface components {
             part_count: number | null;
             parts_received: number;
             upload_expires_at: string | null;
+            /** @description Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting). */
+            book_page_count: number | null;
+            /** @description SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order). */
+            source_sha256: string | null;
+            /** @description An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise. */
+            same_source_as: string | null;
+            /** @description The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload. */
+            rerun_of: string | null;
+            /** @description Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended). */
+            source_kept: boolean;
             links: {
                 self: string;
                 result: string;
@@ -1960,6 +2039,11 @@ export interface components {
              */
             fix_hyphenation: boolean;
             /**
+             * @description Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); sentences keep the book's page numbers. Empty or "all": every page. A page past the book's end is refused (400 naming `pages`).
+             * @default null
+             */
+            pages: string | null;
+            /**
              * @description One of the models GET /api/v1/health lists; the first by default.
              * @default gemini-2.5-flash
              * @enum {string}
@@ -2004,6 +2088,11 @@ export interface components {
              */
             fix_hyphenation: boolean;
             /**
+             * @description Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); sentences keep the book's page numbers. Empty or "all": every page. A page past the book's end is refused (400 naming `pages`).
+             * @default null
+             */
+            pages: string | null;
+            /**
              * @description One of the models GET /api/v1/health lists; the first by default.
              * @default gemini-2.5-flash
              * @enum {string}
@@ -2044,6 +2133,11 @@ export interface components {
              * @default true
              */
             fix_hyphenation: boolean;
+            /**
+             * @description Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); sentences keep the book's page numbers. Empty or "all": every page. A page past the book's end is refused (400 naming `pages`).
+             * @default null
+             */
+            pages: string | null;
             /** @description One of the models GET /api/v1/health lists; the first by default. */
             gemini_model?: string;
             /** @description Called when the job ends; without it the account's default URL applies. */
@@ -2102,6 +2196,44 @@ export interface components {
                 error: string | null;
             }[];
         };
+        /** @description Settings for processing the stored book again; a field left out keeps the job's own. */
+        RerunRequest: {
+            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+            sentence_length_limit?: number;
+            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+            min_sentence_length?: number;
+            /** @description Leave dialogue whole (not length-split). */
+            ignore_dialogue?: boolean;
+            /** @description Keep paragraph breaks in the result. */
+            preserve_formatting?: boolean;
+            /** @description Join words split by line-end hyphenation. */
+            fix_hyphenation?: boolean;
+            /** @description One of the models GET /api/v1/health lists. */
+            gemini_model?: string;
+            /** @description Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job's own range. */
+            pages?: string | null;
+            /** @description The same settings, as an object (fields at the top level win). */
+            settings?: {
+                /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+                sentence_length_limit?: number;
+                /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+                min_sentence_length?: number;
+                /** @description Leave dialogue whole (not length-split). */
+                ignore_dialogue?: boolean;
+                /** @description Keep paragraph breaks in the result. */
+                preserve_formatting?: boolean;
+                /** @description Join words split by line-end hyphenation. */
+                fix_hyphenation?: boolean;
+                /** @description One of the models GET /api/v1/health lists. */
+                gemini_model?: string;
+                /** @description Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job's own range. */
+                pages?: string | null;
+            };
+            /** @description Called when the job ends; without it the account's default URL applies. */
+            webhook_url?: string;
+            /** @description A `job.progress` event every this many percent. */
+            webhook_progress_every?: number;
+        };
         JobResult: {
             job_id: string;
             status: components["schemas"]["JobStatus"];
@@ -2133,6 +2265,68 @@ export interface components {
         };
         SentenceEdit: {
             text: string;
+        };
+        /** @description What a book would cost and take, before it is sent; nothing is stored. */
+        Estimate: {
+            /** @description Pages the job would read and charge (the `pages` setting applied). */
+            page_count: number;
+            /** @description Pages in the book. */
+            book_page_count: number;
+            /** @description No text layer: the pages would be read as images (Gemini only). */
+            scanned: boolean;
+            /** @description Characters of text on the pages read. */
+            text_chars: number;
+            /** @description Tokens the job is estimated at (~4 characters a token; 800 a scanned page): what its credits are reserved on. */
+            estimated_tokens: number;
+            /** @enum {string} */
+            engine: "local" | "gemini";
+            /** @description The model the job would use (`gemini_model`, else the default); null with the local engine. */
+            model: string | null;
+            /** @description Credits the job would cost, by engine (`local`) or by each allowed Gemini model. */
+            credits: {
+                [key: string]: number;
+            };
+            /** @description My credits available now (balance less what running jobs hold). */
+            available_credits: number;
+            /** @description Whether `available_credits` covers the job's credits with its engine or model. */
+            balance_covers: boolean;
+            /** @description About how long the job would take, from the server's recent jobs of the same engine. */
+            seconds_expected: number;
+            /** @description Whether the book fits what one job may hold (pages, text, bytes). */
+            fits_limits: boolean;
+            /** @description Everything that would stop this job now: the limits, a scan without text recognition, credits, the hourly limit, storage, paused intake. Empty: it would run. */
+            refusals: components["schemas"]["Refusal"][];
+        };
+        Refusal: {
+            /** @description The error code the upload (or the job) would get: `too_many_pages`, `insufficient_credits`, `no_text_layer`… */
+            code: string;
+            message: string;
+            field?: string;
+        };
+        /** @description A book a client has read itself: its pages and characters of text. */
+        EstimateRequest: {
+            /** @description Pages the job would read (the whole book, or the client's page range applied). */
+            pages: number;
+            /** @description Characters of text on those pages, as the PDF's text layer gives them (what the server's text limit counts). */
+            text_chars: number;
+            /** @description Pages in the whole book, when a page range leaves some out. */
+            book_pages?: number;
+            /** @description The pages are images with no text layer (a scan, or page images); by default judged from `text_chars` (fewer than 4 a page). */
+            scanned?: boolean;
+            /** @description Bytes of the file(s), for the upload and storage limits. */
+            file_size?: number;
+            /** @description Words; longer sentences are split at clause boundaries. 0 = no limit. */
+            sentence_length_limit?: number;
+            /** @description Words; shorter fragments are merged into a neighbour. 0 = keep all. */
+            min_sentence_length?: number;
+            /** @description Leave dialogue whole (not length-split). */
+            ignore_dialogue?: boolean;
+            /** @description Keep paragraph breaks in the result. */
+            preserve_formatting?: boolean;
+            /** @description Join words split by line-end hyphenation. */
+            fix_hyphenation?: boolean;
+            /** @description One of the models GET /api/v1/health lists. */
+            gemini_model?: string;
         };
         WordlistList: {
             wordlists: components["schemas"]["Wordlist"][];
@@ -4443,6 +4637,131 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    rerunJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 visible ASCII characters, per user, kept 24 h: the same key with the same request gets the first answer again (`Idempotent-Replayed: true`) and makes nothing new. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The job's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RerunRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the new job, queued, with its `links` and `rerun_of`. */
+            202: {
+                headers: {
+                    /** @description The new job's URL. */
+                    Location?: string;
+                    /** @description New jobs allowed per hour. */
+                    "RateLimit-Limit"?: number;
+                    /** @description New jobs left in the current hour. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until a slot frees up. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `true` when this is the first answer to the same Idempotency-Key again. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description `invalid_field`: a setting is invalid or unknown (`field` names it; `pages` past the book's end); `invalid_json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `insufficient_credits`: a priced engine and no credit available. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `not_found`: no such job of mine. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `job_not_rerunnable`: the job has no whole book stored yet (reserved, or waiting for its parts); `idempotency_in_progress`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `source_expired`: the book's file is no longer stored; upload it again. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `idempotency_key_reused`: this Idempotency-Key was used with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: more than MAX_JOBS_PER_HOUR new jobs in an hour. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description New jobs allowed per hour. */
+                    "RateLimit-Limit"?: number;
+                    /** @description New jobs left in the current hour. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until a slot frees up. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description `intake_paused`: new jobs are paused for maintenance; running jobs go on. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     retryJob: {
         parameters: {
             query?: never;
@@ -4508,6 +4827,8 @@ export interface operations {
     getJobResult: {
         parameters: {
             query?: {
+                /** @description csv, tsv and xlsx: these columns, in this order, comma-separated, among index, sentence, page, chunk, original, word_count, has_verb. Without it: my saved export columns (PUT /api/v1/settings `export_columns`) that this export has, else all of them. */
+                columns?: string;
                 /** @description json: the result object; txt: one sentence per line; csv/tsv: `index, sentence, page, chunk, original, word_count, has_verb` (has_verb: yes/no); anki: a text file for Anki's importer (`Sentence, Original, Page, Deck, GUID, Tags`, GUIDs stable through edits); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
                 format?: "json" | "txt" | "csv" | "tsv" | "anki" | "apkg" | "xlsx";
             };
@@ -4536,7 +4857,7 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
-            /** @description `invalid_field`: a parameter or field is missing or invalid (`field` names it); `invalid_json`: the body is not JSON. */
+            /** @description `invalid_field`: `format`, or a `columns` name that is not one of the export's. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4681,6 +5002,78 @@ export interface operations {
             /** @description `upgrade_required`: this endpoint speaks WebSocket; connect with `Upgrade: websocket`. */
             426: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    estimateJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["JobUploadForm"];
+                "application/json": components["schemas"]["EstimateRequest"];
+            };
+        };
+        responses: {
+            /** @description The estimate. */
+            200: {
+                headers: {
+                    /** @description Estimates allowed a minute. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Estimates left this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until an estimate is allowed again. */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Estimate"];
+                };
+            };
+            /** @description `invalid_field`: a setting or webhook field is invalid or unknown (`field` names it); `missing_file`; `empty_file`; `mixed_files`: both `pdf_file` and `page_images`; `too_many_files`; `unexpected_file`: a file in another field; `field_too_large`: a text field over 16 KiB; `malformed_upload`: not valid multipart/form-data; `invalid_field` naming `Idempotency-Key`: a malformed key. `invalid_field` naming `pages`: a page range that is not one, or passes the book's end; `invalid_json`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrigin"];
+            /** @description `too_large`: one PDF over MAX_PART_BYTES (send its parts, or JSON); `file_too_large`, `image_too_large`, `too_many_pages` (images), `too_many_files`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`: neither multipart/form-data nor JSON, not a PDF (by content), or a page image that is not PNG/JPEG. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `rate_limited`: more than MAX_ESTIMATES_PER_MINUTE estimates in a minute. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5217,6 +5610,8 @@ export interface operations {
     exportLearningSet: {
         parameters: {
             query?: {
+                /** @description csv, tsv and xlsx: these columns, in this order, comma-separated, among rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio. Without it: my saved export columns (PUT /api/v1/settings `export_columns`) that this export has, else all of them. */
+                columns?: string;
                 /** @description csv/tsv: `rank, sentence, new_words, list_words, page, job_id, index, word_count, has_verb, known_ratio`; txt: one sentence a line; json: the sentences; anki: a text file for Anki's importer (`Sentence, Page, New words, Deck, GUID, Tags`; a sentence's GUID is the one of its job's anki export); apkg: an Anki package of the same notes; xlsx: an Excel workbook of the csv's columns, every cell text. */
                 format?: "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
             };
@@ -5243,7 +5638,7 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
-            /** @description `invalid_field`: `format`. */
+            /** @description `invalid_field`: `format`, `columns`. */
             400: {
                 headers: {
                     [name: string]: unknown;

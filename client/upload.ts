@@ -39,7 +39,8 @@ export interface BookUpload {
   /** The whole PDF, or its parts in page order. */
   parts: Array<Uint8Array | Blob>;
   /** Settings fields as the API takes them (`sentence_length_limit`, …). */
-  settings: Record<string, string | number | boolean | undefined>;
+  /** Settings fields; null or undefined: not sent (the server's default, or my saved one). */
+  settings: Record<string, string | number | boolean | null | undefined>;
   webhookUrl?: string;
   onProgress?: UploadProgress;
   signal?: AbortSignal;
@@ -89,7 +90,7 @@ async function send(transport: Transport, r: TransportRequest): Promise<unknown>
 
 function settingsForm(u: BookUpload): FormData {
   const form = new FormData();
-  for (const [k, v] of Object.entries(u.settings)) if (v !== undefined) form.set(k, String(v));
+  for (const [k, v] of Object.entries(u.settings)) if (v !== undefined && v !== null) form.set(k, String(v));
   if (u.webhookUrl) form.set("webhook_url", u.webhookUrl);
   return form;
 }
@@ -115,7 +116,7 @@ export async function uploadBook(api: Api, u: BookUpload, transport: Transport):
   }
 
   // The job first (small JSON, typed), then its parts one request each.
-  const settings = Object.fromEntries(Object.entries(u.settings).filter(([, v]) => v !== undefined));
+  const settings = Object.fromEntries(Object.entries(u.settings).filter(([, v]) => v !== undefined && v !== null));
   const created = await ok(
     api.POST("/api/v1/jobs", {
       body: { parts: blobs.length, filename: u.filename, ...settings, ...(u.webhookUrl ? { webhook_url: u.webhookUrl } : {}) } as never,

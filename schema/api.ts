@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { JobSettingsSchema, settingsFields } from "./settings";
+import { JobSettingsSchema, pagesField, settingsFields } from "./settings";
 
 import { JOB_STATUSES } from "./statuses";
+import { columnsParam } from "./sheets";
 
 export { FINAL_STATUSES, isFinal, JOB_STATUSES, type FinalStatus } from "./statuses";
 
@@ -46,6 +47,20 @@ export const JobSchema = z.object({
   part_count: z.number().int().nullable(),
   parts_received: z.number().int(),
   upload_expires_at: z.string().nullable(),
+  book_page_count: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: "Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting)." }),
+  source_sha256: z.string().nullable().meta({ description: "SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order)." }),
+  same_source_as: z
+    .string()
+    .nullable()
+    .meta({ description: "An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise." }),
+  rerun_of: z.string().nullable().meta({ description: "The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload." }),
+  source_kept: z
+    .boolean()
+    .meta({ description: "Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended)." }),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 }).meta({ id: "Job", description: "A job: one book being turned into sentences." });
 export type Job = z.infer<typeof JobSchema>;
@@ -89,6 +104,7 @@ export const CreatePartsJobSchema = z.object({
 export const CreatePartsJobRequestSchema = CreatePartsJobSchema.extend({
   parts: CreatePartsJobSchema.shape.parts.meta({ description: `How many parts (2 to ${MAX_PARTS}) will come, each with PUT /api/v1/jobs/{id}/parts/{n}.` }),
   ...settingsFields,
+  pages: pagesField,
   gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
   webhook_url: z.string().max(2000).optional().meta({ description: "Called when the job ends; without it the account's default URL applies." }),
   webhook_progress_every: z.number().int().min(1).max(99).optional().meta({ description: "A `job.progress` event every this many percent." }),
@@ -148,7 +164,11 @@ export const ListJobsQuerySchema = z.object({
   cursor: z.string().max(200).optional().meta({ description: "The previous page's `next_cursor`." }),
 });
 
+/** Columns of a job's csv/tsv/xlsx export (worker/pipeline/formats.ts RESULT_COLUMNS). */
+export const RESULT_EXPORT_COLUMNS = ["index", "sentence", "page", "chunk", "original", "word_count", "has_verb"];
+
 export const ResultQuerySchema = z.object({
+  columns: columnsParam(RESULT_EXPORT_COLUMNS),
   format: z
     .enum(["json", "txt", "csv", "tsv", "anki", "apkg", "xlsx"])
     .default("json")
@@ -502,6 +522,7 @@ export const JobUploadFormSchema = z
       .optional()
       .meta({ description: "Or the book as page images, PNG or JPEG, one page each, in the order sent: repeat the field." }),
     ...settingsFields,
+    pages: pagesField,
     gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
     ...webhookFields,
   })
@@ -512,6 +533,7 @@ export const ProcessPdfFormSchema = z
     job_id: z.string().meta({ description: "The `job_id` POST /api/v1/credits/reserve returned; sent before the file, it is checked before a byte is stored." }),
     pdf_file: pdfFile().meta({ description: "The book, one PDF." }),
     ...settingsFields,
+    pages: pagesField,
     gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
     ...webhookFields,
   })

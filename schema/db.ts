@@ -74,12 +74,27 @@ export const jobs = sqliteTable(
     parts_received: integer("parts_received").notNull().default(0),
     /** An `uploading` job whose parts are not all in by then fails (upload_incomplete). */
     upload_expires_at: text("upload_expires_at"),
+    /** Pages in the book (page_count is the pages read: fewer with the `pages` setting); null until known. */
+    book_page_count: integer("book_page_count"),
+    /**
+     * A job made by "process again" (POST /jobs/:id/rerun) reads the files uploaded with this
+     * job (uploads/<source_job_id>/…, which may outlive that job's row); null: its own upload.
+     */
+    source_job_id: text("source_job_id"),
+    /** The job "process again" was asked of (null for an upload). */
+    rerun_of: text("rerun_of"),
+    /** SHA-256 of the uploaded book (the PDF; for parts or page images, of their hashes in order). */
+    source_sha256: text("source_sha256"),
+    /** An earlier job of the same reader on the same book (same SHA-256, its upload still kept) when this one was uploaded. */
+    same_source_as: text("same_source_as"),
     updated_at: text("updated_at").notNull(),
   },
   (t) => [
     index("jobs_owner_created").on(t.owner_id, t.created_at),
     index("jobs_status").on(t.status),
     index("jobs_owner_storage").on(t.owner_id, t.uploads_expired_at),
+    index("jobs_owner_source_sha").on(t.owner_id, t.source_sha256),
+    index("jobs_source").on(t.source_job_id),
   ],
 );
 

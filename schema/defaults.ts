@@ -18,7 +18,7 @@ type Sparse<T> = { [K in keyof T]: T[K] extends z.ZodPrefault<infer I> ? z.ZodOp
  * The upload's settings fields with nothing filled in: a field left out is not saved (so the
  * built-in default applies to it), where the upload's own fields would fill their defaults in.
  */
-const sparseSettingsFields = Object.fromEntries(
+export const sparseSettingsFields = Object.fromEntries(
   Object.entries(settingsFields).map(([k, f]) => [k, f.unwrap().optional().meta({ description: f.description })]),
 ) as Sparse<typeof settingsFields>;
 
@@ -58,9 +58,12 @@ export const DefaultsUpdateSchema = z
   .meta({ id: "DefaultsUpdate", description: "What to save; a field left out is not saved (its built-in default applies)." });
 export type DefaultsUpdate = z.infer<typeof DefaultsUpdateSchema>;
 
+/** The settings a new upload starts from: a job's, less `pages` (a range belongs to one book, never a default). */
+export const DefaultSettingsSchema = JobSettingsSchema.omit({ pages: true }).meta({ id: "DefaultSettings" });
+
 export const DefaultsSchema = z
   .object({
-    settings: JobSettingsSchema,
+    settings: DefaultSettingsSchema,
     wordlist_id: z.string().meta({ description: `The word list a learning run takes when it names none (\`${DEFAULT_WORDLIST_ID}\` built in).` }),
     export_columns: z.array(z.string()).meta({ description: "The export columns, in order (built in: every column of a job's export)." }),
     saved: DefaultsUpdateSchema,

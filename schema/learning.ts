@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { columnsParam } from "./sheets";
 
 /**
  * Word lists and learning sets: the public contract of /api/v1/wordlists and
@@ -203,7 +204,11 @@ export const SwapSchema = z
   .strict()
   .meta({ id: "LearningSwap" });
 
+/** Columns of a learning set's csv/tsv/xlsx export (worker/learning/export.ts). */
+export const LEARNING_EXPORT_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
+
 export const LearningExportQuerySchema = z.object({
+  columns: columnsParam(LEARNING_EXPORT_COLUMNS),
   format: z
     .enum(["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx"], { error: "must be csv, tsv, txt, json, anki, apkg or xlsx" })
     .default("csv")

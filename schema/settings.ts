@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normalizePages, PageRangeError, PAGES_HINT } from "./pages";
 
 /**
  * Gemini models a job may ask for when the configuration (`GEMINI_MODELS`) names none; the
@@ -54,6 +55,34 @@ export const settingsFields = {
 };
 
 /**
+ * `pages`: which pages of the book a job reads ("12-240", "1-10,15,30-"), in the book's
+ * numbering; empty, "all" or null: every page. Kept in its canonical form ("1-10,15,30-");
+ * whether it fits the book is checked where the book's pages are known (schema/pages.ts).
+ * A setting of one book, never saved as a default.
+ */
+export const pagesField = z
+  .preprocess(
+    (v, ctx) => {
+      if (v === null || v === undefined) return null;
+      if (typeof v !== "string") return v;
+      try {
+        return normalizePages(v);
+      } catch (err) {
+        if (!(err instanceof PageRangeError)) throw err;
+        ctx.addIssue({ code: "custom", message: err.message, input: v });
+        return z.NEVER;
+      }
+    },
+    z.string({ error: `must be text: ${PAGES_HINT}` }).nullable(),
+  )
+  .prefault(null)
+  .meta({
+    description:
+      'Only these pages of the book are read and charged, e.g. "12-240" or "1-10,15,30-" (a range without an end runs to the last page); ' +
+      "sentences keep the book's page numbers. Empty or \"all\": every page. A page past the book's end is refused (400 naming `pages`).",
+  });
+
+/**
  * A job's settings as stored and shown. `gemini_model` is any model name here: the
  * allow-list is configuration (`GEMINI_MODELS`) and may change after a job was made, so
  * uploads are checked with `jobSettingsSchema(models)` instead.
@@ -61,6 +90,7 @@ export const settingsFields = {
 export const JobSettingsSchema = z
   .object({
     ...settingsFields,
+    pages: pagesField,
     gemini_model: z
       .string({ error: "must be a model name" })
       .min(1)
@@ -76,6 +106,7 @@ export function jobSettingsSchema(models: readonly string[]) {
   return z
     .object({
       ...settingsFields,
+      pages: pagesField,
       gemini_model: z
         .string({ error: `must be one of ${list.join(", ")}` })
         .refine((m) => list.includes(m), { error: `must be one of ${list.join(", ")}` })

@@ -6,6 +6,24 @@ export const JOB_COLUMNS = ["sentence", "original", "page", "index", "word_count
 export const LEARNING_COLUMNS = [...JOB_COLUMNS, "rank", "new_words", "list_words", "known_ratio"] as const;
 export type SheetColumn = (typeof LEARNING_COLUMNS)[number];
 
+/** The `columns` query parameter of the file exports (csv, tsv, xlsx): comma-separated names. */
+export const columnsParam = (all: readonly string[]) =>
+  z
+    .string({ error: "must be column names, comma-separated" })
+    .max(500)
+    .optional()
+    .meta({
+      description:
+        `csv, tsv and xlsx: these columns, in this order, comma-separated, among ${all.join(", ")}. ` +
+        "Without it: my saved export columns (PUT /api/v1/settings `export_columns`) that this export has, else all of them.",
+    });
+
+/** `"sentence, page"` → ["sentence", "page"]; undefined when absent or empty. */
+export const splitColumns = (value: string | undefined): string[] | undefined => {
+  const names = (value ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  return names.length ? names : undefined;
+};
+
 export const SheetsExportSchema = z
   .strictObject({
     source: z.union([

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { ROOT } from "../e2e/stack";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -34,6 +34,14 @@ export async function openPage(context: BrowserContext, errors: string[]): Promi
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   return page;
+}
+
+/** After each test of the file: no console error or uncaught exception was recorded in `errors`. */
+export function failOnPageErrors(errors: string[]) {
+  afterEach(() => {
+    const seen = errors.splice(0);
+    expect(seen, "console errors and uncaught exceptions").toEqual([]);
+  });
 }
 
 /** Signs in the way a reader does: "Sign in with Google", then the provider's page (locally,

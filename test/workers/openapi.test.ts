@@ -284,6 +284,14 @@ describe("real answers are valid against the document", () => {
     await conforms("PATCH", "/api/v1/jobs/{id}/sentences/{index}", await api(`/api/v1/jobs/${job.id}/sentences/0`, jsonPost(token, { text: "x" }, "PATCH")));
     await conforms("POST", "/api/v1/jobs/{id}/cancel", await api(`/api/v1/jobs/${job.id}/cancel`, { method: "POST", ...auth }));
     await conforms("POST", "/api/v1/jobs/{id}/retry", await api(`/api/v1/jobs/${job.id}/retry`, { method: "POST", ...auth }));
+    // Before and after a job: the estimate (form and JSON), process again.
+    await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", { method: "POST", ...auth, body: form([["pages", "1"], ["pdf_file", await textPdf()]]) }));
+    await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", jsonPost(token, { pages: 12, text_chars: 24_000 })));
+    await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", jsonPost(token, { pages: "1-3", text_chars: 10 })));
+    const again = await conforms("POST", "/api/v1/jobs/{id}/rerun", await api(`/api/v1/jobs/${job.id}/rerun`, jsonPost(token, { sentence_length_limit: 8 })));
+    expect(again.rerun_of).toBe(job.id);
+    await conforms("POST", "/api/v1/jobs/{id}/rerun", await api(`/api/v1/jobs/${job.id}/rerun`, jsonPost(token, { pages: "2-9" })));
+    await conforms("POST", "/api/v1/jobs/{id}/rerun", await api("/api/v1/jobs/no-such-job/rerun", jsonPost(token, {})));
     await conforms("DELETE", "/api/v1/jobs/{id}", await api(`/api/v1/jobs/${job.id}`, { method: "DELETE", ...auth }));
 
     // A book in parts: in one request (pdf_file repeated), and one request per part.

@@ -286,11 +286,11 @@ export const adminRoutes = new Hono<AppEnv>()
       const key = c.req.param("key");
       // Only a file of this job: its key sits under one of the job's prefixes (no "..": R2 keys
       // are flat strings, but a key naming another job must not be reachable through this one).
-      if (!jobPrefixes(id).some((p) => key.startsWith(p)) || key.split("/").includes("..")) {
+      const row = await db(c.env.DB).select({ id: jobs.id, source_job_id: jobs.source_job_id }).from(jobs).where(eq(jobs.id, id)).get();
+      if (!row) throw new ApiError(404, "not_found", "No such job.");
+      if (!jobPrefixes(id, row.source_job_id).some((p) => key.startsWith(p)) || key.split("/").includes("..")) {
         throw new ApiError(404, "not_found", "No such file for this job.");
       }
-      const row = await db(c.env.DB).select({ id: jobs.id }).from(jobs).where(eq(jobs.id, id)).get();
-      if (!row) throw new ApiError(404, "not_found", "No such job.");
       const obj = await c.env.FILES.get(key);
       if (!obj) throw new ApiError(404, "not_found", "No such file (expired or deleted).");
       // Reading a user's file is an operator action like any other: it is audited.

@@ -11,6 +11,7 @@ import { adminRoutes } from "./admin";
 import { webhookRoutes } from "./webhooks";
 import { healthRoutes } from "./health";
 import { jobRoutes } from "./jobs";
+import { estimateRoutes } from "./estimate";
 import { learningSetRoutes } from "./learning";
 import { wordlistRoutes } from "./wordlists";
 import { defaultsRoutes } from "./defaults";
@@ -44,6 +45,7 @@ app.route("/api/v1/settings", defaultsRoutes);
 app.route("/api/v1/admin", adminRoutes);
 app.route("/api/v1", legacyRoutes);
 app.route("/api/v1/jobs", jobRoutes);
+app.route("/api/v1/estimate", estimateRoutes);
 app.route("/api/v1/wordlists", wordlistRoutes);
 app.route("/api/v1/learning-sets", learningSetRoutes);
 app.route("/api/v1/integrations", integrationRoutes);
@@ -75,7 +77,7 @@ app.onError((err, c) => {
   const rid = c.get("requestId") ?? crypto.randomUUID();
   if (err instanceof IntakePaused) c.header("Retry-After", String(err.retryAfter));
   if (err instanceof RateLimited) {
-    c.header("Retry-After", String(err.admission.reset_seconds));
+    c.header("Retry-After", String(Math.max(1, err.admission.reset_seconds)));
     for (const [k, v] of Object.entries(rateLimitHeaders(err.admission))) c.header(k, v);
   }
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field, err.extra), err.status);

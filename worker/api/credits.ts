@@ -16,6 +16,7 @@ import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
 import { uploadSettings } from "../defaults/service";
+import { requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -283,6 +284,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
       const taken = await takeHookFields(c.env, userId, fields);
       hooks = taken.hooks;
       settings = await uploadSettings(c.env, userId, taken.rest);
+      // A page range is checked against the book now, as an upload's is.
+      if (settings.pages) requirePagesFit(settings.pages, await storedBookPages(c.env.FILES, [upload.file.key!]));
       if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
     } catch (err) {
       await deleteKeys(c.env.FILES, [upload.file.key!, pending]);
@@ -304,6 +307,8 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         pricing_version: billing.pricing_version,
         webhook_url: hooks?.url ?? null,
         webhook_progress_every: hooks?.progress_every ?? null,
+        source_sha256: upload.file.sha256 ?? null,
+        same_source_as: await sameSourceAs(c.env, userId, upload.file.sha256 ?? null, job.id),
         updated_at: nowIso(),
       })
       .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))

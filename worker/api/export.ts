@@ -2,7 +2,7 @@ import type { SqlJsStatic } from "sql.js";
 import type { JobResult } from "../../schema/api";
 import { ankiText, bookName, jobDeck } from "../pipeline/anki";
 import { APKG_TYPE, buildApkg } from "../pipeline/apkg";
-import { RESULT_COLUMNS, resultRows, tableFile, toTxt } from "../pipeline/formats";
+import { pickColumns, RESULT_COLUMNS, resultRows, tableFile, toTxt } from "../pipeline/formats";
 import { toXlsx, XLSX_TYPE } from "../pipeline/xlsx";
 
 export { APKG_TYPE, XLSX_TYPE };
@@ -22,7 +22,12 @@ interface Job {
  * A job's result as a file; the CLI's `result` writes the same bytes (the .apkg aside: it is
  * dated, see buildApkg). `sql` loads sql.js, for apkg only.
  */
-export async function renderResult(r: JobResult, format: ResultFormat, job: Job, opts: { paragraphBreaks?: boolean; sql?: () => Promise<SqlJsStatic> } = {}) {
+export async function renderResult(
+  r: JobResult,
+  format: ResultFormat,
+  job: Job,
+  opts: { paragraphBreaks?: boolean; sql?: () => Promise<SqlJsStatic>; /** csv, tsv, xlsx: these columns, in order (default all). */ columns?: readonly string[] } = {},
+) {
   if (format === "txt") {
     return { body: toTxt(r.sentences, opts.paragraphBreaks), contentType: "text/plain; charset=utf-8", extension: "txt" };
   }
@@ -34,11 +39,12 @@ export async function renderResult(r: JobResult, format: ResultFormat, job: Job,
     if (!opts.sql) throw new Error("apkg needs sql.js");
     return { body: buildApkg(await opts.sql(), jobDeck(job.id, job.original_filename, r.sentences)), contentType: APKG_TYPE, extension: "apkg" };
   }
+  const table = pickColumns({ header: RESULT_COLUMNS, rows: resultRows(r.sentences), widths: RESULT_WIDTHS }, opts.columns ?? RESULT_COLUMNS);
   if (format === "xlsx") {
-    const body = toXlsx(RESULT_COLUMNS, resultRows(r.sentences), { sheet: bookName(job.original_filename), widths: RESULT_WIDTHS });
+    const body = toXlsx(table.header, table.rows, { sheet: bookName(job.original_filename), widths: table.widths });
     return { body, contentType: XLSX_TYPE, extension: "xlsx" };
   }
-  return tableFile(RESULT_COLUMNS, resultRows(r.sentences), format);
+  return tableFile(table.header, table.rows, format);
 }
 
 /** `attachment` with the book's name: an ASCII fallback, and the real (accented) name in RFC 5987 form. */

@@ -12,18 +12,23 @@ import {
   ListJobsQuerySchema,
   MAX_PARTS,
   PartReceivedSchema,
+  RESULT_EXPORT_COLUMNS,
   ResultQuerySchema,
   ResultSentenceSchema,
   SentenceEditSchema,
   WebhookDeliveryListSchema,
 } from "../../schema/api";
 import { JobSettingsSchema } from "../../schema/settings";
-import { uploadSettings } from "../defaults/service";
+import { exportColumns, uploadSettings } from "../defaults/service";
+import { splitColumns } from "../../schema/sheets";
 import { billingFor, creditAccount, RateLimited, RETRIES_PER_JOB_HOUR } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
 import { maxPartBytes } from "../jobs/part-limits";
 import { createUploadingJob, getParts, partsJobInput, putPart } from "./parts";
+import { rerunJob } from "./rerun";
+import { RerunRequestSchema } from "../../schema/before";
+import { bookSha256, requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
@@ -50,7 +55,7 @@ export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
  * A job's upload form: a PDF, or a book's parts (pdf_file repeated, in page order), or page
  * images in order; or no file but `parts`, for a book whose parts come one request each.
  */
-const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
+export const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
   maxBytes,
   overLimit,
   fileField: "pdf_file",
@@ -65,12 +70,26 @@ const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: Uploa
   },
 });
 
+/** The upload's form as the document shows it: POST /api/v1/jobs and the estimate take the same. */
+export const UPLOAD_FORM = {
+  schema: resolver(JobUploadFormSchema),
+  encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
+};
+
 const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
 const partsBody = async (c: Context<AppEnv>) => {
   const body = await readJson(c, '{"parts": 3}');
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
   return body as Record<string, unknown>;
 };
+
+/** A rerun's JSON body, read as every JSON body is (capped, once); none: `{}`, the job's own settings. */
+async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
+  const body = await readJson(c, '{"sentence_length_limit": 8}');
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
+  return body as Record<string, unknown>;
+}
 
 /** A retried request's fingerprint: its upload read and hashed, nothing stored. */
 async function replayedUploadFingerprint(c: Context<AppEnv>) {
@@ -95,6 +114,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   let settings: Awaited<ReturnType<typeof uploadSettings>>;
   let billing: ReturnType<typeof billingFor>;
   let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
+  let bookPages: number | null = null;
   try {
     // No file but `parts`: the parts come one request each.
     if (!images && files.length === 0) return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
@@ -110,6 +130,12 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     // The sent fields over my saved defaults; gemini_model must be on the allow-list (GEMINI_MODELS).
     settings = await uploadSettings(c.env, userId, taken.rest);
     billing = billingFor(c.env, userId, settings.gemini_model);
+    // A page range is checked against the book now (400 naming `pages`): its pages counted
+    // from what was stored (page images are one page each).
+    if (settings.pages) {
+      bookPages = images ? images.length : await storedBookPages(c.env.FILES, files.map((f) => f.key));
+      requirePagesFit(settings.pages, bookPages);
+    }
     if (images) await savePageImages(c.env.FILES, id, images);
   } catch (err) {
     // Nothing of a refused upload is kept.
@@ -118,6 +144,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     throw err;
   }
   const pages = images?.length ?? 0;
+  const sha256 = bookSha256(images ?? files);
   const job = await createJob(c.env, {
     id,
     ownerId: userId,
@@ -127,6 +154,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     billing,
     hooks,
     parts: files,
+    source: { sha256, sameSourceAs: await sameSourceAs(c.env, userId, sha256, id), bookPages: images ? pages : bookPages },
   });
   return { job, waiting: false };
 }
@@ -161,10 +189,7 @@ export const jobRoutes = new Hono<AppEnv>()
       requestBody: {
         required: true,
         content: {
-          "multipart/form-data": {
-            schema: resolver(JobUploadFormSchema),
-            encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
-          },
+          "multipart/form-data": UPLOAD_FORM,
           "application/json": { schema: resolver(CreatePartsJobRequestSchema) },
         },
       },
@@ -320,6 +345,46 @@ export const jobRoutes = new Hono<AppEnv>()
     },
   )
   .post(
+    "/:id/rerun",
+    describe({
+      operationId: "rerunJob",
+      summary: "Process the book again with other settings",
+      description:
+        "A new job on the book this job has in storage (no upload): the job's own settings, the fields sent overriding them (at the top level or in " +
+        "`settings`; `pages` too). It is admitted, limited (MAX_JOBS_PER_HOUR) and charged as any new job. The stored file is read, not copied: it " +
+        "stays while any job on it remains and is expired 7 days after the last of them ended; then 410 `source_expired`.",
+      tag: "Jobs",
+      access: "user",
+      parameters: [jobId, IDEMPOTENCY_KEY],
+      requestBody: { required: false, content: { "application/json": { schema: resolver(RerunRequestSchema) } } },
+      responses: {
+        202: json(JobSchema, "Accepted: the new job, queued, with its `links` and `rerun_of`.", {
+          Location: header("The new job's URL."),
+          ...RATE_LIMIT_HEADERS,
+          "Idempotent-Replayed": header("`true` when this is the first answer to the same Idempotency-Key again."),
+        }),
+      },
+      errors: {
+        400: "`invalid_field`: a setting is invalid or unknown (`field` names it; `pages` past the book's end); `invalid_json`.",
+        402: "`insufficient_credits`: a priced engine and no credit available.",
+        404: NOT_FOUND,
+        ...IDEMPOTENCY_ERRORS,
+        409: "`job_not_rerunnable`: the job has no whole book stored yet (reserved, or waiting for its parts); `idempotency_in_progress`.",
+        410: "`source_expired`: the book's file is no longer stored; upload it again.",
+        429: error("`rate_limited`: more than MAX_JOBS_PER_HOUR new jobs in an hour.", { ...RETRY_AFTER, ...RATE_LIMIT_HEADERS }),
+        503: error("`intake_paused`: new jobs are paused for maintenance; running jobs go on.", RETRY_AFTER),
+      },
+    }),
+    idempotent("jobs.rerun", async (c) => jsonFingerprint({ job: c.req.param("id"), body: await rerunBody(c) })),
+    async (c) => {
+      const body = await rerunBody(c);
+      c.set("fingerprint", jsonFingerprint({ job: c.req.param("id"), body }));
+      const job = await rerunJob(c, body);
+      c.header("Location", job.links.self);
+      return c.json(job, 202);
+    },
+  )
+  .post(
     "/:id/retry",
     describe({
       operationId: "retryJob",
@@ -340,7 +405,9 @@ export const jobRoutes = new Hono<AppEnv>()
       const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
       // Each retry asked counts, whatever it finds to do: a loop of retries is what this bounds.
       const admission = await creditAccount(c.env, row.owner_id).admitRetry(row.id, RETRIES_PER_JOB_HOUR);
-      if (!admission.ok) throw new RateLimited(admission, "retries of one job");
+      if (!admission.ok) {
+        throw new RateLimited(admission, `At most ${admission.limit} retries of one job an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`);
+      }
       return c.json(await retryJob(c.env, row), 200);
     },
   )
@@ -391,17 +458,19 @@ export const jobRoutes = new Hono<AppEnv>()
           },
         },
       },
-      errors: { 404: NOT_FOUND, 413: APKG_TOO_LARGE },
+      errors: { 400: "`invalid_field`: `format`, or a `columns` name that is not one of the export's.", 404: NOT_FOUND, 413: APKG_TOO_LARGE },
     }),
     queryParams(ResultQuerySchema),
     async (c) => {
-      const { format } = c.req.valid("query");
+      const { format, columns: asked } = c.req.valid("query");
       const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
+      // My saved export columns apply to the table formats; `columns` sent overrides them.
+      const columns = await exportColumns(c.env, c.get("userId"), RESULT_EXPORT_COLUMNS, splitColumns(asked));
       const result = await jobResult(c.env, row);
       if (format === "json") return c.json(result, 200);
       if (format === "apkg") checkApkgSize(result.sentences.length);
       const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
-      const { body, contentType, extension } = await renderResult(result, format, row, { paragraphBreaks: settings.preserve_formatting, sql: loadSqlJs });
+      const { body, contentType, extension } = await renderResult(result, format, row, { paragraphBreaks: settings.preserve_formatting, sql: loadSqlJs, columns });
       c.header("Content-Type", contentType);
       c.header("Content-Disposition", attachment(bookName(row.original_filename), extension));
       return c.body(body, 200);

@@ -11,7 +11,9 @@ import {
 } from "../../schema/learning";
 import { requireAuth } from "../auth/caller";
 import { ownJob } from "../jobs/service";
-import { learningExport } from "../learning/export";
+import { learningExport, LEARNING_COLUMNS } from "../learning/export";
+import { exportColumns } from "../defaults/service";
+import { splitColumns } from "../../schema/sheets";
 import { bookName } from "../pipeline/anki";
 import { alternatives, swap } from "../learning/select";
 import { createLearningSet, deleteSet, listSets, ownSet, saveSelection, storedRun, toPublicSet } from "../learning/service";
@@ -213,14 +215,15 @@ export const learningSetRoutes = new Hono<AppEnv>()
           },
         },
       },
-      errors: { 400: "`invalid_field`: `format`.", 404: NOT_FOUND, 409: NOT_READY, 413: APKG_TOO_LARGE },
+      errors: { 400: "`invalid_field`: `format`, `columns`.", 404: NOT_FOUND, 409: NOT_READY, 413: APKG_TOO_LARGE },
     }),
     queryParams(LearningExportQuerySchema),
     async (c) => {
       const row = await ownSet(c.env, c.get("userId"), c.req.param("id"));
       const run = await storedRun(c.env, row);
-      const format = c.req.valid("query").format;
+      const { format, columns: asked } = c.req.valid("query");
       if (format === "apkg") checkApkgSize(run.sentences.length);
+      const columns = await exportColumns(c.env, c.get("userId"), LEARNING_COLUMNS, splitColumns(asked));
       // The books' names, for the Anki deck and tags; a job deleted since keeps its sentences, named "book".
       const books = new Map<string, string>();
       if (format === "anki" || format === "apkg") {
@@ -229,7 +232,7 @@ export const learningSetRoutes = new Hono<AppEnv>()
           if (job) books.set(id, bookName(job.original_filename));
         }
       }
-      const file = await learningExport(run.sentences, format, { books, sql: loadSqlJs });
+      const file = await learningExport(run.sentences, format, { books, sql: loadSqlJs, columns });
       c.header("Content-Type", file.contentType);
       c.header("Content-Disposition", `attachment; filename="learning-set-${row.id}.${file.extension}"`);
       return c.body(file.body, 200);

@@ -24,6 +24,7 @@ export interface Admission {
 }
 
 const HOUR_MS = 3600_000;
+const MINUTE_MS = 60_000;
 
 /**
  * One per user: the single writer of that user's credits and of their job-creation rate.
@@ -45,6 +46,7 @@ export class CreditAccount extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS settled (job_id TEXT PRIMARY KEY, charged INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS admissions (job_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS retries (job_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS estimates (at_ms INTEGER NOT NULL);
     `);
   }
 
@@ -174,14 +176,35 @@ export class CreditAccount extends DurableObject<Env> {
     this.sql.exec("DELETE FROM admissions WHERE job_id = ?", jobId);
   }
 
+  /**
+   * A sliding window of `windowMs` over the rows of `table` (those of `jobId` when given): counts
+   * one more if fewer than `limit` are in it. The check and the write run without an await between.
+   */
+  private slide(table: "retries" | "estimates", windowMs: number, limit: number, nowMs: number, jobId?: string): Admission {
+    this.sql.exec(`DELETE FROM ${table} WHERE at_ms <= ?`, nowMs - windowMs);
+    const rows = (
+      jobId === undefined
+        ? this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} ORDER BY at_ms`)
+        : this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} WHERE job_id = ? ORDER BY at_ms`, jobId)
+    ).toArray();
+    const reset = (oldest: number) => Math.max(1, Math.ceil((oldest + windowMs - nowMs) / 1000));
+    if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]!.at_ms) };
+    if (jobId === undefined) this.sql.exec(`INSERT INTO ${table} (at_ms) VALUES (?)`, nowMs);
+    else this.sql.exec(`INSERT INTO ${table} (job_id, at_ms) VALUES (?, ?)`, jobId, nowMs);
+    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
+  }
+
   /** Counts a retry of one job against its own hourly limit, if there is room (a sliding hour, like jobs). */
   async admitRetry(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
-    this.sql.exec("DELETE FROM retries WHERE at_ms <= ?", nowMs - HOUR_MS);
-    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM retries WHERE job_id = ? ORDER BY at_ms", jobId).toArray();
-    const reset = (oldest: number | undefined) => (oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + HOUR_MS - nowMs) / 1000)));
-    if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]!.at_ms) };
-    this.sql.exec("INSERT INTO retries (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
-    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
+    return this.slide("retries", HOUR_MS, limit, nowMs, jobId);
+  }
+
+  /**
+   * Estimates (POST /api/v1/estimate) have a limit of their own, `limit` a minute: they take
+   * no slot among the jobs of the hour.
+   */
+  async admitEstimate(limit: number, nowMs = Date.now()): Promise<Admission> {
+    return this.slide("estimates", MINUTE_MS, limit, nowMs);
   }
 
   async rate(limit: number, nowMs = Date.now()): Promise<Admission> {

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, ne, sql } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
 import { ApiError } from "../api/errors";
 import { db } from "../jobs/db";
@@ -85,22 +85,31 @@ export function rateLimitHeaders(a: Admission): Record<string, string> {
 export class RateLimited extends ApiError {
   constructor(
     readonly admission: Admission,
-    what = "new jobs",
+    message = `At most ${admission.limit} new jobs an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`,
   ) {
-    super(429, "rate_limited", `At most ${admission.limit} ${what} an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`);
+    super(429, "rate_limited", message);
   }
 }
 
 /** Retries of one job's failed pages an owner may ask for in an hour (an operator's are not counted). */
 export const RETRIES_PER_JOB_HOUR = 5;
 
-/** Bytes of uploads the user has stored: every job whose files have not expired. */
+/** Estimates a user may ask for a minute (`MAX_ESTIMATES_PER_MINUTE`). */
+export const estimatesPerMinute = (env: Env) => Math.max(1, Number(env.MAX_ESTIMATES_PER_MINUTE ?? 30) || 30);
+
+/**
+ * Bytes of uploads the user has stored: every book whose files have not expired, once (a job
+ * processed again reads the files of the job it came from: worker/jobs/sources.ts).
+ */
 export async function storageUsed(env: Env, userId: string): Promise<number> {
-  const row = await db(env.DB)
-    .select({ used: sql<number>`COALESCE(SUM(${jobs.file_size}), 0)` })
-    .from(jobs)
-    .where(and(eq(jobs.owner_id, userId), isNull(jobs.uploads_expired_at), ne(jobs.status, "reserved")))
-    .get();
+  const row = await env.DB.prepare(
+    `SELECT COALESCE(SUM(size), 0) AS used FROM (
+       SELECT MAX(file_size) AS size FROM jobs
+       WHERE owner_id = ?1 AND uploads_expired_at IS NULL AND status <> 'reserved'
+       GROUP BY COALESCE(source_job_id, id))`,
+  )
+    .bind(userId)
+    .first<{ used: number }>();
   return Number(row?.used ?? 0);
 }
 

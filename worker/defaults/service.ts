@@ -8,6 +8,7 @@ import { validate } from "../api/validate";
 import { allowedModels } from "../jobs/engine";
 import { db, nowIso } from "../jobs/db";
 import { loadList } from "../learning/wordlists";
+import { chooseColumns } from "../pipeline/formats";
 
 /**
  * A reader's saved defaults (table `user_defaults`): what new uploads and learning runs start
@@ -38,8 +39,9 @@ export async function getDefaults(env: Env, userId: string): Promise<Defaults> {
     if (!row) wordlistId = DEFAULT_WORDLIST_ID;
   }
   const models = allowedModels(env);
+  const { pages: _, ...builtIn } = DEFAULT_SETTINGS;
   return {
-    settings: { ...DEFAULT_SETTINGS, gemini_model: models[0] ?? DEFAULT_SETTINGS.gemini_model, ...usableSettings(env, saved) },
+    settings: { ...builtIn, gemini_model: models[0] ?? DEFAULT_SETTINGS.gemini_model, ...usableSettings(env, saved) },
     wordlist_id: wordlistId,
     export_columns: saved.export_columns ?? DEFAULT_EXPORT_COLUMNS,
     saved,
@@ -80,4 +82,18 @@ export async function uploadSettings(env: Env, userId: string, sent: Record<stri
 /** The word list a learning run takes when it names none. */
 export async function defaultWordlistId(env: Env, userId: string): Promise<string> {
   return (await getDefaults(env, userId)).wordlist_id;
+}
+
+/**
+ * The columns of an export of a table with `all` columns: those the request asked for
+ * (`columns`, 400 naming it when one is not the table's), else my saved export columns
+ * that the table has, else all of them.
+ */
+export async function exportColumns(env: Env, userId: string, all: readonly string[], asked: readonly string[] | undefined): Promise<string[]> {
+  const saved = asked?.length ? undefined : (await savedRow(env, userId)).saved.export_columns;
+  const chosen = chooseColumns(all, asked, saved);
+  if ("unknown" in chosen) {
+    throw new ApiError(400, "invalid_field", `columns: "${chosen.unknown}" is not a column of this export (${all.join(", ")}).`, "columns");
+  }
+  return chosen;
 }

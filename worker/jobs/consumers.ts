@@ -20,6 +20,8 @@ import { heartbeat } from "../ops/state";
 import { planParts, refuseOversized } from "./plan-parts";
 import { tracker } from "./service";
 import { withAnalysis } from "../learning/analyse";
+import { parsePages } from "../../schema/pages";
+import { SCAN_TOKENS_PER_PAGE, textTokens } from "../pipeline/tokens";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
 export const CHUNK_MAX_ATTEMPTS = 5;
@@ -33,8 +35,6 @@ const MAX_DEFERRALS = 30;
 export const SCAN_PAGES_PER_CHUNK = 4;
 /** Bytes of page images in one chunk (fewer pages when they are big), bounding the plan step's memory. */
 const SCAN_CHUNK_IMAGE_BYTES = 16 * 1024 * 1024;
-/** What reading one scanned page is estimated to cost in tokens. */
-const SCAN_TOKENS_PER_PAGE = 800;
 /** A scan's paragraphs are numbered per chunk (the book's count is unknown before it is read). */
 const SCAN_PARAGRAPH_STRIDE = 1000;
 
@@ -61,13 +61,16 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     if (!row) return msg.ack(); // deleted meanwhile
     if (!(await t.planning())) return msg.ack(); // cancelled before it began
     const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
+    const pages = settings.pages ? parsePages(settings.pages) : null;
     // A book sent in parts is read part by part (its part 1 may sit where a single file would).
     if (row.part_count) {
       await planParts(env, t, row, settings);
       return msg.ack();
     }
-    const obj = await env.FILES.get(sourceKey(jobId));
-    const images = obj ? null : await loadPageImages(env.FILES, jobId);
+    // A job processed again reads the files uploaded with the job they came with.
+    const src = row.source_job_id ?? jobId;
+    const obj = await env.FILES.get(sourceKey(src));
+    const images = obj ? null : await loadPageImages(env.FILES, src);
     if (images) {
       if (!env.GEMINI_API_KEY) {
         await t.fail(
@@ -76,11 +79,12 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
         );
         return msg.ack();
       }
-      await planScan(env, t, jobId, imageRanges(env.FILES, images, SCAN_PAGES_PER_CHUNK, SCAN_CHUNK_IMAGE_BYTES));
+      await planScan(env, t, jobId, imageRanges(env.FILES, images, SCAN_PAGES_PER_CHUNK, SCAN_CHUNK_IMAGE_BYTES, pages), images.length);
       return msg.ack();
     }
     if (!obj) {
-      await t.fail("file_missing", "The uploaded file could not be found. Please upload it again.");
+      if (row.source_job_id) await t.fail("source_expired", SOURCE_GONE);
+      else await t.fail("file_missing", "The uploaded file could not be found. Please upload it again.");
       return msg.ack();
     }
     // Its size (R2's record) before pdf.js or pdf-lib sees a byte of it.
@@ -93,22 +97,23 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       fixHyphenation: settings.fix_hyphenation,
       maxChunkChars: Number(env.CHUNK_CHARS ?? 12000),
       handOver: true,
+      pages,
     }).catch((e: unknown) => {
       // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
       if (e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY) return null;
       throw e;
     });
     if (!plan) {
-      const again = await env.FILES.get(sourceKey(jobId));
+      const again = await env.FILES.get(sourceKey(src));
       if (!again) throw new Error("the uploaded file vanished while it was read");
-      await planScan(env, t, jobId, pageRanges(new Uint8Array(await again.arrayBuffer()), SCAN_PAGES_PER_CHUNK, { handOver: true }));
+      await planScan(env, t, jobId, pageRanges(new Uint8Array(await again.arrayBuffer()), SCAN_PAGES_PER_CHUNK, { handOver: true, pages }));
       return msg.ack();
     }
     await putAll(
       env,
       plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
     );
-    await startChunks(env, t, jobId, plan.chunks, plan.pageCount);
+    await startChunks(env, t, jobId, plan.chunks, plan.pageCount, plan.bookPages);
     msg.ack();
   } catch (err) {
     if (err instanceof PipelineError) {
@@ -125,11 +130,15 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
   }
 }
 
+/** Why a job processed again cannot read its book. */
+export const SOURCE_GONE = "The book's stored file is no longer kept (uploads are kept 7 days after their last job ended). Please upload it again.";
+
 /**
  * Pages to be read by Gemini (a scanned PDF, or page images), a chunk per page range,
- * each range stored as its own small PDF; ranges come one at a time.
+ * each range stored as its own small PDF; ranges come one at a time. `bookPages`: the book's
+ * pages, when known.
  */
-export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>) {
+export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>, bookPages?: number) {
   const chunks: Chunk[] = [];
   for await (const r of ranges) {
     const n = chunks.length;
@@ -140,13 +149,14 @@ export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: s
     await env.FILES.put(chunkKey(jobId, n), JSON.stringify(chunk));
     chunks.push(chunk);
   }
-  await startChunks(env, t, jobId, chunks, chunks.at(-1)?.last_page ?? 0);
+  const read = chunks.reduce((n, c) => n + c.last_page - c.first_page + 1, 0);
+  await startChunks(env, t, jobId, chunks, read, bookPages);
 }
 
 /** Tokens a chunk is estimated at: ~4 characters a token for text, 800 a page for a scan. */
 export function chunkTokens(c: Chunk): number {
   if (c.scan) return (c.last_page - c.first_page + 1) * SCAN_TOKENS_PER_PAGE;
-  return Math.ceil(c.paragraphs.reduce((s, p) => s + p.text.length, 0) / 4);
+  return textTokens(c.paragraphs.reduce((s, p) => s + p.text.length, 0));
 }
 
 /** Hands the stored chunks to the tracker, then to the queue unless the job has ended meanwhile. */
@@ -156,10 +166,12 @@ export async function startChunks(
   jobId: string,
   chunks: readonly Chunk[],
   pageCount: number,
+  bookPageCount?: number,
 ) {
   const tokens = chunks.map(chunkTokens);
   const started = await t.start({
     page_count: pageCount,
+    ...(bookPageCount === undefined ? {} : { book_page_count: bookPageCount }),
     chunks: chunks.map((c, i) => ({ first_page: c.first_page, last_page: c.last_page, tokens: tokens[i] })),
     estimated_tokens: tokens.reduce((a, b) => a + b, 0),
   });

@@ -12,7 +12,10 @@ export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
 export const analysisKey = (jobId: string) => `jobs/${jobId}/analysis.json`;
 /** What the reader uploaded; expired by the cron a while after the job ends. */
 export const uploadsPrefix = (jobId: string) => `uploads/${jobId}/`;
-export const jobPrefixes = (jobId: string) => [uploadsPrefix(jobId), `jobs/${jobId}/`];
+/** What the job made (chunks, the result); its upload is under `uploadsPrefix`, which jobs processed again share. */
+export const jobPrefix = (jobId: string) => `jobs/${jobId}/`;
+/** Where a job's files are: its book (the upload it came with, for a job processed again) and what it made. */
+export const jobPrefixes = (jobId: string, sourceJobId?: string | null) => [uploadsPrefix(sourceJobId ?? jobId), jobPrefix(jobId)];
 /**
  * Part `n` of a book sent in parts. One request per part: each sending gets its own `tag`, so
  * a part sent again never overwrites the file the job's record still points to.

@@ -1,6 +1,8 @@
 import type { StoredImage } from "../api/upload";
 import { imagesToPdf, type ImageType, type PageImage } from "../pipeline/images";
 import type { PageRange } from "../pipeline/scan";
+import { selects, type PageSelection } from "../../schema/pages";
+import { refuseOutside } from "../pipeline/extract";
 import { pageImagesKey } from "./keys";
 
 /**
@@ -38,18 +40,26 @@ export async function loadPageImages(bucket: R2Bucket, jobId: string): Promise<P
 /**
  * The pages in ranges of at most `pagesPerRange` pages and `maxBytes` of images (a larger
  * image makes a range of its own), each built from its own images only, so memory holds
- * one range at a time however long the book.
+ * one range at a time however long the book. With `sel` (the `pages` setting) only those
+ * pages, a range never spanning a page left out.
  */
 export async function* imageRanges(
   bucket: R2Bucket,
   pages: PageImageEntry[],
   pagesPerRange: number,
   maxBytes: number,
+  sel: PageSelection | null = null,
 ): AsyncGenerator<PageRange> {
+  refuseOutside(sel, pages.length);
+  const kept = (i: number) => selects(sel, i + 1);
   for (let from = 0; from < pages.length; ) {
+    if (!kept(from)) {
+      from++;
+      continue;
+    }
     let to = from + 1;
     let bytes = pages[from]!.size;
-    while (to < pages.length && to - from < pagesPerRange && bytes + pages[to]!.size <= maxBytes) bytes += pages[to++]!.size;
+    while (to < pages.length && kept(to) && to - from < pagesPerRange && bytes + pages[to]!.size <= maxBytes) bytes += pages[to++]!.size;
     const pdf = await imagesToPdf(fetchImages(bucket, pages, from, to));
     yield { first_page: from + 1, last_page: to, pdf };
     from = to;

@@ -9,6 +9,7 @@ import { db, nowIso } from "./db";
 import { deletePrefix } from "./files";
 import { uploadsPrefix } from "./keys";
 import { startJob, toPublicJob } from "./service";
+import { bookSha256, sameSourceAs } from "./sources";
 
 /**
  * A book sent in parts: several PDFs, each a consecutive page range, in order. They come
@@ -73,9 +74,14 @@ export async function storePart(env: Env, jobId: string, n: number, file: Omit<S
 export async function startIfComplete(env: Env, row: JobRow): Promise<JobRow | null> {
   const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
   const billing = billingFor(env, row.owner_id, settings.gemini_model);
+  // The book is whole now: its hash, and whether the reader sent it before.
+  const sha256 = bookSha256(await listParts(env, row.id));
+  const same = await sameSourceAs(env, row.owner_id, sha256, row.id);
   const [claimed] = await db(env.DB)
     .update(jobs)
     .set({
+      source_sha256: sha256,
+      same_source_as: same,
       status: "queued",
       current_step: "queued",
       upload_expires_at: null,

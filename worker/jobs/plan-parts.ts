@@ -1,9 +1,10 @@
 import type { JobPartRow, JobRow } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
+import { parsePages } from "../../schema/pages";
 import { planPages, type Plan } from "../pipeline/index";
 import { partRanges, readParts } from "../pipeline/parts";
-import { planScan, putAll, SCAN_PAGES_PER_CHUNK, startChunks } from "./consumers";
+import { planScan, putAll, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "./consumers";
 import { chunkKey } from "./keys";
 import { maxPartBytes, tooLargeMessage } from "./part-limits";
 import { listParts } from "./parts";
@@ -48,7 +49,8 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
   for (const p of parts) {
     const head = await env.FILES.head(p.key);
     if (!head) {
-      await t.fail("file_missing", `Part ${p.n} of the book could not be found. Please send it again.`);
+      if (row.source_job_id) await t.fail("source_expired", SOURCE_GONE);
+      else await t.fail("file_missing", `Part ${p.n} of the book could not be found. Please send it again.`);
       return;
     }
     if (!(await refuseOversized(env, t, head.size, `Part ${p.n} of this book`))) return;
@@ -56,7 +58,8 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
 
   // Every part's pages are held until the whole book is planned: the text limits count them all.
   const read = (n: number) => partBytes(env, parts[n - 1]!);
-  const pdf = await readParts(count, read);
+  const pages = settings.pages ? parsePages(settings.pages) : null;
+  const pdf = await readParts(count, read, { pages });
   let plan: Plan | null;
   try {
     plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: Number(env.CHUNK_CHARS ?? 12000) });
@@ -66,12 +69,12 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
     plan = null;
   }
   if (!plan) {
-    await planScan(env, t, jobId, partRanges(pdf.partPages, read, SCAN_PAGES_PER_CHUNK));
+    await planScan(env, t, jobId, partRanges(pdf.partPages, read, SCAN_PAGES_PER_CHUNK, pages), pdf.bookPages);
     return;
   }
   await putAll(
     env,
     plan.chunks.map((c) => [chunkKey(jobId, c.index), JSON.stringify(c)] as const),
   );
-  await startChunks(env, t, jobId, plan.chunks, plan.pageCount);
+  await startChunks(env, t, jobId, plan.chunks, plan.pageCount, plan.bookPages);
 }

@@ -9,7 +9,8 @@ import { deletePrefix } from "./files";
 import { toCredits } from "../credits/pricing";
 import { creditAccount, type Billing } from "../credits/service";
 import type { JobHooks } from "../webhooks/service";
-import { jobPrefixes, resultKey } from "./keys";
+import { jobPrefix, resultKey } from "./keys";
+import { releaseSource } from "./sources";
 import { endUpload, partRows } from "./parts";
 import { sentenceFacts, withFacts, type StoredResult } from "../pipeline/facts";
 
@@ -50,8 +51,29 @@ export function toPublicJob(row: JobRow): Job {
     part_count: row.part_count,
     parts_received: row.parts_received,
     upload_expires_at: row.upload_expires_at,
+    book_page_count: row.book_page_count,
+    source_sha256: row.source_sha256,
+    same_source_as: row.same_source_as,
+    rerun_of: row.rerun_of,
+    source_kept: sourceKept(row),
     links: { self: base, result: `${base}/result`, events: `${base}/events`, cancel: `${base}/cancel` },
   };
+}
+
+/** Whether the job's book is still stored (its upload, or the one it was processed again from). */
+export const sourceKept = (row: JobRow) => row.uploads_expired_at === null && row.status !== "reserved" && row.status !== "uploading";
+
+/** Where a new job's book comes from, and what is known of it. */
+export interface JobSource {
+  /** SHA-256 of the book as uploaded. */
+  sha256?: string | null;
+  /** An earlier job of the reader on the same book. */
+  sameSourceAs?: string | null;
+  /** Pages in the book, when counted already. */
+  bookPages?: number | null;
+  /** Process again: the job whose stored files are read, and the job it was asked of. */
+  sourceJobId?: string | null;
+  rerunOf?: string | null;
 }
 
 export interface NewJob {
@@ -65,6 +87,7 @@ export interface NewJob {
   hooks?: JobHooks;
   /** A book sent as several PDFs in one request: each part as stored, in order. */
   parts?: StoredFile[];
+  source?: JobSource;
 }
 
 /**
@@ -109,6 +132,11 @@ export function newJobRow(j: NewJob, status: "queued" | "reserved" | "uploading"
     part_count: null,
     parts_received: 0,
     upload_expires_at: null,
+    book_page_count: j.source?.bookPages ?? null,
+    source_job_id: j.source?.sourceJobId ?? null,
+    rerun_of: j.source?.rerunOf ?? null,
+    source_sha256: j.source?.sha256 ?? null,
+    same_source_as: j.source?.sameSourceAs ?? null,
     updated_at: now,
     ...extra,
   };
@@ -246,7 +274,9 @@ export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   else if (row.status === "uploading") await endUpload(env, row, "cancelled");
   else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   if (row.status !== "reserved" && row.status !== "uploading") await tracker(env, row.id).purge();
-  for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
+  // The book's files stay while another job on them (processed again) remains.
+  await releaseSource(env, row);
+  await deletePrefix(env.FILES, jobPrefix(row.id));
   await env.DB.batch(jobRowDeletes(env.DB, row));
 }
 

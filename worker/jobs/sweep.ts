@@ -1,8 +1,7 @@
-import { and, eq, inArray, isNull, lt } from "drizzle-orm";
+import { and, eq, inArray, lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
 import { db, nowIso } from "./db";
-import { uploadsPrefix } from "./keys";
-import { deletePrefix } from "./files";
+import { expireSources } from "./sources";
 import { tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
@@ -11,7 +10,7 @@ import { expireUploads } from "./parts";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
-/** Uploads (PDFs, page images) of ended jobs are kept this long; results stay. */
+/** Uploads (PDFs, page images) are kept this long after the last job on them ended; results stay. */
 const SOURCE_TTL_MS = 7 * 24 * 60 * 60_000;
 
 /** Cron: ends jobs that are stuck, expires old uploads and ended sign-ins, so nothing waits forever. */
@@ -35,25 +34,11 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
         .where(eq(jobs.id, id));
     }
   }
-  // Each ended job is expired once: the mark keeps the next runs on newer jobs.
-  const old = await d
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(
-      and(
-        inArray(jobs.status, ["completed", "partial", "failed", "cancelled"]),
-        lt(jobs.completed_at, new Date(now - SOURCE_TTL_MS).toISOString()),
-        isNull(jobs.uploads_expired_at),
-      ),
-    )
-    .limit(100);
-  for (const { id } of old) {
-    await deletePrefix(env.FILES, uploadsPrefix(id));
-    await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
-  }
+  // Each book's files are expired once, 7 days after the last job on them ended.
+  const expired = await expireSources(env, now, SOURCE_TTL_MS);
   await purgeExpiredSessions(env);
   await expireReservations(env, new Date(now));
   await expireUploads(env, new Date(now));
   await purgeIdempotencyKeys(env);
-  return { stuck: stuck.length, expired: old.length };
+  return { stuck: stuck.length, expired };
 }

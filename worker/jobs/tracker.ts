@@ -47,7 +47,10 @@ export interface ChunkPlan {
 }
 
 export interface StartPlan {
+  /** Pages read (the `pages` setting may leave some out). */
   page_count: number;
+  /** Pages in the book, when the plan read the PDF. */
+  book_page_count?: number;
   chunks: ChunkPlan[];
   estimated_tokens: number;
 }
@@ -55,6 +58,7 @@ export interface StartPlan {
 export type ChunkDecision = { process: false; reason: string } | { process: true; settings: JobSettings };
 
 type ChunkState = "pending" | "done" | "failed";
+const bookPages = (plan: StartPlan) => (plan.book_page_count === undefined ? {} : { book_page_count: plan.book_page_count });
 /** The ledger key of a job's current run: the job id, then one per retry. */
 const billingKey = (m: Meta) => (m.retries ? `${m.job_id}#retry-${m.retries}` : m.job_id);
 interface SocketAttachment {
@@ -212,7 +216,7 @@ export class JobTracker extends DurableObject<Env> {
     if (m.billing && m.billing.rate > 0) {
       const r = await creditAccount(this.env, m.billing.owner_id).reserve(m.job_id, estimated);
       if (!r.ok) {
-        await this.writeRow({ estimated_tokens: plan.estimated_tokens, page_count: plan.page_count, estimated_millicredits: estimated });
+        await this.writeRow({ estimated_tokens: plan.estimated_tokens, page_count: plan.page_count, ...bookPages(plan), estimated_millicredits: estimated });
         const available = r.reason === "insufficient" ? r.available : 0;
         await this.finish(this.requireMeta(), "failed", {
           code: "insufficient_credits",
@@ -243,6 +247,7 @@ export class JobTracker extends DurableObject<Env> {
       current_step: this.step(m, c),
       total_chunks: m.total,
       page_count: plan.page_count,
+      ...bookPages(plan),
       estimated_tokens: plan.estimated_tokens,
       ...(m.billing
         ? { estimated_millicredits: estimated, pricing_rate: m.billing.rate, pricing_version: m.billing.pricing_version }

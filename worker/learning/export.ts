@@ -1,12 +1,12 @@
 import type { SqlJsStatic } from "sql.js";
-import type { LearningSentence } from "../../schema/learning";
+import { LEARNING_EXPORT_COLUMNS, type LearningSentence } from "../../schema/learning";
 import { ankiText, learningDeck } from "../pipeline/anki";
 import { APKG_TYPE, buildApkg } from "../pipeline/apkg";
-import { tableFile, toTxt, yesNo } from "../pipeline/formats";
+import { pickColumns, tableFile, toTxt, yesNo } from "../pipeline/formats";
 import { toXlsx, XLSX_TYPE } from "../pipeline/xlsx";
 
 /** Columns of a learning set's CSV/TSV; new columns only ever go at the end. */
-export const LEARNING_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
+export const LEARNING_COLUMNS = LEARNING_EXPORT_COLUMNS;
 const LEARNING_WIDTHS = [6, 70, 24, 30, 6, 38, 7, 10, 8, 10];
 
 export const learningRows = (sentences: readonly LearningSentence[]) =>
@@ -19,6 +19,8 @@ interface ExportOptions {
   books?: ReadonlyMap<string, string>;
   /** Loads sql.js: for apkg only. */
   sql?: () => Promise<SqlJsStatic>;
+  /** csv, tsv, xlsx: these columns, in order (default all). */
+  columns?: readonly string[];
 }
 
 /** A learning set as a file: the API's export and the CLI write the same bytes (the .apkg is dated). */
@@ -31,9 +33,10 @@ export async function learningExport(sentences: readonly LearningSentence[], for
     if (!opts.sql) throw new Error("apkg needs sql.js");
     return { body: buildApkg(await opts.sql(), learningDeck(sentences, books)), contentType: APKG_TYPE, extension: "apkg" };
   }
+  const table = pickColumns({ header: LEARNING_COLUMNS, rows: learningRows(sentences), widths: LEARNING_WIDTHS }, opts.columns ?? LEARNING_COLUMNS);
   if (format === "xlsx") {
-    const body = toXlsx(LEARNING_COLUMNS, learningRows(sentences), { sheet: "Learning set", widths: LEARNING_WIDTHS });
+    const body = toXlsx(table.header, table.rows, { sheet: "Learning set", widths: table.widths });
     return { body, contentType: XLSX_TYPE, extension: "xlsx" };
   }
-  return tableFile(LEARNING_COLUMNS, learningRows(sentences), format);
+  return tableFile(table.header, table.rows, format);
 }

@@ -116,7 +116,7 @@ export async function jobDetail(env: Env, jobId: string) {
     // A reserved or uploading job has no tracker yet.
     found.job.status === "reserved" || found.job.status === "uploading" ? Promise.resolve(null) : tracker(env, jobId).inspect(),
     db(env.DB).select().from(chunkAttempts).where(eq(chunkAttempts.job_id, jobId)).orderBy(chunkAttempts.id).limit(5000).all(),
-    Promise.all(jobPrefixes(jobId).map((prefix) => env.FILES.list({ prefix, limit: 1000 }))),
+    Promise.all(jobPrefixes(jobId, found.job.source_job_id).map((prefix) => env.FILES.list({ prefix, limit: 1000 }))),
   ]);
   const byChunk = new Map<number, typeof attempts>();
   for (const a of attempts) byChunk.set(a.chunk, [...(byChunk.get(a.chunk) ?? []), a]);

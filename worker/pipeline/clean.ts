@@ -15,10 +15,13 @@ export interface CleanOptions {
 export function cleanPages(pdf: ExtractedPdf, opts: CleanOptions): Paragraph[] {
   const layout = measureLayout(pdf);
   const groups: { page: number; lines: string[] }[] = [];
+  // Pages left out (the `pages` setting): a paragraph never runs on over the gap they leave.
+  const read = new Set(pdf.pages.map((p) => p.page));
+  const afterGap = (line: BodyLine, prev: BodyLine) => line.page !== prev.page && !read.has(line.page - 1);
   let previous: BodyLine | undefined;
   for (const line of bodyLines(pdf, layout)) {
     const current = groups[groups.length - 1];
-    if (!current || !previous || startsParagraph(previous, line, layout)) groups.push({ page: line.page, lines: [line.text] });
+    if (!current || !previous || afterGap(line, previous) || startsParagraph(previous, line, layout)) groups.push({ page: line.page, lines: [line.text] });
     else current.lines.push(line.text);
     previous = line;
   }

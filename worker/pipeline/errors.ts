@@ -7,7 +7,8 @@ export type PipelineErrorCode =
   | "too_many_pages"
   | "too_much_text"
   | "sentence_too_long"
-  | "invalid_image";
+  | "invalid_image"
+  | "pages_outside_book";
 
 /** A failure caused by the document itself: retrying will not help. */
 export class PipelineError extends Error {

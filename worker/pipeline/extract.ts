@@ -1,4 +1,5 @@
 import { getDocumentProxy } from "unpdf";
+import { countSelected, outsideBook, selects, type PageSelection } from "../../schema/pages";
 import { PipelineError } from "./errors";
 import type { ExtractedPdf, Line, PageLines } from "./types";
 
@@ -69,6 +70,16 @@ export interface ExtractOptions {
    * afterwards), instead of a copy, so the file is held once instead of twice while it is read.
    */
   handOver?: boolean;
+  /** Only these pages are read (the `pages` setting), keeping their numbers; every page when absent. */
+  pages?: PageSelection | null;
+  /**
+   * This PDF is a part of a book whose earlier parts have this many pages: `pages` counts in
+   * the book's numbering (the part's page n is the book's offset + n), and whether the
+   * selection fits the book is for the caller to judge once every part is read.
+   */
+  pageOffset?: number;
+  /** Stops the reading (between two pages) when aborted: the web app's estimate of a book no longer wanted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -85,35 +96,91 @@ const CLEANUP_EVERY_PAGES = 25;
  * Pages are read one at a time and released straight after, and pdf.js's document caches
  * are emptied every few pages, so what is held grows only with the lines kept (workerd
  * allows 128 MB). A book over `limits` (counting what its earlier parts hold, `before`) is
- * refused before it outgrows the budget.
+ * refused before it outgrows the budget. With `pages`, only those pages are read (and
+ * counted against the limits), each keeping its number in the book.
  */
 export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback, opts: ExtractOptions = {}): Promise<ExtractedPdf> {
   const { limits = TEXT_LIMITS, before = { pages: 0, chars: 0 } } = opts;
   const allowed = limits && allowedText(limits, data.byteLength);
   const fileMiB = data.byteLength / MIB;
+  const pages: PageLines[] = [];
+  let chars = before.chars;
+  const read = await readPages(data, opts, (_bookPages, wanted) => {
+    if (allowed && before.pages + wanted > allowed.pages) {
+      throw tooManyPages(before.pages + wanted, allowed.pages, before.pages > 0, allowed.reduced ? fileMiB : undefined);
+    }
+  }, (n, lines, done, wanted) => {
+    pages.push({ page: n, lines });
+    for (const l of lines) chars += l.text.length;
+    if (allowed && chars > allowed.chars) throw tooMuchText(before.pages + done, allowed.chars, allowed.reduced ? fileMiB : undefined);
+    onPage?.(done, wanted);
+  });
+  return { pageCount: pages.length, bookPages: read.bookPages, pages, width: read.width, height: read.height };
+}
+
+/** What `measurePdf` tells of a PDF without keeping its text. */
+export interface PdfMeasure {
+  /** Pages in the file. */
+  bookPages: number;
+  /** For each page read (the selection, else every page): its number, its characters of text (what TEXT_LIMITS counts) and of them the non-space ones. */
+  pages: { page: number; chars: number; ink: number }[];
+}
+
+/**
+ * The pages of a PDF and how much text each holds, as `extractPdf` would read them (the same
+ * lines), holding no text: what an estimate needs, in the Worker and in the browser alike.
+ */
+export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "handOver" | "pages" | "signal"> = {}): Promise<PdfMeasure> {
+  const pages: PdfMeasure["pages"] = [];
+  const { bookPages } = await readPages(data, opts, () => undefined, (page, lines) => {
+    let chars = 0;
+    let ink = 0;
+    for (const l of lines) {
+      chars += l.text.length;
+      ink += l.text.replace(/\s/gu, "").length;
+    }
+    pages.push({ page, chars, ink });
+  });
+  return { bookPages, pages };
+}
+
+/**
+ * Opens the PDF and reads the text of each page wanted (the selection, else all), one at a
+ * time: `begin(bookPages, wanted)` once it is open (it may throw to refuse), then
+ * `page(n, lines, done, wanted)` for each page read.
+ */
+async function readPages(
+  data: Uint8Array,
+  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal">,
+  begin: (bookPages: number, wanted: number) => void,
+  page: (n: number, lines: Line[], done: number, wanted: number) => void,
+): Promise<{ bookPages: number; width: number; height: number }> {
   // pdf.js transfers (detaches) the buffer it is given: a copy, unless the caller hands it over.
   const doc = await openDocument(opts.handOver ? data : data.slice());
   try {
-    const pageCount = doc.numPages;
-    if (allowed && before.pages + pageCount > allowed.pages) {
-      throw tooManyPages(before.pages + pageCount, allowed.pages, before.pages > 0, allowed.reduced ? fileMiB : undefined);
-    }
-    const pages: PageLines[] = [];
+    const bookPages = doc.numPages;
+    const sel = opts.pages ?? null;
+    const offset = opts.pageOffset ?? 0;
+    if (opts.pageOffset === undefined) refuseOutside(sel, bookPages);
+    const wanted = countSelected(sel, offset + bookPages) - countSelected(sel, offset);
+    begin(bookPages, wanted);
     let width = 0;
     let height = 0;
-    let chars = before.chars;
-    for (let n = 1; n <= pageCount; n++) {
-      const page = await doc.getPage(n).catch((err: unknown) => {
+    let done = 0;
+    for (let n = 1; n <= bookPages; n++) {
+      if (!selects(sel, offset + n)) continue;
+      opts.signal?.throwIfAborted();
+      const p = await doc.getPage(n).catch((err: unknown) => {
         throw toPipelineError(err) ?? err;
       });
       let lines: Line[];
       try {
-        if (n === 1) {
-          const [x0, y0, x1, y1] = page.view;
+        if (done === 0) {
+          const [x0, y0, x1, y1] = p.view;
           width = Math.abs(x1 - x0);
           height = Math.abs(y1 - y0);
         }
-        const content = await page.getTextContent().catch((err: unknown) => {
+        const content = await p.getTextContent().catch((err: unknown) => {
           throw toPipelineError(err) ?? err;
         });
         const items: TextItemLike[] = [];
@@ -121,18 +188,22 @@ export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback, op
         for (const item of content.items) if ("str" in item) items.push(item);
         lines = groupLines(items);
       } finally {
-        page.cleanup();
+        p.cleanup();
       }
-      pages.push({ page: n, lines });
-      for (const l of lines) chars += l.text.length;
-      if (allowed && chars > allowed.chars) throw tooMuchText(before.pages + n, allowed.chars, allowed.reduced ? fileMiB : undefined);
-      if (n % CLEANUP_EVERY_PAGES === 0 && n < pageCount) await doc.cleanup();
-      onPage?.(n, pageCount);
+      done++;
+      page(n, lines, done, wanted);
+      if (done % CLEANUP_EVERY_PAGES === 0 && done < wanted) await doc.cleanup();
     }
-    return { pageCount, pages, width, height };
+    return { bookPages, width, height };
   } finally {
     await doc.destroy();
   }
+}
+
+/** A selection with a page past the book's end fails the job (pages_outside_book), naming the setting. */
+export function refuseOutside(sel: PageSelection | null, bookPages: number): void {
+  const outside = outsideBook(sel, bookPages);
+  if (outside) throw new PipelineError("pages_outside_book", `The pages asked for (pages) do not fit this book: ${outside}.`);
 }
 
 /** Characters of text on the pages read (what `TextLimits.maxTextChars` counts). */

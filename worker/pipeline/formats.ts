@@ -1,3 +1,4 @@
+import { RESULT_EXPORT_COLUMNS } from "../../schema/api";
 /** Text export formats shared by the API and the CLI, so both write the same files. */
 
 export const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ");
@@ -57,7 +58,7 @@ export function tableFile(header: string[], rows: readonly (string | number)[][]
  * rewrote, empty when the sentence is the book's text as is; `word_count` and `has_verb`
  * (yes/no) are the tagger's, as in the JSON result.
  */
-export const RESULT_COLUMNS = ["index", "sentence", "page", "chunk", "original", "word_count", "has_verb"];
+export const RESULT_COLUMNS = RESULT_EXPORT_COLUMNS;
 
 interface ResultRow {
   index: number;
@@ -71,3 +72,31 @@ interface ResultRow {
 
 export const resultRows = (sentences: readonly ResultRow[]) =>
   sentences.map((s) => [s.index + 1, s.text, s.page, s.chunk, s.original ?? "", s.word_count, yesNo(s.has_verb)]);
+
+/** A table to export: its header, rows and (for .xlsx) column widths. */
+export interface Table {
+  header: string[];
+  rows: (string | number)[][];
+  widths?: number[];
+}
+
+/**
+ * Which of a table's columns an export writes, in order: those `asked` (the request's
+ * `columns`; each must be one of the table's, else `unknown` names it), else the reader's
+ * saved export columns that the table has (My defaults, `export_columns`), else all of them.
+ */
+export function chooseColumns(all: readonly string[], asked: readonly string[] | undefined, saved: readonly string[] | undefined): string[] | { unknown: string } {
+  if (asked?.length) {
+    const unknown = asked.find((c) => !all.includes(c));
+    return unknown === undefined ? [...asked] : { unknown };
+  }
+  const mine = (saved ?? []).filter((c) => all.includes(c));
+  return mine.length ? mine : [...all];
+}
+
+/** The table with only `columns`, in their order. */
+export function pickColumns(t: Table, columns: readonly string[]): Table {
+  const at = columns.map((c) => t.header.indexOf(c));
+  if (at.every((i, k) => i === k) && at.length === t.header.length) return t;
+  return { header: [...columns], rows: t.rows.map((r) => at.map((i) => r[i]!)), widths: t.widths && at.map((i) => t.widths![i]!) };
+}

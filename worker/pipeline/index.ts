@@ -2,12 +2,14 @@ import { chunkParagraphs } from "./chunk";
 import { cleanPages } from "./clean";
 import { PipelineError } from "./errors";
 import { extractPdf, type TextLimits } from "./extract";
+import type { PageSelection } from "../../schema/pages";
+import { hasTextPages } from "./tokens";
 import type { Chunk, ExtractedPdf, Paragraph } from "./types";
 
 export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
-export { allowedText, extractPdf, TEXT_LIMITS, textChars, type ExtractOptions, type TextLimits, type TextSoFar, type ProgressCallback } from "./extract";
+export { allowedText, extractPdf, measurePdf, TEXT_LIMITS, textChars, type ExtractOptions, type TextLimits, type TextSoFar, type ProgressCallback } from "./extract";
 export { joinParts, partRanges, readParts, type JoinedPdf, type ReadPart } from "./parts";
 export { release } from "./release";
 export { LocalNormalizer, normalizeChunk } from "./local";
@@ -23,27 +25,29 @@ export interface PlanOptions {
   limits?: TextLimits | null;
   /** The caller gives the bytes up (see ExtractOptions.handOver): they are empty afterwards. */
   handOver?: boolean;
+  /** Only these pages are read (the `pages` setting); every page when absent. */
+  pages?: PageSelection | null;
 }
 
 export interface Plan {
+  /** Pages read. */
   pageCount: number;
+  /** Pages in the book (more than `pageCount` when only some were read). */
+  bookPages: number;
   paragraphs: Paragraph[];
   chunks: Chunk[];
 }
 
-// A page with less text than this is blank, a picture, or a scanned image.
-const TEXT_PAGE_CHARS = 40;
-
 /** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
 export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
-  return planPages(await extractPdf(data, opts.onPage, { limits: opts.limits, handOver: opts.handOver }), opts);
+  return planPages(await extractPdf(data, opts.onPage, { limits: opts.limits, handOver: opts.handOver, pages: opts.pages }), opts);
 }
 
 /**
  * The book's pages as read (one PDF, or its parts joined: see `joinParts`) → paragraphs and
  * chunks. Running heads, hyphenation and paragraphs are judged over all the pages at once.
  */
-export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | "limits" | "handOver">): Plan {
+export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | "limits" | "handOver" | "pages">): Plan {
   if (!hasTextLayer(pdf)) {
     throw new PipelineError(
       "no_text_layer",
@@ -58,16 +62,10 @@ export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | 
     );
   }
   const chunks = chunkParagraphs(paragraphs, { maxChars: opts.maxChunkChars });
-  return { pageCount: pdf.pageCount, paragraphs, chunks };
+  return { pageCount: pdf.pageCount, bookPages: pdf.bookPages ?? pdf.pageCount, paragraphs, chunks };
 }
 
 /** Most pages must carry real text; a scan with a stamped page number does not count. */
 export function hasTextLayer(pdf: ExtractedPdf): boolean {
-  if (pdf.pageCount === 0) return false;
-  let textPages = 0;
-  for (const p of pdf.pages) {
-    const chars = p.lines.reduce((n, l) => n + l.text.replace(/\s/gu, "").length, 0);
-    if (chars >= TEXT_PAGE_CHARS) textPages++;
-  }
-  return textPages > 0 && textPages >= 0.1 * pdf.pageCount;
+  return hasTextPages(pdf.pages.map((p) => p.lines.reduce((n, l) => n + l.text.replace(/\s/gu, "").length, 0)));
 }

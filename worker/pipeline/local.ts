@@ -1,15 +1,20 @@
 import type { JobSettings } from "../../schema/settings";
 import { segmentSentences } from "./segment";
 import { isDialogue, mergeShort, splitLongSentence } from "./split";
+import { textTokens } from "./tokens";
 import type { Chunk, NormalizeResult, Normalizer, Sentence } from "./types";
 
-/** The built-in rule engine: needs no key, costs no tokens, gives the same answer every time. */
+/**
+ * The built-in rule engine: needs no key, gives the same answer every time. It calls no model,
+ * so the tokens it reports are its text's count (worker/pipeline/tokens.ts), the measure its
+ * price and the estimates use: a job's `actual_tokens` is then the text it read.
+ */
 export class LocalNormalizer implements Normalizer {
   readonly engine = "local" as const;
   readonly model = null;
 
   async normalize(chunk: Chunk, settings: JobSettings): Promise<NormalizeResult> {
-    return { sentences: normalizeChunk(chunk, settings), tokens: 0 };
+    return { sentences: normalizeChunk(chunk, settings), tokens: textTokens(chunk.paragraphs.reduce((n, p) => n + p.text.length, 0)) };
   }
 }
 

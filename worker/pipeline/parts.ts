@@ -1,9 +1,10 @@
+import type { PageSelection } from "../../schema/pages";
 import { PipelineError } from "./errors";
-import { extractPdf, TEXT_LIMITS, textChars, type ProgressCallback, type TextLimits } from "./extract";
+import { extractPdf, refuseOutside, TEXT_LIMITS, textChars, type ProgressCallback, type TextLimits } from "./extract";
 import { pageRanges, type PageRange } from "./scan";
 import type { ExtractedPdf } from "./types";
 
-/** A book's parts read one by one, joined: `partPages[i]` is how many pages part i + 1 has. */
+/** A book's parts read one by one, joined: `partPages[i]` is how many pages part i + 1 has (in the file, read or not). */
 export interface JoinedPdf extends ExtractedPdf {
   partPages: number[];
 }
@@ -18,16 +19,18 @@ export type ReadPart = (n: number) => Promise<Uint8Array>;
  * vocabulary, paragraphs running over a page break) then sees the book as if sent whole.
  */
 export function joinParts(parts: Iterable<ExtractedPdf>): JoinedPdf {
-  const joined: JoinedPdf = { pageCount: 0, pages: [], width: 0, height: 0, partPages: [] };
+  const joined: JoinedPdf = { pageCount: 0, bookPages: 0, pages: [], width: 0, height: 0, partPages: [] };
   for (const part of parts) {
-    if (joined.partPages.length === 0) {
+    if (joined.width === 0 && part.pageCount > 0) {
       joined.width = part.width;
       joined.height = part.height;
     }
-    const offset = joined.pageCount;
+    const offset = joined.bookPages!;
+    const filePages = part.bookPages ?? part.pageCount;
     for (const p of part.pages) joined.pages.push({ page: p.page + offset, lines: p.lines });
     joined.pageCount += part.pageCount;
-    joined.partPages.push(part.pageCount);
+    joined.bookPages! += filePages;
+    joined.partPages.push(filePages);
   }
   return joined;
 }
@@ -47,20 +50,25 @@ function inPart(n: number, count: number, err: unknown): unknown {
 export async function readParts(
   count: number,
   read: ReadPart,
-  opts: { limits?: TextLimits | null; onPage?: ProgressCallback } = {},
+  opts: { limits?: TextLimits | null; onPage?: ProgressCallback; pages?: PageSelection | null } = {},
 ): Promise<JoinedPdf> {
   const parts: ExtractedPdf[] = [];
   const before = { pages: 0, chars: 0 };
+  let offset = 0;
   for (let n = 1; n <= count; n++) {
     try {
-      const part = await extractPdf(await read(n), opts.onPage, { limits: opts.limits === undefined ? TEXT_LIMITS : opts.limits, before, handOver: true });
+      const limits = opts.limits === undefined ? TEXT_LIMITS : opts.limits;
+      const part = await extractPdf(await read(n), opts.onPage, { limits, before, handOver: true, pages: opts.pages, pageOffset: offset });
       parts.push(part);
       before.pages += part.pageCount;
       before.chars += textChars(part);
+      offset += part.bookPages ?? part.pageCount;
     } catch (err) {
       throw inPart(n, count, err);
     }
   }
+  // Pages are counted across the parts: only the whole book says whether the selection fits it.
+  refuseOutside(opts.pages ?? null, offset);
   return joinParts(parts);
 }
 
@@ -69,13 +77,19 @@ export async function readParts(
  * (`partPages` as `readParts` found them); a range never spans two parts. One part's PDF is
  * open at a time, and released as soon as its last range is cut.
  */
-export async function* partRanges(partPages: readonly number[], read: ReadPart, pagesPerRange: number): AsyncGenerator<PageRange> {
+export async function* partRanges(
+  partPages: readonly number[],
+  read: ReadPart,
+  pagesPerRange: number,
+  sel: PageSelection | null = null,
+): AsyncGenerator<PageRange> {
   let offset = 0;
   for (const [i, pages] of partPages.entries()) {
     try {
-      for await (const r of pageRanges(await read(i + 1), pagesPerRange, { handOver: true })) {
-        yield { ...r, first_page: r.first_page + offset, last_page: r.last_page + offset };
-      }
+      // A part with no page of the selection is not opened again.
+      const wanted = !sel || sel.some((s) => s.from <= offset + pages && (s.to === null || s.to > offset));
+      // Its ranges come numbered in the book's pages.
+      if (wanted) yield* pageRanges(await read(i + 1), pagesPerRange, { handOver: true, pages: sel, pageOffset: offset });
     } catch (err) {
       throw inPart(i + 1, partPages.length, err);
     }

@@ -1,4 +1,6 @@
 import { PDFDocument } from "pdf-lib";
+import { selects, type PageSelection } from "../../schema/pages";
+import { refuseOutside } from "./extract";
 import { release } from "./release";
 
 /**
@@ -40,20 +42,41 @@ export interface PageRangesOptions {
    * the PDF is refused) they are released (see `release`): empty afterwards.
    */
   handOver?: boolean;
+  /** Only these pages (the `pages` setting, in the book's numbering): a range never spans a page left out. */
+  pages?: PageSelection | null;
+  /** The PDF is a part of a book whose earlier parts have this many pages (see ExtractOptions.pageOffset). */
+  pageOffset?: number;
 }
 
-/** The whole document in ranges of `pagesPerRange` pages (1-based page numbers), one at a time. */
+/**
+ * The document (or the pages selected) in ranges of at most `pagesPerRange` consecutive pages
+ * (1-based page numbers, the book's), one at a time.
+ */
 export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number, opts: PageRangesOptions = {}): AsyncGenerator<PageRange> {
   try {
     const doc = await PDFDocument.load(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
     const total = doc.getPageCount();
-    for (let from = 0; from < total; from += pagesPerRange) {
-      const count = Math.min(pagesPerRange, total - from);
-      yield { first_page: from + 1, last_page: from + count, pdf: await subsetPdf(doc, from, count) };
+    const sel = opts.pages ?? null;
+    const offset = opts.pageOffset ?? 0;
+    if (opts.pageOffset === undefined) refuseOutside(sel, total);
+    for (const run of consecutiveRuns(total, (n) => selects(sel, offset + n), pagesPerRange)) {
+      yield { first_page: offset + run.from, last_page: offset + run.to, pdf: await subsetPdf(doc, run.from - 1, run.to - run.from + 1) };
     }
   } finally {
     if (opts.handOver) release(bytes);
   }
+}
+
+/** Pages 1…`total` kept by `keep`, in runs of consecutive pages of at most `size` pages. */
+export function consecutiveRuns(total: number, keep: (page: number) => boolean, size: number): { from: number; to: number }[] {
+  const runs: { from: number; to: number }[] = [];
+  for (let n = 1; n <= total; n++) {
+    if (!keep(n)) continue;
+    const last = runs.at(-1);
+    if (last && last.to === n - 1 && last.to - last.from + 1 < size) last.to = n;
+    else runs.push({ from: n, to: n });
+  }
+  return runs;
 }
 
 export async function splitPages(bytes: Uint8Array, pagesPerRange: number): Promise<PageRange[]> {

@@ -19,7 +19,10 @@ export interface Line {
 }
 
 export interface ExtractedPdf {
+  /** Pages read: every page of the file, or those of the `pages` setting. */
   pageCount: number;
+  /** Pages in the file (a part's, for one part of a book); `pageCount` when absent. */
+  bookPages?: number;
   pages: PageLines[];
   /** Page width/height of page 1, PDF units. */
   width: number;
@@ -67,7 +70,7 @@ export interface Sentence {
 
 export interface NormalizeResult {
   sentences: Sentence[];
-  /** Tokens the engine consumed (0 for the local engine). */
+  /** Tokens the engine consumed (the local engine: its text's count, worker/pipeline/tokens.ts). */
   tokens: number;
   /** Doubts about the result that a reader should know of, e.g. "dropped_text". */
   flags?: string[];

@@ -1,4 +1,5 @@
 import { JOB_COLUMNS, LEARNING_COLUMNS, type SheetColumn, type SheetsExport } from "../../schema/sheets";
+import { exportColumns } from "../defaults/service";
 import { ApiError } from "../api/errors";
 import { jobResult, ownJob } from "../jobs/service";
 import { ownSet, storedRun } from "../learning/service";
@@ -127,9 +128,8 @@ const shownHeader = (row: readonly string[]) => row.map((h) => `“${h}”`).joi
 
 export async function exportToSheets(env: Env, userId: string, body: SheetsExport, returnTo?: string) {
   const source = await loadSource(env, userId, body.source);
-  const columns = body.columns ?? source.available;
-  const missing = columns.find((c) => !source.available.includes(c));
-  if (missing) throw new ApiError(400, "invalid_field", `columns: "${missing}" is not a column of this source (${source.available.join(", ")}).`, "columns");
+  // The columns sent, else my saved export columns that this source has, else all of them.
+  const columns = (await exportColumns(env, userId, source.available, body.columns)) as SheetColumn[];
   const sheetTitle = body.sheet_title ?? source.defaultSheet;
   const header = columns.map((c) => body.header_names?.[c] ?? c);
   const client = new SheetsClient(env, userId, returnTo);

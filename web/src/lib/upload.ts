@@ -13,6 +13,7 @@ export const DEFAULT_UPLOAD_SETTINGS: UploadSettings = {
   ignore_dialogue: false,
   preserve_formatting: false,
   fix_hyphenation: true,
+  pages: null,
 };
 
 /** A PDF by its declared type or name; the server decides by content either way. */
@@ -53,7 +54,7 @@ export async function uploadFiles(files: File[], settings: UploadSettings, cb: U
   try {
     if (files.length === 1 && isPdf(files[0]!)) return await uploadPdf(files[0]!, settings, cb);
     const form = new FormData();
-    for (const [k, v] of Object.entries(settings)) if (v !== undefined) form.set(k, String(v));
+    for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) form.set(k, String(v));
     for (const file of files) form.append(isPdf(file) ? "pdf_file" : "page_images", file, file.name);
     const total = files.reduce((n, f) => n + f.size, 0);
     const answer = await xhrTransport({
