@@ -1,5 +1,5 @@
 /** Encodings shared by the lexicon builder and its reader. */
-import type { Upos } from "./index";
+import type { Upos } from "./upos";
 
 export const UPOS_CODE: Record<Upos, string> = {
   ADJ: "A", ADP: "P", ADV: "R", AUX: "X", CCONJ: "C", DET: "D", INTJ: "I", NOUN: "N", NUM: "M",

@@ -1,5 +1,5 @@
 /** A reader of CoNLL-U (Universal Dependencies) text: sentences with their words and surface tokens. */
-import type { Upos } from "./index";
+import type { Upos } from "./upos";
 
 export interface GoldWord {
   form: string;

@@ -7,7 +7,9 @@ import { lexicalForm, lookup } from "./lexicon";
 import { contextFreePos, modelGeneration, suffixLemma, tagTokens, trainedLemma } from "./tagger";
 import { tokenize } from "./tokenize";
 
-export type Upos = "ADJ" | "ADP" | "ADV" | "AUX" | "CCONJ" | "DET" | "INTJ" | "NOUN" | "NUM" | "PART" | "PRON" | "PROPN" | "PUNCT" | "SCONJ" | "SYM" | "VERB" | "X";
+import type { Upos } from "./upos";
+
+export type { Upos };
 
 /** start/end: UTF-16 offsets of `text` in the input line (both parts of a contraction share them). */
 export interface Token {

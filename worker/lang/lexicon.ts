@@ -4,7 +4,7 @@
  * first forms (offsets computed on first use), then a scan of one block of 16, with a cache per
  * distinct form. No Map of the 450k forms is ever built.
  */
-import type { Upos } from "./index";
+import type { Upos } from "./upos";
 import { applyEdit, BLOCK, CODE_ALPHABET, CODE_UPOS, foldForm, PREFIX_BASE } from "./codec";
 export interface Analysis {
   pos: Upos;

@@ -5,7 +5,7 @@
  * means it splits into de/à + article, DET means the article alone ("des" = un, plural).
  */
 import { foldForm } from "./codec";
-import type { Upos } from "./index";
+import type { Upos } from "./upos";
 import { lexicalForm, lookup } from "./lexicon";
 import { MODEL } from "./model.data";
 

@@ -10,7 +10,7 @@
  */
 import { foldForm, ligatures } from "./codec";
 import type { GoldSentence } from "./conllu";
-import type { Upos } from "./index";
+import type { Upos } from "./upos";
 import { lexicalForm, lookup } from "./lexicon";
 import { ambiguityClass, dynamicFeatures, N_FEATURES, parseModel, staticFeatures, TAGS, useModel, type Model } from "./tagger";
 
