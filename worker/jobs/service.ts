@@ -201,12 +201,13 @@ async function endReservation(env: Env, row: JobRow, status: "cancelled") {
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
 
 /**
- * The stored result, with the reader's edits, once a job has ended; the tracker's running merge
- * before. Every sentence has its word count and verb: stored with the result, computed here for
+ * The stored result, with the reader's edits, once a job has ended (a cancelled or failed job's
+ * finished chunks are stored when its tracker lets go: worker/jobs/release.ts); the tracker's
+ * running merge before. Every sentence has its word count and verb: stored with the result, computed here for
  * an edited sentence and for a result without them (stored before them, or partial).
  */
 export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
-  if (hasResult(row)) {
+  if (isFinal(row.status)) {
     const obj = await env.FILES.get(resultKey(row.id));
     if (obj) {
       const result = (await obj.json()) as StoredResult;
@@ -300,11 +301,22 @@ export async function retryJob(env: Env, row: JobRow): Promise<{ job: Job; retri
   if (edits.length) {
     throw new ApiError(409, "job_has_edits", "This job has corrected sentences; retrying would renumber them. Export your edits first, or delete and upload again.");
   }
-  const r = await tracker(env, row.id).retryChunks();
+  const r = await retryTracker(env, row.id);
   if (!r.ok) {
     if (r.code === "insufficient_credits") throw new ApiError(402, r.code, r.message);
     throw new ApiError(409, r.code === "not_found" ? "not_retryable" : r.code, r.message);
   }
   const fresh = await db(env.DB).select().from(jobs).where(eq(jobs.id, row.id)).get();
   return { job: toPublicJob(fresh ?? row), retried_chunks: r.chunks };
+}
+
+/**
+ * Retries failed chunks (all, or those named) in the job's tracker; a tracker that let go of its
+ * storage after the job ended (worker/jobs/release.ts) is loaded again from R2 first.
+ */
+export async function retryTracker(env: Env, jobId: string, only?: number[]) {
+  const t = tracker(env, jobId);
+  const r = await t.retryChunks(only);
+  if (r.ok || r.code !== "not_found" || !(await t.reload(jobId))) return r;
+  return t.retryChunks(only);
 }
