@@ -288,7 +288,16 @@ export const HealthSchema = z
 const authKind = z.enum(["session", "api_key"]).meta({ description: "How the caller authenticated." });
 
 export const MeSchema = z
-  .object({ user: UserSchema, auth: authKind, operator: z.boolean(), ...engineFields })
+  .object({
+    user: UserSchema,
+    auth: authKind,
+    operator: z.boolean(),
+    ...engineFields,
+    retention_days: z
+      .number()
+      .int()
+      .meta({ description: "How many days a finished job (its upload, result, edits and record) is kept before it is deleted (RETENTION_DAYS); the uploaded file itself goes after 7 days at most." }),
+  })
   .meta({ id: "Me" });
 export type Me = z.infer<typeof MeSchema>;
 /** Which engine the server runs, and the Gemini models a job may ask for (none with the local engine). */

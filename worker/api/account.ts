@@ -8,10 +8,21 @@ import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { engineInfo } from "../jobs/engine";
 import { isOperator } from "./admin";
 import { endSessions } from "./auth";
+import { parseRetentionDays, RetentionConfigError } from "../../schema/retention";
 import { ApiError } from "./errors";
 import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "./types";
 import { jsonBody } from "./validate";
+
+/** RETENTION_DAYS, or a 500 that says what is wrong with it (the cron then deletes nothing). */
+function retentionDays(env: Env): number {
+  try {
+    return parseRetentionDays(env.RETENTION_DAYS);
+  } catch (err) {
+    if (err instanceof RetentionConfigError) throw new ApiError(500, "server_misconfigured", err.message);
+    throw err;
+  }
+}
 
 const notFound = () => new ApiError(404, "not_found", "No such item.");
 
@@ -21,14 +32,18 @@ export const meRoutes = new Hono<AppEnv>().use(requireAuth).get(
   describe({
     operationId: "getMe",
     summary: "Who I am",
-    description: "The caller, how they authenticated, whether they are an operator, and the engine and models a job made now would use.",
+    description: "The caller, how they authenticated, whether they are an operator, the engine and models a job made now would use, and how long finished jobs are kept.",
     tag: "Account",
     access: "user",
     responses: { 200: json(MeSchema, "The caller.") },
+    errors: { 500: "`server_misconfigured`: RETENTION_DAYS is not a valid number of days (the message says what it is)." },
   }),
   (c) => {
     const caller = c.get("caller");
-    return c.json({ user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env) }, 200);
+    return c.json(
+      { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env), retention_days: retentionDays(c.env) },
+      200,
+    );
   },
 );
 

@@ -1,9 +1,11 @@
-import { and, eq, inArray, isNull, lt } from "drizzle-orm";
-import { jobs } from "../../schema/db";
+import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { FINAL_STATUSES } from "../../schema/api";
+import { jobs, type JobRow } from "../../schema/db";
+import { parseRetentionDays, RetentionConfigError, uploadDays } from "../../schema/retention";
 import { db, nowIso } from "./db";
 import { uploadsPrefix } from "./keys";
 import { deletePrefix } from "./files";
-import { tracker } from "./service";
+import { deleteJob, tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
 import { purgeIdempotencyKeys } from "../api/idempotency";
@@ -11,11 +13,26 @@ import { expireUploads } from "./parts";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
-/** Uploads (PDFs, page images) of ended jobs are kept this long; results stay. */
-const SOURCE_TTL_MS = 7 * 24 * 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+/** Finished jobs deleted by one run of the cron at most (the oldest first; the next run goes on). */
+const DELETE_PER_RUN = 50;
 
-/** Cron: ends jobs that are stuck, expires old uploads and ended sign-ins, so nothing waits forever. */
-export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number; expired: number }> {
+/** RETENTION_DAYS (schema/retention.ts), or null, said in the log, when it is not a valid value. */
+export function retentionOrNull(env: Env): number | null {
+  try {
+    return parseRetentionDays(env.RETENTION_DAYS);
+  } catch (err) {
+    if (!(err instanceof RetentionConfigError)) throw err;
+    console.error(JSON.stringify({ msg: "retention not enforced: bad RETENTION_DAYS", err: err.message }));
+    return null;
+  }
+}
+
+/**
+ * Cron: ends jobs that are stuck, expires old uploads, deletes finished jobs past RETENTION_DAYS
+ * and ended sign-ins, so nothing waits or stays forever. A bad RETENTION_DAYS deletes nothing.
+ */
+export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number; expired: number; deleted: number }> {
   const d = db(env.DB);
   const stuck = await d
     .select({ id: jobs.id })
@@ -35,25 +52,33 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
         .where(eq(jobs.id, id));
     }
   }
-  // Each ended job is expired once: the mark keeps the next runs on newer jobs.
-  const old = await d
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(
-      and(
-        inArray(jobs.status, ["completed", "partial", "failed", "cancelled"]),
-        lt(jobs.completed_at, new Date(now - SOURCE_TTL_MS).toISOString()),
-        isNull(jobs.uploads_expired_at),
-      ),
-    )
-    .limit(100);
-  for (const { id } of old) {
-    await deletePrefix(env.FILES, uploadsPrefix(id));
-    await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
+  const days = retentionOrNull(env);
+  let expired = 0;
+  let deleted = 0;
+  if (days !== null) {
+    const endedBefore = (ms: number) => and(inArray(jobs.status, FINAL_STATUSES as JobRow["status"][]), lt(endedAt, new Date(now - ms).toISOString()));
+    // Whole jobs past their retention, oldest first: files, tracker, every row (deleteJob).
+    const past = await d.select().from(jobs).where(endedBefore(days * DAY_MS)).orderBy(asc(endedAt)).limit(DELETE_PER_RUN);
+    for (const row of past) await deleteJob(env, row);
+    deleted = past.length;
+    // Each ended job's upload is expired once: the mark keeps the next runs on newer jobs.
+    const old = await d
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(endedBefore(uploadDays(days) * DAY_MS), isNull(jobs.uploads_expired_at)))
+      .limit(100);
+    for (const { id } of old) {
+      await deletePrefix(env.FILES, uploadsPrefix(id));
+      await d.update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, id));
+    }
+    expired = old.length;
   }
   await purgeExpiredSessions(env);
   await expireReservations(env, new Date(now));
   await expireUploads(env, new Date(now));
   await purgeIdempotencyKeys(env);
-  return { stuck: stuck.length, expired: old.length };
+  return { stuck: stuck.length, expired, deleted };
 }
+
+/** When a job ended (a row that ended without the time: its last change). */
+const endedAt = sql<string>`COALESCE(${jobs.completed_at}, ${jobs.updated_at})`;
