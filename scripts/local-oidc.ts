@@ -17,7 +17,8 @@
  * scripts/local-sheets.ts, checks the bearer tokens it gets). Controls: `POST /__revoke
  * {"email"}` drops a user's grants server-side (as removing the app at
  * myaccount.google.com does), `POST /__expire` expires every access token, `GET /__revocations`
- * lists the tokens revoked through /revoke.
+ * lists what /revoke was sent: `revocations`, the tokens revoked, and `requests`, each request as it
+ * came (method, content type, token, and the grant's email and scope when it named one).
  *
  * Standalone: `npx tsx scripts/local-oidc.ts --port 8788 --redirect-uri URL [--client-id ID]
  * [--client-secret S]`. Its file has no relative imports, so Node runs it as it is.
@@ -133,6 +134,8 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   /** Scopes each user granted each client so far (include_granted_scopes answers with them all). */
   const granted = new Map<string, Set<string>>();
   const revocations: string[] = [];
+  /** Every request /revoke got, as it came (for tests: what the app sent, and for whom). */
+  const requests: { method: string; content_type: string; token: string; email: string | null; scope: string | null; at: string }[] = [];
   let fault: Fault | null = null;
 
   const clientById = (id: string | undefined) => opts.clients.find((c) => c.id === id);
@@ -335,11 +338,16 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     for (const [t, a] of accessTokens) if (a.refresh === refresh) accessTokens.delete(t);
   }
 
+  // Google's revocation endpoint (https://oauth2.googleapis.com/revoke): POST, the token form-encoded
+  // in the body (or the query); 200 with an empty object, or 400 invalid_token for a token it does not know.
   app.post("/revoke", async (c) => {
-    const form = new URLSearchParams(await c.req.text());
+    const type = c.req.header("content-type") ?? "";
+    const form = new URLSearchParams(/^application\/x-www-form-urlencoded\b/i.test(type) ? await c.req.text() : "");
     const token = form.get("token") ?? c.req.query("token") ?? "";
     const access = accessTokens.get(token);
     const refresh = refreshTokens.has(token) ? token : access?.refresh;
+    const grant = refresh ? refreshTokens.get(refresh) : undefined;
+    requests.push({ method: c.req.method, content_type: type, token, email: grant?.email ?? null, scope: grant?.scope ?? null, at: new Date().toISOString() });
     if (!access && !refresh) return tokenError("invalid_token", "Token expired or revoked");
     revocations.push(token);
     if (refresh) revokeGrant(refresh);
@@ -382,7 +390,7 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
       for (const t of accessTokens.values()) t.expiresAt = 0;
       return c.json({ ok: true });
     });
-    app.get("/__revocations", (c) => c.json({ revocations }));
+    app.get("/__revocations", (c) => c.json({ revocations, requests }));
     app.post("/__faults", async (c) => {
       const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null };
       const f = body.fault ?? null;

@@ -282,8 +282,10 @@ describe("Google Sheets export", () => {
     const gone = await appRequest(jar, "/api/v1/integrations/google-sheets", { method: "DELETE" });
     expect(gone.status).toBe(204);
     expect(await tokenRow(userId)).toBeNull();
-    const { revocations } = await json(await fetch(`${OIDC}/__revocations`));
+    const { revocations, requests } = await json(await fetch(`${OIDC}/__revocations`));
     expect(revocations).toContain(refresh);
+    // As Google documents it (GOOGLE_REVOKE_URL, here the stand-in's): POST, the token form-encoded.
+    expect(requests.find((r: any) => r.token === refresh)).toMatchObject({ method: "POST", content_type: "application/x-www-form-urlencoded", email });
     expect(await json(await appRequest(jar, "/api/v1/integrations/google-sheets"))).toEqual({ connected: false, scopes: [] });
     const after = await exportSheets(jar, { source: { job_id: job } });
     expect(after.status).toBe(409);
