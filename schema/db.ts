@@ -17,8 +17,14 @@ export const users = sqliteTable(
     issuer: text("issuer").notNull().default("dev"),
     subject: text("subject").notNull().default(""),
     created_at: createdAt(),
+    /**
+     * Set when the reader asked for the account to be deleted (DELETE /api/v1/me): from then on the
+     * row has no email, name or identity (a new sign-in makes a new account) and the deletion is
+     * finished in the background, by the cron if it stopped midway (worker/account/delete.ts).
+     */
+    deleting_since: text("deleting_since"),
   },
-  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email)],
+  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email), index("users_deleting").on(t.deleting_since)],
 );
 
 export const jobs = sqliteTable(

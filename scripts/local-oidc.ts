@@ -7,7 +7,8 @@
  *
  * With `controls`, `POST /__faults {"fault": …}` makes it misbehave on purpose so tests can
  * see the app refuse: an id_token with the wrong issuer, audience or nonce, an expired or
- * badly signed one, or an unverified email.
+ * badly signed one, or an unverified email; with `"email"`, only that email's sign-ins (so tests
+ * running at the same time against one provider never get each other's faults).
  *
  * Beyond sign-in it grants extra scopes the way Google does for incremental authorization
  * (Google Sheets export asks for drive.file): a consent page listing what is asked,
@@ -137,6 +138,8 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   /** Every request /revoke got, as it came (for tests: what the app sent, and for whom). */
   const requests: { method: string; content_type: string; token: string; email: string | null; scope: string | null; at: string }[] = [];
   let fault: Fault | null = null;
+  /** The only email the fault applies to; null: every sign-in. */
+  let faultEmail: string | null = null;
 
   const clientById = (id: string | undefined) => opts.clients.find((c) => c.id === id);
 
@@ -162,24 +165,25 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   }
 
   async function idToken(g: Grant): Promise<string> {
+    const applied = faultEmail === null || faultEmail === g.email.toLowerCase() ? fault : null;
     const now = Math.floor(Date.now() / 1000);
     const claims = {
       email: g.email,
-      email_verified: fault !== "email_unverified",
+      email_verified: applied !== "email_unverified",
       name: nameOf(g.email),
-      nonce: fault === "wrong_nonce" ? b64url(randomBytes(16)) : g.nonce,
+      nonce: applied === "wrong_nonce" ? b64url(randomBytes(16)) : g.nonce,
       azp: g.clientId,
       auth_time: now,
     };
-    const iat = fault === "expired" ? now - 2 * TOKEN_TTL_S : now;
+    const iat = applied === "expired" ? now - 2 * TOKEN_TTL_S : now;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-      .setIssuer(fault === "wrong_issuer" ? "https://evil.example" : opts.issuer)
-      .setAudience(fault === "wrong_audience" ? "someone-else" : g.clientId)
+      .setIssuer(applied === "wrong_issuer" ? "https://evil.example" : opts.issuer)
+      .setAudience(applied === "wrong_audience" ? "someone-else" : g.clientId)
       .setSubject(subjectOf(g.email))
       .setIssuedAt(iat)
       .setExpirationTime(iat + TOKEN_TTL_S)
-      .sign(fault === "bad_signature" ? forger.privateKey : privateKey);
+      .sign(applied === "bad_signature" ? forger.privateKey : privateKey);
   }
 
   const tokenError = (error: string, description: string, status = 400) =>
@@ -392,11 +396,12 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     });
     app.get("/__revocations", (c) => c.json({ revocations, requests }));
     app.post("/__faults", async (c) => {
-      const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null };
+      const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null; email?: string | null };
       const f = body.fault ?? null;
       if (f !== null && !FAULTS.includes(f as Fault)) return c.json({ error: `fault must be one of ${FAULTS.join(", ")} or null` }, 400);
       fault = f as Fault | null;
-      return c.json({ fault });
+      faultEmail = body.email?.toLowerCase() ?? null;
+      return c.json({ fault, email: faultEmail });
     });
   }
 
@@ -404,6 +409,7 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     app,
     setFault(f: Fault | null) {
       fault = f;
+      faultEmail = null;
     },
   };
 }

@@ -6,6 +6,7 @@ import { tracker } from "../../worker/jobs/service";
 import type { JobTracker } from "../../worker/jobs/tracker";
 import { api, bearer, sessionFor } from "./http";
 import { analysed, consume, jobRow, jobWithInputs, startedJob } from "./jobs";
+import { objectStorage } from "./state";
 
 // A finished job's tracker keeps its event log for EVENT_LOG_SECONDS (600 here, wrangler.toml),
 // then lets go of all its storage (worker/jobs/release.ts); everything keeps working from R2 and D1.
@@ -15,13 +16,7 @@ const call = (token: string, path: string, init: RequestInit = {}) =>
   api(`/api/v1/${path}`, { ...init, headers: { ...bearer(token), "content-type": "application/json", ...init.headers } });
 const body = async (r: Response) => (await r.json()) as any;
 
-/** The tracker's storage: its keys, alarm and tables. */
-const storage = (t: Tracker) =>
-  runInDurableObject(t, async (_i, state) => ({
-    keys: [...(await state.storage.list()).keys()],
-    alarm: await state.storage.getAlarm(),
-    tables: state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").toArray().map((r) => r.name),
-  }));
+const storage = (t: Tracker) => runInDurableObject(t, (_i, state) => objectStorage(state));
 
 /** The job ended longer ago than the event log is kept, and its alarm runs: the tracker lets go. */
 async function letGo(t: Tracker) {

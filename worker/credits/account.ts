@@ -148,6 +148,26 @@ export class CreditAccount extends DurableObject<Env> {
     return { entries: page, next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null };
   }
 
+  /**
+   * The account was deleted: its ledger stays for the operator's accounting (each entry's kind,
+   * amount, balances after it and date) without what tied it to the reader's books (job ids,
+   * notes); reservations, settled jobs and the hourly window go. Returns the ledger's totals.
+   */
+  async anonymize(): Promise<{ entries: number; granted: number; charged: number; balance: number }> {
+    this.sql.exec("UPDATE ledger SET job_id = NULL, note = NULL");
+    this.sql.exec("DELETE FROM settled");
+    this.sql.exec("DELETE FROM admissions");
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'ledger'").toArray()[0];
+    const state: LedgerState | null = row ? JSON.parse(row.value) : null;
+    if (state) this.sql.exec("UPDATE state SET value = ? WHERE key = 'ledger'", JSON.stringify({ ...state, reservations: {} }));
+    const totals = this.sql
+      .exec<{ entries: number; granted: number; charged: number }>(
+        "SELECT COUNT(*) AS entries, COALESCE(SUM(CASE WHEN kind = 'grant' THEN amount END), 0) AS granted, COALESCE(-SUM(CASE WHEN kind = 'settle' THEN amount END), 0) AS charged FROM ledger",
+      )
+      .one();
+    return { ...totals, balance: state ? state.allowance + state.bonus : 0 };
+  }
+
   // ---- jobs per hour -------------------------------------------------------------
 
   private window(limit: number, nowMs: number): Admission & { count: number } {
