@@ -444,3 +444,23 @@ export const userDefaults = sqliteTable("user_defaults", {
   defaults: text("defaults").notNull(),
   updated_at: text("updated_at").notNull(),
 });
+
+/**
+ * The credit ledgers of deleted accounts, kept for the operator's accounting: each entry's kind,
+ * amount, the balances after it and its date (millicredits), under the account's hashed reference
+ * (the audit log's `deleted:…`); no job id, note, email or book. Written once, as the account's
+ * row is deleted (worker/account/delete.ts).
+ */
+export const closedLedgers = sqliteTable(
+  "closed_ledgers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    account: text("account").notNull(),
+    kind: text("kind").notNull(),
+    amount: integer("amount").notNull(),
+    balance_after: integer("balance_after").notNull(),
+    reserved_after: integer("reserved_after").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("closed_ledgers_account").on(t.account), index("closed_ledgers_at").on(t.at)],
+);

@@ -115,12 +115,11 @@ describe("DELETE /api/v1/me", () => {
     const { requests } = await json(await fetch(`${OIDC}/__revocations`));
     expect(requests.filter((r: any) => r.email === email)).toEqual([expect.objectContaining({ method: "POST", content_type: "application/x-www-form-urlencoded" })]);
 
-    // The ledger stays for the operator's accounting: the same entries, amounts and dates, nothing that ties them to the reader.
-    const ledgerAfter = await creditAccount(env, a.userId).ledger(null, 100);
-    expect(ledgerAfter.entries.map((e) => [e.kind, e.amount, e.at])).toEqual(ledgerBefore.entries.map((e) => [e.kind, e.amount, e.at]));
-    expect(ledgerAfter.entries.every((e) => e.job_id === null && e.note === null)).toBe(true);
-    // The audit log records the deletion under a hash of the id; the operator's grant keeps its amount, not who or why.
+    // The ledger stays for the operator's accounting: the same entries, amounts and dates, under the hashed id, nothing that ties them to the reader.
     const ref = await deletedUserRef(a.userId);
+    const kept = (await env.DB.prepare("SELECT * FROM closed_ledgers WHERE account = ? ORDER BY id").bind(ref).all<any>()).results;
+    expect(kept.map((e) => [e.kind, e.amount, e.balance_after, e.at])).toEqual(ledgerBefore.entries.reverse().map((e) => [e.kind, e.amount, e.balance_after, e.at]));
+    // The audit log records the deletion under a hash of the id; the operator's grant keeps its amount, not who or why.
     const audit = (await env.DB.prepare("SELECT * FROM audit_log WHERE target_id = ? ORDER BY id").bind(ref).all<any>()).results;
     expect(audit.map((r) => [r.action, r.target_type])).toEqual([
       ["credits.grant", "user"],
@@ -128,7 +127,7 @@ describe("DELETE /api/v1/me", () => {
     ]);
     expect(JSON.parse(audit[0].detail)).toEqual({ credits: 5 });
     expect(audit[1]).toMatchObject({ actor_id: ref, actor_email: "" });
-    expect(JSON.parse(audit[1].detail)).toMatchObject({ google_grant: "revoked", ledger: { granted: 105_000, entries: ledgerBefore.entries.length } });
+    expect(JSON.parse(audit[1].detail)).toMatchObject({ google_grant: "revoked", ledger: { granted: 105_000, charged: 0, entries: kept.length } });
 
     // The same Google account signs in again: a new, empty account.
     const again = await signedIn(email);
@@ -146,6 +145,7 @@ describe("DELETE /api/v1/me", () => {
     await connectSheets(jar, email);
     const { id: job, t } = await startedJob([[1, 1]], userId);
     await t.chunkDone(0, analysed(...BOOK));
+    await creditAccount(env, userId).summary(); // the ledger opens: this month's allowance
     await startAccountDeletion(env, userId);
     expect(await userRow(userId)).toMatchObject({ email: "", name: null, issuer: "deleted", deleting_since: expect.any(String) });
     expect((await appRequest(jar, "/api/v1/me")).status).toBe(401);
@@ -163,6 +163,8 @@ describe("DELETE /api/v1/me", () => {
     expect(await tablesHolding(userId)).toEqual([]);
     const entries = (await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?").bind(await deletedUserRef(userId)).all()).results;
     expect(entries).toHaveLength(1);
+    // The monthly allowance's grant, kept once.
+    expect((await env.DB.prepare("SELECT kind FROM closed_ledgers WHERE account = ?").bind(await deletedUserRef(userId)).all()).results).toEqual([{ kind: "grant" }]);
     expect(await finishAccountDeletion(env, userId)).toBe(false);
     await runCron(env);
     expect((await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?").bind(await deletedUserRef(userId)).all()).results).toHaveLength(1);

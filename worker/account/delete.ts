@@ -9,16 +9,18 @@
  *    account still marked, so a deletion that stopped midway is finished; every step can run
  *    again): each job as DELETE /api/v1/jobs/:id deletes it (files, tracker, rows), each learning
  *    set, the Google grant (revoked at Google before its tokens go), word lists, webhook settings
- *    and deliveries, saved defaults, Idempotency-Key answers; the credit ledger is kept for the
- *    operator's accounting without job ids or notes (CreditAccount.anonymize); audit rows about the
- *    reader keep what was done but not who (the id hashed, no email, no note). Last, in one batch,
- *    the console's audit entry (`account.delete`, the hashed id, no email or book title) and the
- *    user row.
+ *    and deliveries, saved defaults, Idempotency-Key answers; audit rows about the reader keep what
+ *    was done but not who (the id hashed, no email, no note). Last, in one batch: the credit
+ *    ledger's entries copied to `closed_ledgers` for the operator's accounting (kinds, amounts,
+ *    balances, dates, under the hashed id; CreditAccount.anonymize removed their job ids and
+ *    notes), the console's audit entry (`account.delete`, the hashed id, no email or book title)
+ *    and the user row. Then the CreditAccount's own storage is deleted.
  */
 import { eq, isNotNull } from "drizzle-orm";
 import { apiKeys, integrationFlows, jobs, learningSets, sessions, users } from "../../schema/db";
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { sha256Hex } from "../auth/tokens";
+import type { ClosedEntry } from "../credits/account";
 import { creditAccount } from "../credits/service";
 import { db, nowIso } from "../jobs/db";
 import { deleteJob } from "../jobs/service";
@@ -65,14 +67,15 @@ export async function finishAccountDeletion(env: Env, userId: string): Promise<b
   }
   for (const set of await d.select().from(learningSets).where(eq(learningSets.owner_id, userId))) await deleteSet(env, set);
   const googleGrant = await revokeGoogleGrant(env, userId, user.deleting_since);
-  const credits = await creditAccount(env, userId).anonymize();
+  const account = creditAccount(env, userId);
+  const ledger = await account.anonymize();
   const ref = await deletedUserRef(userId);
+  const sum = (kind: string) => ledger.entries.reduce((s, e) => s + (e.kind === kind ? e.amount : 0), 0);
   const detail = JSON.stringify({
     requested_at: user.deleting_since,
     google_grant: googleGrant,
-    // Where the anonymized ledger stays, and what it adds up to (millicredits).
-    credit_account: env.CREDIT_ACCOUNT.idFromName(userId).toString(),
-    ledger: credits,
+    // What the ledger kept in closed_ledgers adds up to, in millicredits.
+    ledger: { entries: ledger.entries.length, granted: sum("grant"), charged: -sum("settle"), expired: -sum("expire"), balance: ledger.balance },
   });
   const byUser = (sql: string) => env.DB.prepare(sql).bind(userId);
   await env.DB.batch([
@@ -92,13 +95,30 @@ export async function finishAccountDeletion(env: Env, userId: string): Promise<b
     ).bind(userId, ref),
     env.DB.prepare("UPDATE audit_log SET actor_id = ?2, actor_email = '' WHERE actor_id = ?1").bind(userId, ref),
     // Written by the run that deletes the row, once.
+    ...ledgerRows(env, userId, ref, ledger.entries),
     env.DB.prepare(
       `INSERT INTO audit_log (at, actor_id, actor_email, action, target_type, target_id, detail)
        SELECT ?3, ?2, '', 'account.delete', 'user', ?2, ?4 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)`,
     ).bind(userId, ref, nowIso(), detail),
     byUser("DELETE FROM users WHERE id = ?1"),
   ]);
+  await account.forget();
   return true;
+}
+
+/** The ledger's entries into closed_ledgers, by the run that deletes the user row (hence the EXISTS), 200 a statement. */
+function ledgerRows(env: Env, userId: string, ref: string, entries: ClosedEntry[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < entries.length; i += 200) {
+    out.push(
+      env.DB.prepare(
+        `INSERT INTO closed_ledgers (account, kind, amount, balance_after, reserved_after, at)
+         SELECT ?2, e.value ->> '$.kind', e.value ->> '$.amount', e.value ->> '$.balance_after', e.value ->> '$.reserved_after', e.value ->> '$.at'
+         FROM json_each(?3) AS e WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1) ORDER BY e.key`,
+      ).bind(userId, ref, JSON.stringify(entries.slice(i, i + 200))),
+    );
+  }
+  return out;
 }
 
 const ownJobs = (env: Env, userId: string) => db(env.DB).select().from(jobs).where(eq(jobs.owner_id, userId)).limit(50);

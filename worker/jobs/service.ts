@@ -239,7 +239,8 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 
 /**
  * Deletes all of a job: it is stopped first (so nothing writes after), then its tracker's storage,
- * its files, and every D1 row that holds its id, in one batch. A learning set made from it keeps
+ * its files, its id from its owner's credit ledger (amounts stay), and every D1 row that holds its
+ * id, in one batch. A learning set made from it keeps
  * its sentences (copied when it ran) but not the id: the job leaves `job_ids` and counts in `deleted_jobs`.
  */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
@@ -248,6 +249,7 @@ export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   else if (!isFinal(row.status)) await tracker(env, row.id).cancel();
   if (row.status !== "reserved" && row.status !== "uploading") await tracker(env, row.id).purge();
   for (const prefix of jobPrefixes(row.id)) await deletePrefix(env.FILES, prefix);
+  await creditAccount(env, row.owner_id).dropJob(row.id);
   await env.DB.batch(jobRowDeletes(env.DB, row));
 }
 
