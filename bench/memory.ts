@@ -21,6 +21,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeSection } from "./doc";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,22 +145,6 @@ function measure(mode: Mode, files: string[], flags: string[], keep = false): Re
  * inside code the sampler could not interrupt — that heap plus the largest external seen.
  */
 const peakOf = (r: Result) => Math.max(r.peakHeapExternalMiB, r.gcPeakHeapMiB + r.peakExternalMiB);
-
-/** Replaces the section that starts with `heading` (up to the next "## "), or appends it. */
-function writeSection(heading: string, section: string): void {
-  const docPath = path.join(process.cwd(), "docs/bench.md");
-  const doc = existsSync(docPath) ? readFileSync(docPath, "utf8") : "# Benchmarks\n";
-  const start = doc.search(new RegExp(`^${heading}$`, "m"));
-  let next: string;
-  if (start === -1) next = `${doc.trimEnd()}\n\n${section}`;
-  else {
-    const after = doc.slice(start + 1).search(/^## /m);
-    const rest = after === -1 ? "" : `\n${doc.slice(start + 1 + after)}`;
-    next = `${doc.slice(0, start)}${section}${rest}`;
-  }
-  writeFileSync(docPath, next);
-  process.stderr.write(`written to docs/bench.md (${heading})\n`);
-}
 
 async function pdfPaths(): Promise<string> {
   const part = maxPartBytes();

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
@@ -52,19 +52,23 @@ export function stateHolding(state: string, needles: string[], skip?: RegExp): s
   return [...found].sort();
 }
 
-/** The Durable Object databases of one class that hold any table (an emptied object has none). */
-export function objectsWithTables(state: string, className: string): number {
+/** Each Durable Object database of one class: its bytes on disk (WAL included) and how many tables it holds (an emptied object: none). */
+export function objectDatabases(state: string, className: string): { file: string; bytes: number; tables: number }[] {
   const dir = path.join(state, "v3/do", `french-novel-tool-${className}`);
-  let n = 0;
-  for (const file of files(dir)) {
+  const out: { file: string; bytes: number; tables: number }[] = [];
+  for (const file of existsSync(dir) ? files(dir) : []) {
     if (!SQLITE.test(file) || path.basename(file) === "metadata.sqlite") continue;
+    const bytes = [file, `${file}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
     const db = new DatabaseSync(file, { readOnly: true });
     try {
-      const tables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
-      if (tables.n > 0) n++;
+      const { n } = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
+      out.push({ file, bytes, tables: n });
     } finally {
       db.close();
     }
   }
-  return n;
+  return out;
 }
+
+/** The Durable Object databases of one class that hold any table. */
+export const objectsWithTables = (state: string, className: string) => objectDatabases(state, className).filter((d) => d.tables > 0).length;

@@ -153,6 +153,10 @@ describe("a finished job's tracker lets go", () => {
     expect(before.sentences.map((s: any) => s.text)).toEqual(["Avant l'annulation."]);
     await letGo(t);
     expect(await body(await call(token, `jobs/${id}/result`))).toEqual(before);
+    // Nothing to retry: the tracker loaded for the question lets go again at its next alarm.
     expect((await call(token, `jobs/${id}/retry`, { method: "POST" })).status).toBe(409);
+    expect((await storage(t)).alarm).not.toBeNull();
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect(await storage(t)).toEqual({ keys: [], alarm: null, tables: [] });
   });
 });

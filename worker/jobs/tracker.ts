@@ -764,7 +764,10 @@ export class JobTracker extends DurableObject<Env> {
     });
   }
 
-  /** A tracker that let go is made again from what it left in R2 (for a retry); false when there is none. */
+  /**
+   * A tracker that let go is made again from what it left in R2 (for a retry); false when there is
+   * none. Its alarm lets it go again unless the retry starts (which sets the watchdog's instead).
+   */
   async reload(jobId: string): Promise<boolean> {
     if (this.meta()) return true;
     const saved = await readReleased<Meta>(this.env, jobId);
@@ -772,6 +775,7 @@ export class JobTracker extends DurableObject<Env> {
     if (this.meta()) return true; // reloaded meanwhile
     this.createTables();
     restore(this.sql, saved, (n, json) => this.keepResult(n, json));
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_EVERY_MS);
     return true;
   }
 
