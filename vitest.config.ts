@@ -130,6 +130,7 @@ export default defineConfig({
                 GOOGLE_CLIENT_ID: "workers-test-client",
                 OIDC_ISSUER: TEST_OIDC_ISSUER,
                 GOOGLE_SHEETS_API_URL: "http://sheets.test",
+                GOOGLE_REVOKE_URL: `${TEST_OIDC_ISSUER}/revoke`,
                 // Every job costs something here: the local engine at 1 credit per 1,000 tokens.
                 CREDIT_PRICES: JSON.stringify({ local: 1, "gemini-2.5-flash": 1, "gemini-2.5-flash-lite": 0.4, "gemini-2.5-pro": 4 }),
                 MONTHLY_CREDITS: "100",

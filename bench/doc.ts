@@ -1,4 +1,4 @@
-/** The sections of docs/bench.md that a benchmark writes on its own (bench:memory, bench:hostile). */
+/** The sections of docs/bench.md that a benchmark writes on its own (bench:memory, bench:hostile, bench:soak). */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 

@@ -64,7 +64,7 @@ function descendants(root: number): number[] {
 }
 
 /** Resident memory of the stack's workerd processes, in MiB (0 when not on Linux). */
-function workerdRssMiB(stack: Stack): number {
+export function workerdRssMiB(stack: Stack): number {
   if (!existsSync("/proc/self/stat")) return 0;
   let kib = 0;
   for (const pid of descendants(stack.pid)) {

@@ -153,12 +153,16 @@ export interface paths {
         };
         /**
          * Who I am
-         * @description The caller, how they authenticated, whether they are an operator, and the engine and models a job made now would use.
+         * @description The caller, how they authenticated, whether they are an operator, the engine and models a job made now would use, and how long finished jobs are kept.
          */
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete my account
+         * @description Everything of the account: every job as `DELETE /api/v1/jobs/{id}` deletes it, learning sets, word lists, API keys, sessions (all signed out at once, their WebSockets closed), webhook settings and deliveries, saved defaults, the Google Sheets grant (revoked at Google). The credit ledger is kept for the operator's accounting, without job ids or notes; the console's audit log records the deletion under a hash of the account's id. A session only (the account page asks the reader to type their email), not an API key. Answers at once: the account is signed out and cut from its sign-in (signing in again makes a new, empty account); the rest is deleted in the background, finished by the cron if it stops midway.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1558,6 +1562,20 @@ export interface components {
             engine: "local" | "gemini";
             /** @description The allowed `gemini_model` values, default first; empty with the local engine. */
             models: string[];
+            /** @description How many days a finished job (its upload, result, edits and record) is kept before it is deleted (RETENTION_DAYS); the uploaded file itself goes after 7 days at most. */
+            retention_days: number;
+        };
+        /** @description The account is signed out everywhere and being deleted in the background. */
+        AccountDeletion: {
+            /** @constant */
+            status: "deleting";
+            /** Format: date-time */
+            requested_at: string;
+            message: string;
+        };
+        DeleteAccount: {
+            /** @description The account's email, typed by the reader to confirm (compared without case). */
+            confirm: string;
         };
         NewApiKey: {
             id: string;
@@ -2846,6 +2864,58 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            /** @description `server_misconfigured`: RETENTION_DAYS is not a valid number of days (the message says what it is). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description Signed out everywhere; the account is being deleted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDeletion"];
+                };
+            };
+            /** @description `confirmation_mismatch`: `confirm` is not the account's email; `invalid_field` / `invalid_json`: no confirmation sent. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `session_required`: an API key cannot delete its account: sign in and use the account page. `forbidden_origin`: a session's request that came from another site. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
         };
     };

@@ -308,11 +308,38 @@ export const HealthSchema = z
 const authKind = z.enum(["session", "api_key"]).meta({ description: "How the caller authenticated." });
 
 export const MeSchema = z
-  .object({ user: UserSchema, auth: authKind, operator: z.boolean(), ...engineFields })
+  .object({
+    user: UserSchema,
+    auth: authKind,
+    operator: z.boolean(),
+    ...engineFields,
+    retention_days: z
+      .number()
+      .int()
+      .meta({ description: "How many days a finished job (its upload, result, edits and record) is kept before it is deleted (RETENTION_DAYS); the uploaded file itself goes after 7 days at most." }),
+  })
   .meta({ id: "Me" });
 export type Me = z.infer<typeof MeSchema>;
 /** Which engine the server runs, and the Gemini models a job may ask for (none with the local engine). */
 export type EngineInfo = Pick<Me, "engine" | "models">;
+
+export const DeleteAccountSchema = z
+  .object({
+    confirm: z
+      .string({ error: "must be your account's email, typed to confirm" })
+      .max(320, { error: "must be your account's email, typed to confirm" })
+      .meta({ description: "The account's email, typed by the reader to confirm (compared without case)." }),
+  })
+  .strict()
+  .meta({ id: "DeleteAccount" });
+
+export const AccountDeletionSchema = z
+  .object({
+    status: z.literal("deleting"),
+    requested_at: timestamp(),
+    message: z.string(),
+  })
+  .meta({ id: "AccountDeletion", description: "The account is signed out everywhere and being deleted in the background." });
 
 export const SessionStateSchema = z
   .union([z.object({ user: UserSchema, auth: authKind, operator: z.boolean() }), z.object({ user: z.null() })])

@@ -17,8 +17,14 @@ export const users = sqliteTable(
     issuer: text("issuer").notNull().default("dev"),
     subject: text("subject").notNull().default(""),
     created_at: createdAt(),
+    /**
+     * Set when the reader asked for the account to be deleted (DELETE /api/v1/me): from then on the
+     * row has no email, name or identity (a new sign-in makes a new account) and the deletion is
+     * finished in the background, by the cron if it stopped midway (worker/account/delete.ts).
+     */
+    deleting_since: text("deleting_since"),
   },
-  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email)],
+  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email), index("users_deleting").on(t.deleting_since)],
 );
 
 export const jobs = sqliteTable(
@@ -453,3 +459,23 @@ export const userDefaults = sqliteTable("user_defaults", {
   defaults: text("defaults").notNull(),
   updated_at: text("updated_at").notNull(),
 });
+
+/**
+ * The credit ledgers of deleted accounts, kept for the operator's accounting: each entry's kind,
+ * amount, the balances after it and its date (millicredits), under the account's hashed reference
+ * (the audit log's `deleted:…`); no job id, note, email or book. Written once, as the account's
+ * row is deleted (worker/account/delete.ts).
+ */
+export const closedLedgers = sqliteTable(
+  "closed_ledgers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    account: text("account").notNull(),
+    kind: text("kind").notNull(),
+    amount: integer("amount").notNull(),
+    balance_after: integer("balance_after").notNull(),
+    reserved_after: integer("reserved_after").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("closed_ledgers_account").on(t.account), index("closed_ledgers_at").on(t.at)],
+);

@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
+import { parseRetentionDays, RetentionConfigError } from "../schema/retention.ts";
 
 export interface Command {
   tool: "wrangler" | "npm";
@@ -181,6 +182,12 @@ export async function deploy(o: DeployOptions): Promise<number> {
     problems.push(
       `GOOGLE_CLIENT_ID in ${configRel} [env.${o.env}.vars] is the placeholder ${JSON.stringify(api.vars.GOOGLE_CLIENT_ID)}: put your OAuth client id there (README, "Google sign-in").`,
     );
+  }
+  try {
+    parseRetentionDays(api.vars.RETENTION_DAYS === undefined ? undefined : String(api.vars.RETENTION_DAYS));
+  } catch (err) {
+    if (!(err instanceof RetentionConfigError)) throw err;
+    problems.push(`${err.message.slice(0, -1)} in ${configRel} [env.${o.env}.vars].`);
   }
   const apiBinding = web.services.find((s) => s.binding === "API");
   if (apiBinding && apiBinding.service !== api.name) {

@@ -7,7 +7,8 @@
  *
  * With `controls`, `POST /__faults {"fault": …}` makes it misbehave on purpose so tests can
  * see the app refuse: an id_token with the wrong issuer, audience or nonce, an expired or
- * badly signed one, or an unverified email.
+ * badly signed one, or an unverified email; with `"email"`, only that email's sign-ins (so tests
+ * running at the same time against one provider never get each other's faults).
  *
  * Beyond sign-in it grants extra scopes the way Google does for incremental authorization
  * (Google Sheets export asks for drive.file): a consent page listing what is asked,
@@ -17,7 +18,8 @@
  * scripts/local-sheets.ts, checks the bearer tokens it gets). Controls: `POST /__revoke
  * {"email"}` drops a user's grants server-side (as removing the app at
  * myaccount.google.com does), `POST /__expire` expires every access token, `GET /__revocations`
- * lists the tokens revoked through /revoke.
+ * lists what /revoke was sent: `revocations`, the tokens revoked, and `requests`, each request as it
+ * came (method, content type, token, and the grant's email and scope when it named one).
  *
  * Standalone: `npx tsx scripts/local-oidc.ts --port 8788 --redirect-uri URL [--client-id ID]
  * [--client-secret S]`. Its file has no relative imports, so Node runs it as it is.
@@ -133,7 +135,11 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   /** Scopes each user granted each client so far (include_granted_scopes answers with them all). */
   const granted = new Map<string, Set<string>>();
   const revocations: string[] = [];
+  /** Every request /revoke got, as it came (for tests: what the app sent, and for whom). */
+  const requests: { method: string; content_type: string; token: string; email: string | null; scope: string | null; at: string }[] = [];
   let fault: Fault | null = null;
+  /** The only email the fault applies to; null: every sign-in. */
+  let faultEmail: string | null = null;
 
   const clientById = (id: string | undefined) => opts.clients.find((c) => c.id === id);
 
@@ -159,24 +165,25 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
   }
 
   async function idToken(g: Grant): Promise<string> {
+    const applied = faultEmail === null || faultEmail === g.email.toLowerCase() ? fault : null;
     const now = Math.floor(Date.now() / 1000);
     const claims = {
       email: g.email,
-      email_verified: fault !== "email_unverified",
+      email_verified: applied !== "email_unverified",
       name: nameOf(g.email),
-      nonce: fault === "wrong_nonce" ? b64url(randomBytes(16)) : g.nonce,
+      nonce: applied === "wrong_nonce" ? b64url(randomBytes(16)) : g.nonce,
       azp: g.clientId,
       auth_time: now,
     };
-    const iat = fault === "expired" ? now - 2 * TOKEN_TTL_S : now;
+    const iat = applied === "expired" ? now - 2 * TOKEN_TTL_S : now;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
-      .setIssuer(fault === "wrong_issuer" ? "https://evil.example" : opts.issuer)
-      .setAudience(fault === "wrong_audience" ? "someone-else" : g.clientId)
+      .setIssuer(applied === "wrong_issuer" ? "https://evil.example" : opts.issuer)
+      .setAudience(applied === "wrong_audience" ? "someone-else" : g.clientId)
       .setSubject(subjectOf(g.email))
       .setIssuedAt(iat)
       .setExpirationTime(iat + TOKEN_TTL_S)
-      .sign(fault === "bad_signature" ? forger.privateKey : privateKey);
+      .sign(applied === "bad_signature" ? forger.privateKey : privateKey);
   }
 
   const tokenError = (error: string, description: string, status = 400) =>
@@ -335,11 +342,16 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     for (const [t, a] of accessTokens) if (a.refresh === refresh) accessTokens.delete(t);
   }
 
+  // Google's revocation endpoint (https://oauth2.googleapis.com/revoke): POST, the token form-encoded
+  // in the body (or the query); 200 with an empty object, or 400 invalid_token for a token it does not know.
   app.post("/revoke", async (c) => {
-    const form = new URLSearchParams(await c.req.text());
+    const type = c.req.header("content-type") ?? "";
+    const form = new URLSearchParams(/^application\/x-www-form-urlencoded\b/i.test(type) ? await c.req.text() : "");
     const token = form.get("token") ?? c.req.query("token") ?? "";
     const access = accessTokens.get(token);
     const refresh = refreshTokens.has(token) ? token : access?.refresh;
+    const grant = refresh ? refreshTokens.get(refresh) : undefined;
+    requests.push({ method: c.req.method, content_type: type, token, email: grant?.email ?? null, scope: grant?.scope ?? null, at: new Date().toISOString() });
     if (!access && !refresh) return tokenError("invalid_token", "Token expired or revoked");
     revocations.push(token);
     if (refresh) revokeGrant(refresh);
@@ -382,13 +394,14 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
       for (const t of accessTokens.values()) t.expiresAt = 0;
       return c.json({ ok: true });
     });
-    app.get("/__revocations", (c) => c.json({ revocations }));
+    app.get("/__revocations", (c) => c.json({ revocations, requests }));
     app.post("/__faults", async (c) => {
-      const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null };
+      const body = (await c.req.json().catch(() => ({}))) as { fault?: string | null; email?: string | null };
       const f = body.fault ?? null;
       if (f !== null && !FAULTS.includes(f as Fault)) return c.json({ error: `fault must be one of ${FAULTS.join(", ")} or null` }, 400);
       fault = f as Fault | null;
-      return c.json({ fault });
+      faultEmail = body.email?.toLowerCase() ?? null;
+      return c.json({ fault, email: faultEmail });
     });
   }
 
@@ -396,6 +409,7 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     app,
     setFault(f: Fault | null) {
       fault = f;
+      faultEmail = null;
     },
   };
 }

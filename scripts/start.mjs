@@ -47,6 +47,17 @@ if (await migrationsUpToDate(root, persist)) {
   }
 }
 
+// A bad RETENTION_DAYS would keep the cron from deleting anything: said now, not at the first run.
+if (process.env.RETENTION_DAYS !== undefined) {
+  const { parseRetentionDays } = await import("../schema/retention.ts");
+  try {
+    parseRetentionDays(process.env.RETENTION_DAYS);
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
 // The API Worker reads its secrets and [vars] overrides from this process's environment
 // (the `secrets` section of wrangler.toml).
 mkdirSync(persist, { recursive: true });
@@ -93,6 +104,8 @@ if (process.env.GOOGLE_CLIENT_ID) {
   process.env.GOOGLE_CLIENT_ID = client.id;
   process.env.GOOGLE_CLIENT_SECRET = client.secret;
   process.env.OIDC_ISSUER = issuer;
+  // Revoking a reader's Google grant (Disconnect, deleting the account) goes to the stand-in too.
+  process.env.GOOGLE_REVOKE_URL ||= `${issuer}/revoke`;
 }
 
 // Google Sheets export: with the local provider (no Google client) and no GOOGLE_SHEETS_API_URL,

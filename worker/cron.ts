@@ -6,8 +6,10 @@
  */
 import { sweep } from "./jobs/sweep";
 import { sweepLearningSets } from "./learning/service";
+import { resumeAccountDeletions } from "./account/delete";
 
 export async function runCron(env: Env): Promise<void> {
   await sweep(env);
   await sweepLearningSets(env);
+  await resumeAccountDeletions(env);
 }

@@ -152,3 +152,51 @@ test("a refused sign-in lands on a plain error page, signed out", async () => {
   await page.getByRole("link", { name: "Back to French Novel Tool" }).click();
   await page.getByRole("button", { name: "Sign in with Google" }).waitFor();
 });
+
+test("deleting the account: the reader types their email to confirm; signed out everywhere, the next sign-in is a new, empty account", async () => {
+  const email = "leaving.soon@example.com";
+  const mine = await browser.newContext({ viewport: DESKTOP });
+  const other = await browser.newContext({ viewport: DESKTOP });
+  try {
+    const p = await openPage(mine, errors);
+    const elsewhere = await openPage(other, errors);
+    await signInThroughUi(p, stack.url, email);
+    await signInThroughUi(elsewhere, stack.url, email);
+    const made = await p.evaluate(async () => {
+      const r = await fetch("/api/v1/wordlists", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Mes mots secrets", words: ["chat"] }) });
+      return r.status;
+    });
+    expect(made).toBe(201);
+    // The upload page says how long books are kept.
+    await expect.poll(() => p.getByTestId("retention-note").textContent()).toContain("kept 30 days after they finish");
+
+    await p.getByRole("link", { name: "Account" }).click();
+    await expect.poll(() => p.getByTestId("account-retention").textContent()).toContain("kept 30 days");
+    const remove = p.getByRole("button", { name: "Delete my account" });
+    const confirm = p.getByLabel(`Type your email, ${email}, to confirm`);
+    expect(await remove.isDisabled()).toBe(true);
+    await confirm.fill("someone.else@example.com");
+    expect(await remove.isDisabled()).toBe(true);
+    await confirm.fill("Leaving.Soon@example.com");
+    await expect.poll(() => remove.isDisabled()).toBe(false);
+    await screenshotBoth(p, "account-delete", "#data-title");
+    await screenshotDark(p, "account-delete", "#data-title");
+    await expectLegible(p, "account, deleting it");
+    await remove.click();
+
+    await p.getByRole("button", { name: "Sign in with Google" }).waitFor();
+    await expect.poll(() => p.getByTestId("signin-notice").textContent()).toContain("signed out everywhere");
+    expect((await mine.cookies(stack.url)).some((c) => c.name === "fnt_session")).toBe(false);
+    await elsewhere.reload();
+    await elsewhere.getByRole("button", { name: "Sign in with Google" }).waitFor();
+
+    // The same Google account signs in again: a new account, nothing of the old one.
+    await signInThroughUi(p, stack.url, email);
+    const lists = await p.evaluate(async () => (await (await fetch("/api/v1/wordlists")).json()).wordlists.map((l: { name: string }) => l.name));
+    expect(lists).toHaveLength(1);
+    expect(lists).not.toContain("Mes mots secrets");
+  } finally {
+    await mine.close();
+    await other.close();
+  }
+});

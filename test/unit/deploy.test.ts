@@ -230,6 +230,14 @@ describe("npm run deploy against a pretend account", () => {
     expect(await deploy(u.options())).toBe(1);
     expect(u.calls).toEqual([]);
     expect(u.out.join("\n")).toMatch(/refused: GOOGLE_CLIENT_ID .* placeholder/);
+
+    const toml = readFileSync(config, "utf8");
+    const production = toml.lastIndexOf('RETENTION_DAYS = "30"'); // [env.production.vars] comes after [vars]
+    writeFileSync(config, `${toml.slice(0, production)}RETENTION_DAYS = "a month"${toml.slice(production + 'RETENTION_DAYS = "30"'.length)}`);
+    const v = inProcess(newCloud());
+    expect(await deploy(v.options())).toBe(1);
+    expect(v.calls).toEqual([]);
+    expect(v.out.join("\n")).toContain('refused: RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "a month" in wrangler.toml [env.production.vars].');
   });
 
   it("--check-config refuses the D1 placeholder, and passes once the id is there", async () => {

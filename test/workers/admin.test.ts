@@ -1,11 +1,10 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import worker from "../../worker/index";
 import { chunkKey } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
 import { api, bearer, sessionFor, signIn } from "./http";
-import { insertJob, jobRow, result, startedJob } from "./jobs";
+import { consume, insertJob, jobRow, jobWithInputs, result, startedJob } from "./jobs";
 
 // The workers project makes ops@example.com and second.op@example.com operators
 // (ADMIN_EMAILS) and sets METRICS_TOKEN (vitest.config.ts).
@@ -16,25 +15,6 @@ const post = (token: string, path: string, body: unknown) =>
 const get = async (token: string, path: string) => (await (await api(path, { headers: bearer(token) })).json()) as any;
 const auditRows = async (action: string) =>
   (await env.DB.prepare("SELECT * FROM audit_log WHERE action = ? ORDER BY id").bind(action).all<any>()).results;
-
-/** A processing job whose chunk n input is in R2, so the real chunk consumer can run it. */
-async function jobWithInputs(owner: string, pages: number[]) {
-  const { id, t } = await startedJob(pages.map((p) => [p, p]), owner);
-  for (const [n, page] of pages.entries()) {
-    const chunk = { index: n, first_paragraph: n, paragraphs: [{ text: `Phrase de la page ${page}. Une autre.`, page }], first_page: page, last_page: page };
-    await env.FILES.put(chunkKey(id, n), JSON.stringify(chunk));
-  }
-  return { id, t };
-}
-
-/** Runs the real chunk consumer over messages; follow-up sends are captured, not consumed. */
-async function consume(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })));
-  const ctx = createExecutionContext();
-  const sink = { send: async () => undefined, sendBatch: async () => undefined };
-  await worker.queue(batch as MessageBatch<any>, { ...env, CHUNK_QUEUE: sink } as unknown as Env, ctx);
-  return getQueueResult(batch, ctx);
-}
 
 describe("who may use the console", () => {
   const routes = ["/overview", "/jobs", "/throughput", "/failures", "/spend", "/dead-letters", "/audit", "/users?q=a", "/metrics"];

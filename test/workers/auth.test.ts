@@ -32,6 +32,7 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
       operator: false,
       engine: "local",
       models: [],
+      retention_days: 30,
     });
     const row = await env.DB.prepare("SELECT issuer, subject FROM users WHERE id = ?").bind(first.user.id).first<any>();
     expect(row.issuer).toBe("http://oidc.test");
@@ -58,7 +59,7 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
   it.each(FAULTS)("refuses an id_token fault (%s): no session, no user, a plain error page", async (fault) => {
     const email = `fault-${fault.replace(/_/g, "-")}@example.com`;
     const sessionsBefore = await count("SELECT COUNT(*) AS n FROM sessions");
-    await setFault(fault);
+    await setFault(fault, email); // this email's sign-in only: other files sign in to the same provider meanwhile
     const { res, jar } = await signInWithGoogle(email);
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);

@@ -105,6 +105,12 @@ describe("a job's life in credits", () => {
     ]);
     const job = (await (await api(`/api/v1/jobs/${id}`, { headers: bearer(token) })).json()) as any;
     expect(job).toMatchObject({ estimated_credits: 10, actual_credits: 6, pricing_version: "p-test", pricing_rate: 1 });
+
+    // Deleted, the job leaves the ledger its amounts and dates, not its id; the credits stay spent.
+    expect((await api(`/api/v1/jobs/${id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
+    const after = await ledger(token);
+    expect(after.entries.map((e: any) => [e.kind, e.credits, e.job_id, e.at])).toEqual(l.entries.map((e: any) => [e.kind, e.credits, null, e.at]));
+    expect(await credits(token)).toMatchObject({ balance: 94, reserved: 0, available: 94 });
   });
 
   it("a job that needs more than is available ends insufficient_credits before any work, charging nothing", async () => {

@@ -1,7 +1,8 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
+import { jobPrefixes } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
 import { sweep } from "../../worker/jobs/sweep";
 import { insertJob as insertJobAs, jobRow } from "./jobs";
@@ -81,5 +82,47 @@ describe("cron sweep", () => {
     await env.FILES.put(`uploads/${id}/late.txt`, "x");
     await sweep(env, now);
     expect(await env.FILES.head(`uploads/${id}/late.txt`)).not.toBeNull();
+  });
+
+  it("deletes whole the finished jobs past RETENTION_DAYS, oldest first; a bad RETENTION_DAYS deletes nothing and says why", async () => {
+    const now = Date.now();
+    const day = 24 * 60 * 60_000;
+    const endedDaysAgo = async (days: number) => {
+      const id = await insertJob("completed");
+      await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?").bind(new Date(now - days * day).toISOString(), id).run();
+      await env.DB.prepare("INSERT INTO sentence_edits (job_id, idx, text, updated_at) VALUES (?, 0, 'Mon texte.', ?)").bind(id, new Date().toISOString()).run();
+      for (const k of [`uploads/${id}/source.pdf`, `jobs/${id}/result.json`]) await env.FILES.put(k, "x");
+      return id;
+    };
+    const old = await endedDaysAgo(31);
+    const recent = await endedDaysAgo(29);
+    const files = async (id: string) => (await Promise.all(jobPrefixes(id).map((prefix) => env.FILES.list({ prefix })))).flatMap((l) => l.objects.map((o) => o.key));
+    const edits = async (id: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM sentence_edits WHERE job_id = ?").bind(id).first<{ n: number }>())!.n;
+
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    for (const bad of ["0", "thirty", "-3", "2.5", "99999"]) {
+      expect((await sweep({ ...env, RETENTION_DAYS: bad }, now)).deleted).toBe(0);
+      expect(JSON.parse(errors.mock.lastCall![0]).err).toContain(`RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is ${JSON.stringify(bad)}`);
+    }
+    errors.mockRestore();
+    expect(await row(old)).not.toBeNull();
+    expect(await files(old)).toHaveLength(2);
+
+    const out = await sweep(env, now); // RETENTION_DAYS = 30 (wrangler.toml)
+    expect(out.deleted).toBeGreaterThanOrEqual(1);
+    expect(await row(old)).toBeNull();
+    expect(await files(old)).toEqual([]);
+    expect(await edits(old)).toBe(0);
+    // Kept: its result and edits; its upload is past 7 days, so gone.
+    expect((await row(recent))!.uploads_expired_at).not.toBeNull();
+    expect(await files(recent)).toEqual([`jobs/${recent}/result.json`]);
+    expect(await edits(recent)).toBe(1);
+    // A retention shorter than a week takes the job, upload and all, once it is over.
+    const short = await endedDaysAgo(4);
+    await sweep({ ...env, RETENTION_DAYS: "5" }, now);
+    expect(await files(short)).toHaveLength(2);
+    await sweep({ ...env, RETENTION_DAYS: "3" }, now);
+    expect(await row(short)).toBeNull();
+    expect(await row(recent)).toBeNull();
   });
 });

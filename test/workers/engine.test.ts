@@ -48,6 +48,7 @@ describe("engine and models in health and /me", () => {
       operator: false,
       engine: "gemini",
       models: ["gemini-3-flash", "gemini-2.5-pro"],
+      retention_days: 30,
     });
   });
 
@@ -92,3 +93,15 @@ describe("gemini_model is checked against GEMINI_MODELS", () => {
     expect(await ok.json()).toMatchObject({ engine: "local", model: null, settings: { gemini_model: "gemini-2.5-flash-lite" } });
   });
 });
+
+describe("retention in /me", () => {
+  it("says how many days finished jobs are kept (RETENTION_DAYS); a bad value is a 500 that names it", async () => {
+    const token = await signIn("retention-me@example.com");
+    expect(((await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any).retention_days).toBe(30);
+    expect(((await (await withEnv({ RETENTION_DAYS: "7" }, "/api/v1/me", { headers: bearer(token) })).json()) as any).retention_days).toBe(7);
+    const bad = await withEnv({ RETENTION_DAYS: "forever" }, "/api/v1/me", { headers: bearer(token) });
+    expect(bad.status).toBe(500);
+    expect(((await bad.json()) as any).error).toMatchObject({ code: "server_misconfigured", message: expect.stringContaining('RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "forever"') });
+  });
+});
+

@@ -4,7 +4,7 @@ import { decryptToken } from "../../worker/sheets/crypto";
 import { batches } from "../../worker/sheets/export";
 import { accessToken } from "../../worker/sheets/oauth";
 import { result, startedJob } from "./jobs";
-import { appRequest, approve, Jar, OIDC, signInWithGoogle } from "./oidc";
+import { appRequest, connectSheets, Jar, OIDC, signInWithGoogle } from "./oidc";
 
 // Google Sheets export end to end inside workerd: consent through the local provider
 // (http://oidc.test) and the Sheets API v4 stand-in (http://sheets.test), both served by
@@ -27,14 +27,7 @@ async function signedIn(email: string) {
   return { jar, userId: me.user.id as string };
 }
 
-/** "Export to Google Sheets" → the provider's consent → back to the app. */
-async function connect(jar: Jar, email: string, returnTo = "/jobs/x?sheets=1") {
-  const r = await appRequest(jar, `/api/v1/integrations/google-sheets/connect?return_to=${encodeURIComponent(returnTo)}`);
-  expect(r.status).toBe(302);
-  const authorize = r.headers.get("location")!;
-  const back = await appRequest(jar, await approve(authorize, email));
-  return { authorize: new URL(authorize), back };
-}
+const connect = connectSheets;
 
 async function finishedJob(owner: string, sentences: string[]) {
   const { id, t } = await startedJob([[1, 1]], owner);
@@ -282,8 +275,10 @@ describe("Google Sheets export", () => {
     const gone = await appRequest(jar, "/api/v1/integrations/google-sheets", { method: "DELETE" });
     expect(gone.status).toBe(204);
     expect(await tokenRow(userId)).toBeNull();
-    const { revocations } = await json(await fetch(`${OIDC}/__revocations`));
+    const { revocations, requests } = await json(await fetch(`${OIDC}/__revocations`));
     expect(revocations).toContain(refresh);
+    // As Google documents it (GOOGLE_REVOKE_URL, here the stand-in's): POST, the token form-encoded.
+    expect(requests.find((r: any) => r.token === refresh)).toMatchObject({ method: "POST", content_type: "application/x-www-form-urlencoded", email });
     expect(await json(await appRequest(jar, "/api/v1/integrations/google-sheets"))).toEqual({ connected: false, scopes: [] });
     const after = await exportSheets(jar, { source: { job_id: job } });
     expect(after.status).toBe(409);

@@ -132,8 +132,9 @@ describe("JobTracker watchdog", () => {
     const r = await row(id);
     expect(r!.status).toBe("partial");
     expect(JSON.parse(r!.failed_pages)).toEqual([2, 3]);
-    // Ended: no alarm is left behind.
-    expect(await runDurableObjectAlarm(t)).toBe(false);
+    // Ended: the watchdog is done; the alarm left lets the tracker go later (release.test.ts), and run early it only waits.
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect((await t.status())!.status).toBe("partial");
   });
 
   it("a running job keeps its alarm while chunks move", async () => {

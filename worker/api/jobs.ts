@@ -3,6 +3,7 @@ import { resolver } from "hono-openapi";
 import {
   EventsQuerySchema,
   CreatePartsJobRequestSchema,
+  isFinal,
   JobListSchema,
   JobPartsSchema,
   JobResultSchema,
@@ -36,6 +37,7 @@ import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, own
 import { requireAuth } from "../auth/caller";
 import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
+import { endedSocket, JOB_ENDED_HEADER } from "../jobs/release";
 import { ApiError } from "./errors";
 import { bookName } from "../pipeline/anki";
 import { APKG_TOO_LARGE, APKG_TYPE, attachment, renderResult, XLSX_TYPE } from "./export";
@@ -552,8 +554,11 @@ export const jobRoutes = new Hono<AppEnv>()
       for (const h of ["Authorization", "Cookie", SOCKET_EXPIRES_HEADER]) headers.delete(h);
       headers.set(SOCKET_ID_HEADER, socketId);
       if (caller.expiresAt) headers.set(SOCKET_EXPIRES_HEADER, caller.expiresAt);
+      if (isFinal(row.status)) headers.set(JOB_ENDED_HEADER, "1");
       const upstream = new URL(c.req.url);
       const res = await tracker(c.env, row.id).fetch(new Request(upstream, { headers }));
+      // The job ended and its tracker let go of its event log: its final state from D1, then closed.
+      if (res.status === 410) return endedSocket(row, c.req.valid("query").after);
       if (res.status === 101) await recordSocket(c.env, socketId, row.id, credentialTag(caller.auth, caller.credentialId));
       return res;
     },

@@ -10,6 +10,9 @@ export interface CreditSummary {
   period_end: string;
 }
 
+/** A ledger entry as it is kept once its account is deleted: no job id, no note. */
+export type ClosedEntry = Pick<Entry, "kind" | "amount" | "balance_after" | "reserved_after" | "at">;
+
 export interface LedgerPage {
   entries: (Entry & { id: number })[];
   next_cursor: string | null;
@@ -151,6 +154,28 @@ export class CreditAccount extends DurableObject<Env> {
     return { entries: page, next_cursor: rows.length > limit ? String(page.at(-1)!.id) : null };
   }
 
+  /**
+   * The account is being deleted: what its ledger keeps for the operator's accounting (each
+   * entry's kind, amount, balances after it and date) without what tied it to the reader's books
+   * (job ids, notes), which are removed here first; reservations, settled jobs and the hourly
+   * window go too. The caller stores the entries elsewhere, then calls forget().
+   */
+  async anonymize(): Promise<{ entries: ClosedEntry[]; balance: number }> {
+    this.sql.exec("UPDATE ledger SET job_id = NULL, note = NULL");
+    this.sql.exec("DELETE FROM settled");
+    this.sql.exec("DELETE FROM admissions");
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'ledger'").toArray()[0];
+    const state: LedgerState | null = row ? JSON.parse(row.value) : null;
+    if (state) this.sql.exec("UPDATE state SET value = ? WHERE key = 'ledger'", JSON.stringify({ ...state, reservations: {} }));
+    const entries = this.sql.exec<ClosedEntry>("SELECT kind, amount, balance_after, reserved_after, at FROM ledger ORDER BY id").toArray();
+    return { entries, balance: state ? state.allowance + state.bonus : 0 };
+  }
+
+  /** Deletes all of this account's storage (its ledger was kept elsewhere: anonymize()). */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+
   // ---- jobs per hour -------------------------------------------------------------
 
   private window(limit: number, nowMs: number): Admission & { count: number } {
@@ -169,6 +194,20 @@ export class CreditAccount extends DurableObject<Env> {
     this.sql.exec("INSERT OR IGNORE INTO admissions (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
     const after = this.window(limit, nowMs);
     return { ok: true, limit, remaining: after.remaining, reset_seconds: after.reset_seconds };
+  }
+
+  /**
+   * A job was deleted: its ledger entries keep their amounts and dates but no longer name it (nor
+   * its retries), a reservation it still held goes back, and its place in the hourly window stays
+   * counted, unnamed (deleting is no way around the limit).
+   */
+  async dropJob(jobId: string, now = new Date().toISOString()): Promise<void> {
+    const l = this.open(now);
+    this.commit(l, l.release(jobId, "job deleted", now));
+    const retries = `${jobId}#%`;
+    this.sql.exec("UPDATE ledger SET job_id = NULL WHERE job_id = ? OR job_id LIKE ?", jobId, retries);
+    this.sql.exec("DELETE FROM settled WHERE job_id = ? OR job_id LIKE ?", jobId, retries);
+    this.sql.exec("UPDATE admissions SET job_id = ? WHERE job_id = ?", crypto.randomUUID(), jobId);
   }
 
   /** A job that was refused after all (bad upload) gives its slot back. */

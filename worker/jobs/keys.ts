@@ -10,6 +10,8 @@ export const scanPagesKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/
 export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
 /** Its sentences' lemmas for learning runs (worker/learning/stored.ts), written with the result. */
 export const analysisKey = (jobId: string) => `jobs/${jobId}/analysis.json`;
+/** What a finished job's tracker leaves when it lets go (worker/jobs/release.ts): enough to retry its failed pages. */
+export const trackerStateKey = (jobId: string) => `jobs/${jobId}/tracker.json`;
 /** What the reader uploaded; expired by the cron a while after the job ends. */
 export const uploadsPrefix = (jobId: string) => `uploads/${jobId}/`;
 /** What the job made (chunks, the result); its upload is under `uploadsPrefix`, which jobs processed again share. */

@@ -229,12 +229,13 @@ async function endReservation(env: Env, row: JobRow, status: "cancelled") {
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";
 
 /**
- * The stored result, with the reader's edits, once a job has ended; the tracker's running merge
- * before. Every sentence has its word count and verb: stored with the result, computed here for
+ * The stored result, with the reader's edits, once a job has ended (a cancelled or failed job's
+ * finished chunks are stored when its tracker lets go: worker/jobs/release.ts); the tracker's
+ * running merge before. Every sentence has its word count and verb: stored with the result, computed here for
  * an edited sentence and for a result without them (stored before them, or partial).
  */
 export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
-  if (hasResult(row)) {
+  if (isFinal(row.status)) {
     const obj = await env.FILES.get(resultKey(row.id));
     if (obj) {
       const result = (await obj.json()) as StoredResult;
@@ -266,7 +267,8 @@ export async function jobResult(env: Env, row: JobRow): Promise<JobResult> {
 
 /**
  * Deletes all of a job: it is stopped first (so nothing writes after), then its tracker's storage,
- * its files, and every D1 row that holds its id, in one batch. A learning set made from it keeps
+ * its files, its id from its owner's credit ledger (amounts stay), and every D1 row that holds its
+ * id, in one batch. A learning set made from it keeps
  * its sentences (copied when it ran) but not the id: the job leaves `job_ids` and counts in `deleted_jobs`.
  */
 export async function deleteJob(env: Env, row: JobRow): Promise<void> {
@@ -277,6 +279,7 @@ export async function deleteJob(env: Env, row: JobRow): Promise<void> {
   // The book's files stay while another job on them (processed again) remains.
   await releaseSource(env, row);
   await deletePrefix(env.FILES, jobPrefix(row.id));
+  await creditAccount(env, row.owner_id).dropJob(row.id);
   await env.DB.batch(jobRowDeletes(env.DB, row));
 }
 
@@ -343,11 +346,22 @@ export async function retryJob(env: Env, row: JobRow): Promise<{ job: Job; retri
   if (edits.length) {
     throw new ApiError(409, "job_has_edits", "This job has corrected sentences; retrying would renumber them. Export your edits first, or delete and upload again.");
   }
-  const r = await tracker(env, row.id).retryChunks();
+  const r = await retryTracker(env, row.id);
   if (!r.ok) {
     if (r.code === "insufficient_credits") throw new ApiError(402, r.code, r.message);
     throw new ApiError(409, r.code === "not_found" ? "not_retryable" : r.code, r.message);
   }
   const fresh = await db(env.DB).select().from(jobs).where(eq(jobs.id, row.id)).get();
   return { job: toPublicJob(fresh ?? row), retried_chunks: r.chunks };
+}
+
+/**
+ * Retries failed chunks (all, or those named) in the job's tracker; a tracker that let go of its
+ * storage after the job ended (worker/jobs/release.ts) is loaded again from R2 first.
+ */
+export async function retryTracker(env: Env, jobId: string, only?: number[]) {
+  const t = tracker(env, jobId);
+  const r = await t.retryChunks(only);
+  if (r.ok || r.code !== "not_found" || !(await t.reload(jobId))) return r;
+  return t.retryChunks(only);
 }

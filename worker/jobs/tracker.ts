@@ -16,6 +16,7 @@ import { endEventId, enqueueEvent, progressEventId, type JobHooks, type WebhookE
 import { toPublicJob } from "./service";
 import { analysisKey, chunkKey, resultKey, scanPagesKey } from "./keys";
 import { AnalysisWriter } from "../learning/stored";
+import { eventLogMs, JOB_ENDED_HEADER, keepSnapshot, readReleased, restore, takeSnapshot } from "./release";
 
 /** Set by the events route: the socket's id (its tag here, its D1 record's key). */
 export const SOCKET_ID_HEADER = "X-Fnt-Socket-Id";
@@ -92,6 +93,8 @@ interface Meta {
   hooks?: JobHooks;
   /** The last progress step a job.progress event was sent for. */
   hooks_progress_sent?: number;
+  /** When the job last ended: its tracker lets go of its storage a while after (./release.ts). */
+  ended_ms?: number;
 }
 
 /**
@@ -277,13 +280,9 @@ export class JobTracker extends DurableObject<Env> {
     if (!m || isFinal(m.status)) return;
     if (this.chunkState(n) !== "pending") return;
     const now = Date.now();
-    const json = JSON.stringify(result.sentences);
-    const parts = splitForRows(json);
-    this.sql.exec("DELETE FROM result_parts WHERE n = ?", n);
-    if (parts.length > 1) for (const [i, body] of parts.entries()) this.sql.exec("INSERT INTO result_parts (n, part, body) VALUES (?, ?, ?)", n, i, body);
     this.sql.exec(
       "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ? WHERE n = ?",
-      parts.length > 1 ? null : json,
+      this.keepResult(n, JSON.stringify(result.sentences)),
       result.sentences.length,
       result.tokens,
       result.flags?.length ? JSON.stringify(result.flags) : null,
@@ -294,6 +293,14 @@ export class JobTracker extends DurableObject<Env> {
     m.actual_tokens += result.tokens;
     this.saveMeta(m);
     await this.afterChunk(m);
+  }
+
+  /** Keeps a chunk's sentences (in result_parts when too long for its row); returns its row's `result`. */
+  private keepResult(n: number, json: string): string | null {
+    const parts = splitForRows(json);
+    this.sql.exec("DELETE FROM result_parts WHERE n = ?", n);
+    if (parts.length > 1) for (const [i, body] of parts.entries()) this.sql.exec("INSERT INTO result_parts (n, part, body) VALUES (?, ?, ?)", n, i, body);
+    return parts.length > 1 ? null : json;
   }
 
   /** A chunk that exhausted its retries: the job will end `partial`, naming its pages. */
@@ -331,9 +338,14 @@ export class JobTracker extends DurableObject<Env> {
    * chunk or plan message is skipped (and acked), never recreating state.
    */
   async purge(): Promise<void> {
+    await this.clear("the job was deleted");
+  }
+
+  /** Closes every socket, deletes the alarm and all the storage: the tracker is empty again. */
+  private async clear(reason: string): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) {
       try {
-        ws.close(1000, "the job was deleted");
+        ws.close(1000, reason);
       } catch {
         // already closed
       }
@@ -532,6 +544,7 @@ export class JobTracker extends DurableObject<Env> {
   private async finish(m: Meta, status: FinalStatus, error?: { code: string; message: string }) {
     const now = Date.now();
     m.status = status;
+    m.ended_ms = now;
     m.error_code = error?.code ?? null;
     m.error_message = error?.message ?? null;
     this.saveMeta(m);
@@ -581,7 +594,8 @@ export class JobTracker extends DurableObject<Env> {
       error_code: m.error_code,
       error_message: m.error_message,
     }, c);
-    await this.ctx.storage.deleteAlarm();
+    // The event log stays a while for reconnecting clients, then the tracker lets go (release()).
+    await this.ctx.storage.setAlarm(now + eventLogMs(this.env));
   }
 
   /**
@@ -705,7 +719,8 @@ export class JobTracker extends DurableObject<Env> {
   /** Catches work that stopped moving: re-enqueues silent chunks, then gives up on them. */
   async alarm(): Promise<void> {
     const m = this.meta();
-    if (!m || isFinal(m.status)) return;
+    if (!m) return;
+    if (isFinal(m.status)) return this.release(m);
     const now = Date.now();
     if (m.status === "queued" || m.status === "planning") {
       if (now - m.last_progress_ms > PLANNING_TIMEOUT_MS) {
@@ -737,12 +752,46 @@ export class JobTracker extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + WATCHDOG_EVERY_MS);
   }
 
+  // ---- letting go once the job has ended (./release.ts) ----------------------------
+
+  /**
+   * The job ended and its event log has served reconnecting clients long enough: what a retry
+   * needs goes to R2 beside the result, then every socket is closed and the storage deleted.
+   */
+  private async release(m: Meta): Promise<void> {
+    const due = (m.ended_ms ?? 0) + eventLogMs(this.env);
+    if (Date.now() < due) return this.ctx.storage.setAlarm(due);
+    // Nothing else runs meanwhile: a retry arriving now waits, then finds no job and reloads.
+    await this.ctx.blockConcurrencyWhile(async () => {
+      const unstored = m.status === "completed" || m.status === "partial" || this.counts().done === 0 ? null : this.merge(m);
+      await keepSnapshot(this.env, m.job_id, takeSnapshot(this.sql, m), unstored);
+      await this.clear("the job has ended");
+    });
+  }
+
+  /**
+   * A tracker that let go is made again from what it left in R2 (for a retry); false when there is
+   * none. Its alarm lets it go again unless the retry starts (which sets the watchdog's instead).
+   */
+  async reload(jobId: string): Promise<boolean> {
+    if (this.meta()) return true;
+    const saved = await readReleased<Meta>(this.env, jobId);
+    if (!saved || saved.snapshot.meta.job_id !== jobId) return false;
+    if (this.meta()) return true; // reloaded meanwhile
+    this.createTables();
+    restore(this.sql, saved, (n, json) => this.keepResult(n, json));
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_EVERY_MS);
+    return true;
+  }
+
   // ---- live progress over WebSocket (hibernation API) ----------------------------
 
   async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
+    // An ended job whose tracker let go: the events route answers from its D1 row instead.
+    if (!this.ready && request.headers.has(JOB_ENDED_HEADER)) return new Response(null, { status: 410 });
     const after = Number(new URL(request.url).searchParams.get("after") ?? 0) || 0;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];

@@ -190,7 +190,7 @@ export async function runLearningSet(env: Env, row: LearningSetRow): Promise<voi
   const selection = select(eligible, lemmas, row.mode, options);
   await env.FILES.put(poolKey(row.id), JSON.stringify(selection.pool));
   await env.FILES.put(selectionKey(row.id), JSON.stringify(selection.sentences));
-  await d
+  const ended = await d
     .update(learningSets)
     .set({
       status: "completed",
@@ -204,7 +204,11 @@ export async function runLearningSet(env: Env, row: LearningSetRow): Promise<voi
       lower_bound: selection.lower_bound,
       completed_at: nowIso(),
     })
-    .where(and(eq(learningSets.id, row.id), eq(learningSets.status, "running")));
+    .where(and(eq(learningSets.id, row.id), eq(learningSets.status, "running")))
+    .returning({ id: learningSets.id })
+    .all();
+  // Deleted while it ran (or its account was): none of its sentences may stay behind.
+  if (ended.length === 0) await env.FILES.delete([poolKey(row.id), selectionKey(row.id)]);
 }
 
 async function failRun(env: Env, id: string, code: string, message: string) {

@@ -7,6 +7,9 @@ import { db } from "../jobs/db";
 import { jobPrefixes } from "../jobs/keys";
 import { toPublicJob, tracker } from "../jobs/service";
 import { heartbeats, intakePaused } from "./state";
+import { releasedView } from "../jobs/release";
+import { isFinal } from "../../schema/api";
+import type { JobRow } from "../../schema/db";
 
 // The console's read side: everything comes from stored records (D1 rows, the trackers'
 // SQLite, R2 listings), so what it shows survives a restart of the stack.
@@ -113,8 +116,8 @@ export async function jobDetail(env: Env, jobId: string) {
   const found = await db(env.DB).select({ job: jobs, email: users.email }).from(jobs).innerJoin(users, eq(users.id, jobs.owner_id)).where(eq(jobs.id, jobId)).get();
   if (!found) throw new ApiError(404, "not_found", "No such job.");
   const [inspected, attempts, files] = await Promise.all([
-    // A reserved or uploading job has no tracker yet.
-    found.job.status === "reserved" || found.job.status === "uploading" ? Promise.resolve(null) : tracker(env, jobId).inspect(),
+    // A reserved or uploading job has no tracker yet; an ended job's may have let go (its chunks are in R2).
+    found.job.status === "reserved" || found.job.status === "uploading" ? Promise.resolve(null) : trackerView(env, found.job),
     db(env.DB).select().from(chunkAttempts).where(eq(chunkAttempts.job_id, jobId)).orderBy(chunkAttempts.id).limit(5000).all(),
     Promise.all(jobPrefixes(jobId, found.job.source_job_id).map((prefix) => env.FILES.list({ prefix, limit: 1000 }))),
   ]);
@@ -148,6 +151,11 @@ export async function jobDetail(env: Env, jobId: string) {
     },
     files: files.flatMap((l) => l.objects.map((o) => ({ key: o.key, size: o.size, uploaded: o.uploaded.toISOString() }))),
   };
+}
+
+async function trackerView(env: Env, job: JobRow) {
+  const live = await tracker(env, job.id).inspect();
+  return live.chunks.length || !isFinal(job.status) ? live : ((await releasedView(env, job.id)) ?? live);
 }
 
 function percentile(sorted: number[], p: number): number | null {

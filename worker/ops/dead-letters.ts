@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { chunkAttempts, deadLetters } from "../../schema/db";
 import { db, nowIso } from "../jobs/db";
-import { tracker } from "../jobs/service";
+import { retryTracker } from "../jobs/service";
 
 /**
  * Keeps a dead-lettered message (once per message id), classed by its last attempt's error;
@@ -59,7 +59,7 @@ export async function replayDeadLetters(env: Env, which: { id?: string; error_cl
   for (const r of rows) {
     let retried: number[] = [];
     if (r.job_id && r.chunk !== null) {
-      const res = await tracker(env, r.job_id).retryChunks([r.chunk]);
+      const res = await retryTracker(env, r.job_id, [r.chunk]);
       retried = res.ok ? res.chunks : [];
     }
     if (retried.length) out.replayed++;

@@ -183,17 +183,52 @@ export async function accessToken(env: Env, userId: string, opts: { force?: bool
   return tokens.access_token;
 }
 
-/** Revokes the grant at the provider (best effort) and forgets the tokens. */
-export async function disconnect(env: Env, userId: string): Promise<void> {
-  const d = db(env.DB);
-  const row = await d.delete(googleSheetsTokens).where(eq(googleSheetsTokens.user_id, userId)).returning().get();
-  if (!row) return;
-  const refresh = await decryptToken(env, userId, row.refresh_token);
-  if (!refresh) return;
+/** Google's token revocation endpoint; GOOGLE_REVOKE_URL points elsewhere (the local stand-in, tests). */
+export const GOOGLE_REVOKE_URL = "https://oauth2.googleapis.com/revoke";
+
+export class RevocationError extends Error {}
+
+/**
+ * Revokes a token at Google as Google documents it: POST, `Content-Type:
+ * application/x-www-form-urlencoded`, body `token=…`; 200 revoked. A refresh token's revocation
+ * ends the whole grant (its access tokens too). A 400 (`invalid_token`: expired or revoked
+ * already) leaves nothing to revoke. Throws RevocationError when Google could not say (unreachable,
+ * another answer), so a caller that must know can try again later.
+ */
+export async function revokeAtGoogle(env: Env, token: string): Promise<"revoked" | "already_gone"> {
+  let res: Response;
   try {
-    await oidc.tokenRevocation(await providerConfig(env), refresh);
+    res = await fetch(env.GOOGLE_REVOKE_URL || GOOGLE_REVOKE_URL, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token }).toString(),
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (err) {
-    // Already revoked at Google, or Google unreachable: the tokens are gone from here either way.
+    throw new RevocationError(`Google's revocation endpoint could not be reached: ${String(err)}`);
+  }
+  await res.body?.cancel();
+  if (res.ok) return "revoked";
+  if (res.status === 400) return "already_gone";
+  throw new RevocationError(`Google's revocation endpoint answered ${res.status}`);
+}
+
+/**
+ * Revokes the reader's grant at Google, then forgets the tokens (the account page's Disconnect:
+ * best effort, the tokens go either way). `mustReach` (deleting an account): a Google that could
+ * not be reached throws and the tokens stay, to try again.
+ */
+export async function disconnect(env: Env, userId: string, opts: { mustReach?: boolean } = {}): Promise<void> {
+  const d = db(env.DB);
+  const row = await d.select().from(googleSheetsTokens).where(eq(googleSheetsTokens.user_id, userId)).get();
+  if (!row) return;
+  // Encrypted under another key (TOKEN_ENCRYPTION_KEY changed): nothing usable to revoke.
+  const refresh = await decryptToken(env, userId, row.refresh_token);
+  try {
+    if (refresh) await revokeAtGoogle(env, refresh);
+  } catch (err) {
+    if (opts.mustReach) throw err;
     console.warn(JSON.stringify({ msg: "google token revocation failed", user_id: userId, err: String(err) }));
   }
+  await d.delete(googleSheetsTokens).where(eq(googleSheetsTokens.user_id, userId));
 }

@@ -17,6 +17,8 @@ class Session {
   /** An operator (ADMIN_EMAILS): the header shows the console. The API checks on every call. */
   operator = $state(false);
   status = $state<Status>("loading");
+  /** Said on the sign-in page once signed out by something the reader did (their account deleted). */
+  notice = $state<string | null>(null);
   #channel: BroadcastChannel | null = null;
 
   constructor() {
@@ -50,6 +52,13 @@ class Session {
   /** Ends this session (or all of the user's) on the server, then here and in other tabs. */
   async signOut(everywhere = false) {
     await plain.POST(everywhere ? "/api/v1/auth/signout-everywhere" : "/api/v1/auth/signout").catch(() => null);
+    this.#forget();
+    this.#channel?.postMessage("changed");
+  }
+
+  /** The account is being deleted (DELETE /api/v1/me signed it out everywhere): say so, here and in other tabs. */
+  accountDeleted(message: string) {
+    this.notice = message;
     this.#forget();
     this.#channel?.postMessage("changed");
   }

@@ -33,3 +33,5 @@ export { isFinal as isFinalStatus, type FinalStatus } from "../../../schema/stat
 /** GET /api/v1/me and the shapes of the account's answers, as the API declares them. */
 export type { ApiKey, Credits, EngineInfo, LedgerEntry, LedgerPage, Limits, Me, SessionInfo, User };
 export type LedgerKind = LedgerEntry["kind"];
+/** What the server says of itself beside the user (GET /api/v1/me): its engine, models, and how long finished jobs are kept. */
+export type ServerInfo = Pick<Me, "engine" | "models" | "retention_days">;
