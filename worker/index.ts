@@ -1,6 +1,8 @@
 import type { ChunkMessage, PlanMessage } from "../schema/api";
 import { app } from "./api/app";
-import { handleChunkBatch, handleDeadLetters, handlePlanBatch } from "./jobs/consumers";
+import { handleChunkBatch } from "./jobs/queues/chunk";
+import { handleDeadLetters } from "./jobs/queues/dead-letters";
+import { handlePlanBatch } from "./jobs/queues/plan";
 import { handleWebhookBatch } from "./webhooks/service";
 import { handleLearningBatch } from "./learning/service";
 import { runCron } from "./cron";

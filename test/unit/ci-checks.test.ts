@@ -1,6 +1,7 @@
 // The CI checks' own logic: wrangler warnings found in its output, bundle sizes measured as
 // wrangler does, a lock missing another platform's build caught, workflow linting and its
 // agreement with .ci/run.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -122,5 +123,37 @@ describe("lint:workflows", () => {
 
   it("reads npm commands out of a shell script", () => {
     expect([...npmCommands("npm ci --no-audit\nnpm run check:web && npm test -- -x # npm run not-this\n")]).toEqual(["npm ci", "npm run check:web", "npm test"]);
+  });
+});
+
+describe("check:deps (dependency-cruiser) with the project's rules", () => {
+  it("fails on a cycle, on a room importing worker/api/, and on the pipeline importing a Worker room; passes the tree as it is", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fnt-deps-"));
+    try {
+      const file = (p: string, text: string) => {
+        mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+        writeFileSync(path.join(dir, p), text);
+      };
+      file("tsconfig.json", JSON.stringify({ compilerOptions: { module: "esnext", moduleResolution: "bundler", strict: true } }));
+      file("worker/jobs/a.ts", 'import { b } from "./b";\nexport const a = () => b;\n');
+      file("worker/jobs/b.ts", 'import { a } from "./a";\nexport const b = () => a;\n');
+      file("worker/credits/c.ts", 'import { route } from "../api/r";\nexport const c = route;\n');
+      file("worker/api/r.ts", "export const route = 1;\n");
+      file("worker/pipeline/p.ts", 'import { c } from "../credits/c";\nexport const p = c;\n');
+      file("worker/index.ts", 'import { route } from "./api/r";\nexport default route;\n');
+      const run = (cwd: string) =>
+        spawnSync(path.join(ROOT, "node_modules/.bin/depcruise"), ["worker", "--config", path.join(ROOT, ".dependency-cruiser.cjs"), "--output-type", "err"], { cwd, encoding: "utf8" });
+      const bad = run(dir);
+      expect(bad.status).not.toBe(0);
+      expect(bad.stdout).toContain("no-circular");
+      expect(bad.stdout).toMatch(/api-is-the-top: worker\/credits\/c\.ts → worker\/api\/r\.ts/);
+      expect(bad.stdout).toMatch(/pure-rooms-stay-pure: worker\/pipeline\/p\.ts → worker\/credits\/c\.ts/);
+      // worker/index.ts may import the routes.
+      expect(bad.stdout).not.toMatch(/worker\/index\.ts → worker\/api/);
+      const good = spawnSync("npm", ["run", "-s", "check:deps"], { cwd: ROOT, encoding: "utf8" });
+      expect(good.status, good.stdout + good.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { PDFDocument } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
-import { ApiError } from "../../worker/api/errors";
+import { ApiError } from "../../worker/core/errors";
 import { receiveUpload, type UploadOptions } from "../../worker/api/upload";
 import worker from "../../worker/index";
 import { chunkKey, pageImageKey, pageImagesKey, scanPagesKey } from "../../worker/jobs/keys";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../worker/api/errors";
+import { ApiError } from "../../worker/core/errors";
 import { PART_SIZE, receiveUpload, type UploadOptions } from "../../worker/api/upload";
 
 const MiB = 1024 * 1024;

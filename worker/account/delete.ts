@@ -22,7 +22,7 @@ import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { sha256Hex } from "../auth/tokens";
 import type { ClosedEntry } from "../credits/account";
 import { creditAccount } from "../credits/service";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { deleteJob } from "../jobs/service";
 import { deleteSet } from "../learning/service";
 import { disconnect, RevocationError } from "../sheets/oauth";

@@ -10,9 +10,9 @@ import { engineInfo } from "../jobs/engine";
 import { isOperator } from "./admin";
 import { endSessions } from "./auth";
 import { parseRetentionDays, RetentionConfigError } from "../../schema/retention";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { describe, json, noContent, pathParam } from "./openapi";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
 /** RETENTION_DAYS, or a 500 that says what is wrong with it (the cron then deletes nothing). */

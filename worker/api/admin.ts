@@ -5,7 +5,7 @@ import { checkOrigin, resolveCaller, setCaller } from "../auth/caller";
 import { sha256Hex } from "../auth/tokens";
 import { grantCredits } from "../credits/service";
 import { toCredits } from "../credits/pricing";
-import { db } from "../jobs/db";
+import { db } from "../core/db";
 import { cancelJob, retryJob } from "../jobs/service";
 import { jobPrefixes } from "../jobs/keys";
 import { IMAGE_CONTENT_TYPES } from "../pipeline/images";
@@ -16,8 +16,8 @@ import { replayDeadLetters } from "../ops/dead-letters";
 import { renderMetrics } from "../ops/metrics";
 import { INTAKE_KEY, setState } from "../ops/state";
 import { eq } from "drizzle-orm";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
 import {
   AdminJobDetailSchema,
   AdminJobListSchema,

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ApiErrorBody } from "../../schema/api";
 import { apiKeyRoutes, meRoutes, sessionRoutes } from "./account";
 import { authRoutes } from "./auth";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { RateLimited, rateLimitHeaders } from "../credits/service";
 import { creditRoutes, legacyRoutes, limitRoutes } from "./credits";
 import { IntakePaused } from "./intake";
@@ -19,7 +19,7 @@ import { exportRoutes, integrationRoutes } from "./sheets";
 import { docsPage, openApiDocument } from "./docs";
 import { describe } from "./openapi";
 import { localCronRoutes } from "./local-cron";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 
 export const app = new Hono<AppEnv>();
 

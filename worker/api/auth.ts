@@ -7,10 +7,10 @@ import { createSession, deleteSessions, SESSION_TTL_SECONDS } from "../auth/sess
 import { closeSocketsOf, credentialTag } from "../auth/sockets";
 import { DEV_ISSUER, upsertUser } from "../auth/users";
 import { isOperator } from "./admin";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { describe, header, json, noContent } from "./openapi";
 import { plainErrorPage } from "./plain-page";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
 /**

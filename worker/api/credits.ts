@@ -30,16 +30,16 @@ import {
   storageQuota,
   storageUsed,
 } from "../credits/service";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
 import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
 import { takeHookFields } from "../webhooks/fields";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { receiveUpload } from "./upload";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
 import { jsonBody, queryParams, readJson } from "./validate";

@@ -3,7 +3,7 @@ import { DefaultsSchema, DefaultsUpdateSchema } from "../../schema/defaults";
 import { requireAuth } from "../auth/caller";
 import { getDefaults, putDefaults } from "../defaults/service";
 import { describe, json } from "./openapi";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
 /** /api/v1/settings: my defaults, what new uploads and learning runs start from. */

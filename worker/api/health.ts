@@ -2,17 +2,8 @@ import { Hono } from "hono";
 import { HealthSchema } from "../../schema/api";
 import { engineInfo } from "../jobs/engine";
 import { describe, json } from "./openapi";
-import type { AppEnv } from "./types";
-
-/** "ok" if `f` answers, "error" if it throws: how D1 and R2 are probed. */
-export async function probe(f: () => Promise<unknown>): Promise<"ok" | "error"> {
-  try {
-    await f();
-    return "ok";
-  } catch {
-    return "error";
-  }
-}
+import { probe } from "../core/health";
+import type { AppEnv } from "../core/types";
 
 export const healthRoutes = new Hono<AppEnv>().get(
   "/",

@@ -1,12 +1,12 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+
 import { and, eq, lt } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { idempotencyKeys } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { db, nowIso } from "../core/db";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
+import { hashText } from "../core/idempotency";
 import type { UploadResult } from "./upload";
 
 /** How long a key and its answer are kept. */
@@ -14,7 +14,6 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 /** Headers of the first answer that a replay repeats. */
 const REPLAYED_HEADERS = ["Location", "Content-Type", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
 
-export const hashText = (text: string) => bytesToHex(sha256(utf8ToBytes(text)));
 
 /** What an upload asked for, whatever multipart boundary carried it: fields and the files' hashes. */
 export function uploadFingerprint(u: UploadResult): string {
@@ -125,9 +124,4 @@ async function replay(c: Context<AppEnv>, userId: string, key: string, route: st
   for (const [k, v] of Object.entries(JSON.parse(row.headers ?? "{}") as Record<string, string>)) c.header(k, v);
   c.header("Idempotent-Replayed", "true");
   return c.body(row.body ?? "", (row.status ?? 200) as 200);
-}
-
-/** For the cron: keys past their 24 hours. */
-export async function purgeIdempotencyKeys(env: Env): Promise<void> {
-  await db(env.DB).delete(idempotencyKeys).where(lt(idempotencyKeys.expires_at, nowIso()));
 }

@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import { toCredits } from "../credits/pricing";
 import { creditAccount, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
 import type { Admission } from "../credits/account";
-import type { AppEnv } from "./types";
-import { ApiError } from "./errors";
+import type { AppEnv } from "../core/types";
+import { ApiError } from "../core/errors";
 import { intakePaused } from "../ops/state";
 
 // What every job-creation route checks before it takes a file or holds credits: that intake

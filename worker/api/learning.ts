@@ -17,10 +17,10 @@ import { splitColumns } from "../../schema/sheets";
 import { bookName } from "../pipeline/anki";
 import { alternatives, swap } from "../learning/select";
 import { createLearningSet, deleteSet, listSets, ownSet, saveSelection, storedRun, toPublicSet } from "../learning/service";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { APKG_TOO_LARGE, APKG_TYPE, XLSX_TYPE } from "./export";
 import { describe, json, noContent, pathParam } from "./openapi";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { checkApkgSize, loadSqlJs } from "./sqljs";
 import { jsonBody, queryParams } from "./validate";
 

@@ -8,8 +8,8 @@
 import { Hono } from "hono";
 import { sha256Hex } from "../auth/tokens";
 import { runCron } from "../cron";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
 
 export const localCronRoutes = new Hono<AppEnv>();
 

@@ -2,15 +2,15 @@ import type { Context } from "hono";
 import { CreatePartsJobSchema, type Job } from "../../schema/api";
 import { jobs } from "../../schema/db";
 import { billingFor, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { partKey } from "../jobs/keys";
 import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
 import { endUpload, listParts, partsView, startIfComplete, storePart, uploadLapsed } from "../jobs/parts";
 import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
 import { takeHookFields } from "../webhooks/fields";
 import { uploadSettings } from "../defaults/service";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
 import { cleanFilename, receivePdfBody } from "./upload";
 import { validate } from "./validate";
 

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);

@@ -7,9 +7,9 @@ import { listParts } from "../jobs/parts";
 import { createJob, ownJob } from "../jobs/service";
 import { requirePagesFit, sourceAvailable, sourceRoot } from "../jobs/sources";
 import { takeHookFields } from "../webhooks/fields";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit } from "./intake";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { validate } from "./validate";
 
 /**

@@ -7,7 +7,7 @@ import { exportToSheets } from "../sheets/export";
 import { connection, disconnect, finishConnect, startConnect } from "../sheets/oauth";
 import { describe, header, json, noContent } from "./openapi";
 import { plainErrorPage } from "./plain-page";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
 const errorPage = (c: Context<AppEnv>, message: string) =>

@@ -9,7 +9,7 @@
  * up to 60,000 notes: the database file lives in Emscripten's MEMFS, JS buffers freed after the
  * export), so an isolate that made one .apkg keeps ~22 MB, never more.
  */
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import type { SqlJsStatic } from "sql.js";
 import initSqlJs from "sql.js/dist/sql-wasm-browser.js";
 import wasm from "sql.js/dist/sql-wasm-browser.wasm";

@@ -11,8 +11,9 @@
  * Page images (optional, instead of the PDF) are small enough to hold one at a time:
  * each goes to R2 as soon as it has arrived, and a failure deletes those already stored.
  */
+import type { StoredFile, StoredImage } from "../core/stored";
 import { IMAGE_CONTENT_TYPES, IMAGE_SNIFF_BYTES, imageDimensions, MAX_IMAGE_PIXELS, sniffImage, type ImageType } from "../pipeline/images";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { getBoundary, MultipartError, parseMultipart, type MultipartPart } from "./multipart";
 import { deleteKeys } from "../jobs/files";
 import { tooLarge as tooLargeFile } from "../jobs/part-limits";
@@ -51,27 +52,7 @@ export interface ImageUploadOptions {
   key: (page: number, type: ImageType) => string;
 }
 
-export interface StoredImage {
-  page: number;
-  key: string;
-  type: ImageType;
-  /** As uploaded, cleaned; "" when the part had none. */
-  filename: string;
-  size: number;
-  /** Hex SHA-256 of the image's bytes. */
-  sha256: string;
-}
-
-/** A PDF stored from an upload: a whole book, or part `n` of one. */
-export interface StoredFile {
-  n: number;
-  key: string;
-  /** As uploaded, cleaned ("document.pdf" when it had none). */
-  filename: string;
-  size: number;
-  /** Hex SHA-256 of the file's bytes. */
-  sha256: string;
-}
+export type { StoredFile, StoredImage };
 
 export interface UploadResult {
   fields: Record<string, string>;

@@ -1,8 +1,11 @@
 import { resolver, uniqueSymbol } from "hono-openapi";
 import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
+import { validate } from "../core/validate";
+
+export { validate };
 
 /** The most bytes of a JSON request body (a word list's own route allows more: see wordlists.ts). */
 export const MAX_JSON_BYTES = 64 * 1024;
@@ -54,20 +57,6 @@ export async function readCapped(req: Request, max: number, tooLarge: () => ApiE
     at += c.byteLength;
   }
   return out;
-}
-
-/** Parses input with a zod schema; a failure is a 400 that names the offending field. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  if (issue.code === "unrecognized_keys") {
-    const field = issue.keys[0]!;
-    throw new ApiError(400, "invalid_field", `Unknown field "${field}".`, field);
-  }
-  const field = issue.path.map(String).join(".") || undefined;
-  const message = field ? `${field}: ${issue.message}` : issue.message;
-  throw new ApiError(400, "invalid_field", message, field);
 }
 
 // The route's input, validated by the one schema that also describes it in the OpenAPI

@@ -4,7 +4,7 @@ import { requireAuth, requireSession } from "../auth/caller";
 import { checkWebhookUrl } from "../webhooks/url";
 import { getWebhookSettings, putWebhookSettings, rotateSecret, signingSecret } from "../webhooks/service";
 import { describe, json } from "./openapi";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
 /** /api/v1/webhooks: the signing secret (shown, rotatable) and the default URL for new jobs. */

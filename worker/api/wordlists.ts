@@ -14,9 +14,9 @@ import {
 import { requireAuth } from "../auth/caller";
 import { decodeText, listWords, toEntries, WordlistError } from "../learning/wordlist-file";
 import { createWordlist, deleteWordlist, detail, listWordlists, loadList, renameWordlist } from "../learning/wordlists";
-import { ApiError } from "./errors";
+import { ApiError } from "../core/errors";
 import { describe, json, noContent, pathParam } from "./openapi";
-import type { AppEnv } from "./types";
+import type { AppEnv } from "../core/types";
 import { jsonBody, readCapped, readJson, validate } from "./validate";
 
 const listId = pathParam("id", "The list's id (`default`: the built-in list).");

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys, users, type ApiKeyRow } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { API_KEY_PREFIX, randomToken, sha256Hex } from "./tokens";
 import type { PublicUser } from "./users";
 

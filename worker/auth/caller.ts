@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../api/errors";
-import type { AppEnv, Caller } from "../api/types";
+import { ApiError } from "../core/errors";
+import type { AppEnv, Caller } from "../core/types";
 import { findApiKey } from "./api-keys";
 import { readCookie, SESSION_COOKIE } from "./cookies";
 import { findSession } from "./sessions";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "../api/types";
+import type { AppEnv } from "../core/types";
 
 export const SESSION_COOKIE = "fnt_session";
 /** Binds a sign-in in progress to the browser that started it (login CSRF). */

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNotNull, lt, or } from "drizzle-orm";
 import { apiKeys, authFlows, sessions, users, type SessionRow } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { randomToken, sha256Hex, SESSION_TOKEN_PREFIX } from "./tokens";
 import type { PublicUser } from "./users";
 

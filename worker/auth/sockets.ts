@@ -1,6 +1,6 @@
 import { eq, inArray } from "drizzle-orm";
 import { liveSockets } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 
 /** How a socket names the credential that opened it. */
 export const credentialTag = (auth: "session" | "api_key", id: string) => `${auth}:${id}`;

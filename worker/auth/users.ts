@@ -1,5 +1,5 @@
 import { users } from "../../schema/db";
-import { db } from "../jobs/db";
+import { db } from "../core/db";
 
 export interface PublicUser {
   id: string;

@@ -1,7 +1,7 @@
 import { and, eq, lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
-import { ApiError } from "../api/errors";
-import { db } from "../jobs/db";
+import { ApiError } from "../core/errors";
+import { db } from "../core/db";
 import type { Admission, CreditSummary } from "./account";
 import { parsePricing, PricingError, rateFor, toCredits, type Pricing } from "./pricing";
 

@@ -3,10 +3,10 @@ import { userDefaults, wordlists } from "../../schema/db";
 import { DEFAULT_EXPORT_COLUMNS, type Defaults, type DefaultsUpdate } from "../../schema/defaults";
 import { DEFAULT_WORDLIST_ID } from "../../schema/learning";
 import { DEFAULT_SETTINGS, jobSettingsSchema, type JobSettings } from "../../schema/settings";
-import { ApiError } from "../api/errors";
-import { validate } from "../api/validate";
+import { ApiError } from "../core/errors";
+import { validate } from "../core/validate";
 import { allowedModels } from "../jobs/engine";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { loadList } from "../learning/wordlists";
 import { chooseColumns } from "../pipeline/formats";
 

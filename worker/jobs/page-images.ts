@@ -1,4 +1,4 @@
-import type { StoredImage } from "../api/upload";
+import type { StoredImage } from "../core/stored";
 import { imagesToPdf, type ImageType, type PageImage } from "../pipeline/images";
 import type { PageRange } from "../pipeline/scan";
 import { selects, type PageSelection } from "../../schema/pages";

@@ -1,4 +1,4 @@
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 
 /**
  * The largest PDF the server opens: a whole book, or one part of a book sent in parts.

@@ -1,14 +1,16 @@
-import { and, asc, eq, lt } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import type { JobParts } from "../../schema/api";
-import { jobParts, jobs, type JobPartRow, type JobRow } from "../../schema/db";
+import { jobs, type JobPartRow, type JobRow } from "../../schema/db";
 import { JobSettingsSchema } from "../../schema/settings";
-import type { StoredFile } from "../api/upload";
+import type { StoredFile } from "../core/stored";
 import { billingFor, creditAccount } from "../credits/service";
 import { endEventId, enqueueEvent, type JobHooks } from "../webhooks/service";
-import { db, nowIso } from "./db";
+import { db, nowIso } from "../core/db";
 import { deletePrefix } from "./files";
 import { uploadsPrefix } from "./keys";
-import { startJob, toPublicJob } from "./service";
+import { listParts, startJob, toPublicJob } from "./records";
+
+export { listParts, partRows } from "./records";
 import { bookSha256, sameSourceAs } from "./sources";
 
 /**
@@ -17,13 +19,6 @@ import { bookSha256, sameSourceAs } from "./sources";
  * with its number of parts and starts when the last one is stored). D1 holds the list
  * (`job_parts`); it only changes while the job is `uploading`, so the plan reads a fixed one.
  */
-
-export const partRows = (jobId: string, files: readonly StoredFile[], at = nowIso()): JobPartRow[] =>
-  files.map((f) => ({ job_id: jobId, n: f.n, key: f.key, size: f.size, filename: f.filename, sha256: f.sha256, created_at: at }));
-
-export async function listParts(env: Env, jobId: string): Promise<JobPartRow[]> {
-  return db(env.DB).select().from(jobParts).where(eq(jobParts.job_id, jobId)).orderBy(asc(jobParts.n)).all();
-}
 
 /** GET /api/v1/jobs/:id/parts, and what each part's request answers. */
 export function partsView(row: JobRow, parts: readonly JobPartRow[]): JobParts {

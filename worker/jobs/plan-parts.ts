@@ -4,7 +4,7 @@ import { PipelineError } from "../pipeline/errors";
 import { parsePages } from "../../schema/pages";
 import { planPages, type Plan } from "../pipeline/index";
 import { partRanges, readParts } from "../pipeline/parts";
-import { planScan, putAll, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "./consumers";
+import { planScan, putAll, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "./plan-chunks";
 import { chunkKey } from "./keys";
 import { maxPartBytes, tooLargeMessage } from "./part-limits";
 import { listParts } from "./parts";

@@ -3,11 +3,11 @@ import { getDocumentProxy } from "unpdf";
 import { FINAL_STATUSES } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
 import { outsideBook, parsePages } from "../../schema/pages";
-import { ApiError } from "../api/errors";
-import { hashText } from "../api/idempotency";
-import { db, nowIso } from "./db";
+import { ApiError } from "../core/errors";
+import { hashText } from "../core/idempotency";
+import { db, nowIso } from "../core/db";
 import { deletePrefix } from "./files";
-import { listParts } from "./parts";
+import { listParts } from "./records";
 import { pageImagesKey, sourceKey, uploadsPrefix } from "./keys";
 
 /**

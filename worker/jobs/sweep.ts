@@ -2,12 +2,12 @@ import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
 import { FINAL_STATUSES } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
 import { parseRetentionDays, RetentionConfigError, uploadDays } from "../../schema/retention";
-import { db, nowIso } from "./db";
+import { db, nowIso } from "../core/db";
 import { expireSources } from "./sources";
 import { deleteJob, tracker } from "./service";
 import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
-import { purgeIdempotencyKeys } from "../api/idempotency";
+import { purgeIdempotencyKeys } from "../core/idempotency";
 import { expireUploads } from "./parts";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */

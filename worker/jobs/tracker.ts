@@ -6,7 +6,7 @@ import type { JobSettings } from "../../schema/settings";
 import { withFacts, type StoredResult } from "../pipeline/facts";
 import type { NormalizeResult } from "../pipeline/types";
 import { enqueueChunks } from "./chunk-queue";
-import { db, nowIso } from "./db";
+import { db, nowIso } from "../core/db";
 import { deleteKeys } from "./files";
 import { forgetSocket } from "../auth/sockets";
 import { millisFor, toCredits } from "../credits/pricing";

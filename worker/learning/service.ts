@@ -8,8 +8,8 @@ import {
   type LearningSentence,
 } from "../../schema/learning";
 import { defaultWordlistId } from "../defaults/service";
-import { ApiError } from "../api/errors";
-import { db, nowIso } from "../jobs/db";
+import { ApiError } from "../core/errors";
+import { db, nowIso } from "../core/db";
 import { analysisKey } from "../jobs/keys";
 import { jobResult, ownJob } from "../jobs/service";
 import { eligibleSentences } from "./analyse";

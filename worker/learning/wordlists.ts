@@ -1,8 +1,8 @@
 import { and, count, desc, eq } from "drizzle-orm";
 import { wordlists, type WordlistRow } from "../../schema/db";
 import { DEFAULT_WORDLIST_ID, MAX_WORDLISTS, type Wordlist, type WordlistDetail } from "../../schema/learning";
-import { ApiError } from "../api/errors";
-import { db, nowIso } from "../jobs/db";
+import { ApiError } from "../core/errors";
+import { db, nowIso } from "../core/db";
 import type { Entry } from "./wordlist-file";
 import { DEFAULT_WORDLIST_SOURCE, defaultList, listLemmas, type LoadedList } from "./lists";
 

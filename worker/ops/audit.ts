@@ -1,6 +1,6 @@
 import { auditLog } from "../../schema/db";
-import type { Caller } from "../api/types";
-import { db, nowIso } from "../jobs/db";
+import type { Caller } from "../core/types";
+import { db, nowIso } from "../core/db";
 
 /** Writes the record of an operator's action: who, what, when, on what. */
 export async function audit(

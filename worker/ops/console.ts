@@ -1,9 +1,9 @@
 import { and, count, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { auditLog, chunkAttempts, deadLetters, jobs, users } from "../../schema/db";
-import { ApiError } from "../api/errors";
-import { probe } from "../api/health";
+import { ApiError } from "../core/errors";
+import { probe } from "../core/health";
 import { toCredits } from "../credits/pricing";
-import { db } from "../jobs/db";
+import { db } from "../core/db";
 import { jobPrefixes } from "../jobs/keys";
 import { toPublicJob, tracker } from "../jobs/service";
 import { heartbeats, intakePaused } from "./state";

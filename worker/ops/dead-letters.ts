@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { chunkAttempts, deadLetters } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { retryTracker } from "../jobs/service";
 
 /**

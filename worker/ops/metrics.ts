@@ -1,6 +1,6 @@
 import { count, sql } from "drizzle-orm";
 import { chunkAttempts, jobs } from "../../schema/db";
-import { db } from "../jobs/db";
+import { db } from "../core/db";
 import { overview } from "./console";
 import { getState } from "./state";
 

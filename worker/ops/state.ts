@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { serviceState } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 
 /** Service-wide switches and heartbeats, one row each in D1. */
 export async function getState(env: Env, key: string): Promise<string | null> {

@@ -1,4 +1,4 @@
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 import { accessToken } from "./oauth";
 
 export const SHEETS_API = "https://sheets.googleapis.com";

@@ -1,4 +1,4 @@
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 
 /**
  * Tokens at rest: AES-256-GCM (WebCrypto) under a key derived with HKDF-SHA-256 from the

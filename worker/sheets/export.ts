@@ -1,6 +1,6 @@
 import { JOB_COLUMNS, LEARNING_COLUMNS, type SheetColumn, type SheetsExport } from "../../schema/sheets";
 import { exportColumns } from "../defaults/service";
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 import { jobResult, ownJob } from "../jobs/service";
 import { ownSet, storedRun } from "../learning/service";
 import { SheetsClient } from "./client";

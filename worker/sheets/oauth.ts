@@ -2,12 +2,12 @@ import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import * as oidc from "openid-client";
 import { googleSheetsTokens, integrationFlows, users } from "../../schema/db";
-import { ApiError } from "../api/errors";
-import type { AppEnv } from "../api/types";
+import { ApiError } from "../core/errors";
+import type { AppEnv } from "../core/types";
 import { GOOGLE_ISSUER, providerConfig, SignInError } from "../auth/oidc";
 import { safeReturnTo } from "../auth/return-to";
 import { sha256Hex } from "../auth/tokens";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 import { decryptToken, encryptionSecret, encryptToken } from "./crypto";
 
 /**

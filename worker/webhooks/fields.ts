@@ -1,4 +1,4 @@
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 import { checkWebhookUrl } from "./url";
 import { getWebhookSettings, type JobHooks } from "./service";
 

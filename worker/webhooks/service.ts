@@ -2,7 +2,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Job, WebhookEventBody } from "../../schema/api";
 import { webhookAttempts, webhookDeliveries, webhookSettings } from "../../schema/db";
-import { db, nowIso } from "../jobs/db";
+import { db, nowIso } from "../core/db";
 
 // Webhooks per the Standard Webhooks spec (https://www.standardwebhooks.com), signed with the
 // `standardwebhooks` library. A user's signing secret is derived, not stored:

@@ -1,4 +1,4 @@
-import { ApiError } from "../api/errors";
+import { ApiError } from "../core/errors";
 
 /** Is this dotted IPv4 address private, loopback, link-local or otherwise not on the internet? */
 function privateV4(host: string): boolean {
