@@ -1,3 +1,4 @@
+import { ERROR_CODES, errorCodesDescription } from "./errors";
 import { z } from "zod";
 import { JobSettingsSchema, pagesField, settingsFields } from "./settings";
 
@@ -267,7 +268,9 @@ export type ChunkMessage = z.infer<typeof ChunkMessageSchema>;
 export const ApiErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().meta({ description: "Stable, machine-readable: `invalid_field`, `unauthorized`, `not_found`, `rate_limited`…" }),
+      code: z.enum(ERROR_CODES).meta({
+        description: `Stable, machine-readable; one of the registry's codes (schema/errors.ts), each with the status it is answered with:\n${errorCodesDescription()}`,
+      }),
       message: z.string().meta({ description: "For a person: what went wrong and what to do." }),
       request_id: z.string().meta({ description: "Also in the `X-Request-Id` header; quote it when reporting a problem." }),
       field: z.string().optional().meta({ description: "The input at fault (a body or form field, a query parameter, a header)." }),

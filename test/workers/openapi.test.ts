@@ -1,3 +1,4 @@
+import { ERRORS } from "../../schema/errors";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../worker/api/app";
@@ -80,6 +81,10 @@ describe("the document", () => {
       expect(doc.components.schemas, name).toHaveProperty(name);
     }
     expect(doc.components.schemas.Error.properties.error.required.sort()).toEqual(["code", "message", "request_id"]);
+    // The error codes are the registry's (schema/errors.ts), each listed with its status.
+    const code = doc.components.schemas.Error.properties.error.properties.code;
+    expect(code.enum).toEqual(Object.keys(ERRORS));
+    for (const [name, e] of Object.entries(ERRORS)) expect(code.description).toContain(`\`${name}\` (${e.status}`);
   });
 
   it("has stable, unique operationIds, a summary and a tag on every operation", () => {

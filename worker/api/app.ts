@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ApiErrorBody } from "../../schema/api";
 import { apiKeyRoutes, meRoutes, sessionRoutes } from "./account";
 import { authRoutes } from "./auth";
-import { ApiError } from "../core/errors";
+import { ApiError, type ErrorCode } from "../core/errors";
 import { RateLimited, rateLimitHeaders } from "../credits/service";
 import { creditRoutes, legacyRoutes, limitRoutes } from "./credits";
 import { IntakePaused } from "./intake";
@@ -66,7 +66,7 @@ app.get(
 );
 app.get("/api/docs", (c) => docsPage(c));
 
-function errorBody(code: string, message: string, requestId: string, field?: string, extra?: ApiError["extra"]): ApiErrorBody {
+function errorBody(code: ErrorCode, message: string, requestId: string, field?: string, extra?: ApiError["extra"]): ApiErrorBody {
   return { error: { code, message, request_id: requestId, ...(field ? { field } : {}), ...extra } };
 }
 

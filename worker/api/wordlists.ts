@@ -14,7 +14,7 @@ import {
 import { requireAuth } from "../auth/caller";
 import { decodeText, listWords, toEntries, WordlistError } from "../learning/wordlist-file";
 import { createWordlist, deleteWordlist, detail, listWordlists, loadList, renameWordlist } from "../learning/wordlists";
-import { ApiError } from "../core/errors";
+import { ApiError, apiErrorFor } from "../core/errors";
 import { describe, json, noContent, pathParam } from "./openapi";
 import type { AppEnv } from "../core/types";
 import { jsonBody, readCapped, readJson, validate } from "./validate";
@@ -22,7 +22,7 @@ import { jsonBody, readCapped, readJson, validate } from "./validate";
 const listId = pathParam("id", "The list's id (`default`: the built-in list).");
 const NOT_FOUND = "`not_found`: no such list of mine.";
 
-const asApiError = (err: unknown) => (err instanceof WordlistError ? new ApiError(err.status, err.code, err.message, err.status === 415 ? "file" : "words") : err);
+const asApiError = (err: unknown) => (err instanceof WordlistError ? apiErrorFor(err.code, err.message, err.status === 415 ? "file" : "words") : err);
 
 /** The words and name of a multipart upload (`file`, `name`). */
 async function fromUpload(c: Context<AppEnv>): Promise<{ name: string; words: string[] }> {

@@ -214,7 +214,7 @@ export async function retryJob(env: Env, row: JobRow): Promise<{ job: Job; retri
   const r = await retryTracker(env, row.id);
   if (!r.ok) {
     if (r.code === "insufficient_credits") throw new ApiError(402, r.code, r.message);
-    throw new ApiError(409, r.code === "not_found" ? "not_retryable" : r.code, r.message);
+    throw new ApiError(409, "not_retryable", r.message);
   }
   const fresh = await db(env.DB).select().from(jobs).where(eq(jobs.id, row.id)).get();
   return { job: toPublicJob(fresh ?? row), retried_chunks: r.chunks };

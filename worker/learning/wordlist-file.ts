@@ -16,7 +16,7 @@ export interface Entry {
 export class WordlistError extends Error {
   constructor(
     readonly status: 400 | 413 | 415,
-    readonly code: string,
+    readonly code: "empty_list" | "too_many_entries" | "unsupported_file_type",
     message: string,
   ) {
     super(message);
