@@ -1491,8 +1491,72 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description Stable, machine-readable: `invalid_field`, `unauthorized`, `not_found`, `rate_limited`… */
-                code: string;
+                /**
+                 * @description Stable, machine-readable; one of the registry's codes (schema/errors.ts), each with the status it is answered with:
+                 *     - `invalid_field` (400): A field is invalid (`field` names it)
+                 *     - `invalid_json` (400): The body is not JSON
+                 *     - `invalid_cursor` (400): The paging cursor is not one this API gave
+                 *     - `invalid_part` (400): A part of a book is not what its job expects
+                 *     - `empty_file` (400): The file is empty
+                 *     - `missing_file` (400): No file was sent
+                 *     - `mixed_files` (400): A PDF and page images were sent together
+                 *     - `unexpected_file` (400): A file came in a field that takes none
+                 *     - `field_too_large` (400): A form field is too long
+                 *     - `malformed_upload` (400): The body is not valid multipart/form-data
+                 *     - `not_a_session` (400): An API key does not sign out
+                 *     - `confirmation_mismatch` (400): The confirmation is not the account's email
+                 *     - `empty_list` (400): The word list has no word
+                 *     - `unauthorized` (401): No credential, or an unknown, revoked or expired one
+                 *     - `insufficient_credits` (402): Not enough credits
+                 *     - `forbidden` (403): Operators only
+                 *     - `forbidden_origin` (403): A session's request from another site
+                 *     - `session_required` (403): A browser session is needed, not an API key
+                 *     - `read_only` (403): This account can only read
+                 *     - `not_found` (404): No such thing of yours
+                 *     - `job_not_finished` (409): The job has not finished
+                 *     - `job_not_ready` (409): The job is not ready for this
+                 *     - `job_not_reserved` (409): The job holds no reservation
+                 *     - `job_not_uploading` (409): The job takes no more parts
+                 *     - `job_not_rerunnable` (409): The job has no whole book to process again
+                 *     - `job_has_edits` (409): The job has corrected sentences a retry would renumber
+                 *     - `not_retryable` (409): Nothing to retry now
+                 *     - `idempotency_in_progress` (409): The same Idempotency-Key is still being answered
+                 *     - `too_many_keys` (409): At most 25 live API keys
+                 *     - `too_many_wordlists` (409): At most 50 word lists
+                 *     - `learning_set_not_ready` (409): The learning set has not finished
+                 *     - `not_coverage` (409): Only a coverage run has alternatives and swaps
+                 *     - `not_an_alternative` (409): That sentence does not bring the same new words
+                 *     - `sheets_not_connected` (409): Google Sheets is not connected
+                 *     - `sheets_reconnect` (409): The Google grant was revoked: connect again
+                 *     - `sheets_header_mismatch` (409): The tab has another header
+                 *     - `reservation_expired` (410): The reservation lapsed
+                 *     - `upload_expired` (410): The parts were not all sent in time
+                 *     - `source_expired` (410): The book's stored file is no longer kept
+                 *     - `learning_set_gone` (410): The learning set's books were deleted
+                 *     - `body_too_large` (413): The JSON body is too large
+                 *     - `too_large` (413): The PDF is over MAX_PART_BYTES: send it in parts
+                 *     - `file_too_large` (413): Over MAX_UPLOAD_BYTES
+                 *     - `image_too_large` (413): A page image is too large
+                 *     - `too_many_files` (413, 400): Too many files in one job
+                 *     - `too_many_pages` (413): Too many page images in one job
+                 *     - `too_many_entries` (413): Too many entries in a word list
+                 *     - `storage_quota_exceeded` (413): Over the storage quota
+                 *     - `export_too_large` (413): Too many sentences for this format here
+                 *     - `unsupported_media_type` (415): Not a file of a type this route takes
+                 *     - `unsupported_file_type` (415): Not a text file
+                 *     - `idempotency_key_reused` (422): The Idempotency-Key was used with another body
+                 *     - `upgrade_required` (426): A WebSocket upgrade is expected
+                 *     - `rate_limited` (429): Too many requests: wait for Retry-After
+                 *     - `http_error` (400): The request was refused before a route saw it (the status says how)
+                 *     - `internal_error` (500): Something went wrong on our side
+                 *     - `server_misconfigured` (500): A setting of the server is invalid
+                 *     - `sheets_error` (502): Google Sheets answered with an error
+                 *     - `intake_paused` (503): New jobs are paused by an operator
+                 *     - `signin_unavailable` (503): Sign-in is not configured
+                 *     - `sheets_unavailable` (503): Google Sheets export is not configured
+                 * @enum {string}
+                 */
+                code: "invalid_field" | "invalid_json" | "invalid_cursor" | "invalid_part" | "empty_file" | "missing_file" | "mixed_files" | "unexpected_file" | "field_too_large" | "malformed_upload" | "not_a_session" | "confirmation_mismatch" | "empty_list" | "unauthorized" | "insufficient_credits" | "forbidden" | "forbidden_origin" | "session_required" | "read_only" | "not_found" | "job_not_finished" | "job_not_ready" | "job_not_reserved" | "job_not_uploading" | "job_not_rerunnable" | "job_has_edits" | "not_retryable" | "idempotency_in_progress" | "too_many_keys" | "too_many_wordlists" | "learning_set_not_ready" | "not_coverage" | "not_an_alternative" | "sheets_not_connected" | "sheets_reconnect" | "sheets_header_mismatch" | "reservation_expired" | "upload_expired" | "source_expired" | "learning_set_gone" | "body_too_large" | "too_large" | "file_too_large" | "image_too_large" | "too_many_files" | "too_many_pages" | "too_many_entries" | "storage_quota_exceeded" | "export_too_large" | "unsupported_media_type" | "unsupported_file_type" | "idempotency_key_reused" | "upgrade_required" | "rate_limited" | "http_error" | "internal_error" | "server_misconfigured" | "sheets_error" | "intake_paused" | "signin_unavailable" | "sheets_unavailable";
                 /** @description For a person: what went wrong and what to do. */
                 message: string;
                 /** @description Also in the `X-Request-Id` header; quote it when reporting a problem. */
