@@ -89,6 +89,27 @@ describe("editing sentences", () => {
   });
 });
 
+describe("corrections and the storage quota", () => {
+  it("count toward it in UTF-8 bytes, and one that would pass it is refused with 413", async () => {
+    const id = await finishedJob("quota1", ["Une phrase du livre, assez longue pour être corrigée."]);
+    const token = await sessionFor("quota1");
+    const used = async () => (((await (await SELF.fetch("http://localhost/api/v1/limits", { headers: { authorization: `Bearer ${token}` } })).json()) as any).storage.used_bytes as number);
+    const before = await used();
+    const text = "Une phrase corrigée, à la main.";
+    expect((await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text }) })).status).toBe(200);
+    expect((await used()) - before).toBe(new TextEncoder().encode(text).byteLength);
+    // Near the quota (500 MB here), a correction that would pass it is refused and nothing is saved.
+    // The book made larger by what the quota has left, less 10 bytes.
+    await env.DB.prepare("UPDATE jobs SET file_size = file_size + ? WHERE id = ?").bind(Number(env.STORAGE_QUOTA_BYTES) - (await used()) - 10, id).run();
+    expect(await used()).toBe(Number(env.STORAGE_QUOTA_BYTES) - 10);
+    const refused = await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Une autre correction, plus longue que dix octets." }) });
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: "storage_quota_exceeded", field: "text", message: expect.stringContaining("This correction") });
+    const saved = await env.DB.prepare("SELECT text FROM sentence_edits WHERE job_id = ?").bind(id).first<{ text: string }>();
+    expect(saved!.text).toBe(text);
+  });
+});
+
 describe("retrying a job's failed pages", () => {
   it("at most 5 retries of one job an hour: then 429 with Retry-After; another job has its own count", async () => {
     const id = await finishedJob("rt1", ["Une."]);

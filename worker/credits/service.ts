@@ -102,11 +102,13 @@ export const estimatesPerMinute = (env: Env) => Math.max(1, Number(env.MAX_ESTIM
  * processed again reads the files of the job it came from: worker/jobs/sources.ts).
  */
 export async function storageUsed(env: Env, userId: string): Promise<number> {
+  // Books once each, and the reader's corrected sentences (their UTF-8 bytes).
   const row = await env.DB.prepare(
-    `SELECT COALESCE(SUM(size), 0) AS used FROM (
+    `SELECT (SELECT COALESCE(SUM(size), 0) FROM (
        SELECT MAX(file_size) AS size FROM jobs
        WHERE owner_id = ?1 AND uploads_expired_at IS NULL AND status <> 'reserved'
-       GROUP BY COALESCE(source_job_id, id))`,
+       GROUP BY COALESCE(source_job_id, id)))
+     + (SELECT COALESCE(SUM(length(CAST(e.text AS BLOB))), 0) FROM sentence_edits e JOIN jobs j ON j.id = e.job_id WHERE j.owner_id = ?1) AS used`,
   )
     .bind(userId)
     .first<{ used: number }>();
@@ -115,11 +117,11 @@ export async function storageUsed(env: Env, userId: string): Promise<number> {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-export const quotaExceeded = (used: number, quota: number, field?: string) =>
+export const quotaExceeded = (used: number, quota: number, field?: string, what = "This upload") =>
   new ApiError(
     413,
     "storage_quota_exceeded",
-    `This upload would go over your storage quota: ${mb(used)} of ${mb(quota)} used. Delete old jobs to make room.`,
+    `${what} would go over your storage quota: ${mb(used)} of ${mb(quota)} used. Delete old jobs to make room.`,
     field,
   );
 

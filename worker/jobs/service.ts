@@ -4,7 +4,7 @@ import { jobParts, jobs, sentenceEdits, type JobRow } from "../../schema/db";
 import { ApiError } from "../core/errors";
 import { db, nowIso } from "../core/db";
 import { deletePrefix } from "./files";
-import { creditAccount, } from "../credits/service";
+import { creditAccount, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
 import { jobPrefix, resultKey } from "./keys";
 import { releaseSource } from "./sources";
 import { endUpload } from "./parts";
@@ -194,6 +194,9 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
   if (text.length > max) {
     throw new ApiError(400, "invalid_field", `text: must be at most ${max} characters (three times the sentence's own, 200 at least)`, "text");
   }
+  // Corrections count toward the storage quota (a correction that would pass it is refused).
+  const used = await storageUsed(env, row.owner_id);
+  if (used + new TextEncoder().encode(text).byteLength > storageQuota(env)) throw quotaExceeded(used, storageQuota(env), "text", "This correction");
   const now = nowIso();
   await db(env.DB)
     .insert(sentenceEdits)
