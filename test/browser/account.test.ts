@@ -38,7 +38,7 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 test("the account page shows who I am and this device's session", async () => {
   await signInThroughUi(page, stack.url, "marie.curie@example.com");
   await page.getByRole("link", { name: "Account" }).click();
-  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  await page.getByRole("heading", { name: "Your account", exact: true }).waitFor();
   await expect.poll(() => page.getByLabel("Profile").textContent()).toContain("Marie Curie");
   await expect.poll(() => page.getByLabel("Profile").textContent()).toContain("marie.curie@example.com");
   const sessions = page.getByRole("list", { name: "Your sessions" }).getByRole("listitem");

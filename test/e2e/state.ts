@@ -34,7 +34,10 @@ export function stateHolding(state: string, needles: string[], skip?: RegExp): s
       try {
         const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
         for (const { name } of tables) {
-          for (const row of db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all()) {
+          const rows = db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`);
+          // Some of workerd's own tables hold nanosecond times: past a JavaScript number.
+          rows.setReadBigInts(true);
+          for (const row of rows.all()) {
             const text = Object.values(row)
               .map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : String(v)))
               .join("\n");

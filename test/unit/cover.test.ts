@@ -170,9 +170,10 @@ describe("minimumCover", () => {
 
 describe("minimumCover on a novel (Verne, sentences of 4–8 words with a verb, 2,000-lemma list)", () => {
   let inst: CoverInstance;
+  // Cutting and tagging the novel takes a few seconds, more on a loaded machine.
   beforeAll(() => {
     inst = novelInstance();
-  });
+  }, 60_000);
 
   it("is a novel-size instance", () => {
     expect(inst.sets.length).toBeGreaterThan(3000);
