@@ -105,3 +105,21 @@ describe("retention in /me", () => {
   });
 });
 
+
+describe("the configuration is read once, and a bad variable is named at the first request", () => {
+  it("answers 500 server_misconfigured naming the variable, on every route, never a fallback", async () => {
+    for (const [name, value] of [["MAX_JOBS_PER_HOUR", "ten"], ["CHUNK_CHARS", "12.5"], ["PARTS_TTL_SECONDS", "1"], ["STORAGE_QUOTA_BYTES", "-1"]] as const) {
+      for (const path of ["/api/health", "/api/v1/limits"]) {
+        const res = await withEnv({ [name]: value } as Partial<Env>, path);
+        expect(res.status).toBe(500);
+        const error = ((await res.json()) as any).error;
+        expect(error.code).toBe("server_misconfigured");
+        expect(error.message).toContain(name);
+        expect(error.message).toContain(JSON.stringify(value));
+      }
+    }
+    // Unset or empty takes the default; the configured environment is fine.
+    expect((await withEnv({ MAX_JOBS_PER_HOUR: "" } as Partial<Env>, "/api/health")).status).toBe(200);
+    expect((await api("/api/health")).status).toBe(200);
+  });
+});

@@ -20,12 +20,15 @@ import { docsPage, openApiDocument } from "./docs";
 import { describe } from "./openapi";
 import { localCronRoutes } from "./local-cron";
 import type { AppEnv } from "../core/types";
+import { config, ConfigError } from "../core/config";
 
 export const app = new Hono<AppEnv>();
 
 app.use(async (c, next) => {
   const id = c.req.header("cf-ray") ?? crypto.randomUUID();
   c.set("requestId", id);
+  // The configuration is read once, here, before any route: a bad variable is named at the first request.
+  config(c.env);
   await next();
   c.header("X-Request-Id", id);
   // Answers are per user: no shared cache (the web Worker's included) may keep them.
@@ -79,6 +82,10 @@ app.onError((err, c) => {
   if (err instanceof RateLimited) {
     c.header("Retry-After", String(Math.max(1, err.admission.reset_seconds)));
     for (const [k, v] of Object.entries(rateLimitHeaders(err.admission))) c.header(k, v);
+  }
+  if (err instanceof ConfigError) {
+    console.error(JSON.stringify({ msg: "bad configuration", variable: err.variable, error: err.message }));
+    return c.json(errorBody("server_misconfigured", `The server is misconfigured: ${err.message}`, rid), 500);
   }
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, rid, err.field, err.extra), err.status);
   if (err instanceof HTTPException) {

@@ -44,8 +44,9 @@ import { receiveUpload } from "./upload";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
 import { jsonBody, queryParams, readJson } from "./validate";
 import { TEXT_LIMITS } from "../pipeline/extract";
+import { config } from "../core/config";
 
-const reservationTtlMs = (env: Env) => Math.max(60, Number(env.RESERVATION_TTL_SECONDS ?? 1800) || 1800) * 1000;
+const reservationTtlMs = (env: Env) => config(env).RESERVATION_TTL_SECONDS * 1000;
 
 const reserveBody = (c: { req: { raw: Request } }) => readJson(c, '{"estimated_tokens": 50000}');
 
@@ -192,7 +193,7 @@ export const creditRoutes = new Hono<AppEnv>()
 /** A retried request's fingerprint: its form read and hashed, nothing stored. */
 async function replayedPdfFingerprint(c: { req: { raw: Request }; env: Env }) {
   const upload = await receiveUpload(c.req.raw, nullBucket, "replay", {
-    maxBytes: Number(c.env.MAX_UPLOAD_BYTES),
+    maxBytes: config(c.env).MAX_UPLOAD_BYTES,
     maxFileBytes: maxPartBytes(c.env),
     fileField: "pdf_file",
   });
@@ -272,7 +273,7 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         return sourceKey(target.id);
       },
         // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
-      { maxBytes: Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
+      { maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
     );
     c.set("fingerprint", uploadFingerprint(upload));
     let job: JobRow;
@@ -345,7 +346,7 @@ export const limitRoutes = new Hono<AppEnv>().use(requireAuth).get(
         // What a client needs to cut a big book into parts before sending it.
         uploads: {
           max_part_bytes: maxPartBytes(c.env),
-          max_upload_bytes: Number(c.env.MAX_UPLOAD_BYTES),
+          max_upload_bytes: config(c.env).MAX_UPLOAD_BYTES,
           max_parts: MAX_PARTS,
           parts_ttl_seconds: partsTtlMs(c.env) / 1000,
           text: {

@@ -18,6 +18,7 @@ import type { AppEnv } from "../core/types";
 import { receiveUpload } from "./upload";
 import { UPLOAD_FORM, uploadOptions } from "./jobs";
 import { readJson, validate } from "./validate";
+import { config } from "../core/config";
 
 /**
  * POST /api/v1/estimate: what a book would cost and take before it is sent. The body is the
@@ -124,7 +125,7 @@ const shift = (sel: PageSelection, offset: number): PageSelection =>
 async function fromForm(c: Context<AppEnv>, userId: string) {
   const measured: Measured = { files: [] };
   // The upload's own options (the same refusals of the same body), a file required.
-  const opts = { ...uploadOptions(c.env, "estimate", Number(c.env.MAX_UPLOAD_BYTES)), allowNoFile: undefined };
+  const opts = { ...uploadOptions(c.env, "estimate", config(c.env).MAX_UPLOAD_BYTES), allowNoFile: undefined };
   const upload = await receiveUpload(c.req.raw, measuringBucket(measured), "estimate", opts);
   const { parts: _parts, ...fields } = upload.fields;
   const { rest } = await takeHookFields(c.env, userId, fields);
@@ -243,8 +244,8 @@ const thousands = (n: number) => n.toLocaleString("en-US");
  */
 function bookLimits(env: Env, book: Book): Refusal[] {
   const out: Refusal[] = [];
-  if (book.totalBytes > Number(env.MAX_UPLOAD_BYTES)) {
-    out.push({ code: "file_too_large", message: `The book is larger than the ${Math.round(Number(env.MAX_UPLOAD_BYTES) / 2 ** 20)} MB one job may hold.`, field: "pdf_file" });
+  if (book.totalBytes > config(env).MAX_UPLOAD_BYTES) {
+    out.push({ code: "file_too_large", message: `The book is larger than the ${Math.round(config(env).MAX_UPLOAD_BYTES / 2 ** 20)} MB one job may hold.`, field: "pdf_file" });
   }
   if (book.scanned) return out;
   const tooManyPages = (max: number): Refusal => ({

@@ -5,6 +5,7 @@ import type { Admission } from "../credits/account";
 import type { AppEnv } from "../core/types";
 import { ApiError } from "../core/errors";
 import { intakePaused } from "../ops/state";
+import { config } from "../core/config";
 
 // What every job-creation route checks before it takes a file or holds credits: that intake
 // is open (503 while an operator has paused it), that the user has some credit for a priced
@@ -55,7 +56,7 @@ export const releaseSlot = (env: Env, userId: string, jobId: string) =>
  */
 export async function storageRoom(c: Context<AppEnv>, field: string): Promise<{ maxBytes: number; overLimit?: (f: string) => ReturnType<typeof quotaExceeded> }> {
   const quota = storageQuota(c.env);
-  const uploadLimit = Number(c.env.MAX_UPLOAD_BYTES);
+  const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
   const used = await storageUsed(c.env, c.get("userId"));
   const room = Math.max(0, quota - used);
   const declared = Number(c.req.header("content-length") ?? NaN);

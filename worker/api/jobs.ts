@@ -49,6 +49,7 @@ import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, noContent, pathParam, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
 import { jsonBody, queryParams, readJson } from "./validate";
+import { config } from "../core/config";
 
 /** One page image is read whole into memory before it goes to R2. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -66,7 +67,7 @@ export const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?
   allowNoFile: (fields) => fields.parts !== undefined,
   images: {
     field: "page_images",
-    maxPages: Number(env.MAX_PAGE_IMAGES) || 1000,
+    maxPages: config(env).MAX_PAGE_IMAGES,
     maxImageBytes: MAX_IMAGE_BYTES,
     key: (page, ext) => pageImageKey(id, page, ext),
   },
@@ -96,7 +97,7 @@ async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
 /** A retried request's fingerprint: its upload read and hashed, nothing stored. */
 async function replayedUploadFingerprint(c: Context<AppEnv>) {
   if (isJson(c)) return jsonFingerprint(await partsBody(c));
-  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", Number(c.env.MAX_UPLOAD_BYTES)));
+  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", config(c.env).MAX_UPLOAD_BYTES));
   return uploadFingerprint(upload);
 }
 
@@ -108,7 +109,7 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     c.req.raw,
     c.env.FILES,
     key,
-    uploadOptions(c.env, id, Math.min(Number(c.env.MAX_UPLOAD_BYTES), room.maxBytes), room.overLimit),
+    uploadOptions(c.env, id, Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes), room.overLimit),
   );
   c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;

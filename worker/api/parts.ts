@@ -13,6 +13,7 @@ import { ApiError } from "../core/errors";
 import type { AppEnv } from "../core/types";
 import { cleanFilename, receivePdfBody } from "./upload";
 import { validate } from "./validate";
+import { config } from "../core/config";
 
 /**
  * A book sent one request per part, so that no request is bigger than a part: the job is
@@ -102,7 +103,7 @@ export async function putPart(c: Context<AppEnv>) {
   const replaced = parts.find((p) => p.n === n);
   // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
   // (which already counts this job's parts, the one replaced included).
-  const uploadLimit = Number(c.env.MAX_UPLOAD_BYTES);
+  const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
   const others = parts.reduce((s, p) => s + (p.n === n ? 0 : p.size), 0);
   const quota = storageQuota(c.env);
   const used = await storageUsed(c.env, userId);

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { Ledger, newLedgerState, type Entry, type LedgerState, type ReserveResult } from "./ledger";
+import { config } from "../core/config";
 
 export interface CreditSummary {
   balance: number;
@@ -54,7 +55,7 @@ export class CreditAccount extends DurableObject<Env> {
   }
 
   private monthly(): number {
-    return Math.max(0, Math.round(Number(this.env.MONTHLY_CREDITS ?? 2000) * 1000));
+    return Math.round(config(this.env).MONTHLY_CREDITS * 1000);
   }
 
   /** The ledger as of now: loaded, with any period that began since renewed. */

@@ -4,6 +4,7 @@ import { ApiError } from "../core/errors";
 import { db } from "../core/db";
 import type { Admission, CreditSummary } from "./account";
 import { parsePricing, PricingError, rateFor, toCredits, type Pricing } from "./pricing";
+import { config } from "../core/config";
 
 /** The one writer of a user's credits and job rate. */
 export const creditAccount = (env: Env, userId: string) => env.CREDIT_ACCOUNT.get(env.CREDIT_ACCOUNT.idFromName(userId));
@@ -70,8 +71,8 @@ export const insufficient = (neededMillis: number, availableMillis: number) =>
 
 // ---- limits -----------------------------------------------------------------------
 
-export const jobsPerHour = (env: Env) => Math.max(1, Number(env.MAX_JOBS_PER_HOUR ?? 10) || 10);
-export const storageQuota = (env: Env) => Math.max(0, Number(env.STORAGE_QUOTA_BYTES ?? 524_288_000) || 0);
+export const jobsPerHour = (env: Env) => config(env).MAX_JOBS_PER_HOUR;
+export const storageQuota = (env: Env) => config(env).STORAGE_QUOTA_BYTES;
 
 /** The standard RateLimit headers of a job-creation answer (IETF draft, as GitHub and others send). */
 export function rateLimitHeaders(a: Admission): Record<string, string> {
@@ -95,7 +96,7 @@ export class RateLimited extends ApiError {
 export const RETRIES_PER_JOB_HOUR = 5;
 
 /** Estimates a user may ask for a minute (`MAX_ESTIMATES_PER_MINUTE`). */
-export const estimatesPerMinute = (env: Env) => Math.max(1, Number(env.MAX_ESTIMATES_PER_MINUTE ?? 30) || 30);
+export const estimatesPerMinute = (env: Env) => config(env).MAX_ESTIMATES_PER_MINUTE;
 
 /**
  * Bytes of uploads the user has stored: every book whose files have not expired, once (a job

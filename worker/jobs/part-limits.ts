@@ -1,4 +1,5 @@
 import { ApiError } from "../core/errors";
+import { config } from "../core/config";
 
 /**
  * The largest PDF the server opens: a whole book, or one part of a book sent in parts.
@@ -12,22 +13,10 @@ import { ApiError } from "../core/errors";
  * object stream behind a cross-reference stream, so finding /Count means inflating and parsing
  * part of the file, which is what the limit is there to avoid doing blindly.
  */
-export const DEFAULT_MAX_PART_BYTES = 24 * 1024 * 1024;
-/** How long a book sent in parts waits for its next part before it fails (upload_incomplete). */
-export const DEFAULT_PARTS_TTL_SECONDS = 3600;
+export const maxPartBytes = (env: Env): number => config(env).MAX_PART_BYTES;
 
-export const maxPartBytes = (env: Pick<Env, "MAX_PART_BYTES">): number => {
-  const n = Number(env.MAX_PART_BYTES);
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : DEFAULT_MAX_PART_BYTES;
-};
-
-/** At least this many seconds (a shorter wait is no use to anyone sending parts; it is the tests'). */
-const MIN_PARTS_TTL_SECONDS = 5;
-
-export const partsTtlMs = (env: Pick<Env, "PARTS_TTL_SECONDS">): number => {
-  const n = Number(env.PARTS_TTL_SECONDS);
-  return (Number.isFinite(n) && n >= MIN_PARTS_TTL_SECONDS ? n : DEFAULT_PARTS_TTL_SECONDS) * 1000;
-};
+/** PARTS_TTL_SECONDS, at least 5 (a shorter wait is no use to anyone sending parts; it is the tests'). */
+export const partsTtlMs = (env: Env): number => config(env).PARTS_TTL_SECONDS * 1000;
 
 /** Bytes as the API's messages show them ("24 MB", "30.5 MB"; MiB, as every size message here). */
 export function megabytes(bytes: number): string {

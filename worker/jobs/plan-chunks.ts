@@ -10,6 +10,7 @@ import type { Chunk } from "../pipeline/types";
 import { enqueueChunks } from "./chunk-queue";
 import { chunkKey, scanPagesKey } from "./keys";
 import type { tracker } from "./service";
+import { config } from "../core/config";
 
 /** Pages of a scan that Gemini reads in one chunk. */
 export const SCAN_PAGES_PER_CHUNK = 4;
@@ -24,7 +25,7 @@ export function backoffSeconds(attempts: number, base: number): number {
   return Math.min(300, Math.round(exp + Math.random() * base));
 }
 
-export const retryBase = (env: Env) => Number(env.RETRY_BASE_SECONDS ?? 2);
+export const retryBase = (env: Env) => config(env).RETRY_BASE_SECONDS;
 
 /** Why a job processed again cannot read its book. */
 export const SOURCE_GONE = "The book's stored file is no longer kept (uploads are kept 7 days after their last job ended). Please upload it again.";

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { config } from "../core/config";
 
 export type Acquired = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -62,8 +63,8 @@ export class TokenBucket {
 }
 
 const limitsOf = (env: Env): Limits => ({
-  rpm: Number(env.GEMINI_RPM ?? 0) || 0,
-  tpm: Number(env.GEMINI_TPM ?? 0) || 0,
+  rpm: config(env).GEMINI_RPM,
+  tpm: config(env).GEMINI_TPM,
 });
 
 /**

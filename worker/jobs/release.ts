@@ -1,7 +1,7 @@
 /**
  * A finished job's tracker lets go of its storage.
  *
- * While a job runs, its JobTracker (./tracker.ts) holds every chunk's sentences and the event
+ * While a job runs, its JobTracker (./tracker/) holds every chunk's sentences and the event
  * log. Once the job has ended, its result is in R2 (`jobs/<id>/result.json`) and its final state
  * in its D1 row: the tracker keeps only its event log, for a client that reconnects with
  * `after=`, for EVENT_LOG_SECONDS (10 minutes by default), then lets go: it leaves in R2 what a

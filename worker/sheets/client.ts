@@ -1,5 +1,6 @@
 import { ApiError } from "../core/errors";
 import { accessToken } from "./oauth";
+import { config } from "../core/config";
 
 export const SHEETS_API = "https://sheets.googleapis.com";
 /** Tries of one request on 429 and 5xx (Google asks for exponential backoff). */
@@ -26,7 +27,7 @@ export class SheetsClient {
   }
 
   async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-    const baseMs = Number(this.env.RETRY_BASE_SECONDS ?? "2") * 250;
+    const baseMs = config(this.env).RETRY_BASE_SECONDS * 250;
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       this.token ??= await accessToken(this.env, this.userId, { returnTo: this.returnTo });

@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import type { Job, WebhookEventBody } from "../../schema/api";
 import { webhookAttempts, webhookDeliveries, webhookSettings } from "../../schema/db";
 import { db, nowIso } from "../core/db";
+import { config } from "../core/config";
 
 // Webhooks per the Standard Webhooks spec (https://www.standardwebhooks.com), signed with the
 // `standardwebhooks` library. A user's signing secret is derived, not stored:
@@ -149,7 +150,7 @@ async function deliver(env: Env, deliveryId: string): Promise<"delivered" | "ret
 
 /** The webhook queue's consumer: each message one try; failures back off exponentially, up to 24 h. */
 export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const base = Math.max(0, Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? 10) || 0);
+  const base = config(env).WEBHOOK_RETRY_BASE_SECONDS;
   await Promise.all(
     batch.messages.map(async (msg) => {
       const id = (msg.body as { delivery_id?: unknown } | null)?.delivery_id;

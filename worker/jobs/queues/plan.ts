@@ -14,6 +14,7 @@ import { imageRanges, loadPageImages } from "../page-images";
 import { backoffSeconds, planScan, putAll, retryBase, SCAN_CHUNK_IMAGE_BYTES, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "../plan-chunks";
 import { planParts, refuseOversized } from "../plan-parts";
 import { tracker } from "../service";
+import { config } from "../../core/config";
 
 /** Attempts the plan step gets: `max_retries` (3) + 1. */
 export const PLAN_MAX_ATTEMPTS = 4;
@@ -67,7 +68,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     // Handed over to pdf.js, so the file is held once while it is read (a scan reads it again).
     const plan = await planDocument(new Uint8Array(await obj.arrayBuffer()), {
       fixHyphenation: settings.fix_hyphenation,
-      maxChunkChars: Number(env.CHUNK_CHARS ?? 12000),
+      maxChunkChars: config(env).CHUNK_CHARS,
       handOver: true,
       pages,
     }).catch((e: unknown) => {

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { eta, percent, progressEvent, snapshot, step } from "../../worker/jobs/tracker/progress";
+import { MAX_REQUEUES, PLANNING_TIMEOUT_MS, STALL_MS, watchdogStep } from "../../worker/jobs/tracker/watchdog";
+
+const counts = (done: number, failed: number, pending: number) => ({ done, failed, pending });
+const job = (status: "queued" | "planning" | "processing" | "completed" | "partial" | "failed" | "cancelled", total = 10, started_ms: number | null = 1_000) => ({
+  job_id: "j1",
+  status,
+  total,
+  started_ms,
+});
+
+describe("tracker progress: percent", () => {
+  it("is 0 while queued, 2 while planning or before the chunks are known, 100 once ended with a result", () => {
+    expect(percent(job("queued"), counts(0, 0, 0))).toBe(0);
+    expect(percent(job("planning"), counts(0, 0, 0))).toBe(2);
+    expect(percent(job("processing", 0), counts(0, 0, 0))).toBe(2);
+    expect(percent(job("completed"), counts(3, 0, 0))).toBe(100);
+    expect(percent(job("partial"), counts(2, 1, 0))).toBe(100);
+  });
+
+  it("goes from 5 towards 99 as chunks end, done and failed alike, never reaching 100 while processing", () => {
+    expect(percent(job("processing", 4), counts(0, 0, 4))).toBe(5);
+    expect(percent(job("processing", 4), counts(1, 0, 3))).toBe(5 + Math.floor(94 / 4));
+    expect(percent(job("processing", 4), counts(1, 1, 2))).toBe(percent(job("processing", 4), counts(2, 0, 2)));
+    expect(percent(job("processing", 4), counts(4, 0, 0))).toBe(99);
+    const seen = [0, 1, 2, 3, 4, 5, 6, 7].map((d) => percent(job("processing", 7), counts(d, 0, 7 - d)));
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("keeps a failed or cancelled job's figure from its chunks", () => {
+    expect(percent(job("failed", 4), counts(2, 0, 2))).toBe(percent(job("processing", 4), counts(2, 0, 2)));
+    expect(percent(job("cancelled", 4), counts(0, 0, 4))).toBe(5);
+  });
+});
+
+describe("tracker progress: step", () => {
+  it("names the chunk being normalized, never past the last", () => {
+    expect(step(job("processing", 3), counts(0, 0, 3))).toBe("normalizing chunk 1 of 3");
+    expect(step(job("processing", 3), counts(1, 1, 1))).toBe("normalizing chunk 3 of 3");
+    expect(step(job("processing", 3), counts(3, 0, 0))).toBe("normalizing chunk 3 of 3");
+  });
+
+  it("is the status otherwise, and says what planning does", () => {
+    expect(step(job("planning"), counts(0, 0, 0))).toBe("reading the PDF");
+    expect(step(job("queued"), counts(0, 0, 0))).toBe("queued");
+    expect(step(job("partial"), counts(1, 1, 0))).toBe("partial");
+  });
+});
+
+describe("tracker progress: ETA", () => {
+  it("has none before a chunk ends, when not processing, or with no start", () => {
+    expect(eta(job("processing"), counts(0, 0, 10), 60_000)).toBeNull();
+    expect(eta(job("partial"), counts(5, 5, 0), 60_000)).toBeNull();
+    expect(eta(job("processing", 10, null), counts(5, 0, 5), 60_000)).toBeNull();
+    expect(eta(job("processing", 10, 0), counts(5, 0, 5), 60_000)).toBeNull(); // 0: never started
+  });
+
+  it("is the time per chunk so far times the chunks left", () => {
+    // 4 of 10 ended in 20 s: 5 s each, 6 left.
+    expect(eta(job("processing", 10, 1_000), counts(3, 1, 6), 21_000)).toBe(30);
+    expect(eta(job("processing", 10, 1_000), counts(10, 0, 0), 21_000)).toBe(0);
+    expect(eta(job("processing", 3, 1_000), counts(2, 0, 1), 2_000)).toBe(1); // 0.5 s rounds up
+  });
+});
+
+describe("tracker progress: one snapshot for the row and the event", () => {
+  it("carries every figure from the same counts", () => {
+    const s = snapshot(job("processing", 4, 1_000), counts(2, 1, 1), 31_000);
+    expect(s).toEqual({
+      job_id: "j1",
+      status: "processing",
+      progress_percent: percent(job("processing", 4), counts(2, 1, 1)),
+      current_step: "normalizing chunk 4 of 4",
+      processed_chunks: 2,
+      failed_chunks: 1,
+      total_chunks: 4,
+      eta_seconds: 10,
+    });
+  });
+
+  it("makes the event from the snapshot, a given step and extra fields winning", () => {
+    const s = snapshot(job("processing", 4, 1_000), counts(1, 0, 3), 5_000);
+    const e = progressEvent("progress", s, "2026-01-01T00:00:00.000Z");
+    expect(e).toMatchObject({ type: "progress", job_id: "j1", current_step: s.current_step, eta_seconds: 12, at: "2026-01-01T00:00:00.000Z" });
+    const f = progressEvent("chunk_failed", s, "t", "retrying 1 failed part", { error_message: "boom", status: "partial" });
+    expect(f.current_step).toBe("retrying 1 failed part");
+    expect(f.error_message).toBe("boom");
+    expect(f.status).toBe("partial");
+    expect(f.processed_chunks).toBe(1);
+  });
+});
+
+describe("tracker watchdog", () => {
+  const at = (status: "queued" | "planning" | "processing", silentMs: number, requeues = 0) =>
+    watchdogStep({ status, last_progress_ms: 1_000_000, requeues }, 1_000_000 + silentMs);
+
+  it("times out a plan that never ends, and only then", () => {
+    expect(at("queued", PLANNING_TIMEOUT_MS)).toBe("wait");
+    expect(at("planning", PLANNING_TIMEOUT_MS + 1)).toBe("timeout");
+    expect(at("queued", STALL_MS + 1)).toBe("wait");
+  });
+
+  it("re-enqueues silent chunks up to MAX_REQUEUES times, then gives up", () => {
+    expect(at("processing", STALL_MS)).toBe("wait");
+    expect(at("processing", STALL_MS + 1)).toBe("requeue");
+    expect(at("processing", STALL_MS + 1, MAX_REQUEUES - 1)).toBe("requeue");
+    expect(at("processing", STALL_MS + 1, MAX_REQUEUES)).toBe("give_up");
+  });
+});

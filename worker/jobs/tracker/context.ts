@@ -1,0 +1,60 @@
+/** What the tracker's parts share: its state, its storage and environment, and how it reports a change. */
+import type { ProgressEvent } from "../../../schema/api";
+import type { StoredResult } from "../../pipeline/facts";
+import { nowIso } from "../../core/db";
+import { progressEvent, snapshot, type Snapshot } from "./progress";
+import { failedPages, mergeResult, type LemmaSink } from "./result";
+import { writeRow, type RowValues } from "./row";
+import { broadcast, closeAll } from "./sockets";
+import type { TrackerStore } from "./store";
+import type { Counts, Meta } from "./types";
+
+export class Tracked {
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly env: Env,
+    readonly store: TrackerStore,
+  ) {}
+
+  meta(): Meta | null {
+    return this.store.meta();
+  }
+
+  requireMeta(): Meta {
+    const m = this.store.meta();
+    if (!m) throw new Error("job tracker used before register()");
+    return m;
+  }
+
+  save = (m: Meta): void => this.store.saveMeta(m);
+
+  /** The job as it now stands, from one count of its chunks. */
+  snap(m: Meta, c: Counts): Snapshot {
+    return snapshot(m, c, Date.now());
+  }
+
+  /** Updates the job's D1 row. */
+  row(values: RowValues): Promise<void> {
+    return writeRow(this.env, this.requireMeta().job_id, values);
+  }
+
+  /** Logs an event and sends it to every socket; figures from the counts given (one count per change). */
+  emit(type: ProgressEvent["type"], step?: string, extra: Partial<ProgressEvent> = {}, c = this.store.counts()): void {
+    const body = progressEvent(type, this.snap(this.requireMeta(), c), nowIso(), step, extra);
+    const seq = this.store.addEvent(body);
+    broadcast(this.ctx, this.env, JSON.stringify({ seq, ...body }), Date.now());
+  }
+
+  /** The finished chunks' sentences in order; `analysis`, when given, gets each one's lemmas. */
+  merge(m: Meta, analysis?: LemmaSink): StoredResult {
+    return mergeResult(m, this.store.doneChunks(), failedPages(this.store.failedRanges()), analysis);
+  }
+
+  /** Closes every socket, deletes the alarm and all the storage: the tracker is empty again. */
+  async clear(reason: string): Promise<void> {
+    await closeAll(this.ctx, this.env, reason);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store.ready = false;
+  }
+}
