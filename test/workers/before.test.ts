@@ -229,6 +229,11 @@ describe("the pages setting, process again, the same book twice", () => {
     expect(twice.same_source_as).toBe(third.id);
     const other = (await (await upload(token, {}, await bookPdf(3))).json()) as any;
     expect(other.same_source_as).toBeNull();
+    // Deleting a job takes the other jobs' links to it away (their own book stays).
+    expect((await call(`/api/v1/jobs/${second.id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
+    const links = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE same_source_as = ?1 OR rerun_of = ?1").bind(second.id).first<{ n: number }>();
+    expect(links!.n).toBe(0);
+    expect(((await (await call(`/api/v1/jobs/${third.id}`, { headers: bearer(token) })).json()) as any).rerun_of).toBeNull();
 
     // Expired by the cron 7 days after the last job on it ended: 410, and the file is gone.
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString();

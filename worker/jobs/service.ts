@@ -169,6 +169,10 @@ function jobRowDeletes(d1: D1Database, row: JobRow): D1PreparedStatement[] {
          WHERE owner_id = ?2 AND EXISTS (SELECT 1 FROM json_each(learning_sets.job_ids) WHERE value = ?1)`,
       )
       .bind(row.id, row.owner_id),
+    // Another job's links to it ("you processed this book on…", "processed again from") go with it;
+    // `source_job_id` stays: it names the folder the book's files are kept in for that job.
+    byJob("UPDATE jobs SET same_source_as = NULL WHERE same_source_as = ?1"),
+    byJob("UPDATE jobs SET rerun_of = NULL WHERE rerun_of = ?1"),
     byJob("DELETE FROM jobs WHERE id = ?1"),
   ];
 }
