@@ -19,6 +19,7 @@ import { receiveUpload } from "./upload";
 import { UPLOAD_FORM, uploadOptions } from "./jobs";
 import { readJson, validate } from "./validate";
 import { config } from "../core/config";
+import { joinBytes } from "../core/bytes";
 
 /**
  * POST /api/v1/estimate: what a book would cost and take before it is sent. The body is the
@@ -67,13 +68,7 @@ function measuringBucket(into: Measured): R2Bucket {
           return { partNumber, etag: "measure" };
         },
         complete: async () => {
-          const whole = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-          let at = 0;
-          for (const c of chunks.splice(0)) {
-            whole.set(c, at);
-            at += c.byteLength;
-          }
-          await measure(whole);
+          await measure(joinBytes(chunks.splice(0)));
           return null;
         },
         abort: async () => void chunks.splice(0),

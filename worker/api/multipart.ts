@@ -14,6 +14,8 @@
  * none accepts RFC 2046 transport padding.
  */
 
+import { joinBytes } from "../core/bytes";
+
 export class MultipartError extends Error {
   /** "limit" when a configured cap was hit; "malformed" when the body breaks the format. */
   constructor(
@@ -364,13 +366,7 @@ class PartReader {
         }
         chunks.push(value);
       }
-      const all = new Uint8Array(size);
-      let off = 0;
-      for (const c of chunks) {
-        all.set(c, off);
-        off += c.length;
-      }
-      return new TextDecoder().decode(all);
+      return new TextDecoder().decode(joinBytes(chunks, size));
     };
     const part: MultipartPart = {
       name: this.name,

@@ -19,6 +19,7 @@ import { deleteKeys } from "../jobs/files";
 import { tooLarge as tooLargeFile } from "../jobs/part-limits";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { joinBytes } from "../core/bytes";
 
 /** R2 wants equal-sized parts of at least 5 MiB except the last, which may be smaller. */
 export const PART_SIZE = 8 * 1024 * 1024;
@@ -264,7 +265,7 @@ class ImageStore {
       throw new ApiError(400, "empty_file", `${label} is empty.`, this.o.field);
     }
     type ??= this.sniff(chunks, size, label);
-    const bytes = join(chunks, size);
+    const bytes = joinBytes(chunks, size);
     const dims = imageDimensions(bytes, type);
     if (dims && dims.width * dims.height > MAX_IMAGE_PIXELS) {
       const mp = (n: number) => (n / 1_000_000).toLocaleString("en", { maximumFractionDigits: 1 });
@@ -283,7 +284,7 @@ class ImageStore {
   }
 
   private sniff(chunks: Uint8Array[], size: number, label: string): ImageType {
-    const type = sniffImage(join(chunks, Math.min(size, IMAGE_SNIFF_BYTES)));
+    const type = sniffImage(joinBytes(chunks, Math.min(size, IMAGE_SNIFF_BYTES)));
     if (!type) throw new ApiError(415, "unsupported_media_type", `${label} is not a PNG or JPEG image.`, this.o.field);
     return type;
   }
@@ -297,18 +298,6 @@ class ImageStore {
 }
 
 /** The first `size` bytes of `chunks`, as one array. */
-function join(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.length === size) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    if (at >= size) break;
-    const n = Math.min(c.length, size - at);
-    out.set(c.subarray(0, n), at);
-    at += n;
-  }
-  return out;
-}
 
 /** Buffers one part at a time; a full part is only uploaded once more bytes prove it is not the last. */
 class PdfSink {

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { ApiError } from "../core/errors";
 import type { AppEnv } from "../core/types";
 import { validate } from "../core/validate";
+import { joinBytes } from "../core/bytes";
 
 export { validate };
 
@@ -50,13 +51,7 @@ export async function readCapped(req: Request, max: number, tooLarge: () => ApiE
       chunks.push(value);
     }
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return joinBytes(chunks, size);
 }
 
 // The route's input, validated by the one schema that also describes it in the OpenAPI
