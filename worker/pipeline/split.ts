@@ -167,10 +167,19 @@ function tagTokens(sentence: string, tokens: readonly Token[]): TokenTags {
  * A verb between token i and the next , ; : or dash: the conjunction at i joins clauses (*et il
  * partit*), not words (*les pièges et collets*, *grand et fort, regardait…*).
  */
-function verbBeforePunctuation(levels: readonly number[], tags: TokenTags, i: number): boolean {
-  let end = i + 1;
-  while (end < levels.length && (levels[end] === 0 || levels[end]! >= 3)) end++;
-  return tags.verbsBefore[end]! > tags.verbsBefore[i]!;
+function verbBeforePunctuation(tags: TokenTags, i: number, punctuationAfter: readonly number[]): boolean {
+  return tags.verbsBefore[punctuationAfter[i]!]! > tags.verbsBefore[i]!;
+}
+
+/** For each token, the index of the next , ; : or dash boundary after it (the sentence's end when none): one pass from the end. */
+function nextPunctuation(levels: readonly number[]): number[] {
+  const next = new Array<number>(levels.length);
+  let at = levels.length;
+  for (let i = levels.length - 1; i >= 0; i--) {
+    next[i] = at;
+    if (levels[i]! === 1 || levels[i]! === 2) at = i;
+  }
+  return next;
 }
 
 /** The prepositions that open an infinitive (*afin de*, *avant de* at their first word). */
@@ -188,11 +197,12 @@ const BEFORE_INFINITIVE = new Set("se s' me m' te t' nous vous le la l' les lui 
  * completes (*commençaient à se montrer*, *venait d'être tiré*).
  */
 function taggedLevels(levels: readonly number[], tags: TokenTags): number[] {
+  const punctuationAfter = nextPunctuation(levels);
   return levels.map((level, i) => {
     if (i === 0) return level;
     const here = tags.read[i]!;
     const pos = here[0]?.pos;
-    if (level === 3) return pos === "CCONJ" && verbBeforePunctuation(levels, tags, i) ? level : 0;
+    if (level === 3) return pos === "CCONJ" && verbBeforePunctuation(tags, i, punctuationAfter) ? level : 0;
     if (level !== 0 || pos === undefined) return level;
     const before = tags.read[i - 1]!.at(-1)?.pos;
     if (before === undefined || before === "ADV" || before === "ADP" || before === "SCONJ" || before === "CCONJ") return 0;
