@@ -155,7 +155,14 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml", environment: "production" },
             // DEV_AUTH forced on: the development sign-in must stay absent in production anyway.
-            miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEV_AUTH: "on", OIDC_ISSUER: TEST_OIDC_ISSUER, LOCAL_CRON_TOKEN: "production-test-cron-token" } },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                DEV_AUTH: "on",
+                OIDC_ISSUER: TEST_OIDC_ISSUER,
+                LOCAL_CRON_TOKEN: "production-test-cron-token",
+              },
+            },
           }),
         ],
         test: {

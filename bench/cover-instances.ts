@@ -52,7 +52,9 @@ let lexiconCache: Lexicon | undefined;
 export function conlluLexicon(dir = path.join(CORPUS, "lemmas")): Lexicon {
   if (lexiconCache && dir === path.join(CORPUS, "lemmas")) return lexiconCache;
   const counts = new Map<string, Map<string, number>>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".conllu")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".conllu"))
+    .sort()) {
     for (const line of readFileSync(path.join(dir, file), "utf8").split("\n")) {
       if (line === "" || line.startsWith("#")) continue;
       const cols = line.split("\t");
@@ -109,7 +111,10 @@ export function frequencyList(tagger: Tagger = lookupTagger(), size = 2000): str
     if (pos === "PUNCT" || pos === "NUM" || pos === "X" || pos === "SYM") continue;
     counts.set(lemma, (counts.get(lemma) ?? 0) + Number(count));
   }
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size).map(([l]) => l);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, size)
+    .map(([l]) => l);
 }
 
 /** Sentences of paragraphs (one a line) as the local pipeline cuts them at `limit` words. */

@@ -53,7 +53,9 @@ function median(pdf: ExtractedPdf, limit: number): { ms: number; outcome: string
 const us = (ms: number, bytes: number) => (ms * 1000) / bytes;
 
 async function main() {
-  const novel = await extractPdf(new Uint8Array(readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.pdf"))), undefined, { limits: null });
+  const novel = await extractPdf(new Uint8Array(readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.pdf"))), undefined, {
+    limits: null,
+  });
   const novelBytes = textBytes(novel);
   const reference = new Map<number, number>();
   for (const limit of [0, 1]) reference.set(limit, us(median(novel, limit).ms, novelBytes));
@@ -67,7 +69,9 @@ async function main() {
       const { ms, outcome } = median(pdf, limit);
       const ratio = us(ms, bytes) / reference.get(limit)!;
       worst = Math.max(worst, ratio);
-      rows.push(`| ${name} | ${what.replace("`n`", n.toLocaleString("en"))} | ${limit} | ${(bytes / 1024).toFixed(0)} KiB | ${ms.toFixed(0)} ms | ${us(ms, bytes).toFixed(2)} µs | **${ratio.toFixed(2)}×** | ${outcome} |`);
+      rows.push(
+        `| ${name} | ${what.replace("`n`", n.toLocaleString("en"))} | ${limit} | ${(bytes / 1024).toFixed(0)} KiB | ${ms.toFixed(0)} ms | ${us(ms, bytes).toFixed(2)} µs | **${ratio.toFixed(2)}×** | ${outcome} |`,
+      );
       process.stderr.write(`${name} ${n}: ${ms.toFixed(0)} ms, ${ratio.toFixed(2)}× the novel per byte (${outcome})\n`);
     }
   }

@@ -30,7 +30,11 @@ const CHUNK_CHARS = 12_000;
 
 /** A book of about `pages` pages made of the corpus novels' paragraphs, from the `offset`-th on. */
 function book(pages: number, offset = 0): string[] {
-  const all = NOVELS.flatMap((n) => readFileSync(path.join(CORPUS, "novels", `${n}.source.txt`), "utf8").split("\n").filter(Boolean));
+  const all = NOVELS.flatMap((n) =>
+    readFileSync(path.join(CORPUS, "novels", `${n}.source.txt`), "utf8")
+      .split("\n")
+      .filter(Boolean),
+  );
   const out: string[] = [];
   let chars = 0;
   for (let i = 0; chars < pages * PAGE_CHARS; i++) {
@@ -43,8 +47,18 @@ function book(pages: number, offset = 0): string[] {
 
 /** The book's sentences as the local engine cuts them at 8 words (what a learner would ask for). */
 function sentencesOf(paragraphs: string[]): SourceSentence[] {
-  const chunk: Chunk = { index: 0, first_page: 1, last_page: 1, first_paragraph: 0, paragraphs: paragraphs.map((text, i) => ({ text, page: 1 + Math.floor(i / 10) })) };
-  return normalizeChunk(chunk, JobSettingsSchema.parse({ sentence_length_limit: 8 })).map((s, index) => ({ index, text: s.text, page: s.page }));
+  const chunk: Chunk = {
+    index: 0,
+    first_page: 1,
+    last_page: 1,
+    first_paragraph: 0,
+    paragraphs: paragraphs.map((text, i) => ({ text, page: 1 + Math.floor(i / 10) })),
+  };
+  return normalizeChunk(chunk, JobSettingsSchema.parse({ sentence_length_limit: 8 })).map((s, index) => ({
+    index,
+    text: s.text,
+    page: s.page,
+  }));
 }
 
 /**
@@ -77,10 +91,24 @@ async function verneSizes() {
   const job = storedJob(sentences.map((s, index) => ({ index, text: s.text, page: s.page })));
   // The result's sentences as the tracker stores them (the job's other fields are a few hundred bytes).
   const result = JSON.stringify({
-    sentences: job.result.map((r, index) => ({ index, text: r.text, chunk: sentences[index]!.chunk, page: r.page, paragraph: sentences[index]!.paragraph, word_count: r.word_count, has_verb: r.has_verb })),
+    sentences: job.result.map((r, index) => ({
+      index,
+      text: r.text,
+      chunk: sentences[index]!.chunk,
+      page: r.page,
+      paragraph: sentences[index]!.paragraph,
+      word_count: r.word_count,
+      has_verb: r.has_verb,
+    })),
   });
   const lemmaCount = (JSON.parse(job.analysis) as { lemmas: string[] }).lemmas.length;
-  return { pages: plan.pageCount, sentences: sentences.length, result: Buffer.byteLength(result), analysis: Buffer.byteLength(job.analysis), lemmas: lemmaCount };
+  return {
+    pages: plan.pageCount,
+    sentences: sentences.length,
+    result: Buffer.byteLength(result),
+    analysis: Buffer.byteLength(job.analysis),
+    lemmas: lemmaCount,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -96,10 +124,16 @@ export async function learningBench(runs = 3): Promise<string> {
     type Path = (i: number) => AnalysedSentence[];
     // Before: every sentence of at most 8 surface words (letters or digits) tagged at run time.
     const surfaceWithin = (text: string) => text.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length <= options.max_words;
-    const before: Path = (i) => eligibleSentences(`book${i}`, sentences[i]!.filter((s) => surfaceWithin(s.text)), options);
+    const before: Path = (i) =>
+      eligibleSentences(
+        `book${i}`,
+        sentences[i]!.filter((s) => surfaceWithin(s.text)),
+        options,
+      );
     // Now: the result's facts say which are eligible, their lemmas read from the stored analysis
     // (the R2 object's JSON parsed, timed with the rest); for a job stored without one, tagged.
-    const stored: Path = (i) => eligibleSentences(`book${i}`, jobs[i]!.result, options, new AnalysisReader(storedAnalysis(JSON.parse(jobs[i]!.analysis))!));
+    const stored: Path = (i) =>
+      eligibleSentences(`book${i}`, jobs[i]!.result, options, new AnalysisReader(storedAnalysis(JSON.parse(jobs[i]!.analysis))!));
     const without: Path = (i) => eligibleSentences(`book${i}`, jobs[i]!.result, options);
     /** One run made one way: its times, and the heap it holds at its end (eligible sentences, selection) after a full GC. */
     const once = (eligibleOf: Path) => {
@@ -115,7 +149,11 @@ export async function learningBench(runs = 3): Promise<string> {
     // The three ways in turn, `runs` times, so a busy spell of the machine falls on all of them;
     // only the first run's sentences and selection are kept.
     type Way = "before" | "stored" | "without";
-    const ways: [Way, Path][] = [["before", before], ["stored", stored], ["without", without]];
+    const ways: [Way, Path][] = [
+      ["before", before],
+      ["stored", stored],
+      ["without", without],
+    ];
     const tries: Record<Way, { read: number; cover: number; held: number }[]> = { before: [], stored: [], without: [] };
     const first = {} as Record<Way, ReturnType<typeof once>>;
     for (let r = 0; r < runs; r++) {
@@ -169,7 +207,10 @@ export async function learningBench(runs = 3): Promise<string> {
   run("warm-up", [book(100)]);
   rows.length = 0;
   run("one 1,000-page book", [book(1000)]);
-  run("ten books of 300 pages", Array.from({ length: 10 }, (_, i) => book(300, i * 997)));
+  run(
+    "ten books of 300 pages",
+    Array.from({ length: 10 }, (_, i) => book(300, i * 997)),
+  );
   const verne = await verneSizes();
   const kb = (n: number) => `${Math.round(n / 1024).toLocaleString("en")} KiB`;
   return [
@@ -194,6 +235,8 @@ export async function learningBench(runs = 3): Promise<string> {
       `${verne.sentences.toLocaleString("en")} sentences, ${verne.lemmas.toLocaleString("en")} distinct lemmas): analysis ${kb(verne.analysis)} ` +
       `beside the result's sentences ${kb(verne.result)} (${((verne.analysis / verne.result) * 100).toFixed(0)}%).`,
     "",
-    `Load average when this table was measured: ${loadavg().map((l) => l.toFixed(1)).join(", ")} (1, 5, 15 min) on ${availableParallelism()} cores: wall times stretch with it, ratios much less.`,
+    `Load average when this table was measured: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} (1, 5, 15 min) on ${availableParallelism()} cores: wall times stretch with it, ratios much less.`,
   ].join("\n");
 }

@@ -103,7 +103,9 @@ export async function textBook(pages = 1000): Promise<string> {
       while (y >= bottom) {
         if (para.length === 0) {
           const n = 3 + Math.floor(r() * 6);
-          para = Array.from({ length: n }, () => sentence(r)).join(" ").split(" ");
+          para = Array.from({ length: n }, () => sentence(r))
+            .join(" ")
+            .split(" ");
           firstLine = true;
         }
         const indent = firstLine ? 18 : 0;
@@ -166,7 +168,9 @@ export async function parts(file: string, count: number): Promise<string[]> {
     const from = Math.floor((i * total) / count);
     const to = Math.floor(((i + 1) * total) / count);
     out.push(
-      await cached(`${path.basename(file, ".pdf").replace(/^v\d+-/, "")}-part${i + 1}of${count}.pdf`, () => subsetPdf(src, from, to - from)),
+      await cached(`${path.basename(file, ".pdf").replace(/^v\d+-/, "")}-part${i + 1}of${count}.pdf`, () =>
+        subsetPdf(src, from, to - from),
+      ),
     );
   }
   return out;
@@ -197,7 +201,12 @@ function png(ihdr: Uint8Array, idat: Uint8Array): Uint8Array {
     crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
     return Buffer.concat([head, data, crc]);
   };
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", idat),
+    chunk("IEND", new Uint8Array(0)),
+  ]);
 }
 
 /** A scan of about `mib` MiB: one noise image per page, through the pipeline's own imagesToPdf. */

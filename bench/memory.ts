@@ -126,7 +126,20 @@ function measure(mode: Mode, files: string[], flags: string[], keep = false): Re
   if (!line) {
     const oom = /heap out of memory|Allocation failed/i.test(`${out}${run.stderr}`) || run.status === 134 || run.signal === "SIGABRT";
     if (oom) {
-      return { mode, pages: 0, outcome: "**out of memory**", seconds: NaN, peakHeapExternalMiB: NaN, heapAtPeakMiB: NaN, externalAtPeakMiB: NaN, peakExternalMiB: NaN, peakRssMiB: NaN, baselineMiB: 0, samples: 0, gcPeakHeapMiB: NaN };
+      return {
+        mode,
+        pages: 0,
+        outcome: "**out of memory**",
+        seconds: NaN,
+        peakHeapExternalMiB: NaN,
+        heapAtPeakMiB: NaN,
+        externalAtPeakMiB: NaN,
+        peakExternalMiB: NaN,
+        peakRssMiB: NaN,
+        baselineMiB: 0,
+        samples: 0,
+        gcPeakHeapMiB: NaN,
+      };
     }
     const why = run.error ? String(run.error) : `exit ${run.status ?? run.signal}`;
     throw new Error(`measurement ${mode} ${files.join(" ")} failed: ${why}\n${(run.stderr ?? "").slice(-2000)}`);
@@ -146,7 +159,6 @@ function measure(mode: Mode, files: string[], flags: string[], keep = false): Re
  */
 const peakOf = (r: Result) => Math.max(r.peakHeapExternalMiB, r.gcPeakHeapMiB + r.peakExternalMiB);
 
-
 async function pdfPaths(): Promise<string> {
   const part = maxPartBytes();
   const partMiB = part.bytes / MIB;
@@ -161,7 +173,9 @@ async function pdfPaths(): Promise<string> {
     const sizeMiB = files.reduce((sum, f) => sum + fileMiB(f), 0);
     const label = kept ? `${PATHS[mode]}; **buffers left to the GC, not released** (reference)` : PATHS[mode];
     rows.push({ input, sizeMiB, pages: pages ?? r.pages, label, r, ref, kept });
-    process.stderr.write(`  peak ${tries.map((t) => peakOf(t).toFixed(1)).join(", ")} MiB (default heap ${ref ? peakOf(ref).toFixed(1) : "—"}), ${r.seconds} s, ${r.outcome}\n`);
+    process.stderr.write(
+      `  peak ${tries.map((t) => peakOf(t).toFixed(1)).join(", ")} MiB (default heap ${ref ? peakOf(ref).toFixed(1) : "—"}), ${r.seconds} s, ${r.outcome}\n`,
+    );
   };
   const { maxPages, maxTextChars } = TEXT_LIMITS;
   const pages = (p: number) => `${p.toLocaleString("en-US")} pages`;
@@ -179,7 +193,12 @@ async function pdfPaths(): Promise<string> {
   // Books in parts: every part's pages are held until the book is planned.
   run(`the same, sent in 4 parts`, await parts(await illustratedBook(1000, bigMiB), 4), "parts", 1000);
   const fit2 = fit;
-  run(`illustrated book, ${pages(fit2)} in 2 parts of ~${bigMiB} MiB`, await parts(await illustratedBook(fit2, 2 * bigMiB), 2), "parts", fit2);
+  run(
+    `illustrated book, ${pages(fit2)} in 2 parts of ~${bigMiB} MiB`,
+    await parts(await illustratedBook(fit2, 2 * bigMiB), 2),
+    "parts",
+    fit2,
+  );
   run(`scan in 2 parts at the part limit`, await parts(await scanUpTo(2 * part.bytes), 2), "parts");
   run(`scan in 3 parts at the part limit`, await parts(await scanUpTo(3 * part.bytes), 3), "parts");
   // The most one job may send (MAX_UPLOAD_BYTES) in parts at the part limit, and the same with
@@ -201,7 +220,13 @@ async function pdfPaths(): Promise<string> {
       run(s.input, s.file, "split");
     } else {
       // Never attempted: the upload of a part over the limit is refused (413) before it is stored.
-      rows.push({ input: s.input, sizeMiB: s.mib, pages: "—", label: "upload", refused: `refused by limit (MAX_PART_BYTES, ${partMiB.toFixed(0)} MiB)` });
+      rows.push({
+        input: s.input,
+        sizeMiB: s.mib,
+        pages: "—",
+        label: "upload",
+        refused: `refused by limit (MAX_PART_BYTES, ${partMiB.toFixed(0)} MiB)`,
+      });
     }
   }
 
@@ -319,7 +344,14 @@ async function main() {
     if (WRITE) writeSection("## Memory", section);
   }
   if (ONLY !== "pdf") {
-    const section = uploadSection({ sizes: UPLOAD_SIZES, parsers: PARSERS, budgetMiB: BUDGET_MIB, isolateMiB: ISOLATE_MIB, timeoutMs: CHILD_TIMEOUT_MS, tsx: TSX });
+    const section = uploadSection({
+      sizes: UPLOAD_SIZES,
+      parsers: PARSERS,
+      budgetMiB: BUDGET_MIB,
+      isolateMiB: ISOLATE_MIB,
+      timeoutMs: CHILD_TIMEOUT_MS,
+      tsx: TSX,
+    });
     // Rows of other parsers are for an evaluation, not for the record.
     if (WRITE && PARSERS.length === 0) writeSection("## Upload memory", section);
   }

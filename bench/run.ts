@@ -73,7 +73,9 @@ async function onlyCover() {
  * heap the lexicon and model hold once loaded (the module is imported here, after a full GC).
  */
 async function lemmatizeBench(pageCount: number) {
-  const source = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8").split("\n").filter((l) => l.trim() !== "");
+  const source = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const lines: string[] = [];
   const want = Math.round((source.length * 1000) / pageCount);
   for (let i = 0; i < want; i++) lines.push(source[i % source.length]!);
@@ -137,10 +139,12 @@ async function main() {
 
   const bytes = paragraphs.reduce((n, p) => n + Buffer.byteLength(p.text), 0);
   const split = JobSettingsSchema.parse({ sentence_length_limit: 20, min_sentence_length: 3 });
-  const normalize = (settings = DEFAULT_SETTINGS) => () => {
-    for (const c of chunks) normalizeChunk(c, settings);
-    sampleHeap();
-  };
+  const normalize =
+    (settings = DEFAULT_SETTINGS) =>
+    () => {
+      for (const c of chunks) normalizeChunk(c, settings);
+      sampleHeap();
+    };
   peakHeap = 0;
   const normBaseHeap = heapMB();
   const normMs = await time(normalize());
@@ -157,10 +161,34 @@ async function main() {
   const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
   const n = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
   const rows = [
-    ["PDF text: `extractPdf`", `${n(pps(extractMs), 0)} pages/s`, "pdftotext (spawned)", `${n(pps(popplerMs), 0)} pages/s`, x(pps(extractMs) / pps(popplerMs))],
-    ["PDF → paragraphs: `planDocument`", `${n(pps(planMs), 0)} pages/s`, "pdftotext (spawned)", `${n(pps(popplerMs), 0)} pages/s`, x(pps(planMs) / pps(popplerMs))],
-    ["Local normalization, default settings", `${n(mbps(normMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(normMs) / mbps(intlMs))],
-    ["Local normalization, limit 20 / min 3 words", `${n(mbps(splitMs))} MB/s`, "Intl.Segmenter('fr')", `${n(mbps(intlMs))} MB/s`, x(mbps(splitMs) / mbps(intlMs))],
+    [
+      "PDF text: `extractPdf`",
+      `${n(pps(extractMs), 0)} pages/s`,
+      "pdftotext (spawned)",
+      `${n(pps(popplerMs), 0)} pages/s`,
+      x(pps(extractMs) / pps(popplerMs)),
+    ],
+    [
+      "PDF → paragraphs: `planDocument`",
+      `${n(pps(planMs), 0)} pages/s`,
+      "pdftotext (spawned)",
+      `${n(pps(popplerMs), 0)} pages/s`,
+      x(pps(planMs) / pps(popplerMs)),
+    ],
+    [
+      "Local normalization, default settings",
+      `${n(mbps(normMs))} MB/s`,
+      "Intl.Segmenter('fr')",
+      `${n(mbps(intlMs))} MB/s`,
+      x(mbps(normMs) / mbps(intlMs)),
+    ],
+    [
+      "Local normalization, limit 20 / min 3 words",
+      `${n(mbps(splitMs))} MB/s`,
+      "Intl.Segmenter('fr')",
+      `${n(mbps(intlMs))} MB/s`,
+      x(mbps(splitMs) / mbps(intlMs)),
+    ],
     [
       `lemmatize: a 1,000-page book (\`analyze\`, ${lem.lines} lines, ${lem.tokens} tokens, ${n(lem.lemmaMs / 1000, 2)} s)`,
       `${n(lem.tokens / (lem.lemmaMs / 1000), 0)} tokens/s`,

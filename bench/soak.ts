@@ -54,12 +54,26 @@ function read(stack: Stack, jobs: number, requests: number, t0: number): Reading
   const dbs = objectDatabases(stack.state, "JobTracker");
   const held = dbs.filter((d) => d.tables > 0);
   const kib = (list: typeof dbs) => list.reduce((n, d) => n + d.bytes, 0) / 1024;
-  return { jobs, requests, holding: held.length, holdingKiB: kib(held), files: dbs.length, filesKiB: kib(dbs), rssMiB: workerdRssMiB(stack), seconds: (performance.now() - t0) / 1000 };
+  return {
+    jobs,
+    requests,
+    holding: held.length,
+    holdingKiB: kib(held),
+    files: dbs.length,
+    filesKiB: kib(dbs),
+    rssMiB: workerdRssMiB(stack),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 async function soak(label: string, eventLogSeconds: number): Promise<Reading[]> {
   // Local observability off (wrangler's trace store of every request, a dev tool): it grows with requests.
-  const stack = await startStack({ EVENT_LOG_SECONDS: String(eventLogSeconds), MAX_JOBS_PER_HOUR: "100000", STORAGE_QUOTA_BYTES: String(10 * 1024 ** 3), X_LOCAL_OBSERVABILITY: "false" });
+  const stack = await startStack({
+    EVENT_LOG_SECONDS: String(eventLogSeconds),
+    MAX_JOBS_PER_HOUR: "100000",
+    STORAGE_QUOTA_BYTES: String(10 * 1024 ** 3),
+    X_LOCAL_OBSERVABILITY: "false",
+  });
   try {
     const token = await signIn(stack.url, "soak@example.com");
     let requests = 0;
@@ -92,7 +106,9 @@ async function soak(label: string, eventLogSeconds: number): Promise<Reading[]> 
         await new Promise((r) => setTimeout(r, (LET_GO_SECONDS + 2) * 1000));
         readings.push(read(stack, done, requests, t0));
         const r = readings.at(-1)!;
-        process.stderr.write(`${label}: ${done} jobs, ${r.holding} trackers holding ${r.holdingKiB.toFixed(0)} KiB, workerd ${r.rssMiB.toFixed(0)} MiB\n`);
+        process.stderr.write(
+          `${label}: ${done} jobs, ${r.holding} trackers holding ${r.holdingKiB.toFixed(0)} KiB, workerd ${r.rssMiB.toFixed(0)} MiB\n`,
+        );
       }
     }
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
@@ -120,7 +136,8 @@ const letGo = await soak("letting go", LET_GO_SECONDS);
 const keep = await soak("keeping", 86_400);
 
 const f0 = (v: number) => v.toFixed(0);
-const label = (r: Reading) => (r.control ? `control: ${r.requests} more reads, no job` : r.idle ? `${r.jobs}, then ${IDLE_SECONDS} s idle` : String(r.jobs));
+const label = (r: Reading) =>
+  r.control ? `control: ${r.requests} more reads, no job` : r.idle ? `${r.jobs}, then ${IDLE_SECONDS} s idle` : String(r.jobs);
 const rows = letGo.map((a, i) => {
   const b = keep[i]!;
   return `| ${label(a)} | ${a.holding} / ${b.holding} | ${f0(a.holdingKiB)} / ${f0(b.holdingKiB)} | ${a.files} / ${b.files} (${f0(a.filesKiB)} / ${f0(b.filesKiB)} KiB) | ${f0(a.rssMiB)} / ${f0(b.rssMiB)} |`;
@@ -136,7 +153,10 @@ const perKRequests = (rs: Reading[]) => ({
   reads: ((control(rs).rssMiB - idle(rs).rssMiB) / (control(rs).requests - idle(rs).requests)) * 1000,
 });
 const [a, b] = [perKRequests(letGo), perKRequests(keep)];
-const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(", ");
 const section = [
   "## Soak",
   "",

@@ -138,7 +138,10 @@ export async function benchScale(stack: Stack, token: string, novel: Uint8Array,
   const inputs = [
     { label: "the novel", pdf: novel },
     { label: `generated book, ${novelPages} pages`, pdf: new Uint8Array(readFileSync(await textBook(novelPages))) },
-    { label: `generated book, ${SCALE_PAGES.toLocaleString("en-US")} pages`, pdf: new Uint8Array(readFileSync(await textBook(SCALE_PAGES))) },
+    {
+      label: `generated book, ${SCALE_PAGES.toLocaleString("en-US")} pages`,
+      pdf: new Uint8Array(readFileSync(await textBook(SCALE_PAGES))),
+    },
   ];
   const runs: ScaleRun[] = [];
   for (let i = 0; i < SCALE_RUNS; i++) for (const { label, pdf } of inputs) runs.push(await scaleRun(stack, token, label, pdf));

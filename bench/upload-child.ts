@@ -250,7 +250,8 @@ async function pass(parse: Parse, fileSize: number, expected: string, gc: () => 
       else fields[part.name] = await part.text(MAX_FIELD_BYTES);
     }
     if (!file) p.outcome = "error: no file part";
-    else if (file.size !== fileSize || file.sha256 !== expected) p.outcome = `**not byte-exact** (${file.size} bytes, sha256 ${file.sha256.slice(0, 12)}…)`;
+    else if (file.size !== fileSize || file.sha256 !== expected)
+      p.outcome = `**not byte-exact** (${file.size} bytes, sha256 ${file.sha256.slice(0, 12)}…)`;
     else if (upload.bytes !== fileSize) p.outcome = `error: ${upload.bytes} bytes uploaded`;
     else if (fields.title !== "Le Tour du monde en quatre-vingts jours") p.outcome = "error: wrong title field";
     else p.outcome = `ok: byte-exact, ${upload.parts} parts`;
@@ -352,7 +353,8 @@ async function throughput(mib: number, runs: number, modules: string[]) {
 const [mode, ...rest] = process.argv.slice(2);
 let result: unknown;
 if (mode === "memory" && rest[0]) result = await memory(Number(rest[0]), rest[1]);
-else if (mode === "throughput" && rest[0] && rest[1]) result = await throughput(Number(rest[0]), Number(rest[1]), rest.length > 2 ? rest.slice(2) : [DEFAULT_PARSER]);
+else if (mode === "throughput" && rest[0] && rest[1])
+  result = await throughput(Number(rest[0]), Number(rest[1]), rest.length > 2 ? rest.slice(2) : [DEFAULT_PARSER]);
 else {
   process.stderr.write("usage: upload-child.ts memory <MiB> [parser module] | throughput <MiB> <runs> <parser module>...\n");
   process.exit(2);

@@ -51,7 +51,8 @@ function child<T>(args: string[], o: UploadOptions): T {
     maxBuffer: 1 << 24,
   });
   const line = run.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
-  if (!line) throw new Error(`upload-child ${args.join(" ")} failed: ${run.error ? String(run.error) : `exit ${run.status ?? run.signal}`}`);
+  if (!line)
+    throw new Error(`upload-child ${args.join(" ")} failed: ${run.error ? String(run.error) : `exit ${run.status ?? run.signal}`}`);
   return JSON.parse(line.slice("RESULT ".length)) as T;
 }
 
@@ -62,7 +63,9 @@ export function uploadSection(o: UploadOptions): string {
       process.stderr.write(`measuring the upload of ${mib} MiB through ${module ?? "ours"}…\n`);
       const r = child<MemoryResult>(["memory", String(mib), ...(module ? [module] : [])], o);
       rows.push(r);
-      process.stderr.write(`  peak heap+external ${r.peakHeapExternalMiB} MiB, live ${r.peakLiveMiB} MiB, read-ahead ${r.maxReadAheadMiB} MiB, ${r.outcome}\n`);
+      process.stderr.write(
+        `  peak heap+external ${r.peakHeapExternalMiB} MiB, live ${r.peakLiveMiB} MiB, read-ahead ${r.maxReadAheadMiB} MiB, ${r.outcome}\n`,
+      );
     }
   }
   const biggest = Math.max(...o.sizes);

@@ -126,9 +126,18 @@ export function parseCoverageArgs(args: string[]): CoverageArgs | null {
   }
   const { job_ids: _j, wordlist_id: _w, mode, ...options } = parsed.data;
   const format = values.format ?? "csv";
-  if (!["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx"].includes(format)) throw usageError(`--format must be one of csv, tsv, txt, json, anki, apkg, xlsx (got "${format}").`);
+  if (!["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx"].includes(format))
+    throw usageError(`--format must be one of csv, tsv, txt, json, anki, apkg, xlsx (got "${format}").`);
   const settings = settingsOf({ "limit-words": values["limit-words"] ?? String(options.max_words) });
-  return { file: positionals[0]!, wordlist: values.wordlist, mode, options, settings, format: format as CoverageArgs["format"], quiet: values.quiet ?? false };
+  return {
+    file: positionals[0]!,
+    wordlist: values.wordlist,
+    mode,
+    options,
+    settings,
+    format: format as CoverageArgs["format"],
+    quiet: values.quiet ?? false,
+  };
 }
 
 export interface ProcessArgs {
@@ -244,7 +253,10 @@ export interface ResultArgs extends RemoteArgs {
 }
 
 /** --server / FNT_SERVER and --api-key / FNT_API_KEY, both required. */
-function remoteOf(values: { server?: string | boolean; "api-key"?: string | boolean; quiet?: string | boolean }, env: NodeJS.ProcessEnv): RemoteArgs {
+function remoteOf(
+  values: { server?: string | boolean; "api-key"?: string | boolean; quiet?: string | boolean },
+  env: NodeJS.ProcessEnv,
+): RemoteArgs {
   const server = (typeof values.server === "string" ? values.server : env.FNT_SERVER) ?? "";
   const apiKey = (typeof values["api-key"] === "string" ? values["api-key"] : env.FNT_API_KEY) ?? "";
   if (!server) throw usageError("--server URL is needed (or FNT_SERVER), e.g. --server https://fnt.example.com.");
@@ -281,13 +293,15 @@ export function parseJobsArgs(args: string[], env: NodeJS.ProcessEnv = process.e
   if (values.help) return null;
   if (positionals.length) throw usageError(`jobs takes no file or id (got ${positionals.join(" ")}).`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError(`--limit must be a whole number from 1 to 100 (got "${values.limit}").`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw usageError(`--limit must be a whole number from 1 to 100 (got "${values.limit}").`);
   return { ...remoteOf(values, env), limit };
 }
 
 export function parseResultArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ResultArgs | null {
   const { values, positionals } = parse(args, { ...REMOTE, ...COMMON });
   if (values.help) return null;
-  if (positionals.length !== 1) throw usageError(positionals.length === 0 ? "result needs a job id." : `result takes one job id, got ${positionals.length}.`);
+  if (positionals.length !== 1)
+    throw usageError(positionals.length === 0 ? "result needs a job id." : `result takes one job id, got ${positionals.length}.`);
   return { ...remoteOf(values, env), id: positionals[0]!, format: formatOf(values.format) };
 }

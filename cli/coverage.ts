@@ -48,7 +48,9 @@ export async function runCoverage(args: CoverageArgs): Promise<void> {
     onPage: (done, total) => progress.page(done, total),
     limits: null,
   });
-  const sentences = plan.chunks.flatMap((chunk) => normalizeChunk(chunk, args.settings)).map((s, index) => ({ index, text: s.text, page: s.page }));
+  const sentences = plan.chunks
+    .flatMap((chunk) => normalizeChunk(chunk, args.settings))
+    .map((s, index) => ({ index, text: s.text, page: s.page }));
   const eligible = eligibleSentences("book", sentences, args.options);
   const lemmas = listLemmas(entries);
   const selection = select(eligible, lemmas, args.mode, args.options);

@@ -41,13 +41,19 @@ export async function render(
 ): Promise<string | Uint8Array> {
   if (format === "txt") return toTxt(sentences);
   if (format === "anki" || format === "apkg") {
-    const deck = jobDeck(book.id, book.filename, sentences.map((s, index) => ({ ...s, index })));
+    const deck = jobDeck(
+      book.id,
+      book.filename,
+      sentences.map((s, index) => ({ ...s, index })),
+    );
     return format === "anki" ? ankiText(deck) : buildApkg(await loadSqlJs(), deck);
   }
   const rows = sentences.map(withFacts);
   if (format === "json") {
     // One sentence per line keeps big outputs greppable and diffable.
-    const lines = rows.map((s) => JSON.stringify({ text: s.text, page: s.page, paragraph: s.paragraph, word_count: s.word_count, has_verb: s.has_verb }));
+    const lines = rows.map((s) =>
+      JSON.stringify({ text: s.text, page: s.page, paragraph: s.paragraph, word_count: s.word_count, has_verb: s.has_verb }),
+    );
     return lines.length === 0 ? "[]\n" : `[\n${lines.join(",\n")}\n]\n`;
   }
   const table = rows.map((s, i) => [i + 1, s.text, s.page, s.word_count, yesNo(s.has_verb)]);

@@ -65,7 +65,10 @@ export async function runSubmit(args: SubmitArgs): Promise<void> {
     throw err;
   }
   if (parts.length > 1) {
-    const why = data.length > split.maxBytes ? `over the server's ${mb(split.maxBytes)} a file` : `too big for the server to read whole with its pages`;
+    const why =
+      data.length > split.maxBytes
+        ? `over the server's ${mb(split.maxBytes)} a file`
+        : `too big for the server to read whole with its pages`;
     say(`${name}: ${mb(data.length)}, ${why}: sending it in ${parts.length} parts.`);
   }
 
@@ -127,18 +130,24 @@ function follow(args: SubmitArgs, job: Job): Promise<Job> {
 
 async function writeResult(api: Api, job: Job, format: SubmitArgs["format"], quiet: boolean) {
   if (job.status === "failed" || job.status === "cancelled") {
-    throw new CliError(`job ${job.id} ${job.status}: ${job.error_message ?? "no reason given"}${job.error_code ? ` (${job.error_code})` : ""}`);
+    throw new CliError(
+      `job ${job.id} ${job.status}: ${job.error_message ?? "no reason given"}${job.error_code ? ` (${job.error_code})` : ""}`,
+    );
   }
   if (job.status !== "completed" && job.status !== "partial") {
     throw new CliError(`job ${job.id} is ${job.status} (${job.progress_percent}%): no sentences yet. Try again when it has ended.`);
   }
-  const result = await call(ok(api.GET("/api/v1/jobs/{id}/result", { params: { path: { id: job.id }, query: { format: "json" } } })), "reading the result");
+  const result = await call(
+    ok(api.GET("/api/v1/jobs/{id}/result", { params: { path: { id: job.id }, query: { format: "json" } } })),
+    "reading the result",
+  );
   // Only the CSV/TSV/TXT exports are text; JSON was asked for.
   if (typeof result === "string") throw new Error("the server answered text where JSON was asked for");
   // anki, apkg and xlsx: the API's own renderer, so the file is the one the server's export gives.
-  const out = format === "anki" || format === "apkg" || format === "xlsx"
-    ? (await renderResult(result, format, job, { sql: loadSqlJs })).body
-    : await render(result.sentences, format);
+  const out =
+    format === "anki" || format === "apkg" || format === "xlsx"
+      ? (await renderResult(result, format, job, { sql: loadSqlJs })).body
+      : await render(result.sentences, format);
   await write(process.stdout, out);
   if (job.status === "partial") {
     if (!quiet) process.stderr.write(`partial: pages ${job.failed_pages.join(", ")} could not be processed; the rest is written.\n`);
@@ -149,7 +158,13 @@ async function writeResult(api: Api, job: Job, format: SubmitArgs["format"], qui
 export async function runJobs(args: JobsArgs): Promise<void> {
   const api = client(args);
   const page = await call(ok(api.GET("/api/v1/jobs", { params: { query: { limit: args.limit } } })), "listing jobs");
-  const rows = page.jobs.map((j) => [j.id, j.status, j.page_count === null ? "" : String(j.page_count), j.created_at.slice(0, 16).replace("T", " "), j.original_filename]);
+  const rows = page.jobs.map((j) => [
+    j.id,
+    j.status,
+    j.page_count === null ? "" : String(j.page_count),
+    j.created_at.slice(0, 16).replace("T", " "),
+    j.original_filename,
+  ]);
   const header = ["id", "status", "pages", "created", "file"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");

@@ -30,8 +30,7 @@ export class ApiError extends Error {
   }
 }
 
-export const networkError = () =>
-  new ApiError(0, "network_error", "Could not reach the server. Check your connection and try again.");
+export const networkError = () => new ApiError(0, "network_error", "Could not reach the server. Check your connection and try again.");
 
 /** A header's value as a whole number ≥ 0 (Retry-After in its seconds form), else null. */
 function seconds(value: string | null | undefined): number | null {

@@ -67,7 +67,8 @@ async function load(data: Uint8Array): Promise<PDFDocument> {
     return doc;
   } catch (err) {
     const name = err instanceof Error ? `${err.name} ${err.message}` : String(err);
-    if (/encrypt/i.test(name)) throw new SplitError("encrypted", "This PDF is password-protected: remove the password, then send it again.");
+    if (/encrypt/i.test(name))
+      throw new SplitError("encrypted", "This PDF is password-protected: remove the password, then send it again.");
     throw new SplitError("invalid_pdf", "This file could not be read as a PDF.");
   }
 }
@@ -81,11 +82,7 @@ export function fitsWhole(size: number, pages: number | null, limits: SplitLimit
  * The parts of `data`, in order, each within `limits`; a file already within them comes back
  * as one part with its bytes untouched. `onPart` is told as each part is written.
  */
-export async function splitPdf(
-  data: Uint8Array,
-  limits: SplitLimits,
-  onPart?: (done: number, total: number) => void,
-): Promise<PdfPart[]> {
+export async function splitPdf(data: Uint8Array, limits: SplitLimits, onPart?: (done: number, total: number) => void): Promise<PdfPart[]> {
   const doc = await load(data);
   const total = doc.getPageCount();
   if (total === 0) throw new SplitError("empty", "This PDF has no pages.");
@@ -127,7 +124,11 @@ export async function splitPdf(
  * the file's own bytes, when it fits once its pages are counted). A file within the part size
  * that pdf-lib cannot read goes whole all the same: the server's reader judges it, in words.
  */
-export async function partsToSend(data: Uint8Array, limits: SplitLimits, onPart?: (done: number, total: number) => void): Promise<Uint8Array[]> {
+export async function partsToSend(
+  data: Uint8Array,
+  limits: SplitLimits,
+  onPart?: (done: number, total: number) => void,
+): Promise<Uint8Array[]> {
   if (sendsWhole(data.length, limits)) return [data];
   try {
     return (await splitPdf(data, limits, onPart)).map((p) => p.bytes);
@@ -138,7 +139,10 @@ export async function partsToSend(data: Uint8Array, limits: SplitLimits, onPart?
 }
 
 const pageTooLarge = (index: number, size: number, limits: SplitLimits) =>
-  new SplitError("page_too_large", `Page ${index + 1} alone takes ${mib(size)}, more than the ${mib(limits.maxBytes)} a part may have: scan it at a lower resolution.`);
+  new SplitError(
+    "page_too_large",
+    `Page ${index + 1} alone takes ${mib(size)}, more than the ${mib(limits.maxBytes)} a part may have: scan it at a lower resolution.`,
+  );
 
 /** Consecutive 0-based [first, last] page ranges whose estimated sizes fit the limits. */
 function planRanges(doc: PDFDocument, limits: SplitLimits): Array<[number, number]> {

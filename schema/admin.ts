@@ -106,7 +106,9 @@ const spendFigures = { tokens: z.number().int(), credits: z.number(), jobs: z.nu
 export const SpendSchema = z
   .object({
     range,
-    per_day: z.array(z.object({ day: z.string().meta({ format: "date" }), engine: z.string(), model: z.string().nullable(), ...spendFigures })),
+    per_day: z.array(
+      z.object({ day: z.string().meta({ format: "date" }), engine: z.string(), model: z.string().nullable(), ...spendFigures }),
+    ),
     top_users: z.array(z.object({ user_id: z.string(), email: z.string(), ...spendFigures })),
   })
   .meta({ id: "Spend" });
@@ -153,23 +155,27 @@ export const AdminUserListSchema = z
 export const ReplayResultSchema = z
   .object({
     replayed: z.number().int(),
-    unchanged: z.number().int().meta({ description: "Messages that changed nothing (the chunk had already been redone, or is not a chunk)." }),
+    unchanged: z
+      .number()
+      .int()
+      .meta({ description: "Messages that changed nothing (the chunk had already been redone, or is not a chunk)." }),
     ids: z.array(z.string()),
   })
   .meta({ id: "ReplayResult" });
 
 export const IntakeStateSchema = z.object({ intake: z.enum(["open", "paused"]) }).meta({ id: "IntakeState" });
 
-export const GrantResultSchema = z
-  .object({ user_id: z.string(), balance: z.number(), available: z.number() })
-  .meta({ id: "GrantResult" });
+export const GrantResultSchema = z.object({ user_id: z.string(), balance: z.number(), available: z.number() }).meta({ id: "GrantResult" });
 
 // Request bodies of the console's actions.
 export const ReplayRequestSchema = z
   .object({ id: z.string().max(200).optional(), error_class: z.string().max(100).optional() })
   .strict()
   .refine((b) => Boolean(b.id) !== Boolean(b.error_class), { error: "send either id or error_class" })
-  .meta({ id: "DeadLetterReplayRequest", description: "Either `id` (one dead letter) or `error_class` (all not yet replayed of that class)." });
+  .meta({
+    id: "DeadLetterReplayRequest",
+    description: "Either `id` (one dead letter) or `error_class` (all not yet replayed of that class).",
+  });
 export const IntakeRequestSchema = z
   .object({ paused: z.boolean({ error: "must be true or false" }) })
   .strict()

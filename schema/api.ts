@@ -12,58 +12,66 @@ export const JobStatusSchema = z.enum(JOB_STATUSES).meta({ id: "JobStatus" });
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 /** A job as the API shows it (snake_case, the public contract). */
-export const JobSchema = z.object({
-  id: z.string(),
-  status: JobStatusSchema,
-  progress_percent: z.number().int().min(0).max(100),
-  current_step: z.string(),
-  total_chunks: z.number().int(),
-  processed_chunks: z.number().int(),
-  failed_chunks: z.number().int(),
-  original_filename: z.string(),
-  file_size: z.number().int(),
-  page_count: z.number().int().nullable(),
-  settings: JobSettingsSchema,
-  engine: z.enum(["local", "gemini"]),
-  model: z.string().nullable(),
-  estimated_tokens: z.number().int().nullable(),
-  actual_tokens: z.number().int(),
-  sentence_count: z.number().int().nullable(),
-  failed_pages: z.array(z.number().int()),
-  error_code: z.string().nullable(),
-  error_message: z.string().nullable(),
-  created_at: z.string(),
-  started_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
-  processing_time_seconds: z.number().nullable(),
-  /** Credits held when the plan knew the job's size, and what it finally cost. */
-  estimated_credits: z.number().nullable(),
-  actual_credits: z.number().nullable(),
-  pricing_version: z.string().nullable(),
-  /** Credits per 1,000 tokens. */
-  pricing_rate: z.number().nullable(),
-  /** A `reserved` job's credits lapse then. */
-  reservation_expires_at: z.string().nullable(),
-  /** A book sent in parts: how many (null: one file), how many are stored, and when an `uploading` job lapses. */
-  part_count: z.number().int().nullable(),
-  parts_received: z.number().int(),
-  upload_expires_at: z.string().nullable(),
-  book_page_count: z
-    .number()
-    .int()
-    .nullable()
-    .meta({ description: "Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting)." }),
-  source_sha256: z.string().nullable().meta({ description: "SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order)." }),
-  same_source_as: z
-    .string()
-    .nullable()
-    .meta({ description: "An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise." }),
-  rerun_of: z.string().nullable().meta({ description: "The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload." }),
-  source_kept: z
-    .boolean()
-    .meta({ description: "Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended)." }),
-  links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
-}).meta({ id: "Job", description: "A job: one book being turned into sentences." });
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    status: JobStatusSchema,
+    progress_percent: z.number().int().min(0).max(100),
+    current_step: z.string(),
+    total_chunks: z.number().int(),
+    processed_chunks: z.number().int(),
+    failed_chunks: z.number().int(),
+    original_filename: z.string(),
+    file_size: z.number().int(),
+    page_count: z.number().int().nullable(),
+    settings: JobSettingsSchema,
+    engine: z.enum(["local", "gemini"]),
+    model: z.string().nullable(),
+    estimated_tokens: z.number().int().nullable(),
+    actual_tokens: z.number().int(),
+    sentence_count: z.number().int().nullable(),
+    failed_pages: z.array(z.number().int()),
+    error_code: z.string().nullable(),
+    error_message: z.string().nullable(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    processing_time_seconds: z.number().nullable(),
+    /** Credits held when the plan knew the job's size, and what it finally cost. */
+    estimated_credits: z.number().nullable(),
+    actual_credits: z.number().nullable(),
+    pricing_version: z.string().nullable(),
+    /** Credits per 1,000 tokens. */
+    pricing_rate: z.number().nullable(),
+    /** A `reserved` job's credits lapse then. */
+    reservation_expires_at: z.string().nullable(),
+    /** A book sent in parts: how many (null: one file), how many are stored, and when an `uploading` job lapses. */
+    part_count: z.number().int().nullable(),
+    parts_received: z.number().int(),
+    upload_expires_at: z.string().nullable(),
+    book_page_count: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "Pages in the book, once known; `page_count` is the pages read (fewer with the `pages` setting)." }),
+    source_sha256: z
+      .string()
+      .nullable()
+      .meta({ description: "SHA-256 of the uploaded book (the PDF; for parts or page images, of their SHA-256s in order)." }),
+    same_source_as: z.string().nullable().meta({
+      description:
+        "An earlier job of mine on the same book (same SHA-256, its upload still kept) when this one was uploaded; null otherwise.",
+    }),
+    rerun_of: z.string().nullable().meta({
+      description: "The job this one processes again (POST /api/v1/jobs/{id}/rerun), reading its stored upload; null for an upload.",
+    }),
+    source_kept: z.boolean().meta({
+      description:
+        "Whether the book's uploaded file is still stored, so that it can be processed again (uploads are kept 7 days after their last job ended).",
+    }),
+    links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
+  })
+  .meta({ id: "Job", description: "A job: one book being turned into sentences." });
 export type Job = z.infer<typeof JobSchema>;
 
 export const ReserveCreditsSchema = z
@@ -103,42 +111,59 @@ export const CreatePartsJobSchema = z.object({
  * settings and webhook fields, each checked by its own schema (worker/api/parts.ts).
  */
 export const CreatePartsJobRequestSchema = CreatePartsJobSchema.extend({
-  parts: CreatePartsJobSchema.shape.parts.meta({ description: `How many parts (2 to ${MAX_PARTS}) will come, each with PUT /api/v1/jobs/{id}/parts/{n}.` }),
+  parts: CreatePartsJobSchema.shape.parts.meta({
+    description: `How many parts (2 to ${MAX_PARTS}) will come, each with PUT /api/v1/jobs/{id}/parts/{n}.`,
+  }),
   ...settingsFields,
   pages: pagesField,
   gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
-  webhook_url: z.string().max(2000).optional().meta({ description: "Called when the job ends; without it the account's default URL applies." }),
-  webhook_progress_every: z.number().int().min(1).max(99).optional().meta({ description: "A `job.progress` event every this many percent." }),
+  webhook_url: z
+    .string()
+    .max(2000)
+    .optional()
+    .meta({ description: "Called when the job ends; without it the account's default URL applies." }),
+  webhook_progress_every: z
+    .number()
+    .int()
+    .min(1)
+    .max(99)
+    .optional()
+    .meta({ description: "A `job.progress` event every this many percent." }),
 }).meta({ id: "CreatePartsJobRequest", description: "A book that will come in parts, one request each." });
 
 /** A stored part of a job sent in parts. */
-export const JobPartSchema = z.object({
-  n: z.number().int(),
-  size: z.number().int(),
-  sha256: z.string(),
-  filename: z.string(),
-  received_at: z.string().meta({ format: "date-time" }),
-}).meta({ id: "JobPart" });
+export const JobPartSchema = z
+  .object({
+    n: z.number().int(),
+    size: z.number().int(),
+    sha256: z.string(),
+    filename: z.string(),
+    received_at: z.string().meta({ format: "date-time" }),
+  })
+  .meta({ id: "JobPart" });
 export type JobPart = z.infer<typeof JobPartSchema>;
 
 /** GET /api/v1/jobs/:id/parts, and the answer of each part sent. */
-export const JobPartsSchema = z.object({
-  part_count: z.number().int().nullable(),
-  parts: z.array(JobPartSchema),
-  /** Part numbers not stored yet. */
-  missing: z.array(z.number().int()),
-  upload_expires_at: z.string().nullable(),
-}).meta({ id: "JobParts" });
+export const JobPartsSchema = z
+  .object({
+    part_count: z.number().int().nullable(),
+    parts: z.array(JobPartSchema),
+    /** Part numbers not stored yet. */
+    missing: z.array(z.number().int()),
+    upload_expires_at: z.string().nullable(),
+  })
+  .meta({ id: "JobParts" });
 export type JobParts = z.infer<typeof JobPartsSchema>;
 
 /** The answer of PUT /api/v1/jobs/:id/parts/:n: the job, the part stored, and where the parts stand. */
-export const PartReceivedSchema = z
-  .object({ job: JobSchema, part: JobPartSchema, ...JobPartsSchema.shape })
-  .meta({ id: "PartReceived" });
+export const PartReceivedSchema = z.object({ job: JobSchema, part: JobPartSchema, ...JobPartsSchema.shape }).meta({ id: "PartReceived" });
 
 export const LedgerQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^\d{1,15}$/, { error: "is not a valid cursor" }).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, { error: "is not a valid cursor" })
+    .optional(),
 });
 
 export const DevSignInSchema = z
@@ -154,7 +179,13 @@ export const CreateApiKeySchema = z
       .min(1, { error: "must not be empty" })
       .max(100, { error: "must be at most 100 characters" }),
     /** Optional lifetime; without it the key works until revoked. */
-    expires_in_days: z.number().int().min(1).max(3650).optional().meta({ description: "Lifetime in days; without it the key works until revoked." }),
+    expires_in_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .meta({ description: "Lifetime in days; without it the key works until revoked." }),
   })
   .strict()
   .meta({ id: "CreateApiKeyRequest" });
@@ -182,47 +213,58 @@ export const ResultQuerySchema = z.object({
 });
 
 export const EventsQuerySchema = z.object({
-  after: z.coerce.number().int().min(0).default(0).meta({ description: "Replay the events after this `seq` (what a reconnecting client missed)." }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .meta({ description: "Replay the events after this `seq` (what a reconnecting client missed)." }),
 });
 
-export const ResultSentenceSchema = z.object({
-  index: z.number().int(),
-  text: z.string(),
-  chunk: z.number().int(),
-  page: z.number().int(),
-  paragraph: z.number().int(),
-  /** True when a reader corrected the text. */
-  edited: z.boolean().optional(),
-  /**
-   * The book's text this sentence came from, when the engine rewrote it (Gemini shortening a
-   * long sentence or joining short ones); absent when the sentence is the book's text as is.
-   * A reader's edit changes `text`, never this.
-   */
-  original: z.string().optional(),
-  word_count: z.number().int().min(0).meta({
-    description:
-      "Words of `text` by the French tagger: its tokens that are not punctuation, a contraction (du = de + le) counted once, an elided word (l’, qu’) apart. Follows a reader's edit.",
-  }),
-  has_verb: z.boolean().meta({ description: "Whether `text` has a verb: a token the French tagger reads as VERB or AUX. Follows a reader's edit." }),
-}).meta({ id: "ResultSentence" });
+export const ResultSentenceSchema = z
+  .object({
+    index: z.number().int(),
+    text: z.string(),
+    chunk: z.number().int(),
+    page: z.number().int(),
+    paragraph: z.number().int(),
+    /** True when a reader corrected the text. */
+    edited: z.boolean().optional(),
+    /**
+     * The book's text this sentence came from, when the engine rewrote it (Gemini shortening a
+     * long sentence or joining short ones); absent when the sentence is the book's text as is.
+     * A reader's edit changes `text`, never this.
+     */
+    original: z.string().optional(),
+    word_count: z.number().int().min(0).meta({
+      description:
+        "Words of `text` by the French tagger: its tokens that are not punctuation, a contraction (du = de + le) counted once, an elided word (l’, qu’) apart. Follows a reader's edit.",
+    }),
+    has_verb: z
+      .boolean()
+      .meta({ description: "Whether `text` has a verb: a token the French tagger reads as VERB or AUX. Follows a reader's edit." }),
+  })
+  .meta({ id: "ResultSentence" });
 export type ResultSentence = z.infer<typeof ResultSentenceSchema>;
 
-export const JobResultSchema = z.object({
-  job_id: z.string(),
-  status: JobStatusSchema,
-  /** False while chunks are still being processed: `sentences` holds the finished ones. */
-  complete: z.boolean(),
-  total_chunks: z.number().int(),
-  chunks_included: z.array(z.number().int()),
-  failed_pages: z.array(z.number().int()),
-  /** Chunks whose engine output is in doubt (e.g. Gemini dropped text), with their pages. */
-  flagged: z.array(
-    z.object({ chunk: z.number().int(), first_page: z.number().int(), last_page: z.number().int(), flags: z.array(z.string()) }),
-  ),
-  /** How many of `sentences` carry an `original`: the engine rewrote them. */
-  rewritten_count: z.number().int(),
-  sentences: z.array(ResultSentenceSchema),
-}).meta({ id: "JobResult" });
+export const JobResultSchema = z
+  .object({
+    job_id: z.string(),
+    status: JobStatusSchema,
+    /** False while chunks are still being processed: `sentences` holds the finished ones. */
+    complete: z.boolean(),
+    total_chunks: z.number().int(),
+    chunks_included: z.array(z.number().int()),
+    failed_pages: z.array(z.number().int()),
+    /** Chunks whose engine output is in doubt (e.g. Gemini dropped text), with their pages. */
+    flagged: z.array(
+      z.object({ chunk: z.number().int(), first_page: z.number().int(), last_page: z.number().int(), flags: z.array(z.string()) }),
+    ),
+    /** How many of `sentences` carry an `original`: the engine rewrote them. */
+    rewritten_count: z.number().int(),
+    sentences: z.array(ResultSentenceSchema),
+  })
+  .meta({ id: "JobResult" });
 export type JobResult = z.infer<typeof JobResultSchema>;
 
 export const SentenceEditSchema = z
@@ -236,21 +278,23 @@ export const SentenceEditSchema = z
   .strict()
   .meta({ id: "SentenceEdit" });
 
-export const ProgressEventSchema = z.object({
-  seq: z.number().int(),
-  type: z.enum(["status", "progress", "chunk_failed", "completed", "failed", "cancelled", "partial"]),
-  job_id: z.string(),
-  status: JobStatusSchema,
-  progress_percent: z.number().int(),
-  current_step: z.string(),
-  processed_chunks: z.number().int(),
-  failed_chunks: z.number().int(),
-  total_chunks: z.number().int(),
-  eta_seconds: z.number().int().nullable(),
-  error_code: z.string().nullable().optional(),
-  error_message: z.string().nullable().optional(),
-  at: z.string(),
-}).meta({ id: "ProgressEvent", description: "A WebSocket message of GET /api/v1/jobs/{id}/events." });
+export const ProgressEventSchema = z
+  .object({
+    seq: z.number().int(),
+    type: z.enum(["status", "progress", "chunk_failed", "completed", "failed", "cancelled", "partial"]),
+    job_id: z.string(),
+    status: JobStatusSchema,
+    progress_percent: z.number().int(),
+    current_step: z.string(),
+    processed_chunks: z.number().int(),
+    failed_chunks: z.number().int(),
+    total_chunks: z.number().int(),
+    eta_seconds: z.number().int().nullable(),
+    error_code: z.string().nullable().optional(),
+    error_message: z.string().nullable().optional(),
+    at: z.string(),
+  })
+  .meta({ id: "ProgressEvent", description: "A WebSocket message of GET /api/v1/jobs/{id}/events." });
 export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 
 /** Queue messages carry ids only, never document text. */
@@ -288,9 +332,7 @@ export type ApiErrorBody = z.infer<typeof ApiErrorSchema>;
 const timestamp = () => z.string().meta({ format: "date-time" });
 const nullableTimestamp = () => z.string().nullable().meta({ format: "date-time" });
 
-export const UserSchema = z
-  .object({ id: z.string(), email: z.string(), name: z.string().nullable() })
-  .meta({ id: "User" });
+export const UserSchema = z.object({ id: z.string(), email: z.string(), name: z.string().nullable() }).meta({ id: "User" });
 export type User = z.infer<typeof UserSchema>;
 
 const engineFields = {
@@ -316,10 +358,10 @@ export const MeSchema = z
     auth: authKind,
     operator: z.boolean(),
     ...engineFields,
-    retention_days: z
-      .number()
-      .int()
-      .meta({ description: "How many days a finished job (its upload, result, edits and record) is kept before it is deleted (RETENTION_DAYS); the uploaded file itself goes after 7 days at most." }),
+    retention_days: z.number().int().meta({
+      description:
+        "How many days a finished job (its upload, result, edits and record) is kept before it is deleted (RETENTION_DAYS); the uploaded file itself goes after 7 days at most.",
+    }),
   })
   .meta({ id: "Me" });
 export type Me = z.infer<typeof MeSchema>;
@@ -349,7 +391,11 @@ export const SessionStateSchema = z
   .meta({ id: "SessionState", description: "Who is signed in, or `{user: null}`." });
 
 export const DevSignInResultSchema = z
-  .object({ token: z.string().meta({ description: "A session token (`fnts_…`): send it as `Authorization: Bearer`." }), expires_at: timestamp(), user: UserSchema })
+  .object({
+    token: z.string().meta({ description: "A session token (`fnts_…`): send it as `Authorization: Bearer`." }),
+    expires_at: timestamp(),
+    user: UserSchema,
+  })
   .meta({ id: "DevSignInResult" });
 
 const apiKeyFields = {
@@ -382,12 +428,13 @@ export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 export const SessionListSchema = z.object({ sessions: z.array(SessionInfoSchema) }).meta({ id: "SessionList" });
 
 export const JobListSchema = z
-  .object({ jobs: z.array(JobSchema), next_cursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last." }) })
+  .object({
+    jobs: z.array(JobSchema),
+    next_cursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last." }),
+  })
   .meta({ id: "JobList" });
 
-export const JobRetrySchema = z
-  .object({ job: JobSchema, retried_chunks: z.array(z.number().int()) })
-  .meta({ id: "JobRetry" });
+export const JobRetrySchema = z.object({ job: JobSchema, retried_chunks: z.array(z.number().int()) }).meta({ id: "JobRetry" });
 
 export const WebhookDeliverySchema = z
   .object({
@@ -419,7 +466,14 @@ export const WebhookSettingsSchema = z
 export const WebhookSettingsUpdateSchema = z
   .object({
     default_url: z.string().max(2000).nullable().meta({ description: "Called for every new job that names no `webhook_url`; null: none." }),
-    progress_every: z.number().int().min(1).max(99).nullable().optional().meta({ description: "A `job.progress` event every this many percent; null: none." }),
+    progress_every: z
+      .number()
+      .int()
+      .min(1)
+      .max(99)
+      .nullable()
+      .optional()
+      .meta({ description: "A `job.progress` event every this many percent; null: none." }),
   })
   .strict()
   .meta({ id: "WebhookSettingsUpdate" });
@@ -478,18 +532,31 @@ export const LimitsSchema = z
     storage: z.object({ used_bytes: z.number().int(), quota_bytes: z.number().int() }),
     uploads: z
       .object({
-        max_part_bytes: z.number().int().meta({ description: "The largest PDF the server opens (MAX_PART_BYTES): a bigger book is sent in parts." }),
+        max_part_bytes: z
+          .number()
+          .int()
+          .meta({ description: "The largest PDF the server opens (MAX_PART_BYTES): a bigger book is sent in parts." }),
         max_upload_bytes: z.number().int(),
         max_parts: z.number().int(),
         parts_ttl_seconds: z.number().meta({ description: "How long a job sent in parts waits for its missing parts." }),
         text: z
           .object({
-            max_pages: z.number().int().meta({ description: "The most pages one job holds, sent whole or in parts; a longer book goes as separate jobs." }),
-            max_text_chars: z.number().int().meta({ description: "The most characters of text one job holds (fewer while a big PDF is read, in proportion to the pages)." }),
+            max_pages: z
+              .number()
+              .int()
+              .meta({ description: "The most pages one job holds, sent whole or in parts; a longer book goes as separate jobs." }),
+            max_text_chars: z.number().int().meta({
+              description: "The most characters of text one job holds (fewer while a big PDF is read, in proportion to the pages).",
+            }),
             page_budget: z.number().int(),
-            pages_per_file_mib: z.number().meta({ description: "While a PDF of M MiB is read, the job may hold min(max_pages, page_budget − pages_per_file_mib × M) pages: a book in parts is cut into parts small enough for its page count." }),
+            pages_per_file_mib: z.number().meta({
+              description:
+                "While a PDF of M MiB is read, the job may hold min(max_pages, page_budget − pages_per_file_mib × M) pages: a book in parts is cut into parts small enough for its page count.",
+            }),
           })
-          .meta({ description: "What one job may hold of a book's text (the server's memory budget), and how a big PDF being read lowers it." }),
+          .meta({
+            description: "What one job may hold of a book's text (the server's memory budget), and how a big PDF being read lowers it.",
+          }),
       })
       .meta({ description: "What a client needs to cut a big book into parts before sending it." }),
   })
@@ -501,25 +568,23 @@ export const WEBHOOK_EVENT_TYPES = ["job.completed", "job.partial", "job.failed"
 export const WebhookEventSchema = z
   .object({
     type: z.enum(WEBHOOK_EVENT_TYPES),
-    timestamp: z.string().meta({ description: "When the event was raised (ISO 8601); the `webhook-timestamp` header is when this try was signed." }),
+    timestamp: z
+      .string()
+      .meta({ description: "When the event was raised (ISO 8601); the `webhook-timestamp` header is when this try was signed." }),
     data: JobSchema,
   })
   .meta({ id: "WebhookEvent", description: "A job event sent to the job's webhook URL." });
 export type WebhookEventBody = z.infer<typeof WebhookEventSchema>;
 
 /** The message a job's WebSocket gets before it is closed (code 4001) because its credential ended. */
-export const CredentialEndedSchema = z
-  .object({ type: z.literal("credential_ended"), reason: z.string() })
-  .meta({ id: "CredentialEnded" });
+export const CredentialEndedSchema = z.object({ type: z.literal("credential_ended"), reason: z.string() }).meta({ id: "CredentialEnded" });
 
 // ---- the upload forms (multipart/form-data, read by our own streaming parser) ----------
 
 const webhookFields = {
-  webhook_url: z
-    .string()
-    .max(2000)
-    .optional()
-    .meta({ description: "Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies." }),
+  webhook_url: z.string().max(2000).optional().meta({
+    description: "Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies.",
+  }),
   webhook_progress_every: z
     .number()
     .int()
@@ -556,11 +621,16 @@ export const JobUploadFormSchema = z
     gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
     ...webhookFields,
   })
-  .meta({ id: "JobUploadForm", description: "Exactly one of `pdf_file` or `page_images`, plus settings and webhook fields (all optional)." });
+  .meta({
+    id: "JobUploadForm",
+    description: "Exactly one of `pdf_file` or `page_images`, plus settings and webhook fields (all optional).",
+  });
 
 export const ProcessPdfFormSchema = z
   .object({
-    job_id: z.string().meta({ description: "The `job_id` POST /api/v1/credits/reserve returned; sent before the file, it is checked before a byte is stored." }),
+    job_id: z.string().meta({
+      description: "The `job_id` POST /api/v1/credits/reserve returned; sent before the file, it is checked before a byte is stored.",
+    }),
     pdf_file: pdfFile().meta({ description: "The book, one PDF." }),
     ...settingsFields,
     pages: pagesField,

@@ -24,10 +24,10 @@ export const EstimateRequestSchema = z
       description: "Characters of text on those pages, as the PDF's text layer gives them (what the server's text limit counts).",
     }),
     book_pages: count("pages", 100_000).optional().meta({ description: "Pages in the whole book, when a page range leaves some out." }),
-    scanned: z
-      .boolean({ error: "must be true or false" })
-      .optional()
-      .meta({ description: "The pages are images with no text layer (a scan, or page images); by default judged from `text_chars` (fewer than 4 a page)." }),
+    scanned: z.boolean({ error: "must be true or false" }).optional().meta({
+      description:
+        "The pages are images with no text layer (a scan, or page images); by default judged from `text_chars` (fewer than 4 a page).",
+    }),
     file_size: count("bytes", 1e12).optional().meta({ description: "Bytes of the file(s), for the upload and storage limits." }),
     ...SavedSettingsSchema.shape,
   })
@@ -37,7 +37,9 @@ export type EstimateRequest = z.infer<typeof EstimateRequestSchema>;
 
 export const RefusalSchema = z
   .object({
-    code: z.string().meta({ description: "The error code the upload (or the job) would get: `too_many_pages`, `insufficient_credits`, `no_text_layer`…" }),
+    code: z.string().meta({
+      description: "The error code the upload (or the job) would get: `too_many_pages`, `insufficient_credits`, `no_text_layer`…",
+    }),
     message: z.string(),
     field: z.string().optional(),
   })
@@ -50,19 +52,28 @@ export const EstimateSchema = z
     book_page_count: z.number().int().meta({ description: "Pages in the book." }),
     scanned: z.boolean().meta({ description: "No text layer: the pages would be read as images (Gemini only)." }),
     text_chars: z.number().int().meta({ description: "Characters of text on the pages read." }),
-    estimated_tokens: z.number().int().meta({ description: "Tokens the job is estimated at (~4 characters a token; 800 a scanned page): what its credits are reserved on." }),
+    estimated_tokens: z.number().int().meta({
+      description: "Tokens the job is estimated at (~4 characters a token; 800 a scanned page): what its credits are reserved on.",
+    }),
     engine: z.enum(["local", "gemini"]),
-    model: z.string().nullable().meta({ description: "The model the job would use (`gemini_model`, else the default); null with the local engine." }),
+    model: z
+      .string()
+      .nullable()
+      .meta({ description: "The model the job would use (`gemini_model`, else the default); null with the local engine." }),
     credits: z
       .record(z.string(), z.number())
       .meta({ description: "Credits the job would cost, by engine (`local`) or by each allowed Gemini model." }),
     available_credits: z.number().meta({ description: "My credits available now (balance less what running jobs hold)." }),
     balance_covers: z.boolean().meta({ description: "Whether `available_credits` covers the job's credits with its engine or model." }),
-    seconds_expected: z.number().int().meta({ description: "About how long the job would take, from the server's recent jobs of the same engine." }),
+    seconds_expected: z
+      .number()
+      .int()
+      .meta({ description: "About how long the job would take, from the server's recent jobs of the same engine." }),
     fits_limits: z.boolean().meta({ description: "Whether the book fits what one job may hold (pages, text, bytes)." }),
-    refusals: z
-      .array(RefusalSchema)
-      .meta({ description: "Everything that would stop this job now: the limits, a scan without text recognition, credits, the hourly limit, storage, paused intake. Empty: it would run." }),
+    refusals: z.array(RefusalSchema).meta({
+      description:
+        "Everything that would stop this job now: the limits, a scan without text recognition, credits, the hourly limit, storage, paused intake. Empty: it would run.",
+    }),
   })
   .meta({ id: "Estimate", description: "What a book would cost and take, before it is sent; nothing is stored." });
 export type Estimate = z.infer<typeof EstimateSchema>;
@@ -83,7 +94,17 @@ export const RerunRequestSchema = z
       .object({ ...sparseSettingsFields, gemini_model: SavedSettingsSchema.shape.gemini_model, pages: rerunPages })
       .optional()
       .meta({ description: "The same settings, as an object (fields at the top level win)." }),
-    webhook_url: z.string().max(2000).optional().meta({ description: "Called when the job ends; without it the account's default URL applies." }),
-    webhook_progress_every: z.number().int().min(1).max(99).optional().meta({ description: "A `job.progress` event every this many percent." }),
+    webhook_url: z
+      .string()
+      .max(2000)
+      .optional()
+      .meta({ description: "Called when the job ends; without it the account's default URL applies." }),
+    webhook_progress_every: z
+      .number()
+      .int()
+      .min(1)
+      .max(99)
+      .optional()
+      .meta({ description: "A `job.progress` event every this many percent." }),
   })
   .meta({ id: "RerunRequest", description: "Settings for processing the stored book again; a field left out keeps the job's own." });

@@ -9,12 +9,17 @@ import { z } from "zod";
 
 const count = (fallback: number, min: number, what: string) =>
   z.preprocess(
-    (v) => (v === undefined || v === null || (typeof v === "string" && v.trim() === "") ? fallback : typeof v === "string" ? Number(v.trim()) : v),
-    z.number({ error: `must be a number (${what})` }).int({ error: `must be a whole number (${what})` }).min(min, { error: `must be at least ${min} (${what})` }),
+    (v) =>
+      v === undefined || v === null || (typeof v === "string" && v.trim() === "") ? fallback : typeof v === "string" ? Number(v.trim()) : v,
+    z
+      .number({ error: `must be a number (${what})` })
+      .int({ error: `must be a whole number (${what})` })
+      .min(min, { error: `must be at least ${min} (${what})` }),
   );
 const amount = (fallback: number, min: number, what: string) =>
   z.preprocess(
-    (v) => (v === undefined || v === null || (typeof v === "string" && v.trim() === "") ? fallback : typeof v === "string" ? Number(v.trim()) : v),
+    (v) =>
+      v === undefined || v === null || (typeof v === "string" && v.trim() === "") ? fallback : typeof v === "string" ? Number(v.trim()) : v,
     z.number({ error: `must be a number (${what})` }).min(min, { error: `must be at least ${min} (${what})` }),
   );
 

@@ -24,7 +24,11 @@ export const users = sqliteTable(
      */
     deleting_since: text("deleting_since"),
   },
-  (t) => [uniqueIndex("users_identity").on(t.issuer, t.subject), index("users_email").on(t.email), index("users_deleting").on(t.deleting_since)],
+  (t) => [
+    uniqueIndex("users_identity").on(t.issuer, t.subject),
+    index("users_email").on(t.email),
+    index("users_deleting").on(t.deleting_since),
+  ],
 );
 
 export const jobs = sqliteTable(

@@ -32,7 +32,10 @@ export const SavedSettingsSchema = z
       .meta({ description: "One of the models GET /api/v1/health lists." }),
   })
   .strict()
-  .meta({ id: "SavedSettings", description: "Processing settings, the same fields as an upload's; a field left out keeps the built-in default." });
+  .meta({
+    id: "SavedSettings",
+    description: "Processing settings, the same fields as an upload's; a field left out keeps the built-in default.",
+  });
 export type SavedSettings = z.infer<typeof SavedSettingsSchema>;
 
 export const DefaultsUpdateSchema = z
@@ -64,7 +67,9 @@ export const DefaultSettingsSchema = JobSettingsSchema.omit({ pages: true }).met
 export const DefaultsSchema = z
   .object({
     settings: DefaultSettingsSchema,
-    wordlist_id: z.string().meta({ description: `The word list a learning run takes when it names none (\`${DEFAULT_WORDLIST_ID}\` built in).` }),
+    wordlist_id: z
+      .string()
+      .meta({ description: `The word list a learning run takes when it names none (\`${DEFAULT_WORDLIST_ID}\` built in).` }),
     export_columns: z.array(z.string()).meta({ description: "The export columns, in order (built in: every column of a job's export)." }),
     saved: DefaultsUpdateSchema,
     updated_at: z.string().nullable().meta({ description: "When they were last saved; null when never." }),

@@ -28,7 +28,9 @@ export const WordlistEntrySchema = z
   .object({
     word: z.string().meta({ description: "The entry as written in the list (variants like `bon|bonne` kept whole)." }),
     lemma: z.string().meta({ description: "The lemma it stands for: what sentences are matched by." }),
-    known: z.boolean().meta({ description: "Whether the lexicon knows the word; an unknown entry is kept, matched as written (lower-cased)." }),
+    known: z
+      .boolean()
+      .meta({ description: "Whether the lexicon knows the word; an unknown entry is kept, matched as written (lower-cased)." }),
   })
   .meta({ id: "WordlistEntry" });
 
@@ -91,9 +93,14 @@ const count = (min: number, max: number) =>
 
 export const LearningOptionsSchema = z
   .object({
-    min_words: count(1, MAX_SENTENCE_WORDS).default(4).meta({ description: "Fewest words a sentence may have (a word: any token but punctuation)." }),
+    min_words: count(1, MAX_SENTENCE_WORDS)
+      .default(4)
+      .meta({ description: "Fewest words a sentence may have (a word: any token but punctuation)." }),
     max_words: count(1, MAX_SENTENCE_WORDS).default(8).meta({ description: "Most words a sentence may have." }),
-    require_verb: z.boolean({ error: "must be true or false" }).default(true).meta({ description: "Only sentences with a verb (a VERB or AUX token)." }),
+    require_verb: z
+      .boolean({ error: "must be true or false" })
+      .default(true)
+      .meta({ description: "Only sentences with a verb (a VERB or AUX token)." }),
     min_known_ratio: z
       .number({ error: "must be a number from 0 to 1" })
       .min(0, { error: "must be a number from 0 to 1" })
@@ -115,7 +122,9 @@ export const CreateLearningSetSchema = z
       .min(1)
       .max(100)
       .optional()
-      .meta({ description: `\`${DEFAULT_WORDLIST_ID}\` or one of my lists; when absent, my saved default (GET /api/v1/settings), else \`${DEFAULT_WORDLIST_ID}\`.` }),
+      .meta({
+        description: `\`${DEFAULT_WORDLIST_ID}\` or one of my lists; when absent, my saved default (GET /api/v1/settings), else \`${DEFAULT_WORDLIST_ID}\`.`,
+      }),
     mode: z.enum(["coverage", "filter"], { error: "must be coverage or filter" }).default("coverage"),
     ...LearningOptionsSchema.shape,
   })
@@ -129,27 +138,23 @@ export const LearningSetSchema = z
     id: z.string(),
     status: LearningSetStatusSchema,
     mode: LearningModeSchema,
-    job_ids: z.array(z.string()).meta({ description: "The run's jobs, in the order asked; a job deleted since is no longer listed (see `deleted_jobs`)." }),
-    deleted_jobs: z
-      .number()
-      .int()
-      .min(0)
-      .meta({
-        description:
-          "How many of the run's jobs were deleted after it was made. Their sentences stay in the selection and exports (the text was copied when the run was made), with the `job_id` they had; that job answers 404.",
-      }),
+    job_ids: z
+      .array(z.string())
+      .meta({ description: "The run's jobs, in the order asked; a job deleted since is no longer listed (see `deleted_jobs`)." }),
+    deleted_jobs: z.number().int().min(0).meta({
+      description:
+        "How many of the run's jobs were deleted after it was made. Their sentences stay in the selection and exports (the text was copied when the run was made), with the `job_id` they had; that job answers 404.",
+    }),
     wordlist_id: z.string(),
     wordlist_name: z.string(),
     options: LearningOptionsSchema,
     progress_percent: z.number().int().min(0).max(100),
     list_words: z.number().int().nullable().meta({ description: "Distinct lemmas of the word list." }),
-    found_words: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: "List words that occur in at least one eligible sentence of the books." }),
+    found_words: z.number().int().nullable().meta({ description: "List words that occur in at least one eligible sentence of the books." }),
     covered_words: z.number().int().nullable().meta({ description: "List words the returned sentences contain." }),
-    uncovered: z.array(z.string()).meta({ description: "List lemmas no returned sentence contains (coverage: those the books never offer in an eligible sentence)." }),
+    uncovered: z
+      .array(z.string())
+      .meta({ description: "List lemmas no returned sentence contains (coverage: those the books never offer in an eligible sentence)." }),
     eligible_sentences: z.number().int().nullable().meta({ description: "Sentences within the bounds (and with a verb when required)." }),
     sentence_count: z.number().int().nullable(),
     optimal: z
@@ -184,9 +189,7 @@ export const LearningSentenceSchema = z
   .meta({ id: "LearningSentence" });
 export type LearningSentence = z.infer<typeof LearningSentenceSchema>;
 
-export const LearningSentenceListSchema = z
-  .object({ sentences: z.array(LearningSentenceSchema) })
-  .meta({ id: "LearningSentenceList" });
+export const LearningSentenceListSchema = z.object({ sentences: z.array(LearningSentenceSchema) }).meta({ id: "LearningSentenceList" });
 
 export const AlternativesSchema = z
   .object({
@@ -205,7 +208,18 @@ export const SwapSchema = z
   .meta({ id: "LearningSwap" });
 
 /** Columns of a learning set's csv/tsv/xlsx export (worker/learning/export.ts). */
-export const LEARNING_EXPORT_COLUMNS = ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"];
+export const LEARNING_EXPORT_COLUMNS = [
+  "rank",
+  "sentence",
+  "new_words",
+  "list_words",
+  "page",
+  "job_id",
+  "index",
+  "word_count",
+  "has_verb",
+  "known_ratio",
+];
 
 export const LearningExportQuerySchema = z.object({
   columns: columnsParam(LEARNING_EXPORT_COLUMNS),

@@ -14,19 +14,29 @@ export const GEMINI_MODELS = DEFAULT_GEMINI_MODELS;
 
 /** The allow-list from the comma-separated `GEMINI_MODELS` setting; the default list when it is empty. */
 export function parseModelList(value: string | undefined | null): string[] {
-  const models = [...new Set((value ?? "").split(",").map((m) => m.trim()).filter(Boolean))];
+  const models = [
+    ...new Set(
+      (value ?? "")
+        .split(",")
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ),
+  ];
   return models.length ? models : [...DEFAULT_GEMINI_MODELS];
 }
 
 // Multipart form fields arrive as strings: accept "true"/"false"/"on"/"1"/"0" as booleans
 // and numeric strings as numbers, but reject anything else with a clear message.
-const boolField = z.preprocess((v) => {
-  if (typeof v !== "string") return v;
-  const s = v.trim().toLowerCase();
-  if (["true", "1", "on", "yes"].includes(s)) return true;
-  if (["false", "0", "off", "no", ""].includes(s)) return false;
-  return v;
-}, z.boolean({ error: "must be true or false" }));
+const boolField = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    const s = v.trim().toLowerCase();
+    if (["true", "1", "on", "yes"].includes(s)) return true;
+    if (["false", "0", "off", "no", ""].includes(s)) return false;
+    return v;
+  },
+  z.boolean({ error: "must be true or false" }),
+);
 
 const intField = (min: number, max: number) =>
   z.preprocess(
@@ -61,20 +71,17 @@ export const settingsFields = {
  * A setting of one book, never saved as a default.
  */
 export const pagesField = z
-  .preprocess(
-    (v, ctx) => {
-      if (v === null || v === undefined) return null;
-      if (typeof v !== "string") return v;
-      try {
-        return normalizePages(v);
-      } catch (err) {
-        if (!(err instanceof PageRangeError)) throw err;
-        ctx.addIssue({ code: "custom", message: err.message, input: v });
-        return z.NEVER;
-      }
-    },
-    z.string({ error: `must be text: ${PAGES_HINT}` }).nullable(),
-  )
+  .preprocess((v, ctx) => {
+    if (v === null || v === undefined) return null;
+    if (typeof v !== "string") return v;
+    try {
+      return normalizePages(v);
+    } catch (err) {
+      if (!(err instanceof PageRangeError)) throw err;
+      ctx.addIssue({ code: "custom", message: err.message, input: v });
+      return z.NEVER;
+    }
+  }, z.string({ error: `must be text: ${PAGES_HINT}` }).nullable())
   .prefault(null)
   .meta({
     description:

@@ -20,16 +20,18 @@ export const columnsParam = (all: readonly string[]) =>
 
 /** `"sentence, page"` → ["sentence", "page"]; undefined when absent or empty. */
 export const splitColumns = (value: string | undefined): string[] | undefined => {
-  const names = (value ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  const names = (value ?? "")
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
   return names.length ? names : undefined;
 };
 
 export const SheetsExportSchema = z
   .strictObject({
-    source: z.union([
-      z.strictObject({ job_id: z.string().min(1) }),
-      z.strictObject({ learning_set_id: z.string().min(1) }),
-    ]).meta({ description: "What to export: a finished job's sentences, or a learning set's selection." }),
+    source: z
+      .union([z.strictObject({ job_id: z.string().min(1) }), z.strictObject({ learning_set_id: z.string().min(1) })])
+      .meta({ description: "What to export: a finished job's sentences, or a learning set's selection." }),
     spreadsheet_id: z
       .string()
       .regex(/^[A-Za-z0-9_-]{10,100}$/, "must be a Google spreadsheet id")

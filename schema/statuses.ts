@@ -4,7 +4,17 @@
  * `uploading`: a book sent in parts, one request each, waiting for its parts; it starts
  * (`queued`) when the last one arrives.
  */
-export const JOB_STATUSES = ["reserved", "uploading", "queued", "planning", "processing", "completed", "partial", "failed", "cancelled"] as const;
+export const JOB_STATUSES = [
+  "reserved",
+  "uploading",
+  "queued",
+  "planning",
+  "processing",
+  "completed",
+  "partial",
+  "failed",
+  "cancelled",
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** The statuses a job ends in. */

@@ -25,21 +25,95 @@ const OUT = path.join(root, "worker/lang/lexicon.data.ts");
 
 /** Lefff category → UPOS (null: not a word of running text, dropped). */
 const CATEGORY: Record<string, Upos | null> = {
-  v: "VERB", auxAvoir: "AUX", auxEtre: "AUX", nc: "NOUN", np: "PROPN", adj: "ADJ",
-  adv: "ADV", advneg: "ADV", clneg: "ADV", prep: "ADP", csu: "SCONJ", coo: "CCONJ", det: "DET",
-  pro: "PRON", cln: "PRON", cla: "PRON", cld: "PRON", clr: "PRON", cll: "PRON", clar: "PRON",
-  cldr: "PRON", clg: "PRON", ilimp: "PRON", caimp: "PRON", ce: "PRON", prel: "PRON", pri: "PRON",
-  pres: "INTJ", poncts: "PUNCT", ponctw: "PUNCT", parento: "PUNCT", parentf: "PUNCT",
-  etr: "X", que: "SCONJ", que_restr: "ADV",
+  v: "VERB",
+  auxAvoir: "AUX",
+  auxEtre: "AUX",
+  nc: "NOUN",
+  np: "PROPN",
+  adj: "ADJ",
+  adv: "ADV",
+  advneg: "ADV",
+  clneg: "ADV",
+  prep: "ADP",
+  csu: "SCONJ",
+  coo: "CCONJ",
+  det: "DET",
+  pro: "PRON",
+  cln: "PRON",
+  cla: "PRON",
+  cld: "PRON",
+  clr: "PRON",
+  cll: "PRON",
+  clar: "PRON",
+  cldr: "PRON",
+  clg: "PRON",
+  ilimp: "PRON",
+  caimp: "PRON",
+  ce: "PRON",
+  prel: "PRON",
+  pri: "PRON",
+  pres: "INTJ",
+  poncts: "PUNCT",
+  ponctw: "PUNCT",
+  parento: "PUNCT",
+  parentf: "PUNCT",
+  etr: "X",
+  que: "SCONJ",
+  que_restr: "ADV",
 };
 /** Which analysis comes first when nothing else tells (lemmaOf of a word the training data lacks): function words first. */
 const CLITIC_LEMMA: Record<string, string> = {
-  je: "moi", "j'": "moi", me: "moi", "m'": "moi", moi: "moi", tu: "toi", "t'": "toi", te: "toi", toi: "toi",
-  il: "lui", elle: "lui", lui: "lui", ils: "eux", elles: "eux", eux: "eux", leur: "eux", se: "soi", "s'": "soi",
-  le: "le", la: "le", "l'": "le", les: "le", nous: "nous", vous: "vous", on: "on", "l'on": "on", en: "en", y: "y",
-  ce: "ce", "c'": "ce", ça: "ça", ne: "ne", "n'": "ne",
+  je: "moi",
+  "j'": "moi",
+  me: "moi",
+  "m'": "moi",
+  moi: "moi",
+  tu: "toi",
+  "t'": "toi",
+  te: "toi",
+  toi: "toi",
+  il: "lui",
+  elle: "lui",
+  lui: "lui",
+  ils: "eux",
+  elles: "eux",
+  eux: "eux",
+  leur: "eux",
+  se: "soi",
+  "s'": "soi",
+  le: "le",
+  la: "le",
+  "l'": "le",
+  les: "le",
+  nous: "nous",
+  vous: "vous",
+  on: "on",
+  "l'on": "on",
+  en: "en",
+  y: "y",
+  ce: "ce",
+  "c'": "ce",
+  ça: "ça",
+  ne: "ne",
+  "n'": "ne",
 };
-const UPOS_RANK: Upos[] = ["PRON", "DET", "ADP", "CCONJ", "SCONJ", "AUX", "NOUN", "VERB", "ADJ", "ADV", "NUM", "INTJ", "PUNCT", "X", "PROPN"];
+const UPOS_RANK: Upos[] = [
+  "PRON",
+  "DET",
+  "ADP",
+  "CCONJ",
+  "SCONJ",
+  "AUX",
+  "NOUN",
+  "VERB",
+  "ADJ",
+  "ADV",
+  "NUM",
+  "INTJ",
+  "PUNCT",
+  "X",
+  "PROPN",
+];
 
 const freq = new Map<string, number>();
 for (const line of readFileSync(FREQ, "utf8").split("\n")) {
@@ -52,7 +126,11 @@ for (const line of readFileSync(FREQ, "utf8").split("\n")) {
  * invariable noun: "fils", "vers"); 1: another lemma ("murs" → "mur", "yeux" → "oeil"); 2: the
  * form itself as a plural (the Lefff's plural-only entries "murs", "lieux", "chevaux").
  */
-interface Cand { upos: Upos; lemma: string; rank: number }
+interface Cand {
+  upos: Upos;
+  lemma: string;
+  rank: number;
+}
 const mlex = readFileSync(MLEX, "utf8").split("\n");
 // UD French keeps a feminine noun's own lemma ("reine", "joueuse", "amies" → "amie") where the
 // Lefff gives the masculine ("roi", "joueur", "ami"): the feminine singular forms, by lemma.
@@ -84,9 +162,11 @@ for (const line of mlex) {
   lines++;
   const [rawForm, cat, lefffLemma, morph = ""] = line.split("\t");
   const rawLemma =
-    cat === "nc" && lefffLemma ? nounLemma(rawForm!, lefffLemma, morph)
-    : cat === "adj" && lefffLemma && morph.startsWith("K") ? (participle.get(lefffLemma) ?? rawForm)
-    : lefffLemma;
+    cat === "nc" && lefffLemma
+      ? nounLemma(rawForm!, lefffLemma, morph)
+      : cat === "adj" && lefffLemma && morph.startsWith("K")
+        ? (participle.get(lefffLemma) ?? rawForm)
+        : lefffLemma;
   const upos = CATEGORY[cat!];
   if (!upos || !rawForm || !rawLemma) continue;
   if (/[\s_]/.test(rawForm) || /[\s_]/.test(rawLemma)) continue;
@@ -95,7 +175,8 @@ for (const line of mlex) {
   if (/[^\x20-\xff]/.test(form)) continue;
   // Clitics: Lefff names the category instead of a lemma (cln, cla…): UD's lemmas (the
   // tagger's tables, learnt from the gold, have the last word in context).
-  const lemma = upos === "PROPN" ? "" : foldForm(rawLemma === cat ? (CLITIC_LEMMA[foldForm(rawForm).replace(/^-(t-)?/, "")] ?? rawForm) : rawLemma);
+  const lemma =
+    upos === "PROPN" ? "" : foldForm(rawLemma === cat ? (CLITIC_LEMMA[foldForm(rawForm).replace(/^-(t-)?/, "")] ?? rawForm) : rawLemma);
   let list = forms.get(form);
   if (!list) forms.set(form, (list = []));
   const rank = lemma !== form ? 1 : /p$/.test(morph) ? 2 : 0;
@@ -110,7 +191,8 @@ const sorted = [...forms.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 for (const form of sorted) {
   const cands = forms.get(form)!;
   cands.sort((a, b) => {
-    const ra = UPOS_RANK.indexOf(a.upos), rb = UPOS_RANK.indexOf(b.upos);
+    const ra = UPOS_RANK.indexOf(a.upos),
+      rb = UPOS_RANK.indexOf(b.upos);
     if (ra !== rb) return ra - rb;
     // Same UPOS, several lemmas: by rank (see Cand), then the lemma more frequent as a word
     // (OpenSubtitles counts: "chevaux" → "cheval" rather than "chevau").
@@ -131,7 +213,9 @@ records.forEach(([form, a], i) => {
   let shared = 0;
   if (i % BLOCK !== 0) while (shared < form.length && shared < prev.length && form[shared] === prev[shared] && shared < 200) shared++;
   const code = analysisIndex.get(a)!;
-  packed.push(`${String.fromCharCode(PREFIX_BASE + shared) + CODE_ALPHABET[Math.floor(code / B)] + CODE_ALPHABET[code % B] + form.slice(shared)}\n`);
+  packed.push(
+    `${String.fromCharCode(PREFIX_BASE + shared) + CODE_ALPHABET[Math.floor(code / B)] + CODE_ALPHABET[code % B] + form.slice(shared)}\n`,
+  );
   prev = form;
 });
 const data = packed.join("");
@@ -144,5 +228,7 @@ writeFileSync(
     `export const ANALYSES = ${literal(analyses)};\n` +
     `export const LEXICON = ${literal(data)};\n`,
 );
-console.log(`${sorted.length} forms, ${analysisIndex.size} distinct analyses, ${(data.length / 1e6).toFixed(2)} M chars → ${path.relative(root, OUT)}`);
+console.log(
+  `${sorted.length} forms, ${analysisIndex.size} distinct analyses, ${(data.length / 1e6).toFixed(2)} M chars → ${path.relative(root, OUT)}`,
+);
 void ligatures;

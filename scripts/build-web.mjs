@@ -45,7 +45,9 @@ export function buildWebIfStale(root) {
     const scalar = path.join(web, ".svelte-kit/cloudflare/vendor/scalar/api-reference.js");
     if (existsSync(output) && existsSync(scalar) && statSync(output).mtimeMs >= newestSource(web)) return 0;
     const vite = path.join(root, "node_modules/vite/bin/vite.js");
-    return spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], { cwd: web, stdio: ["ignore", "inherit", "inherit"] }).status ?? 1;
+    return (
+      spawnSync(process.execPath, [vite, "build", "--logLevel", "warn"], { cwd: web, stdio: ["ignore", "inherit", "inherit"] }).status ?? 1
+    );
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -18,7 +18,9 @@ const SIZE = 2000;
 
 /** Interjections that are noise in subtitles rather than vocabulary. */
 const NOISE = new Set(
-  "ah oh eh hé hein euh hum hmm mmm bah ha hé ohé ouh ouais hey ok okay wow pff oups aïe ho hop oh là yo bla beurk miam chut ouf bravo allô hello hi bye yeah yes no wouah whoa".split(" "),
+  "ah oh eh hé hein euh hum hmm mmm bah ha hé ohé ouh ouais hey ok okay wow pff oups aïe ho hop oh là yo bla beurk miam chut ouf bravo allô hello hi bye yeah yes no wouah whoa".split(
+    " ",
+  ),
 );
 
 const counts = new Map<string, number>();
@@ -40,7 +42,10 @@ for (const line of readFileSync(SOURCE, "utf8").split("\n")) {
   kept++;
   counts.set(lemma, (counts.get(lemma) ?? 0) + Number(n));
 }
-const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, SIZE).map(([l]) => l);
+const ranked = [...counts]
+  .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+  .slice(0, SIZE)
+  .map(([l]) => l);
 const known = ranked.filter((l) => lemmaOf(l).known).length;
 writeFileSync(
   OUT,

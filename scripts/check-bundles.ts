@@ -27,7 +27,8 @@ export function wranglerWarnings(output: string): string[] {
     if (!/\[WARNING\]/.test(lines[i])) continue;
     const block = [lines[i].trim()];
     // The block goes on with indented or blank lines up to the next unindented one.
-    for (let j = i + 1; j < lines.length && (lines[j] === "" || /^\s/.test(lines[j])); j++) if (lines[j].trim()) block.push(lines[j].trim());
+    for (let j = i + 1; j < lines.length && (lines[j] === "" || /^\s/.test(lines[j])); j++)
+      if (lines[j].trim()) block.push(lines[j].trim());
     warnings.push(block.join("\n  "));
   }
   return warnings;

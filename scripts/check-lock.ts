@@ -47,11 +47,12 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? "")) {
   const { missing, platforms } = checkLock(JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")));
   if (missing.length) {
     for (const m of missing) console.error(`missing from package-lock.json: ${m}`);
-    console.error(
-      "The lock lacks other platforms' optional packages: `npm install --package-lock-only` adds them back (same versions).",
-    );
+    console.error("The lock lacks other platforms' optional packages: `npm install --package-lock-only` adds them back (same versions).");
     process.exit(1);
   }
-  const counts = Object.entries(platforms).sort().map(([os, n]) => `${os} ${n}`).join(", ");
+  const counts = Object.entries(platforms)
+    .sort()
+    .map(([os, n]) => `${os} ${n}`)
+    .join(", ");
   console.log(`package-lock.json: every optional dependency is locked (platform packages by os: ${counts})`);
 }

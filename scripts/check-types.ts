@@ -41,7 +41,10 @@ export function describeDifference(a: string, b: string): string {
   try {
     writeFileSync(path.join(dir, "committed.d.ts"), a.replace(/\r\n/g, "\n"));
     writeFileSync(path.join(dir, "regenerated.d.ts"), b.replace(/\r\n/g, "\n"));
-    const git = spawnSync("git", ["diff", "--no-index", "--no-color", "-U1", "committed.d.ts", "regenerated.d.ts"], { cwd: dir, encoding: "utf8" });
+    const git = spawnSync("git", ["diff", "--no-index", "--no-color", "-U1", "committed.d.ts", "regenerated.d.ts"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     if (git.status === 1 && git.stdout) {
       const lines = git.stdout.split("\n");
       return lines.length > 80 ? [...lines.slice(0, 80), `… ${lines.length - 80} more lines`].join("\n") : git.stdout;

@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18) || !process.features?.typescript) {
-  console.error(`Node ${process.versions.node} is too old for wrangler and this script; run it through npm (npm run deploy), which uses the project's Node.`);
+  console.error(
+    `Node ${process.versions.node} is too old for wrangler and this script; run it through npm (npm run deploy), which uses the project's Node.`,
+  );
   process.exit(1);
 }
 

@@ -74,8 +74,15 @@ export const readWranglerConfig: ConfigReader = (configPath, env) => {
   }
   return {
     name: c.name ?? "",
-    d1: (c.d1_databases ?? []).map((d: { binding: string; database_name?: string; database_id?: string }) => ({ binding: d.binding, database_name: d.database_name ?? "", database_id: d.database_id })),
-    r2: (c.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => ({ binding: b.binding, bucket_name: b.bucket_name ?? "" })),
+    d1: (c.d1_databases ?? []).map((d: { binding: string; database_name?: string; database_id?: string }) => ({
+      binding: d.binding,
+      database_name: d.database_name ?? "",
+      database_id: d.database_id,
+    })),
+    r2: (c.r2_buckets ?? []).map((b: { binding: string; bucket_name?: string }) => ({
+      binding: b.binding,
+      bucket_name: b.bucket_name ?? "",
+    })),
     queues: [...new Set(queues)],
     services: (c.services ?? []).map((s: { binding: string; service: string }) => ({ binding: s.binding, service: s.service })),
     vars: { ...(c.vars ?? {}) },
@@ -176,7 +183,8 @@ export async function deploy(o: DeployOptions): Promise<number> {
   // What would stop the deploy before it touches anything.
   const problems: string[] = [];
   for (const s of api.requiredSecrets) {
-    if (!o.environment[s]) problems.push(`${s} is not set in the environment: it is a required secret of the API Worker (${configRel} [env.${o.env}.secrets]).`);
+    if (!o.environment[s])
+      problems.push(`${s} is not set in the environment: it is a required secret of the API Worker (${configRel} [env.${o.env}.secrets]).`);
   }
   if (isPlaceholderClientId(api.vars.GOOGLE_CLIENT_ID)) {
     problems.push(
@@ -197,11 +205,14 @@ export async function deploy(o: DeployOptions): Promise<number> {
   if (o.mode === "check-config") {
     for (const db of api.d1) {
       if (isPlaceholderId(db.database_id)) {
-        problems.push(`database_id of D1 "${db.database_name}" in ${configRel} [[env.${o.env}.d1_databases]] is the placeholder ${PLACEHOLDER_D1_ID}: run \`npm run deploy\` once (it creates the database and writes its id), or put the id there.`);
+        problems.push(
+          `database_id of D1 "${db.database_name}" in ${configRel} [[env.${o.env}.d1_databases]] is the placeholder ${PLACEHOLDER_D1_ID}: run \`npm run deploy\` once (it creates the database and writes its id), or put the id there.`,
+        );
       }
     }
     for (const p of problems) log(`refused: ${p}`);
-    if (problems.length === 0) log(`config: ${configRel} and ${webConfigRel} ${envTable} have no placeholder; secrets present: ${present.join(", ")}`);
+    if (problems.length === 0)
+      log(`config: ${configRel} and ${webConfigRel} ${envTable} have no placeholder; secrets present: ${present.join(", ")}`);
     return problems.length ? 1 : 0;
   }
 
@@ -209,7 +220,8 @@ export async function deploy(o: DeployOptions): Promise<number> {
   const exec = async (c: Command, capture = false): Promise<string> => {
     log(`  $ ${show(c)}`);
     const r = await o.run(c, { capture });
-    if (r.status !== 0) throw new StepError(`\`${show(c)}\` failed (exit ${r.status})${capture && r.stdout ? `:\n${r.stdout.trim()}` : ""}`);
+    if (r.status !== 0)
+      throw new StepError(`\`${show(c)}\` failed (exit ${r.status})${capture && r.stdout ? `:\n${r.stdout.trim()}` : ""}`);
     return r.stdout;
   };
   const wrangler = (...args: string[]): Command => ({ tool: "wrangler", args });
@@ -219,9 +231,7 @@ export async function deploy(o: DeployOptions): Promise<number> {
 
   steps.push({
     title: "Cloudflare account",
-    plan: [
-      "check: wrangler whoami --json → signed in (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, or `npx wrangler login`)",
-    ],
+    plan: ["check: wrangler whoami --json → signed in (CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID, or `npx wrangler login`)"],
     execute: async () => {
       const out = await exec(wrangler("whoami", "--json"), true);
       let who = "signed in";
@@ -269,7 +279,10 @@ export async function deploy(o: DeployOptions): Promise<number> {
   for (const bucket of api.r2) {
     steps.push({
       title: `R2 bucket ${bucket.bucket_name}`,
-      plan: [`check: wrangler r2 bucket list → is "${bucket.bucket_name}" there?`, `if not: wrangler r2 bucket create ${bucket.bucket_name}`],
+      plan: [
+        `check: wrangler r2 bucket list → is "${bucket.bucket_name}" there?`,
+        `if not: wrangler r2 bucket create ${bucket.bucket_name}`,
+      ],
       execute: async () => {
         if (parseR2Buckets(await exec(wrangler("r2", "bucket", "list"), true)).includes(bucket.bucket_name)) {
           log("  exists");
@@ -325,7 +338,8 @@ export async function deploy(o: DeployOptions): Promise<number> {
     ],
     execute: async () => {
       const left: string[] = [];
-      for (const db of api.d1) if (isPlaceholderId(db.database_id)) left.push(`D1 database_id of "${db.database_name}" is ${PLACEHOLDER_D1_ID}`);
+      for (const db of api.d1)
+        if (isPlaceholderId(db.database_id)) left.push(`D1 database_id of "${db.database_name}" is ${PLACEHOLDER_D1_ID}`);
       if (isPlaceholderClientId(api.vars.GOOGLE_CLIENT_ID)) left.push(`GOOGLE_CLIENT_ID is ${JSON.stringify(api.vars.GOOGLE_CLIENT_ID)}`);
       if (left.length) throw new StepError(`refusing to deploy with placeholders in ${configRel} ${envTable}: ${left.join("; ")}`);
       const dir = mkdtempSync(path.join(tmpdir(), "fnt-deploy-"));
@@ -335,7 +349,11 @@ export async function deploy(o: DeployOptions): Promise<number> {
         for (const s of present) values[s] = o.environment[s]!;
         writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
         const args = ["deploy", ...withEnv, "-c", configRel, "--secrets-file", file];
-        await exec({ tool: "wrangler", args, display: `wrangler deploy ${withEnv.join(" ")} -c ${configRel} --secrets-file <${present.join(", ")}>` });
+        await exec({
+          tool: "wrangler",
+          args,
+          display: `wrangler deploy ${withEnv.join(" ")} -c ${configRel} --secrets-file <${present.join(", ")}>`,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -352,7 +370,9 @@ export async function deploy(o: DeployOptions): Promise<number> {
 
   steps.push({
     title: `App Worker ${web.name}`,
-    plan: [`run: wrangler deploy ${withEnv.join(" ")} -c ${webConfigRel}  (after the API Worker: its service binding API → ${apiBinding?.service ?? api.name})`],
+    plan: [
+      `run: wrangler deploy ${withEnv.join(" ")} -c ${webConfigRel}  (after the API Worker: its service binding API → ${apiBinding?.service ?? api.name})`,
+    ],
     execute: async () => {
       await exec(wrangler("deploy", ...withEnv, "-c", webConfigRel));
     },
@@ -435,7 +455,9 @@ export async function main(argv: string[], root: string): Promise<number> {
     else if (a === "--config" || a === "-c") config = path.resolve(argv[++i]);
     else if (a === "--web-config") webConfig = path.resolve(argv[++i]);
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run deploy [-- --dry-run | --check-config] [--env production] [--config wrangler.toml] [--web-config web/wrangler.toml]");
+      console.log(
+        "usage: npm run deploy [-- --dry-run | --check-config] [--env production] [--config wrangler.toml] [--web-config web/wrangler.toml]",
+      );
       return 0;
     } else {
       console.error(`unknown argument: ${a} (see --help)`);

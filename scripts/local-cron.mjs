@@ -23,14 +23,20 @@ export function configuredCrons(tomlPath) {
 export function startLocalCron({ url, token, crons, log = console }) {
   const run = async (cron) => {
     try {
-      const r = await fetch(`${url}/api/__local/scheduled`, { method: "POST", headers: { authorization: `Bearer ${token}`, "x-cron": cron } });
+      const r = await fetch(`${url}/api/__local/scheduled`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "x-cron": cron },
+      });
       if (!r.ok) log.error(`cron (${cron}): the API answered ${r.status}`);
     } catch (err) {
       log.error(`cron (${cron}): ${err.cause?.code ?? err.message}`);
     }
   };
   const jobs = crons.map((cron) => new Cron(cron, { timezone: "UTC", protect: true }, () => run(cron)));
-  return { schedules: crons, stop: () => {
+  return {
+    schedules: crons,
+    stop: () => {
       for (const j of jobs) j.stop();
-    }, };
+    },
+  };
 }

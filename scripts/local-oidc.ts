@@ -29,14 +29,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 
-export const FAULTS = [
-  "wrong_issuer",
-  "wrong_audience",
-  "wrong_nonce",
-  "expired",
-  "bad_signature",
-  "email_unverified",
-] as const;
+export const FAULTS = ["wrong_issuer", "wrong_audience", "wrong_nonce", "expired", "bad_signature", "email_unverified"] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface LocalOidcClient {
@@ -99,13 +92,22 @@ function page(title: string, body: string, status: 200 | 400 = 200): Response {
   return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } });
 }
 
-const errorPage = (message: string) =>
-  page("Sign-in error", `<h1>Sign-in error</h1><p>${escapeHtml(message)}</p>`, 400);
+const errorPage = (message: string) => page("Sign-in error", `<h1>Sign-in error</h1><p>${escapeHtml(message)}</p>`, 400);
 
 /** The authorization request's parameters, as received from the app (query or form). */
 const AUTH_PARAMS = [
-  "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt",
-  "access_type", "include_granted_scopes", "login_hint",
+  "response_type",
+  "client_id",
+  "redirect_uri",
+  "scope",
+  "state",
+  "nonce",
+  "code_challenge",
+  "code_challenge_method",
+  "prompt",
+  "access_type",
+  "include_granted_scopes",
+  "login_hint",
 ] as const;
 
 /** What the consent page says a scope beyond sign-in allows (Google's wording). */
@@ -286,17 +288,27 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
       const r = refreshTokens.get(refresh);
       if (!r || r.revoked || r.clientId !== client.id) return tokenError("invalid_grant", "Token has been expired or revoked.");
       const accessToken = b64url(randomBytes(32));
-      accessTokens.set(accessToken, { email: r.email, expiresAt: Date.now() + TOKEN_TTL_S * 1000, clientId: client.id, scope: r.scope, refresh });
-      return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_TTL_S, scope: r.scope }, 200, { "cache-control": "no-store" });
+      accessTokens.set(accessToken, {
+        email: r.email,
+        expiresAt: Date.now() + TOKEN_TTL_S * 1000,
+        clientId: client.id,
+        scope: r.scope,
+        refresh,
+      });
+      return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_TTL_S, scope: r.scope }, 200, {
+        "cache-control": "no-store",
+      });
     }
-    if (form.get("grant_type") !== "authorization_code") return tokenError("unsupported_grant_type", "Only authorization_code and refresh_token.");
+    if (form.get("grant_type") !== "authorization_code")
+      return tokenError("unsupported_grant_type", "Only authorization_code and refresh_token.");
     const code = form.get("code") ?? "";
     const g = grants.get(code);
     if (!g || g.clientId !== client.id) return tokenError("invalid_grant", "Unknown authorization code.");
     if (g.used) return tokenError("invalid_grant", "The authorization code was already used.");
     g.used = true; // single use, whatever happens next
     if (g.expiresAt < Date.now()) return tokenError("invalid_grant", "The authorization code expired.");
-    if (form.get("redirect_uri") !== g.redirectUri) return tokenError("invalid_grant", "redirect_uri does not match the authorization request.");
+    if (form.get("redirect_uri") !== g.redirectUri)
+      return tokenError("invalid_grant", "redirect_uri does not match the authorization request.");
     const verifier = form.get("code_verifier") ?? "";
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || b64url(sha256(verifier)) !== g.challenge) {
       return tokenError("invalid_grant", "PKCE verification failed.");
@@ -351,7 +363,14 @@ export async function createLocalOidc(opts: LocalOidcOptions) {
     const access = accessTokens.get(token);
     const refresh = refreshTokens.has(token) ? token : access?.refresh;
     const grant = refresh ? refreshTokens.get(refresh) : undefined;
-    requests.push({ method: c.req.method, content_type: type, token, email: grant?.email ?? null, scope: grant?.scope ?? null, at: new Date().toISOString() });
+    requests.push({
+      method: c.req.method,
+      content_type: type,
+      token,
+      email: grant?.email ?? null,
+      scope: grant?.scope ?? null,
+      at: new Date().toISOString(),
+    });
     if (!access && !refresh) return tokenError("invalid_token", "Token expired or revoked");
     revocations.push(token);
     if (refresh) revokeGrant(refresh);

@@ -43,7 +43,11 @@ export interface LocalSheetsOptions {
   controls?: boolean;
 }
 
-const SHEETS_SCOPES = ["https://www.googleapis.com/auth/drive.file", "https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"];
+const SHEETS_SCOPES = [
+  "https://www.googleapis.com/auth/drive.file",
+  "https://www.googleapis.com/auth/spreadsheets",
+  "https://www.googleapis.com/auth/drive",
+];
 
 type Cell = string | number | boolean | { formula: string };
 interface Sheet {
@@ -140,7 +144,11 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
       title: s.title,
       index,
       sheetType: "GRID",
-      gridProperties: { rowCount: Math.max(1000, s.values.length), columnCount: 26, ...(s.frozenRowCount ? { frozenRowCount: s.frozenRowCount } : {}) },
+      gridProperties: {
+        rowCount: Math.max(1000, s.values.length),
+        columnCount: 26,
+        ...(s.frozenRowCount ? { frozenRowCount: s.frozenRowCount } : {}),
+      },
     },
   });
   const spreadsheetJson = (ss: Spreadsheet) => ({
@@ -149,13 +157,28 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
     sheets: ss.sheets.map(sheetJson),
     spreadsheetUrl: `${opts.base}/spreadsheets/d/${ss.id}/edit`,
   });
-  const newSheet = (title: string, sheetId: number, frozen = 0): Sheet => ({ sheetId, title, frozenRowCount: frozen, values: [], bold: [] });
+  const newSheet = (title: string, sheetId: number, frozen = 0): Sheet => ({
+    sheetId,
+    title,
+    frozenRowCount: frozen,
+    values: [],
+    bold: [],
+  });
 
   const app = new Hono<{ Variables: { who: TokenInfo } }>();
 
   app.onError((err, c) => {
     const code = err instanceof GoogleError ? err.code : 500;
-    return c.json({ error: { code, message: err instanceof GoogleError ? err.message : "Internal error encountered.", status: STATUS[code] ?? "UNKNOWN" } }, code as 400);
+    return c.json(
+      {
+        error: {
+          code,
+          message: err instanceof GoogleError ? err.message : "Internal error encountered.",
+          status: STATUS[code] ?? "UNKNOWN",
+        },
+      },
+      code as 400,
+    );
   });
 
   app.use("/v4/*", async (c, next) => {
@@ -165,14 +188,22 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
     const token = c.req.header("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
     const who = token ? await opts.verifyToken(token) : null;
     if (!who) {
-      throw new GoogleError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.");
+      throw new GoogleError(
+        401,
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+      );
     }
     if (!who.scope.split(" ").some((s) => SHEETS_SCOPES.includes(s))) {
       throw new GoogleError(403, "Request had insufficient authentication scopes.");
     }
     if (faults.fail > 0) {
       faults.fail--;
-      throw new GoogleError(faults.status, faults.status === 429 ? "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user'." : "The service is currently unavailable.");
+      throw new GoogleError(
+        faults.status,
+        faults.status === 429
+          ? "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user'."
+          : "The service is currently unavailable.",
+      );
     }
     c.set("who", who);
     await next();
@@ -199,9 +230,19 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
     const who = c.get("who");
     const id = randomBytes(22).toString("base64url");
     const sheets = (body.sheets?.length ? body.sheets : [{}]).map((s, i) =>
-      newSheet(s.properties?.title || (i === 0 ? "Sheet1" : `Sheet${i + 1}`), i === 0 ? 0 : Math.floor(Math.random() * 2e9), s.properties?.gridProperties?.frozenRowCount ?? 0),
+      newSheet(
+        s.properties?.title || (i === 0 ? "Sheet1" : `Sheet${i + 1}`),
+        i === 0 ? 0 : Math.floor(Math.random() * 2e9),
+        s.properties?.gridProperties?.frozenRowCount ?? 0,
+      ),
     );
-    const ss: Spreadsheet = { id, title: body.properties?.title || "Untitled spreadsheet", owner: who.email, clientId: who.clientId, sheets };
+    const ss: Spreadsheet = {
+      id,
+      title: body.properties?.title || "Untitled spreadsheet",
+      owner: who.email,
+      clientId: who.clientId,
+      sheets,
+    };
     spreadsheets.set(id, ss);
     return c.json(spreadsheetJson(ss), 200);
   });
@@ -216,12 +257,22 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
     if (!sheet || !bounds) throw new GoogleError(400, `Unable to parse range: ${range}`);
     const major = c.req.query("majorDimension") ?? "ROWS";
     const render = c.req.query("valueRenderOption") ?? "FORMATTED_VALUE";
-    if (major !== "ROWS" && major !== "COLUMNS") throw new GoogleError(400, `Invalid value at 'major_dimension' (type.googleapis.com/google.apps.sheets.v4.Dimension), "${major}"`);
+    if (major !== "ROWS" && major !== "COLUMNS")
+      throw new GoogleError(400, `Invalid value at 'major_dimension' (type.googleapis.com/google.apps.sheets.v4.Dimension), "${major}"`);
     if (!["FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"].includes(render)) {
-      throw new GoogleError(400, `Invalid value at 'value_render_option' (type.googleapis.com/google.apps.sheets.v4.ValueRenderOption), "${render}"`);
+      throw new GoogleError(
+        400,
+        `Invalid value at 'value_render_option' (type.googleapis.com/google.apps.sheets.v4.ValueRenderOption), "${render}"`,
+      );
     }
     const shown = (v: Cell) =>
-      typeof v === "object" ? v.formula : render === "FORMATTED_VALUE" && typeof v !== "string" ? (typeof v === "boolean" ? String(v).toUpperCase() : String(v)) : v;
+      typeof v === "object"
+        ? v.formula
+        : render === "FORMATTED_VALUE" && typeof v !== "string"
+          ? typeof v === "boolean"
+            ? String(v).toUpperCase()
+            : String(v)
+          : v;
     // Google leaves out trailing empty cells, rows and columns.
     const trim = <T>(xs: T[], empty: (x: T) => boolean) => {
       let n = xs.length;
@@ -229,13 +280,20 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
       return xs.slice(0, n);
     };
     let values = trim(
-      sheet.values.slice(bounds.startRow, bounds.endRow).map((row) => trim(row.slice(bounds.startCol, bounds.endCol).map(shown), (v) => v === "")),
+      sheet.values
+        .slice(bounds.startRow, bounds.endRow)
+        .map((row) => trim(row.slice(bounds.startCol, bounds.endCol).map(shown), (v) => v === "")),
       (row) => row.length === 0,
     );
     if (major === "COLUMNS") {
       const width = Math.max(0, ...values.map((r) => r.length));
       values = trim(
-        Array.from({ length: width }, (_, col) => trim(values.map((row) => row[col] ?? ""), (v) => v === "")),
+        Array.from({ length: width }, (_, col) =>
+          trim(
+            values.map((row) => row[col] ?? ""),
+            (v) => v === "",
+          ),
+        ),
         (col) => col.length === 0,
       );
     }
@@ -277,9 +335,16 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
       if (r.addSheet) {
         const title: string = r.addSheet.properties?.title ?? `Sheet${sheets.length + 1}`;
         if (sheets.some((s) => s.title.toLowerCase() === title.toLowerCase())) {
-          throw new GoogleError(400, `Invalid requests[${i}].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`);
+          throw new GoogleError(
+            400,
+            `Invalid requests[${i}].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`,
+          );
         }
-        const s = newSheet(title, r.addSheet.properties?.sheetId ?? Math.floor(Math.random() * 2e9), r.addSheet.properties?.gridProperties?.frozenRowCount ?? 0);
+        const s = newSheet(
+          title,
+          r.addSheet.properties?.sheetId ?? Math.floor(Math.random() * 2e9),
+          r.addSheet.properties?.gridProperties?.frozenRowCount ?? 0,
+        );
         sheets.push(s);
         replies.push({ addSheet: sheetJson(s, sheets.length - 1) });
       } else if (r.repeatCell) {
@@ -363,7 +428,9 @@ export function createLocalSheets(opts: LocalSheetsOptions) {
           frozenRowCount: s.frozenRowCount,
           values: s.values,
           bold: s.values.map((row, r) =>
-            row.map((_, col) => s.bold.reduce((b, f) => (r >= f.startRow && r < f.endRow && col >= f.startCol && col < f.endCol ? f.bold : b), false)),
+            row.map((_, col) =>
+              s.bold.reduce((b, f) => (r >= f.startRow && r < f.endRow && col >= f.startCol && col < f.endCol ? f.bold : b), false),
+            ),
           ),
         })),
       });
@@ -396,6 +463,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const port = Number(arg("port") ?? 8789);
   const provider = arg("provider") ?? "http://127.0.0.1:8788";
-  await serveLocalSheets({ base: `http://127.0.0.1:${port}`, port, verifyToken: tokeninfoVerifier(provider), controls: process.argv.includes("--controls") });
+  await serveLocalSheets({
+    base: `http://127.0.0.1:${port}`,
+    port,
+    verifyToken: tokeninfoVerifier(provider),
+    controls: process.argv.includes("--controls"),
+  });
   console.log(`local Google Sheets API stand-in on http://127.0.0.1:${port} (tokens checked at ${provider}/tokeninfo)`);
 }

@@ -22,7 +22,12 @@ export async function migrationsUpToDate(root, persist) {
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(path.join(dir, files[0]), { readOnly: true });
     try {
-      const applied = new Set(db.prepare("SELECT name FROM d1_migrations").all().map((r) => r.name));
+      const applied = new Set(
+        db
+          .prepare("SELECT name FROM d1_migrations")
+          .all()
+          .map((r) => r.name),
+      );
       return migrationNames(root).every((name) => applied.has(name));
     } finally {
       db.close();

@@ -59,13 +59,21 @@ export async function smoke(o: SmokeOptions): Promise<Check[]> {
     try {
       c = { name, ok: true, detail: await f() };
     } catch (err) {
-      c = { name, ok: false, detail: err instanceof CheckFailed ? err.message : `${(err as Error).name}: ${(err as Error).message}${(err as Error).cause ? ` (${String((err as { cause?: unknown }).cause)})` : ""}` };
+      c = {
+        name,
+        ok: false,
+        detail:
+          err instanceof CheckFailed
+            ? err.message
+            : `${(err as Error).name}: ${(err as Error).message}${(err as Error).cause ? ` (${String((err as { cause?: unknown }).cause)})` : ""}`,
+      };
     }
     checks.push(c);
     log(`${c.ok ? "ok  " : "FAIL"} ${name.padEnd(8)} ${c.detail}`);
     return c.ok;
   };
-  const request = (p: string, init: RequestInit = {}) => fetch(`${base}${p}`, { redirect: "manual", signal: AbortSignal.timeout(30_000), ...init });
+  const request = (p: string, init: RequestInit = {}) =>
+    fetch(`${base}${p}`, { redirect: "manual", signal: AbortSignal.timeout(30_000), ...init });
   const auth = { authorization: `Bearer ${o.apiKey}` };
   const json = async (r: Response): Promise<any> => {
     const text = await r.text();
@@ -142,7 +150,8 @@ export async function smoke(o: SmokeOptions): Promise<Check[]> {
     const res = await request(`/api/v1/jobs/${jobId}/result?format=json`, { headers: auth });
     const result = await json(res);
     const text = (result.sentences ?? []).map((s: { text: string }) => s.text).join(" ");
-    if (res.status !== 200 || !text.includes("Marie ouvrit la fenêtre")) fail(`result: HTTP ${res.status}, sentences ${JSON.stringify(result.sentences ?? result).slice(0, 300)}`);
+    if (res.status !== 200 || !text.includes("Marie ouvrit la fenêtre"))
+      fail(`result: HTTP ${res.status}, sentences ${JSON.stringify(result.sentences ?? result).slice(0, 300)}`);
     return `${jobId} completed in ${((Date.now() - started) / 1000).toFixed(1)} s, ${result.sentences.length} sentences (engine ${job.engine})`;
   });
 
@@ -193,7 +202,11 @@ function watchEvents(base: string, jobId: string, key: string, timeoutMs: number
     };
     ws.onclose = (c) => {
       clearTimeout(timer);
-      reject(new CheckFailed(`the WebSocket closed (code ${c.code}${c.reason ? `, ${c.reason}` : ""}) after ${seqs.length} events, before a final one`));
+      reject(
+        new CheckFailed(
+          `the WebSocket closed (code ${c.code}${c.reason ? `, ${c.reason}` : ""}) after ${seqs.length} events, before a final one`,
+        ),
+      );
     };
   });
 }
@@ -222,7 +235,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (job && !apiKey) {
-    console.error("No API key: set SMOKE_API_KEY or pass --api-key (create one in the app under Account), or --no-job to skip the job checks.");
+    console.error(
+      "No API key: set SMOKE_API_KEY or pass --api-key (create one in the app under Account), or --no-job to skip the job checks.",
+    );
     return 2;
   }
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {

@@ -115,7 +115,12 @@ if (oidcPort !== undefined && !process.env.GOOGLE_SHEETS_API_URL) {
   const base = `http://127.0.0.1:${sheetsPort}`;
   const { serveLocalSheets, tokeninfoVerifier } = await import("./local-sheets.ts");
   try {
-    await serveLocalSheets({ base, port: sheetsPort, verifyToken: tokeninfoVerifier(`http://127.0.0.1:${oidcPort}`), controls: process.env.LOCAL_OIDC_CONTROLS === "1" });
+    await serveLocalSheets({
+      base,
+      port: sheetsPort,
+      verifyToken: tokeninfoVerifier(`http://127.0.0.1:${oidcPort}`),
+      controls: process.env.LOCAL_OIDC_CONTROLS === "1",
+    });
   } catch (err) {
     console.error(`The local Google Sheets stand-in could not listen on ${base} (${err.code ?? err}); set SHEETS_PORT to a free port.`);
     process.exit(1);
@@ -144,7 +149,18 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 const child = spawn(
   process.execPath,
   [
-    wrangler, "dev", "-c", webConfig, "-c", config, "--ip", "127.0.0.1", "--port", port, "--persist-to", persist,
+    wrangler,
+    "dev",
+    "-c",
+    webConfig,
+    "-c",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--persist-to",
+    persist,
     "--show-interactive-dev-session=false",
     ...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : []),
     ...process.argv.slice(2),
@@ -165,14 +181,16 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 500));
 }
 if (crons.length > 0) startLocalCron({ url, token: process.env.LOCAL_CRON_TOKEN, crons });
-const engine = process.env.GEMINI_API_KEY ? "Google Gemini (GEMINI_API_KEY is set)" : "the local rule engine (set GEMINI_API_KEY for Gemini)";
+const engine = process.env.GEMINI_API_KEY
+  ? "Google Gemini (GEMINI_API_KEY is set)"
+  : "the local rule engine (set GEMINI_API_KEY for Gemini)";
 console.log(
   [
     "",
     `French Novel Tool is running: ${url}`,
     oidcPort !== undefined
       ? `  Sign in: "Sign in with Google", then type any email on the local stand-in's page (http://127.0.0.1:${oidcPort}).`
-      : "  Sign in: \"Sign in with Google\" (your Google client, GOOGLE_CLIENT_ID).",
+      : '  Sign in: "Sign in with Google" (your Google client, GOOGLE_CLIENT_ID).',
     `  Engine: ${engine}.`,
     `  Cron: ${crons.length > 0 ? `${crons.join(", ")} (UTC), run by npm start` : "off (LOCAL_CRON=off)"}.`,
     `  State: ${persist}`,

@@ -163,7 +163,11 @@ test("deleting the account: the reader types their email to confirm; signed out 
     await signInThroughUi(p, stack.url, email);
     await signInThroughUi(elsewhere, stack.url, email);
     const made = await p.evaluate(async () => {
-      const r = await fetch("/api/v1/wordlists", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Mes mots secrets", words: ["chat"] }) });
+      const r = await fetch("/api/v1/wordlists", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Mes mots secrets", words: ["chat"] }),
+      });
       return r.status;
     });
     expect(made).toBe(201);
@@ -192,7 +196,9 @@ test("deleting the account: the reader types their email to confirm; signed out 
 
     // The same Google account signs in again: a new account, nothing of the old one.
     await signInThroughUi(p, stack.url, email);
-    const lists = await p.evaluate(async () => (await (await fetch("/api/v1/wordlists")).json()).wordlists.map((l: { name: string }) => l.name));
+    const lists = await p.evaluate(async () =>
+      (await (await fetch("/api/v1/wordlists")).json()).wordlists.map((l: { name: string }) => l.name),
+    );
     expect(lists).toHaveLength(1);
     expect(lists).not.toContain("Mes mots secrets");
   } finally {

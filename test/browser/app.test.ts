@@ -6,7 +6,19 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { CORPUS, startStack, type Stack } from "../e2e/stack";
 import type { JobResult } from "../../schema/api";
-import { contrastFailures, DESKTOP, expectLegible, launch, openPage, PHONE, recordWebSockets, screenshotBoth, screenshotDark, scrollWidth, signInThroughUi } from "./browser";
+import {
+  contrastFailures,
+  DESKTOP,
+  expectLegible,
+  launch,
+  openPage,
+  PHONE,
+  recordWebSockets,
+  screenshotBoth,
+  screenshotDark,
+  scrollWidth,
+  signInThroughUi,
+} from "./browser";
 import { csvRows, downloadFrom, expectPackage, expectWorkbook, html, readAnkiText, text, tsvRows } from "./files";
 
 const EXTRAIT = path.join(CORPUS, "novels/maupassant-une-vie-extrait.pdf");
@@ -41,7 +53,11 @@ afterEach(() => {
   expect(seen, "console errors and uncaught exceptions").toEqual([]);
 });
 
-const sentenceItems = () => page.getByRole("list").filter({ has: page.getByText(/^#\d+/) }).getByRole("listitem");
+const sentenceItems = () =>
+  page
+    .getByRole("list")
+    .filter({ has: page.getByText(/^#\d+/) })
+    .getByRole("listitem");
 
 test("signs in through Google's sign-in (the local provider), with no credential a script can read", async () => {
   await page.goto(stack.url);
@@ -112,7 +128,15 @@ test("the Export menu: every format it offers downloads a file that reads back a
   // The table the README documents, every row from the API's JSON, in order.
   const table = [
     ["index", "sentence", "page", "chunk", "original", "word_count", "has_verb"],
-    ...sentences.map((s) => [String(s.index + 1), s.text, String(s.page), String(s.chunk), s.original ?? "", String(s.word_count), s.has_verb ? "yes" : "no"]),
+    ...sentences.map((s) => [
+      String(s.index + 1),
+      s.text,
+      String(s.page),
+      String(s.chunk),
+      s.original ?? "",
+      String(s.word_count),
+      s.has_verb ? "yes" : "no",
+    ]),
   ];
 
   const csv = await exported("CSV");
@@ -429,12 +453,23 @@ test("a book a program sends in parts: the job page shows the parts arriving, th
   await page.goto(stack.url);
   // The program's requests, made from this signed-in page (same origin, the session's cookie).
   const id = await page.evaluate(async () => {
-    const r = await fetch("/api/v1/jobs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parts: 2, filename: "une vie en deux.pdf" }) });
+    const r = await fetch("/api/v1/jobs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ parts: 2, filename: "une vie en deux.pdf" }),
+    });
     return ((await r.json()) as { id: string }).id;
   });
   const put = (n: number) =>
     page.evaluate(
-      async ({ id, n, bytes }) => (await fetch(`/api/v1/jobs/${id}/parts/${n}`, { method: "PUT", headers: { "content-type": "application/pdf" }, body: new Uint8Array(bytes) })).status,
+      async ({ id, n, bytes }) =>
+        (
+          await fetch(`/api/v1/jobs/${id}/parts/${n}`, {
+            method: "PUT",
+            headers: { "content-type": "application/pdf" },
+            body: new Uint8Array(bytes),
+          })
+        ).status,
       { id, n, bytes: parts[n - 1]! },
     );
   await page.goto(`${stack.url}/jobs/${id}`);
@@ -468,7 +503,9 @@ test("Save as my defaults: the upload form starts from them after a reload", asy
   // Saved on the server, for the API too; then back to the built-in defaults for what follows.
   const saved = await page.evaluate(async () => (await fetch("/api/v1/settings")).json());
   expect(saved.saved).toEqual({ settings: expect.objectContaining({ sentence_length_limit: 25, ignore_dialogue: true }) });
-  const reset = await page.evaluate(async () => (await fetch("/api/v1/settings", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" })).status);
+  const reset = await page.evaluate(
+    async () => (await fetch("/api/v1/settings", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" })).status,
+  );
   expect(reset).toBe(200);
 });
 

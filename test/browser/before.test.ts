@@ -80,7 +80,9 @@ test("the Pages field: the estimate follows it, a range past the book's end is s
   expect(some).toMatchObject({ page_count: 11, book_page_count: 325 });
   await expect.poll(() => panel().getByTestId("estimate-pages").textContent()).toContain("11 of 325 pages");
   await page.getByLabel("Pages").fill("300-400");
-  await expect.poll(() => page.getByRole("alert").filter({ hasText: "page 400 is past the end of this book, which has 325 pages" }).count()).toBe(1);
+  await expect
+    .poll(() => page.getByRole("alert").filter({ hasText: "page 400 is past the end of this book, which has 325 pages" }).count())
+    .toBe(1);
   expect(await page.getByLabel("Pages").getAttribute("aria-invalid")).toBe("true");
   await expectLegible(page, "upload, a page range refused");
 });
@@ -102,7 +104,12 @@ test("Process again with other settings: a new job on the stored book, no upload
   await page.getByText("Completed.").waitFor({ timeout: 60_000 });
   expect(uploads).toEqual([]);
   const again = await job(jobId());
-  expect(again).toMatchObject({ rerun_of: firstJob, page_count: 11, book_page_count: 325, settings: { pages: "10-20", sentence_length_limit: 8 } });
+  expect(again).toMatchObject({
+    rerun_of: firstJob,
+    page_count: 11,
+    book_page_count: 325,
+    settings: { pages: "10-20", sentence_length_limit: 8 },
+  });
   await expect.poll(() => page.getByTestId("same-book").textContent()).toContain("processes again the book of");
   await expect.poll(() => page.getByText("11 of 325 pages (10-20)").count()).toBe(1);
 

@@ -52,7 +52,14 @@ test("a 200 MB scan is cut into parts in the browser, sent as one job and read w
   expect(parts).toBeGreaterThanOrEqual(9);
   const progress = page.getByLabel("Upload progress");
   const seen = new Set<string>();
-  const sampler = setInterval(() => void progress.getAttribute("value").then((v) => v && seen.add(v), () => undefined), 200);
+  const sampler = setInterval(
+    () =>
+      void progress.getAttribute("value").then(
+        (v) => v && seen.add(v),
+        () => undefined,
+      ),
+    200,
+  );
   await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 300_000 });
   clearInterval(sampler);
   // The bar moved through the upload, not only at its end.
@@ -99,4 +106,3 @@ test("a book of more pages than one job holds is refused in the page, before any
   expect(await count()).toBe(before);
   expect(page.url()).not.toMatch(/\/jobs\//);
 }, 300_000);
-

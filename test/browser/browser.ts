@@ -61,7 +61,10 @@ export async function signInThroughUi(page: Page, url: string, email: string) {
 export async function screenshotBoth(page: Page, name: string, scrollTo?: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const before = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+  for (const [label, size] of [
+    ["desktop", DESKTOP],
+    ["phone", PHONE],
+  ] as const) {
     await page.setViewportSize(size);
     await page.evaluate(() => document.fonts.ready);
     if (scrollTo) await page.locator(scrollTo).evaluate((el) => el.scrollIntoView({ block: "start" }));

@@ -16,7 +16,11 @@ export async function downloadFrom(page: Page, button: Locator): Promise<{ name:
 }
 
 /** UTF-8 text without its BOM, lines ending in \n. */
-export const text = (bytes: Buffer) => bytes.toString("utf8").replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
+export const text = (bytes: Buffer) =>
+  bytes
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n/g, "\n");
 
 /** A field as Anki stores it: HTML. */
 export const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -33,7 +37,11 @@ export const tsvRows = (bytes: Buffer) =>
 
 const unescapeXml = (s: string) =>
   s.replace(/&(lt|gt|quot|apos|amp|#(\d+)|#x([0-9a-f]+));/gi, (_, name: string, dec?: string, hex?: string) =>
-    dec ? String.fromCodePoint(Number(dec)) : hex ? String.fromCodePoint(parseInt(hex, 16)) : ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" } as Record<string, string>)[name]!,
+    dec
+      ? String.fromCodePoint(Number(dec))
+      : hex
+        ? String.fromCodePoint(parseInt(hex, 16))
+        : ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" } as Record<string, string>)[name]!,
   );
 
 const attr = (tag: string, name: string) => tag.match(new RegExp(`\\s${name}="([^"]*)"`))?.[1];
@@ -71,7 +79,9 @@ export function readXlsx(bytes: Uint8Array): Workbook {
   const sheetPath = dir + rels.get(attr(sheets[0]!, "r:id")!)!;
   const relOfType = (type: string) => [...rels.values()].find((t) => t.endsWith(type));
   const shared = relOfType("sharedStrings.xml")
-    ? [...part(dir + relOfType("sharedStrings.xml")!).matchAll(/<si>(.*?)<\/si>/gs)].map((m) => unescapeXml([...m[1]!.matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join("")))
+    ? [...part(dir + relOfType("sharedStrings.xml")!).matchAll(/<si>(.*?)<\/si>/gs)].map((m) =>
+        unescapeXml([...m[1]!.matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join("")),
+      )
     : [];
   const styles = part(dir + relOfType("styles.xml")!);
   const fonts = [...styles.match(/<fonts[^>]*>(.*?)<\/fonts>/s)![1]!.matchAll(/<font>(.*?)<\/font>|<font\/>/gs)].map((m) => m[1] ?? "");
@@ -150,7 +160,9 @@ export async function readApkg(bytes: Uint8Array): Promise<AnkiPackage> {
       const [r] = db.exec(sql);
       return r ? r.values : [];
     };
-    const decks = Object.values(JSON.parse(String(all("SELECT decks FROM col")[0]![0])) as Record<string, { name: string }>).map((d) => d.name);
+    const decks = Object.values(JSON.parse(String(all("SELECT decks FROM col")[0]![0])) as Record<string, { name: string }>).map(
+      (d) => d.name,
+    );
     const notes = all("SELECT guid, flds, tags FROM notes ORDER BY id").map(([guid, flds, tags]) => ({
       guid: String(guid),
       fields: String(flds).split("\x1f"),

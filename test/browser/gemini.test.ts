@@ -37,7 +37,11 @@ afterEach(() => {
 
 const signIn = (email: string) => signInThroughUi(page, stack.url, email);
 
-const sentenceItems = () => page.getByRole("list").filter({ has: page.getByText(/^#\d+/) }).getByRole("listitem");
+const sentenceItems = () =>
+  page
+    .getByRole("list")
+    .filter({ has: page.getByText(/^#\d+/) })
+    .getByRole("listitem");
 
 test("the upload form names the Gemini engine and offers its models", async () => {
   await signIn("gemini-reader@example.com");
@@ -82,7 +86,12 @@ test("a job with a length limit shows its engine and model, and the original of 
   await expectLegible(page, "a rewritten sentence's original");
   // A sentence that was not rewritten has no marker.
   const plain = result.sentences.find((s: { original?: string }) => !s.original) as { index: number };
-  expect(await sentenceItems().nth(plain.index).getByRole("button", { name: /^rewritten/ }).count()).toBe(0);
+  expect(
+    await sentenceItems()
+      .nth(plain.index)
+      .getByRole("button", { name: /^rewritten/ })
+      .count(),
+  ).toBe(0);
   await marker.click();
   await original.waitFor({ state: "detached" });
 });

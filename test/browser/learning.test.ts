@@ -186,11 +186,17 @@ test("alternatives for a sentence, and “Use this one” swaps it in", async ()
   const { panel, use } = await openAlternatives(rank);
   expect(await use.count()).toBe(found!.alternatives);
   await expectLegible(page, "alternatives");
-  const before = (await items().nth(rank - 1).locator("p.text").textContent())!.trim();
+  const before = (await items()
+    .nth(rank - 1)
+    .locator("p.text")
+    .textContent())!.trim();
   const chosen = (await panel.locator("li p").first().textContent())!.trim();
   await use.first().click();
   await page.getByText(`Sentence ${rank} replaced.`).waitFor();
-  const after = (await items().nth(rank - 1).locator("p.text").textContent())!.trim();
+  const after = (await items()
+    .nth(rank - 1)
+    .locator("p.text")
+    .textContent())!.trim();
   expect(after).not.toBe(before);
   expect(after).toBe(chosen);
   const { sentences } = await apiGet<{ sentences: LearningSentence[] }>(`/api/v1/learning-sets/${id}/sentences`);
@@ -216,7 +222,20 @@ test("the set's Export: CSV, Excel, Anki and the package read back as the set's 
   // The columns the README documents, every row from the API's JSON, in rank order.
   const table = [
     ["rank", "sentence", "new_words", "list_words", "page", "job_id", "index", "word_count", "has_verb", "known_ratio"],
-    ...sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, s.has_verb ? "yes" : "no", s.known_ratio].map(String)),
+    ...sentences.map((s) =>
+      [
+        s.rank,
+        s.text,
+        s.new_words.join(" "),
+        s.list_words.join(" "),
+        s.page,
+        s.job_id,
+        s.index,
+        s.word_count,
+        s.has_verb ? "yes" : "no",
+        s.known_ratio,
+      ].map(String),
+    ),
   ];
   expect(table.slice(1).map((r) => r[0])).toEqual(sentences.map((_, i) => String(i + 1)));
 
@@ -230,7 +249,10 @@ test("the set's Export: CSV, Excel, Anki and the package read back as the set's 
 
   // The book's own Anki export, for its GUIDs: a learning set's note is the same note.
   const bookNotes = await page.evaluate(async (id) => {
-    const [result, anki] = await Promise.all([fetch(`/api/v1/jobs/${id}/result`).then((r) => r.json()), fetch(`/api/v1/jobs/${id}/result?format=anki`).then((r) => r.text())]);
+    const [result, anki] = await Promise.all([
+      fetch(`/api/v1/jobs/${id}/result`).then((r) => r.json()),
+      fetch(`/api/v1/jobs/${id}/result?format=anki`).then((r) => r.text()),
+    ]);
     return { indexes: (result.sentences as { index: number }[]).map((s) => s.index), anki };
   }, jobId);
   const bookGuids = readAnkiText(Buffer.from(bookNotes.anki)).column("GUID");
@@ -288,7 +310,12 @@ test("word lists: default first; a refused file; an upload with an unknown word 
   expect(await cards.first().getAttribute("data-wordlist-id")).toBe("default");
   expect(await cards.first().getByText("default", { exact: true }).count()).toBe(1);
   // The built-in list is read-only.
-  expect(await cards.first().getByRole("button", { name: /^(Rename|Delete)/ }).count()).toBe(0);
+  expect(
+    await cards
+      .first()
+      .getByRole("button", { name: /^(Rename|Delete)/ })
+      .count(),
+  ).toBe(0);
 
   // A PDF is not a word list: the API's reason is shown.
   await page.getByLabel("Word list file").setInputFiles(EXTRAIT);

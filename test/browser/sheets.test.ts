@@ -47,17 +47,21 @@ afterEach(() => {
 const api = <T>(url: string, body?: unknown): Promise<{ status: number; body: T }> =>
   page.evaluate(
     async ({ url, body }) => {
-      const r = await fetch(url, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const r = await fetch(
+        url,
+        body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+      );
       return { status: r.status, body: await r.json() };
     },
     { url, body },
   );
 
 /** A spreadsheet as the stand-in keeps it: tabs with their values, bold cells and frozen rows. */
-const readSheet = async () => (await (await fetch(`${sheets}/__sheets/${spreadsheetId}`)).json()) as {
-  title: string;
-  sheets: Array<{ title: string; frozenRowCount: number; values: unknown[][]; bold: boolean[][] }>;
-};
+const readSheet = async () =>
+  (await (await fetch(`${sheets}/__sheets/${spreadsheetId}`)).json()) as {
+    title: string;
+    sheets: Array<{ title: string; frozenRowCount: number; values: unknown[][]; bold: boolean[][] }>;
+  };
 
 test("first export asks for Google Sheets, comes back and writes every sentence of the Verne novel in order under a bold frozen header", async () => {
   await signInThroughUi(page, stack.url, email);
@@ -98,7 +102,9 @@ test("first export asks for Google Sheets, comes back and writes every sentence 
   expect(tab!.bold[0]).toEqual(JOB_HEADER.map(() => true));
   expect(tab!.bold.slice(1).flat().some(Boolean)).toBe(false);
   // Every sentence of the API's result, in order, with its page and 1-based index.
-  expect(tab!.values.slice(1)).toEqual(result.sentences.map((s) => [s.text, s.original ?? "", s.page, s.index + 1, s.word_count, s.has_verb]));
+  expect(tab!.values.slice(1)).toEqual(
+    result.sentences.map((s) => [s.text, s.original ?? "", s.page, s.index + 1, s.word_count, s.has_verb]),
+  );
 
   await screenshotBoth(page, "sheets-export", '[role="group"][aria-labelledby="export-title"]');
   await page.setViewportSize(PHONE);
@@ -133,7 +139,9 @@ test("a learning set of the book goes into that spreadsheet in a new tab, with i
   expect(tab.bold[0]).toEqual(header.map(() => true));
   expect(tab.frozenRowCount).toBe(1);
   // The selection in rank order: its sentences and new words.
-  expect(tab.values.slice(1).map((row) => [row[6], row[0], row[7]])).toEqual(list.sentences.map((s) => [s.rank, s.text, s.new_words.join(", ")]));
+  expect(tab.values.slice(1).map((row) => [row[6], row[0], row[7]])).toEqual(
+    list.sentences.map((s) => [s.rank, s.text, s.new_words.join(", ")]),
+  );
   // The book's tab is as it was.
   expect(ss.sheets[0]!.values).toHaveLength((await api<JobResult>(`/api/v1/jobs/${jobId}/result`)).body.sentences.length + 1);
 }, 180_000);
@@ -147,7 +155,10 @@ test("the account page shows Google Sheets connected and disconnects: the grant 
   const revokedBefore = ((await (await fetch(`${stack.oidc}/__revocations`)).json()) as { revocations: string[] }).revocations.length;
   await card.getByRole("button", { name: "Disconnect" }).click();
   await expect.poll(() => card.textContent()).toContain("not connected");
-  expect((await api<{ connected: boolean; scopes: string[] }>("/api/v1/integrations/google-sheets")).body).toEqual({ connected: false, scopes: [] });
+  expect((await api<{ connected: boolean; scopes: string[] }>("/api/v1/integrations/google-sheets")).body).toEqual({
+    connected: false,
+    scopes: [],
+  });
   // Revoked at the provider (Google's revocation endpoint), not only forgotten here.
   const { revocations } = (await (await fetch(`${stack.oidc}/__revocations`)).json()) as { revocations: string[] };
   expect(revocations.length).toBe(revokedBefore + 1);

@@ -5,7 +5,11 @@ import { describe, expect, it } from "vitest";
 import { cli } from "./run";
 
 type Out = Array<{ text: string; lemma: string; pos: string }>;
-const lines = (stdout: string) => stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Out);
+const lines = (stdout: string) =>
+  stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Out);
 
 describe("cli lemmatize", () => {
   it("writes one JSON array of {text, lemma, pos} per input line; empty lines give []", async () => {
@@ -45,11 +49,15 @@ describe("cli lemmatize", () => {
   });
 
   it("streams: answers a line before stdin is closed", async () => {
-    const child = spawn(process.execPath, [path.join(process.cwd(), "node_modules/tsx/dist/cli.mjs"), "cli/main.ts", "lemmatize"], { cwd: process.cwd() });
+    const child = spawn(process.execPath, [path.join(process.cwd(), "node_modules/tsx/dist/cli.mjs"), "cli/main.ts", "lemmatize"], {
+      cwd: process.cwd(),
+    });
     child.stdout.setEncoding("utf8");
     child.stdin.write("Il pleut.\n");
     const [first] = (await once(child.stdout, "data")) as [string];
-    expect(first).toBe('[{"text":"Il","lemma":"lui","pos":"PRON"},{"text":"pleut","lemma":"pleuvoir","pos":"VERB"},{"text":".","lemma":".","pos":"PUNCT"}]\n');
+    expect(first).toBe(
+      '[{"text":"Il","lemma":"lui","pos":"PRON"},{"text":"pleut","lemma":"pleuvoir","pos":"VERB"},{"text":".","lemma":".","pos":"PUNCT"}]\n',
+    );
     child.stdin.end("Non.\n");
     const [code] = (await once(child, "close")) as [number];
     expect(code).toBe(0);

@@ -80,7 +80,10 @@ describe("cli process", () => {
     expect(rows[rows.length - 1]![0]).toBe(String(expected.length));
 
     const tsv = await cli(["process", PDF, "-q", "-f", "tsv"]);
-    const lines = tsv.stdout.trimEnd().split("\n").map((l) => l.split("\t"));
+    const lines = tsv.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => l.split("\t"));
     expect(lines[0]).toEqual(["index", "sentence", "page", "word_count", "has_verb"]);
     expect(lines.every((l) => l.length === 5)).toBe(true);
     expect(lines.slice(1).map((l) => l[1])).toEqual(expected);
@@ -117,7 +120,11 @@ describe("cli process", () => {
     const run = await cli(["coverage", PDF, "-q", "-f", "anki", "--wordlist", list]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("#columns:Sentence\tPage\tNew words\tDeck\tGUID\tTags\n");
-    const rows = run.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t"));
+    const rows = run.stdout
+      .trimEnd()
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.split("\t"));
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       expect(r).toHaveLength(6);

@@ -2,7 +2,11 @@ import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { cli, segmentProcess } from "./run";
 
-const lines = (stdout: string) => stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as string[]);
+const lines = (stdout: string) =>
+  stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as string[]);
 
 describe("cli segment", () => {
   it("writes one JSON array of sentences per input line; empty lines give []", async () => {
@@ -27,7 +31,10 @@ describe("cli segment", () => {
   it("applies no length limit, accepts CRLF and a BOM, empty input gives nothing", async () => {
     const long = `${"un mot ".repeat(300)}fin. Deux.`;
     const run = await cli(["segment"], `\uFEFF${long}\r\nOui. Non.\r\n`);
-    expect(lines(run.stdout)).toEqual([[`${"un mot ".repeat(300)}fin.`, "Deux."], ["Oui.", "Non."]]);
+    expect(lines(run.stdout)).toEqual([
+      [`${"un mot ".repeat(300)}fin.`, "Deux."],
+      ["Oui.", "Non."],
+    ]);
     expect((await cli(["segment"], "")).stdout).toBe("");
   });
 

@@ -66,13 +66,17 @@ describe("cli submit, jobs, result", () => {
     const line = jobs.stdout.split("\n").find((l) => l.startsWith(jobId));
     expect(line).toMatch(/completed\s+6\s+.*maupassant-une-vie-extrait\.pdf$/);
 
-    const [csv, expected] = await Promise.all([cli(["result", jobId, "-f", "csv", ...remote()]), cli(["process", EXTRAIT, "-q", "-f", "csv"])]);
+    const [csv, expected] = await Promise.all([
+      cli(["result", jobId, "-f", "csv", ...remote()]),
+      cli(["process", EXTRAIT, "-q", "-f", "csv"]),
+    ]);
     expectOk(csv);
     expect(csv.stdout).toBe(expected.stdout);
   });
 
   it("result --format anki and xlsx: the bytes of the API's exports; apkg: the same notes", async () => {
-    const api = (format: string) => fetch(`${stack.url}/api/v1/jobs/${jobId}/result?format=${format}`, { headers: { authorization: `Bearer ${key}` } });
+    const api = (format: string) =>
+      fetch(`${stack.url}/api/v1/jobs/${jobId}/result?format=${format}`, { headers: { authorization: `Bearer ${key}` } });
     const anki = await cli(["result", jobId, "-f", "anki", ...remote()]);
     expectOk(anki);
     expect(anki.stdout).toBe(await (await api("anki")).text());
@@ -83,7 +87,11 @@ describe("cli submit, jobs, result", () => {
     const apkg = await cliBytes(["result", jobId, "-f", "apkg", ...remote()]);
     expect(apkg.code).toBe(0);
     const db = new TextDecoder("latin1").decode(unzipSync(new Uint8Array(apkg.stdout))["collection.anki2"]);
-    const guids = anki.stdout.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t")[4]!);
+    const guids = anki.stdout
+      .trimEnd()
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.split("\t")[4]!);
     for (const guid of guids) expect(db).toContain(guid);
     // The server's own package (sql.js in workerd, as wrangler bundles it): the same GUIDs.
     const served = await api("apkg");
@@ -93,7 +101,10 @@ describe("cli submit, jobs, result", () => {
   });
 
   it("a book over the server's safe size is cut into parts here and sent as one job: the same sentences", async () => {
-    const [run, whole] = await Promise.all([cli(["submit", VERNE, "-f", "json", ...remote()]), cli(["process", VERNE, "-q", "-f", "json"])]);
+    const [run, whole] = await Promise.all([
+      cli(["submit", VERNE, "-f", "json", ...remote()]),
+      cli(["process", VERNE, "-q", "-f", "json"]),
+    ]);
     expectOk(run);
     const parts = Number(/sending it in (\d+) parts/.exec(run.stderr)?.[1]);
     expect(parts).toBeGreaterThanOrEqual(3);

@@ -82,7 +82,9 @@ describe("the operator console on the local stack", () => {
     expect(safety.job_ids).toContain(partialId);
     const detail = await get(ops, `/api/v1/admin/jobs/${partialId}`);
     expect(detail.chunks.filter((c: any) => c.state === "failed").every((c: any) => c.last_error_class === "safety")).toBe(true);
-    expect(detail.chunks.filter((c: any) => c.state === "done").every((c: any) => c.engine === "gemini" && c.model === "gemini-2.5-flash")).toBe(true);
+    expect(
+      detail.chunks.filter((c: any) => c.state === "done").every((c: any) => c.engine === "gemini" && c.model === "gemini-2.5-flash"),
+    ).toBe(true);
 
     fake.control({ reset: true });
     const retry = await post(ops, `/api/v1/admin/jobs/${partialId}/retry`, {});

@@ -73,10 +73,18 @@ describe("delete means deleted, on the local stack", () => {
     book = (await (await call(`jobs/${jobB}/result?format=txt`)).text()).split("\n").filter((l) => l.length > 40);
     expect(book.length).toBeGreaterThan(10);
     expect((await call(`jobs/${jobB}/sentences/2`, { method: "PATCH", body: JSON.stringify({ text: EDIT }) })).status).toBe(200);
-    expect((await call("wordlists", { method: "POST", body: JSON.stringify({ name: "Liste de Zéphyrine", words: ["chat", WORD] }) })).status).toBe(201);
-    expect((await call("webhooks/settings", { method: "PUT", body: JSON.stringify({ default_url: HOOK, progress_every: null }) })).status).toBe(200);
+    expect(
+      (await call("wordlists", { method: "POST", body: JSON.stringify({ name: "Liste de Zéphyrine", words: ["chat", WORD] }) })).status,
+    ).toBe(201);
+    expect(
+      (await call("webhooks/settings", { method: "PUT", body: JSON.stringify({ default_url: HOOK, progress_every: null }) })).status,
+    ).toBe(200);
     const set = await json(await call("learning-sets", { method: "POST", body: JSON.stringify({ job_ids: [jobB] }) }));
-    await waitFor(async () => ((await json(await call(`learning-sets/${set.id}`))).status === "completed" ? true : undefined), 60_000, "the learning set");
+    await waitFor(
+      async () => ((await json(await call(`learning-sets/${set.id}`))).status === "completed" ? true : undefined),
+      60_000,
+      "the learning set",
+    );
     // The trackers of both finished jobs let go of their storage (EVENT_LOG_SECONDS 2).
     await waitFor(async () => (objectsWithTables(stack.state, "JobTracker") === 0 ? true : undefined), 30_000, "the trackers to let go");
     expect(await json(await call(`jobs/${jobA}`))).toMatchObject({ status: "completed" });

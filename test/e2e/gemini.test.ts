@@ -44,8 +44,7 @@ async function startFake(config: object): Promise<{ url: string; child: ChildPro
 }
 
 const stats = async () => (await (await fetch(`${fake.url}/__stats`)).json()) as FakeStats;
-const control = (patch: object) =>
-  fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.json());
+const control = (patch: object) => fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.json());
 
 /** Requests per minute for the whole stack: 2/s, bursts of at most RPM/6 = 20. */
 const RPM = 120;
@@ -82,10 +81,14 @@ describe("the Gemini engine through the local stack", () => {
     const created = (await res.json()) as any;
     expect(created.engine).toBe("gemini");
     expect(created.model).toBe("gemini-2.5-flash");
-    const done = await waitFor(async () => {
-      const j = await job(created.id);
-      return FINAL.includes(j.status) ? j : undefined;
-    }, 300_000, "the Gemini job to end");
+    const done = await waitFor(
+      async () => {
+        const j = await job(created.id);
+        return FINAL.includes(j.status) ? j : undefined;
+      },
+      300_000,
+      "the Gemini job to end",
+    );
     expect(done.status).toBe("completed");
     expect(done.engine).toBe("gemini");
     expect(done.actual_tokens).toBeGreaterThan(0);
@@ -112,9 +115,7 @@ describe("the Gemini engine through the local stack", () => {
     const expected = plan.chunks.flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
     const result = (await getJson(`${stack.url}/api/v1/jobs/${created.id}/result`, token)).body;
     expect(result.sentences.length).toBe(expected.length);
-    expect(result.sentences.map((x: any) => [x.text, x.page, x.paragraph])).toEqual(
-      expected.map((x) => [x.text, x.page, x.paragraph]),
-    );
+    expect(result.sentences.map((x: any) => [x.text, x.page, x.paragraph])).toEqual(expected.map((x) => [x.text, x.page, x.paragraph]));
   });
 
   it("a permanent error (403) fails each chunk at once, without retries", async () => {
@@ -122,10 +123,14 @@ describe("the Gemini engine through the local stack", () => {
     const before = (await stats()).by_outcome["403"] ?? 0;
     const pdf = new Uint8Array(readFileSync(path.join(CORPUS, "novels", "maupassant-une-vie-extrait.pdf")));
     const { id } = (await (await upload(stack.url, token, pdf, "extrait.pdf")).json()) as any;
-    const done = await waitFor(async () => {
-      const j = await job(id);
-      return FINAL.includes(j.status) ? j : undefined;
-    }, 60_000, "the job to fail");
+    const done = await waitFor(
+      async () => {
+        const j = await job(id);
+        return FINAL.includes(j.status) ? j : undefined;
+      },
+      60_000,
+      "the job to fail",
+    );
     expect(done.status).toBe("failed");
     expect(done.error_code).toBe("all_chunks_failed");
     expect(done.failed_chunks).toBe(done.total_chunks);
@@ -136,17 +141,19 @@ describe("the Gemini engine through the local stack", () => {
   it("reads a scan (no text layer) with Gemini, a few pages per chunk", async () => {
     const pdf = new Uint8Array(readFileSync(path.join(CORPUS, "novels", "maupassant-une-vie-extrait.scan.pdf")));
     const { id } = (await (await upload(stack.url, token, pdf, "scan.pdf")).json()) as any;
-    const done = await waitFor(async () => {
-      const j = await job(id);
-      return FINAL.includes(j.status) ? j : undefined;
-    }, 60_000, "the scan job to end");
+    const done = await waitFor(
+      async () => {
+        const j = await job(id);
+        return FINAL.includes(j.status) ? j : undefined;
+      },
+      60_000,
+      "the scan job to end",
+    );
     expect(done).toMatchObject({ status: "completed", engine: "gemini", page_count: 6, total_chunks: 2 });
     expect(done.actual_tokens).toBeGreaterThan(0);
     const result = (await getJson(`${stack.url}/api/v1/jobs/${id}/result`, token)).body;
     const pages = [1, 2, 3, 4, 5, 6];
-    expect(result.sentences.map((x: any) => [x.text, x.page])).toEqual(
-      pages.flatMap((p) => scanPageSentences(p).map((t) => [t, p])),
-    );
+    expect(result.sentences.map((x: any) => [x.text, x.page])).toEqual(pages.flatMap((p) => scanPageSentences(p).map((t) => [t, p])));
   });
 
   it("a length limit: rewritten sentences carry the book's original, in the result and the CSV", async () => {
@@ -155,10 +162,14 @@ describe("the Gemini engine through the local stack", () => {
     const res = await upload(stack.url, token, bytes, "extrait.pdf", { sentence_length_limit: String(LIMIT) });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as any;
-    const done = await waitFor(async () => {
-      const j = await job(id);
-      return FINAL.includes(j.status) ? j : undefined;
-    }, 120_000, "the length-limited job to end");
+    const done = await waitFor(
+      async () => {
+        const j = await job(id);
+        return FINAL.includes(j.status) ? j : undefined;
+      },
+      120_000,
+      "the length-limited job to end",
+    );
     expect(done).toMatchObject({ status: "completed", engine: "gemini" });
 
     // What the fake model answers, worked out from its side: every sentence of the book over
@@ -178,14 +189,23 @@ describe("the Gemini engine through the local stack", () => {
     expect(result.complete).toBe(true);
     expect(result.flagged).toEqual([]);
     expect(result.rewritten_count).toBe(rewritten.length);
-    expect(result.sentences.map((x: any) => (x.original === undefined ? { text: x.text } : { text: x.text, original: x.original }))).toEqual(expected);
+    expect(
+      result.sentences.map((x: any) => (x.original === undefined ? { text: x.text } : { text: x.text, original: x.original })),
+    ).toEqual(expected);
 
     const csvRes = await fetch(`${stack.url}/api/v1/jobs/${id}/result?format=csv`, { headers: { authorization: `Bearer ${token}` } });
-    const rows = (await csvRes.text()).replace(/^\uFEFF/, "").trimEnd().split("\r\n");
+    const rows = (await csvRes.text())
+      .replace(/^\uFEFF/, "")
+      .trimEnd()
+      .split("\r\n");
     expect(rows[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
     expect(rows).toHaveLength(expected.length + 1);
     result.sentences.forEach((x: any, i: number) => {
-      expect(rows[i + 1]).toBe([x.index + 1, x.text, x.page, x.chunk, x.original ?? "", x.word_count, x.has_verb ? "yes" : "no"].map((c) => csvCell(String(c))).join(","));
+      expect(rows[i + 1]).toBe(
+        [x.index + 1, x.text, x.page, x.chunk, x.original ?? "", x.word_count, x.has_verb ? "yes" : "no"]
+          .map((c) => csvCell(String(c)))
+          .join(","),
+      );
     });
   });
 

@@ -28,11 +28,16 @@ async function pageImages(): Promise<{ pages: PageFile[]; source: string }> {
   try {
     for (let p = 1; p <= 6; p++) {
       const format = p % 2 ? "-png" : "-jpeg";
-      execFileSync("pdftoppm", [format, "-r", "40", "-f", String(p), "-l", String(p), SCAN, path.join(dir, `page-${p}`)], { stdio: "ignore" });
+      execFileSync("pdftoppm", [format, "-r", "40", "-f", String(p), "-l", String(p), SCAN, path.join(dir, `page-${p}`)], {
+        stdio: "ignore",
+      });
     }
     // pdftoppm names its output page-<p>-<n>.<ext>, the page number padded to the document's width.
     const files = readdirSync(dir).sort((a, b) => Number(/^page-(\d+)/.exec(a)![1]) - Number(/^page-(\d+)/.exec(b)![1]));
-    const pages = files.map((f, i) => ({ name: `page-${i + 1}.${f.endsWith(".png") ? "png" : "jpg"}`, bytes: new Uint8Array(readFileSync(path.join(dir, f))) }));
+    const pages = files.map((f, i) => ({
+      name: `page-${i + 1}.${f.endsWith(".png") ? "png" : "jpg"}`,
+      bytes: new Uint8Array(readFileSync(path.join(dir, f))),
+    }));
     if (pages.length === 6) return { pages, source: "pdftoppm" };
   } catch {
     // no pdftoppm: generated images below
@@ -55,10 +60,14 @@ function postImages(url: string, token: string, pages: PageFile[]): Promise<Resp
 }
 
 async function finished(url: string, token: string, id: string) {
-  return waitFor(async () => {
-    const j = (await getJson(`${url}/api/v1/jobs/${id}`, token)).body;
-    return FINAL.includes(j.status) ? j : undefined;
-  }, 90_000, "the page-image job to end");
+  return waitFor(
+    async () => {
+      const j = (await getJson(`${url}/api/v1/jobs/${id}`, token)).body;
+      return FINAL.includes(j.status) ? j : undefined;
+    },
+    90_000,
+    "the page-image job to end",
+  );
 }
 
 let fake: FakeGemini;
@@ -88,7 +97,11 @@ describe("page images as a job", () => {
     const res = await postImages(gemini.url, token, pages);
     expect(res.status).toBe(202);
     const created = (await res.json()) as any;
-    expect(created).toMatchObject({ engine: "gemini", original_filename: "page-1.png", file_size: pages.reduce((n, p) => n + p.bytes.length, 0) });
+    expect(created).toMatchObject({
+      engine: "gemini",
+      original_filename: "page-1.png",
+      file_size: pages.reduce((n, p) => n + p.bytes.length, 0),
+    });
 
     const done = await finished(gemini.url, token, created.id);
     expect(done).toMatchObject({ status: "completed", engine: "gemini", page_count: 6, total_chunks: 2, failed_pages: [] });

@@ -167,6 +167,9 @@ describe("a scan in 2 parts, Gemini (the fake)", () => {
     const got = await sentencesOf(stack, token, id);
     expect(got.map((s) => [s.text, s.page])).toEqual([1, 2, 3, 4, 5, 6].flatMap((p) => scanPageSentences(p).map((t) => [t, p])));
     const pagesOf = (chunk: number) => [...new Set(got.filter((s) => s.chunk === chunk).map((s) => s.page))];
-    expect([pagesOf(0), pagesOf(1)]).toEqual([[1, 2], [3, 4, 5, 6]]);
+    expect([pagesOf(0), pagesOf(1)]).toEqual([
+      [1, 2],
+      [3, 4, 5, 6],
+    ]);
   });
 });

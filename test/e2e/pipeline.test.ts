@@ -153,15 +153,22 @@ describe("the 325-page novel through the local stack", () => {
 
 describe("a learning set of the novel (the default list), on the stack's queue", () => {
   const api = (p: string, init: RequestInit = {}, who = token) =>
-    fetch(`${stack.url}/api/v1/${p}`, { ...init, headers: { authorization: `Bearer ${who}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}) } });
+    fetch(`${stack.url}/api/v1/${p}`, {
+      ...init,
+      headers: { authorization: `Bearer ${who}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}) },
+    });
   const run = async (body: unknown) => {
     const r = await api("learning-sets", { method: "POST", body: JSON.stringify(body) });
     expect(r.status).toBe(201);
     const { id } = (await r.json()) as any;
-    return waitFor(async () => {
-      const set = (await (await api(`learning-sets/${id}`)).json()) as any;
-      return set.status === "running" ? undefined : set;
-    }, 120_000, `learning set ${id}`);
+    return waitFor(
+      async () => {
+        const set = (await (await api(`learning-sets/${id}`)).json()) as any;
+        return set.status === "running" ? undefined : set;
+      },
+      120_000,
+      `learning set ${id}`,
+    );
   };
   const jobOf = () => {
     if (!novelJob) throw new Error("the novel's job did not run");

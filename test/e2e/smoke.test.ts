@@ -70,7 +70,10 @@ describe("npm run smoke against the local stack", () => {
     expect(r.code, r.out).toBe(0);
     const lines = r.out.split("\n");
     for (const name of ["health", "sign-in", "app", "api key", "job", "events", "cleanup"]) {
-      expect(lines.some((l) => l.startsWith(`ok   ${name} `)), `${name} in:\n${r.out}`).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith(`ok   ${name} `)),
+        `${name} in:\n${r.out}`,
+      ).toBe(true);
     }
     expect(r.out).toMatch(/^ok {3}sign-in +302 to http:\/\/127\.0\.0\.1:\d+\/authorize /m);
     expect(r.out).toMatch(/^ok {3}events +\d+ events over the WebSocket, seq 1…\d+, the last one completed$/m);
@@ -103,10 +106,14 @@ describe("npm run smoke against the local stack", () => {
   });
   it("npm start runs the cron itself: a book in parts whose parts never came is ended without a manual call", async () => {
     // Only the cron moves an `uploading` job whose deadline passed to failed (GET does not).
-    const job = await waitFor(async () => {
-      const r = await getJson(`${stack.url}/api/v1/jobs/${lapsingJob}`, cronSession);
-      return r.body.status === "failed" ? r.body : undefined;
-    }, 90_000, "the lapsed upload to be ended by the cron");
+    const job = await waitFor(
+      async () => {
+        const r = await getJson(`${stack.url}/api/v1/jobs/${lapsingJob}`, cronSession);
+        return r.body.status === "failed" ? r.body : undefined;
+      },
+      90_000,
+      "the lapsed upload to be ended by the cron",
+    );
     expect(job.error_code ?? job.error?.code).toBe("upload_incomplete");
     // The route the cron goes through is not open to anyone else.
     const anon = await fetch(`${stack.url}/api/__local/scheduled`, { method: "POST", headers: { authorization: "Bearer guess" } });

@@ -195,4 +195,3 @@ export async function finalJob(stack: Stack, token: string, id: string, timeoutM
     what,
   );
 }
-

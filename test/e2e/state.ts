@@ -64,7 +64,11 @@ export function objectDatabases(state: string, className: string): { file: strin
     const bytes = [file, `${file}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
     const db = new DatabaseSync(file, { readOnly: true });
     try {
-      const { n } = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
+      const { n } = db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'",
+        )
+        .get() as { n: number };
       out.push({ file, bytes, tables: n });
     } finally {
       db.close();

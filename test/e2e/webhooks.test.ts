@@ -80,7 +80,9 @@ describe("webhooks on the local stack", () => {
     expect(mine[0]!.headers["webhook-id"]).toBe(d.id);
     // Another user's secret does not verify it.
     const other = await signIn(stack.url, "other-hooked@example.com");
-    const otherSecret = ((await (await fetch(`${stack.url}/api/v1/webhooks/secret`, { headers: { authorization: `Bearer ${other}` } })).json()) as any).secret;
+    const otherSecret = (
+      (await (await fetch(`${stack.url}/api/v1/webhooks/secret`, { headers: { authorization: `Bearer ${other}` } })).json()) as any
+    ).secret;
     expect(() => new Webhook(otherSecret).verify(mine[0]!.body, mine[0]!.headers)).toThrow();
   });
 

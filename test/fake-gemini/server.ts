@@ -13,8 +13,21 @@ export { scanPageSentences } from "./wire";
  */
 
 export const OUTCOMES = [
-  "ok", "429", "500", "503", "504", "400", "403", "404",
-  "max_tokens", "safety", "recitation", "blocked", "malformed", "drop", "replace",
+  "ok",
+  "429",
+  "500",
+  "503",
+  "504",
+  "400",
+  "403",
+  "404",
+  "max_tokens",
+  "safety",
+  "recitation",
+  "blocked",
+  "malformed",
+  "drop",
+  "replace",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -74,7 +87,15 @@ export interface FakeGemini {
 
 export type ControlPatch = Partial<FakeConfig> & { reset?: boolean };
 
-const emptyStats = (): FakeStats => ({ total: 0, by_model: {}, by_outcome: {}, by_version: {}, windows: [], last_request_ms: null, last_request: null });
+const emptyStats = (): FakeStats => ({
+  total: 0,
+  by_model: {},
+  by_outcome: {},
+  by_version: {},
+  windows: [],
+  last_request_ms: null,
+  last_request: null,
+});
 
 /** mulberry32: small, seeded, good enough to draw failures. */
 function rng(seed: number): () => number {
@@ -163,7 +184,9 @@ export async function startFakeGemini(initial: Partial<FakeConfig> = {}, port = 
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     stats.last_request = { model, version, headers, body: request };
     if (config.latencyMs > 0) await new Promise((r) => setTimeout(r, config.latencyMs));
-    const output = scan ? readScan(scan, outcome === "drop") : { paragraphs: segment(paragraphs, outcome === "drop" || outcome === "replace" ? outcome : null, rulesOf(request)) };
+    const output = scan
+      ? readScan(scan, outcome === "drop")
+      : { paragraphs: segment(paragraphs, outcome === "drop" || outcome === "replace" ? outcome : null, rulesOf(request)) };
     answer(res, outcome, model, version, request, output, config.retryDelay);
   };
 

@@ -73,12 +73,22 @@ export function answer(
       return googleError(res, 429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", [
         {
           "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-          violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_requests", quotaId: "GenerateRequestsPerMinutePerProjectPerModel" }],
+          violations: [
+            {
+              quotaMetric: "generativelanguage.googleapis.com/generate_content_requests",
+              quotaId: "GenerateRequestsPerMinutePerProjectPerModel",
+            },
+          ],
         },
         ...(retryDelay ? [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }] : []),
       ]);
     case "500":
-      return googleError(res, 500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting");
+      return googleError(
+        res,
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+      );
     case "503":
       return googleError(res, 503, "UNAVAILABLE", "The model is overloaded. Please try again later.");
     case "504":
@@ -88,9 +98,19 @@ export function answer(
         { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" },
       ]);
     case "403":
-      return googleError(res, 403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+      return googleError(
+        res,
+        403,
+        "PERMISSION_DENIED",
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+      );
     case "404":
-      return googleError(res, 404, "NOT_FOUND", `models/${model} is not found for API version ${version}, or is not supported for generateContent.`);
+      return googleError(
+        res,
+        404,
+        "NOT_FOUND",
+        `models/${model} is not found for API version ${version}, or is not supported for generateContent.`,
+      );
   }
   const promptChars = JSON.stringify(request).length;
   const full = JSON.stringify(output);
@@ -113,9 +133,19 @@ export function answer(
     case "safety":
       return json(res, 200, candidate(null, "SAFETY", { safetyRatings: ratings }));
     case "recitation":
-      return json(res, 200, candidate(half, "RECITATION", { citationMetadata: { citationSources: [{ startIndex: 0, endIndex: 40, uri: "https://example.org/book" }] } }));
+      return json(
+        res,
+        200,
+        candidate(half, "RECITATION", {
+          citationMetadata: { citationSources: [{ startIndex: 0, endIndex: 40, uri: "https://example.org/book" }] },
+        }),
+      );
     case "blocked":
-      return json(res, 200, { promptFeedback: { blockReason: "SAFETY", safetyRatings: ratings }, usageMetadata: usage(0), modelVersion: model });
+      return json(res, 200, {
+        promptFeedback: { blockReason: "SAFETY", safetyRatings: ratings },
+        usageMetadata: usage(0),
+        modelVersion: model,
+      });
     case "malformed":
       return json(res, 200, candidate(`Voici les phrases : ${half}`, "STOP"));
     default:

@@ -52,10 +52,14 @@ describe("scans through Gemini", () => {
   it("a single page that does not fit is permanent; 429 stays retryable", async () => {
     fake.control({ always: "max_tokens" });
     const [, last] = await splitPages(SCAN, 1);
-    const e = (await gemini().transcribe(last!, DEFAULT_SETTINGS, 0).catch((x: unknown) => x)) as GeminiError;
+    const e = (await gemini()
+      .transcribe(last!, DEFAULT_SETTINGS, 0)
+      .catch((x: unknown) => x)) as GeminiError;
     expect(e).toMatchObject({ code: "too_long", retryable: false });
     fake.control({ always: null, sequence: ["429"], retryDelay: "3s" });
-    const e2 = (await gemini().transcribe(last!, DEFAULT_SETTINGS, 0).catch((x: unknown) => x)) as GeminiError;
+    const e2 = (await gemini()
+      .transcribe(last!, DEFAULT_SETTINGS, 0)
+      .catch((x: unknown) => x)) as GeminiError;
     expect(e2).toMatchObject({ code: "rate_limited", retryAfterSeconds: 3 });
   });
 
@@ -64,7 +68,9 @@ describe("scans through Gemini", () => {
     fake.control({ sequence: ["malformed"] });
     expect((await gemini().transcribe(range!, DEFAULT_SETTINGS, 0)).sentences).toEqual(expected(1, 6, 0));
     fake.control({ sequence: ["malformed", "malformed"] });
-    const e = (await gemini().transcribe(range!, DEFAULT_SETTINGS, 0).catch((x: unknown) => x)) as GeminiError;
+    const e = (await gemini()
+      .transcribe(range!, DEFAULT_SETTINGS, 0)
+      .catch((x: unknown) => x)) as GeminiError;
     expect(e).toMatchObject({ code: "malformed_output", retryable: false });
   });
 });

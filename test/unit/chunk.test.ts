@@ -48,8 +48,7 @@ describe("chunkParagraphs", () => {
   });
 
   it("keeps sentences and paragraph indexes identical whatever the budget", () => {
-    const run = (maxChars: number) =>
-      chunkParagraphs(paragraphs, { maxChars }).flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
+    const run = (maxChars: number) => chunkParagraphs(paragraphs, { maxChars }).flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
     const reference = paragraphs.flatMap((p, i) => segmentSentences(p.text).map((text) => ({ text, paragraph: i })));
     for (const maxChars of [200, 1500, 2000, 20_000]) {
       expect(run(maxChars).map(({ text, paragraph }) => ({ text, paragraph }))).toEqual(reference);

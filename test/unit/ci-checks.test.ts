@@ -55,7 +55,12 @@ describe("check:lock", () => {
     const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
     const { missing, platforms } = checkLock(lock);
     expect(missing).toEqual([]);
-    for (const p of ["@cloudflare/workerd-darwin-arm64", "@cloudflare/workerd-darwin-64", "@cloudflare/workerd-windows-64", "@cloudflare/workerd-linux-arm64"]) {
+    for (const p of [
+      "@cloudflare/workerd-darwin-arm64",
+      "@cloudflare/workerd-darwin-64",
+      "@cloudflare/workerd-windows-64",
+      "@cloudflare/workerd-linux-arm64",
+    ]) {
       expect(lock.packages[`node_modules/${p}`], p).toBeDefined();
     }
     expect(platforms.darwin).toBeGreaterThan(5);
@@ -66,7 +71,10 @@ describe("check:lock", () => {
     const lock = {
       packages: {
         "": { optionalDependencies: { fsevents: "^2" } },
-        "node_modules/workerd": { version: "1", optionalDependencies: { "@cloudflare/workerd-linux-64": "1", "@cloudflare/workerd-darwin-arm64": "1" } },
+        "node_modules/workerd": {
+          version: "1",
+          optionalDependencies: { "@cloudflare/workerd-linux-64": "1", "@cloudflare/workerd-darwin-arm64": "1" },
+        },
         "node_modules/@cloudflare/workerd-linux-64": { version: "1", optional: true, os: ["linux"] },
         "node_modules/tool/node_modules/esbuild": { version: "0.18", optionalDependencies: { "@esbuild/win32-x64": "0.18" } },
         "node_modules/tool/node_modules/@esbuild/win32-x64": { version: "0.18", optional: true, os: ["win32"] },
@@ -122,7 +130,11 @@ describe("lint:workflows", () => {
   });
 
   it("reads npm commands out of a shell script", () => {
-    expect([...npmCommands("npm ci --no-audit\nnpm run check:web && npm test -- -x # npm run not-this\n")]).toEqual(["npm ci", "npm run check:web", "npm test"]);
+    expect([...npmCommands("npm ci --no-audit\nnpm run check:web && npm test -- -x # npm run not-this\n")]).toEqual([
+      "npm ci",
+      "npm run check:web",
+      "npm test",
+    ]);
   });
 });
 
@@ -142,7 +154,11 @@ describe("check:deps (dependency-cruiser) with the project's rules", () => {
       file("worker/pipeline/p.ts", 'import { c } from "../credits/c";\nexport const p = c;\n');
       file("worker/index.ts", 'import { route } from "./api/r";\nexport default route;\n');
       const run = (cwd: string) =>
-        spawnSync(path.join(ROOT, "node_modules/.bin/depcruise"), ["worker", "--config", path.join(ROOT, ".dependency-cruiser.cjs"), "--output-type", "err"], { cwd, encoding: "utf8" });
+        spawnSync(
+          path.join(ROOT, "node_modules/.bin/depcruise"),
+          ["worker", "--config", path.join(ROOT, ".dependency-cruiser.cjs"), "--output-type", "err"],
+          { cwd, encoding: "utf8" },
+        );
       const bad = run(dir);
       expect(bad.status).not.toBe(0);
       expect(bad.stdout).toContain("no-circular");

@@ -49,7 +49,10 @@ describe("cleanPages", () => {
       const head = p % 2 === 0 ? `${p} UNE VIE` : `LE DÉPART ${p}`;
       const body: Spec[] =
         p === 1
-          ? [["indent", "Jeanne, ayant fini ses malles, s’approcha de la"], ["flush", "fenêtre."]]
+          ? [
+              ["indent", "Jeanne, ayant fini ses malles, s’approcha de la"],
+              ["flush", "fenêtre."],
+            ]
           : [
               ["flush", `la suite ${WORDS[p]} continue ici et`],
               ["last", `se termine ${WORDS[p]}.`],
@@ -63,7 +66,10 @@ describe("cleanPages", () => {
     expect(text).not.toMatch(/UNE VIE|LE DÉPART/);
     expect(paragraphs[0]).toEqual({ text: "Jeanne, ayant fini ses malles, s’approcha de la fenêtre.", page: 1 });
     expect(paragraphs[1]).toEqual({ text: "Un paragraphe qui passe la page et la suite prune continue ici et se termine prune.", page: 1 });
-    expect(paragraphs[2]).toEqual({ text: "Page prune, un autre paragraphe commence et la suite cerise continue ici et se termine cerise.", page: 2 });
+    expect(paragraphs[2]).toEqual({
+      text: "Page prune, un autre paragraphe commence et la suite cerise continue ici et se termine cerise.",
+      page: 2,
+    });
     expect(paragraphs).toHaveLength(9);
   });
 

@@ -5,8 +5,21 @@ import { ConfigError, ConfigSchema, parseConfig } from "../../schema/config";
 
 describe("the Worker's configuration (schema/config.ts)", () => {
   it("takes the defaults when unset or empty, numbers from strings, decimals where they make sense", () => {
-    const c = parseConfig({ MAX_UPLOAD_BYTES: "1000", CHUNK_CHARS: " 3000 ", MONTHLY_CREDITS: "12.5", RETRY_BASE_SECONDS: "0", MAX_JOBS_PER_HOUR: "" });
-    expect(c).toMatchObject({ MAX_UPLOAD_BYTES: 1000, CHUNK_CHARS: 3000, MONTHLY_CREDITS: 12.5, RETRY_BASE_SECONDS: 0, MAX_JOBS_PER_HOUR: 10, PARTS_TTL_SECONDS: 3600 });
+    const c = parseConfig({
+      MAX_UPLOAD_BYTES: "1000",
+      CHUNK_CHARS: " 3000 ",
+      MONTHLY_CREDITS: "12.5",
+      RETRY_BASE_SECONDS: "0",
+      MAX_JOBS_PER_HOUR: "",
+    });
+    expect(c).toMatchObject({
+      MAX_UPLOAD_BYTES: 1000,
+      CHUNK_CHARS: 3000,
+      MONTHLY_CREDITS: 12.5,
+      RETRY_BASE_SECONDS: 0,
+      MAX_JOBS_PER_HOUR: 10,
+      PARTS_TTL_SECONDS: 3600,
+    });
   });
 
   it("names the first bad variable, with its value and what it means", () => {

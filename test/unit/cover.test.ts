@@ -49,10 +49,13 @@ function bruteForce(sets: Sets): number {
 }
 
 const randomSets = (maxSets: number, universe: number) =>
-  fc.array(fc.uniqueArray(fc.integer({ min: 0, max: universe - 1 }), { maxLength: 6 }).map((s) => s.sort((a, b) => a - b)), {
-    minLength: 1,
-    maxLength: maxSets,
-  });
+  fc.array(
+    fc.uniqueArray(fc.integer({ min: 0, max: universe - 1 }), { maxLength: 6 }).map((s) => s.sort((a, b) => a - b)),
+    {
+      minLength: 1,
+      maxLength: maxSets,
+    },
+  );
 
 describe("orderByNewWords", () => {
   it("puts the sentence bringing most new lemmas first, ties to fewer words then earlier, and drops one that adds nothing", () => {
@@ -60,7 +63,11 @@ describe("orderByNewWords", () => {
     const { order, newWords } = orderByNewWords([0, 1, 2, 3, 4], sets, [5, 5, 5, 3, 1]);
     // 1 brings 3; then 3 (2 new, 3 words) before 0 (2 new: 0,1 — 5 words); then 0 adds 0,1; 2 and 4 add nothing
     expect(order).toEqual([1, 3, 0]);
-    expect(newWords).toEqual([[2, 3, 4], [5, 6], [0, 1]]);
+    expect(newWords).toEqual([
+      [2, 3, 4],
+      [5, 6],
+      [0, 1],
+    ]);
     expect(orderByNewWords([2, 0], [[0, 1], [], [0, 1]]).order).toEqual([0]);
   });
 });
@@ -82,17 +89,38 @@ describe("greedyCover", () => {
 describe("reduce", () => {
   it("forces the only sentence holding a lemma, and what it covers leaves the problem", () => {
     // lemma 3 only in sentence 1, which also covers 0; lemmas 1, 2 need one of 0 and 2
-    const r = reduce([[0, 1, 2], [0, 3], [1, 2]]);
+    const r = reduce([
+      [0, 1, 2],
+      [0, 3],
+      [1, 2],
+    ]);
     expect(r.forced).toContain(1);
     expect(r.stats.forced).toBeGreaterThanOrEqual(1);
   });
 
   it("drops a sentence whose lemmas are a subset of another's, and keeps the shorter of equal ones", () => {
-    const r = reduce([[0, 1], [0, 1, 2], [2, 3], [3, 4], [4, 0]], [9, 9, 9, 9, 9]);
+    const r = reduce(
+      [
+        [0, 1],
+        [0, 1, 2],
+        [2, 3],
+        [3, 4],
+        [4, 0],
+      ],
+      [9, 9, 9, 9, 9],
+    );
     expect(r.stats.dominatedSets).toBeGreaterThanOrEqual(1);
     const kept = new Set([...r.forced, ...r.components.flatMap((c) => [...c.id])]);
     expect(kept.has(0)).toBe(false);
-    const equal = reduce([[0, 1], [0, 1], [1, 2], [2, 0]], [7, 4, 5, 5]);
+    const equal = reduce(
+      [
+        [0, 1],
+        [0, 1],
+        [1, 2],
+        [2, 0],
+      ],
+      [7, 4, 5, 5],
+    );
     const keptEqual = new Set([...equal.forced, ...equal.components.flatMap((c) => [...c.id])]);
     expect(keptEqual.has(1)).toBe(true);
     expect(keptEqual.has(0)).toBe(false);
@@ -100,7 +128,14 @@ describe("reduce", () => {
 
   it("drops a lemma whose every sentence holds another lemma", () => {
     // every sentence with lemma 0 also holds 9: covering 0 covers 9, so 9 is dominated
-    const sets = [[0, 9], [0, 1, 9], [1, 2], [2, 3], [3, 0, 9], [1, 3]];
+    const sets = [
+      [0, 9],
+      [0, 1, 9],
+      [1, 2],
+      [2, 3],
+      [3, 0, 9],
+      [1, 3],
+    ];
     const r = reduce(sets);
     expect(r.stats.dominatedElements).toBeGreaterThanOrEqual(1);
     // the answer is still a cover of 9
@@ -133,8 +168,10 @@ describe("minimumCover", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
         let x = seed;
-        const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-        const sets = Array.from({ length: 16 }, () => [...new Set(Array.from({ length: 4 }, () => Math.floor(rand() * 18)))].sort((a, b) => a - b));
+        const rand = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+        const sets = Array.from({ length: 16 }, () =>
+          [...new Set(Array.from({ length: 4 }, () => Math.floor(rand() * 18)))].sort((a, b) => a - b),
+        );
         const res = minimumCover(sets);
         expectValidOrder(sets, res.order, res.newWords);
         expect(res.order.length).toBe(bruteForce(sets));
@@ -146,8 +183,10 @@ describe("minimumCover", () => {
 
   it("is deterministic, and with no effort left still returns a valid cover, saying whether it is proven", () => {
     let x = 7;
-    const rand = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const sets = Array.from({ length: 400 }, () => [...new Set(Array.from({ length: 5 }, () => Math.floor(rand() * 120)))].sort((a, b) => a - b));
+    const rand = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const sets = Array.from({ length: 400 }, () =>
+      [...new Set(Array.from({ length: 5 }, () => Math.floor(rand() * 120)))].sort((a, b) => a - b),
+    );
     const a = minimumCover(sets, { timeLimitMs: 0 });
     expectValidOrder(sets, a.order, a.newWords);
     expect(a.lowerBound).toBeLessThanOrEqual(a.order.length);

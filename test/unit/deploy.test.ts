@@ -36,7 +36,13 @@ function copyConfigs(clientId = CLIENT_ID) {
   mkdirSync(path.join(dir, "web"), { recursive: true });
   config = path.join(dir, "wrangler.toml");
   webConfig = path.join(dir, "web/wrangler.toml");
-  writeFileSync(config, readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").replace('GOOGLE_CLIENT_ID = "set-me.apps.googleusercontent.com"', `GOOGLE_CLIENT_ID = "${clientId}"`));
+  writeFileSync(
+    config,
+    readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").replace(
+      'GOOGLE_CLIENT_ID = "set-me.apps.googleusercontent.com"',
+      `GOOGLE_CLIENT_ID = "${clientId}"`,
+    ),
+  );
   copyFileSync(path.join(ROOT, "web/wrangler.toml"), webConfig);
 }
 
@@ -78,10 +84,15 @@ describe("parsing wrangler's output", () => {
       { name: "a", uuid: "u1" },
       { name: "b", uuid: "u2" },
     ]);
-    expect(parseR2Buckets("Listing buckets...\nname:           one\ncreation_date:  x\n\nname:  two\ncreation_date: y\n")).toEqual(["one", "two"]);
+    expect(parseR2Buckets("Listing buckets...\nname:           one\ncreation_date:  x\n\nname:  two\ncreation_date: y\n")).toEqual([
+      "one",
+      "two",
+    ]);
     const cloud = newCloud({ queues: ["fnt-plan", "other-queue"] });
     expect(parseQueues(fakeCommand(cloud, ["queues", "list"]).stdout)).toEqual(["fnt-plan", "other-queue"]);
-    expect(parseQueues("\u001b[90m┌─────┬──────┐\u001b[39m\n│ id  │ name │\n├─────┼──────┤\n│ 1   │ q-a  │\n└─────┴──────┘")).toEqual(["q-a"]);
+    expect(parseQueues("\u001b[90m┌─────┬──────┐\u001b[39m\n│ id  │ name │\n├─────┼──────┤\n│ 1   │ q-a  │\n└─────┴──────┘")).toEqual([
+      "q-a",
+    ]);
     expect(parseQueues("┌┐\n└┘")).toEqual([]);
   });
 
@@ -137,7 +148,9 @@ describe("npm run deploy -- --dry-run", () => {
     const plan = t.out.join("\n");
     expect(plan).toContain("A real run would stop before step 1:");
     expect(plan).toContain("GOOGLE_CLIENT_SECRET is not set in the environment");
-    expect(plan).toContain('GOOGLE_CLIENT_ID in wrangler.toml [env.production.vars] is the placeholder "set-me.apps.googleusercontent.com"');
+    expect(plan).toContain(
+      'GOOGLE_CLIENT_ID in wrangler.toml [env.production.vars] is the placeholder "set-me.apps.googleusercontent.com"',
+    );
   });
 });
 
@@ -169,7 +182,9 @@ describe("npm run deploy against a pretend account", () => {
       { config: "web/wrangler.toml", secrets: [], secretValuesPresent: true },
     ]);
     const out = t.out.join("\n");
-    expect(out).toContain(`wrote database_id = "${cloud.d1[0].uuid}" into wrangler.toml [[env.production.d1_databases]] (binding DB): commit it`);
+    expect(out).toContain(
+      `wrote database_id = "${cloud.d1[0].uuid}" into wrangler.toml [[env.production.d1_databases]] (binding DB): commit it`,
+    );
     expect(out).not.toContain(SECRET);
     expect(out).not.toContain(GEMINI);
     // The secrets file is gone.
@@ -204,7 +219,12 @@ describe("npm run deploy against a pretend account", () => {
     });
     const t = inProcess(cloud);
     expect(await deploy(t.options({ environment: { GOOGLE_CLIENT_SECRET: SECRET, WEBHOOK_SIGNING_KEY: HOOKKEY } }))).toBe(0);
-    expect(t.lines().filter((l) => / (create|apply) |^wrangler deploy|^npm/.test(l)).map(shape)).toEqual([
+    expect(
+      t
+        .lines()
+        .filter((l) => / (create|apply) |^wrangler deploy|^npm/.test(l))
+        .map(shape),
+    ).toEqual([
       "wrangler queues create fnt-chunks",
       "wrangler queues create fnt-webhooks",
       "wrangler queues create fnt-learning",
@@ -233,17 +253,24 @@ describe("npm run deploy against a pretend account", () => {
 
     const toml = readFileSync(config, "utf8");
     const production = toml.lastIndexOf('RETENTION_DAYS = "30"'); // [env.production.vars] comes after [vars]
-    writeFileSync(config, `${toml.slice(0, production)}RETENTION_DAYS = "a month"${toml.slice(production + 'RETENTION_DAYS = "30"'.length)}`);
+    writeFileSync(
+      config,
+      `${toml.slice(0, production)}RETENTION_DAYS = "a month"${toml.slice(production + 'RETENTION_DAYS = "30"'.length)}`,
+    );
     const v = inProcess(newCloud());
     expect(await deploy(v.options())).toBe(1);
     expect(v.calls).toEqual([]);
-    expect(v.out.join("\n")).toContain('refused: RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "a month" in wrangler.toml [env.production.vars].');
+    expect(v.out.join("\n")).toContain(
+      'refused: RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "a month" in wrangler.toml [env.production.vars].',
+    );
   });
 
   it("--check-config refuses the D1 placeholder, and passes once the id is there", async () => {
     const t = inProcess(newCloud());
     expect(await deploy(t.options({ mode: "check-config" }))).toBe(1);
-    expect(t.out.join("\n")).toContain(`database_id of D1 "french-novel-tool" in wrangler.toml [[env.production.d1_databases]] is the placeholder`);
+    expect(t.out.join("\n")).toContain(
+      `database_id of D1 "french-novel-tool" in wrangler.toml [[env.production.d1_databases]] is the placeholder`,
+    );
     writeFileSync(config, setD1DatabaseId(readFileSync(config, "utf8"), "production", "DB", "cccccccc-0000-4000-8000-000000000003"));
     const u = inProcess(newCloud());
     expect(await deploy(u.options({ mode: "check-config" }))).toBe(0);
@@ -342,7 +369,11 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
       "npm run build:web",
       "wrangler deploy --env production -c web/wrangler.toml",
     ]);
-    expect(first.cloud.deployed[0]).toEqual({ config: "wrangler.toml", secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET", "WEBHOOK_SIGNING_KEY"], secretValuesPresent: true });
+    expect(first.cloud.deployed[0]).toEqual({
+      config: "wrangler.toml",
+      secrets: ["GEMINI_API_KEY", "GOOGLE_CLIENT_SECRET", "WEBHOOK_SIGNING_KEY"],
+      secretValuesPresent: true,
+    });
     expect(d1Id()).toBe(first.cloud.d1[0].uuid);
     expect(first.stdout + first.stderr).not.toContain(SECRET);
     expect(first.stdout + first.stderr).not.toContain(GEMINI);
@@ -355,8 +386,14 @@ describe("scripts/deploy.mjs as a program, with a fake wrangler (WRANGLER_BIN)",
 
 describe("the development configuration cannot replace production", () => {
   it("has Worker names of its own, and each web Worker binds the API Worker of its own environment", () => {
-    const dev = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), ""), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "") };
-    const prod = { api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), "production"), web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "production") };
+    const dev = {
+      api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), ""),
+      web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), ""),
+    };
+    const prod = {
+      api: readWranglerConfig(path.join(ROOT, "wrangler.toml"), "production"),
+      web: readWranglerConfig(path.join(ROOT, "web/wrangler.toml"), "production"),
+    };
     // `wrangler deploy` without --env production makes the "-dev" Workers, never the production ones.
     expect(dev.api.name).toBe("french-novel-tool-dev");
     expect(dev.web.name).toBe("french-novel-tool-web-dev");

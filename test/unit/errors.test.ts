@@ -76,7 +76,9 @@ describe("the text limits (the plan step's memory budget)", () => {
     const whole = await extractPdf(extract(), undefined, { limits: null });
     const chars = textChars(whole);
     expect(chars).toBeGreaterThan(10_000);
-    const text = await extractPdf(extract(), undefined, { limits: only(100, chars + 999), before: { pages: 3, chars: 1000 } }).catch((e: unknown) => e);
+    const text = await extractPdf(extract(), undefined, { limits: only(100, chars + 999), before: { pages: 3, chars: 1000 } }).catch(
+      (e: unknown) => e,
+    );
     expect((text as PipelineError).code).toBe("too_much_text");
     expect((text as PipelineError).message).toMatch(/by its page 9;/);
   });
@@ -88,7 +90,9 @@ describe("the text limits (the plan step's memory budget)", () => {
     expect(allowedText(TEXT_LIMITS, 12 * MiB)).toEqual({ pages: 1170, chars: 2_730_000, reduced: true });
     expect(allowedText(TEXT_LIMITS, 24 * MiB)).toEqual({ pages: 690, chars: 1_610_000, reduced: true });
     // The extract is 31 KB: 5 pages for it at 100 pages a MiB from a budget of 8.
-    const err = await extractPdf(extract(), undefined, { limits: { maxPages: 100, maxTextChars: 1e9, pageBudget: 8, pagesPerFileMiB: 100 } }).catch((e: unknown) => e);
+    const err = await extractPdf(extract(), undefined, {
+      limits: { maxPages: 100, maxTextChars: 1e9, pageBudget: 8, pagesPerFileMiB: 100 },
+    }).catch((e: unknown) => e);
     expect((err as PipelineError).code).toBe("too_many_pages");
     expect((err as PipelineError).message).toMatch(
       /^This book has 6 pages; the server reads at most 5 pages of text in one job while it reads a PDF of 0 MB \(the file and the text share the memory\).*, or in smaller parts\.$/,

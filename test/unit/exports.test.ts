@@ -13,7 +13,12 @@ const SENTENCES = [
   { index: 2, text: "=1+1 & <b>deux</b>", page: 2 },
 ];
 
-const rowsOf = (text: string) => text.trimEnd().split("\n").filter((l) => !l.startsWith("#")).map((l) => l.split("\t"));
+const rowsOf = (text: string) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !l.startsWith("#"))
+    .map((l) => l.split("\t"));
 
 describe("anki text export", () => {
   it("has Anki's file headers, one flat line a note, deck and tags after the book", () => {
@@ -30,7 +35,14 @@ describe("anki text export", () => {
     const rows = rowsOf(text);
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r).toHaveLength(6);
-    expect(rows[1]).toEqual(["Il dit : « viens » et part.", "Il dit : « viens » et il part.", "2", "Le Petit Prince", ankiGuid("job-1", 1), "fnt Le_Petit_Prince"]);
+    expect(rows[1]).toEqual([
+      "Il dit : « viens » et part.",
+      "Il dit : « viens » et il part.",
+      "2",
+      "Le Petit Prince",
+      ankiGuid("job-1", 1),
+      "fnt Le_Petit_Prince",
+    ]);
     expect(rows[0]![1]).toBe("");
   });
 
@@ -50,9 +62,21 @@ describe("anki text export", () => {
     const set = [{ job_id: "job-1", index: 2, text: "Le chat.", page: 2, new_words: ["chat", "le"] }];
     const text = ankiText(learningDeck(set, new Map([["job-1", "Contes de Noël"]])));
     expect(text).toContain("#columns:Sentence\tPage\tNew words\tDeck\tGUID\tTags\n");
-    expect(rowsOf(text)).toEqual([["Le chat.", "2", "chat le", "Learning set — Contes de Noël", ankiGuid("job-1", 2), "fnt Contes_de_Noël"]]);
+    expect(rowsOf(text)).toEqual([
+      ["Le chat.", "2", "chat le", "Learning set — Contes de Noël", ankiGuid("job-1", 2), "fnt Contes_de_Noël"],
+    ]);
     // Two books: the deck after the set's first book, each note tagged with its own.
-    const two = rowsOf(ankiText(learningDeck(set, new Map([["job-0", "Zadig"], ["job-1", "Contes de Noël"]]))));
+    const two = rowsOf(
+      ankiText(
+        learningDeck(
+          set,
+          new Map([
+            ["job-0", "Zadig"],
+            ["job-1", "Contes de Noël"],
+          ]),
+        ),
+      ),
+    );
     expect(two[0]!.slice(3)).toEqual(["Learning set — Zadig", ankiGuid("job-1", 2), "fnt Contes_de_Noël"]);
   });
 });
@@ -64,14 +88,21 @@ describe("xlsx export", () => {
     const bytes = toXlsx(RESULT_COLUMNS, resultRows(SENTENCES.map((s) => ({ ...s, chunk: 0, word_count: 3, has_verb: true }))));
     expect([...bytes.subarray(0, 2)]).toEqual([0x50, 0x4b]);
     const files = unzipSync(bytes);
-    expect(Object.keys(files).sort()).toEqual(["[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]);
+    expect(Object.keys(files).sort()).toEqual([
+      "[Content_Types].xml",
+      "_rels/.rels",
+      "xl/_rels/workbook.xml.rels",
+      "xl/styles.xml",
+      "xl/workbook.xml",
+      "xl/worksheets/sheet1.xml",
+    ]);
     const sheet = sheetXml(bytes);
     expect(sheet).toContain('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>');
     // Header cells use style 1: a bold font.
     const header = sheet.match(/<row r="1">(.*?)<\/row>/)![1]!;
-    expect([...header.matchAll(/<c r="[A-Z]+1" s="(\d)" t="inlineStr"><is><t xml:space="preserve">([^<]*)<\/t>/g)].map((m) => [m[1], m[2]])).toEqual(
-      RESULT_COLUMNS.map((c) => ["1", c]),
-    );
+    expect(
+      [...header.matchAll(/<c r="[A-Z]+1" s="(\d)" t="inlineStr"><is><t xml:space="preserve">([^<]*)<\/t>/g)].map((m) => [m[1], m[2]]),
+    ).toEqual(RESULT_COLUMNS.map((c) => ["1", c]));
     const styles = new TextDecoder().decode(files["xl/styles.xml"]);
     const xfs = [...styles.match(/<cellXfs[^>]*>(.*)<\/cellXfs>/)![1]!.matchAll(/<xf [^>]*>/g)].map((m) => m[0]);
     const fonts = [...styles.match(/<fonts[^>]*>(.*)<\/fonts>/)![1]!.matchAll(/<font>(.*?)<\/font>/g)].map((m) => m[1]);
@@ -93,7 +124,10 @@ describe("xlsx export", () => {
   });
 
   it("drops the characters XML cannot hold and names columns past Z", () => {
-    const bytes = toXlsx(Array.from({ length: 28 }, (_, i) => `c${i}`), [["a\u0001b\u0000", ...Array(27).fill("x")]]);
+    const bytes = toXlsx(
+      Array.from({ length: 28 }, (_, i) => `c${i}`),
+      [["a\u0001b\u0000", ...Array(27).fill("x")]],
+    );
     const sheet = sheetXml(bytes);
     expect(sheet).toContain('<c r="A2" s="2" t="inlineStr"><is><t xml:space="preserve">ab</t>');
     expect(sheet).toContain('<c r="AB2"');
@@ -128,14 +162,22 @@ describe("apkg export", () => {
       const path = `${mkdtempSync(`${tmpdir()}/apkg-`)}/collection.anki2`;
       writeFileSync(path, files["collection.anki2"]!);
       const col = new DatabaseSync(path, { readOnly: true });
-      const tables = col.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+      const tables = col
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => r.name);
       expect(tables).toEqual(["cards", "col", "graves", "notes", "revlog"]);
       const c = col.prepare("SELECT ver, models, decks FROM col").get() as { ver: number; models: string; decks: string };
       expect(c.ver).toBe(11);
       const model = JSON.parse(c.models)[NOTETYPE_ID];
       expect(model.flds.map((f: { name: string }) => f.name)).toEqual(["Sentence", "Original", "Page", "New words"]);
       expect(Object.values(JSON.parse(c.decks)).map((d: any) => d.name)).toContain("Le Petit Prince");
-      const notes = col.prepare("SELECT guid, mid, flds, tags FROM notes ORDER BY id").all() as { guid: string; mid: number; flds: string; tags: string }[];
+      const notes = col.prepare("SELECT guid, mid, flds, tags FROM notes ORDER BY id").all() as {
+        guid: string;
+        mid: number;
+        flds: string;
+        tags: string;
+      }[];
       expect(notes).toHaveLength(SENTENCES.length);
       expect(notes.map((n) => n.guid)).toEqual(rowsOf(ankiText(deck)).map((r) => r[4]));
       expect(notes[2]!.flds.split("\x1f")).toEqual(["=1+1 &amp; &lt;b&gt;deux&lt;/b&gt;", "", "2", ""]);
@@ -150,20 +192,57 @@ describe("apkg export", () => {
 });
 
 describe("CSV and TSV: no cell a spreadsheet would run as a formula", () => {
-  const cells = ["=HYPERLINK(\"http://x\",\"clic\")", "+33 1 23 45", "@SUM(A1)", "-2+3", "-cmd|' /C calc'!A0", "\tIl part.", "\rIl part."];
+  const cells = ['=HYPERLINK("http://x","clic")', "+33 1 23 45", "@SUM(A1)", "-2+3", "-cmd|' /C calc'!A0", "\tIl part.", "\rIl part."];
   const dialogue = ["– Oui ! dit-il.", "— Non !", "- Oui répondit Briant.", "-- Je ne sais qu’une chose.", "Le prix : 3 = trois."];
 
   it("puts an apostrophe before each formula-looking cell, in both formats", () => {
-    const csv = toTable(["sentence"], cells.map((c) => [c]), "csv", "\n").split("\n").slice(1, -1);
-    expect(csv).toEqual([`"'=HYPERLINK(""http://x"",""clic"")"`, "'+33 1 23 45", "'@SUM(A1)", "'-2+3", "'-cmd|' /C calc'!A0", "'\tIl part.", `"'\rIl part."`]);
-    const tsv = toTable(["sentence"], cells.map((c) => [c]), "tsv", "\n").split("\n").slice(1, -1);
+    const csv = toTable(
+      ["sentence"],
+      cells.map((c) => [c]),
+      "csv",
+      "\n",
+    )
+      .split("\n")
+      .slice(1, -1);
+    expect(csv).toEqual([
+      `"'=HYPERLINK(""http://x"",""clic"")"`,
+      "'+33 1 23 45",
+      "'@SUM(A1)",
+      "'-2+3",
+      "'-cmd|' /C calc'!A0",
+      "'\tIl part.",
+      `"'\rIl part."`,
+    ]);
+    const tsv = toTable(
+      ["sentence"],
+      cells.map((c) => [c]),
+      "tsv",
+      "\n",
+    )
+      .split("\n")
+      .slice(1, -1);
     // TSV flattens tabs and line breaks to a space first: a space-led cell is no formula.
-    expect(tsv).toEqual([`'=HYPERLINK("http://x","clic")`, "'+33 1 23 45", "'@SUM(A1)", "'-2+3", "'-cmd|' /C calc'!A0", " Il part.", " Il part."]);
+    expect(tsv).toEqual([
+      `'=HYPERLINK("http://x","clic")`,
+      "'+33 1 23 45",
+      "'@SUM(A1)",
+      "'-2+3",
+      "'-cmd|' /C calc'!A0",
+      " Il part.",
+      " Il part.",
+    ]);
   });
 
   it("leaves French dialogue dashes and ordinary sentences as they are", () => {
     for (const format of ["csv", "tsv"] as const) {
-      const lines = toTable(["sentence"], dialogue.map((c) => [c]), format, "\n").split("\n").slice(1, -1);
+      const lines = toTable(
+        ["sentence"],
+        dialogue.map((c) => [c]),
+        format,
+        "\n",
+      )
+        .split("\n")
+        .slice(1, -1);
       expect(lines).toEqual(dialogue);
     }
   });

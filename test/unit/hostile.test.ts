@@ -15,7 +15,10 @@ const plan = (pdf: Parameters<typeof planPages>[0]) => planPages(pdf, { fixHyphe
 describe("hostile text layers cost what their size does", () => {
   it("each class at a size the quadratic code took many minutes over comes out right, in a child given a minute", () => {
     // Expected under ~3 s with tsx's start; a minute is a deadline for a hang, not a timing.
-    const r = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "test/fixtures/hostile-run.ts")], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "test/fixtures/hostile-run.ts")], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.signal, "killed at the deadline: some class is super-linear again").toBeNull();
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -35,8 +38,15 @@ describe("hostile text layers cost what their size does", () => {
 
   it("brackets and soft hyphens behave as before", () => {
     // An aside closes nothing; a sentence in brackets ends.
-    expect(segmentSentences("Il rit (un peu.) et partit. (Il revint.) Fin.")).toEqual(["Il rit (un peu.) et partit.", "(Il revint.)", "Fin."]);
-    expect(segmentSentences("Il acheta des fruits (des pommes, des poires, etc.) Il partit.")).toEqual(["Il acheta des fruits (des pommes, des poires, etc.)", "Il partit."]);
+    expect(segmentSentences("Il rit (un peu.) et partit. (Il revint.) Fin.")).toEqual([
+      "Il rit (un peu.) et partit.",
+      "(Il revint.)",
+      "Fin.",
+    ]);
+    expect(segmentSentences("Il acheta des fruits (des pommes, des poires, etc.) Il partit.")).toEqual([
+      "Il acheta des fruits (des pommes, des poires, etc.)",
+      "Il partit.",
+    ]);
     const vocab = new Vocabulary();
     vocab.addLines(["marchait"]);
     expect(joinLines(["un mar-", "chait"], vocab, false)).toBe("un mar-chait");

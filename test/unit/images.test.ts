@@ -15,7 +15,18 @@ function renderGray(pdf: Uint8Array, page: number): { width: number; height: num
   const dir = mkdtempSync(path.join(tmpdir(), "fnt-render-"));
   try {
     writeFileSync(path.join(dir, "in.pdf"), pdf);
-    execFileSync("pdftoppm", ["-gray", "-r", "72", "-f", String(page), "-l", String(page), "-singlefile", path.join(dir, "in.pdf"), path.join(dir, "out")]);
+    execFileSync("pdftoppm", [
+      "-gray",
+      "-r",
+      "72",
+      "-f",
+      String(page),
+      "-l",
+      String(page),
+      "-singlefile",
+      path.join(dir, "in.pdf"),
+      path.join(dir, "out"),
+    ]);
     const pgm = readFileSync(path.join(dir, "out.pgm"));
     const m = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.subarray(0, 40).toString("latin1"))!;
     return { width: Number(m[1]), height: Number(m[2]), pixels: new Uint8Array(pgm.subarray(m[0].length)) };
@@ -47,7 +58,13 @@ describe("page images", () => {
       { bytes: JPEG_18x25, type: "jpg" as const, page: 5 },
     ];
     const doc = await PDFDocument.load(await imagesToPdf(images));
-    expect(doc.getPages().map((p) => [p.getWidth(), p.getHeight()])).toEqual([[40, 30], [41, 30], [42, 30], [43, 30], [18, 25]]);
+    expect(doc.getPages().map((p) => [p.getWidth(), p.getHeight()])).toEqual([
+      [40, 30],
+      [41, 30],
+      [42, 30],
+      [43, 30],
+      [18, 25],
+    ]);
   });
 
   it("a damaged image is a PipelineError naming its page and file", async () => {

@@ -18,36 +18,108 @@ const find = (s: string, text: string, n = 0): Token => analyze(s).filter((t) =>
 
 describe("tokenization (UD French)", () => {
   it("splits elisions, with ' or ’, and keeps the words UD keeps whole", () => {
-    expect(texts("L'homme qu’il voit jusqu'à aujourd'hui, lorsqu'il n'y est pas")).toEqual(
-      ["L'", "homme", "qu’", "il", "voit", "jusqu'", "à", "aujourd'hui", ",", "lorsqu'", "il", "n'", "y", "est", "pas"],
-    );
-    expect(texts("c'est-à-dire que l'on s'en va, puisqu'elle m'a dit : j'ai")).toEqual(
-      ["c'est-à-dire", "que", "l'on", "s'", "en", "va", ",", "puisqu'", "elle", "m'", "a", "dit", ":", "j'", "ai"],
-    );
+    expect(texts("L'homme qu’il voit jusqu'à aujourd'hui, lorsqu'il n'y est pas")).toEqual([
+      "L'",
+      "homme",
+      "qu’",
+      "il",
+      "voit",
+      "jusqu'",
+      "à",
+      "aujourd'hui",
+      ",",
+      "lorsqu'",
+      "il",
+      "n'",
+      "y",
+      "est",
+      "pas",
+    ]);
+    expect(texts("c'est-à-dire que l'on s'en va, puisqu'elle m'a dit : j'ai")).toEqual([
+      "c'est-à-dire",
+      "que",
+      "l'on",
+      "s'",
+      "en",
+      "va",
+      ",",
+      "puisqu'",
+      "elle",
+      "m'",
+      "a",
+      "dit",
+      ":",
+      "j'",
+      "ai",
+    ]);
   });
 
   it("splits inverted clitics and keeps hyphenated compounds", () => {
-    expect(texts("« Viens-tu ? » dit-il. Va-t-elle partir ? Donne-moi ça, peut-être.")).toEqual(
-      ["«", "Viens", "-tu", "?", "»", "dit", "-il", ".", "Va", "-t-elle", "partir", "?", "Donne", "-moi", "ça", ",", "peut-être", "."],
-    );
-    expect(texts("Qu'est-ce que celui-ci ? Un rendez-vous à Saint-Malo.")).toEqual(
-      ["Qu'", "est", "-ce", "que", "celui-ci", "?", "Un", "rendez-vous", "à", "Saint-Malo", "."],
-    );
+    expect(texts("« Viens-tu ? » dit-il. Va-t-elle partir ? Donne-moi ça, peut-être.")).toEqual([
+      "«",
+      "Viens",
+      "-tu",
+      "?",
+      "»",
+      "dit",
+      "-il",
+      ".",
+      "Va",
+      "-t-elle",
+      "partir",
+      "?",
+      "Donne",
+      "-moi",
+      "ça",
+      ",",
+      "peut-être",
+      ".",
+    ]);
+    expect(texts("Qu'est-ce que celui-ci ? Un rendez-vous à Saint-Malo.")).toEqual([
+      "Qu'",
+      "est",
+      "-ce",
+      "que",
+      "celui-ci",
+      "?",
+      "Un",
+      "rendez-vous",
+      "à",
+      "Saint-Malo",
+      ".",
+    ]);
   });
 
   it("gives contractions as two words with the surface text and the same offsets", () => {
     const tokens = analyze("Il va au marché du village.");
     const au = tokens.filter((t) => t.text === "au");
-    expect(au.map((t) => [t.lemma, t.pos])).toEqual([["à", "ADP"], ["le", "DET"]]);
+    expect(au.map((t) => [t.lemma, t.pos])).toEqual([
+      ["à", "ADP"],
+      ["le", "DET"],
+    ]);
     expect(au[0]!.start).toBe(au[1]!.start);
     expect(au[0]!.end).toBe(au[1]!.end);
-    expect(tokens.filter((t) => t.text === "du").map((t) => [t.lemma, t.pos])).toEqual([["de", "ADP"], ["le", "DET"]]);
+    expect(tokens.filter((t) => t.text === "du").map((t) => [t.lemma, t.pos])).toEqual([
+      ["de", "ADP"],
+      ["le", "DET"],
+    ]);
     expect(wordCount(tokens)).toBe(6);
   });
 
   it("tells the article des (un) from de + les", () => {
-    expect(analyze("Il mange des pommes.").filter((t) => t.text === "des").map((t) => [t.lemma, t.pos])).toEqual([["un", "DET"]]);
-    expect(analyze("La plupart des habitants sont partis.").filter((t) => t.text === "des").map((t) => [t.lemma, t.pos])).toEqual([["de", "ADP"], ["le", "DET"]]);
+    expect(
+      analyze("Il mange des pommes.")
+        .filter((t) => t.text === "des")
+        .map((t) => [t.lemma, t.pos]),
+    ).toEqual([["un", "DET"]]);
+    expect(
+      analyze("La plupart des habitants sont partis.")
+        .filter((t) => t.text === "des")
+        .map((t) => [t.lemma, t.pos]),
+    ).toEqual([
+      ["de", "ADP"],
+      ["le", "DET"],
+    ]);
   });
 
   it("keeps offsets exact: each token's text is the line's slice", () => {
@@ -61,33 +133,55 @@ describe("tokenization (UD French)", () => {
   it("any line: tokens are the line's slices in order, cover every non-space char, have a lemma", () => {
     const piece = fc.constantFrom(
       ..."aàéeE'’-–—«»\"()[]/.,;:!?…%°0123456789 \t\u00a0lLdDqQtTcCsS😀œ$`\\".split(""),
-      "qu'", "jusqu'", "-t-il", "du", "des", "au ", "l'on", "c'est-à-dire", "50 000", "mg/kg", "AUTRE(S)", "Viens-tu",
+      "qu'",
+      "jusqu'",
+      "-t-il",
+      "du",
+      "des",
+      "au ",
+      "l'on",
+      "c'est-à-dire",
+      "50 000",
+      "mg/kg",
+      "AUTRE(S)",
+      "Viens-tu",
     );
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 30 }).map((a) => a.join("")), (line) => {
-        const tokens = analyze(line);
-        let end = 0;
-        let chars = 0;
-        tokens.forEach((t, i) => {
-          expect(line.slice(t.start, t.end)).toBe(t.text);
-          expect(t.lemma).not.toBe("");
-          const secondPart = i > 0 && tokens[i - 1]!.start === t.start && tokens[i - 1]!.end === t.end;
-          if (!secondPart) {
-            expect(t.start).toBeGreaterThanOrEqual(end);
-            chars += t.text.replace(/\s/g, "").length;
-          }
-          end = t.end;
-        });
-        expect(chars).toBe(line.replace(/\s/g, "").length);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 30 }).map((a) => a.join("")),
+        (line) => {
+          const tokens = analyze(line);
+          let end = 0;
+          let chars = 0;
+          tokens.forEach((t, i) => {
+            expect(line.slice(t.start, t.end)).toBe(t.text);
+            expect(t.lemma).not.toBe("");
+            const secondPart = i > 0 && tokens[i - 1]!.start === t.start && tokens[i - 1]!.end === t.end;
+            if (!secondPart) {
+              expect(t.start).toBeGreaterThanOrEqual(end);
+              chars += t.text.replace(/\s/g, "").length;
+            }
+            end = t.end;
+          });
+          expect(chars).toBe(line.replace(/\s/g, "").length);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("tags punctuation PUNCT, numbers NUM, names PROPN with their form as lemma", () => {
-    expect(triples("« Paris », dit Jeanne — 1870…")).toEqual(
-      ["«/«/PUNCT", "Paris/Paris/PROPN", "»/»/PUNCT", ",/,/PUNCT", "dit/dire/VERB", "Jeanne/Jeanne/PROPN", "—/—/PUNCT", "1870/1870/NUM", "…/…/PUNCT"],
-    );
+    expect(triples("« Paris », dit Jeanne — 1870…")).toEqual([
+      "«/«/PUNCT",
+      "Paris/Paris/PROPN",
+      "»/»/PUNCT",
+      ",/,/PUNCT",
+      "dit/dire/VERB",
+      "Jeanne/Jeanne/PROPN",
+      "—/—/PUNCT",
+      "1870/1870/NUM",
+      "…/…/PUNCT",
+    ]);
     expect(find("Il avait 3,5 kilos.", "3,5").pos).toBe("NUM");
   });
 });

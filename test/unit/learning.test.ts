@@ -57,7 +57,10 @@ describe("selection", () => {
 
   it("filter: the share of known words, fewest unknown first; a contraction is one word known when both parts are", () => {
     const known = new Set(["le", "chat", "manger", "souris", "de"]);
-    const s = select([book[0]!, sentence(5, ["chat", ["de", "le"], "manger"]), book[1]!], known, "filter", { ...OPTIONS, min_known_ratio: 0.9 });
+    const s = select([book[0]!, sentence(5, ["chat", ["de", "le"], "manger"]), book[1]!], known, "filter", {
+      ...OPTIONS,
+      min_known_ratio: 0.9,
+    });
     expect(s.sentences.map((x) => x.index)).toEqual([0, 5]);
     expect(s.sentences.every((x) => x.known_ratio === 1)).toBe(true);
     expect(poolEntry(book[1]!, known).known_ratio).toBe(0.2);
@@ -122,7 +125,10 @@ function stored(texts: readonly string[]) {
 
 describe("stored analysis", () => {
   // The opening of the Verne novel cut by the local engine at 12 words: ~1,000 sentences.
-  const paragraphs = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8").split("\n").filter(Boolean).slice(0, 250);
+  const paragraphs = readFileSync(path.join(CORPUS, "novels", "verne-deux-ans-de-vacances.source.txt"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .slice(0, 250);
   const chunk = { index: 0, first_paragraph: 0, first_page: 1, last_page: 1, paragraphs: paragraphs.map((text) => ({ text, page: 1 })) };
   const texts = normalizeChunk(chunk, JobSettingsSchema.parse({ sentence_length_limit: 12 })).map((s) => s.text);
   const book = stored(texts);
@@ -135,13 +141,33 @@ describe("stored analysis", () => {
   });
 
   it("a run reads the same eligible sentences and makes the same selection as by tagging", () => {
-    const list = new Set(["homme", "mer", "navire", "enfant", "nuit", "voir", "faire", "grand", "petit", "île", "être", "avoir", "de", "le"]);
-    for (const options of [OPTIONS, { ...OPTIONS, min_words: 1, max_words: 100, require_verb: false }, { ...OPTIONS, min_words: 3, max_words: 12, min_known_ratio: 0.3 }]) {
+    const list = new Set([
+      "homme",
+      "mer",
+      "navire",
+      "enfant",
+      "nuit",
+      "voir",
+      "faire",
+      "grand",
+      "petit",
+      "île",
+      "être",
+      "avoir",
+      "de",
+      "le",
+    ]);
+    for (const options of [
+      OPTIONS,
+      { ...OPTIONS, min_words: 1, max_words: 100, require_verb: false },
+      { ...OPTIONS, min_words: 3, max_words: 12, min_known_ratio: 0.3 },
+    ]) {
       const tagged = eligibleSentences("j", book.sentences, options);
       const read = eligibleSentences("j", book.sentences, options, book.reader());
       expect(tagged.length).toBeGreaterThan(50);
       expect(read).toEqual(tagged);
-      for (const mode of ["coverage", "filter"] as const) expect(select(read, list, mode, options)).toEqual(select(tagged, list, mode, options));
+      for (const mode of ["coverage", "filter"] as const)
+        expect(select(read, list, mode, options)).toEqual(select(tagged, list, mode, options));
     }
   });
 
@@ -192,7 +218,7 @@ describe("stored analysis", () => {
 describe("word list files", () => {
   it("reads one word a line or the first column, comments, header, quotes, variants", () => {
     expect(listWords("word\n# a comment\nchat\n\n  chien  \n")).toEqual(["chat", "chien"]);
-    expect(listWords("mot;fréquence\nmaison;12\n\"bon, bonne\",3\nyeux\t4\n")).toEqual(["maison", "bon, bonne", "yeux"]);
+    expect(listWords('mot;fréquence\nmaison;12\n"bon, bonne",3\nyeux\t4\n')).toEqual(["maison", "bon, bonne", "yeux"]);
     expect(firstCell('"il ""dit""",x')).toBe('il "dit"');
     expect(listWords("chat # the animal\n")).toEqual(["chat"]);
     expect(toEntry("bon|bonne")).toEqual({ word: "bon|bonne", lemma: "bon", known: true });

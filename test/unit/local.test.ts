@@ -54,7 +54,10 @@ describe("LocalNormalizer", () => {
     // Cuts fall at clause boundaries: after , ; : or before a conjunction, a subordinator or a
     // relative pronoun.
     for (let i = 1; i < pieces.length; i++) {
-      const opens = /^(et|mais|ou|car|donc|or|ni|qui|que|qu’|dont|où|lorsque|lorsqu’|quand|puisque|puisqu’|si|s’|comme|parce)(?=\s|$|’)/iu.test(pieces[i]!);
+      const opens =
+        /^(et|mais|ou|car|donc|or|ni|qui|que|qu’|dont|où|lorsque|lorsqu’|quand|puisque|puisqu’|si|s’|comme|parce)(?=\s|$|’)/iu.test(
+          pieces[i]!,
+        );
       expect(/[,;:]$/.test(pieces[i - 1]!) || opens, `${pieces[i - 1]} | ${pieces[i]}`).toBe(true);
     }
   });
@@ -108,9 +111,14 @@ describe("splitLongSentence keeps a verb in each piece", () => {
   });
 
   it("cuts before a clause's subordinator or relative (a weak boundary) only in the verb-keeping cut", () => {
-    const text = "Briant et Gordon, après être descendus dans les chambres, s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale.";
+    const text =
+      "Briant et Gordon, après être descendus dans les chambres, s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale.";
     // No comma or conjunction within the last 12 words: the plain cut leaves them whole.
-    const plain = ["Briant et Gordon,", "après être descendus dans les chambres,", "s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale."];
+    const plain = [
+      "Briant et Gordon,",
+      "après être descendus dans les chambres,",
+      "s’étaient rendus compte que l’eau ne pénétrait pas à l’intérieur de la cale.",
+    ];
     expect(splitLongSentence(text, 8, { keepVerbs: false })).toEqual(plain);
     const pieces = splitLongSentence(text, 8);
     expect(pieces).toEqual([
@@ -127,7 +135,8 @@ describe("splitLongSentence keeps a verb in each piece", () => {
   });
 
   it("never cuts inside a compound subordinator (bien que) nor before an adverb read as a conjunction (donc)", () => {
-    const compound = "Le Sloughi venait de talonner par l’arrière ; mais, bien que toute sa coque en eût été ébranlée, l’eau ne pénétra pas à travers le bordage.";
+    const compound =
+      "Le Sloughi venait de talonner par l’arrière ; mais, bien que toute sa coque en eût été ébranlée, l’eau ne pénétra pas à travers le bordage.";
     const pieces = splitLongSentence(compound, 8);
     expect(pieces.join(" ")).toBe(compound);
     expect(pieces.some((p) => p.startsWith("que "))).toBe(false);
@@ -145,12 +154,24 @@ describe("splitLongSentence keeps a verb in each piece", () => {
     // "qui essayait en vain de se dégager des bolas." is 9 words with no clause boundary inside
     // for the plain cut; "de se dégager…" opens an infinitive clause, a boundary for the tagged cut.
     const infinitive = "Gordon et Baxter se précipitèrent vers la chèvre, qui essayait en vain de se dégager des bolas.";
-    expect(splitLongSentence(infinitive, 8, { keepVerbs: false })).toEqual(["Gordon et Baxter se précipitèrent vers la chèvre,", "qui essayait en vain de se dégager des bolas."]);
-    expect(splitLongSentence(infinitive, 8)).toEqual(["Gordon et Baxter se précipitèrent vers la chèvre,", "qui essayait en vain", "de se dégager des bolas."]);
+    expect(splitLongSentence(infinitive, 8, { keepVerbs: false })).toEqual([
+      "Gordon et Baxter se précipitèrent vers la chèvre,",
+      "qui essayait en vain de se dégager des bolas.",
+    ]);
+    expect(splitLongSentence(infinitive, 8)).toEqual([
+      "Gordon et Baxter se précipitèrent vers la chèvre,",
+      "qui essayait en vain",
+      "de se dégager des bolas.",
+    ]);
     const gerund = "Et encore, s’ils avaient pu se rendre compte du temps écoulé en consultant leur montre !";
-    expect(splitLongSentence(gerund, 8)).toEqual(["Et encore,", "s’ils avaient pu se rendre compte du temps écoulé", "en consultant leur montre !"]);
+    expect(splitLongSentence(gerund, 8)).toEqual([
+      "Et encore,",
+      "s’ils avaient pu se rendre compte du temps écoulé",
+      "en consultant leur montre !",
+    ]);
     // "ce qui" stays whole: a relative after its pronoun is no clause's start (a weak boundary otherwise).
-    const relative = "Au-dessus de la porte du hall, à l’extérieur, Baxter et Wilcox avaient artistement disposé la série des flammes, guidons et pavillons du Sloughi, ce qui donnait un air de fête à French-den.";
+    const relative =
+      "Au-dessus de la porte du hall, à l’extérieur, Baxter et Wilcox avaient artistement disposé la série des flammes, guidons et pavillons du Sloughi, ce qui donnait un air de fête à French-den.";
     const pieces = splitLongSentence(relative, 8);
     expect(pieces).toContain("ce qui donnait un air de fête à French-den.");
     expect(pieces.join(" ")).toBe(relative);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { getBoundary, MAX_PADDING_BYTES, MAX_PREAMBLE_BYTES, MultipartError, parseMultipart, type MultipartPart } from "../../worker/api/multipart";
+import {
+  getBoundary,
+  MAX_PADDING_BYTES,
+  MAX_PREAMBLE_BYTES,
+  MultipartError,
+  parseMultipart,
+  type MultipartPart,
+} from "../../worker/api/multipart";
 
 const enc = new TextEncoder();
 
@@ -122,19 +129,37 @@ describe("getBoundary", () => {
 describe("parseMultipart", () => {
   it("parses FormData output delivered in one chunk", async () => {
     const { bytes, boundary, file } = await sampleForm();
-    expectSample(await collect(streamOf(bytes, () => bytes.length), boundary), file);
+    expectSample(
+      await collect(
+        streamOf(bytes, () => bytes.length),
+        boundary,
+      ),
+      file,
+    );
   });
 
   it("parses FormData output delivered one byte at a time", async () => {
     const { bytes, boundary, file } = await sampleForm();
-    expectSample(await collect(streamOf(bytes, () => 1), boundary), file);
+    expectSample(
+      await collect(
+        streamOf(bytes, () => 1),
+        boundary,
+      ),
+      file,
+    );
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8])("parses random chunk sizes (seed %i)", async (seed) => {
     const { bytes, boundary, file } = await sampleForm();
     const rand = rng(seed);
     const max = seed % 2 ? 7 : 5000; // tiny chunks stress edges, larger ones the fast path
-    expectSample(await collect(streamOf(bytes, () => Math.ceil(rand() * max)), boundary), file);
+    expectSample(
+      await collect(
+        streamOf(bytes, () => Math.ceil(rand() * max)),
+        boundary,
+      ),
+      file,
+    );
   });
 
   it("splits at every possible position of a two-chunk body", async () => {
@@ -149,7 +174,10 @@ describe("parseMultipart", () => {
     for (let cut = 1; cut < bytes.length; cut++) {
       const sizes = [cut, bytes.length];
       let i = 0;
-      const parts = await collect(streamOf(bytes, () => sizes[i++]!), boundary);
+      const parts = await collect(
+        streamOf(bytes, () => sizes[i++]!),
+        boundary,
+      );
       expect(parts.map((p) => new TextDecoder().decode(p.data))).toEqual(["x\r\n-", "\r\n--"]);
     }
   });
@@ -158,14 +186,20 @@ describe("parseMultipart", () => {
     const content = "a\r\n--BOUNDAR\r\n--BOUNDAR-ish is not it\r\n--BOUNDAR";
     const raw = `--BOUNDARY\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n${content}\r\n--BOUNDARY--\r\n`;
     for (const size of [1, 2, 3, 11, 1000]) {
-      const parts = await collect(streamOf(enc.encode(raw), () => size), "BOUNDARY");
+      const parts = await collect(
+        streamOf(enc.encode(raw), () => size),
+        "BOUNDARY",
+      );
       expect(new TextDecoder().decode(parts[0]!.data)).toBe(content);
     }
   });
 
   it("accepts a preamble, transport padding and an epilogue", async () => {
     const raw = "preamble\r\n--B  \t\r\nContent-Disposition: form-data; name=x\r\n\r\nhello\r\n--B--\r\nepilogue";
-    const parts = await collect(streamOf(enc.encode(raw), () => 3), "B");
+    const parts = await collect(
+      streamOf(enc.encode(raw), () => 3),
+      "B",
+    );
     expect(parts).toHaveLength(1);
     expect(parts[0]!.name).toBe("x");
     expect(new TextDecoder().decode(parts[0]!.data)).toBe("hello");
@@ -175,14 +209,21 @@ describe("parseMultipart", () => {
     const body = "\r\nContent-Disposition: form-data; name=x\r\n\r\nhello\r\n--B--";
     // Up to the caps they are accepted.
     const fits = `${"p".repeat(MAX_PREAMBLE_BYTES - 2)}\r\n--B${" ".repeat(MAX_PADDING_BYTES)}${body}`;
-    expect(await collect(streamOf(enc.encode(fits), () => 4096), "B")).toHaveLength(1);
+    expect(
+      await collect(
+        streamOf(enc.encode(fits), () => 4096),
+        "B",
+      ),
+    ).toHaveLength(1);
     for (const raw of [`${"p".repeat(MAX_PREAMBLE_BYTES + 10)}\r\n--B${body}`, `--B${" ".repeat(MAX_PADDING_BYTES + 1)}${body}`]) {
       // The rest of the stream (a gigabyte, say) is never asked for once the cap is passed.
       let pulled = 0;
       const bytes = enc.encode(raw);
       const endless = new ReadableStream<Uint8Array>({
         pull(controller) {
-          controller.enqueue(pulled * 4096 < bytes.length ? bytes.subarray(pulled * 4096, (pulled + 1) * 4096) : enc.encode(" ".repeat(4096)));
+          controller.enqueue(
+            pulled * 4096 < bytes.length ? bytes.subarray(pulled * 4096, (pulled + 1) * 4096) : enc.encode(" ".repeat(4096)),
+          );
           pulled++;
         },
       });
@@ -198,7 +239,10 @@ describe("parseMultipart", () => {
       '--B\r\nContent-Disposition: form-data; name="a%22b"; filename="C:\\dir\\f.pdf"\r\n\r\n1\r\n' +
       '--B\r\ncontent-disposition: form-data; name="q\\"t"\r\nX-Extra: 1\r\n\r\n2\r\n--B--';
     const parts: MultipartPart[] = [];
-    for await (const p of parseMultipart(streamOf(enc.encode(raw), () => 5), "B")) {
+    for await (const p of parseMultipart(
+      streamOf(enc.encode(raw), () => 5),
+      "B",
+    )) {
       parts.push(p);
       await p.text();
     }
@@ -215,7 +259,10 @@ describe("parseMultipart", () => {
     form.append("pdf_file", new Blob(["%PDF-1.4"], { type: "application/pdf" }), "L’Étranger — Camus 📖.pdf");
     form.append("titre_œuvre", "x");
     const { bytes, boundary } = await encode(form);
-    const parts = await collect(streamOf(bytes, () => 7), boundary);
+    const parts = await collect(
+      streamOf(bytes, () => 7),
+      boundary,
+    );
     expect(parts.map((p) => [p.name, p.filename])).toEqual([
       ["pdf_file", "L’Étranger — Camus 📖.pdf"],
       ["titre_œuvre", undefined],
@@ -265,7 +312,10 @@ describe("parseMultipart", () => {
     const { bytes, boundary } = await sampleForm();
     const names: string[] = [];
     let notes = "";
-    for await (const p of parseMultipart(streamOf(bytes, () => 1000), boundary)) {
+    for await (const p of parseMultipart(
+      streamOf(bytes, () => 1000),
+      boundary,
+    )) {
       names.push(p.name);
       if (p.name === "pdf_file") await p.body.cancel();
       if (p.name === "notes") notes = await p.text();
@@ -277,7 +327,11 @@ describe("parseMultipart", () => {
   it("text() enforces its size limit", async () => {
     const raw = `--B\r\nContent-Disposition: form-data; name=x\r\n\r\n${"y".repeat(100)}\r\n--B--`;
     const run = async () => {
-      for await (const p of parseMultipart(streamOf(enc.encode(raw), () => 10), "B")) await p.text(50);
+      for await (const p of parseMultipart(
+        streamOf(enc.encode(raw), () => 10),
+        "B",
+      ))
+        await p.text(50);
     };
     await expect(run()).rejects.toMatchObject({ name: "MultipartError", code: "limit" });
   });
@@ -299,21 +353,39 @@ describe("parseMultipart on malformed bodies", () => {
 
   it.each(cases)("%s", async (_label, raw, message) => {
     for (const size of [1, 4, 1000]) {
-      const run = collect(streamOf(enc.encode(raw), () => size), "B");
+      const run = collect(
+        streamOf(enc.encode(raw), () => size),
+        "B",
+      );
       await expect(run).rejects.toBeInstanceOf(MultipartError);
-      await expect(collect(streamOf(enc.encode(raw), () => size), "B")).rejects.toThrow(message);
+      await expect(
+        collect(
+          streamOf(enc.encode(raw), () => size),
+          "B",
+        ),
+      ).rejects.toThrow(message);
     }
   });
 
   it("surfaces a truncated body through the part's stream", async () => {
     const { bytes, boundary } = await sampleForm();
     const cut = bytes.slice(0, Math.floor(bytes.length * 0.6));
-    await expect(collect(streamOf(cut, () => 333), boundary)).rejects.toBeInstanceOf(MultipartError);
+    await expect(
+      collect(
+        streamOf(cut, () => 333),
+        boundary,
+      ),
+    ).rejects.toBeInstanceOf(MultipartError);
   });
 
   it("caps the part-header size", async () => {
     const raw = `--B\r\nContent-Disposition: form-data; name=x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\nx\r\n--B--`;
-    await expect(collect(streamOf(enc.encode(raw), () => 64), "B")).rejects.toThrow(/exceed 16384 bytes/);
+    await expect(
+      collect(
+        streamOf(enc.encode(raw), () => 64),
+        "B",
+      ),
+    ).rejects.toThrow(/exceed 16384 bytes/);
   });
 
   it("caps the header size even when the header block never ends", async () => {
@@ -329,13 +401,28 @@ describe("parseMultipart on malformed bodies", () => {
   it("caps the number of parts", async () => {
     const part = "--B\r\nContent-Disposition: form-data; name=x\r\n\r\nv\r\n";
     const ok = `${part.repeat(50)}--B--`;
-    expect(await collect(streamOf(enc.encode(ok), () => 100), "B")).toHaveLength(50);
+    expect(
+      await collect(
+        streamOf(enc.encode(ok), () => 100),
+        "B",
+      ),
+    ).toHaveLength(50);
     const tooMany = `${part.repeat(51)}--B--`;
-    await expect(collect(streamOf(enc.encode(tooMany), () => 100), "B")).rejects.toThrow(/More than 50 parts/);
+    await expect(
+      collect(
+        streamOf(enc.encode(tooMany), () => 100),
+        "B",
+      ),
+    ).rejects.toThrow(/More than 50 parts/);
   });
 
   it("rejects an invalid boundary argument", async () => {
-    await expect(collect(streamOf(enc.encode("x"), () => 1), "")).rejects.toBeInstanceOf(MultipartError);
+    await expect(
+      collect(
+        streamOf(enc.encode("x"), () => 1),
+        "",
+      ),
+    ).rejects.toBeInstanceOf(MultipartError);
   });
 
   it("cancels the input when the consumer stops early", async () => {

@@ -90,8 +90,7 @@ describe.each(NOVELS)("$name", ({ name, pages }) => {
   });
 
   it("cuts chunks without changing a sentence (2,000 vs 20,000 characters)", () => {
-    const run = (maxChars: number) =>
-      chunkParagraphs(paragraphs, { maxChars }).flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
+    const run = (maxChars: number) => chunkParagraphs(paragraphs, { maxChars }).flatMap((c) => normalizeChunk(c, DEFAULT_SETTINGS));
     const small = run(2000);
     const large = run(20000);
     expect(small.map((s) => s.text)).toEqual(large.map((s) => s.text));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { countSelected, formatPages, normalizePages, outsideBook, PageRangeError, parsePages, selectedPages, selects } from "../../schema/pages";
+import {
+  countSelected,
+  formatPages,
+  normalizePages,
+  outsideBook,
+  PageRangeError,
+  parsePages,
+  selectedPages,
+  selects,
+} from "../../schema/pages";
 import { jobSettingsSchema } from "../../schema/settings";
 import { extractPdf, measurePdf, PipelineError, planDocument, readParts } from "../../worker/pipeline";
 import { pageRanges, subsetPdf } from "../../worker/pipeline/scan";

@@ -47,7 +47,8 @@ function bookPages(): PageLines[] {
   const pages: PageLines[] = [];
   for (let p = 1; p <= 6; p++) {
     const body = filler(p, 8);
-    if (p === 3) body.push(["indent", "Ce paragraphe commencé à la page trois, au bas, se"], ["flush", "poursuit sur la ligne suivante et passe la"]);
+    if (p === 3)
+      body.push(["indent", "Ce paragraphe commencé à la page trois, au bas, se"], ["flush", "poursuit sur la ligne suivante et passe la"]);
     if (p === 4) body.unshift(["flush", "page pour finir à la page quatre, dans la"], ["last", "seconde partie du livre."]);
     pages.push(layPage(p, body));
   }
@@ -81,7 +82,11 @@ describe("joinParts", () => {
     // The head sits close above the text: only its repetition on most of the book's pages
     // marks it. One part of three pages alone does not show it often enough.
     expect(texts.join("\n")).not.toMatch(/DEUX ANS DE VACANCES/);
-    expect(planPages(part(pages, 4, 6), OPTS).paragraphs.map((p) => p.text).join("\n")).toMatch(/DEUX ANS DE VACANCES/);
+    expect(
+      planPages(part(pages, 4, 6), OPTS)
+        .paragraphs.map((p) => p.text)
+        .join("\n"),
+    ).toMatch(/DEUX ANS DE VACANCES/);
     // Folios (page + 6) are gone, whichever part they were in.
     expect(texts.filter((t) => /^\d+$/.test(t))).toEqual([]);
     // The paragraph that runs from part 1 into part 2 is one paragraph, on the page it starts.
@@ -106,7 +111,11 @@ describe("the Verne novel in 3 parts", () => {
     const src = await PDFDocument.load(bytes);
     expect(src.getPageCount()).toBe(325);
     // Cut mid-chapter, so paragraphs run over both boundaries.
-    const ranges: [number, number][] = [[1, 105], [106, 217], [218, 325]];
+    const ranges: [number, number][] = [
+      [1, 105],
+      [106, 217],
+      [218, 325],
+    ];
     // Read as the plan consumer reads them: readParts, each part's bytes handed over.
     const given: Uint8Array[] = [];
     const pdf = await readParts(3, async (n) => {
@@ -141,7 +150,10 @@ describe("a scan in parts", () => {
     const src = await PDFDocument.load(scan);
     const total = src.getPageCount();
     expect(total).toBeGreaterThanOrEqual(5);
-    const bounds: [number, number][] = [[1, 3], [4, total]];
+    const bounds: [number, number][] = [
+      [1, 3],
+      [4, total],
+    ];
     const given: Uint8Array[] = [];
     const read = async (n: number) => {
       const part = await cut(src, ...bounds[n - 1]!);
@@ -160,7 +172,10 @@ describe("a scan in parts", () => {
       expect((await PDFDocument.load(r.pdf)).getPageCount()).toBe(r.last_page - r.first_page + 1);
     }
     // 3 pages in ranges of 2: 1–2, 3; part 2 starts a range of its own at page 4.
-    const expected: [number, number][] = [[1, 2], [3, 3]];
+    const expected: [number, number][] = [
+      [1, 2],
+      [3, 3],
+    ];
     for (let p = 4; p <= total; p += 2) expected.push([p, Math.min(p + 1, total)]);
     expect(seen).toEqual(expected);
     expect(given.map((b) => b.byteLength)).toEqual([0, 0]);

@@ -3,7 +3,8 @@ import { safeReturnTo } from "../../worker/auth/return-to";
 
 describe("return_to after sign-in goes back to the app's own origin only", () => {
   it("keeps a path of the app, its query and fragment", () => {
-    for (const ok of ["/", "/jobs", "/jobs/abc?tab=result#s12", "/learning/sets?ids=a,b", "/a%20b", "/caf%C3%A9"]) expect(safeReturnTo(ok)).toBe(ok);
+    for (const ok of ["/", "/jobs", "/jobs/abc?tab=result#s12", "/learning/sets?ids=a,b", "/a%20b", "/caf%C3%A9"])
+      expect(safeReturnTo(ok)).toBe(ok);
   });
 
   it.each([

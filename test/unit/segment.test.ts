@@ -65,21 +65,36 @@ const GOLDEN: [string, string[]][] = [
   ["« Tu viens ? » demanda-t-il. Elle ne répondit pas.", ["« Tu viens ? » demanda-t-il.", "Elle ne répondit pas."]],
   ["Ah ! que c'est beau ! Il se tut.", ["Ah ! que c'est beau !", "Il se tut."]],
   ["M. Dupont et Mme Leroux arrivèrent. MM. Martin les suivaient.", ["M. Dupont et Mme Leroux arrivèrent.", "MM. Martin les suivaient."]],
-  ["Disciple enthousiaste de J.-J. Rousseau, il aimait la nature. Il lisait V. Hugo.", ["Disciple enthousiaste de J.-J. Rousseau, il aimait la nature.", "Il lisait V. Hugo."]],
+  [
+    "Disciple enthousiaste de J.-J. Rousseau, il aimait la nature. Il lisait V. Hugo.",
+    ["Disciple enthousiaste de J.-J. Rousseau, il aimait la nature.", "Il lisait V. Hugo."],
+  ],
   ["Disciple de J. -J. Rousseau, il avait des tendresses. Voilà.", ["Disciple de J. -J. Rousseau, il avait des tendresses.", "Voilà."]],
   ["Il attendit… Personne ne vint.", ["Il attendit…", "Personne ne vint."]],
   ["Il attendit... puis il partit.", ["Il attendit... puis il partit."]],
   ["Jeanne répondit : « Entre, papa. » Et son père parut.", ["Jeanne répondit : « Entre, papa. »", "Et son père parut."]],
   ["Une voix appela : « Jeannette ! »", ["Une voix appela : « Jeannette ! »"]],
-  ["« Oh ! papa, partons, je t'en supplie. Il fera beau. » Elle sourit.", ["« Oh ! papa, partons, je t'en supplie.", "Il fera beau. »", "Elle sourit."]],
+  [
+    "« Oh ! papa, partons, je t'en supplie. Il fera beau. » Elle sourit.",
+    ["« Oh ! papa, partons, je t'en supplie.", "Il fera beau. »", "Elle sourit."],
+  ],
   ["— Oui, dit-il. — Non ! cria-t-elle.", ["— Oui, dit-il.", "— Non ! cria-t-elle."]],
-  ["-- Mais ta mère n'y consentira jamais. -- Si, je te le promets.", ["-- Mais ta mère n'y consentira jamais.", "-- Si, je te le promets."]],
-  ["Il pesait 3.5 kilos, soit 1.000 grammes de plus. C'était beaucoup.", ["Il pesait 3.5 kilos, soit 1.000 grammes de plus.", "C'était beaucoup."]],
+  [
+    "-- Mais ta mère n'y consentira jamais. -- Si, je te le promets.",
+    ["-- Mais ta mère n'y consentira jamais.", "-- Si, je te le promets."],
+  ],
+  [
+    "Il pesait 3.5 kilos, soit 1.000 grammes de plus. C'était beaucoup.",
+    ["Il pesait 3.5 kilos, soit 1.000 grammes de plus.", "C'était beaucoup."],
+  ],
   ["Louis XIV régna longtemps. Il mourut en 1715.", ["Louis XIV régna longtemps.", "Il mourut en 1715."]],
   ["Voir l'art. 3 et le chap. II du code. Puis signer.", ["Voir l'art. 3 et le chap. II du code.", "Puis signer."]],
   ["Il avait des pommes, des poires, etc. Il vendait tout.", ["Il avait des pommes, des poires, etc.", "Il vendait tout."]],
   ["Le 15 sept. 1820, ils étaient sept. Le lendemain, six.", ["Le 15 sept. 1820, ils étaient sept.", "Le lendemain, six."]],
-  ["Il hésita (était-ce prudent ?) puis entra. La salle était vide.", ["Il hésita (était-ce prudent ?) puis entra.", "La salle était vide."]],
+  [
+    "Il hésita (était-ce prudent ?) puis entra. La salle était vide.",
+    ["Il hésita (était-ce prudent ?) puis entra.", "La salle était vide."],
+  ],
   ["Quoi\u00a0? Vraiment\u202f! Il rit\u00a0; elle aussi.", ["Quoi\u00a0?", "Vraiment\u202f!", "Il rit\u00a0; elle aussi."]],
   ["Le Dr Bernard arriva. St-Malo était loin.", ["Le Dr Bernard arriva.", "St-Malo était loin."]],
   ["« Les autres aussi ont peur ! » avait dit Dole.", ["« Les autres aussi ont peur ! » avait dit Dole."]],
@@ -106,15 +121,19 @@ describe("segmentSentences on literary French", () => {
 
 // The error classes of issue 13, one block each. Examples from the corpus novels carry
 // typographic apostrophes (’); the others are invented.
-const cases = (rows: [string, string[]][]) => it.each(rows)("%s", (text, expected) => {
-  expect(segmentSentences(text)).toEqual(expected);
-});
+const cases = (rows: [string, string[]][]) =>
+  it.each(rows)("%s", (text, expected) => {
+    expect(segmentSentences(text)).toEqual(expected);
+  });
 
 describe("a closing quote after the final punctuation belongs to the sentence it closes", () => {
   cases([
     [
       "Mais l’abbé Picot, ennemi naturel de l’autorité civile, répliqua : « Vous voulez dire de Cana. » L’autre n’accepta pas la leçon.",
-      ["Mais l’abbé Picot, ennemi naturel de l’autorité civile, répliqua : « Vous voulez dire de Cana. »", "L’autre n’accepta pas la leçon."],
+      [
+        "Mais l’abbé Picot, ennemi naturel de l’autorité civile, répliqua : « Vous voulez dire de Cana. »",
+        "L’autre n’accepta pas la leçon.",
+      ],
     ],
     [
       "Jeanne murmura : « Cette pauvre tante !… » Julien reprit : « Elle doit être un peu folle, ce soir. »",
@@ -165,7 +184,10 @@ describe("abbreviations of units, times and references inside a sentence", () =>
     ["Le train part à 6 h. 15 précises. Dépêchez-vous.", ["Le train part à 6 h. 15 précises.", "Dépêchez-vous."]],
     ["Il arriva à 8 h. Elle dormait.", ["Il arriva à 8 h.", "Elle dormait."]],
     ["Cela coûte 10 fr. 50 le mètre. Cher.", ["Cela coûte 10 fr. 50 le mètre.", "Cher."]],
-    ["Les dégâts sont évalués à 3.000 fr. On ne déplore aucune victime.", ["Les dégâts sont évalués à 3.000 fr.", "On ne déplore aucune victime."]],
+    [
+      "Les dégâts sont évalués à 3.000 fr. On ne déplore aucune victime.",
+      ["Les dégâts sont évalués à 3.000 fr.", "On ne déplore aucune victime."],
+    ],
     ["Une poutre de 3 m. de long barrait la route. On la dégagea.", ["Une poutre de 3 m. de long barrait la route.", "On la dégagea."]],
     ["Voir p. 12 et t. II du recueil. Fin.", ["Voir p. 12 et t. II du recueil.", "Fin."]],
     ["Il cita le t. IV, p. XII, de l'édition. Puis il se tut.", ["Il cita le t. IV, p. XII, de l'édition.", "Puis il se tut."]],
@@ -178,7 +200,10 @@ describe("abbreviations of units, times and references inside a sentence", () =>
     ],
     // "etc.)" before a capital: one full stop served both; the sentence ends after the bracket.
     ["(des pommes, des poires, etc.) Il partit.", ["(des pommes, des poires, etc.)", "Il partit."]],
-    ["Il acheta des fruits (des pommes, des poires, etc.) Il partit.", ["Il acheta des fruits (des pommes, des poires, etc.)", "Il partit."]],
+    [
+      "Il acheta des fruits (des pommes, des poires, etc.) Il partit.",
+      ["Il acheta des fruits (des pommes, des poires, etc.)", "Il partit."],
+    ],
     ["Il acheta des fruits (des pommes, etc.) et partit.", ["Il acheta des fruits (des pommes, etc.) et partit."]],
     ["Il acheta des fruits (des pommes, etc.). Il partit.", ["Il acheta des fruits (des pommes, etc.).", "Il partit."]],
     // An elision mark is not the end of anything.
@@ -194,7 +219,10 @@ describe("long and spaced ellipses; an ellipsis before a lowercase word continue
     ["Il attendit.... rien ne vint.", ["Il attendit.... rien ne vint."]],
     ["Il attendit..... Rien.", ["Il attendit.....", "Rien."]],
     ["j'sais pas... bon on verra", ["j'sais pas... bon on verra"]],
-    ["bon ben voilà.... encore une journée de perdue. vivement demain.", ["bon ben voilà.... encore une journée de perdue.", "vivement demain."]],
+    [
+      "bon ben voilà.... encore une journée de perdue. vivement demain.",
+      ["bon ben voilà.... encore une journée de perdue.", "vivement demain."],
+    ],
     ["Il attendit . . . Rien.", ["Il attendit . . .", "Rien."]],
     ["Il attendit . . . rien.", ["Il attendit . . . rien."]],
     ["Il attendit...Rien ne vint.", ["Il attendit...", "Rien ne vint."]],

@@ -79,11 +79,16 @@ describe("splitPdf", () => {
 
   it("a single page over the limit, an encrypted file and a broken one are refused in words", async () => {
     const data = new Uint8Array(readFileSync(await scan(10)));
-    await expect(splitPdf(data, { maxBytes: 256 * KIB })).rejects.toMatchObject({ code: "page_too_large", message: expect.stringMatching(/^Page 1 alone/) });
+    await expect(splitPdf(data, { maxBytes: 256 * KIB })).rejects.toMatchObject({
+      code: "page_too_large",
+      message: expect.stringMatching(/^Page 1 alone/),
+    });
     const encrypted = new Uint8Array(readFileSync(path.join(__dirname, "../fixtures/encrypted.pdf")));
     await expect(splitPdf(encrypted, { maxBytes: 10 })).rejects.toBeInstanceOf(SplitError);
     await expect(splitPdf(encrypted, { maxBytes: 10 })).rejects.toMatchObject({ code: "encrypted" });
-    await expect(splitPdf(new TextEncoder().encode("%PDF-1.7 nothing else"), { maxBytes: 10 })).rejects.toMatchObject({ code: "invalid_pdf" });
+    await expect(splitPdf(new TextEncoder().encode("%PDF-1.7 nothing else"), { maxBytes: 10 })).rejects.toMatchObject({
+      code: "invalid_pdf",
+    });
   });
 });
 
@@ -127,7 +132,10 @@ describe("the text rule, before sending", () => {
     const rule = ruleOf({ ...TEXT_LIMITS, maxPages: 300 });
     const err = await splitPdf(VERNE, { maxBytes: 24 * MIB, text: rule }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SplitError);
-    expect(err).toMatchObject({ code: "too_many_pages", message: expect.stringMatching(/^This book has 325 pages; the server reads at most 300 pages in one job/) });
+    expect(err).toMatchObject({
+      code: "too_many_pages",
+      message: expect.stringMatching(/^This book has 325 pages; the server reads at most 300 pages in one job/),
+    });
   });
 });
 
@@ -155,7 +163,8 @@ describe("partsToSend (the web app's and cli submit's choice)", () => {
     expect(await partsToSend(odd, { maxBytes: MIB, text: rule })).toEqual([odd]);
     await expect(partsToSend(odd, { maxBytes: 150 * KIB, text: rule })).rejects.toMatchObject({ code: "invalid_pdf" });
     // A book of too many pages is still refused before sending.
-    await expect(partsToSend(VERNE, { maxBytes: 24 * MIB, text: { ...rule, max_pages: 300, page_budget: 310 } })).rejects.toMatchObject({ code: "too_many_pages" });
+    await expect(partsToSend(VERNE, { maxBytes: 24 * MIB, text: { ...rule, max_pages: 300, page_budget: 310 } })).rejects.toMatchObject({
+      code: "too_many_pages",
+    });
   });
 });
-

@@ -3,7 +3,11 @@ import { eta, percent, progressEvent, snapshot, step } from "../../worker/jobs/t
 import { MAX_REQUEUES, PLANNING_TIMEOUT_MS, STALL_MS, watchdogStep } from "../../worker/jobs/tracker/watchdog";
 
 const counts = (done: number, failed: number, pending: number) => ({ done, failed, pending });
-const job = (status: "queued" | "planning" | "processing" | "completed" | "partial" | "failed" | "cancelled", total = 10, started_ms: number | null = 1_000) => ({
+const job = (
+  status: "queued" | "planning" | "processing" | "completed" | "partial" | "failed" | "cancelled",
+  total = 10,
+  started_ms: number | null = 1_000,
+) => ({
   job_id: "j1",
   status,
   total,
@@ -83,7 +87,13 @@ describe("tracker progress: one snapshot for the row and the event", () => {
   it("makes the event from the snapshot, a given step and extra fields winning", () => {
     const s = snapshot(job("processing", 4, 1_000), counts(1, 0, 3), 5_000);
     const e = progressEvent("progress", s, "2026-01-01T00:00:00.000Z");
-    expect(e).toMatchObject({ type: "progress", job_id: "j1", current_step: s.current_step, eta_seconds: 12, at: "2026-01-01T00:00:00.000Z" });
+    expect(e).toMatchObject({
+      type: "progress",
+      job_id: "j1",
+      current_step: s.current_step,
+      eta_seconds: 12,
+      at: "2026-01-01T00:00:00.000Z",
+    });
     const f = progressEvent("chunk_failed", s, "t", "retrying 1 failed part", { error_message: "boom", status: "partial" });
     expect(f.current_step).toBe("retrying 1 failed part");
     expect(f.error_message).toBe("boom");

@@ -30,7 +30,11 @@ describe("tracker result: merge", () => {
       { text: "Sans fait.", page: 1, paragraph: 1, word_count: 2 },
     ]);
     const flags = [{ kind: "short" }];
-    const r = mergeResult({ job_id: "j", status: "partial", total: 1 }, [chunk(0, [], { json: rewritten, flags: JSON.stringify(flags) })], []);
+    const r = mergeResult(
+      { job_id: "j", status: "partial", total: 1 },
+      [chunk(0, [], { json: rewritten, flags: JSON.stringify(flags) })],
+      [],
+    );
     expect(r.complete).toBe(true);
     expect(r.rewritten_count).toBe(1);
     expect(r.sentences[0]).toMatchObject({ original: "Il est la.", word_count: 3, has_verb: true });

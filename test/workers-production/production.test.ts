@@ -39,12 +39,17 @@ describe("the production configuration", () => {
   });
 
   it("takes the session only from a __Host- cookie", async () => {
-    await env.DB.prepare("INSERT INTO users (id, email, issuer, subject) VALUES ('p1', 'p1@example.com', 'https://accounts.google.com', '1')").run();
+    await env.DB.prepare(
+      "INSERT INTO users (id, email, issuer, subject) VALUES ('p1', 'p1@example.com', 'https://accounts.google.com', '1')",
+    ).run();
     const { token } = await createSession(env, "p1", "test");
     expect((await api("/api/v1/me", { headers: { cookie: `fnt_session=${token}` } })).status).toBe(401);
     const ok = await api("/api/v1/me", { headers: { cookie: `__Host-fnt_session=${token}` } });
     expect(ok.status).toBe(200);
-    const out = await api("/api/v1/auth/signout", { method: "POST", headers: { cookie: `__Host-fnt_session=${token}`, origin: "https://novels.example" } });
+    const out = await api("/api/v1/auth/signout", {
+      method: "POST",
+      headers: { cookie: `__Host-fnt_session=${token}`, origin: "https://novels.example" },
+    });
     expect(out.status).toBe(204);
     expect(out.headers.get("set-cookie")).toMatch(/^__Host-fnt_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Lax/);
   });

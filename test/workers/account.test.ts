@@ -16,7 +16,11 @@ import { objectStorage, tablesHolding } from "./state";
 
 const json = async (r: Response) => (await r.json()) as any;
 const send = (jar: Jar, path: string, method: string, body?: unknown) =>
-  appRequest(jar, path, { method, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  appRequest(jar, path, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 const call = (token: string, path: string, init: RequestInit = {}) =>
   api(`/api/v1/${path}`, { ...init, headers: { ...bearer(token), "content-type": "application/json", ...init.headers } });
 
@@ -38,19 +42,49 @@ async function fullAccount(email: string) {
   const { id: done, t } = await startedJob([[1, 1]], userId);
   await env.DB.prepare("UPDATE jobs SET original_filename = ? WHERE id = ?").bind(TITLE, done).run();
   await t.chunkDone(0, analysed(...BOOK));
-  expect((await call(token, `jobs/${done}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "Le domaine perdu brillait." }) })).status).toBe(200);
-  const { id: running } = await startedJob([[1, 1], [2, 2]], userId);
+  expect(
+    (await call(token, `jobs/${done}/sentences/1`, { method: "PATCH", body: JSON.stringify({ text: "Le domaine perdu brillait." }) }))
+      .status,
+  ).toBe(200);
+  const { id: running } = await startedJob(
+    [
+      [1, 1],
+      [2, 2],
+    ],
+    userId,
+  );
   const set = await json(await call(token, "learning-sets", { method: "POST", body: JSON.stringify({ job_ids: [done] }) }));
-  for (let i = 0; i < 100 && (await json(await call(token, `learning-sets/${set.id}`))).status === "running"; i++) await new Promise((r) => setTimeout(r, 100));
-  expect((await call(token, "wordlists", { method: "POST", body: JSON.stringify({ name: "Mes mots à moi", words: ["chat", WORD] }) })).status).toBe(201);
-  expect((await call(token, "webhooks/settings", { method: "PUT", body: JSON.stringify({ default_url: "https://hooks.test/leaving", progress_every: null }) })).status).toBe(200);
-  expect((await call(token, "settings", { method: "PUT", body: JSON.stringify({ settings: { sentence_length_limit: 12 } }) })).status).toBe(200);
+  for (let i = 0; i < 100 && (await json(await call(token, `learning-sets/${set.id}`))).status === "running"; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(
+    (await call(token, "wordlists", { method: "POST", body: JSON.stringify({ name: "Mes mots à moi", words: ["chat", WORD] }) })).status,
+  ).toBe(201);
+  expect(
+    (
+      await call(token, "webhooks/settings", {
+        method: "PUT",
+        body: JSON.stringify({ default_url: "https://hooks.test/leaving", progress_every: null }),
+      })
+    ).status,
+  ).toBe(200);
+  expect((await call(token, "settings", { method: "PUT", body: JSON.stringify({ settings: { sentence_length_limit: 12 } }) })).status).toBe(
+    200,
+  );
   const key = await json(await call(token, "api-keys", { method: "POST", body: JSON.stringify({ name: "my script" }) }));
-  await env.DB.prepare("INSERT INTO idempotency_keys (user_id, key, route, state, status, body, created_at, expires_at) VALUES (?, 'k1', 'POST /api/v1/jobs', 'done', 202, ?, ?, ?)")
+  await env.DB.prepare(
+    "INSERT INTO idempotency_keys (user_id, key, route, state, status, body, created_at, expires_at) VALUES (?, 'k1', 'POST /api/v1/jobs', 'done', 202, ?, ?, ?)",
+  )
     .bind(userId, JSON.stringify({ id: done }), new Date().toISOString(), new Date(Date.now() + 86_400_000).toISOString())
     .run();
   const op = await signIn("ops@example.com");
-  expect((await call(op, `admin/users/${userId}/grant`, { method: "POST", body: JSON.stringify({ credits: 5, note: `for ${email}'s book club` }) })).status).toBe(200);
+  expect(
+    (
+      await call(op, `admin/users/${userId}/grant`, {
+        method: "POST",
+        body: JSON.stringify({ credits: 5, note: `for ${email}'s book club` }),
+      })
+    ).status,
+  ).toBe(200);
   return { jar, userId, token, key, jobs: [done, running], set: set.id as string };
 }
 
@@ -102,23 +136,40 @@ describe("DELETE /api/v1/me", () => {
     await gone(a.userId);
 
     // Nothing of the reader in D1: not their id, email, book title, sentences, edits or words.
-    for (const text of [a.userId, email, "Le Grand Meaulnes", "Augustin Meaulnes", "Le domaine perdu", WORD, "Mes mots à moi", "hooks.test/leaving"]) {
+    for (const text of [
+      a.userId,
+      email,
+      "Le Grand Meaulnes",
+      "Augustin Meaulnes",
+      "Le domaine perdu",
+      WORD,
+      "Mes mots à moi",
+      "hooks.test/leaving",
+    ]) {
       expect(await tablesHolding(text), text).toEqual([]);
     }
     // No file, no tracker storage.
     for (const job of a.jobs) {
       for (const prefix of jobPrefixes(job)) expect((await env.FILES.list({ prefix })).objects, prefix).toEqual([]);
-      expect(await runInDurableObject(tracker(env, job), (_i, state) => objectStorage(state))).toEqual({ keys: [], alarm: null, tables: [] });
+      expect(await runInDurableObject(tracker(env, job), (_i, state) => objectStorage(state))).toEqual({
+        keys: [],
+        alarm: null,
+        tables: [],
+      });
     }
     expect((await env.FILES.list({ prefix: `learning-sets/${a.set}/` })).objects).toEqual([]);
     // The Google grant was revoked at Google (the stand-in), as Google documents it.
     const { requests } = await json(await fetch(`${OIDC}/__revocations`));
-    expect(requests.filter((r: any) => r.email === email)).toEqual([expect.objectContaining({ method: "POST", content_type: "application/x-www-form-urlencoded" })]);
+    expect(requests.filter((r: any) => r.email === email)).toEqual([
+      expect.objectContaining({ method: "POST", content_type: "application/x-www-form-urlencoded" }),
+    ]);
 
     // The ledger stays for the operator's accounting: the same entries, amounts and dates, under the hashed id, nothing that ties them to the reader.
     const ref = await deletedUserRef(a.userId);
     const kept = (await env.DB.prepare("SELECT * FROM closed_ledgers WHERE account = ? ORDER BY id").bind(ref).all<any>()).results;
-    expect(kept.map((e) => [e.kind, e.amount, e.balance_after, e.at])).toEqual(ledgerBefore.entries.reverse().map((e) => [e.kind, e.amount, e.balance_after, e.at]));
+    expect(kept.map((e) => [e.kind, e.amount, e.balance_after, e.at])).toEqual(
+      ledgerBefore.entries.reverse().map((e) => [e.kind, e.amount, e.balance_after, e.at]),
+    );
     // The audit log records the deletion under a hash of the id; the operator's grant keeps its amount, not who or why.
     const audit = (await env.DB.prepare("SELECT * FROM audit_log WHERE target_id = ? ORDER BY id").bind(ref).all<any>()).results;
     expect(audit.map((r) => [r.action, r.target_type])).toEqual([
@@ -127,7 +178,10 @@ describe("DELETE /api/v1/me", () => {
     ]);
     expect(JSON.parse(audit[0].detail)).toEqual({ credits: 5 });
     expect(audit[1]).toMatchObject({ actor_id: ref, actor_email: "" });
-    expect(JSON.parse(audit[1].detail)).toMatchObject({ google_grant: "revoked", ledger: { granted: 105_000, charged: 0, entries: kept.length } });
+    expect(JSON.parse(audit[1].detail)).toMatchObject({
+      google_grant: "revoked",
+      ledger: { granted: 105_000, charged: 0, entries: kept.length },
+    });
 
     // The same Google account signs in again: a new, empty account.
     const again = await signedIn(email);
@@ -151,7 +205,9 @@ describe("DELETE /api/v1/me", () => {
     expect((await appRequest(jar, "/api/v1/me")).status).toBe(401);
 
     // Google cannot be reached: it stops there, the jobs already gone, the account still marked.
-    await expect(finishAccountDeletion({ ...env, GOOGLE_REVOKE_URL: "http://unreachable.test/revoke" }, userId)).rejects.toBeInstanceOf(RevocationError);
+    await expect(finishAccountDeletion({ ...env, GOOGLE_REVOKE_URL: "http://unreachable.test/revoke" }, userId)).rejects.toBeInstanceOf(
+      RevocationError,
+    );
     expect(await env.DB.prepare("SELECT id FROM jobs WHERE id = ?").bind(job).first()).toBeNull();
     expect(await userRow(userId)).not.toBeNull();
     expect(await env.DB.prepare("SELECT 1 FROM google_sheets_tokens WHERE user_id = ?").bind(userId).first()).not.toBeNull();
@@ -161,12 +217,28 @@ describe("DELETE /api/v1/me", () => {
     await runCron(env);
     expect(await userRow(userId)).toBeNull();
     expect(await tablesHolding(userId)).toEqual([]);
-    const entries = (await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?").bind(await deletedUserRef(userId)).all()).results;
+    const entries = (
+      await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?")
+        .bind(await deletedUserRef(userId))
+        .all()
+    ).results;
     expect(entries).toHaveLength(1);
     // The monthly allowance's grant, kept once.
-    expect((await env.DB.prepare("SELECT kind FROM closed_ledgers WHERE account = ?").bind(await deletedUserRef(userId)).all()).results).toEqual([{ kind: "grant" }]);
+    expect(
+      (
+        await env.DB.prepare("SELECT kind FROM closed_ledgers WHERE account = ?")
+          .bind(await deletedUserRef(userId))
+          .all()
+      ).results,
+    ).toEqual([{ kind: "grant" }]);
     expect(await finishAccountDeletion(env, userId)).toBe(false);
     await runCron(env);
-    expect((await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?").bind(await deletedUserRef(userId)).all()).results).toHaveLength(1);
+    expect(
+      (
+        await env.DB.prepare("SELECT * FROM audit_log WHERE action = 'account.delete' AND target_id = ?")
+          .bind(await deletedUserRef(userId))
+          .all()
+      ).results,
+    ).toHaveLength(1);
   });
 });

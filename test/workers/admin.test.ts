@@ -118,7 +118,9 @@ describe("panels", () => {
 
   it("spend: tokens and credits per day and engine, top users", async () => {
     const id = await insertJob("spender", "completed");
-    await env.DB.prepare("UPDATE jobs SET actual_tokens = 5000, actual_millicredits = 5000, completed_at = ? WHERE id = ?").bind(new Date().toISOString(), id).run();
+    await env.DB.prepare("UPDATE jobs SET actual_tokens = 5000, actual_millicredits = 5000, completed_at = ? WHERE id = ?")
+      .bind(new Date().toISOString(), id)
+      .run();
     const s = await get(await operator(), "/api/v1/admin/spend?range=week");
     expect(s.per_day.some((r: any) => r.engine === "local" && r.tokens >= 5000)).toBe(true);
     expect(s.top_users.find((u: any) => u.email === "spender@example.com")).toMatchObject({ credits: 5, tokens: 5000 });
@@ -211,7 +213,7 @@ describe("actions", () => {
     expect(dl).toMatchObject({ queue: "fnt-chunks-dlq", chunk: 1, body: { job_id: id, chunk: 1 }, replayed_at: null });
     const first = (await (await post(op, "/api/v1/admin/dead-letters/replay", { id: dl.id })).json()) as any;
     expect(first).toMatchObject({ replayed: 1, unchanged: 0 });
-    expect((await tracker(env, id).pendingChunks())).toEqual([1]);
+    expect(await tracker(env, id).pendingChunks()).toEqual([1]);
     const second = (await (await post(op, "/api/v1/admin/dead-letters/replay", { id: dl.id })).json()) as any;
     expect(second).toMatchObject({ replayed: 0, unchanged: 1 });
     await consume("fnt-chunks", [{ job_id: id, chunk: 1 }]);
@@ -258,7 +260,12 @@ describe("actions", () => {
     expect((await post(op, `/api/v1/admin/users/${userId}/grant`, { credits: -5, note: "x" })).status).toBe(400);
     expect((await post(op, `/api/v1/admin/users/nobody/grant`, { credits: 5, note: "x" })).status).toBe(404);
     const log = await get(op, "/api/v1/admin/audit");
-    expect(log.entries[0]).toMatchObject({ action: "credits.grant", actor_email: "ops@example.com", target_id: userId, detail: { credits: 25, note: "apology for the outage", email: "granted@example.com" } });
+    expect(log.entries[0]).toMatchObject({
+      action: "credits.grant",
+      actor_email: "ops@example.com",
+      target_id: userId,
+      detail: { credits: 25, note: "apology for the outage", email: "granted@example.com" },
+    });
   });
 });
 
@@ -288,7 +295,9 @@ describe("metrics for machines", () => {
     await consume("fnt-chunks", [{ job_id: again, chunk: 0 }]);
     await api(`/api/v1/jobs/${again}`, { method: "DELETE", headers: bearer(await sessionFor("metrics-u2")) });
     const later = parsePrometheus(await (await api("/api/v1/admin/metrics", { headers: bearer("test-metrics-token") })).text());
-    const after = later.find((f) => f.name === "fnt_chunk_attempts_total")!.metrics.find((m) => m.labels?.outcome === "done" && m.labels?.engine === "local")!;
+    const after = later
+      .find((f) => f.name === "fnt_chunk_attempts_total")!
+      .metrics.find((m) => m.labels?.outcome === "done" && m.labels?.engine === "local")!;
     expect(Number(after.value)).toBe(before + 1);
     expect((await api("/api/v1/admin/metrics", { headers: bearer("wrong-token") })).status).toBe(401);
   });

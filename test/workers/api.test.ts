@@ -29,7 +29,14 @@ describe("API basics", () => {
     const me = async (t: string) => (await (await api("/api/v1/me", { headers: { authorization: `Bearer ${t}` } })).json()) as any;
     const [ma, mb] = [await me(a), await me(b)];
     expect(ma.user.id).toBe(mb.user.id);
-    expect(ma).toEqual({ user: { id: ma.user.id, email: "alice@example.com", name: null }, auth: "session", operator: false, engine: "local", models: [], retention_days: 30 });
+    expect(ma).toEqual({
+      user: { id: ma.user.id, email: "alice@example.com", name: null },
+      auth: "session",
+      operator: false,
+      engine: "local",
+      models: [],
+      retention_days: 30,
+    });
   });
 
   it("rejects a tampered token", async () => {

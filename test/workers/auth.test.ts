@@ -8,7 +8,9 @@ import { api, bearer, signIn } from "./http";
 import { appRequest, approve, Jar, setFault, signInWithGoogle, startSignIn } from "./oidc";
 
 const count = async (sql: string, ...binds: unknown[]) =>
-  ((await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n as number);
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n as number;
 
 const me = async (jar: Jar) => appRequest(jar, "/api/v1/me");
 
@@ -116,7 +118,14 @@ describe("sign-in with Google (OpenID Connect, local provider)", () => {
     const denied = await appRequest(jar, `/api/v1/auth/google/callback?error=access_denied&state=${state}`);
     expect(denied.status).toBe(400);
     expect(await denied.text()).toContain("cancelled");
-    for (const evil of ["//evil.example/x", "https://evil.example", "/\\evil.example", "/\t/evil.example", "/%2F%2Fevil.example", "/%5cevil.example"]) {
+    for (const evil of [
+      "//evil.example/x",
+      "https://evil.example",
+      "/\\evil.example",
+      "/\t/evil.example",
+      "/%2F%2Fevil.example",
+      "/%5cevil.example",
+    ]) {
       const { res } = await signInWithGoogle("redirect@example.com", new Jar(), evil);
       expect(res.headers.get("location")).toBe("/");
     }
@@ -217,7 +226,9 @@ describe("API keys", () => {
     expect(JSON.stringify(row)).not.toContain(k.key);
 
     const listed = (await (await appRequest(jar, "/api/v1/api-keys")).json()) as any;
-    expect(listed.api_keys).toEqual([{ id: k.id, name: k.name, prefix: k.prefix, last4: k.last4, created_at: k.created_at, last_used_at: null, expires_at: null }]);
+    expect(listed.api_keys).toEqual([
+      { id: k.id, name: k.name, prefix: k.prefix, last4: k.last4, created_at: k.created_at, last_used_at: null, expires_at: null },
+    ]);
     expect(JSON.stringify(listed)).not.toContain(k.key);
 
     const who = await api("/api/v1/me", { headers: bearer(k.key) });
@@ -256,7 +267,11 @@ describe("API keys", () => {
     const alice = await signIn("alice-k@example.com");
     const bob = await signIn("bob-k@example.com");
     const post = (token: string, body: unknown) =>
-      api("/api/v1/api-keys", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify(body) });
+      api("/api/v1/api-keys", {
+        method: "POST",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     for (const bad of [{}, { name: "" }, { name: "   " }, { name: 7 }, { name: "x".repeat(101) }, { name: "ok", extra: 1 }]) {
       const r = await post(alice, bad);
       expect(r.status).toBe(400);
@@ -292,8 +307,12 @@ describe("cross-site requests", () => {
     expect((await appRequest(jar, "/api/v1/me", { headers: { origin: "http://evil.example" } })).status).toBe(200);
     // Deleting and signing out are changes too.
     const keys = ((await (await appRequest(jar, "/api/v1/api-keys")).json()) as any).api_keys;
-    expect((await appRequest(jar, `/api/v1/api-keys/${keys[0].id}`, { method: "DELETE", headers: { origin: "http://evil.example" } })).status).toBe(403);
-    expect((await appRequest(jar, "/api/v1/auth/signout", { method: "POST", headers: { origin: "http://evil.example" } })).status).toBe(403);
+    expect(
+      (await appRequest(jar, `/api/v1/api-keys/${keys[0].id}`, { method: "DELETE", headers: { origin: "http://evil.example" } })).status,
+    ).toBe(403);
+    expect((await appRequest(jar, "/api/v1/auth/signout", { method: "POST", headers: { origin: "http://evil.example" } })).status).toBe(
+      403,
+    );
     expect((await me(jar)).status).toBe(200);
 
     const key = ((await (await post({ origin: "http://localhost" })).json()) as any).key;
@@ -304,7 +323,11 @@ describe("cross-site requests", () => {
 
 describe("managing credentials needs a browser session", () => {
   const post = (token: string, path: string, body?: unknown) =>
-    api(path, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    api(path, {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it("an API key cannot create or revoke keys, end sessions or rotate the webhook secret: 403 session_required", async () => {
     const session = await signIn("creds@example.com");
@@ -349,7 +372,9 @@ describe("managing credentials needs a browser session", () => {
     await api(`/api/v1/api-keys/${keys[1].id}`, { method: "DELETE", headers: bearer(session) });
     await env.DB.prepare("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(keys[2].id).run();
     await purgeExpiredSessions(env);
-    const keysLeft = await env.DB.prepare("SELECT name FROM api_keys WHERE id IN (?, ?, ?)").bind(keys[0].id, keys[1].id, keys[2].id).all<{ name: string }>();
+    const keysLeft = await env.DB.prepare("SELECT name FROM api_keys WHERE id IN (?, ?, ?)")
+      .bind(keys[0].id, keys[1].id, keys[2].id)
+      .all<{ name: string }>();
     expect(keysLeft.results.map((r) => r.name)).toEqual(["live"]);
 
     // Other test files start sign-ins at the same time on the same database: this one's rows are
@@ -357,7 +382,9 @@ describe("managing credentials needs a browser session", () => {
     const soon = (s: number) => new Date(Date.now() + s * 1000).toISOString();
     const mine = (i: number) => `prune-test-${i}`;
     for (let i = 0; i < 5; i++) {
-      await env.DB.prepare("INSERT INTO auth_flows VALUES (?, 'b', 'v', 'n', '/', ?)").bind(mine(i), soon(60 + i)).run();
+      await env.DB.prepare("INSERT INTO auth_flows VALUES (?, 'b', 'v', 'n', '/', ?)")
+        .bind(mine(i), soon(60 + i))
+        .run();
     }
     await env.DB.prepare("INSERT INTO auth_flows VALUES (?, 'b', 'v', 'n', '/', ?)").bind(mine(9), soon(-1)).run();
     const left = () => count("SELECT count(*) AS n FROM auth_flows WHERE state_hash LIKE 'prune-test-%'");
@@ -365,7 +392,9 @@ describe("managing credentials needs a browser session", () => {
     await pruneFlows(env, live - 2);
     // The expired one and the two oldest are gone; the three newest of this test's rows stay.
     expect(await left()).toBe(3);
-    const kept = await env.DB.prepare("SELECT state_hash FROM auth_flows WHERE state_hash LIKE 'prune-test-%' ORDER BY state_hash").all<{ state_hash: string }>();
+    const kept = await env.DB.prepare("SELECT state_hash FROM auth_flows WHERE state_hash LIKE 'prune-test-%' ORDER BY state_hash").all<{
+      state_hash: string;
+    }>();
     expect(kept.results.map((r) => r.state_hash)).toEqual([mine(2), mine(3), mine(4)]);
     // Each start prunes too: with the real bound (10,000) nothing live goes.
     await startSignIn(new Jar());

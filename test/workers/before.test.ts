@@ -22,7 +22,13 @@ const book = bookPdf(BOOK_PAGES);
 /** A queue binding that keeps what is sent. */
 function sink<T>() {
   const sent: T[] = [];
-  return { sent, queue: { send: async (b: T) => void sent.push(b), sendBatch: async (ms: Array<{ body: T }>) => void sent.push(...ms.map((m) => m.body)) } };
+  return {
+    sent,
+    queue: {
+      send: async (b: T) => void sent.push(b),
+      sendBatch: async (ms: Array<{ body: T }>) => void sent.push(...ms.map((m) => m.body)),
+    },
+  };
 }
 const plans = sink<PlanMessage>();
 const testEnv = (vars: Record<string, string> = {}) => ({ ...env, PLAN_QUEUE: plans.queue, ...vars }) as unknown as Env;
@@ -49,7 +55,10 @@ const estimateForm = async (token: string, fields: Record<string, string> = {}, 
   call("/api/v1/estimate", { method: "POST", headers: bearer(token), body: form(fields, pdf ?? (await book)) });
 
 async function deliver<T>(queue: string, bodies: T[], runEnv: Env) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `${queue}-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `${queue}-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<any>, runEnv, ctx);
   return getQueueResult(batch, ctx);
@@ -71,7 +80,9 @@ async function expectError(res: Response, status: number, code: string, field?: 
 
 const uploads = async () => (await env.FILES.list({ prefix: "uploads/" })).objects.map((o) => o.key).sort();
 const jobCount = async (owner: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.owner_id WHERE u.email = ?").bind(owner).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.owner_id WHERE u.email = ?")
+    .bind(owner)
+    .first<{ n: number }>())!.n;
 
 /** What the book holds on `pages`: its characters of text, as the server and the web app count them. */
 async function textOf(pages: string | null) {
@@ -105,7 +116,13 @@ describe("POST /api/v1/estimate", () => {
     expect(e.refusals.map((r: any) => r.code)).toEqual(["insufficient_credits"]);
     // A smaller book is covered; too many pages, or a scan without Gemini, would be refused.
     const small = (await (await postJson(token, "/api/v1/estimate", { pages: 20, text_chars: 40_000 })).json()) as any;
-    expect(small).toMatchObject({ estimated_tokens: 10_000, credits: { local: 10 }, balance_covers: true, fits_limits: true, refusals: [] });
+    expect(small).toMatchObject({
+      estimated_tokens: 10_000,
+      credits: { local: 10 },
+      balance_covers: true,
+      fits_limits: true,
+      refusals: [],
+    });
     const long = (await (await postJson(token, "/api/v1/estimate", { pages: 2000, text_chars: 100_000 })).json()) as any;
     expect(long.fits_limits).toBe(false);
     expect(long.refusals.map((r: any) => [r.code, r.field])).toEqual([["too_many_pages", "pages"]]);
@@ -117,7 +134,12 @@ describe("POST /api/v1/estimate", () => {
     await expectError(await postJson(token, "/api/v1/estimate", { text_chars: 10 }), 400, "invalid_field", "pages");
     await expectError(await postJson(token, "/api/v1/estimate", { pages: "10-20", text_chars: 10 }), 400, "invalid_field", "pages");
     await expectError(await postJson(token, "/api/v1/estimate", { pages: 3, text_chars: -1 }), 400, "invalid_field", "text_chars");
-    await expectError(await postJson(token, "/api/v1/estimate", { pages: 3, text_chars: 1, colour: "red" }), 400, "invalid_field", "colour");
+    await expectError(
+      await postJson(token, "/api/v1/estimate", { pages: 3, text_chars: 1, colour: "red" }),
+      400,
+      "invalid_field",
+      "colour",
+    );
 
     expect(await uploads()).toEqual(before);
     expect(await jobCount(email)).toBe(0);
@@ -131,18 +153,41 @@ describe("POST /api/v1/estimate", () => {
     const before = await uploads();
     const whole = (await (await estimateForm(token)).json()) as any;
     const chars = await textOf(null);
-    expect(whole).toMatchObject({ page_count: BOOK_PAGES, book_page_count: BOOK_PAGES, scanned: false, text_chars: chars, estimated_tokens: Math.ceil(chars / 4) });
+    expect(whole).toMatchObject({
+      page_count: BOOK_PAGES,
+      book_page_count: BOOK_PAGES,
+      scanned: false,
+      text_chars: chars,
+      estimated_tokens: Math.ceil(chars / 4),
+    });
     const some = (await (await estimateForm(token, { pages: "10-20" })).json()) as any;
     const someChars = await textOf("10-20");
     expect(someChars).toBeLessThan(chars / 2);
-    expect(some).toMatchObject({ page_count: 11, book_page_count: BOOK_PAGES, text_chars: someChars, estimated_tokens: Math.ceil(someChars / 4), refusals: [] });
+    expect(some).toMatchObject({
+      page_count: 11,
+      book_page_count: BOOK_PAGES,
+      text_chars: someChars,
+      estimated_tokens: Math.ceil(someChars / 4),
+      refusals: [],
+    });
     // The same numbers from a client that measured the PDF itself.
-    const client = (await (await postJson(token, "/api/v1/estimate", { pages: 11, book_pages: BOOK_PAGES, text_chars: someChars })).json()) as any;
-    expect(client).toMatchObject({ page_count: 11, book_page_count: BOOK_PAGES, estimated_tokens: some.estimated_tokens, credits: some.credits });
+    const client = (await (
+      await postJson(token, "/api/v1/estimate", { pages: 11, book_pages: BOOK_PAGES, text_chars: someChars })
+    ).json()) as any;
+    expect(client).toMatchObject({
+      page_count: 11,
+      book_page_count: BOOK_PAGES,
+      estimated_tokens: some.estimated_tokens,
+      credits: some.credits,
+    });
 
     await expectError(await estimateForm(token, { pages: "25-40" }), 400, "invalid_field", "pages");
     await expectError(await estimateForm(token, { pages: "nine" }), 400, "invalid_field", "pages");
-    const notPdf = await call("/api/v1/estimate", { method: "POST", headers: bearer(token), body: form({}, new TextEncoder().encode("plain text")) });
+    const notPdf = await call("/api/v1/estimate", {
+      method: "POST",
+      headers: bearer(token),
+      body: form({}, new TextEncoder().encode("plain text")),
+    });
     await expectError(notPdf, 415, "unsupported_media_type", "pdf_file");
     expect(await uploads()).toEqual(before);
     expect(await jobCount(email)).toBe(0);
@@ -171,7 +216,13 @@ describe("the pages setting, process again, the same book twice", () => {
     const res = await upload(token, { pages: " 10 - 20 " });
     expect(res.status).toBe(202);
     const first = (await res.json()) as any;
-    expect(first).toMatchObject({ settings: { pages: "10-20" }, book_page_count: BOOK_PAGES, same_source_as: null, rerun_of: null, source_kept: true });
+    expect(first).toMatchObject({
+      settings: { pages: "10-20" },
+      book_page_count: BOOK_PAGES,
+      same_source_as: null,
+      rerun_of: null,
+      source_kept: true,
+    });
     expect(first.source_sha256).toMatch(/^[0-9a-f]{64}$/);
     const done = await run(first.id);
     expect(done).toMatchObject({ status: "completed", page_count: 11, book_page_count: BOOK_PAGES });
@@ -197,13 +248,20 @@ describe("the pages setting, process again, the same book twice", () => {
     expect(again.status).toBe(202);
     const second = (await again.json()) as any;
     expect(again.headers.get("Location")).toBe(`/api/v1/jobs/${second.id}`);
-    expect(second).toMatchObject({ status: "queued", rerun_of: first.id, settings: { sentence_length_limit: 8, pages: "10-20" }, source_sha256: first.source_sha256 });
+    expect(second).toMatchObject({
+      status: "queued",
+      rerun_of: first.id,
+      settings: { sentence_length_limit: 8, pages: "10-20" },
+      source_sha256: first.source_sha256,
+    });
     expect(await uploads()).toEqual(storedBefore);
     expect((await getJson(token, "/api/v1/limits")).jobs_per_hour.remaining).toBe(8);
     const rerun = await run(second.id);
     expect(rerun).toMatchObject({ status: "completed", page_count: 11 });
     expect(rerun.actual_millicredits).toBeGreaterThan(0);
-    const ledger = (await getJson(token, "/api/v1/credits/ledger")).entries.filter((e: any) => e.job_id === second.id && e.kind === "settle");
+    const ledger = (await getJson(token, "/api/v1/credits/ledger")).entries.filter(
+      (e: any) => e.job_id === second.id && e.kind === "settle",
+    );
     expect(ledger).toHaveLength(1);
     const cut = (await getJson(token, `/api/v1/jobs/${second.id}/result`)) as JobResult;
     expect(cut.sentences.length).toBeGreaterThan(result.sentences.length);
@@ -212,7 +270,12 @@ describe("the pages setting, process again, the same book twice", () => {
 
     // The whole book ("" or "all"), and a range past its end refused before anything starts.
     await expectError(await postJson(token, `/api/v1/jobs/${second.id}/rerun`, { pages: "25-40" }), 400, "invalid_field", "pages");
-    await expectError(await postJson(token, `/api/v1/jobs/${second.id}/rerun`, { min_sentence_length: "lots" }), 400, "invalid_field", "min_sentence_length");
+    await expectError(
+      await postJson(token, `/api/v1/jobs/${second.id}/rerun`, { min_sentence_length: "lots" }),
+      400,
+      "invalid_field",
+      "min_sentence_length",
+    );
     // A stranger's job is no job.
     const stranger = await signIn("stranger-rerun@example.com");
     await expectError(await postJson(stranger, `/api/v1/jobs/${first.id}/rerun`, {}), 404, "not_found");
@@ -231,7 +294,9 @@ describe("the pages setting, process again, the same book twice", () => {
     expect(other.same_source_as).toBeNull();
     // Deleting a job takes the other jobs' links to it away (their own book stays).
     expect((await call(`/api/v1/jobs/${second.id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
-    const links = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE same_source_as = ?1 OR rerun_of = ?1").bind(second.id).first<{ n: number }>();
+    const links = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE same_source_as = ?1 OR rerun_of = ?1")
+      .bind(second.id)
+      .first<{ n: number }>();
     expect(links!.n).toBe(0);
     expect(((await (await call(`/api/v1/jobs/${third.id}`, { headers: bearer(token) })).json()) as any).rerun_of).toBeNull();
 
@@ -266,7 +331,8 @@ describe("the pages setting on a book in parts", () => {
     const parts = [await subsetPdf(whole, 0, 15), await subsetPdf(whole, 15, 15)];
     const f = (pages: string) => {
       const body = form({ pages });
-      for (const [i, p] of parts.entries()) body.append("pdf_file", new Blob([p as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), `part-${i + 1}.pdf`);
+      for (const [i, p] of parts.entries())
+        body.append("pdf_file", new Blob([p as Uint8Array<ArrayBuffer>], { type: "application/pdf" }), `part-${i + 1}.pdf`);
       return call("/api/v1/jobs", { method: "POST", headers: bearer(token), body });
     };
     await expectError(await f("25-40"), 400, "invalid_field", "pages");
@@ -275,14 +341,20 @@ describe("the pages setting on a book in parts", () => {
     const job = (await res.json()) as any;
     expect(job).toMatchObject({ part_count: 2, book_page_count: BOOK_PAGES, settings: { pages: "14-17" } });
     expect(await run(job.id)).toMatchObject({ status: "completed", page_count: 4, book_page_count: BOOK_PAGES });
-    const named = ((await getJson(token, `/api/v1/jobs/${job.id}/result`)) as JobResult).sentences.map((s) => Number(/page (\d+),/.exec(s.text)![1]));
+    const named = ((await getJson(token, `/api/v1/jobs/${job.id}/result`)) as JobResult).sentences.map((s) =>
+      Number(/page (\d+),/.exec(s.text)![1]),
+    );
     expect(new Set(named)).toEqual(new Set([14, 15, 16, 17]));
 
     // One request a part: no request holds the book, so the range is judged when it is read.
     const created = (await (await postJson(token, "/api/v1/jobs", { parts: 2, filename: "roman.pdf", pages: "25-40" })).json()) as any;
     expect(created.settings.pages).toBe("25-40");
     for (const [i, p] of parts.entries()) {
-      const put = await call(`/api/v1/jobs/${created.id}/parts/${i + 1}`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf" }, body: p as Uint8Array<ArrayBuffer> });
+      const put = await call(`/api/v1/jobs/${created.id}/parts/${i + 1}`, {
+        method: "PUT",
+        headers: { ...bearer(token), "content-type": "application/pdf" },
+        body: p as Uint8Array<ArrayBuffer>,
+      });
       expect(put.status).toBe(i === 0 ? 200 : 202);
     }
     const failed = await run(created.id);
@@ -296,7 +368,8 @@ describe("my saved export columns", () => {
     const token = await signIn("columns@example.com");
     const job = (await (await upload(token, { pages: "1-2" })).json()) as any;
     await run(job.id);
-    const csv = async (q = "") => (await (await call(`/api/v1/jobs/${job.id}/result?format=csv${q}`, { headers: bearer(token) })).text()).split("\r\n");
+    const csv = async (q = "") =>
+      (await (await call(`/api/v1/jobs/${job.id}/result?format=csv${q}`, { headers: bearer(token) })).text()).split("\r\n");
     expect((await csv())[0]).toBe("index,sentence,page,chunk,original,word_count,has_verb");
     const put = await call("/api/v1/settings", {
       method: "PUT",
@@ -311,6 +384,11 @@ describe("my saved export columns", () => {
     expect((await csv("&columns=index,sentence"))[0]).toBe("index,sentence");
     const tsv = await (await call(`/api/v1/jobs/${job.id}/result?format=tsv`, { headers: bearer(token) })).text();
     expect(tsv.split("\r\n")[0]).toBe("page\tsentence");
-    await expectError(await call(`/api/v1/jobs/${job.id}/result?format=csv&columns=index,colour`, { headers: bearer(token) }), 400, "invalid_field", "columns");
+    await expectError(
+      await call(`/api/v1/jobs/${job.id}/result?format=csv&columns=index,colour`, { headers: bearer(token) }),
+      400,
+      "invalid_field",
+      "columns",
+    );
   });
 });

@@ -28,7 +28,9 @@ function zipfSets(sentences: number, lemmas: number, seed: number): number[][] {
     }
     return lo;
   };
-  return Array.from({ length: sentences }, () => [...new Set(Array.from({ length: 3 + Math.floor(rand() * 5) }, pick))].sort((x, y) => x - y));
+  return Array.from({ length: sentences }, () =>
+    [...new Set(Array.from({ length: 3 + Math.floor(rand() * 5) }, pick))].sort((x, y) => x - y),
+  );
 }
 
 const coveredBy = (sets: number[][], order: number[]) => new Set(order.flatMap((j) => sets[j]!));

@@ -28,7 +28,12 @@ async function textPdf(pages: number): Promise<Uint8Array> {
   for (let p = 0; p < pages; p++) {
     const page = doc.addPage([400, 600]);
     for (let line = 0; line < 30; line++) {
-      page.drawText(`Il marchait lentement le long du quai, la nuit tombait. Ligne ${line} page ${p}.`, { x: 20, y: 570 - line * 18, size: 9, font });
+      page.drawText(`Il marchait lentement le long du quai, la nuit tombait. Ligne ${line} page ${p}.`, {
+        x: 20,
+        y: 570 - line * 18,
+        size: 9,
+        font,
+      });
     }
   }
   return doc.save();
@@ -46,7 +51,10 @@ function form(fields: [string, string | { data: Uint8Array; filename: string }][
 /** Runs the plan consumer on a job; returns the chunk messages it would send. */
 async function plan(id: string) {
   const sent: unknown[] = [];
-  const queue = { send: async (b: unknown) => void sent.push(b), sendBatch: async (ms: Array<{ body: unknown }>) => void sent.push(...ms.map((m) => m.body)) };
+  const queue = {
+    send: async (b: unknown) => void sent.push(b),
+    sendBatch: async (ms: Array<{ body: unknown }>) => void sent.push(...ms.map((m) => m.body)),
+  };
   const batch = createMessageBatch("fnt-plan", [{ id: "p0", timestamp: new Date(), attempts: 1, body: { job_id: id } }]);
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<any>, { ...env, CHUNK_QUEUE: queue } as unknown as Env, ctx);
@@ -109,7 +117,9 @@ describe("a job's life in credits", () => {
     // Deleted, the job leaves the ledger its amounts and dates, not its id; the credits stay spent.
     expect((await api(`/api/v1/jobs/${id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
     const after = await ledger(token);
-    expect(after.entries.map((e: any) => [e.kind, e.credits, e.job_id, e.at])).toEqual(l.entries.map((e: any) => [e.kind, e.credits, null, e.at]));
+    expect(after.entries.map((e: any) => [e.kind, e.credits, e.job_id, e.at])).toEqual(
+      l.entries.map((e: any) => [e.kind, e.credits, null, e.at]),
+    );
     expect(await credits(token)).toMatchObject({ balance: 94, reserved: 0, available: 94 });
   });
 
@@ -120,7 +130,11 @@ describe("a job's life in credits", () => {
     const t = tracker(env, id);
     await t.register(id, DEFAULT_SETTINGS, billing(owner));
     await t.planning();
-    const started = await t.start({ page_count: 300, chunks: [{ first_page: 1, last_page: 300, tokens: 150_000 }], estimated_tokens: 150_000 });
+    const started = await t.start({
+      page_count: 300,
+      chunks: [{ first_page: 1, last_page: 300, tokens: 150_000 }],
+      estimated_tokens: 150_000,
+    });
     expect(started).toBe(false);
     const row = (await jobRow(id))!;
     expect(row.status).toBe("failed");
@@ -139,7 +153,14 @@ describe("a job's life in credits", () => {
     const t = tracker(env, id);
     await t.register(id, DEFAULT_SETTINGS, billing(owner));
     await t.planning();
-    await t.start({ page_count: 2, chunks: [{ first_page: 1, last_page: 1, tokens: 2_000 }, { first_page: 2, last_page: 2, tokens: 3_000 }], estimated_tokens: 5_000 });
+    await t.start({
+      page_count: 2,
+      chunks: [
+        { first_page: 1, last_page: 1, tokens: 2_000 },
+        { first_page: 2, last_page: 2, tokens: 3_000 },
+      ],
+      estimated_tokens: 5_000,
+    });
     await t.chunkDone(0, result("Un."));
     await t.cancel();
     expect((await jobRow(id))!.actual_millicredits).toBe(2_000);
@@ -157,7 +178,11 @@ describe("a job's life in credits", () => {
 
   it("the plan consumer reserves the estimate of a real upload", async () => {
     const token = await signIn("planned@example.com");
-    const res = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form([["pdf_file", { data: await textPdf(3), filename: "quai.pdf" }]]) });
+    const res = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: await textPdf(3), filename: "quai.pdf" }]]),
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as any;
     const sent = await plan(id);
@@ -182,7 +207,9 @@ describe("20 reservations at once with credit for 5", () => {
 
   it("through the API too: concurrent reservations never overdraw", async () => {
     const token = await signIn("api-racer@example.com");
-    const answers = await Promise.all(Array.from({ length: 8 }, () => api("/api/v1/credits/reserve", json(token, { estimated_tokens: 30_000 }))));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => api("/api/v1/credits/reserve", json(token, { estimated_tokens: 30_000 }))),
+    );
     const codes = answers.map((r) => r.status).sort();
     expect(codes).toEqual([201, 201, 201, 402, 402, 402, 402, 402]);
     expect(await credits(token)).toMatchObject({ reserved: 90, available: 10 });
@@ -206,10 +233,19 @@ describe("the original tool's API", () => {
     const p = await api("/api/v1/process-pdf-async", {
       method: "POST",
       headers: bearer(token),
-      body: form([["job_id", reserved.job_id], ["sentence_length_limit", "20"], ["pdf_file", { data: pdf, filename: "quai.pdf" }]]),
+      body: form([
+        ["job_id", reserved.job_id],
+        ["sentence_length_limit", "20"],
+        ["pdf_file", { data: pdf, filename: "quai.pdf" }],
+      ]),
     });
     expect(p.status).toBe(202);
-    expect(await p.json()).toEqual({ job_id: reserved.job_id, task_id: reserved.job_id, status: "pending", message: "PDF processing started" });
+    expect(await p.json()).toEqual({
+      job_id: reserved.job_id,
+      task_id: reserved.job_id,
+      status: "pending",
+      message: "PDF processing started",
+    });
     const queued = (await jobRow(reserved.job_id))!;
     expect(queued).toMatchObject({ status: "queued", original_filename: "quai.pdf", file_size: pdf.length });
     expect(JSON.parse(queued.settings).sentence_length_limit).toBe(20);
@@ -220,7 +256,10 @@ describe("the original tool's API", () => {
     const again = await api("/api/v1/process-pdf-async", {
       method: "POST",
       headers: bearer(token),
-      body: form([["job_id", reserved.job_id], ["pdf_file", { data: pdf, filename: "quai.pdf" }]]),
+      body: form([
+        ["job_id", reserved.job_id],
+        ["pdf_file", { data: pdf, filename: "quai.pdf" }],
+      ]),
     });
     expect(again.status).toBe(409);
   });
@@ -229,26 +268,47 @@ describe("the original tool's API", () => {
     const token = await signIn("legacy2@example.com");
     const stranger = await signIn("legacy-stranger@example.com");
     const pdf = await textPdf(1);
-    const reserve = async () => ((await (await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 1_000 }))).json()) as any).job_id;
+    const reserve = async () =>
+      ((await (await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 1_000 }))).json()) as any).job_id;
     const send = (t: string, fields: [string, string | { data: Uint8Array; filename: string }][]) =>
       api("/api/v1/process-pdf-async", { method: "POST", headers: bearer(t), body: form(fields) });
 
     const late = await reserve();
-    const ok = await send(token, [["pdf_file", { data: pdf, filename: "a.pdf" }], ["job_id", late]]);
+    const ok = await send(token, [
+      ["pdf_file", { data: pdf, filename: "a.pdf" }],
+      ["job_id", late],
+    ]);
     expect(ok.status).toBe(202);
     expect(await env.FILES.head(`uploads/${late}/source.pdf`)).not.toBeNull();
     expect((await env.FILES.list({ prefix: "uploads/pending-" })).objects).toEqual([]);
 
     const theirs = await reserve();
-    expect((await send(stranger, [["job_id", theirs], ["pdf_file", { data: pdf, filename: "a.pdf" }]])).status).toBe(404);
-    expect((await send(stranger, [["pdf_file", { data: pdf, filename: "a.pdf" }], ["job_id", theirs]])).status).toBe(404);
+    expect(
+      (
+        await send(stranger, [
+          ["job_id", theirs],
+          ["pdf_file", { data: pdf, filename: "a.pdf" }],
+        ])
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await send(stranger, [
+          ["pdf_file", { data: pdf, filename: "a.pdf" }],
+          ["job_id", theirs],
+        ])
+      ).status,
+    ).toBe(404);
     expect((await env.FILES.list({ prefix: "uploads/pending-" })).objects).toEqual([]);
     const missing = await send(token, [["pdf_file", { data: pdf, filename: "a.pdf" }]]);
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as any).error.field).toBe("job_id");
 
     await env.DB.prepare("UPDATE jobs SET reservation_expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(theirs).run();
-    const lapsed = await send(token, [["job_id", theirs], ["pdf_file", { data: pdf, filename: "a.pdf" }]]);
+    const lapsed = await send(token, [
+      ["job_id", theirs],
+      ["pdf_file", { data: pdf, filename: "a.pdf" }],
+    ]);
     expect(lapsed.status).toBe(410);
     expect(((await lapsed.json()) as any).error.code).toBe("reservation_expired");
   });
@@ -309,7 +369,11 @@ describe("limits", () => {
   it("402 at upload for a priced engine with nothing available", async () => {
     const token = await signIn("broke@example.com");
     expect((await api("/api/v1/credits/reserve", json(token, { estimated_tokens: 100_000 }))).status).toBe(201);
-    const r = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form([["pdf_file", { data: await textPdf(1), filename: "a.pdf" }]]) });
+    const r = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: await textPdf(1), filename: "a.pdf" }]]),
+    });
     expect(r.status).toBe(402);
     expect(((await r.json()) as any).error.code).toBe("insufficient_credits");
   });
@@ -323,7 +387,11 @@ describe("limits", () => {
       seen.push(r.headers.get("ratelimit-remaining")!);
     }
     expect(seen).toEqual(["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"]);
-    const over = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form([["pdf_file", { data: await textPdf(1), filename: "a.pdf" }]]) });
+    const over = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: await textPdf(1), filename: "a.pdf" }]]),
+    });
     expect(over.status).toBe(429);
     expect(((await over.json()) as any).error.code).toBe("rate_limited");
     const retry = Number(over.headers.get("retry-after"));
@@ -339,7 +407,11 @@ describe("limits", () => {
 
   it("a refused upload gives its slot back", async () => {
     const token = await signIn("refused@example.com");
-    const bad = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form([["pdf_file", { data: new TextEncoder().encode("not a pdf"), filename: "a.pdf" }]]) });
+    const bad = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: new TextEncoder().encode("not a pdf"), filename: "a.pdf" }]]),
+    });
     expect(bad.status).toBe(415);
     const limits = (await (await api("/api/v1/limits", { headers: bearer(token) })).json()) as any;
     expect(limits.jobs_per_hour.remaining).toBe(10);
@@ -350,7 +422,9 @@ describe("limits", () => {
     const me = ((await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any).user.id;
     // An old job holding nearly the whole quota (500 MB by default).
     const big = await insertJob(me, "completed");
-    await env.DB.prepare("UPDATE jobs SET file_size = ? WHERE id = ?").bind(524_288_000 - 2_000, big).run();
+    await env.DB.prepare("UPDATE jobs SET file_size = ? WHERE id = ?")
+      .bind(524_288_000 - 2_000, big)
+      .run();
     const pdf = await textPdf(4);
     expect(pdf.length).toBeGreaterThan(2_000);
     const body = form([["pdf_file", { data: pdf, filename: "more.pdf" }]]);
@@ -360,7 +434,12 @@ describe("limits", () => {
     const w = writable.getWriter();
     void w.write(new Uint8Array(1024));
     const withLength = await Promise.race([
-      api("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": known.headers.get("content-type")! }, body: readable, duplex: "half" } as RequestInit),
+      api("/api/v1/jobs", {
+        method: "POST",
+        headers: { ...bearer(token), "content-type": known.headers.get("content-type")! },
+        body: readable,
+        duplex: "half",
+      } as RequestInit),
       new Promise<Response>((_, reject) => setTimeout(() => reject(new Error("the server waited for the body")), 5000)),
     ]);
     void w.abort().catch(() => undefined);
@@ -376,7 +455,12 @@ describe("limits", () => {
         c.close();
       },
     });
-    const streamed = await api("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": known.headers.get("content-type")! }, body: stream, duplex: "half" } as RequestInit);
+    const streamed = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": known.headers.get("content-type")! },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(((await streamed.json()) as any).error.code).toBe("storage_quota_exceeded");
     const jobs = ((await (await api("/api/v1/jobs", { headers: bearer(token) })).json()) as any).jobs;
@@ -385,7 +469,11 @@ describe("limits", () => {
     expect(limits.storage).toEqual({ used_bytes: 524_288_000 - 2_000, quota_bytes: 524_288_000 });
 
     expect((await api(`/api/v1/jobs/${big}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
-    const after = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form([["pdf_file", { data: pdf, filename: "more.pdf" }]]) });
+    const after = await api("/api/v1/jobs", {
+      method: "POST",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: pdf, filename: "more.pdf" }]]),
+    });
     expect(after.status).toBe(202);
   });
 });
@@ -396,7 +484,12 @@ describe("operators", () => {
     const userId = ((await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any).user.id;
     const s = await grantCredits(env, userId, 12.5, "support ticket 42");
     expect(s.balance).toBe(112_500);
-    expect((await ledger(token)).entries[0]).toMatchObject({ kind: "grant", credits: 12.5, note: "support ticket 42", balance_after: 112.5 });
+    expect((await ledger(token)).entries[0]).toMatchObject({
+      kind: "grant",
+      credits: 12.5,
+      note: "support ticket 42",
+      balance_after: 112.5,
+    });
     await expect(grantCredits(env, userId, 0, "nothing")).rejects.toThrow();
   });
 

@@ -23,7 +23,14 @@ describe("dead-letter queues", () => {
     const t = tracker(env, id);
     await t.register(id, DEFAULT_SETTINGS);
     await t.planning();
-    await t.start({ page_count: 4, chunks: [{ first_page: 1, last_page: 2 }, { first_page: 3, last_page: 4 }], estimated_tokens: 1 });
+    await t.start({
+      page_count: 4,
+      chunks: [
+        { first_page: 1, last_page: 2 },
+        { first_page: 3, last_page: 4 },
+      ],
+      estimated_tokens: 1,
+    });
     await t.chunkDone(0, { sentences: [{ text: "Un.", page: 1, paragraph: 0 }], tokens: 0 });
     const res = await deliver("fnt-chunks-dlq", { job_id: id, chunk: 1 });
     expect(res.explicitAcks).toEqual(["d0"]);
@@ -58,7 +65,9 @@ describe("cron sweep", () => {
     await tracker(env, registered).register(registered, DEFAULT_SETTINGS);
     const fresh = await insertJob("queued");
     const later = Date.now() + 2 * 60 * 60_000;
-    await env.DB.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").bind(new Date(later - 1000).toISOString(), fresh).run();
+    await env.DB.prepare("UPDATE jobs SET updated_at = ? WHERE id = ?")
+      .bind(new Date(later - 1000).toISOString(), fresh)
+      .run();
     const out = await sweep(env, later);
     expect(out.stuck).toBeGreaterThanOrEqual(2);
     expect((await row(orphan))!.status).toBe("failed");
@@ -70,7 +79,9 @@ describe("cron sweep", () => {
   it("expires the uploads of long-ended jobs, page images included, and keeps results", async () => {
     const id = await insertJob("completed");
     const now = Date.now();
-    await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?").bind(new Date(now - 8 * 24 * 60 * 60_000).toISOString(), id).run();
+    await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?")
+      .bind(new Date(now - 8 * 24 * 60 * 60_000).toISOString(), id)
+      .run();
     const keys = [`uploads/${id}/pages.json`, `uploads/${id}/pages/1.png`, `uploads/${id}/pages/2.jpg`, `jobs/${id}/result.json`];
     for (const k of keys) await env.FILES.put(k, "x");
     const out = await sweep(env, now);
@@ -89,20 +100,28 @@ describe("cron sweep", () => {
     const day = 24 * 60 * 60_000;
     const endedDaysAgo = async (days: number) => {
       const id = await insertJob("completed");
-      await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?").bind(new Date(now - days * day).toISOString(), id).run();
-      await env.DB.prepare("INSERT INTO sentence_edits (job_id, idx, text, updated_at) VALUES (?, 0, 'Mon texte.', ?)").bind(id, new Date().toISOString()).run();
+      await env.DB.prepare("UPDATE jobs SET completed_at = ? WHERE id = ?")
+        .bind(new Date(now - days * day).toISOString(), id)
+        .run();
+      await env.DB.prepare("INSERT INTO sentence_edits (job_id, idx, text, updated_at) VALUES (?, 0, 'Mon texte.', ?)")
+        .bind(id, new Date().toISOString())
+        .run();
       for (const k of [`uploads/${id}/source.pdf`, `jobs/${id}/result.json`]) await env.FILES.put(k, "x");
       return id;
     };
     const old = await endedDaysAgo(31);
     const recent = await endedDaysAgo(29);
-    const files = async (id: string) => (await Promise.all(jobPrefixes(id).map((prefix) => env.FILES.list({ prefix })))).flatMap((l) => l.objects.map((o) => o.key));
-    const edits = async (id: string) => (await env.DB.prepare("SELECT COUNT(*) AS n FROM sentence_edits WHERE job_id = ?").bind(id).first<{ n: number }>())!.n;
+    const files = async (id: string) =>
+      (await Promise.all(jobPrefixes(id).map((prefix) => env.FILES.list({ prefix })))).flatMap((l) => l.objects.map((o) => o.key));
+    const edits = async (id: string) =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM sentence_edits WHERE job_id = ?").bind(id).first<{ n: number }>())!.n;
 
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     for (const bad of ["0", "thirty", "-3", "2.5", "99999"]) {
       expect((await sweep({ ...env, RETENTION_DAYS: bad }, now)).deleted).toBe(0);
-      expect(JSON.parse(errors.mock.lastCall![0]).err).toContain(`RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is ${JSON.stringify(bad)}`);
+      expect(JSON.parse(errors.mock.lastCall![0]).err).toContain(
+        `RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is ${JSON.stringify(bad)}`,
+      );
     }
     errors.mockRestore();
     expect(await row(old)).not.toBeNull();

@@ -60,7 +60,8 @@ describe("editing sentences", () => {
     const sentence = "Il partit vers la mer, un matin de juin, sans rien dire à personne.";
     const id = await finishedJob("ed5", ["Oui.", sentence]);
     const token = await sessionFor("ed5");
-    const patch = (index: number, text: string) => call(token, `${id}/sentences/${index}`, { method: "PATCH", body: JSON.stringify({ text }) });
+    const patch = (index: number, text: string) =>
+      call(token, `${id}/sentences/${index}`, { method: "PATCH", body: JSON.stringify({ text }) });
     // A short sentence may still be corrected at some length.
     expect((await patch(0, "o".repeat(200))).status).toBe(200);
     const short = await patch(0, "o".repeat(201));
@@ -72,7 +73,9 @@ describe("editing sentences", () => {
     const grown = await patch(1, "a".repeat(max + 1));
     expect(grown.status).toBe(400);
     expect(((await grown.json()) as any).error.message).toContain(`at most ${max} characters`);
-    const saved = await env.DB.prepare("SELECT length(text) AS n FROM sentence_edits WHERE job_id = ? AND idx = 1").bind(id).first<{ n: number }>();
+    const saved = await env.DB.prepare("SELECT length(text) AS n FROM sentence_edits WHERE job_id = ? AND idx = 1")
+      .bind(id)
+      .first<{ n: number }>();
     expect(saved!.n).toBe(max);
   });
 
@@ -93,18 +96,29 @@ describe("corrections and the storage quota", () => {
   it("count toward it in UTF-8 bytes, and one that would pass it is refused with 413", async () => {
     const id = await finishedJob("quota1", ["Une phrase du livre, assez longue pour être corrigée."]);
     const token = await sessionFor("quota1");
-    const used = async () => (((await (await SELF.fetch("http://localhost/api/v1/limits", { headers: { authorization: `Bearer ${token}` } })).json()) as any).storage.used_bytes as number);
+    const used = async () =>
+      ((await (await SELF.fetch("http://localhost/api/v1/limits", { headers: { authorization: `Bearer ${token}` } })).json()) as any)
+        .storage.used_bytes as number;
     const before = await used();
     const text = "Une phrase corrigée, à la main.";
     expect((await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text }) })).status).toBe(200);
     expect((await used()) - before).toBe(new TextEncoder().encode(text).byteLength);
     // Near the quota (500 MB here), a correction that would pass it is refused and nothing is saved.
     // The book made larger by what the quota has left, less 10 bytes.
-    await env.DB.prepare("UPDATE jobs SET file_size = file_size + ? WHERE id = ?").bind(Number(env.STORAGE_QUOTA_BYTES) - (await used()) - 10, id).run();
+    await env.DB.prepare("UPDATE jobs SET file_size = file_size + ? WHERE id = ?")
+      .bind(Number(env.STORAGE_QUOTA_BYTES) - (await used()) - 10, id)
+      .run();
     expect(await used()).toBe(Number(env.STORAGE_QUOTA_BYTES) - 10);
-    const refused = await call(token, `${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Une autre correction, plus longue que dix octets." }) });
+    const refused = await call(token, `${id}/sentences/0`, {
+      method: "PATCH",
+      body: JSON.stringify({ text: "Une autre correction, plus longue que dix octets." }),
+    });
     expect(refused.status).toBe(413);
-    expect(((await refused.json()) as any).error).toMatchObject({ code: "storage_quota_exceeded", field: "text", message: expect.stringContaining("This correction") });
+    expect(((await refused.json()) as any).error).toMatchObject({
+      code: "storage_quota_exceeded",
+      field: "text",
+      message: expect.stringContaining("This correction"),
+    });
     const saved = await env.DB.prepare("SELECT text FROM sentence_edits WHERE job_id = ?").bind(id).first<{ text: string }>();
     expect(saved!.text).toBe(text);
   });
@@ -119,7 +133,10 @@ describe("retrying a job's failed pages", () => {
     for (let i = 0; i < 5; i++) expect((await retry(id)).status).not.toBe(429); // nothing failed: 409 not_retryable, counted all the same
     const refused = await retry(id);
     expect(refused.status).toBe(429);
-    expect(((await refused.json()) as any).error).toMatchObject({ code: "rate_limited", message: expect.stringContaining("At most 5 retries of one job an hour") });
+    expect(((await refused.json()) as any).error).toMatchObject({
+      code: "rate_limited",
+      message: expect.stringContaining("At most 5 retries of one job an hour"),
+    });
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(3500);
     expect(refused.headers.get("ratelimit-limit")).toBe("5");
     expect((await retry(other)).status).not.toBe(429);

@@ -39,7 +39,10 @@ describe("engine and models in health and /me", () => {
     const health = (await (await withEnv({ GEMINI_API_KEY: "k" }, "/api/health")).json()) as any;
     expect(health).toMatchObject({ engine: "gemini", models: DEFAULT_MODELS });
     const custom = { GEMINI_API_KEY: "k", GEMINI_MODELS: " gemini-3-flash , gemini-2.5-pro,,gemini-3-flash" };
-    expect(await (await withEnv(custom, "/api/health")).json()).toMatchObject({ engine: "gemini", models: ["gemini-3-flash", "gemini-2.5-pro"] });
+    expect(await (await withEnv(custom, "/api/health")).json()).toMatchObject({
+      engine: "gemini",
+      models: ["gemini-3-flash", "gemini-2.5-pro"],
+    });
     const token = await sessionFor("engine-me");
     const me = (await (await withEnv(custom, "/api/v1/me", { headers: bearer(token) })).json()) as any;
     expect(me).toEqual({
@@ -79,7 +82,7 @@ describe("gemini_model is checked against GEMINI_MODELS", () => {
     expect(body.error).toMatchObject({ code: "invalid_field", field: "gemini_model" });
     expect(body.error.message).toBe("gemini_model: must be one of gemini-3-flash, gemini-2.5-pro");
     // Nothing of a refused upload is kept.
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE owner_id = 'models-2'").first("n"))).toBe(0);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE owner_id = 'models-2'").first("n")).toBe(0);
   });
 
   it("with the default configuration, an unknown model is refused as before", async () => {
@@ -98,17 +101,28 @@ describe("retention in /me", () => {
   it("says how many days finished jobs are kept (RETENTION_DAYS); a bad value is a 500 that names it", async () => {
     const token = await signIn("retention-me@example.com");
     expect(((await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any).retention_days).toBe(30);
-    expect(((await (await withEnv({ RETENTION_DAYS: "7" }, "/api/v1/me", { headers: bearer(token) })).json()) as any).retention_days).toBe(7);
+    expect(((await (await withEnv({ RETENTION_DAYS: "7" }, "/api/v1/me", { headers: bearer(token) })).json()) as any).retention_days).toBe(
+      7,
+    );
     const bad = await withEnv({ RETENTION_DAYS: "forever" }, "/api/v1/me", { headers: bearer(token) });
     expect(bad.status).toBe(500);
-    expect(((await bad.json()) as any).error).toMatchObject({ code: "server_misconfigured", message: expect.stringContaining('RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "forever"') });
+    expect(((await bad.json()) as any).error).toMatchObject({
+      code: "server_misconfigured",
+      message: expect.stringContaining(
+        'RETENTION_DAYS must be a whole number of days from 1 to 3650 (how long a finished job is kept); it is "forever"',
+      ),
+    });
   });
 });
 
-
 describe("the configuration is read once, and a bad variable is named at the first request", () => {
   it("answers 500 server_misconfigured naming the variable, on every route, never a fallback", async () => {
-    for (const [name, value] of [["MAX_JOBS_PER_HOUR", "ten"], ["CHUNK_CHARS", "12.5"], ["PARTS_TTL_SECONDS", "1"], ["STORAGE_QUOTA_BYTES", "-1"]] as const) {
+    for (const [name, value] of [
+      ["MAX_JOBS_PER_HOUR", "ten"],
+      ["CHUNK_CHARS", "12.5"],
+      ["PARTS_TTL_SECONDS", "1"],
+      ["STORAGE_QUOTA_BYTES", "-1"],
+    ] as const) {
       for (const path of ["/api/health", "/api/v1/limits"]) {
         const res = await withEnv({ [name]: value } as Partial<Env>, path);
         expect(res.status).toBe(500);

@@ -19,7 +19,10 @@ async function finishedJob(owner: string, sentences: string[]) {
 /** The anki file's notes: column → value, the `#` headers left out. */
 function ankiRows(text: string) {
   const lines = text.trimEnd().split("\n");
-  const columns = lines.find((l) => l.startsWith("#columns:"))!.slice("#columns:".length).split("\t");
+  const columns = lines
+    .find((l) => l.startsWith("#columns:"))!
+    .slice("#columns:".length)
+    .split("\t");
   return lines.filter((l) => !l.startsWith("#")).map((l) => Object.fromEntries(l.split("\t").map((v, i) => [columns[i], v])));
 }
 
@@ -41,7 +44,9 @@ describe("Anki and Excel exports", () => {
     expect(rows[0]).toMatchObject({ Page: "1", Deck: "Le Petit Prince", Tags: "fnt Le_Petit_Prince", Original: "" });
     expect(new Set(rows.map((row) => row.GUID)).size).toBe(3);
 
-    expect((await call(token, `jobs/${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Le chat dort bien." }) })).status).toBe(200);
+    expect(
+      (await call(token, `jobs/${id}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Le chat dort bien." }) })).status,
+    ).toBe(200);
     const after = ankiRows(await (await call(token, `jobs/${id}/result?format=anki`)).text());
     expect(after[0]!.Sentence).toBe("Le chat dort bien.");
     expect(after.map((row) => row.GUID)).toEqual(rows.map((row) => row.GUID));
@@ -73,7 +78,10 @@ describe("Anki and Excel exports", () => {
   });
 
   it("apkg over MAX_APKG_NOTES: 413 export_too_large, pointing to the anki file and the CLI", async () => {
-    const id = await finishedJob("ex4", Array.from({ length: 30_001 }, (_, i) => `P${i}.`));
+    const id = await finishedJob(
+      "ex4",
+      Array.from({ length: 30_001 }, (_, i) => `P${i}.`),
+    );
     const token = await sessionFor("ex4");
     const r = await call(token, `jobs/${id}/result?format=apkg`);
     expect(r.status).toBe(413);
@@ -86,8 +94,15 @@ describe("Anki and Excel exports", () => {
     const job = await finishedJob("ex3", ["Le chat mange la souris.", "Le petit chat dort dans la maison.", "Il mange une pomme rouge."]);
     await env.DB.prepare("UPDATE jobs SET original_filename = 'Contes.pdf' WHERE id = ?").bind(job).run();
     const token = await sessionFor("ex3");
-    const list = (await (await call(token, "wordlists", { method: "POST", body: JSON.stringify({ name: "l", words: ["chat", "souris", "maison", "pomme", "rouge"] }) })).json()) as any;
-    const created = (await (await call(token, "learning-sets", { method: "POST", body: JSON.stringify({ job_ids: [job], wordlist_id: list.id }) })).json()) as any;
+    const list = (await (
+      await call(token, "wordlists", {
+        method: "POST",
+        body: JSON.stringify({ name: "l", words: ["chat", "souris", "maison", "pomme", "rouge"] }),
+      })
+    ).json()) as any;
+    const created = (await (
+      await call(token, "learning-sets", { method: "POST", body: JSON.stringify({ job_ids: [job], wordlist_id: list.id }) })
+    ).json()) as any;
     let set: any;
     for (let i = 0; i < 200 && set?.status !== "completed"; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -104,7 +119,12 @@ describe("Anki and Excel exports", () => {
     expect(rows).toHaveLength(sentences.length);
     rows.forEach((row, i) => {
       const s = sentences[i];
-      expect(row).toMatchObject({ Sentence: s.text, "New words": s.new_words.join(" "), Deck: "Learning set — Contes", Tags: "fnt Contes" });
+      expect(row).toMatchObject({
+        Sentence: s.text,
+        "New words": s.new_words.join(" "),
+        Deck: "Learning set — Contes",
+        Tags: "fnt Contes",
+      });
       expect(row.GUID).toBe(jobRows[s.index]!.GUID);
     });
     for (const format of ["xlsx", "apkg"]) {

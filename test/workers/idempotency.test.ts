@@ -22,10 +22,16 @@ const upload = (token: string, key: string | null, body: FormData) =>
   api("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), ...(key ? { "idempotency-key": key } : {}) }, body });
 
 const reserve = (token: string, key: string, body: string) =>
-  api("/api/v1/credits/reserve", { method: "POST", headers: { ...bearer(token), "content-type": "application/json", "idempotency-key": key }, body });
+  api("/api/v1/credits/reserve", {
+    method: "POST",
+    headers: { ...bearer(token), "content-type": "application/json", "idempotency-key": key },
+    body,
+  });
 
 const jobCount = async (email: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.owner_id WHERE u.email = ?").bind(email).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.owner_id WHERE u.email = ?")
+    .bind(email)
+    .first<{ n: number }>())!.n;
 
 describe("Idempotency-Key on job creation", () => {
   it("the same key and upload answer the same job once, whatever the multipart boundary", async () => {
@@ -64,7 +70,9 @@ describe("Idempotency-Key on job creation", () => {
     const token = await signIn("idem3@example.com");
     const userId = ((await (await api("/api/v1/me", { headers: bearer(token) })).json()) as any).user.id;
     const now = new Date().toISOString();
-    await env.DB.prepare("INSERT INTO idempotency_keys (user_id, key, route, state, created_at, expires_at) VALUES (?, 'busy', 'jobs.create', 'in_progress', ?, ?)")
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (user_id, key, route, state, created_at, expires_at) VALUES (?, 'busy', 'jobs.create', 'in_progress', ?, ?)",
+    )
       .bind(userId, now, new Date(Date.now() + 60_000).toISOString())
       .run();
     const busy = await upload(token, "busy", form(await pdf("Un.")));
@@ -116,7 +124,11 @@ describe("Idempotency-Key on job creation", () => {
     const start = (key: string | null) => {
       const f = form(file);
       f.set("job_id", job_id);
-      return api("/api/v1/process-pdf-async", { method: "POST", headers: { ...bearer(token), ...(key ? { "idempotency-key": key } : {}) }, body: f });
+      return api("/api/v1/process-pdf-async", {
+        method: "POST",
+        headers: { ...bearer(token), ...(key ? { "idempotency-key": key } : {}) },
+        body: f,
+      });
     };
     const first = await start("p-6");
     expect(first.status).toBe(202);

@@ -51,14 +51,22 @@ export const analysed = (...texts: string[]): NormalizeResult => {
   return { ...r, sentences: r.sentences.map(withAnalysis) };
 };
 
-export const jobRow = (id: string) =>
-  env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
+export const jobRow = (id: string) => env.DB.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<Record<string, any>>();
 
 /** A processing job whose chunk n input is in R2, so the real chunk consumer can run it. */
 export async function jobWithInputs(owner: string, pages: number[]) {
-  const { id, t } = await startedJob(pages.map((p) => [p, p]), owner);
+  const { id, t } = await startedJob(
+    pages.map((p) => [p, p]),
+    owner,
+  );
   for (const [n, page] of pages.entries()) {
-    const chunk = { index: n, first_paragraph: n, paragraphs: [{ text: `Phrase de la page ${page}. Une autre.`, page }], first_page: page, last_page: page };
+    const chunk = {
+      index: n,
+      first_paragraph: n,
+      paragraphs: [{ text: `Phrase de la page ${page}. Une autre.`, page }],
+      first_page: page,
+      last_page: page,
+    };
     await env.FILES.put(chunkKey(id, n), JSON.stringify(chunk));
   }
   return { id, t };
@@ -66,7 +74,10 @@ export async function jobWithInputs(owner: string, pages: number[]) {
 
 /** Runs the real chunk consumer over messages; follow-up sends are captured, not consumed. */
 export async function consume(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
+  );
   const ctx = createExecutionContext();
   const sink = { send: async () => undefined, sendBatch: async () => undefined };
   await worker.queue(batch as MessageBatch<any>, { ...env, CHUNK_QUEUE: sink } as unknown as Env, ctx);

@@ -14,7 +14,11 @@ import { analysed, jobRow, result, startedJob } from "./jobs";
 const call = (token: string, path: string, init: RequestInit = {}) =>
   SELF.fetch(`http://localhost/api/v1/${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${token}`, ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers ?? {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(typeof init.body === "string" ? { "content-type": "application/json" } : {}),
+      ...(init.headers ?? {}),
+    },
   });
 const post = (token: string, path: string, body: unknown) => call(token, path, { method: "POST", body: JSON.stringify(body) });
 
@@ -57,7 +61,10 @@ describe("word lists", () => {
 
     const form = new FormData();
     form.append("name", "Mes mots");
-    form.append("file", new File(["mot,fréquence\n# animals\nchat,10\nyeux;3\n\"allait\",2\nbon|bonne\nzzgrompf\n\n"], "mots.csv", { type: "text/csv" }));
+    form.append(
+      "file",
+      new File(['mot,fréquence\n# animals\nchat,10\nyeux;3\n"allait",2\nbon|bonne\nzzgrompf\n\n'], "mots.csv", { type: "text/csv" }),
+    );
     const created = await call(token, "wordlists", { method: "POST", body: form });
     expect(created.status).toBe(201);
     const list = (await created.json()) as any;
@@ -117,11 +124,22 @@ describe("learning sets", () => {
   it("coverage: a valid, non-redundant cover ordered by new words; filter; export; another reader gets 404", async () => {
     const token = await sessionFor("ls1");
     const job = await finishedJob("ls1", BOOK);
-    const list = (await (await post(token, "wordlists", { name: "tiny", words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "absent"] })).json()) as any;
+    const list = (await (
+      await post(token, "wordlists", {
+        name: "tiny",
+        words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "absent"],
+      })
+    ).json()) as any;
     const r = await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id, min_words: 4, max_words: 8 });
     expect(r.status).toBe(201);
     const created = (await r.json()) as any;
-    expect(created).toMatchObject({ status: "running", mode: "coverage", job_ids: [job], wordlist_id: list.id, options: { min_words: 4, max_words: 8, require_verb: true } });
+    expect(created).toMatchObject({
+      status: "running",
+      mode: "coverage",
+      job_ids: [job],
+      wordlist_id: list.id,
+      options: { min_words: 4, max_words: 8, require_verb: true },
+    });
     const set = await finished(token, created.id);
     expect(set.status).toBe("completed");
     expect(set.list_words).toBe(10);
@@ -153,7 +171,10 @@ describe("learning sets", () => {
     expect(txt).toBe(sentences.map((s: any) => `${s.text}\n`).join(""));
     expect((await call(token, `learning-sets/${set.id}/export?format=xml`)).status).toBe(400);
 
-    const filter = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], mode: "filter", min_known_ratio: 0.5 })).json()) as any).id);
+    const filter = await finished(
+      token,
+      ((await (await post(token, "learning-sets", { job_ids: [job], mode: "filter", min_known_ratio: 0.5 })).json()) as any).id,
+    );
     expect(filter).toMatchObject({ status: "completed", mode: "filter", wordlist_id: "default" });
     const fs = ((await (await call(token, `learning-sets/${filter.id}/sentences`)).json()) as any).sentences;
     expect(fs.length).toBeGreaterThan(0);
@@ -178,7 +199,10 @@ describe("learning sets", () => {
     // An edit of book b's first sentence: the run sees the edited text.
     await call(token, `jobs/${b}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Un chien dort dans la maison." }) });
     const list = (await (await post(token, "wordlists", { name: "l", words: ["chat", "souris", "chien", "maison"] })).json()) as any;
-    const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [a, b], wordlist_id: list.id })).json()) as any).id);
+    const set = await finished(
+      token,
+      ((await (await post(token, "learning-sets", { job_ids: [a, b], wordlist_id: list.id })).json()) as any).id,
+    );
     expect(set).toMatchObject({ status: "completed", found_words: 4, covered_words: 4, uncovered: [], optimal: true });
     const { sentences } = (await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any;
     expect(sentences).toHaveLength(2);
@@ -211,9 +235,17 @@ describe("learning sets", () => {
     const sentencesOf = async (id: string) => ((await (await call(token, `jobs/${id}/result`)).json()) as any).sentences;
     expect(await sentencesOf(job)).toEqual(await sentencesOf(older));
 
-    const list = (await (await post(token, "wordlists", { name: "tiny", words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "zut"] })).json()) as any;
+    const list = (await (
+      await post(token, "wordlists", {
+        name: "tiny",
+        words: ["chat", "chien", "maison", "manger", "grand", "pomme", "rouge", "souris", "dormir", "zut"],
+      })
+    ).json()) as any;
     const run = async (body: object) => {
-      const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id, ...body })).json()) as any).id);
+      const set = await finished(
+        token,
+        ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id, ...body })).json()) as any).id,
+      );
       expect(set.status).toBe("completed");
       const { id: _i, created_at: _c, completed_at: _d, links: _l, ...counts } = set;
       return { counts, sentences: ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences };
@@ -226,7 +258,8 @@ describe("learning sets", () => {
 
     // The run reads it: a stored analysis that says otherwise of a sentence is what counts.
     const doctored = new AnalysisWriter();
-    for (const [i, text] of BOOK.entries()) doctored.add(text, i === 0 ? ["zut", "zut", "zut", "zut", "zut"] : withAnalysis({ text }).lemmas);
+    for (const [i, text] of BOOK.entries())
+      doctored.add(text, i === 0 ? ["zut", "zut", "zut", "zut", "zut"] : withAnalysis({ text }).lemmas);
     await env.FILES.put(analysisKey(job), JSON.stringify(doctored.done()));
     const told = await run({});
     expect(told.sentences.find((s: any) => s.index === 0)).toMatchObject({ text: BOOK[0], word_count: 5, list_words: ["zut"] });
@@ -245,13 +278,21 @@ describe("learning sets", () => {
     const token = await sessionFor("ls6");
     const job = await finishedJob("ls6", ["Le chat mange la souris.", "La souris regarde le chat.", "Le chat dort dans la maison."], true);
     await call(token, `jobs/${job}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Un chien dort dans la maison." }) });
-    const list = (await (await post(token, "wordlists", { name: "l", words: ["chat", "souris", "chien", "maison", "manger", "dormir"] })).json()) as any;
+    const list = (await (
+      await post(token, "wordlists", { name: "l", words: ["chat", "souris", "chien", "maison", "manger", "dormir"] })
+    ).json()) as any;
     const run = async () => {
-      const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id })).json()) as any).id);
+      const set = await finished(
+        token,
+        ((await (await post(token, "learning-sets", { job_ids: [job], wordlist_id: list.id })).json()) as any).id,
+      );
       return ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences;
     };
     const sentences = await run();
-    expect(sentences.find((s: any) => s.index === 0)).toMatchObject({ text: "Un chien dort dans la maison.", list_words: ["chien", "dormir", "maison"] });
+    expect(sentences.find((s: any) => s.index === 0)).toMatchObject({
+      text: "Un chien dort dans la maison.",
+      list_words: ["chien", "dormir", "maison"],
+    });
     expect(sentences.flatMap((s: any) => s.list_words)).not.toContain("manger");
     // The same as tagging the whole job.
     await env.FILES.delete(analysisKey(job));
@@ -298,21 +339,41 @@ describe("deleting a job deletes all of it", () => {
     });
     await t.chunkDone(0, analysed(...BOOK));
     expect((await jobRow(job))!.status).toBe("completed");
-    await recordAttempt(env, { job_id: job, chunk: 0, attempt: 1, engine: "local", model: null, pages: 1, started_ms: Date.now(), tokens: 0, outcome: "done" });
+    await recordAttempt(env, {
+      job_id: job,
+      chunk: 0,
+      attempt: 1,
+      engine: "local",
+      model: null,
+      pages: 1,
+      started_ms: Date.now(),
+      tokens: 0,
+      outcome: "done",
+    });
     // The answer an Idempotency-Key replays names the job.
     await env.DB.prepare(
       "INSERT INTO idempotency_keys (user_id, key, route, state, status, body, created_at, expires_at) VALUES (?, 'k1', 'POST /api/v1/jobs', 'done', 202, ?, ?, ?)",
     )
       .bind(owner, JSON.stringify({ id: job, status: "queued" }), new Date().toISOString(), new Date(Date.now() + 86_400_000).toISOString())
       .run();
-    expect((await call(token, `jobs/${job}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Le chat mange une souris." }) })).status).toBe(200);
+    expect(
+      (await call(token, `jobs/${job}/sentences/0`, { method: "PATCH", body: JSON.stringify({ text: "Le chat mange une souris." }) }))
+        .status,
+    ).toBe(200);
     const set = await finished(token, ((await (await post(token, "learning-sets", { job_ids: [job] })).json()) as any).id);
     expect(set).toMatchObject({ status: "completed", job_ids: [job], deleted_jobs: 0 });
     const before = ((await (await call(token, `learning-sets/${set.id}/sentences`)).json()) as any).sentences;
     expect(before.length).toBeGreaterThan(0);
 
     const holding = () => tablesHolding(job);
-    expect(await holding()).toEqual(["chunk_attempts", "idempotency_keys", "jobs", "learning_sets", "sentence_edits", "webhook_deliveries"]);
+    expect(await holding()).toEqual([
+      "chunk_attempts",
+      "idempotency_keys",
+      "jobs",
+      "learning_sets",
+      "sentence_edits",
+      "webhook_deliveries",
+    ]);
 
     expect((await call(token, `jobs/${job}`, { method: "DELETE" })).status).toBe(204);
 
@@ -322,7 +383,9 @@ describe("deleting a job deletes all of it", () => {
     expect((await call(token, `jobs/${job}`)).status).toBe(404);
 
     // A late chunk message: the empty tracker has no job, so it is acked and recreates nothing.
-    const batch = createMessageBatch<ChunkMessage>("fnt-chunks", [{ id: "late", timestamp: new Date(), attempts: 1, body: { job_id: job, chunk: 0 } }]);
+    const batch = createMessageBatch<ChunkMessage>("fnt-chunks", [
+      { id: "late", timestamp: new Date(), attempts: 1, body: { job_id: job, chunk: 0 } },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch as MessageBatch<any>, env, ctx);
     const outcome = await getQueueResult(batch, ctx);
@@ -356,21 +419,36 @@ describe("my defaults (/api/v1/settings)", () => {
     const token = await sessionFor("df1");
     const built = (await (await call(token, "settings")).json()) as any;
     expect(built).toEqual({
-      settings: { sentence_length_limit: 0, min_sentence_length: 0, ignore_dialogue: false, preserve_formatting: false, fix_hyphenation: true, gemini_model: "gemini-2.5-flash" },
+      settings: {
+        sentence_length_limit: 0,
+        min_sentence_length: 0,
+        ignore_dialogue: false,
+        preserve_formatting: false,
+        fix_hyphenation: true,
+        gemini_model: "gemini-2.5-flash",
+      },
       wordlist_id: "default",
       export_columns: ["sentence", "original", "page", "index", "word_count", "has_verb"],
       saved: {},
       updated_at: null,
     });
     const list = (await (await post(token, "wordlists", { name: "mine", words: ["chat"] })).json()) as any;
-    const saved = await put(token, { settings: { sentence_length_limit: 25, fix_hyphenation: false }, wordlist_id: list.id, export_columns: ["page", "sentence"] });
+    const saved = await put(token, {
+      settings: { sentence_length_limit: 25, fix_hyphenation: false },
+      wordlist_id: list.id,
+      export_columns: ["page", "sentence"],
+    });
     expect(saved.status).toBe(200);
     const body = (await saved.json()) as any;
     expect(body).toMatchObject({
       settings: { sentence_length_limit: 25, min_sentence_length: 0, fix_hyphenation: false, ignore_dialogue: false },
       wordlist_id: list.id,
       export_columns: ["page", "sentence"],
-      saved: { settings: { sentence_length_limit: 25, fix_hyphenation: false }, wordlist_id: list.id, export_columns: ["page", "sentence"] },
+      saved: {
+        settings: { sentence_length_limit: 25, fix_hyphenation: false },
+        wordlist_id: list.id,
+        export_columns: ["page", "sentence"],
+      },
     });
     expect(body.updated_at).toBeTruthy();
     expect(await (await call(token, "settings")).json()).toEqual(body);
@@ -397,7 +475,7 @@ describe("my defaults (/api/v1/settings)", () => {
     // Nothing refused was saved.
     expect(await (await call(token, "settings")).json()).toEqual(body);
     // A PUT replaces what is saved: left out, the built-in default applies again.
-    expect(((await (await put(token, { settings: { min_sentence_length: 3 } })).json()) as any)).toMatchObject({
+    expect((await (await put(token, { settings: { min_sentence_length: 3 } })).json()) as any).toMatchObject({
       settings: { sentence_length_limit: 0, min_sentence_length: 3, fix_hyphenation: true },
       wordlist_id: "default",
       saved: { settings: { min_sentence_length: 3 } },
@@ -421,7 +499,11 @@ describe("my defaults (/api/v1/settings)", () => {
     expect(((await bad.json()) as any).error.field).toBe("sentence_length_limit");
     // Another reader's jobs keep the built-in settings.
     const other = await sessionFor("df4");
-    expect(await settingsOf(other, await post(other, "jobs", { parts: 2 }))).toMatchObject({ sentence_length_limit: 0, ignore_dialogue: false, fix_hyphenation: true });
+    expect(await settingsOf(other, await post(other, "jobs", { parts: 2 }))).toMatchObject({
+      sentence_length_limit: 0,
+      ignore_dialogue: false,
+      fix_hyphenation: true,
+    });
   });
 
   it("a learning run without wordlist_id takes the saved list; one sent overrides; a list deleted since falls back to default", async () => {

@@ -12,8 +12,7 @@ export const appRequest = flow.app;
 export const setFault = (fault: string | null, email?: string) => shared.setFault(flow, fault, email);
 export const startSignIn = (jar: shared.Jar, returnTo?: string) => shared.startSignIn(flow, jar, returnTo);
 export const approve = (authorizeUrl: string, email: string) => shared.approve(flow, authorizeUrl, email);
-export const signInWithGoogle = (email: string, jar?: shared.Jar, returnTo?: string) =>
-  shared.signInWithGoogle(flow, email, jar, returnTo);
+export const signInWithGoogle = (email: string, jar?: shared.Jar, returnTo?: string) => shared.signInWithGoogle(flow, email, jar, returnTo);
 
 /** "Export to Google Sheets" → the provider's consent → back to the app. */
 export async function connectSheets(jar: shared.Jar, email: string, returnTo = "/jobs/x?sheets=1") {

@@ -61,8 +61,14 @@ describe("coverage", () => {
     const routes = appRoutes();
     const docs = documented();
     expect(routes.size).toBeGreaterThan(40);
-    expect([...routes].filter((r) => !docs.has(r)), "routes the document lacks").toEqual([]);
-    expect([...docs].filter((d) => !routes.has(d)), "documented routes the app does not have").toEqual([]);
+    expect(
+      [...routes].filter((r) => !docs.has(r)),
+      "routes the document lacks",
+    ).toEqual([]);
+    expect(
+      [...docs].filter((d) => !routes.has(d)),
+      "documented routes the app does not have",
+    ).toEqual([]);
   });
 
   it("a route added without a description would be caught", async () => {
@@ -77,7 +83,18 @@ describe("coverage", () => {
 describe("the document", () => {
   it("is OpenAPI 3.1 with the API's components", () => {
     expect(doc.openapi).toBe("3.1.0");
-    for (const name of ["Error", "Job", "JobResult", "ProgressEvent", "JobUploadForm", "ProcessPdfForm", "Me", "Health", "Credits", "ApiKey"]) {
+    for (const name of [
+      "Error",
+      "Job",
+      "JobResult",
+      "ProgressEvent",
+      "JobUploadForm",
+      "ProcessPdfForm",
+      "Me",
+      "Health",
+      "Credits",
+      "ApiKey",
+    ]) {
       expect(doc.components.schemas, name).toHaveProperty(name);
     }
     expect(doc.components.schemas.Error.properties.error.required.sort()).toEqual(["code", "message", "request_id"]);
@@ -118,7 +135,10 @@ describe("the document", () => {
       const required = security.length > 0 && !security.some((s: object) => Object.keys(s).length === 0);
       if (required) expect(op.responses, key).toHaveProperty("401");
       if (key.includes("/api/v1/admin/")) expect(op.responses, key).toHaveProperty("403");
-      if (security.some((s: object) => "sessionCookie" in s) && ["post", "put", "patch", "delete"].includes(key.split(" ")[0]!.toLowerCase())) {
+      if (
+        security.some((s: object) => "sessionCookie" in s) &&
+        ["post", "put", "patch", "delete"].includes(key.split(" ")[0]!.toLowerCase())
+      ) {
         expect(JSON.stringify(deref(op.responses["403"])), key).toContain("forbidden_origin");
       }
     }
@@ -150,8 +170,13 @@ describe("the document", () => {
     const form = doc.components.schemas.JobUploadForm;
     // One PDF, or a big book's parts (the field repeated).
     const pdf = { type: "string", format: "binary", contentMediaType: "application/pdf" };
-    expect(form.properties.pdf_file.anyOf).toEqual([expect.objectContaining(pdf), expect.objectContaining({ type: "array", items: expect.objectContaining(pdf) })]);
-    expect(doc.paths["/api/v1/jobs"]!.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CreatePartsJobRequest" });
+    expect(form.properties.pdf_file.anyOf).toEqual([
+      expect.objectContaining(pdf),
+      expect.objectContaining({ type: "array", items: expect.objectContaining(pdf) }),
+    ]);
+    expect(doc.paths["/api/v1/jobs"]!.post.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/CreatePartsJobRequest",
+    });
     expect(doc.paths["/api/v1/jobs/{id}/parts/{n}"]!.put.requestBody.content).toHaveProperty(["application/pdf"]);
     expect(form.properties.page_images).toMatchObject({ type: "array", items: { type: "string", format: "binary" } });
     expect(form.properties.sentence_length_limit).toMatchObject({ type: "integer", minimum: 0, maximum: 500, default: 0 });
@@ -163,8 +188,14 @@ describe("the document", () => {
     expect(Object.keys(events.responses)).toEqual(expect.arrayContaining(["101", "426"]));
     expect(events.parameters.map((p: any) => p.name).sort()).toEqual(["access_token", "after", "id"]);
     const list = doc.paths["/api/v1/jobs"]!.get.parameters;
-    expect(list).toEqual(expect.arrayContaining([expect.objectContaining({ name: "limit", in: "query", schema: expect.objectContaining({ default: 20, maximum: 100 }) })]));
-    expect(doc.paths["/api/v1/api-keys"]!.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CreateApiKeyRequest" });
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "limit", in: "query", schema: expect.objectContaining({ default: 20, maximum: 100 }) }),
+      ]),
+    );
+    expect(doc.paths["/api/v1/api-keys"]!.post.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/CreateApiKeyRequest",
+    });
   });
 
   it("describes the webhook events a receiver gets: the body, and the signature's headers", () => {
@@ -172,7 +203,11 @@ describe("the document", () => {
     expect(Object.keys(hooks).sort()).toEqual(["job.cancelled", "job.completed", "job.failed", "job.partial", "job.progress"]);
     for (const [type, item] of Object.entries(hooks)) {
       expect(item.post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookEvent" });
-      expect(item.post.parameters.map((p: any) => `${p.in} ${p.name}`)).toEqual(["header webhook-id", "header webhook-timestamp", "header webhook-signature"]);
+      expect(item.post.parameters.map((p: any) => `${p.in} ${p.name}`)).toEqual([
+        "header webhook-id",
+        "header webhook-timestamp",
+        "header webhook-signature",
+      ]);
       expect(Object.keys(item.post.responses)).toEqual(["2XX", "default"]);
       expect(item.post.summary).toBe(type);
     }
@@ -211,7 +246,10 @@ async function conforms(method: string, path: string, res: Response): Promise<an
   const schema = documentedResponse.content?.["application/json"]?.schema;
   expect(schema, `${method} ${path} ${res.status} has a JSON schema`).toBeDefined();
   const r = validatorFor(schema).validate(body);
-  expect(r.errors.map((e) => `${e.instanceLocation}: ${e.error}`), `${method} ${path} ${res.status}: ${JSON.stringify(body).slice(0, 500)}`).toEqual([]);
+  expect(
+    r.errors.map((e) => `${e.instanceLocation}: ${e.error}`),
+    `${method} ${path} ${res.status}: ${JSON.stringify(body).slice(0, 500)}`,
+  ).toEqual([]);
   return body;
 }
 
@@ -251,23 +289,47 @@ describe("real answers are valid against the document", () => {
     await conforms("GET", "/api/v1/me", await api("/api/v1/me"));
     await conforms("GET", "/api/v1/me", await api("/api/v1/me", { headers: bearer("fnt_unknown") }));
 
-    const key = await conforms("POST", "/api/v1/api-keys", await api("/api/v1/api-keys", jsonPost(token, { name: "doc", expires_in_days: 30 })));
+    const key = await conforms(
+      "POST",
+      "/api/v1/api-keys",
+      await api("/api/v1/api-keys", jsonPost(token, { name: "doc", expires_in_days: 30 })),
+    );
     await conforms("POST", "/api/v1/api-keys", await api("/api/v1/api-keys", jsonPost(token, { name: "" })));
     await conforms("GET", "/api/v1/api-keys", await api("/api/v1/api-keys", { headers: bearer(key.key) }));
-    await conforms("DELETE", "/api/v1/api-keys/{id}", await api(`/api/v1/api-keys/${key.id}`, { method: "DELETE", headers: bearer(token) }));
-    await conforms("DELETE", "/api/v1/api-keys/{id}", await api(`/api/v1/api-keys/${key.id}`, { method: "DELETE", headers: bearer(token) }));
+    await conforms(
+      "DELETE",
+      "/api/v1/api-keys/{id}",
+      await api(`/api/v1/api-keys/${key.id}`, { method: "DELETE", headers: bearer(token) }),
+    );
+    await conforms(
+      "DELETE",
+      "/api/v1/api-keys/{id}",
+      await api(`/api/v1/api-keys/${key.id}`, { method: "DELETE", headers: bearer(token) }),
+    );
     await conforms("GET", "/api/v1/sessions", await api("/api/v1/sessions", { headers: bearer(token) }));
     // A session's change from another site.
     const cookie = { cookie: `fnt_session=${token}`, origin: "https://evil.example" };
-    await conforms("POST", "/api/v1/auth/signout-everywhere", await api("/api/v1/auth/signout-everywhere", { method: "POST", headers: cookie }));
+    await conforms(
+      "POST",
+      "/api/v1/auth/signout-everywhere",
+      await api("/api/v1/auth/signout-everywhere", { method: "POST", headers: cookie }),
+    );
 
     await conforms("GET", "/api/v1/webhooks/secret", await api("/api/v1/webhooks/secret", { headers: bearer(token) }));
-    await conforms("POST", "/api/v1/webhooks/secret/rotate", await api("/api/v1/webhooks/secret/rotate", { method: "POST", headers: bearer(token) }));
+    await conforms(
+      "POST",
+      "/api/v1/webhooks/secret/rotate",
+      await api("/api/v1/webhooks/secret/rotate", { method: "POST", headers: bearer(token) }),
+    );
     await conforms("GET", "/api/v1/webhooks/settings", await api("/api/v1/webhooks/settings", { headers: bearer(token) }));
     const hook = { default_url: "https://hooks.test/doc", progress_every: 25 };
     await conforms("PUT", "/api/v1/webhooks/settings", await api("/api/v1/webhooks/settings", jsonPost(token, hook, "PUT")));
     await conforms("PUT", "/api/v1/webhooks/settings", await api("/api/v1/webhooks/settings", jsonPost(token, { default_url: 3 }, "PUT")));
-    await conforms("PUT", "/api/v1/webhooks/settings", await api("/api/v1/webhooks/settings", jsonPost(token, { default_url: null }, "PUT")));
+    await conforms(
+      "PUT",
+      "/api/v1/webhooks/settings",
+      await api("/api/v1/webhooks/settings", jsonPost(token, { default_url: null }, "PUT")),
+    );
     await conforms("POST", "/api/v1/auth/signout", await api("/api/v1/auth/signout", { method: "POST", headers: bearer(token) }));
     await conforms("GET", "/api/v1/openapi.json", await api("/api/v1/openapi.json"));
   });
@@ -275,9 +337,27 @@ describe("real answers are valid against the document", () => {
   it("jobs: upload, list, read, result, edit, cancel, retry, events, delete", async () => {
     const token = await signIn("jobs-doc@example.com");
     const auth = { headers: bearer(token) };
-    const created = await api("/api/v1/jobs", { method: "POST", ...auth, body: form([["sentence_length_limit", "25"], ["pdf_file", await textPdf()]]) });
+    const created = await api("/api/v1/jobs", {
+      method: "POST",
+      ...auth,
+      body: form([
+        ["sentence_length_limit", "25"],
+        ["pdf_file", await textPdf()],
+      ]),
+    });
     const job = await conforms("POST", "/api/v1/jobs", created);
-    await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", { method: "POST", ...auth, body: form([["sentence_length_limit", "x"], ["pdf_file", await textPdf()]]) }));
+    await conforms(
+      "POST",
+      "/api/v1/jobs",
+      await api("/api/v1/jobs", {
+        method: "POST",
+        ...auth,
+        body: form([
+          ["sentence_length_limit", "x"],
+          ["pdf_file", await textPdf()],
+        ]),
+      }),
+    );
     await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", { method: "POST", ...auth, body: "not a form" }));
     await conforms("GET", "/api/v1/jobs", await api("/api/v1/jobs?limit=1", auth));
     await conforms("GET", "/api/v1/jobs", await api("/api/v1/jobs?limit=1000", auth));
@@ -286,28 +366,59 @@ describe("real answers are valid against the document", () => {
     await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${job.id}/result`, auth));
     await conforms("GET", "/api/v1/jobs/{id}/webhooks", await api(`/api/v1/jobs/${job.id}/webhooks`, auth));
     await conforms("GET", "/api/v1/jobs/{id}/events", await api(`/api/v1/jobs/${job.id}/events`, auth));
-    await conforms("PATCH", "/api/v1/jobs/{id}/sentences/{index}", await api(`/api/v1/jobs/${job.id}/sentences/0`, jsonPost(token, { text: "x" }, "PATCH")));
+    await conforms(
+      "PATCH",
+      "/api/v1/jobs/{id}/sentences/{index}",
+      await api(`/api/v1/jobs/${job.id}/sentences/0`, jsonPost(token, { text: "x" }, "PATCH")),
+    );
     await conforms("POST", "/api/v1/jobs/{id}/cancel", await api(`/api/v1/jobs/${job.id}/cancel`, { method: "POST", ...auth }));
     await conforms("POST", "/api/v1/jobs/{id}/retry", await api(`/api/v1/jobs/${job.id}/retry`, { method: "POST", ...auth }));
     // Before and after a job: the estimate (form and JSON), process again.
-    await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", { method: "POST", ...auth, body: form([["pages", "1"], ["pdf_file", await textPdf()]]) }));
+    await conforms(
+      "POST",
+      "/api/v1/estimate",
+      await api("/api/v1/estimate", {
+        method: "POST",
+        ...auth,
+        body: form([
+          ["pages", "1"],
+          ["pdf_file", await textPdf()],
+        ]),
+      }),
+    );
     await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", jsonPost(token, { pages: 12, text_chars: 24_000 })));
     await conforms("POST", "/api/v1/estimate", await api("/api/v1/estimate", jsonPost(token, { pages: "1-3", text_chars: 10 })));
-    const again = await conforms("POST", "/api/v1/jobs/{id}/rerun", await api(`/api/v1/jobs/${job.id}/rerun`, jsonPost(token, { sentence_length_limit: 8 })));
+    const again = await conforms(
+      "POST",
+      "/api/v1/jobs/{id}/rerun",
+      await api(`/api/v1/jobs/${job.id}/rerun`, jsonPost(token, { sentence_length_limit: 8 })),
+    );
     expect(again.rerun_of).toBe(job.id);
     await conforms("POST", "/api/v1/jobs/{id}/rerun", await api(`/api/v1/jobs/${job.id}/rerun`, jsonPost(token, { pages: "2-9" })));
     await conforms("POST", "/api/v1/jobs/{id}/rerun", await api("/api/v1/jobs/no-such-job/rerun", jsonPost(token, {})));
     await conforms("DELETE", "/api/v1/jobs/{id}", await api(`/api/v1/jobs/${job.id}`, { method: "DELETE", ...auth }));
 
     // A book in parts: in one request (pdf_file repeated), and one request per part.
-    const inOne = form([["parts", "2"], ["pdf_file", await textPdf()], ["pdf_file", await textPdf()]]);
+    const inOne = form([
+      ["parts", "2"],
+      ["pdf_file", await textPdf()],
+      ["pdf_file", await textPdf()],
+    ]);
     await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", { method: "POST", ...auth, body: inOne }));
-    const uploading = await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", jsonPost(token, { parts: 2, filename: "gros livre.pdf", sentence_length_limit: 20 })));
+    const uploading = await conforms(
+      "POST",
+      "/api/v1/jobs",
+      await api("/api/v1/jobs", jsonPost(token, { parts: 2, filename: "gros livre.pdf", sentence_length_limit: 20 })),
+    );
     expect(uploading.status).toBe("uploading");
     await conforms("POST", "/api/v1/jobs", await api("/api/v1/jobs", jsonPost(token, { parts: 1 })));
     await conforms("GET", "/api/v1/jobs/{id}/parts", await api(`/api/v1/jobs/${uploading.id}/parts`, auth));
     const put = async (n: number) =>
-      api(`/api/v1/jobs/${uploading.id}/parts/${n}`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf" }, body: await textPdf() });
+      api(`/api/v1/jobs/${uploading.id}/parts/${n}`, {
+        method: "PUT",
+        headers: { ...bearer(token), "content-type": "application/pdf" },
+        body: await textPdf(),
+      });
     await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", await put(1));
     await conforms("PUT", "/api/v1/jobs/{id}/parts/{n}", await put(7));
     const last = await put(2);
@@ -321,9 +432,14 @@ describe("real answers are valid against the document", () => {
     const reader = { headers: bearer(await sessionFor("doc-reader")) };
     const done = await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result`, reader));
     expect(done.sentences.length).toBe(2);
-    for (const format of ["txt", "csv", "tsv", "anki", "apkg", "xlsx"]) await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=${format}`, reader));
+    for (const format of ["txt", "csv", "tsv", "anki", "apkg", "xlsx"])
+      await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=${format}`, reader));
     await conforms("GET", "/api/v1/jobs/{id}/result", await api(`/api/v1/jobs/${id}/result?format=pdf`, reader));
-    const edit = { method: "PATCH", headers: { ...reader.headers, "content-type": "application/json" }, body: JSON.stringify({ text: "Salut." }) };
+    const edit = {
+      method: "PATCH",
+      headers: { ...reader.headers, "content-type": "application/json" },
+      body: JSON.stringify({ text: "Salut." }),
+    };
     await conforms("PATCH", "/api/v1/jobs/{id}/sentences/{index}", await api(`/api/v1/jobs/${id}/sentences/1`, edit));
     await conforms("PATCH", "/api/v1/jobs/{id}/sentences/{index}", await api(`/api/v1/jobs/${id}/sentences/9`, edit));
     await conforms("GET", "/api/v1/jobs", await api("/api/v1/jobs", reader));
@@ -333,12 +449,30 @@ describe("real answers are valid against the document", () => {
     const token = await signIn("credits-doc@example.com");
     const auth = { headers: bearer(token) };
     await conforms("GET", "/api/v1/credits", await api("/api/v1/credits", auth));
-    const reserved = await conforms("POST", "/api/v1/credits/reserve", await api("/api/v1/credits/reserve", jsonPost(token, { estimated_tokens: 1000 })));
+    const reserved = await conforms(
+      "POST",
+      "/api/v1/credits/reserve",
+      await api("/api/v1/credits/reserve", jsonPost(token, { estimated_tokens: 1000 })),
+    );
     await conforms("POST", "/api/v1/credits/reserve", await api("/api/v1/credits/reserve", jsonPost(token, { estimated_tokens: 0 })));
     await conforms("POST", "/api/v1/credits/reserve", await api("/api/v1/credits/reserve", jsonPost(token, { estimated_tokens: 1e8 })));
-    const step2 = await api("/api/v1/process-pdf-async", { method: "POST", ...auth, body: form([["job_id", reserved.job_id], ["pdf_file", await textPdf()]]) });
+    const step2 = await api("/api/v1/process-pdf-async", {
+      method: "POST",
+      ...auth,
+      body: form([
+        ["job_id", reserved.job_id],
+        ["pdf_file", await textPdf()],
+      ]),
+    });
     await conforms("POST", "/api/v1/process-pdf-async", step2);
-    const again = await api("/api/v1/process-pdf-async", { method: "POST", ...auth, body: form([["job_id", reserved.job_id], ["pdf_file", await textPdf()]]) });
+    const again = await api("/api/v1/process-pdf-async", {
+      method: "POST",
+      ...auth,
+      body: form([
+        ["job_id", reserved.job_id],
+        ["pdf_file", await textPdf()],
+      ]),
+    });
     await conforms("POST", "/api/v1/process-pdf-async", again);
     await conforms("GET", "/api/v1/credits/ledger", await api("/api/v1/credits/ledger?limit=5", auth));
     await conforms("GET", "/api/v1/credits/ledger", await api("/api/v1/credits/ledger?cursor=x", auth));
@@ -350,22 +484,38 @@ describe("real answers are valid against the document", () => {
     const auth = { headers: bearer(token) };
     await conforms("GET", "/api/v1/wordlists", await api("/api/v1/wordlists", auth));
     await conforms("GET", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/default", auth));
-    const list = await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(token, { name: "doc", words: ["chat", "souris", "zzz"] })));
+    const list = await conforms(
+      "POST",
+      "/api/v1/wordlists",
+      await api("/api/v1/wordlists", jsonPost(token, { name: "doc", words: ["chat", "souris", "zzz"] })),
+    );
     await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(token, { name: "doc", words: [] })));
     const upload = new FormData();
     upload.append("file", new Blob(["%PDF-1.7"]), "x.csv");
     await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", { method: "POST", ...auth, body: upload }));
-    await conforms("PATCH", "/api/v1/wordlists/{id}", await api(`/api/v1/wordlists/${list.id}`, jsonPost(token, { name: "renamed" }, "PATCH")));
+    await conforms(
+      "PATCH",
+      "/api/v1/wordlists/{id}",
+      await api(`/api/v1/wordlists/${list.id}`, jsonPost(token, { name: "renamed" }, "PATCH")),
+    );
     await conforms("PATCH", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/default", jsonPost(token, { name: "x" }, "PATCH")));
     await conforms("GET", "/api/v1/wordlists/{id}", await api("/api/v1/wordlists/wl_none", auth));
 
     const { id: job, t } = await startedJob([[1, 1]], "learning-doc-reader");
     await t.chunkDone(0, result("Le chat mange la souris.", "Le chat mange une souris grise.", "La souris dort."));
     const reader = await sessionFor("learning-doc-reader");
-    const theirList = await conforms("POST", "/api/v1/wordlists", await api("/api/v1/wordlists", jsonPost(reader, { name: "doc", words: ["chat", "souris", "manger"] })));
+    const theirList = await conforms(
+      "POST",
+      "/api/v1/wordlists",
+      await api("/api/v1/wordlists", jsonPost(reader, { name: "doc", words: ["chat", "souris", "manger"] })),
+    );
     await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(reader, { job_ids: [job], max_words: 0 })));
     await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(token, { job_ids: [job] })));
-    const set = await conforms("POST", "/api/v1/learning-sets", await api("/api/v1/learning-sets", jsonPost(reader, { job_ids: [job], wordlist_id: theirList.id })));
+    const set = await conforms(
+      "POST",
+      "/api/v1/learning-sets",
+      await api("/api/v1/learning-sets", jsonPost(reader, { job_ids: [job], wordlist_id: theirList.id })),
+    );
     const mine = { headers: bearer(reader) };
     await conforms("GET", "/api/v1/learning-sets/{id}/sentences", await api(`/api/v1/learning-sets/${set.id}/sentences`, mine));
     let done = set;
@@ -375,15 +525,44 @@ describe("real answers are valid against the document", () => {
     }
     expect(done.status).toBe("completed");
     await conforms("GET", "/api/v1/learning-sets", await api("/api/v1/learning-sets", mine));
-    const { sentences } = await conforms("GET", "/api/v1/learning-sets/{id}/sentences", await api(`/api/v1/learning-sets/${set.id}/sentences`, mine));
+    const { sentences } = await conforms(
+      "GET",
+      "/api/v1/learning-sets/{id}/sentences",
+      await api(`/api/v1/learning-sets/${set.id}/sentences`, mine),
+    );
     expect(sentences.length).toBeGreaterThan(0);
-    const alts = await conforms("GET", "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives", await api(`/api/v1/learning-sets/${set.id}/sentences/1/alternatives`, mine));
-    await conforms("GET", "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives", await api(`/api/v1/learning-sets/${set.id}/sentences/50/alternatives`, mine));
+    const alts = await conforms(
+      "GET",
+      "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives",
+      await api(`/api/v1/learning-sets/${set.id}/sentences/1/alternatives`, mine),
+    );
+    await conforms(
+      "GET",
+      "/api/v1/learning-sets/{id}/sentences/{rank}/alternatives",
+      await api(`/api/v1/learning-sets/${set.id}/sentences/50/alternatives`, mine),
+    );
     const pick = alts.alternatives[0] ?? { job_id: job, index: 99 };
-    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: pick.job_id, index: pick.index })));
-    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: job, index: 99 })));
-    await conforms("POST", "/api/v1/learning-sets/{id}/sentences/{rank}/swap", await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { index: -1 })));
-    for (const format of ["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx", "xml"]) await conforms("GET", "/api/v1/learning-sets/{id}/export", await api(`/api/v1/learning-sets/${set.id}/export?format=${format}`, mine));
+    await conforms(
+      "POST",
+      "/api/v1/learning-sets/{id}/sentences/{rank}/swap",
+      await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: pick.job_id, index: pick.index })),
+    );
+    await conforms(
+      "POST",
+      "/api/v1/learning-sets/{id}/sentences/{rank}/swap",
+      await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { job_id: job, index: 99 })),
+    );
+    await conforms(
+      "POST",
+      "/api/v1/learning-sets/{id}/sentences/{rank}/swap",
+      await api(`/api/v1/learning-sets/${set.id}/sentences/1/swap`, jsonPost(reader, { index: -1 })),
+    );
+    for (const format of ["csv", "tsv", "txt", "json", "anki", "apkg", "xlsx", "xml"])
+      await conforms(
+        "GET",
+        "/api/v1/learning-sets/{id}/export",
+        await api(`/api/v1/learning-sets/${set.id}/export?format=${format}`, mine),
+      );
     await conforms("GET", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, auth));
     await conforms("DELETE", "/api/v1/learning-sets/{id}", await api(`/api/v1/learning-sets/${set.id}`, { method: "DELETE", ...mine }));
     await conforms("DELETE", "/api/v1/wordlists/{id}", await api(`/api/v1/wordlists/${list.id}`, { method: "DELETE", ...auth }));
@@ -403,8 +582,16 @@ describe("real answers are valid against the document", () => {
     const start = await api("/api/v1/integrations/google-sheets/connect?return_to=/jobs", manual);
     await conforms("GET", "/api/v1/integrations/google-sheets/connect", start);
     const callback = await approve(start.headers.get("location")!, "sheets-doc-reader@example.com");
-    await conforms("GET", "/api/v1/integrations/google-sheets/callback", await api(new URL(callback).pathname + new URL(callback).search, manual));
-    await conforms("GET", "/api/v1/integrations/google-sheets/callback", await api("/api/v1/integrations/google-sheets/callback?state=nope", manual));
+    await conforms(
+      "GET",
+      "/api/v1/integrations/google-sheets/callback",
+      await api(new URL(callback).pathname + new URL(callback).search, manual),
+    );
+    await conforms(
+      "GET",
+      "/api/v1/integrations/google-sheets/callback",
+      await api("/api/v1/integrations/google-sheets/callback?state=nope", manual),
+    );
     await conforms("GET", "/api/v1/integrations/google-sheets", await api("/api/v1/integrations/google-sheets", auth));
     const { spreadsheet_id } = await conforms(
       "POST",
@@ -415,15 +602,33 @@ describe("real answers are valid against the document", () => {
     const mismatch = await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, spreadsheet_id }));
     expect(mismatch.status).toBe(409);
     await conforms("POST", "/api/v1/exports/sheets", mismatch);
-    await conforms("POST", "/api/v1/exports/sheets", await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, spreadsheet_id: "NoSuchSpreadsheet123" })));
-    await conforms("POST", "/api/v1/exports/sheets", await api("/api/v1/exports/sheets", jsonPost(token, { source: { learning_set_id: "ls_none" } })));
-    await conforms("DELETE", "/api/v1/integrations/google-sheets", await api("/api/v1/integrations/google-sheets", { method: "DELETE", ...auth }));
+    await conforms(
+      "POST",
+      "/api/v1/exports/sheets",
+      await api("/api/v1/exports/sheets", jsonPost(token, { source: { job_id: job }, spreadsheet_id: "NoSuchSpreadsheet123" })),
+    );
+    await conforms(
+      "POST",
+      "/api/v1/exports/sheets",
+      await api("/api/v1/exports/sheets", jsonPost(token, { source: { learning_set_id: "ls_none" } })),
+    );
+    await conforms(
+      "DELETE",
+      "/api/v1/integrations/google-sheets",
+      await api("/api/v1/integrations/google-sheets", { method: "DELETE", ...auth }),
+    );
   });
 
   it("the console, for operators", async () => {
     const ops = await signIn("ops@example.com");
     const auth = { headers: bearer(ops) };
-    const { id, t } = await startedJob([[1, 2], [3, 4]], "doc-owner");
+    const { id, t } = await startedJob(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      "doc-owner",
+    );
     await t.chunkDone(0, result("Un."));
     await t.chunkFailed(1, "boom");
     const user = await signIn("not-an-operator@example.com");
@@ -440,14 +645,22 @@ describe("real answers are valid against the document", () => {
     await conforms("POST", "/api/v1/admin/jobs/{id}/retry", await api(`/api/v1/admin/jobs/${id}/retry`, { method: "POST", ...auth }));
     await conforms("POST", "/api/v1/admin/jobs/{id}/cancel", await api(`/api/v1/admin/jobs/${id}/cancel`, { method: "POST", ...auth }));
     await conforms("POST", "/api/v1/admin/jobs/{id}/cancel", await api("/api/v1/admin/jobs/nope/cancel", { method: "POST", ...auth }));
-    await conforms("POST", "/api/v1/admin/dead-letters/replay", await api("/api/v1/admin/dead-letters/replay", jsonPost(ops, { error_class: "internal" })));
+    await conforms(
+      "POST",
+      "/api/v1/admin/dead-letters/replay",
+      await api("/api/v1/admin/dead-letters/replay", jsonPost(ops, { error_class: "internal" })),
+    );
     await conforms("POST", "/api/v1/admin/dead-letters/replay", await api("/api/v1/admin/dead-letters/replay", jsonPost(ops, {})));
     await conforms("POST", "/api/v1/admin/intake", await api("/api/v1/admin/intake", jsonPost(ops, { paused: true })));
     const paused = await api("/api/v1/jobs", { method: "POST", headers: bearer(user), body: form([["pdf_file", await textPdf()]]) });
     expect(paused.status).toBe(503);
     await conforms("POST", "/api/v1/jobs", paused);
     await conforms("POST", "/api/v1/admin/intake", await api("/api/v1/admin/intake", jsonPost(ops, { paused: false })));
-    await conforms("POST", "/api/v1/admin/users/{id}/grant", await api("/api/v1/admin/users/doc-owner/grant", jsonPost(ops, { credits: 5, note: "doc" })));
+    await conforms(
+      "POST",
+      "/api/v1/admin/users/{id}/grant",
+      await api("/api/v1/admin/users/doc-owner/grant", jsonPost(ops, { credits: 5, note: "doc" })),
+    );
     await conforms("GET", "/api/v1/admin/audit", await api("/api/v1/admin/audit", auth));
     await conforms("GET", "/api/v1/admin/metrics", await api("/api/v1/admin/metrics", auth));
   });

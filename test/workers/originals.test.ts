@@ -23,7 +23,13 @@ const get = (token: string, id: string, tail = "") => api(`/api/v1/jobs/${id}/re
 
 describe("original and rewritten_count", () => {
   it("the running and the final result carry each sentence's original and the count", async () => {
-    const { id, t } = await startedJob([[1, 1], [2, 2]], "orig1");
+    const { id, t } = await startedJob(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      "orig1",
+    );
     const token = await sessionFor("orig1");
     await t.chunkDone(0, chunk0);
     const running = (await (await get(token, id)).json()) as any;
@@ -38,7 +44,16 @@ describe("original and rewritten_count", () => {
     expect(result.rewritten_count).toBe(2);
     expect(result.sentences).toEqual([
       { index: 0, text: "Jeanne avait fini ses malles.", chunk: 0, page: 1, paragraph: 0, original: LONG, word_count: 5, has_verb: true },
-      { index: 1, text: "Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.", chunk: 0, page: 1, paragraph: 0, original: LONG, word_count: 12, has_verb: true },
+      {
+        index: 1,
+        text: "Elle s’approcha de la fenêtre, mais la pluie ne cessait pas.",
+        chunk: 0,
+        page: 1,
+        paragraph: 0,
+        original: LONG,
+        word_count: 12,
+        has_verb: true,
+      },
       { index: 2, text: "Il pleuvait.", chunk: 0, page: 1, paragraph: 0, word_count: 2, has_verb: true },
       { index: 3, text: "Le soir tombait.", chunk: 1, page: 2, paragraph: 1, word_count: 3, has_verb: true },
     ]);
@@ -57,7 +72,13 @@ describe("original and rewritten_count", () => {
   });
 
   it("CSV and TSV add an original column after index, sentence, page, chunk; empty when not rewritten; then word_count, has_verb", async () => {
-    const { id, t } = await startedJob([[1, 1], [2, 2]], "orig3");
+    const { id, t } = await startedJob(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      "orig3",
+    );
     const token = await sessionFor("orig3");
     await t.chunkDone(0, chunk0);
     await t.chunkDone(1, chunk1);
@@ -72,11 +93,22 @@ describe("original and rewritten_count", () => {
     expect(tsv[1]).toBe(`1\tJeanne avait fini ses malles.\t1\t0\t${LONG}\t5\tyes`);
     expect(tsv[3]).toBe("3\tIl pleuvait.\t1\t0\t\t2\tyes");
     // TXT stays one sentence per line, the reader's text only.
-    expect(await (await get(token, id, "?format=txt")).text()).toBe(chunk0.sentences.concat(chunk1.sentences).map((s) => `${s.text}\n`).join(""));
+    expect(await (await get(token, id, "?format=txt")).text()).toBe(
+      chunk0.sentences
+        .concat(chunk1.sentences)
+        .map((s) => `${s.text}\n`)
+        .join(""),
+    );
   });
 
   it("an edit changes the text and keeps the original, in the answer, the result and the exports", async () => {
-    const { id, t } = await startedJob([[1, 1], [2, 2]], "orig4");
+    const { id, t } = await startedJob(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      "orig4",
+    );
     const token = await sessionFor("orig4");
     await t.chunkDone(0, chunk0);
     await t.chunkDone(1, chunk1);
@@ -87,9 +119,29 @@ describe("original and rewritten_count", () => {
       body: JSON.stringify({ text: edited }),
     });
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true, word_count: 8, has_verb: true });
+    expect(await r.json()).toEqual({
+      index: 0,
+      text: edited,
+      chunk: 0,
+      page: 1,
+      paragraph: 0,
+      original: LONG,
+      edited: true,
+      word_count: 8,
+      has_verb: true,
+    });
     const result = (await (await get(token, id)).json()) as any;
-    expect(result.sentences[0]).toEqual({ index: 0, text: edited, chunk: 0, page: 1, paragraph: 0, original: LONG, edited: true, word_count: 8, has_verb: true });
+    expect(result.sentences[0]).toEqual({
+      index: 0,
+      text: edited,
+      chunk: 0,
+      page: 1,
+      paragraph: 0,
+      original: LONG,
+      edited: true,
+      word_count: 8,
+      has_verb: true,
+    });
     expect(result.rewritten_count).toBe(2);
     // Editing a sentence that was not rewritten gives it no original.
     await api(`/api/v1/jobs/${id}/sentences/2`, {
@@ -98,7 +150,16 @@ describe("original and rewritten_count", () => {
       body: JSON.stringify({ text: "Il pleuvait fort." }),
     });
     const after = (await (await get(token, id)).json()) as any;
-    expect(after.sentences[2]).toEqual({ index: 2, text: "Il pleuvait fort.", chunk: 0, page: 1, paragraph: 0, edited: true, word_count: 3, has_verb: true });
+    expect(after.sentences[2]).toEqual({
+      index: 2,
+      text: "Il pleuvait fort.",
+      chunk: 0,
+      page: 1,
+      paragraph: 0,
+      edited: true,
+      word_count: 3,
+      has_verb: true,
+    });
     const csv = (await (await get(token, id, "?format=csv")).text()).replace(/^\uFEFF/, "").split("\r\n");
     expect(csv[1]).toBe(`1,"${edited}",1,0,"${LONG}",8,yes`);
     expect(csv[3]).toBe("3,Il pleuvait fort.,1,0,,3,yes");

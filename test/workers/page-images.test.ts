@@ -16,14 +16,14 @@ import { api, signIn } from "./http";
 // Page images instead of a PDF: the upload contract (real R2) and the plan step that
 // turns them into page-range PDFs for Gemini.
 
-
 type Entry = [name: string, value: string | { data: Uint8Array; filename: string; type?: string }];
 
 function form(entries: Entry[]): FormData {
   const f = new FormData();
   for (const [name, value] of entries) {
     if (typeof value === "string") f.append(name, value);
-    else f.append(name, new Blob([value.data as Uint8Array<ArrayBuffer>], { type: value.type ?? "application/octet-stream" }), value.filename);
+    else
+      f.append(name, new Blob([value.data as Uint8Array<ArrayBuffer>], { type: value.type ?? "application/octet-stream" }), value.filename);
   }
   return f;
 }
@@ -119,7 +119,12 @@ describe("POST /api/v1/jobs with page_images", () => {
     await expectError(res, 415, "unsupported_media_type", "Page 3 (scan3.gif) is not a PNG or JPEG image.");
     expect(await keysUnder("uploads/")).toEqual(before);
     // A PDF sent as a page image is not an image either.
-    await expectError(await post(token, [["page_images", { data: PDF, filename: "book.pdf" }]]), 415, "unsupported_media_type", "Page 1 (book.pdf) is not a PNG or JPEG image.");
+    await expectError(
+      await post(token, [["page_images", { data: PDF, filename: "book.pdf" }]]),
+      415,
+      "unsupported_media_type",
+      "Page 1 (book.pdf) is not a PNG or JPEG image.",
+    );
   });
 
   it("refuses a PDF and page images together with 400, in either order", async () => {
@@ -127,8 +132,24 @@ describe("POST /api/v1/jobs with page_images", () => {
     const before = await keysUnder("uploads/");
     const png = await makePng(10, 10);
     const message = "Send either a PDF in pdf_file or page images in page_images, not both.";
-    await expectError(await post(token, [["pdf_file", { data: PDF, filename: "a.pdf" }], ["page_images", { data: png, filename: "p.png" }]]), 400, "mixed_files", message);
-    await expectError(await post(token, [["page_images", { data: png, filename: "p.png" }], ["pdf_file", { data: PDF, filename: "a.pdf" }]]), 400, "mixed_files", message);
+    await expectError(
+      await post(token, [
+        ["pdf_file", { data: PDF, filename: "a.pdf" }],
+        ["page_images", { data: png, filename: "p.png" }],
+      ]),
+      400,
+      "mixed_files",
+      message,
+    );
+    await expectError(
+      await post(token, [
+        ["page_images", { data: png, filename: "p.png" }],
+        ["pdf_file", { data: PDF, filename: "a.pdf" }],
+      ]),
+      400,
+      "mixed_files",
+      message,
+    );
     expect(await keysUnder("uploads/")).toEqual(before);
   });
 
@@ -136,10 +157,16 @@ describe("POST /api/v1/jobs with page_images", () => {
     const token = await signIn("img5@example.com");
     const png = await makePng(10, 10);
     const empty = { data: new Uint8Array(0), filename: "" };
-    const images = await post(token, [["pdf_file", empty], ["page_images", { data: png, filename: "p.png" }]]);
+    const images = await post(token, [
+      ["pdf_file", empty],
+      ["page_images", { data: png, filename: "p.png" }],
+    ]);
     expect(images.status).toBe(202);
     expect(await keysUnder(`uploads/${((await images.json()) as any).id}/`)).toHaveLength(2); // the image and the list
-    const pdf = await post(token, [["pdf_file", { data: PDF, filename: "a.pdf" }], ["page_images", empty]]);
+    const pdf = await post(token, [
+      ["pdf_file", { data: PDF, filename: "a.pdf" }],
+      ["page_images", empty],
+    ]);
     expect(pdf.status).toBe(202);
     const { id } = (await pdf.json()) as any;
     expect(await keysUnder(`uploads/${id}/`)).toEqual([`uploads/${id}/source.pdf`]);
@@ -178,12 +205,20 @@ describe("POST /api/v1/jobs with page_images", () => {
     new DataView(hugePng.buffer).setUint32(16, 20_000);
     new DataView(hugePng.buffer).setUint32(20, 20_000);
     const hugeJpeg = withJpegSize(JPEG_18x25, 20_000, 20_000);
-    for (const [data, filename] of [[hugePng, "bomb.png"], [hugeJpeg, "bomb.jpg"]] as const) {
+    for (const [data, filename] of [
+      [hugePng, "bomb.png"],
+      [hugeJpeg, "bomb.jpg"],
+    ] as const) {
       const res = await post(token, [
         ["page_images", { data: JPEG_18x25, filename: "a.jpg" }],
         ["page_images", { data, filename }],
       ]);
-      await expectError(res, 413, "image_too_large", `Page 2 (${filename}) is 20,000 × 20,000 pixels (400 megapixels): at most 50 megapixels a page (a page scanned at 600 dpi is about 35).`);
+      await expectError(
+        res,
+        413,
+        "image_too_large",
+        `Page 2 (${filename}) is 20,000 × 20,000 pixels (400 megapixels): at most 50 megapixels a page (a page scanned at 600 dpi is about 35).`,
+      );
     }
     expect(await keysUnder("uploads/")).toEqual(before);
     // At the cap's side of the line an image is taken as before.
@@ -221,9 +256,16 @@ describe("receiveUpload with page images: limits", () => {
 
   it("more pages than the limit is 413, and what was stored is deleted", async () => {
     const jpeg = { data: JPEG_18x25, filename: "p.jpg" };
-    const err = await fail(receiveUpload(request(Array(4).fill(["page_images", jpeg])), env.FILES, "test/limits/x.pdf", opts({ maxPages: 3 })));
+    const err = await fail(
+      receiveUpload(request(Array(4).fill(["page_images", jpeg])), env.FILES, "test/limits/x.pdf", opts({ maxPages: 3 })),
+    );
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 413, code: "too_many_pages", field: "page_images", message: "At most 3 page images can be sent in one job." });
+    expect(err).toMatchObject({
+      status: 413,
+      code: "too_many_pages",
+      field: "page_images",
+      message: "At most 3 page images can be sent in one job.",
+    });
     expect(await keysUnder("test/limits/")).toEqual([]);
   });
 
@@ -238,7 +280,11 @@ describe("receiveUpload with page images: limits", () => {
 
   it("no file at all names both fields", async () => {
     const err = await fail(receiveUpload(request([["title", "x"]]), env.FILES, "test/limits/x.pdf", opts()));
-    expect(err).toMatchObject({ status: 400, code: "missing_file", message: "Attach the PDF as the form field pdf_file, or page images as page_images." });
+    expect(err).toMatchObject({
+      status: 400,
+      code: "missing_file",
+      message: "Attach the PDF as the form field pdf_file, or page images as page_images.",
+    });
   });
 });
 
@@ -262,7 +308,10 @@ describe("planning a job of page images", () => {
   /** Runs the plan consumer on `id`; chunk messages go to `sent`, not to the real queue. */
   async function plan(id: string, gemini: boolean) {
     const sent: unknown[] = [];
-    const queue = { send: async (b: unknown) => void sent.push(b), sendBatch: async (ms: Array<{ body: unknown }>) => void sent.push(...ms.map((m) => m.body)) };
+    const queue = {
+      send: async (b: unknown) => void sent.push(b),
+      sendBatch: async (ms: Array<{ body: unknown }>) => void sent.push(...ms.map((m) => m.body)),
+    };
     const planEnv = { ...env, GEMINI_API_KEY: gemini ? "test-key" : "", CHUNK_QUEUE: queue } as unknown as Env;
     const batch = createMessageBatch("fnt-plan", [{ id: "p0", timestamp: new Date(), attempts: 1, body: { job_id: id } }]);
     const ctx = createExecutionContext();
@@ -277,14 +326,22 @@ describe("planning a job of page images", () => {
     expect(await plan(id, false)).toEqual([]);
     const row = await jobRow(id);
     expect(row).toMatchObject({ status: "failed", error_code: "no_text_layer" });
-    expect(row!.error_message).toBe("These page images have no text layer. Text recognition needs the Gemini engine, which is not configured on this server.");
+    expect(row!.error_message).toBe(
+      "These page images have no text layer. Text recognition needs the Gemini engine, which is not configured on this server.",
+    );
   });
 
   it("with Gemini, builds a PDF per range of 4 pages, a page per image sized to it", async () => {
-    const images = [...(await pngs(5)).map((bytes, i) => ({ bytes, type: "png" as const, filename: `p${i + 1}.png` })), { bytes: JPEG_18x25, type: "jpg" as const, filename: "p6.jpg" }];
+    const images = [
+      ...(await pngs(5)).map((bytes, i) => ({ bytes, type: "png" as const, filename: `p${i + 1}.png` })),
+      { bytes: JPEG_18x25, type: "jpg" as const, filename: "p6.jpg" },
+    ];
     const id = await imageJob(images);
     const sent = await plan(id, true);
-    expect(sent).toEqual([{ job_id: id, chunk: 0 }, { job_id: id, chunk: 1 }]);
+    expect(sent).toEqual([
+      { job_id: id, chunk: 0 },
+      { job_id: id, chunk: 1 },
+    ]);
     expect(await jobRow(id)).toMatchObject({ status: "processing", page_count: 6, total_chunks: 2 });
     const sizes = [];
     for (const n of [0, 1]) {
@@ -293,7 +350,14 @@ describe("planning a job of page images", () => {
       const pdf = await PDFDocument.load(await (await env.FILES.get(scanPagesKey(id, n)))!.arrayBuffer());
       sizes.push(...pdf.getPages().map((p) => [p.getWidth(), p.getHeight()]));
     }
-    expect(sizes).toEqual([[100, 150], [101, 150], [102, 150], [103, 150], [104, 150], [18, 25]]);
+    expect(sizes).toEqual([
+      [100, 150],
+      [101, 150],
+      [102, 150],
+      [103, 150],
+      [104, 150],
+      [18, 25],
+    ]);
   });
 
   it("a damaged image fails the job with invalid_image, naming the page", async () => {

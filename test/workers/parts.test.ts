@@ -73,9 +73,24 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 const post = (token: string, entries: Entry[], vars?: Record<string, string>) =>
   call("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form(entries) }, vars);
 const postJson = (token: string, body: unknown, vars?: Record<string, string>) =>
-  call("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify(body) }, vars);
-const putPart = (token: string, id: string, n: number | string, bytes: Uint8Array, headers: Record<string, string> = {}, vars?: Record<string, string>) =>
-  call(`/api/v1/jobs/${id}/parts/${n}`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf", ...headers }, body: bytes as Uint8Array<ArrayBuffer> }, vars);
+  call(
+    "/api/v1/jobs",
+    { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify(body) },
+    vars,
+  );
+const putPart = (
+  token: string,
+  id: string,
+  n: number | string,
+  bytes: Uint8Array,
+  headers: Record<string, string> = {},
+  vars?: Record<string, string>,
+) =>
+  call(
+    `/api/v1/jobs/${id}/parts/${n}`,
+    { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf", ...headers }, body: bytes as Uint8Array<ArrayBuffer> },
+    vars,
+  );
 const getJob = async (token: string, id: string) => (await (await call(`/api/v1/jobs/${id}`, { headers: bearer(token) })).json()) as any;
 const limits = async (token: string) => (await (await call("/api/v1/limits", { headers: bearer(token) })).json()) as any;
 
@@ -103,11 +118,20 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
     const token = await signIn("big1@example.com");
     const before = await allUploads();
     const { type, bytes } = await encoded([["pdf_file", { data: fakePdf(LIMIT + 100_000), filename: "gros.pdf" }]]);
-    const withLength = await call("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: bytes as Uint8Array<ArrayBuffer> });
+    const withLength = await call("/api/v1/jobs", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": type },
+      body: bytes as Uint8Array<ArrayBuffer>,
+    });
     const e = await expectError(withLength, 413, "too_large", "pdf_file");
     expect(e.message).toMatch(/^This PDF is larger than the 1 MB the server can open at once\. /);
     expectAdvice(e.message);
-    const streamed = await call("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: streamOf(bytes), duplex: "half" });
+    const streamed = await call("/api/v1/jobs", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": type },
+      body: streamOf(bytes),
+      duplex: "half",
+    });
     await expectError(streamed, 413, "too_large", "pdf_file");
     expect(await allUploads()).toEqual(before);
     const l = await limits(token);
@@ -118,7 +142,12 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
       max_upload_bytes: 268_435_456,
       max_parts: 100,
       parts_ttl_seconds: 3600,
-      text: { max_pages: TEXT_LIMITS.maxPages, max_text_chars: TEXT_LIMITS.maxTextChars, page_budget: TEXT_LIMITS.pageBudget, pages_per_file_mib: TEXT_LIMITS.pagesPerFileMiB },
+      text: {
+        max_pages: TEXT_LIMITS.maxPages,
+        max_text_chars: TEXT_LIMITS.maxTextChars,
+        page_budget: TEXT_LIMITS.pageBudget,
+        pages_per_file_mib: TEXT_LIMITS.pagesPerFileMiB,
+      },
     });
     // At the limit exactly, it is taken.
     const ok = await post(token, [["pdf_file", { data: fakePdf(LIMIT), filename: "juste.pdf" }]]);
@@ -127,9 +156,16 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
 
   it("POST /api/v1/process-pdf-async: 413 too_large by Content-Length before a byte is read, or while streaming", async () => {
     const token = await signIn("big2@example.com");
-    const reserve = await call("/api/v1/credits/reserve", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify({ estimated_tokens: 10 }) });
+    const reserve = await call("/api/v1/credits/reserve", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      body: JSON.stringify({ estimated_tokens: 10 }),
+    });
     const { job_id } = (await reserve.json()) as any;
-    const { type, bytes } = await encoded([["job_id", job_id], ["pdf_file", { data: fakePdf(LIMIT + 200_000), filename: "gros.pdf" }]]);
+    const { type, bytes } = await encoded([
+      ["job_id", job_id],
+      ["pdf_file", { data: fakePdf(LIMIT + 200_000), filename: "gros.pdf" }],
+    ]);
     // Content-Length says more than a file may be: refused before a byte is read (the body never
     // ends). Through the HTTP front door (SELF), where Content-Length is set: the default limit.
     const declared = 24 * MiB + 200_000;
@@ -137,13 +173,23 @@ describe("one file over MAX_PART_BYTES is refused at the door", () => {
     const w = writable.getWriter();
     void w.write(bytes.slice(0, 1024));
     const known = await Promise.race([
-      SELF.fetch("http://localhost/api/v1/process-pdf-async", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: readable, duplex: "half" } as RequestInit),
+      SELF.fetch("http://localhost/api/v1/process-pdf-async", {
+        method: "POST",
+        headers: { ...bearer(token), "content-type": type },
+        body: readable,
+        duplex: "half",
+      } as RequestInit),
       new Promise<Response>((_, reject) => setTimeout(() => reject(new Error("the server waited for the body")), 5000)),
     ]);
     void w.abort().catch(() => undefined);
     const knownError = await expectError(known, 413, "too_large", "pdf_file");
     expect(knownError.message).toContain("Send the book in parts of at most 24 MB");
-    const streamed = await call("/api/v1/process-pdf-async", { method: "POST", headers: { ...bearer(token), "content-type": type }, body: streamOf(bytes), duplex: "half" });
+    const streamed = await call("/api/v1/process-pdf-async", {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": type },
+      body: streamOf(bytes),
+      duplex: "half",
+    });
     await expectError(streamed, 413, "too_large", "pdf_file");
     expect((await jobRow(job_id))!.status).toBe("reserved");
     expect(await keysUnder(`uploads/${job_id}/`)).toEqual([]);
@@ -164,19 +210,36 @@ describe("a book in parts, in one request (pdf_file repeated)", () => {
     ]);
     expect(res.status).toBe(202);
     const job = (await res.json()) as any;
-    expect(job).toMatchObject({ status: "queued", original_filename: "livre-1.pdf", file_size: 600_000, part_count: 3, parts_received: 3, upload_expires_at: null });
+    expect(job).toMatchObject({
+      status: "queued",
+      original_filename: "livre-1.pdf",
+      file_size: 600_000,
+      part_count: 3,
+      parts_received: 3,
+      upload_expires_at: null,
+    });
     expect(job.settings.sentence_length_limit).toBe(15);
     expect(planned).toEqual([{ job_id: job.id }]);
     const parts = (await (await call(`/api/v1/jobs/${job.id}/parts`, { headers: bearer(token) })).json()) as any;
     expect(parts).toMatchObject({ part_count: 3, missing: [], upload_expires_at: null });
-    expect(parts.parts.map((p: any) => [p.n, p.size, p.filename])).toEqual([[1, 300_000, "livre-1.pdf"], [2, 200_000, "livre-2.pdf"], [3, 100_000, "livre-3.pdf"]]);
-    const rows = await env.DB.prepare("SELECT n, key FROM job_parts WHERE job_id = ? ORDER BY n").bind(job.id).all<{ n: number; key: string }>();
+    expect(parts.parts.map((p: any) => [p.n, p.size, p.filename])).toEqual([
+      [1, 300_000, "livre-1.pdf"],
+      [2, 200_000, "livre-2.pdf"],
+      [3, 100_000, "livre-3.pdf"],
+    ]);
+    const rows = await env.DB.prepare("SELECT n, key FROM job_parts WHERE job_id = ? ORDER BY n")
+      .bind(job.id)
+      .all<{ n: number; key: string }>();
     for (const [i, data] of [a, b, c].entries()) {
       const obj = await env.FILES.get(rows.results[i]!.key);
       expect(new Uint8Array(await obj!.arrayBuffer())).toEqual(data);
     }
     // Part 1 goes where a single file would (it is known to be a part only once part 2 begins).
-    expect(await keysUnder(`uploads/${job.id}/`)).toEqual([`uploads/${job.id}/parts/2.pdf`, `uploads/${job.id}/parts/3.pdf`, sourceKey(job.id)]);
+    expect(await keysUnder(`uploads/${job.id}/`)).toEqual([
+      `uploads/${job.id}/parts/2.pdf`,
+      `uploads/${job.id}/parts/3.pdf`,
+      sourceKey(job.id),
+    ]);
     expect((await limits(token)).storage.used_bytes).toBe(600_000);
     // Deleting the job removes every part.
     expect((await call(`/api/v1/jobs/${job.id}`, { method: "DELETE", headers: bearer(token) })).status).toBe(204);
@@ -187,19 +250,39 @@ describe("a book in parts, in one request (pdf_file repeated)", () => {
   it("each part within MAX_PART_BYTES, all within MAX_UPLOAD_BYTES, each a PDF: else refused, nothing kept", async () => {
     const token = await signIn("multi2@example.com");
     const before = await allUploads();
-    const over = await post(token, [["pdf_file", { data: fakePdf(1000) , filename: "a.pdf" }], ["pdf_file", { data: fakePdf(LIMIT + 1), filename: "b.pdf" }]]);
+    const over = await post(token, [
+      ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }],
+      ["pdf_file", { data: fakePdf(LIMIT + 1), filename: "b.pdf" }],
+    ]);
     const e = await expectError(over, 413, "too_large", "pdf_file");
     expect(e.message).toMatch(/^Part 2 \(b\.pdf\) is larger than the 1 MB/);
-    const total = await post(token, [1, 2, 3].map((i): Entry => ["pdf_file", { data: fakePdf(900_000, i), filename: `${i}.pdf` }]), { MAX_UPLOAD_BYTES: String(2 * MiB) });
+    const total = await post(
+      token,
+      [1, 2, 3].map((i): Entry => ["pdf_file", { data: fakePdf(900_000, i), filename: `${i}.pdf` }]),
+      { MAX_UPLOAD_BYTES: String(2 * MiB) },
+    );
     await expectError(total, 413, "file_too_large", "pdf_file");
-    const notPdf = await post(token, [["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }], ["pdf_file", { data: enc.encode("GIF89a, not a PDF at all"), filename: "b.pdf" }]]);
+    const notPdf = await post(token, [
+      ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }],
+      ["pdf_file", { data: enc.encode("GIF89a, not a PDF at all"), filename: "b.pdf" }],
+    ]);
     await expectError(notPdf, 415, "unsupported_media_type", "pdf_file");
-    const empty = await post(token, [["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }], ["pdf_file", { data: new Uint8Array(0), filename: "b.pdf" }]]);
+    const empty = await post(token, [
+      ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }],
+      ["pdf_file", { data: new Uint8Array(0), filename: "b.pdf" }],
+    ]);
     const emptyError = await expectError(empty, 400, "empty_file", "pdf_file");
     expect(emptyError.message).toBe("Part 2 (b.pdf) is empty.");
-    const counted = await post(token, [["parts", "3"], ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }], ["pdf_file", { data: fakePdf(1000), filename: "b.pdf" }]]);
+    const counted = await post(token, [
+      ["parts", "3"],
+      ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }],
+      ["pdf_file", { data: fakePdf(1000), filename: "b.pdf" }],
+    ]);
     await expectError(counted, 400, "invalid_field", "parts");
-    const tooMany = await post(token, Array.from({ length: 101 }, (_, i): Entry => ["pdf_file", { data: fakePdf(100, i), filename: `${i}.pdf` }]));
+    const tooMany = await post(
+      token,
+      Array.from({ length: 101 }, (_, i): Entry => ["pdf_file", { data: fakePdf(100, i), filename: `${i}.pdf` }]),
+    );
     await expectError(tooMany, 413, "too_many_files", "pdf_file");
     expect(await allUploads()).toEqual(before);
     expect((await limits(token)).jobs_per_hour.remaining).toBe(10);
@@ -228,7 +311,13 @@ describe("a book in parts, one request each", () => {
   it("POST {parts: N} creates a job waiting for its parts; settings and webhook fields are given there", async () => {
     const token = await signIn("parts1@example.com");
     planned.length = 0;
-    const res = await postJson(token, { parts: 3, filename: "C:\\livres\\Deux ans de vacances.pdf", sentence_length_limit: 12, fix_hyphenation: false, webhook_url: "https://hooks.test/parts" });
+    const res = await postJson(token, {
+      parts: 3,
+      filename: "C:\\livres\\Deux ans de vacances.pdf",
+      sentence_length_limit: 12,
+      fix_hyphenation: false,
+      webhook_url: "https://hooks.test/parts",
+    });
     expect(res.status).toBe(201);
     const job = (await res.json()) as any;
     expect(res.headers.get("location")).toBe(`/api/v1/jobs/${job.id}`);
@@ -248,9 +337,17 @@ describe("a book in parts, one request each", () => {
     expect(planned).toEqual([]);
     expect((await jobRow(job.id))!.webhook_url).toBe("https://hooks.test/parts");
     // A form without a file says the same with a `parts` field.
-    const viaForm = await post(token, [["parts", "2"], ["min_sentence_length", "3"]]);
+    const viaForm = await post(token, [
+      ["parts", "2"],
+      ["min_sentence_length", "3"],
+    ]);
     expect(viaForm.status).toBe(201);
-    expect((await viaForm.json()) as any).toMatchObject({ status: "uploading", part_count: 2, original_filename: "upload.pdf", settings: { min_sentence_length: 3 } });
+    expect((await viaForm.json()) as any).toMatchObject({
+      status: "uploading",
+      part_count: 2,
+      original_filename: "upload.pdf",
+      settings: { min_sentence_length: 3 },
+    });
   });
 
   it("refuses a bad number of parts or a bad setting, naming the field", async () => {
@@ -263,7 +360,11 @@ describe("a book in parts, one request each", () => {
     await expectError(await postJson(token, { parts: 2, colour: "red" }), 400, "invalid_field", "colour");
     await expectError(await post(token, [["parts", "1"]]), 400, "invalid_field", "parts");
     await expectError(await post(token, [["sentence_length_limit", "3"]]), 400, "missing_file", "pdf_file");
-    await expectError(await call("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "[1]" }), 400, "invalid_json");
+    await expectError(
+      await call("/api/v1/jobs", { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "[1]" }),
+      400,
+      "invalid_json",
+    );
     expect((await limits(token)).jobs_per_hour.remaining).toBe(10);
   });
 
@@ -319,7 +420,11 @@ describe("a book in parts, one request each", () => {
     expect((await call(`/api/v1/jobs/${id}/parts`, { headers: bearer(stranger) })).status).toBe(404);
 
     const before = await allUploads();
-    const multipart = await call(`/api/v1/jobs/${id}/parts/1`, { method: "PUT", headers: bearer(token), body: form([["pdf_file", { data: fakePdf(100), filename: "a.pdf" }]]) });
+    const multipart = await call(`/api/v1/jobs/${id}/parts/1`, {
+      method: "PUT",
+      headers: bearer(token),
+      body: form([["pdf_file", { data: fakePdf(100), filename: "a.pdf" }]]),
+    });
     await expectError(multipart, 415, "unsupported_media_type", "body");
     await expectError(await putPart(token, id, 1, enc.encode("not a pdf, just words")), 415, "unsupported_media_type", "body");
     await expectError(await putPart(token, id, 1, new Uint8Array(0)), 400, "empty_file", "body");
@@ -327,7 +432,12 @@ describe("a book in parts, one request each", () => {
     const known = await putPart(token, id, 1, big, { "content-length": String(big.length) });
     const e = await expectError(known, 413, "too_large", "body");
     expect(e.message).toMatch(/^Part 1 is 1(\.0)? MB, more than the 1 MB/);
-    const streamed = await call(`/api/v1/jobs/${id}/parts/1`, { method: "PUT", headers: { ...bearer(token), "content-type": "application/pdf" }, body: streamOf(big), duplex: "half" });
+    const streamed = await call(`/api/v1/jobs/${id}/parts/1`, {
+      method: "PUT",
+      headers: { ...bearer(token), "content-type": "application/pdf" },
+      body: streamOf(big),
+      duplex: "half",
+    });
     expectAdvice((await expectError(streamed, 413, "too_large", "body")).message);
     // The parts together stay within MAX_UPLOAD_BYTES.
     expect((await putPart(token, id, 1, fakePdf(700_000))).status).toBe(200);
@@ -395,7 +505,12 @@ async function textBook(pages: number): Promise<Uint8Array> {
     for (let line = 0; line < 30; line++) {
       const indent = line % 7 === 0 ? 15 : 0;
       const end = line % 7 === 6 ? "." : "";
-      page.drawText(`La nuit tombait sur le quai ${p}-${line} et il marchait lentement${end}`, { x: 30 + indent, y: 540 - line * 14, size: 9, font });
+      page.drawText(`La nuit tombait sur le quai ${p}-${line} et il marchait lentement${end}`, {
+        x: 30 + indent,
+        y: 540 - line * 14,
+        size: 9,
+        font,
+      });
     }
     page.drawText(String(p), { x: 195, y: 30, size: 9, font });
   }
@@ -442,7 +557,10 @@ describe("planning a book sent in parts", () => {
     const scan = (from: number, to: number) =>
       imagesToPdf(pngs.slice(from - 1, to).map((bytes, i) => ({ bytes, type: "png" as const, page: from + i })));
     const parts = [await scan(1, 3), await scan(4, 9)];
-    const res = await post(token, parts.map((data, i): Entry => ["pdf_file", { data, filename: `scan-${i + 1}.pdf` }]));
+    const res = await post(
+      token,
+      parts.map((data, i): Entry => ["pdf_file", { data, filename: `scan-${i + 1}.pdf` }]),
+    );
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as any;
     const sent = await plan(id, { GEMINI_API_KEY: "test-key" });
@@ -454,9 +572,15 @@ describe("planning a book sent in parts", () => {
       ranges.push([c.first_page, c.last_page]);
       const pdf = await PDFDocument.load(await (await env.FILES.get(scanPagesKey(id, n)))!.arrayBuffer());
       // Each range's PDF holds its own pages: widths 60 + (page - 1).
-      expect(pdf.getPages().map((p) => p.getWidth())).toEqual(Array.from({ length: c.last_page - c.first_page + 1 }, (_, k) => 60 + c.first_page - 1 + k));
+      expect(pdf.getPages().map((p) => p.getWidth())).toEqual(
+        Array.from({ length: c.last_page - c.first_page + 1 }, (_, k) => 60 + c.first_page - 1 + k),
+      );
     }
-    expect(ranges).toEqual([[1, 3], [4, 7], [8, 9]]);
+    expect(ranges).toEqual([
+      [1, 3],
+      [4, 7],
+      [8, 9],
+    ]);
     expect((await jobRow(id))!).toMatchObject({ status: "processing", page_count: 9, total_chunks: 3 });
   });
 
@@ -519,7 +643,10 @@ describe("planning a book sent in parts", () => {
   it("a damaged part fails the job, naming the part", async () => {
     const token = await signIn("plan5@example.com");
     const good = await textBook(2);
-    const res = await post(token, [["pdf_file", { data: good, filename: "a.pdf" }], ["pdf_file", { data: fakePdf(3000), filename: "b.pdf" }]]);
+    const res = await post(token, [
+      ["pdf_file", { data: good, filename: "a.pdf" }],
+      ["pdf_file", { data: fakePdf(3000), filename: "b.pdf" }],
+    ]);
     const { id } = (await res.json()) as any;
     expect(await plan(id)).toEqual([]);
     const row = (await jobRow(id))!;

@@ -32,7 +32,9 @@ const FINAL = new Set(["completed", "partial", "failed", "cancelled"]);
 
 /** The messages a job's event socket gets up to its final event, and how it closed (0: still open, closed here). */
 async function events(token: string, jobId: string, after = 0) {
-  const res = await SELF.fetch(`http://localhost/api/v1/jobs/${jobId}/events?after=${after}`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+  const res = await SELF.fetch(`http://localhost/api/v1/jobs/${jobId}/events?after=${after}`, {
+    headers: { Upgrade: "websocket", ...bearer(token) },
+  });
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   const messages: any[] = [];
@@ -59,7 +61,13 @@ const socketRows = async (jobId: string) =>
 describe("a finished job's tracker lets go", () => {
   it("keeps its event log a while, then clears its storage; result, edits, exports, events and the console work from R2 and D1", async () => {
     const token = await sessionFor("rel1");
-    const { id, t } = await startedJob([[1, 1], [2, 2]], "rel1");
+    const { id, t } = await startedJob(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      "rel1",
+    );
     await t.chunkDone(0, analysed("Le chat dort.", "Il pleut."));
     await t.chunkDone(1, analysed("Fin du livre."));
     expect((await jobRow(id))!.status).toBe("completed");
@@ -90,7 +98,14 @@ describe("a finished job's tracker lets go", () => {
     // A client that reconnects gets the final state from D1, numbered after what it saw, and the socket closes.
     const late = await events(token, id, last - 2);
     expect(late.messages).toEqual([
-      expect.objectContaining({ seq: last - 1, type: "completed", status: "completed", progress_percent: 100, processed_chunks: 2, total_chunks: 2 }),
+      expect.objectContaining({
+        seq: last - 1,
+        type: "completed",
+        status: "completed",
+        progress_percent: 100,
+        processed_chunks: 2,
+        total_chunks: 2,
+      }),
     ]);
     expect(late.code).toBe(1000);
     expect(await socketRows(id)).toBe(0);
@@ -144,7 +159,13 @@ describe("a finished job's tracker lets go", () => {
 
   it("a cancelled job's finished chunks stay its result", async () => {
     const token = await sessionFor("rel3");
-    const { id, t } = await startedJob([[1, 1], [2, 2]], "rel3");
+    const { id, t } = await startedJob(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      "rel3",
+    );
     await t.chunkDone(0, analysed("Avant l'annulation."));
     await t.cancel();
     expect(await env.FILES.head(resultKey(id))).toBeNull();

@@ -72,7 +72,10 @@ async function largestRows(stub: DurableObjectStub<JobTracker>): Promise<Record<
       .map((t) => t.name);
     const sizes: Record<string, number> = {};
     for (const table of tables) {
-      const columns = sql.exec<{ name: string }>(`PRAGMA table_info("${table}")`).toArray().map((c) => c.name);
+      const columns = sql
+        .exec<{ name: string }>(`PRAGMA table_info("${table}")`)
+        .toArray()
+        .map((c) => c.name);
       const size = columns.map((c) => `coalesce(length(CAST("${c}" AS BLOB)), 0)`).join(" + ");
       sizes[table] = sql.exec<{ m: number | null }>(`SELECT max(${size}) AS m FROM "${table}"`).one().m ?? 0;
     }
@@ -86,74 +89,80 @@ describe("a job the size of a 1,000-page book", () => {
     const many = Array.from({ length: D1_MAX_PARAMS + 1 }, (_, i) => i);
     const maxBefore = binds.max;
     const query = `SELECT count(*) AS n WHERE 1 IN (${many.map(() => "?").join(", ")})`;
-    await expect(env.DB.prepare(query).bind(...many).first()).rejects.toThrow(/too many SQL variables/);
-    expect(await env.DB.prepare(query.replace("?, ", "")).bind(...many.slice(1)).first("n")).toBe(1);
+    await expect(
+      env.DB.prepare(query)
+        .bind(...many)
+        .first(),
+    ).rejects.toThrow(/too many SQL variables/);
+    expect(
+      await env.DB.prepare(query.replace("?, ", ""))
+        .bind(...many.slice(1))
+        .first("n"),
+    ).toBe(1);
     expect(binds.count).toBe(before + 2);
     expect(binds.max).toBe(D1_MAX_PARAMS + 1);
     [binds.max, binds.sql] = [maxBefore, ""];
   });
 
-  it(
-    "completes through the plan and chunk consumers within D1's, the Durable Object's and the queues' limits",
-    async () => {
-      const owner = "scale-owner";
-      await env.DB.prepare("INSERT OR IGNORE INTO users (id, email, issuer, subject) VALUES (?, ?, 'test', ?)").bind(owner, `${owner}@example.com`, owner).run();
-      const pdf = await bookPdf(PAGES);
-      const id = crypto.randomUUID();
-      await env.FILES.put(sourceKey(id), pdf);
-      const plans = sink<PlanMessage>();
-      await createJob({ ...env, PLAN_QUEUE: plans.queue } as unknown as Env, {
-        id,
-        ownerId: owner,
-        filename: "gros-livre.pdf",
-        size: pdf.byteLength,
-        settings: DEFAULT_SETTINGS,
-        billing: { owner_id: owner, engine: "local", model: null, rate: 0, pricing_version: "p-test" },
-      });
+  it("completes through the plan and chunk consumers within D1's, the Durable Object's and the queues' limits", async () => {
+    const owner = "scale-owner";
+    await env.DB.prepare("INSERT OR IGNORE INTO users (id, email, issuer, subject) VALUES (?, ?, 'test', ?)")
+      .bind(owner, `${owner}@example.com`, owner)
+      .run();
+    const pdf = await bookPdf(PAGES);
+    const id = crypto.randomUUID();
+    await env.FILES.put(sourceKey(id), pdf);
+    const plans = sink<PlanMessage>();
+    await createJob({ ...env, PLAN_QUEUE: plans.queue } as unknown as Env, {
+      id,
+      ownerId: owner,
+      filename: "gros-livre.pdf",
+      size: pdf.byteLength,
+      settings: DEFAULT_SETTINGS,
+      billing: { owner_id: owner, engine: "local", model: null, rate: 0, pricing_version: "p-test" },
+    });
 
-      const chunks = sink<ChunkMessage>();
-      const planRun = await deliver("fnt-plan", plans.sent, { ...env, CHUNK_QUEUE: chunks.queue } as unknown as Env);
-      expect(planRun.explicitAcks).toHaveLength(1);
-      const planned = await jobRow(id);
-      expect(planned).toMatchObject({ status: "processing", page_count: PAGES });
-      expect(planned!.total_chunks).toBeGreaterThan(100);
+    const chunks = sink<ChunkMessage>();
+    const planRun = await deliver("fnt-plan", plans.sent, { ...env, CHUNK_QUEUE: chunks.queue } as unknown as Env);
+    expect(planRun.explicitAcks).toHaveLength(1);
+    const planned = await jobRow(id);
+    expect(planned).toMatchObject({ status: "processing", page_count: PAGES });
+    expect(planned!.total_chunks).toBeGreaterThan(100);
 
-      // Queue messages are ids: the plan message and one message per chunk, nothing else.
-      const messages = [...plans.sent, ...chunks.sent];
-      expect(plans.sent).toEqual([{ job_id: id }]);
-      expect(chunks.sent.map((m) => m.chunk)).toEqual(Array.from({ length: planned!.total_chunks }, (_, i) => i));
-      for (const m of chunks.sent) expect(Object.keys(m).sort()).toEqual(["chunk", "job_id"]);
-      expect(Math.max(...messages.map((m) => JSON.stringify(m).length))).toBeLessThan(100);
+    // Queue messages are ids: the plan message and one message per chunk, nothing else.
+    const messages = [...plans.sent, ...chunks.sent];
+    expect(plans.sent).toEqual([{ job_id: id }]);
+    expect(chunks.sent.map((m) => m.chunk)).toEqual(Array.from({ length: planned!.total_chunks }, (_, i) => i));
+    for (const m of chunks.sent) expect(Object.keys(m).sort()).toEqual(["chunk", "job_id"]);
+    expect(Math.max(...messages.map((m) => JSON.stringify(m).length))).toBeLessThan(100);
 
-      // The chunk consumer, in batches of the queue's max_batch_size (10).
-      for (let i = 0; i < chunks.sent.length; i += 10) {
-        const run = await deliver("fnt-chunks", chunks.sent.slice(i, i + 10), env);
-        expect(run.retryMessages).toEqual([]);
-      }
-      const done = await jobRow(id);
-      expect(done).toMatchObject({ status: "completed", processed_chunks: planned!.total_chunks, failed_chunks: 0 });
-      const result = (await (await env.FILES.get(resultKey(id)))!.json()) as JobResult;
-      expect(result.sentences.length).toBe(done!.sentence_count);
-      expect(result.sentences.length).toBe(PAGES * BOOK_LINES_PER_PAGE);
-      expect(result.sentences.at(-1)).toMatchObject({ page: PAGES, text: bookLine(PAGES, BOOK_LINES_PER_PAGE - 1) });
-      expect(result.sentences.filter((s) => s.page === PAGES).length).toBeGreaterThan(0);
-      // The chunk consumer kept every sentence's lemmas: the tracker wrote them beside the result.
-      const analysis = (await (await env.FILES.get(analysisKey(id)))!.json()) as StoredAnalysis;
-      expect(analysis.sentences).toHaveLength(result.sentences.length);
-      expect(analysis.sentences.every((s) => s !== null)).toBe(true);
+    // The chunk consumer, in batches of the queue's max_batch_size (10).
+    for (let i = 0; i < chunks.sent.length; i += 10) {
+      const run = await deliver("fnt-chunks", chunks.sent.slice(i, i + 10), env);
+      expect(run.retryMessages).toEqual([]);
+    }
+    const done = await jobRow(id);
+    expect(done).toMatchObject({ status: "completed", processed_chunks: planned!.total_chunks, failed_chunks: 0 });
+    const result = (await (await env.FILES.get(resultKey(id)))!.json()) as JobResult;
+    expect(result.sentences.length).toBe(done!.sentence_count);
+    expect(result.sentences.length).toBe(PAGES * BOOK_LINES_PER_PAGE);
+    expect(result.sentences.at(-1)).toMatchObject({ page: PAGES, text: bookLine(PAGES, BOOK_LINES_PER_PAGE - 1) });
+    expect(result.sentences.filter((s) => s.page === PAGES).length).toBeGreaterThan(0);
+    // The chunk consumer kept every sentence's lemmas: the tracker wrote them beside the result.
+    const analysis = (await (await env.FILES.get(analysisKey(id)))!.json()) as StoredAnalysis;
+    expect(analysis.sentences).toHaveLength(result.sentences.length);
+    expect(analysis.sentences.every((s) => s !== null)).toBe(true);
 
-      // No D1 statement bound more than 100 parameters, though hundreds were made.
-      expect(binds.count).toBeGreaterThan(planned!.total_chunks);
-      expect(binds.max, binds.sql).toBeLessThanOrEqual(D1_MAX_PARAMS);
+    // No D1 statement bound more than 100 parameters, though hundreds were made.
+    expect(binds.count).toBeGreaterThan(planned!.total_chunks);
+    expect(binds.max, binds.sql).toBeLessThanOrEqual(D1_MAX_PARAMS);
 
-      // No row of the tracker's storage is near 2 MB; the whole result is far bigger.
-      const rows = await largestRows(tracker(env, id));
-      expect(Object.keys(rows)).toEqual(expect.arrayContaining(["meta", "chunks", "events", "result_parts"]));
-      expect(Math.max(...Object.values(rows))).toBeLessThanOrEqual(DO_MAX_ROW_BYTES);
-      expect(JSON.stringify(result).length).toBeGreaterThan(DO_MAX_ROW_BYTES);
-    },
-    240_000,
-  );
+    // No row of the tracker's storage is near 2 MB; the whole result is far bigger.
+    const rows = await largestRows(tracker(env, id));
+    expect(Object.keys(rows)).toEqual(expect.arrayContaining(["meta", "chunks", "events", "result_parts"]));
+    expect(Math.max(...Object.values(rows))).toBeLessThanOrEqual(DO_MAX_ROW_BYTES);
+    expect(JSON.stringify(result).length).toBeGreaterThan(DO_MAX_ROW_BYTES);
+  }, 240_000);
 });
 
 describe("the plan step's bytes", () => {
@@ -164,7 +173,11 @@ describe("the plan step's bytes", () => {
     await tracker(env, id).register(id, DEFAULT_SETTINGS);
     await env.FILES.put(sourceKey(id), scan);
     const chunks = sink<ChunkMessage>();
-    const run = await deliver("fnt-plan", [{ job_id: id }], { ...env, GEMINI_API_KEY: "test-key", CHUNK_QUEUE: chunks.queue } as unknown as Env);
+    const run = await deliver("fnt-plan", [{ job_id: id }], {
+      ...env,
+      GEMINI_API_KEY: "test-key",
+      CHUNK_QUEUE: chunks.queue,
+    } as unknown as Env);
     expect(run.explicitAcks).toHaveLength(1);
     expect(chunks.sent).toEqual([
       { job_id: id, chunk: 0 },
@@ -221,7 +234,9 @@ describe("large lists in D1 statements", () => {
       )
         .bind(delivery, id, new Date(Date.parse(now) + i).toISOString())
         .run();
-      await env.DB.prepare("INSERT INTO webhook_attempts (delivery_id, attempt, at, status, latency_ms) VALUES (?, 1, ?, 204, 5)").bind(delivery, now).run();
+      await env.DB.prepare("INSERT INTO webhook_attempts (delivery_id, attempt, at, status, latency_ms) VALUES (?, 1, ?, 204, 5)")
+        .bind(delivery, now)
+        .run();
     }
     const maxBefore = binds.max;
     binds.max = 0;

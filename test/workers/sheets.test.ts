@@ -90,7 +90,12 @@ describe("Google Sheets export", () => {
     const r = await exportSheets(jar, { source: { job_id: job } });
     expect(r.status).toBe(201);
     const out = await json(r);
-    expect(out).toEqual({ spreadsheet_id: out.spreadsheet_id, url: `${SHEETS}/spreadsheets/d/${out.spreadsheet_id}/edit`, sheet_title: "Sentences", rows: 5 });
+    expect(out).toEqual({
+      spreadsheet_id: out.spreadsheet_id,
+      url: `${SHEETS}/spreadsheets/d/${out.spreadsheet_id}/edit`,
+      sheet_title: "Sentences",
+      rows: 5,
+    });
     const ss = await sheet(out.spreadsheet_id);
     expect(ss.title).toBe("livre");
     expect(ss.owner).toBe(email);
@@ -136,7 +141,6 @@ describe("Google Sheets export", () => {
     expect(learn.values.slice(1).map((row: unknown[]) => row[0])).toEqual(Array.from({ length: setOut.rows }, (_, i) => i + 1));
     // The first tab is untouched.
     expect(after.sheets[0].values).toHaveLength(6);
-
 
     // A column the source does not have.
     const bad = await exportSheets(jar, { source: { job_id: job }, columns: ["rank"] });
@@ -197,7 +201,9 @@ describe("Google Sheets export", () => {
     expect(empty.bold[0]).toEqual([true, true]);
     expect(empty.frozenRowCount).toBe(1);
     // Then the same columns go under it.
-    expect((await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id, sheet_title: "Vide", columns: ["sentence", "page"] })).status).toBe(201);
+    expect(
+      (await exportSheets(jar, { source: { job_id: job }, spreadsheet_id: id, sheet_title: "Vide", columns: ["sentence", "page"] })).status,
+    ).toBe(201);
     expect((await sheet(id)).sheets.find((s: any) => s.title === "Vide").values).toHaveLength(11);
   });
 
@@ -206,18 +212,29 @@ describe("Google Sheets export", () => {
     const { jar, userId } = await signedIn(email);
     await connect(jar, email);
     const job = await finishedJob(userId, BOOK);
-    const { spreadsheet_id: id } = await json(await exportSheets(jar, { source: { job_id: job }, columns: ["sentence", "index", "has_verb"] }));
+    const { spreadsheet_id: id } = await json(
+      await exportSheets(jar, { source: { job_id: job }, columns: ["sentence", "index", "has_verb"] }),
+    );
     const token = await accessToken(env, userId);
     const get = async (range: string, query = "") => {
-      const r = await fetch(`${SHEETS}/v4/spreadsheets/${id}/values/${encodeURIComponent(range)}${query}`, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(`${SHEETS}/v4/spreadsheets/${id}/values/${encodeURIComponent(range)}${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       return { status: r.status, body: await json(r) };
     };
-    expect((await get("'Sentences'!1:1")).body).toEqual({ range: "'Sentences'!A1:Z1", majorDimension: "ROWS", values: [["sentence", "index", "has_verb"]] });
+    expect((await get("'Sentences'!1:1")).body).toEqual({
+      range: "'Sentences'!A1:Z1",
+      majorDimension: "ROWS",
+      values: [["sentence", "index", "has_verb"]],
+    });
     // Formatted by default (strings), or as stored; trailing empty rows left out; COLUMNS transposes.
     expect((await get("Sentences!B2:C2")).body.values).toEqual([["1", "TRUE"]]);
     expect((await get("Sentences!B2:C2", "?valueRenderOption=UNFORMATTED_VALUE")).body.values).toEqual([[1, true]]);
     expect((await get("Sentences!A5:A100")).body.values).toEqual([[BOOK[3]], [BOOK[4]]]);
-    expect((await get("Sentences!A1:B2", "?majorDimension=COLUMNS")).body.values).toEqual([["sentence", BOOK[0]], ["index", "1"]]);
+    expect((await get("Sentences!A1:B2", "?majorDimension=COLUMNS")).body.values).toEqual([
+      ["sentence", BOOK[0]],
+      ["index", "1"],
+    ]);
     // An empty range has no `values`; an unknown tab is Google's 400.
     expect((await get("Sentences!A50:C60")).body).toEqual({ range: "'Sentences'!A50:C60", majorDimension: "ROWS" });
     const unknown = await get("Nope!A1");
@@ -268,7 +285,9 @@ describe("Google Sheets export", () => {
     // Reconnect, and an expired access token is refreshed on the way.
     await connect(jar, email);
     await fetch(`${OIDC}/__expire`, { method: "POST" });
-    await env.DB.prepare("UPDATE google_sheets_tokens SET access_expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?").bind(userId).run();
+    await env.DB.prepare("UPDATE google_sheets_tokens SET access_expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?")
+      .bind(userId)
+      .run();
     expect((await exportSheets(jar, { source: { job_id: job } })).status).toBe(201);
 
     const refresh = await decryptToken(env, userId, (await tokenRow(userId)).refresh_token);
@@ -278,7 +297,11 @@ describe("Google Sheets export", () => {
     const { revocations, requests } = await json(await fetch(`${OIDC}/__revocations`));
     expect(revocations).toContain(refresh);
     // As Google documents it (GOOGLE_REVOKE_URL, here the stand-in's): POST, the token form-encoded.
-    expect(requests.find((r: any) => r.token === refresh)).toMatchObject({ method: "POST", content_type: "application/x-www-form-urlencoded", email });
+    expect(requests.find((r: any) => r.token === refresh)).toMatchObject({
+      method: "POST",
+      content_type: "application/x-www-form-urlencoded",
+      email,
+    });
     expect(await json(await appRequest(jar, "/api/v1/integrations/google-sheets"))).toEqual({ connected: false, scopes: [] });
     const after = await exportSheets(jar, { source: { job_id: job } });
     expect(after.status).toBe(409);

@@ -76,7 +76,9 @@ describe("job event sockets follow their credential", () => {
     const id = await jobFor("ws3");
     const token = await sessionFor("ws3");
     // Valid when the socket opens, expired a moment later: the tracker knows the expiry.
-    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE user_id = 'ws3'").bind(new Date(Date.now() + 1500).toISOString()).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE user_id = 'ws3'")
+      .bind(new Date(Date.now() + 1500).toISOString())
+      .run();
     const s = await openEvents(id, bearer(token));
     await new Promise((r) => setTimeout(r, 1600));
     await tracker(env, id).planning(); // an event: the expired socket is closed instead of served
@@ -88,7 +90,9 @@ describe("job event sockets follow their credential", () => {
     const token = await sessionFor("ws4");
     const jar = new Jar();
     jar.cookies.set("fnt_session", token);
-    const foreign = await appRequest(jar, `/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", origin: "http://evil.example" } });
+    const foreign = await appRequest(jar, `/api/v1/jobs/${id}/events`, {
+      headers: { Upgrade: "websocket", origin: "http://evil.example" },
+    });
     expect(foreign.status).toBe(403);
     const own = await appRequest(jar, `/api/v1/jobs/${id}/events`, { headers: { Upgrade: "websocket", origin: "http://localhost" } });
     expect(own.status).toBe(101);

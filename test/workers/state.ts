@@ -6,11 +6,14 @@ import { env } from "cloudflare:test";
  */
 export async function tablesHolding(text: string): Promise<string[]> {
   const tables = (
-    await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").all<{ name: string }>()
+    await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+    ).all<{ name: string }>()
   ).results;
   const found: string[] = [];
   for (const { name } of tables) {
-    const cols = (await env.DB.prepare(`SELECT name, type FROM pragma_table_info('${name}')`).all<{ name: string; type: string }>()).results;
+    const cols = (await env.DB.prepare(`SELECT name, type FROM pragma_table_info('${name}')`).all<{ name: string; type: string }>())
+      .results;
     const textCols = cols.filter((c) => /text/i.test(c.type));
     if (!textCols.length) continue;
     const where = textCols.map((c) => `instr(COALESCE("${c.name}", ''), ?1) > 0`).join(" OR ");
@@ -26,7 +29,9 @@ export async function objectStorage(state: DurableObjectState) {
     keys: [...(await state.storage.list()).keys()],
     alarm: await state.storage.getAlarm(),
     tables: state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'")
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%'",
+      )
       .toArray()
       .map((r) => r.name),
   };

@@ -5,7 +5,11 @@ import { SCHEMA_VERSION, TrackerStore } from "../../worker/jobs/tracker/store";
 // A tracker made before the schema was versioned has today's tables and no version: its store
 // runs every step over them, each idempotent, and keeps what they hold.
 const stub = () => env.JOB_TRACKER.get(env.JOB_TRACKER.idFromName(`store-${crypto.randomUUID()}`));
-const columns = (sql: SqlStorage, table: string) => sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name);
+const columns = (sql: SqlStorage, table: string) =>
+  sql
+    .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+    .toArray()
+    .map((c) => c.name);
 const version = (sql: SqlStorage) => sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0]?.value;
 
 const FIRST_TABLES = `
@@ -34,7 +38,7 @@ describe("JobTracker store: schema steps", () => {
       sql.exec(FIRST_TABLES);
       sql.exec("INSERT INTO meta (key, value) VALUES ('job', ?)", JSON.stringify({ job_id: "old", status: "processing", total: 1 }));
       sql.exec("INSERT INTO chunks (n, state, first_page, last_page, result, sentences, updated_ms) VALUES (0, 'done', 1, 2, '[]', 0, 5)");
-      sql.exec("INSERT INTO events (body) VALUES ('{\"type\":\"status\"}')");
+      sql.exec('INSERT INTO events (body) VALUES (\'{"type":"status"}\')');
       const store = new TrackerStore(state.storage);
       expect(store.ready).toBe(true);
       expect(columns(sql, "chunks")).toEqual(expect.arrayContaining(["flags", "est_tokens"]));
@@ -52,7 +56,9 @@ describe("JobTracker store: schema steps", () => {
       sql.exec(FIRST_TABLES);
       sql.exec("ALTER TABLE chunks ADD COLUMN flags TEXT");
       sql.exec("ALTER TABLE chunks ADD COLUMN est_tokens INTEGER NOT NULL DEFAULT 0");
-      sql.exec("INSERT INTO chunks (n, state, first_page, last_page, updated_ms, est_tokens, flags) VALUES (3, 'failed', 4, 6, 1, 42, '[1]')");
+      sql.exec(
+        "INSERT INTO chunks (n, state, first_page, last_page, updated_ms, est_tokens, flags) VALUES (3, 'failed', 4, 6, 1, 42, '[1]')",
+      );
       const before = columns(sql, "chunks");
       const store = new TrackerStore(state.storage);
       store.migrate();

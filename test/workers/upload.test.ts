@@ -119,12 +119,18 @@ describe("receiveUpload", () => {
     const { bucket, log } = spyBucket(env.FILES);
     const key = "test/big.pdf";
     const result = await receiveUpload(
-      await formRequest([["title", "Germinal"], ["pdf_file", { data, filename: "germinal.pdf" }]]),
+      await formRequest([
+        ["title", "Germinal"],
+        ["pdf_file", { data, filename: "germinal.pdf" }],
+      ]),
       bucket,
       key,
       OPTS,
     );
-    expect(result).toEqual({ fields: { title: "Germinal" }, file: { filename: "germinal.pdf", size: data.length, key: "test/big.pdf", sha256: await sha256(data) } });
+    expect(result).toEqual({
+      fields: { title: "Germinal" },
+      file: { filename: "germinal.pdf", size: data.length, key: "test/big.pdf", sha256: await sha256(data) },
+    });
     expect(log.puts).toBe(0);
     expect(log.partSizes).toEqual([PART_SIZE, PART_SIZE, data.length - 2 * PART_SIZE]);
     expect(log.completed).toBe(1);
@@ -140,12 +146,21 @@ describe("receiveUpload", () => {
     const data = fakePdf(50_000, 7);
     const { bucket, log } = spyBucket(env.FILES);
     const result = await receiveUpload(
-      await formRequest([["pdf_file", { data, filename: "C:\\Users\\me\\Le Horla.pdf" }], ["lang", "fr"]], true),
+      await formRequest(
+        [
+          ["pdf_file", { data, filename: "C:\\Users\\me\\Le Horla.pdf" }],
+          ["lang", "fr"],
+        ],
+        true,
+      ),
       bucket,
       "test/small.pdf",
       OPTS,
     );
-    expect(result).toEqual({ fields: { lang: "fr" }, file: { filename: "Le Horla.pdf", size: 50_000, key: "test/small.pdf", sha256: await sha256(data) } });
+    expect(result).toEqual({
+      fields: { lang: "fr" },
+      file: { filename: "Le Horla.pdf", size: 50_000, key: "test/small.pdf", sha256: await sha256(data) },
+    });
     expect(log).toMatchObject({ puts: 1, uploadIds: [] });
     const obj = await env.FILES.get("test/small.pdf");
     expect(await sha256(await obj!.arrayBuffer())).toBe(await sha256(data));
@@ -276,7 +291,10 @@ describe("receiveUpload", () => {
     const data = fakePdf(10_000);
     await expectApiError(
       receiveUpload(
-        await formRequest([["pdf_file", { data, filename: "a.pdf" }], ["pdf_file", { data, filename: "b.pdf" }]]),
+        await formRequest([
+          ["pdf_file", { data, filename: "a.pdf" }],
+          ["pdf_file", { data, filename: "b.pdf" }],
+        ]),
         env.FILES,
         "test/two.pdf",
         OPTS,
@@ -290,7 +308,10 @@ describe("receiveUpload", () => {
   it("rejects an oversized text field with 400", async () => {
     await expectApiError(
       receiveUpload(
-        await formRequest([["notes", "x".repeat(17_000)], ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }]]),
+        await formRequest([
+          ["notes", "x".repeat(17_000)],
+          ["pdf_file", { data: fakePdf(1000), filename: "a.pdf" }],
+        ]),
         env.FILES,
         "test/f.pdf",
         OPTS,
@@ -303,7 +324,11 @@ describe("receiveUpload", () => {
   it("rejects a truncated body with 400 malformed_upload and leaves nothing in R2", async () => {
     const full = await formRequest([["pdf_file", { data: fakePdf(10 * MiB), filename: "t.pdf" }]], true);
     const bytes = new Uint8Array(await full.arrayBuffer()).subarray(0, 9 * MiB);
-    const req = new Request("https://x/upload", { method: "POST", body: bytes, headers: { "content-type": full.headers.get("content-type")! } });
+    const req = new Request("https://x/upload", {
+      method: "POST",
+      body: bytes,
+      headers: { "content-type": full.headers.get("content-type")! },
+    });
     const { bucket, log } = spyBucket(env.FILES);
     await expectApiError(receiveUpload(req, bucket, "test/t.pdf", OPTS), 400, "malformed_upload");
     expect(log).toMatchObject({ puts: 0, aborted: 1, completed: 0 });

@@ -13,8 +13,10 @@ import { insertJob, jobRow, result } from "./jobs";
 // Deliveries go to https://hooks.test/hook, a receiver that vitest.config.ts runs in Node.
 const HOOK = "https://hooks.test/hook";
 
-const control = (c: { fail?: number; reset?: boolean }) => fetch("https://hooks.test/__control", { method: "POST", body: JSON.stringify(c) });
-const received = async () => (await (await fetch("https://hooks.test/__received")).json()) as Array<{ headers: Record<string, string>; body: string }>;
+const control = (c: { fail?: number; reset?: boolean }) =>
+  fetch("https://hooks.test/__control", { method: "POST", body: JSON.stringify(c) });
+const received = async () =>
+  (await (await fetch("https://hooks.test/__received")).json()) as Array<{ headers: Record<string, string>; body: string }>;
 
 beforeEach(async () => {
   await control({ reset: true });
@@ -32,7 +34,8 @@ async function waitFor<T>(f: () => Promise<T | undefined>): Promise<T> {
 /** Waits for the queue's consumer (it runs by itself here) to settle the job's deliveries. */
 async function settled(jobId: string, count = 1) {
   for (let i = 0; i < 100; i++) {
-    const rows = (await env.DB.prepare("SELECT state FROM webhook_deliveries WHERE job_id = ?").bind(jobId).all<{ state: string }>()).results;
+    const rows = (await env.DB.prepare("SELECT state FROM webhook_deliveries WHERE job_id = ?").bind(jobId).all<{ state: string }>())
+      .results;
     if (rows.length >= count && rows.every((r) => r.state !== "pending")) return rows;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -52,8 +55,23 @@ describe("webhook URLs", () => {
   it("are checked: https, public; plain http only to the local machine here", async () => {
     const token = await signIn("hookurl@example.com");
     const put = (default_url: string | null) =>
-      api("/api/v1/webhooks/settings", { method: "PUT", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify({ default_url }) });
-    for (const bad of ["ftp://example.com/x", "http://example.com/hook", "https://10.0.0.5/hook", "https://192.168.1.2/x", "https://169.254.169.254/latest", "https://[::1]/x", "https://localhost/x", "https://metadata.google.internal/x", "https://user:pw@example.com/x", "not a url"]) {
+      api("/api/v1/webhooks/settings", {
+        method: "PUT",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        body: JSON.stringify({ default_url }),
+      });
+    for (const bad of [
+      "ftp://example.com/x",
+      "http://example.com/hook",
+      "https://10.0.0.5/hook",
+      "https://192.168.1.2/x",
+      "https://169.254.169.254/latest",
+      "https://[::1]/x",
+      "https://localhost/x",
+      "https://metadata.google.internal/x",
+      "https://user:pw@example.com/x",
+      "not a url",
+    ]) {
       const r = await put(bad);
       expect(r.status, bad).toBe(400);
       expect(((await r.json()) as any).error.field).toBe("default_url");
@@ -73,7 +91,8 @@ describe("the signing secret", () => {
   it("is shown in the whsec_ form, stable until rotated, and per user", async () => {
     const a = await signIn("secret-a@example.com");
     const b = await signIn("secret-b@example.com");
-    const get = async (t: string) => ((await (await api("/api/v1/webhooks/secret", { headers: bearer(t) })).json()) as any).secret as string;
+    const get = async (t: string) =>
+      ((await (await api("/api/v1/webhooks/secret", { headers: bearer(t) })).json()) as any).secret as string;
     const first = await get(a);
     expect(first).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(await get(a)).toBe(first);
@@ -102,21 +121,33 @@ describe("deliveries", () => {
     expect(payload).toMatchObject({ type: "job.completed", data: { id, status: "completed", progress_percent: 100 } });
     // The body is what the OpenAPI document's `webhooks` say a receiver gets.
     const doc = (await (await api("/api/v1/openapi.json")).json()) as any;
-    const check = documentValidator(doc, doc.webhooks["job.completed"].post.requestBody.content["application/json"].schema).validate(payload);
+    const check = documentValidator(doc, doc.webhooks["job.completed"].post.requestBody.content["application/json"].schema).validate(
+      payload,
+    );
     expect(check.errors).toEqual([]);
-    expect(documentValidator(doc, { $ref: "#/components/schemas/WebhookEvent" }).validate({ ...payload, type: "job.done" }).valid).toBe(false);
+    expect(documentValidator(doc, { $ref: "#/components/schemas/WebhookEvent" }).validate({ ...payload, type: "job.done" }).valid).toBe(
+      false,
+    );
     expect(got[0]!.headers["webhook-id"]).toBe(`msg_${id}_completed_0`);
     // A tampered body does not verify.
     expect(() => new Webhook(secret).verify(got[0]!.body.replace("completed", "failed"), got[0]!.headers)).toThrow();
     // Delivered: the same message again sends nothing.
-    const batch = createMessageBatch("fnt-webhooks", [{ id: "again", timestamp: new Date(), attempts: 1, body: { delivery_id: `msg_${id}_completed_0` } }]);
+    const batch = createMessageBatch("fnt-webhooks", [
+      { id: "again", timestamp: new Date(), attempts: 1, body: { delivery_id: `msg_${id}_completed_0` } },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch as MessageBatch<any>, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["again"]);
     expect(await received()).toHaveLength(1);
     const list = (await (await api(`/api/v1/jobs/${id}/webhooks`, { headers: bearer(token) })).json()) as any;
     expect(list.deliveries).toEqual([
-      expect.objectContaining({ id: `msg_${id}_completed_0`, event_type: "job.completed", state: "delivered", url: HOOK, attempts: [expect.objectContaining({ attempt: 1, status: 204, error: null })] }),
+      expect.objectContaining({
+        id: `msg_${id}_completed_0`,
+        event_type: "job.completed",
+        state: "delivered",
+        url: HOOK,
+        attempts: [expect.objectContaining({ attempt: 1, status: 204, error: null })],
+      }),
     ]);
   });
 
@@ -147,7 +178,9 @@ describe("deliveries", () => {
     const owner = "hook-progress";
     const { id, t } = await hookedJob(owner, 25);
     for (const n of [0, 1, 2, 3]) await t.chunkDone(n, result(`P${n}.`));
-    const types = (await env.DB.prepare("SELECT event_type, id FROM webhook_deliveries WHERE job_id = ? ORDER BY created_at, id").bind(id).all<any>()).results;
+    const types = (
+      await env.DB.prepare("SELECT event_type, id FROM webhook_deliveries WHERE job_id = ? ORDER BY created_at, id").bind(id).all<any>()
+    ).results;
     expect(types.map((r: any) => r.event_type)).toEqual(["job.progress", "job.progress", "job.progress", "job.completed"]);
     const stranger = await sessionFor("hook-stranger");
     expect((await api(`/api/v1/jobs/${id}/webhooks`, { headers: bearer(stranger) })).status).toBe(404);
@@ -155,7 +188,11 @@ describe("deliveries", () => {
 
   it("an upload's webhook_url (or the user's default) reaches the job", async () => {
     const token = await signIn("hook-default@example.com");
-    await api("/api/v1/webhooks/settings", { method: "PUT", headers: { ...bearer(token), "content-type": "application/json" }, body: JSON.stringify({ default_url: HOOK, progress_every: 50 }) });
+    await api("/api/v1/webhooks/settings", {
+      method: "PUT",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      body: JSON.stringify({ default_url: HOOK, progress_every: 50 }),
+    });
     const form = new FormData();
     form.set("pdf_file", new Blob(["%PDF-1.4 x"], { type: "application/pdf" }), "a.pdf");
     const r = await api("/api/v1/jobs", { method: "POST", headers: bearer(token), body: form });
@@ -191,16 +228,25 @@ describe("deliveries", () => {
     const cancelled = await create();
     expect((await api(`/api/v1/jobs/${cancelled}/cancel`, { method: "POST", headers: bearer(token) })).status).toBe(200);
     await settled(cancelled);
-    expect(await events()).toEqual([expect.objectContaining({ type: "job.cancelled", data: expect.objectContaining({ id: cancelled, status: "cancelled", part_count: 3 }) })]);
+    expect(await events()).toEqual([
+      expect.objectContaining({
+        type: "job.cancelled",
+        data: expect.objectContaining({ id: cancelled, status: "cancelled", part_count: 3 }),
+      }),
+    ]);
     expect((await received())[0]!.headers["webhook-id"]).toBe(`msg_${cancelled}_cancelled_0`);
 
     const lapsed = await create();
     await sweep(env, Date.now() + 2 * 3600_000);
     await settled(lapsed);
     const got = (await events()).filter((e) => e.data.id === lapsed);
-    expect(got).toEqual([expect.objectContaining({ type: "job.failed", data: expect.objectContaining({ status: "failed", error_code: "upload_incomplete" }) })]);
+    expect(got).toEqual([
+      expect.objectContaining({ type: "job.failed", data: expect.objectContaining({ status: "failed", error_code: "upload_incomplete" }) }),
+    ]);
     // Ended once: the cron again sends nothing more.
     await sweep(env, Date.now() + 3 * 3600_000);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE job_id = ?").bind(lapsed).first<{ n: number }>())!.n).toBe(1);
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE job_id = ?").bind(lapsed).first<{ n: number }>())!.n,
+    ).toBe(1);
   });
 });

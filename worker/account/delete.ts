@@ -75,7 +75,13 @@ export async function finishAccountDeletion(env: Env, userId: string): Promise<b
     requested_at: user.deleting_since,
     google_grant: googleGrant,
     // What the ledger kept in closed_ledgers adds up to, in millicredits.
-    ledger: { entries: ledger.entries.length, granted: sum("grant"), charged: -sum("settle"), expired: -sum("expire"), balance: ledger.balance },
+    ledger: {
+      entries: ledger.entries.length,
+      granted: sum("grant"),
+      charged: -sum("settle"),
+      expired: -sum("expire"),
+      balance: ledger.balance,
+    },
   });
   const byUser = (sql: string) => env.DB.prepare(sql).bind(userId);
   await env.DB.batch([
@@ -140,7 +146,12 @@ async function revokeGoogleGrant(env: Env, userId: string, since: string): Promi
 
 /** Cron: accounts whose deletion did not finish (an error, a Worker that stopped) are finished. */
 export async function resumeAccountDeletions(env: Env): Promise<number> {
-  const marked = await db(env.DB).select({ id: users.id }).from(users).where(isNotNull(users.deleting_since)).orderBy(users.deleting_since).limit(PER_CRON_RUN);
+  const marked = await db(env.DB)
+    .select({ id: users.id })
+    .from(users)
+    .where(isNotNull(users.deleting_since))
+    .orderBy(users.deleting_since)
+    .limit(PER_CRON_RUN);
   let done = 0;
   for (const { id } of marked) {
     try {

@@ -1,5 +1,13 @@
 import { Hono } from "hono";
-import { AccountDeletionSchema, ApiKeyListSchema, CreateApiKeySchema, DeleteAccountSchema, MeSchema, NewApiKeySchema, SessionListSchema } from "../../schema/api";
+import {
+  AccountDeletionSchema,
+  ApiKeyListSchema,
+  CreateApiKeySchema,
+  DeleteAccountSchema,
+  MeSchema,
+  NewApiKeySchema,
+  SessionListSchema,
+} from "../../schema/api";
 import { finishAccountDeletion, startAccountDeletion } from "../account/delete";
 import { createApiKey, listApiKeys, MAX_KEYS_PER_USER, revokeApiKey } from "../auth/api-keys";
 import { requireAuth, requireSession } from "../auth/caller";
@@ -35,7 +43,8 @@ export const meRoutes = new Hono<AppEnv>()
     describe({
       operationId: "getMe",
       summary: "Who I am",
-      description: "The caller, how they authenticated, whether they are an operator, the engine and models a job made now would use, and how long finished jobs are kept.",
+      description:
+        "The caller, how they authenticated, whether they are an operator, the engine and models a job made now would use, and how long finished jobs are kept.",
       tag: "Account",
       access: "user",
       responses: { 200: json(MeSchema, "The caller.") },
@@ -44,7 +53,13 @@ export const meRoutes = new Hono<AppEnv>()
     (c) => {
       const caller = c.get("caller");
       return c.json(
-        { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email), ...engineInfo(c.env), retention_days: retentionDays(c.env) },
+        {
+          user: caller.user,
+          auth: caller.auth,
+          operator: isOperator(c.env, caller.user.email),
+          ...engineInfo(c.env),
+          retention_days: retentionDays(c.env),
+        },
         200,
       );
     },
@@ -73,7 +88,12 @@ export const meRoutes = new Hono<AppEnv>()
     async (c) => {
       const { user } = c.get("caller");
       if (c.req.valid("json").confirm.trim().toLowerCase() !== user.email.toLowerCase()) {
-        throw new ApiError(400, "confirmation_mismatch", "Type your account's email exactly as shown to confirm that it is to be deleted.", "confirm");
+        throw new ApiError(
+          400,
+          "confirmation_mismatch",
+          "Type your account's email exactly as shown to confirm that it is to be deleted.",
+          "confirm",
+        );
       }
       const { requested_at } = await startAccountDeletion(c.env, user.id);
       c.executionCtx.waitUntil(

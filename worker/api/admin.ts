@@ -11,7 +11,19 @@ import { jobPrefixes } from "../jobs/keys";
 import { IMAGE_CONTENT_TYPES } from "../pipeline/images";
 import { jobs, users } from "../../schema/db";
 import { audit } from "../ops/audit";
-import { failures, findUsers, jobDetail, listAudit, listDeadLetters, overview, RANGES, searchJobs, spend, throughput, type Range } from "../ops/console";
+import {
+  failures,
+  findUsers,
+  jobDetail,
+  listAudit,
+  listDeadLetters,
+  overview,
+  RANGES,
+  searchJobs,
+  spend,
+  throughput,
+  type Range,
+} from "../ops/console";
 import { replayDeadLetters } from "../ops/dead-letters";
 import { renderMetrics } from "../ops/metrics";
 import { INTAKE_KEY, setState } from "../ops/state";
@@ -196,14 +208,21 @@ export const adminRoutes = new Hono<AppEnv>()
       summary: "Audit log",
       description: "Every operator action, newest first, 50 a page.",
       parameters: [
-        { name: "cursor", in: "query", required: false, description: "The previous page's `next_cursor`.", schema: { type: "string", pattern: "^\\d{1,15}$" } },
+        {
+          name: "cursor",
+          in: "query",
+          required: false,
+          description: "The previous page's `next_cursor`.",
+          schema: { type: "string", pattern: "^\\d{1,15}$" },
+        },
       ],
       responses: { 200: json(AuditPageSchema, "A page of the audit log.") },
       errors: { 400: "`invalid_cursor`: the cursor is not valid." },
     }),
     async (c) => {
       const cursor = c.req.query("cursor");
-      if (cursor !== undefined && !/^\d{1,15}$/.test(cursor)) throw new ApiError(400, "invalid_cursor", "The cursor is not valid.", "cursor");
+      if (cursor !== undefined && !/^\d{1,15}$/.test(cursor))
+        throw new ApiError(400, "invalid_cursor", "The cursor is not valid.", "cursor");
       return c.json(await listAudit(c.env, 50, cursor ? Number(cursor) : undefined), 200);
     },
   )
@@ -213,7 +232,9 @@ export const adminRoutes = new Hono<AppEnv>()
       operationId: "adminFindUsers",
       summary: "Find users",
       description: "By id, or by a part of their email (at most 20).",
-      parameters: [{ name: "q", in: "query", required: false, description: "A user id or a part of an email.", schema: { type: "string" } }],
+      parameters: [
+        { name: "q", in: "query", required: false, description: "A user id or a part of an email.", schema: { type: "string" } },
+      ],
       responses: { 200: json(AdminUserListSchema, "The users found.") },
     }),
     async (c) => c.json({ users: await findUsers(c.env, c.req.query("q") ?? "") }, 200),
@@ -234,7 +255,11 @@ export const adminRoutes = new Hono<AppEnv>()
       },
     }),
     async (c) => {
-      const row = await db(c.env.DB).select().from(jobs).where(eq(jobs.id, c.req.param("id"))).get();
+      const row = await db(c.env.DB)
+        .select()
+        .from(jobs)
+        .where(eq(jobs.id, c.req.param("id")))
+        .get();
       if (!row) throw new ApiError(404, "not_found", "No such job.");
       const out = await retryJob(c.env, row);
       await audit(c.env, c.get("caller"), "job.retry", { type: "job", id: row.id }, { chunks: out.retried_chunks });
@@ -252,10 +277,20 @@ export const adminRoutes = new Hono<AppEnv>()
       errors: { 404: "`not_found`: no such job." },
     }),
     async (c) => {
-      const row = await db(c.env.DB).select().from(jobs).where(eq(jobs.id, c.req.param("id"))).get();
+      const row = await db(c.env.DB)
+        .select()
+        .from(jobs)
+        .where(eq(jobs.id, c.req.param("id")))
+        .get();
       if (!row) throw new ApiError(404, "not_found", "No such job.");
       const job = await cancelJob(c.env, row);
-      await audit(c.env, c.get("caller"), "job.cancel", { type: "job", id: row.id }, { status_before: row.status, status_after: job.status });
+      await audit(
+        c.env,
+        c.get("caller"),
+        "job.cancel",
+        { type: "job", id: row.id },
+        { status_before: row.status, status_after: job.status },
+      );
       return c.json(job, 200);
     },
   )
@@ -264,7 +299,8 @@ export const adminRoutes = new Hono<AppEnv>()
     consoleOp({
       operationId: "adminDownloadJobFile",
       summary: "Download one of a job's stored files",
-      description: "The upload (PDF or page images), chunk inputs and results, by their key (GET /api/v1/admin/jobs/{id} lists them). Audited.",
+      description:
+        "The upload (PDF or page images), chunk inputs and results, by their key (GET /api/v1/admin/jobs/{id} lists them). Audited.",
       parameters: [jobId, pathParam("key", "The file's key, under one of the job's prefixes (slashes included).")],
       responses: {
         200: {
@@ -315,7 +351,13 @@ export const adminRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const out = await replayDeadLetters(c.env, body);
-      await audit(c.env, c.get("caller"), "dead_letters.replay", { type: body.id ? "dead_letter" : "error_class", id: body.id ?? body.error_class }, out);
+      await audit(
+        c.env,
+        c.get("caller"),
+        "dead_letters.replay",
+        { type: body.id ? "dead_letter" : "error_class", id: body.id ?? body.error_class },
+        out,
+      );
       return c.json(out, 200);
     },
   )
@@ -348,7 +390,11 @@ export const adminRoutes = new Hono<AppEnv>()
     jsonBody(GrantRequestSchema),
     async (c) => {
       const { credits, note } = c.req.valid("json");
-      const user = await db(c.env.DB).select({ id: users.id, email: users.email }).from(users).where(eq(users.id, c.req.param("id"))).get();
+      const user = await db(c.env.DB)
+        .select({ id: users.id, email: users.email })
+        .from(users)
+        .where(eq(users.id, c.req.param("id")))
+        .get();
       if (!user) throw new ApiError(404, "not_found", "No such user.");
       const summary = await grantCredits(c.env, user.id, credits, note);
       await audit(c.env, c.get("caller"), "credits.grant", { type: "user", id: user.id }, { credits, note, email: user.email });

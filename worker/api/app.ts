@@ -60,7 +60,8 @@ app.get(
   describe({
     operationId: "getOpenApiDocument",
     summary: "This OpenAPI 3.1 document",
-    description: "Every /api/v1 route, generated from the routes themselves and their zod schemas. The interactive reference is at /api/docs.",
+    description:
+      "Every /api/v1 route, generated from the routes themselves and their zod schemas. The interactive reference is at /api/docs.",
     tag: "Reference",
     access: "public",
     responses: { 200: { description: "The document.", content: { "application/json": { schema: { type: "object" } } } } },

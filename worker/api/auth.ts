@@ -27,7 +27,10 @@ const signInErrorPage = (c: Context<AppEnv>, message: string) => plainErrorPage(
 
 export async function endSessions(env: Env, userId: string, sessionId?: string) {
   const ended = await deleteSessions(env, userId, sessionId);
-  await closeSocketsOf(env, ended.map((id) => credentialTag("session", id)));
+  await closeSocketsOf(
+    env,
+    ended.map((id) => credentialTag("session", id)),
+  );
   return ended;
 }
 
@@ -52,7 +55,9 @@ export const authRoutes = new Hono<AppEnv>()
         "Only in development (`ENVIRONMENT=development`, `DEV_AUTH=on`) and for a request to a loopback host (localhost, 127.0.0.1, [::1]); elsewhere the route does not exist (404) and this document leaves it out.",
       tag: "Sign-in",
       access: "public",
-      responses: { 200: json(DevSignInResultSchema, "Signed in (the session cookie is set too).", { "Set-Cookie": header("The session cookie.") }) },
+      responses: {
+        200: json(DevSignInResultSchema, "Signed in (the session cookie is set too).", { "Set-Cookie": header("The session cookie.") }),
+      },
       errors: { 404: "`not_found`: development sign-in is off here." },
     }),
     // Answers exactly like a route that does not exist where it is off (production has none);
@@ -90,7 +95,10 @@ export const authRoutes = new Hono<AppEnv>()
         },
       ],
       responses: {
-        302: { description: "To the provider's sign-in page; a short-lived cookie binds the flow to this browser.", headers: { Location: header("The provider's authorization URL.") } },
+        302: {
+          description: "To the provider's sign-in page; a short-lived cookie binds the flow to this browser.",
+          headers: { Location: header("The provider's authorization URL.") },
+        },
       },
       errors: { 503: "`signin_unavailable`: sign-in is not configured, or its provider cannot be reached." },
     }),
@@ -112,8 +120,14 @@ export const authRoutes = new Hono<AppEnv>()
         { name: "error", in: "query", required: false, description: "The provider's refusal, if any.", schema: { type: "string" } },
       ],
       responses: {
-        302: { description: "Signed in: the session cookie is set, the browser goes to `return_to`.", headers: { Location: header("Where the sign-in started.") } },
-        400: { description: "Anything wrong: a plain page for a person saying what; no session, no user.", content: { "text/html": { schema: { type: "string" } } } },
+        302: {
+          description: "Signed in: the session cookie is set, the browser goes to `return_to`.",
+          headers: { Location: header("Where the sign-in started.") },
+        },
+        400: {
+          description: "Anything wrong: a plain page for a person saying what; no session, no user.",
+          content: { "text/html": { schema: { type: "string" } } },
+        },
       },
       errors: { 503: "`signin_unavailable`: sign-in is not configured, or its provider cannot be reached." },
     }),
@@ -141,7 +155,10 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const caller = await callerOrNull(c);
-      return c.json(caller ? { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email) } : { user: null }, 200);
+      return c.json(
+        caller ? { user: caller.user, auth: caller.auth, operator: isOperator(c.env, caller.user.email) } : { user: null },
+        200,
+      );
     },
   )
   // Ends the session that asks (idempotent: no or an ended session still clears the cookie).

@@ -102,7 +102,7 @@ export const creditRoutes = new Hono<AppEnv>()
             kind: e.kind,
             credits: toCredits(e.amount),
             job_id: e.job_id?.split("#")[0] ?? null,
-            job_name: e.job_id ? names.get(e.job_id.split("#")[0]!) ?? null : null,
+            job_name: e.job_id ? (names.get(e.job_id.split("#")[0]!) ?? null) : null,
             note: e.note,
             balance_after: toCredits(e.balance_after),
             reserved_after: toCredits(e.reserved_after),
@@ -184,7 +184,9 @@ export const creditRoutes = new Hono<AppEnv>()
         );
       } catch (err) {
         await releaseSlot(c.env, userId, id);
-        await creditAccount(c.env, userId).release(id, "reservation refused").catch(() => undefined);
+        await creditAccount(c.env, userId)
+          .release(id, "reservation refused")
+          .catch(() => undefined);
         throw err;
       }
     },
@@ -206,7 +208,8 @@ async function usableReservation(env: Env, userId: string, jobId: string | undef
   const row = await ownJob(env, userId, jobId);
   const lapsed = row.error_code === "reservation_expired" || (row.status === "reserved" && (row.reservation_expires_at ?? "") < nowIso());
   if (lapsed) throw new ApiError(410, "reservation_expired", "This reservation expired unused: reserve credits again.");
-  if (row.status !== "reserved") throw new ApiError(409, "job_not_reserved", `This job is already ${row.status}: reserve credits for a new one.`);
+  if (row.status !== "reserved")
+    throw new ApiError(409, "job_not_reserved", `This job is already ${row.status}: reserve credits for a new one.`);
   return row;
 }
 
@@ -234,7 +237,9 @@ export const legacyRoutes = new Hono<AppEnv>().post(
     parameters: [IDEMPOTENCY_KEY],
     requestBody: {
       required: true,
-      content: { "multipart/form-data": { schema: resolver(ProcessPdfFormSchema), encoding: { pdf_file: { contentType: "application/pdf" } } } },
+      content: {
+        "multipart/form-data": { schema: resolver(ProcessPdfFormSchema), encoding: { pdf_file: { contentType: "application/pdf" } } },
+      },
     },
     responses: {
       202: json(ProcessPdfAcceptedSchema, "Accepted: the job is queued.", {
@@ -272,8 +277,13 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         target = await usableReservation(c.env, userId, fields.job_id);
         return sourceKey(target.id);
       },
-        // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
-      { maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes), overLimit: room.overLimit, fileField: "pdf_file", maxFileBytes: maxPartBytes(c.env) },
+      // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+      {
+        maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes),
+        overLimit: room.overLimit,
+        fileField: "pdf_file",
+        maxFileBytes: maxPartBytes(c.env),
+      },
     );
     c.set("fingerprint", uploadFingerprint(upload));
     let job: JobRow;

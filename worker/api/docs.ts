@@ -61,7 +61,10 @@ function options(): Partial<GenerateSpecOptions> {
         { name: "Account", description: "Who I am, my API keys and sessions, my defaults." },
         { name: "Jobs", description: "Upload a book, follow it, read, edit and export its sentences." },
         { name: "Credits", description: "Credits, their ledger, reservations ahead of an upload (the original tool's two steps), limits." },
-        { name: "Google Sheets", description: "Connect Google Sheets (scope drive.file, asked at the first export) and export sentences to a spreadsheet." },
+        {
+          name: "Google Sheets",
+          description: "Connect Google Sheets (scope drive.file, asked at the first export) and export sentences to a spreadsheet.",
+        },
         { name: "Webhooks", description: "Signed callbacks (Standard Webhooks) when a job progresses or ends." },
         { name: "Console", description: "Operators only (ADMIN_EMAILS): panels over stored records, and actions that are audited." },
         { name: "Reference", description: "This document." },
@@ -73,7 +76,8 @@ function options(): Partial<GenerateSpecOptions> {
             type: "apiKey",
             in: "cookie",
             name: "fnt_session",
-            description: "The app's session (HttpOnly). `__Host-fnt_session` over https (always in production), `fnt_session` on local http.",
+            description:
+              "The app's session (HttpOnly). `__Host-fnt_session` over https (always in production), `fnt_session` on local http.",
           },
           apiKey: {
             type: "http",
@@ -90,7 +94,9 @@ function options(): Partial<GenerateSpecOptions> {
         responses: {
           Unauthorized: errorResponse("`unauthorized`: no credential, or an unknown, revoked or expired one."),
           ForbiddenOrigin: errorResponse("`forbidden_origin`: a session's request that came from another site."),
-          InternalError: errorResponse("`internal_error` (or `server_misconfigured`): something went wrong on our side; never a stack trace."),
+          InternalError: errorResponse(
+            "`internal_error` (or `server_misconfigured`): something went wrong on our side; never a stack trace.",
+          ),
         },
       },
     },
@@ -144,21 +150,36 @@ function dropSafeIntegerBounds(node: unknown) {
 
 const WEBHOOK_WHEN: Record<(typeof WEBHOOK_EVENT_TYPES)[number], string> = {
   "job.completed": "The job ended with every page turned into sentences.",
-  "job.partial": "The job ended with some pages failed (their pages are listed on the job; `POST /api/v1/jobs/{id}/retry` runs them again).",
-  "job.failed": "The job ended without a result (`error_code` says why; also `upload_incomplete` for a book in parts whose parts did not all arrive).",
+  "job.partial":
+    "The job ended with some pages failed (their pages are listed on the job; `POST /api/v1/jobs/{id}/retry` runs them again).",
+  "job.failed":
+    "The job ended without a result (`error_code` says why; also `upload_incomplete` for a book in parts whose parts did not all arrive).",
   "job.cancelled": "The job was cancelled (also while it was waiting for its parts).",
   "job.progress": "The job passed another `webhook_progress_every` percent (only when asked for).",
 };
 
 const SIGNATURE_HEADERS: OpenAPIV3_1.ParameterObject[] = [
-  { name: "webhook-id", in: "header", required: true, schema: { type: "string" }, description: "The event's id: the same on every try of it (deduplicate on it)." },
-  { name: "webhook-timestamp", in: "header", required: true, schema: { type: "string" }, description: "Unix seconds when this try was signed." },
+  {
+    name: "webhook-id",
+    in: "header",
+    required: true,
+    schema: { type: "string" },
+    description: "The event's id: the same on every try of it (deduplicate on it).",
+  },
+  {
+    name: "webhook-timestamp",
+    in: "header",
+    required: true,
+    schema: { type: "string" },
+    description: "Unix seconds when this try was signed.",
+  },
   {
     name: "webhook-signature",
     in: "header",
     required: true,
     schema: { type: "string" },
-    description: "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library.",
+    description:
+      "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` under the user's secret (GET /api/v1/webhooks/secret); verify with a Standard Webhooks library.",
   },
 ];
 
@@ -219,7 +240,8 @@ export async function openApiDocument(app: Hono<AppEnv>, c: Context<AppEnv>): Pr
   return doc;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 /** GET /api/docs: the interactive reference. Everything it loads is ours: no CDN, no fonts, no telemetry. */
 export function docsPage(c: Context<AppEnv>): Response {

@@ -4,7 +4,16 @@ import { EstimateRequestSchema, EstimateSchema, type Estimate, type Refusal } fr
 import { requireAuth } from "../auth/caller";
 import { describe, error, header, json, RETRY_AFTER, UPLOAD_400 } from "./openapi";
 import { outsideBook, parsePages, type PageSelection } from "../../schema/pages";
-import { creditAccount, estimatesPerMinute, jobsPerHour, pricing, RateLimited, rateLimitHeaders, storageQuota, storageUsed } from "../credits/service";
+import {
+  creditAccount,
+  estimatesPerMinute,
+  jobsPerHour,
+  pricing,
+  RateLimited,
+  rateLimitHeaders,
+  storageQuota,
+  storageUsed,
+} from "../credits/service";
 import { millisFor, rateFor, toCredits } from "../credits/pricing";
 import { uploadSettings } from "../defaults/service";
 import { allowedModels } from "../jobs/engine";
@@ -198,20 +207,32 @@ export async function estimate(c: Context<AppEnv>): Promise<Estimate> {
   if (book.scanned && engine === "local" && !failure) {
     refusals.push({
       code: "no_text_layer",
-      message: "This book has no text layer (a scan, or page images): reading it needs text recognition (Gemini), which this server does not run.",
+      message:
+        "This book has no text layer (a scan, or page images): reading it needs text recognition (Gemini), which this server does not run.",
     });
   }
   if (cost > available) {
     refusals.push({ code: "insufficient_credits", message: `This book needs about ${cost} credits and ${available} are available.` });
   }
   if (!rate.ok) {
-    refusals.push({ code: "rate_limited", message: `At most ${rate.limit} new jobs an hour: try again in ${Math.ceil(rate.reset_seconds / 60)} min.` });
+    refusals.push({
+      code: "rate_limited",
+      message: `At most ${rate.limit} new jobs an hour: try again in ${Math.ceil(rate.reset_seconds / 60)} min.`,
+    });
   }
   const quota = storageQuota(env);
   if (used + book.totalBytes > quota) {
-    refusals.push({ code: "storage_quota_exceeded", message: "This book would go over your storage quota. Delete old jobs to make room.", field: "pdf_file" });
+    refusals.push({
+      code: "storage_quota_exceeded",
+      message: "This book would go over your storage quota. Delete old jobs to make room.",
+      field: "pdf_file",
+    });
   }
-  if (paused) refusals.push({ code: "intake_paused", message: "New jobs are paused for maintenance; running jobs go on. Please try again in a few minutes." });
+  if (paused)
+    refusals.push({
+      code: "intake_paused",
+      message: "New jobs are paused for maintenance; running jobs go on. Please try again in a few minutes.",
+    });
 
   return {
     page_count: book.pages,
@@ -240,7 +261,11 @@ const thousands = (n: number) => n.toLocaleString("en-US");
 function bookLimits(env: Env, book: Book): Refusal[] {
   const out: Refusal[] = [];
   if (book.totalBytes > config(env).MAX_UPLOAD_BYTES) {
-    out.push({ code: "file_too_large", message: `The book is larger than the ${Math.round(config(env).MAX_UPLOAD_BYTES / 2 ** 20)} MB one job may hold.`, field: "pdf_file" });
+    out.push({
+      code: "file_too_large",
+      message: `The book is larger than the ${Math.round(config(env).MAX_UPLOAD_BYTES / 2 ** 20)} MB one job may hold.`,
+      field: "pdf_file",
+    });
   }
   if (book.scanned) return out;
   const tooManyPages = (max: number): Refusal => ({

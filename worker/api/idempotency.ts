@@ -1,4 +1,3 @@
-
 import { and, eq, lt } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -13,7 +12,6 @@ import type { UploadResult } from "./upload";
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 /** Headers of the first answer that a replay repeats. */
 const REPLAYED_HEADERS = ["Location", "Content-Type", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
-
 
 /** What an upload asked for, whatever multipart boundary carried it: fields and the files' hashes. */
 export function uploadFingerprint(u: UploadResult): string {
@@ -35,7 +33,11 @@ export function jsonFingerprint(value: unknown): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return hashText(JSON.stringify(canonical(value)));
 }
@@ -76,10 +78,19 @@ export function idempotent(route: string, fingerprintOf: (c: Context<AppEnv>) =>
     const userId = c.get("userId");
     const d = db(c.env.DB);
     const now = nowIso();
-    await d.delete(idempotencyKeys).where(and(eq(idempotencyKeys.user_id, userId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expires_at, now)));
+    await d
+      .delete(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.user_id, userId), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expires_at, now)));
     const claimed = await d
       .insert(idempotencyKeys)
-      .values({ user_id: userId, key, route, state: "in_progress", created_at: now, expires_at: new Date(Date.now() + IDEMPOTENCY_TTL_MS).toISOString() })
+      .values({
+        user_id: userId,
+        key,
+        route,
+        state: "in_progress",
+        created_at: now,
+        expires_at: new Date(Date.now() + IDEMPOTENCY_TTL_MS).toISOString(),
+      })
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key })
       .all();
@@ -105,7 +116,13 @@ export function idempotent(route: string, fingerprintOf: (c: Context<AppEnv>) =>
   });
 }
 
-async function replay(c: Context<AppEnv>, userId: string, key: string, route: string, fingerprintOf: (c: Context<AppEnv>) => Promise<string>) {
+async function replay(
+  c: Context<AppEnv>,
+  userId: string,
+  key: string,
+  route: string,
+  fingerprintOf: (c: Context<AppEnv>) => Promise<string>,
+) {
   const row = await db(c.env.DB)
     .select()
     .from(idempotencyKeys)

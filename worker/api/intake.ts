@@ -1,6 +1,15 @@
 import type { Context } from "hono";
 import { toCredits } from "../credits/pricing";
-import { creditAccount, jobsPerHour, quotaExceeded, RateLimited, rateLimitHeaders, storageQuota, storageUsed, type Billing } from "../credits/service";
+import {
+  creditAccount,
+  jobsPerHour,
+  quotaExceeded,
+  RateLimited,
+  rateLimitHeaders,
+  storageQuota,
+  storageUsed,
+  type Billing,
+} from "../credits/service";
 import type { Admission } from "../credits/account";
 import type { AppEnv } from "../core/types";
 import { ApiError } from "../core/errors";
@@ -48,13 +57,18 @@ export async function admitJob(c: Context<AppEnv>, jobId: string): Promise<Admis
 
 /** A job refused after its slot was taken gives the slot back. */
 export const releaseSlot = (env: Env, userId: string, jobId: string) =>
-  creditAccount(env, userId).forgetJob(jobId).catch(() => undefined);
+  creditAccount(env, userId)
+    .forgetJob(jobId)
+    .catch(() => undefined);
 
 /**
  * Bytes the user may still store; 413 at once when the request says it is bigger. The
  * returned `overLimit` names the quota when it, and not the upload limit, stops a stream.
  */
-export async function storageRoom(c: Context<AppEnv>, field: string): Promise<{ maxBytes: number; overLimit?: (f: string) => ReturnType<typeof quotaExceeded> }> {
+export async function storageRoom(
+  c: Context<AppEnv>,
+  field: string,
+): Promise<{ maxBytes: number; overLimit?: (f: string) => ReturnType<typeof quotaExceeded> }> {
   const quota = storageQuota(c.env);
   const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
   const used = await storageUsed(c.env, c.get("userId"));

@@ -33,7 +33,18 @@ import { bookSha256, requirePagesFit, sameSourceAs, storedBookPages } from "../j
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
 import { savePageImages } from "../jobs/page-images";
-import { cancelJob, createJob, deleteJob, editSentence, jobResult, listJobs, ownJob, retryJob, toPublicJob, tracker } from "../jobs/service";
+import {
+  cancelJob,
+  createJob,
+  deleteJob,
+  editSentence,
+  jobResult,
+  listJobs,
+  ownJob,
+  retryJob,
+  toPublicJob,
+  tracker,
+} from "../jobs/service";
 import { requireAuth } from "../auth/caller";
 import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
@@ -47,7 +58,19 @@ import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
-import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, noContent, pathParam, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
+import {
+  describe,
+  error,
+  header,
+  IDEMPOTENCY_ERRORS,
+  IDEMPOTENCY_KEY,
+  json,
+  noContent,
+  pathParam,
+  RATE_LIMIT_HEADERS,
+  RETRY_AFTER,
+  UPLOAD_400,
+} from "./openapi";
 import { jsonBody, queryParams, readJson } from "./validate";
 import { config } from "../core/config";
 
@@ -82,7 +105,8 @@ export const UPLOAD_FORM = {
 const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
 const partsBody = async (c: Context<AppEnv>) => {
   const body = await readJson(c, '{"parts": 3}');
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
   return body as Record<string, unknown>;
 };
 
@@ -90,7 +114,8 @@ const partsBody = async (c: Context<AppEnv>) => {
 async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
   if (!c.req.raw.body || c.req.header("content-length") === "0") return {};
   const body = await readJson(c, '{"sentence_length_limit": 8}');
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
   return body as Record<string, unknown>;
 }
 
@@ -120,7 +145,8 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   let bookPages: number | null = null;
   try {
     // No file but `parts`: the parts come one request each.
-    if (!images && files.length === 0) return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
+    if (!images && files.length === 0)
+      return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
     const { parts, ...fields } = upload.fields;
     if (parts !== undefined && (images || Number(parts) !== files.length)) {
       const message = images
@@ -136,7 +162,12 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
     // A page range is checked against the book now (400 naming `pages`): its pages counted
     // from what was stored (page images are one page each).
     if (settings.pages) {
-      bookPages = images ? images.length : await storedBookPages(c.env.FILES, files.map((f) => f.key));
+      bookPages = images
+        ? images.length
+        : await storedBookPages(
+            c.env.FILES,
+            files.map((f) => f.key),
+          );
       requirePagesFit(settings.pages, bookPages);
     }
     if (images) await savePageImages(c.env.FILES, id, images);
@@ -277,7 +308,8 @@ export const jobRoutes = new Hono<AppEnv>()
     describe({
       operationId: "cancelJob",
       summary: "Cancel a job",
-      description: "Once it answers, no further chunk is processed; a reserved job gives its credits back. An ended job is answered as it is.",
+      description:
+        "Once it answers, no further chunk is processed; a reserved job gives its credits back. An ended job is answered as it is.",
       tag: "Jobs",
       access: "user",
       parameters: [jobId],
@@ -313,8 +345,17 @@ export const jobRoutes = new Hono<AppEnv>()
         "filename=…` may name it. Sending a part again replaces it. The job starts when its last missing part is stored (202).",
       tag: "Jobs",
       access: "user",
-      parameters: [jobId, { ...pathParam("n", "The part's number, from 1 to the job's `part_count`, in page order."), schema: { type: "integer", minimum: 1 } }],
-      requestBody: { required: true, content: { "application/pdf": { schema: { type: "string", format: "binary", contentMediaType: "application/pdf" } } } },
+      parameters: [
+        jobId,
+        {
+          ...pathParam("n", "The part's number, from 1 to the job's `part_count`, in page order."),
+          schema: { type: "integer", minimum: 1 },
+        },
+      ],
+      requestBody: {
+        required: true,
+        content: { "application/pdf": { schema: { type: "string", format: "binary", contentMediaType: "application/pdf" } } },
+      },
       responses: {
         200: json(PartReceivedSchema, "Stored; other parts are still missing.", { Location: header("The job's URL.") }),
         202: json(PartReceivedSchema, "Stored, and it was the last: the job started.", { Location: header("The job's URL.") }),
@@ -409,7 +450,10 @@ export const jobRoutes = new Hono<AppEnv>()
       // Each retry asked counts, whatever it finds to do: a loop of retries is what this bounds.
       const admission = await creditAccount(c.env, row.owner_id).admitRetry(row.id, RETRIES_PER_JOB_HOUR);
       if (!admission.ok) {
-        throw new RateLimited(admission, `At most ${admission.limit} retries of one job an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`);
+        throw new RateLimited(
+          admission,
+          `At most ${admission.limit} retries of one job an hour: try again in ${Math.ceil(admission.reset_seconds / 60)} min.`,
+        );
       }
       return c.json(await retryJob(c.env, row), 200);
     },
@@ -461,7 +505,11 @@ export const jobRoutes = new Hono<AppEnv>()
           },
         },
       },
-      errors: { 400: "`invalid_field`: `format`, or a `columns` name that is not one of the export's.", 404: NOT_FOUND, 413: APKG_TOO_LARGE },
+      errors: {
+        400: "`invalid_field`: `format`, or a `columns` name that is not one of the export's.",
+        404: NOT_FOUND,
+        413: APKG_TOO_LARGE,
+      },
     }),
     queryParams(ResultQuerySchema),
     async (c) => {
@@ -473,7 +521,11 @@ export const jobRoutes = new Hono<AppEnv>()
       if (format === "json") return c.json(result, 200);
       if (format === "apkg") checkApkgSize(result.sentences.length);
       const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
-      const { body, contentType, extension } = await renderResult(result, format, row, { paragraphBreaks: settings.preserve_formatting, sql: loadSqlJs, columns });
+      const { body, contentType, extension } = await renderResult(result, format, row, {
+        paragraphBreaks: settings.preserve_formatting,
+        sql: loadSqlJs,
+        columns,
+      });
       c.header("Content-Type", contentType);
       c.header("Content-Disposition", attachment(bookName(row.original_filename), extension));
       return c.body(body, 200);
@@ -532,7 +584,8 @@ export const jobRoutes = new Hono<AppEnv>()
       ],
       responses: {
         101: {
-          description: "Switching Protocols: the WebSocket. Messages are `ProgressEvent` JSON objects, then possibly one `CredentialEnded`.",
+          description:
+            "Switching Protocols: the WebSocket. Messages are `ProgressEvent` JSON objects, then possibly one `CredentialEnded`.",
         },
       },
       errors: {

@@ -139,7 +139,8 @@ export const learningSetRoutes = new Hono<AppEnv>()
     describe({
       operationId: "listLearningAlternatives",
       summary: "Other sentences for one rank",
-      description: "Eligible sentences not in the selection that contain every new word of the sentence at `rank` (shortest first, at most 50): any of them can take its place (coverage runs).",
+      description:
+        "Eligible sentences not in the selection that contain every new word of the sentence at `rank` (shortest first, at most 50): any of them can take its place (coverage runs).",
       tag: "Learning sets",
       access: "user",
       parameters: [setId, rankParam],
@@ -182,7 +183,11 @@ export const learningSetRoutes = new Hono<AppEnv>()
       const has = new Set(candidate?.list_words ?? []);
       const inSelection = run.sentences.some((s) => s.job_id === job_id && s.index === index);
       if (!candidate || inSelection || !at.new_words.every((w) => has.has(w))) {
-        throw new ApiError(409, "not_an_alternative", "That sentence cannot take this place: it is already chosen, not eligible, or lacks some of the new words here.");
+        throw new ApiError(
+          409,
+          "not_an_alternative",
+          "That sentence cannot take this place: it is already chosen, not eligible, or lacks some of the new words here.",
+        );
       }
       const sentences = swap(run.sentences, rank, candidate);
       await saveSelection(c.env, row, { sentences, pool: run.pool });

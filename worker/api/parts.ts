@@ -70,7 +70,11 @@ async function jobTakingParts(env: Env, userId: string, jobId: string, rawN: str
   if (uploadLapsed(row)) {
     // Past its deadline: ended here if the cron has not done it yet.
     await endUpload(env, row, "failed", lapsedError(row), nowIso());
-    throw new ApiError(410, "upload_expired", "This job's upload expired before all its parts arrived; its parts were deleted. Create the job again.");
+    throw new ApiError(
+      410,
+      "upload_expired",
+      "This job's upload expired before all its parts arrived; its parts were deleted. Create the job again.",
+    );
   }
   if (row.status !== "uploading" || !row.part_count) {
     throw new ApiError(

@@ -43,7 +43,9 @@ export async function rerunJob(c: Context<AppEnv>, body: Record<string, unknown>
   }
   const { webhook_url, webhook_progress_every, ...fields } = sentFields(body);
   const hookFields = Object.fromEntries(
-    Object.entries({ webhook_url, webhook_progress_every }).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, String(v)]),
+    Object.entries({ webhook_url, webhook_progress_every })
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => [k, String(v)]),
   );
   const taken = await takeHookFields(c.env, userId, hookFields);
   // The job's own settings, less a model no longer allowed (the server's default then), under what was sent.
@@ -63,7 +65,9 @@ export async function rerunJob(c: Context<AppEnv>, body: Record<string, unknown>
   await admitJob(c, id);
   try {
     // A book in parts: the new job's part rows point at the same stored parts.
-    const parts = original.part_count ? (await listParts(c.env, original.id)).map(({ n, key, size, filename, sha256 }) => ({ n, key, size, filename, sha256 })) : undefined;
+    const parts = original.part_count
+      ? (await listParts(c.env, original.id)).map(({ n, key, size, filename, sha256 }) => ({ n, key, size, filename, sha256 }))
+      : undefined;
     return await createJob(c.env, {
       id,
       ownerId: userId,

@@ -10,8 +10,7 @@ import { plainErrorPage } from "./plain-page";
 import type { AppEnv } from "../core/types";
 import { jsonBody } from "./validate";
 
-const errorPage = (c: Context<AppEnv>, message: string) =>
-  plainErrorPage(c, "Google Sheets", "Google Sheets was not connected", message);
+const errorPage = (c: Context<AppEnv>, message: string) => plainErrorPage(c, "Google Sheets", "Google Sheets was not connected", message);
 
 const UNAVAILABLE = "`sheets_unavailable`: Google Sheets export is not configured here (no TOKEN_ENCRYPTION_KEY).";
 
@@ -23,7 +22,8 @@ export const integrationRoutes = new Hono<AppEnv>()
     describe({
       operationId: "getGoogleSheetsConnection",
       summary: "Is Google Sheets connected",
-      description: "Whether this reader allowed the app to make spreadsheets in their Google Drive, and the scopes granted. Tokens are never shown.",
+      description:
+        "Whether this reader allowed the app to make spreadsheets in their Google Drive, and the scopes granted. Tokens are never shown.",
       tag: "Google Sheets",
       access: "user",
       responses: { 200: json(SheetsConnectionSchema, "The connection.") },
@@ -49,7 +49,9 @@ export const integrationRoutes = new Hono<AppEnv>()
           schema: { type: "string" },
         },
       ],
-      responses: { 302: { description: "To the provider's consent page.", headers: { Location: header("The provider's authorization URL.") } } },
+      responses: {
+        302: { description: "To the provider's consent page.", headers: { Location: header("The provider's authorization URL.") } },
+      },
       errors: { 503: `${UNAVAILABLE} Or \`signin_unavailable\`: the provider is not configured or cannot be reached.` },
     }),
     (c) => startConnect(c),
@@ -71,7 +73,10 @@ export const integrationRoutes = new Hono<AppEnv>()
       ],
       responses: {
         302: { description: "Connected: back to `return_to`.", headers: { Location: header("Where the connection started.") } },
-        400: { description: "Anything wrong: a plain page for a person saying what; nothing stored.", content: { "text/html": { schema: { type: "string" } } } },
+        400: {
+          description: "Anything wrong: a plain page for a person saying what; nothing stored.",
+          content: { "text/html": { schema: { type: "string" } } },
+        },
       },
       errors: { 503: UNAVAILABLE },
     }),
@@ -92,7 +97,8 @@ export const integrationRoutes = new Hono<AppEnv>()
     describe({
       operationId: "disconnectGoogleSheets",
       summary: "Disconnect Google Sheets",
-      description: "Revokes the grant at Google (its revocation endpoint) and deletes the stored tokens. Spreadsheets already made stay in the reader's Drive.",
+      description:
+        "Revokes the grant at Google (its revocation endpoint) and deletes the stored tokens. Spreadsheets already made stay in the reader's Drive.",
       tag: "Google Sheets",
       access: "user",
       responses: { 204: noContent("Disconnected (also when it was not connected).") },

@@ -61,7 +61,7 @@ export interface UploadResult {
    * The (first) PDF's name, key and hash, and the size of all files; for page images the first
    * image's name ("" if it had none) and the size of all; empty when no file was sent (allowNoFile).
    */
-  file: { filename: string; size: number; /** Where the PDF was stored. */ key?: string; /** Hex SHA-256 of the PDF. */ sha256?: string };
+  file: { filename: string; size: number /** Where the PDF was stored. */; key?: string /** Hex SHA-256 of the PDF. */; sha256?: string };
   /** Where several PDFs were accepted (`files`): every PDF stored, in the order sent (none for page images). */
   files?: StoredFile[];
   /** Present when the upload was page images, in page order; every one is stored in R2. */
@@ -170,7 +170,10 @@ export async function receiveUpload(
     };
   } catch (err) {
     await sink?.abort();
-    await deleteKeys(bucket, stored.map((s) => s.key)).catch(() => undefined);
+    await deleteKeys(
+      bucket,
+      stored.map((s) => s.key),
+    ).catch(() => undefined);
     await images?.discard();
     if (err instanceof MultipartError) {
       throw new ApiError(400, "malformed_upload", `The upload is not valid multipart/form-data: ${err.message}`);
@@ -198,9 +201,9 @@ function tooLarge(opts: UploadOptions): ApiError {
 /** A display name: no client-side directories or control characters, bounded for R2 metadata. */
 export function cleanFilename(raw: string | undefined, fallback: string): string {
   const base = (raw ?? "").split(/[/\\]/).pop() ?? "";
-  // eslint-disable-next-line no-control-regex
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a filename must not keep
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
+  const controls = /[\u0000-\u001f\u007f]/g;
+  const clean = base.replace(controls, "").trim().slice(0, 200);
   return clean || fallback;
 }
 
@@ -248,10 +251,20 @@ class ImageStore {
         this.size += value.length;
         if (this.size > this.upload.maxBytes) {
           if (this.upload.overLimit) throw this.upload.overLimit(this.o.field);
-          throw new ApiError(413, "file_too_large", `The page images are larger than the ${megabytes(this.upload.maxBytes)} MB limit together.`, this.o.field);
+          throw new ApiError(
+            413,
+            "file_too_large",
+            `The page images are larger than the ${megabytes(this.upload.maxBytes)} MB limit together.`,
+            this.o.field,
+          );
         }
         if (size > this.o.maxImageBytes) {
-          throw new ApiError(413, "image_too_large", `${label} is larger than the ${megabytes(this.o.maxImageBytes)} MB limit for one image.`, this.o.field);
+          throw new ApiError(
+            413,
+            "image_too_large",
+            `${label} is larger than the ${megabytes(this.o.maxImageBytes)} MB limit for one image.`,
+            this.o.field,
+          );
         }
         chunks.push(value);
         if (!type && size >= IMAGE_SNIFF_BYTES) type = this.sniff(chunks, size, label);
@@ -439,7 +452,12 @@ export async function receivePdfBody(
 ): Promise<Omit<StoredFile, "n">> {
   const field = "body";
   if (getBoundary(request.headers.get("content-type"))) {
-    throw new ApiError(415, "unsupported_media_type", "Send the part as the request body itself (Content-Type: application/pdf), not as a form.", field);
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Send the part as the request body itself (Content-Type: application/pdf), not as a form.",
+      field,
+    );
   }
   const upload: UploadOptions = { maxBytes: opts.maxBytes, overLimit: opts.overLimit, fileField: field, maxFileBytes: opts.maxFileBytes };
   const declared = Number(request.headers.get("content-length") ?? NaN);

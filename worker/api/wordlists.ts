@@ -22,7 +22,8 @@ import { jsonBody, readCapped, readJson, validate } from "./validate";
 const listId = pathParam("id", "The list's id (`default`: the built-in list).");
 const NOT_FOUND = "`not_found`: no such list of mine.";
 
-const asApiError = (err: unknown) => (err instanceof WordlistError ? apiErrorFor(err.code, err.message, err.status === 415 ? "file" : "words") : err);
+const asApiError = (err: unknown) =>
+  err instanceof WordlistError ? apiErrorFor(err.code, err.message, err.status === 415 ? "file" : "words") : err;
 
 /** The words and name of a multipart upload (`file`, `name`). */
 async function fromUpload(c: Context<AppEnv>): Promise<{ name: string; words: string[] }> {
@@ -38,7 +39,8 @@ async function fromUpload(c: Context<AppEnv>): Promise<{ name: string; words: st
   const file = form.get("file");
   if (!(file instanceof File)) throw new ApiError(400, "missing_file", "Send the list as the `file` field (a text or CSV file).", "file");
   if (file.size === 0) throw new ApiError(400, "empty_file", "The file is empty.", "file");
-  if (file.size > MAX_WORDLIST_FILE_BYTES) throw new ApiError(413, "file_too_large", `A word list file is at most ${MAX_WORDLIST_FILE_BYTES / 1024 / 1024} MiB.`, "file");
+  if (file.size > MAX_WORDLIST_FILE_BYTES)
+    throw new ApiError(413, "file_too_large", `A word list file is at most ${MAX_WORDLIST_FILE_BYTES / 1024 / 1024} MiB.`, "file");
   const rawName = form.get("name");
   const fallback = (file.name || "Word list").replace(/\.[^.]{1,5}$/, "");
   const { name } = validate(RenameWordlistSchema, { name: typeof rawName === "string" && rawName.trim() ? rawName : fallback });
@@ -93,7 +95,11 @@ export const wordlistRoutes = new Hono<AppEnv>()
       const type = c.req.header("content-type") ?? "";
       let input: { name: string; words: string[] };
       if (/^\s*multipart\/form-data\b/i.test(type)) input = await fromUpload(c);
-      else if (/^\s*application\/json\b/i.test(type)) input = validate(CreateWordlistSchema, await readJson(c, '{"name": "My words", "words": ["maison", "chat"]}', MAX_WORDLIST_FILE_BYTES));
+      else if (/^\s*application\/json\b/i.test(type))
+        input = validate(
+          CreateWordlistSchema,
+          await readJson(c, '{"name": "My words", "words": ["maison", "chat"]}', MAX_WORDLIST_FILE_BYTES),
+        );
       else throw new ApiError(415, "unsupported_media_type", "Send multipart/form-data with a `file`, or JSON {name, words}.");
       let entries: ReturnType<typeof toEntries>;
       try {

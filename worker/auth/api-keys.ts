@@ -102,7 +102,13 @@ export async function findApiKey(
   const last = found.key.last_used_at ? Date.parse(found.key.last_used_at) : 0;
   if (Date.now() - last > TOUCH_EVERY_MS) {
     const touch = db(env.DB).update(apiKeys).set({ last_used_at: nowIso() }).where(eq(apiKeys.id, found.key.id));
-    if (ctx) ctx.waitUntil(touch.then(() => undefined, () => undefined));
+    if (ctx)
+      ctx.waitUntil(
+        touch.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     else await touch;
   }
   return found;

@@ -81,7 +81,11 @@ export function setCaller(c: Context<AppEnv>, caller: Caller) {
  */
 export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("caller").auth !== "session") {
-    throw new ApiError(403, "session_required", "Managing credentials needs a browser session: sign in to the app. An API key cannot do this.");
+    throw new ApiError(
+      403,
+      "session_required",
+      "Managing credentials needs a browser session: sign in to the app. An API key cannot do this.",
+    );
   }
   await next();
 });

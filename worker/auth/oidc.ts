@@ -44,21 +44,15 @@ export async function providerConfig(env: Env): Promise<oidc.Configuration> {
   }
   let config: oidc.Configuration;
   try {
-    config = await oidc.discovery(
-      new URL(issuer),
-      env.GOOGLE_CLIENT_ID,
-      undefined,
-      oidc.ClientSecretBasic(env.GOOGLE_CLIENT_SECRET),
-      {
-        execute: [
-          // The id_token's signature is checked against the provider's JWKS too, not only
-          // trusted for having come over TLS (which OIDC Core allows but we do not rely on).
-          oidc.enableNonRepudiationChecks,
-          // Only the local stand-in speaks plain http (production refuses it above).
-          ...(insecure ? [oidc.allowInsecureRequests] : []),
-        ],
-      },
-    );
+    config = await oidc.discovery(new URL(issuer), env.GOOGLE_CLIENT_ID, undefined, oidc.ClientSecretBasic(env.GOOGLE_CLIENT_SECRET), {
+      execute: [
+        // The id_token's signature is checked against the provider's JWKS too, not only
+        // trusted for having come over TLS (which OIDC Core allows but we do not rely on).
+        oidc.enableNonRepudiationChecks,
+        // Only the local stand-in speaks plain http (production refuses it above).
+        ...(insecure ? [oidc.allowInsecureRequests] : []),
+      ],
+    });
   } catch (err) {
     console.error(JSON.stringify({ msg: "OIDC discovery failed", issuer, err: String(err) }));
     throw new ApiError(503, "signin_unavailable", "The sign-in provider cannot be reached. Please try again shortly.");

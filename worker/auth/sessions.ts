@@ -47,7 +47,13 @@ export async function findSession(
   if (!found) return null;
   if (Date.now() - Date.parse(found.session.last_seen_at) > TOUCH_EVERY_MS) {
     const touch = db(env.DB).update(sessions).set({ last_seen_at: nowIso() }).where(eq(sessions.id, found.session.id));
-    if (ctx) ctx.waitUntil(touch.then(() => undefined, () => undefined));
+    if (ctx)
+      ctx.waitUntil(
+        touch.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     else await touch;
   }
   return found;
@@ -64,9 +70,7 @@ export async function listSessions(env: Env, userId: string): Promise<SessionRow
 
 /** Ends sessions (one of the user's, or all of them); returns the ids that were live. */
 export async function deleteSessions(env: Env, userId: string, sessionId?: string): Promise<string[]> {
-  const where = sessionId
-    ? and(eq(sessions.user_id, userId), eq(sessions.id, sessionId))
-    : eq(sessions.user_id, userId);
+  const where = sessionId ? and(eq(sessions.user_id, userId), eq(sessions.id, sessionId)) : eq(sessions.user_id, userId);
   const rows = await db(env.DB).delete(sessions).where(where).returning({ id: sessions.id }).all();
   return rows.map((r) => r.id);
 }

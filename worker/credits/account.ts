@@ -62,8 +62,9 @@ export class CreditAccount extends DurableObject<Env> {
   private open(now: string): Ledger {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'ledger'").toArray()[0];
     const state: LedgerState = row ? JSON.parse(row.value) : newLedgerState(this.monthly(), now);
-    const ledger = new Ledger(state, (jobId) =>
-      this.sql.exec<{ charged: number }>("SELECT charged FROM settled WHERE job_id = ?", jobId).toArray()[0]?.charged,
+    const ledger = new Ledger(
+      state,
+      (jobId) => this.sql.exec<{ charged: number }>("SELECT charged FROM settled WHERE job_id = ?", jobId).toArray()[0]?.charged,
     );
     // Written only when something changed: a first contact, or a period that began.
     const renewed = ledger.renew(now, this.monthly());
@@ -145,7 +146,16 @@ export class CreditAccount extends DurableObject<Env> {
   async ledger(cursor: number | null, limit: number): Promise<LedgerPage> {
     this.open(new Date().toISOString()); // a period that began is on the ledger before it is read
     const rows = this.sql
-      .exec<{ id: number; kind: string; amount: number; job_id: string | null; note: string | null; balance_after: number; reserved_after: number; at: string }>(
+      .exec<{
+        id: number;
+        kind: string;
+        amount: number;
+        job_id: string | null;
+        note: string | null;
+        balance_after: number;
+        reserved_after: number;
+        at: string;
+      }>(
         "SELECT id, kind, amount, job_id, note, balance_after, reserved_after, at FROM ledger WHERE id < ? ORDER BY id DESC LIMIT ?",
         cursor ?? Number.MAX_SAFE_INTEGER,
         limit + 1,

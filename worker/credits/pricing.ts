@@ -45,7 +45,11 @@ export function parsePricing(raw: string | undefined): Pricing {
       prices[k] = v;
     }
   }
-  const canonical = JSON.stringify(Object.keys(prices).sort().map((k) => [k, prices[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(prices)
+      .sort()
+      .map((k) => [k, prices[k]]),
+  );
   return { prices, version: `p-${fingerprint(canonical)}` };
 }
 

@@ -53,7 +53,12 @@ export async function getDefaults(env: Env, userId: string): Promise<Defaults> {
 export async function putDefaults(env: Env, userId: string, body: DefaultsUpdate): Promise<Defaults> {
   const model = body.settings?.gemini_model;
   if (model !== undefined && !allowedModels(env).includes(model)) {
-    throw new ApiError(400, "invalid_field", `settings.gemini_model: must be one of ${allowedModels(env).join(", ")}`, "settings.gemini_model");
+    throw new ApiError(
+      400,
+      "invalid_field",
+      `settings.gemini_model: must be one of ${allowedModels(env).join(", ")}`,
+      "settings.gemini_model",
+    );
   }
   if (body.wordlist_id !== undefined) {
     await loadList(env, userId, body.wordlist_id).catch((err) => {
@@ -76,7 +81,10 @@ export async function putDefaults(env: Env, userId: string, body: DefaultsUpdate
  */
 export async function uploadSettings(env: Env, userId: string, sent: Record<string, unknown>): Promise<JobSettings> {
   const { saved } = await savedRow(env, userId);
-  return validate(jobSettingsSchema(allowedModels(env)), { ...usableSettings(env, saved), ...Object.fromEntries(Object.entries(sent).filter(([, v]) => v !== undefined)) });
+  return validate(jobSettingsSchema(allowedModels(env)), {
+    ...usableSettings(env, saved),
+    ...Object.fromEntries(Object.entries(sent).filter(([, v]) => v !== undefined)),
+  });
 }
 
 /** The word list a learning run takes when it names none. */
@@ -89,7 +97,12 @@ export async function defaultWordlistId(env: Env, userId: string): Promise<strin
  * (`columns`, 400 naming it when one is not the table's), else my saved export columns
  * that the table has, else all of them.
  */
-export async function exportColumns(env: Env, userId: string, all: readonly string[], asked: readonly string[] | undefined): Promise<string[]> {
+export async function exportColumns(
+  env: Env,
+  userId: string,
+  all: readonly string[],
+  asked: readonly string[] | undefined,
+): Promise<string[]> {
   const saved = asked?.length ? undefined : (await savedRow(env, userId)).saved.export_columns;
   const chosen = chooseColumns(all, asked, saved);
   if ("unknown" in chosen) {

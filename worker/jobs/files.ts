@@ -9,7 +9,10 @@ export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<vo
   let cursor: string | undefined;
   do {
     const list = await bucket.list({ prefix, cursor });
-    await deleteKeys(bucket, list.objects.map((o) => o.key));
+    await deleteKeys(
+      bucket,
+      list.objects.map((o) => o.key),
+    );
     cursor = list.truncated ? list.cursor : undefined;
   } while (cursor);
 }

@@ -120,9 +120,7 @@ export async function endUpload(
       completed_at: now,
       updated_at: now,
     })
-    .where(
-      and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), ...(onlyBefore ? [lt(jobs.upload_expires_at, onlyBefore)] : [])),
-    )
+    .where(and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), ...(onlyBefore ? [lt(jobs.upload_expires_at, onlyBefore)] : [])))
     .returning({ id: jobs.id })
     .all();
   if (ended.length === 0) return false;
@@ -157,7 +155,9 @@ export async function expireUploads(env: Env, now = new Date()): Promise<number>
       `and the parts sent were deleted. Create the job again and send every part.`;
     if (await endUpload(env, row, "failed", { code: "upload_incomplete", message }, at)) {
       ended++;
-      await creditAccount(env, row.owner_id).forgetJob(row.id).catch(() => undefined);
+      await creditAccount(env, row.owner_id)
+        .forgetJob(row.id)
+        .catch(() => undefined);
     }
   }
   return ended;

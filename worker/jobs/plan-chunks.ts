@@ -28,14 +28,21 @@ export function backoffSeconds(attempts: number, base: number): number {
 export const retryBase = (env: Env) => config(env).RETRY_BASE_SECONDS;
 
 /** Why a job processed again cannot read its book. */
-export const SOURCE_GONE = "The book's stored file is no longer kept (uploads are kept 7 days after their last job ended). Please upload it again.";
+export const SOURCE_GONE =
+  "The book's stored file is no longer kept (uploads are kept 7 days after their last job ended). Please upload it again.";
 
 /**
  * Pages to be read by Gemini (a scanned PDF, or page images), a chunk per page range,
  * each range stored as its own small PDF; ranges come one at a time. `bookPages`: the book's
  * pages, when known.
  */
-export async function planScan(env: Env, t: ReturnType<typeof tracker>, jobId: string, ranges: AsyncIterable<PageRange>, bookPages?: number) {
+export async function planScan(
+  env: Env,
+  t: ReturnType<typeof tracker>,
+  jobId: string,
+  ranges: AsyncIterable<PageRange>,
+  bookPages?: number,
+) {
   const chunks: Chunk[] = [];
   for await (const r of ranges) {
     const n = chunks.length;
@@ -72,7 +79,12 @@ export async function startChunks(
     chunks: chunks.map((c, i) => ({ first_page: c.first_page, last_page: c.last_page, tokens: tokens[i] })),
     estimated_tokens: tokens.reduce((a, b) => a + b, 0),
   });
-  if (started) await enqueueChunks(env, jobId, chunks.map((c) => c.index));
+  if (started)
+    await enqueueChunks(
+      env,
+      jobId,
+      chunks.map((c) => c.index),
+    );
 }
 
 export async function putAll(env: Env, entries: ReadonlyArray<readonly [string, string]>) {
@@ -80,4 +92,3 @@ export async function putAll(env: Env, entries: ReadonlyArray<readonly [string, 
     await Promise.all(entries.slice(i, i + 8).map(([k, v]) => env.FILES.put(k, v)));
   }
 }
-

@@ -153,4 +153,3 @@ export const partRows = (jobId: string, files: readonly StoredFile[], at = nowIs
 export async function listParts(env: Env, jobId: string): Promise<JobPartRow[]> {
   return db(env.DB).select().from(jobParts).where(eq(jobParts.job_id, jobId)).orderBy(asc(jobParts.n)).all();
 }
-

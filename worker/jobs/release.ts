@@ -45,7 +45,18 @@ type ChunkRow = {
   error: string | null;
   updated_ms: number;
 };
-const CHUNK_COLUMNS = ["n", "state", "first_page", "last_page", "sentences", "tokens", "est_tokens", "flags", "error", "updated_ms"] as const;
+const CHUNK_COLUMNS = [
+  "n",
+  "state",
+  "first_page",
+  "last_page",
+  "sentences",
+  "tokens",
+  "est_tokens",
+  "flags",
+  "error",
+  "updated_ms",
+] as const;
 
 export interface TrackerSnapshot<M> {
   v: 1;
@@ -64,7 +75,12 @@ export function takeSnapshot<M>(sql: SqlStorage, meta: M): TrackerSnapshot<M> {
 const JSON_TYPE = { httpMetadata: { contentType: "application/json" } };
 
 /** Stores the snapshot (and, for a job whose result was never written, its finished chunks' sentences). */
-export async function keepSnapshot<M>(env: Env, jobId: string, snapshot: TrackerSnapshot<M>, unstoredResult: StoredResult | null): Promise<void> {
+export async function keepSnapshot<M>(
+  env: Env,
+  jobId: string,
+  snapshot: TrackerSnapshot<M>,
+  unstoredResult: StoredResult | null,
+): Promise<void> {
   await Promise.all([
     env.FILES.put(trackerStateKey(jobId), JSON.stringify(snapshot), JSON_TYPE),
     unstoredResult ? env.FILES.put(resultKey(jobId), JSON.stringify(unstoredResult), JSON_TYPE) : null,
@@ -120,7 +136,8 @@ export function restore<M>(sql: SqlStorage, saved: Released<M>, keepResult: (n: 
       stored,
     );
   }
-  if (snapshot.last_event) sql.exec("INSERT OR REPLACE INTO events (seq, body) VALUES (?, ?)", snapshot.last_event.seq, snapshot.last_event.body);
+  if (snapshot.last_event)
+    sql.exec("INSERT OR REPLACE INTO events (seq, body) VALUES (?, ?)", snapshot.last_event.seq, snapshot.last_event.body);
 }
 
 /** The console's view of a tracker that let go: its chunks as the snapshot keeps them; the event log is gone. */

@@ -196,11 +196,17 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
   if (!sentence) throw new ApiError(404, "not_found", `No sentence ${index} in this job.`);
   const max = maxEditLength(sentence.text);
   if (text.length > max) {
-    throw new ApiError(400, "invalid_field", `text: must be at most ${max} characters (three times the sentence's own, 200 at least)`, "text");
+    throw new ApiError(
+      400,
+      "invalid_field",
+      `text: must be at most ${max} characters (three times the sentence's own, 200 at least)`,
+      "text",
+    );
   }
   // Corrections count toward the storage quota (a correction that would pass it is refused).
   const used = await storageUsed(env, row.owner_id);
-  if (used + new TextEncoder().encode(text).byteLength > storageQuota(env)) throw quotaExceeded(used, storageQuota(env), "text", "This correction");
+  if (used + new TextEncoder().encode(text).byteLength > storageQuota(env))
+    throw quotaExceeded(used, storageQuota(env), "text", "This correction");
   const now = nowIso();
   await db(env.DB)
     .insert(sentenceEdits)
@@ -214,9 +220,18 @@ export async function editSentence(env: Env, row: JobRow, index: number, text: s
  * Refused while the reader's edits would be renumbered by the new sentences.
  */
 export async function retryJob(env: Env, row: JobRow): Promise<{ job: Job; retried_chunks: number[] }> {
-  const edits = await db(env.DB).select({ idx: sentenceEdits.idx }).from(sentenceEdits).where(eq(sentenceEdits.job_id, row.id)).limit(1).all();
+  const edits = await db(env.DB)
+    .select({ idx: sentenceEdits.idx })
+    .from(sentenceEdits)
+    .where(eq(sentenceEdits.job_id, row.id))
+    .limit(1)
+    .all();
   if (edits.length) {
-    throw new ApiError(409, "job_has_edits", "This job has corrected sentences; retrying would renumber them. Export your edits first, or delete and upload again.");
+    throw new ApiError(
+      409,
+      "job_has_edits",
+      "This job has corrected sentences; retrying would renumber them. Export your edits first, or delete and upload again.",
+    );
   }
   const r = await retryTracker(env, row.id);
   if (!r.ok) {

@@ -36,9 +36,7 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
   const stuck = await d
     .select({ id: jobs.id })
     .from(jobs)
-    .where(
-      and(inArray(jobs.status, ["queued", "planning", "processing"]), lt(jobs.updated_at, new Date(now - STUCK_MS).toISOString())),
-    )
+    .where(and(inArray(jobs.status, ["queued", "planning", "processing"]), lt(jobs.updated_at, new Date(now - STUCK_MS).toISOString())))
     .limit(50);
   for (const { id } of stuck) {
     const t = tracker(env, id);
@@ -47,7 +45,13 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
     if (!(await t.status())) {
       await d
         .update(jobs)
-        .set({ status: "failed", error_code: "stalled", error_message: "The job never started. Please upload the PDF again.", completed_at: nowIso(), updated_at: nowIso() })
+        .set({
+          status: "failed",
+          error_code: "stalled",
+          error_message: "The job never started. Please upload the PDF again.",
+          completed_at: nowIso(),
+          updated_at: nowIso(),
+        })
         .where(eq(jobs.id, id));
     }
   }
@@ -55,10 +59,16 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
   let expired = 0;
   let deleted = 0;
   if (days !== null) {
-    const endedBefore = (ms: number) => and(inArray(jobs.status, FINAL_STATUSES as JobRow["status"][]), lt(endedAt, new Date(now - ms).toISOString()));
+    const endedBefore = (ms: number) =>
+      and(inArray(jobs.status, FINAL_STATUSES as JobRow["status"][]), lt(endedAt, new Date(now - ms).toISOString()));
     // Whole jobs past their retention, oldest first: files, tracker, every row (deleteJob; a book
     // another job was processed again from stays with that job).
-    const past = await d.select().from(jobs).where(endedBefore(days * DAY_MS)).orderBy(asc(endedAt)).limit(DELETE_PER_RUN);
+    const past = await d
+      .select()
+      .from(jobs)
+      .where(endedBefore(days * DAY_MS))
+      .orderBy(asc(endedAt))
+      .limit(DELETE_PER_RUN);
     for (const row of past) await deleteJob(env, row);
     deleted = past.length;
     // Each book's files are expired once, min(7, RETENTION_DAYS) days after the last job on them ended.

@@ -2,8 +2,23 @@
 import type { Upos } from "./upos";
 
 export const UPOS_CODE: Record<Upos, string> = {
-  ADJ: "A", ADP: "P", ADV: "R", AUX: "X", CCONJ: "C", DET: "D", INTJ: "I", NOUN: "N", NUM: "M",
-  PART: "T", PRON: "O", PROPN: "Q", PUNCT: "U", SCONJ: "S", SYM: "Y", VERB: "V", X: "Z",
+  ADJ: "A",
+  ADP: "P",
+  ADV: "R",
+  AUX: "X",
+  CCONJ: "C",
+  DET: "D",
+  INTJ: "I",
+  NOUN: "N",
+  NUM: "M",
+  PART: "T",
+  PRON: "O",
+  PROPN: "Q",
+  PUNCT: "U",
+  SCONJ: "S",
+  SYM: "Y",
+  VERB: "V",
+  X: "Z",
 };
 export const CODE_UPOS: Record<string, Upos> = Object.fromEntries(Object.entries(UPOS_CODE).map(([u, c]) => [c, u as Upos]));
 
@@ -36,7 +51,6 @@ export function ligatures(lemma: string): string {
     .replace(/^oe(?=[cdnst])/, "œ")
     .replace(/^foet/, "fœt");
 }
-
 
 /**
  * Packed lexicon layout (lexicon.data.ts): ANALYSES lists the distinct analysis strings

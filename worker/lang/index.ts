@@ -24,16 +24,46 @@ export { DEFAULT_WORDLIST } from "./default-wordlist.data";
 
 /** Contractions as UD French splits them: [first part, its pos, its lemma][]. */
 const CONTRACTIONS: Record<string, Array<[Upos, string]>> = {
-  au: [["ADP", "à"], ["DET", "le"]],
-  aux: [["ADP", "à"], ["DET", "le"]],
-  du: [["ADP", "de"], ["DET", "le"]],
-  des: [["ADP", "de"], ["DET", "le"]],
-  auquel: [["ADP", "à"], ["PRON", "lequel"]],
-  auxquels: [["ADP", "à"], ["PRON", "lequel"]],
-  auxquelles: [["ADP", "à"], ["PRON", "lequel"]],
-  duquel: [["ADP", "de"], ["PRON", "lequel"]],
-  desquels: [["ADP", "de"], ["PRON", "lequel"]],
-  desquelles: [["ADP", "de"], ["PRON", "lequel"]],
+  au: [
+    ["ADP", "à"],
+    ["DET", "le"],
+  ],
+  aux: [
+    ["ADP", "à"],
+    ["DET", "le"],
+  ],
+  du: [
+    ["ADP", "de"],
+    ["DET", "le"],
+  ],
+  des: [
+    ["ADP", "de"],
+    ["DET", "le"],
+  ],
+  auquel: [
+    ["ADP", "à"],
+    ["PRON", "lequel"],
+  ],
+  auxquels: [
+    ["ADP", "à"],
+    ["PRON", "lequel"],
+  ],
+  auxquelles: [
+    ["ADP", "à"],
+    ["PRON", "lequel"],
+  ],
+  duquel: [
+    ["ADP", "de"],
+    ["PRON", "lequel"],
+  ],
+  desquels: [
+    ["ADP", "de"],
+    ["PRON", "lequel"],
+  ],
+  desquelles: [
+    ["ADP", "de"],
+    ["PRON", "lequel"],
+  ],
 };
 
 const lemmaCache = new Map<string, string>();
@@ -93,8 +123,10 @@ export function lemmatize(text: string, pos: Upos): string {
 function followsRule(surface: ReadonlyArray<{ text: string }>, i: number): boolean {
   const prev = surface[i - 1]?.text.toLowerCase().replace("’", "'");
   const next = surface[i + 1]?.text.toLowerCase();
-  return (prev !== undefined && ["la", "les", "l'", "vous", "te", "t'", "nous"].includes(prev) && i >= 2) ||
-    (next !== undefined && ["-moi", "-nous", "-le", "-la", "-les"].includes(next));
+  return (
+    (prev !== undefined && ["la", "les", "l'", "vous", "te", "t'", "nous"].includes(prev) && i >= 2) ||
+    (next !== undefined && ["-moi", "-nous", "-le", "-la", "-les"].includes(next))
+  );
 }
 
 /**
@@ -111,7 +143,11 @@ function avoirRule(surface: ReadonlyArray<{ text: string }>, tags: Upos[]): void
     tags[i] = j < tags.length && (tags[j] === "VERB" || (tags[j] === "AUX" && /^(?:été|eu)$/i.test(surface[j]!.text))) ? "AUX" : "VERB";
   }
 }
-const AVOIR = new Set("ai as a avons avez ont avais avait avions aviez avaient eus eut eûmes eûtes eurent aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent ayant avoir".split(" "));
+const AVOIR = new Set(
+  "ai as a avons avez ont avais avait avions aviez avaient eus eut eûmes eûtes eurent aurai auras aura aurons aurez auront aurais aurait aurions auriez auraient aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent ayant avoir".split(
+    " ",
+  ),
+);
 
 export function analyze(sentence: string): Token[] {
   const surface = tokenize(sentence);

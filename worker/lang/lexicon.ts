@@ -28,7 +28,8 @@ function load(): Int32Array {
   analyses = ANALYSES.split("\n");
   const starts: number[] = [0];
   let n = 0;
-  for (let i = LEXICON.indexOf("\n"); i !== -1 && i < LEXICON.length - 1; i = LEXICON.indexOf("\n", i + 1)) if (++n % BLOCK === 0) starts.push(i + 1);
+  for (let i = LEXICON.indexOf("\n"); i !== -1 && i < LEXICON.length - 1; i = LEXICON.indexOf("\n", i + 1))
+    if (++n % BLOCK === 0) starts.push(i + 1);
   starts.push(LEXICON.length);
   return Int32Array.from(starts);
 }

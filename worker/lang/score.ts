@@ -59,7 +59,10 @@ export function score(gold: readonly GoldSentence[], analyzer: Analyzer): Score 
  * The plain lookup baseline: each token (our tokenization) gets the analysis its form had
  * most often in the training data (a contraction its parts); an unknown form is its own lemma.
  */
-export function lookupBaseline(train: readonly GoldSentence[], tokenize: (line: string) => Array<{ text: string; start: number; end: number }>): Analyzer {
+export function lookupBaseline(
+  train: readonly GoldSentence[],
+  tokenize: (line: string) => Array<{ text: string; start: number; end: number }>,
+): Analyzer {
   const counts = new Map<string, Map<string, number>>();
   for (const sent of train)
     for (const tok of sent.tokens) {
@@ -72,10 +75,13 @@ export function lookupBaseline(train: readonly GoldSentence[], tokenize: (line: 
   const best = new Map<string, Array<{ pos: Upos; lemma: string }>>();
   for (const [form, m] of counts) {
     const [analysis] = [...m].sort((a, b) => b[1] - a[1])[0]!;
-    best.set(form, analysis.split("\u0002").map((p) => {
-      const [pos, lemma] = p.split("\u0001");
-      return { pos: pos as Upos, lemma: lemma! };
-    }));
+    best.set(
+      form,
+      analysis.split("\u0002").map((p) => {
+        const [pos, lemma] = p.split("\u0001");
+        return { pos: pos as Upos, lemma: lemma! };
+      }),
+    );
   }
   return (text) =>
     tokenize(text).flatMap((t) => {

@@ -9,7 +9,25 @@ import type { Upos } from "./upos";
 import { lexicalForm, lookup } from "./lexicon";
 import { MODEL } from "./model.data";
 
-export const TAGS: readonly Upos[] = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"];
+export const TAGS: readonly Upos[] = [
+  "ADJ",
+  "ADP",
+  "ADV",
+  "AUX",
+  "CCONJ",
+  "DET",
+  "INTJ",
+  "NOUN",
+  "NUM",
+  "PART",
+  "PRON",
+  "PROPN",
+  "PUNCT",
+  "SCONJ",
+  "SYM",
+  "VERB",
+  "X",
+];
 const NT = TAGS.length;
 const TAG_INDEX = new Map(TAGS.map((t, i) => [t, i]));
 
@@ -199,9 +217,16 @@ function wordHashes(text: string): Int32Array {
   const c = strHash(ambiguityClass(f));
   const sh = strHash(shape(text));
   h = Int32Array.of(
-    w, c, sh,
-    mix(1, w), mix(2, c), mix(3, sh),
-    mix(4, strHash(f.slice(-1))), mix(5, strHash(f.slice(-2))), mix(6, strHash(f.slice(-3))), mix(7, strHash(f.slice(-4))),
+    w,
+    c,
+    sh,
+    mix(1, w),
+    mix(2, c),
+    mix(3, sh),
+    mix(4, strHash(f.slice(-1))),
+    mix(5, strHash(f.slice(-2))),
+    mix(6, strHash(f.slice(-3))),
+    mix(7, strHash(f.slice(-4))),
     mix(8, strHash(f.slice(0, 2))),
   );
   if (wordCache.size >= 50_000) wordCache.clear();
@@ -287,7 +312,8 @@ export function trainedLemma(form: string, pos: Upos): string | undefined {
 export function suffixLemma(form: string, pos: Upos): string | undefined {
   const rules = current().suffixes.get(pos);
   if (!rules) return undefined;
-  for (const [suf, strip, add] of rules) if (form.endsWith(suf) && form.length > suf.length) return form.slice(0, form.length - strip) + add;
+  for (const [suf, strip, add] of rules)
+    if (form.endsWith(suf) && form.length > suf.length) return form.slice(0, form.length - strip) + add;
   return undefined;
 }
 

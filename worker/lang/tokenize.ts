@@ -19,7 +19,8 @@ const CLITIC = /-(t-(?:il|elle|on|ils|elles)|je|tu|il|elle|on|nous|vous|ils|elle
 const LEAD = /^(?:\.{2,}|--+|[«»"“”‘’'()[\]{}¿¡—–…*•/<>]|-(?!\p{L}|\d))/u;
 /** Closing punctuation split off the end of a chunk. */
 const TRAIL = /(?:\.{2,}|--+|[«»"“”‘’'()[\]{}.,;:!?—–…*/<>]|(?<=\p{L})-)$/u;
-const ABBREVIATION = /^(?:\p{Lu}(?:\.-?\p{Lu})*|\p{L}(?:\.\p{L})+|M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|St|Ste|etc|cf|p|pp|av|ex|vol|Vol|No|no|art|Art|éd|coll|env|fig|hab|min|max|n°|chap|ch|vs|ibid|op|cit)\.$/u;
+const ABBREVIATION =
+  /^(?:\p{Lu}(?:\.-?\p{Lu})*|\p{L}(?:\.\p{L})+|M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|St|Ste|etc|cf|p|pp|av|ex|vol|Vol|No|no|art|Art|éd|coll|env|fig|hab|min|max|n°|chap|ch|vs|ibid|op|cit)\.$/u;
 
 /** Elided forms UD French keeps as one token (the lexicon knows "d'abord" whole; UD splits it). */
 const KEEP_WHOLE = /^(?:l['’ʼ]on|c['’ʼ]est-à-dire|presqu['’ʼ]îles?)$/i;
@@ -79,9 +80,16 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
   }
   // "mg/kg/h" (not "1/10", "23/12/2006", nor a URL); "14h30", "30%", "-6°C", "160km".
   if (!word.includes("://")) {
-    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|[hH]|km|cm|mm|m|kg|mg|g|ml|cl|l|€|\$)(\d*)$/u.exec(word);
+    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|[hH]|km|cm|mm|m|kg|mg|g|ml|cl|l|€|\$)(\d*)$/u.exec(
+      word,
+    );
     if (unit) {
-      const pieces = unit[1] !== undefined ? [unit[1], "/", unit[2]!] : unit[3] !== undefined ? [unit[3], "/", unit[4]!] : [unit[5]!, unit[6]!, unit[7]!];
+      const pieces =
+        unit[1] !== undefined
+          ? [unit[1], "/", unit[2]!]
+          : unit[3] !== undefined
+            ? [unit[3], "/", unit[4]!]
+            : [unit[5]!, unit[6]!, unit[7]!];
       for (const piece of pieces) {
         if (piece) splitChunk(piece, at, out);
         at += piece.length;

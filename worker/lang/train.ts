@@ -33,7 +33,7 @@ export function surfaceTag(words: ReadonlyArray<{ pos: Upos }>): Upos {
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 export function trainModel(sentences: readonly GoldSentence[], opts: TrainOptions = {}): string {
@@ -216,7 +216,11 @@ export function trainModel(sentences: readonly GoldSentence[], opts: TrainOption
     let n = 0;
     for (const v of m.values()) n += v;
     if (n < 20 || cls === "?") continue;
-    const allowed = [...m].filter(([, v]) => v / n >= 0.005).map(([t]) => String.fromCharCode(65 + t)).sort().join("");
+    const allowed = [...m]
+      .filter(([, v]) => v / n >= 0.005)
+      .map(([t]) => String.fromCharCode(65 + t))
+      .sort()
+      .join("");
     classLines.push(`${cls}\t${allowed}`);
   }
   classLines.sort();
@@ -228,6 +232,7 @@ function predictLemma(form: string, pos: Upos, m: Model): string {
   if (pos === "NUM" && /\d/.test(form)) return form;
   for (const a of lookup(form)) if (a.pos === pos) return ligatures(a.lemma);
   const rules = m.suffixes.get(pos) ?? [];
-  for (const [suf, strip, add] of rules) if (form.endsWith(suf) && form.length > suf.length) return ligatures(form.slice(0, form.length - strip) + add);
+  for (const [suf, strip, add] of rules)
+    if (form.endsWith(suf) && form.length > suf.length) return ligatures(form.slice(0, form.length - strip) + add);
   return form.replace(/oe/g, "oe");
 }

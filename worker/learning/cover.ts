@@ -428,7 +428,13 @@ export function reduce(sets: readonly (readonly number[])[], words?: readonly nu
     const localRows = ks.map((k) =>
       Array.from(rowElems.subarray(rowStart[k]!, rowStart[k + 1]!), (e) => (local[e] === -1 ? (local[e] = n++) : local[e]!)),
     );
-    components.push(makeCore(localRows, ks.map((k) => alive[k]!), n));
+    components.push(
+      makeCore(
+        localRows,
+        ks.map((k) => alive[k]!),
+        n,
+      ),
+    );
   }
   return { forced, components, stats };
 }

@@ -10,7 +10,18 @@ export const LEARNING_COLUMNS = LEARNING_EXPORT_COLUMNS;
 const LEARNING_WIDTHS = [6, 70, 24, 30, 6, 38, 7, 10, 8, 10];
 
 export const learningRows = (sentences: readonly LearningSentence[]) =>
-  sentences.map((s) => [s.rank, s.text, s.new_words.join(" "), s.list_words.join(" "), s.page, s.job_id, s.index, s.word_count, yesNo(s.has_verb), s.known_ratio]);
+  sentences.map((s) => [
+    s.rank,
+    s.text,
+    s.new_words.join(" "),
+    s.list_words.join(" "),
+    s.page,
+    s.job_id,
+    s.index,
+    s.word_count,
+    yesNo(s.has_verb),
+    s.known_ratio,
+  ]);
 
 export type LearningFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
 
@@ -26,14 +37,24 @@ interface ExportOptions {
 /** A learning set as a file: the API's export and the CLI write the same bytes (the .apkg is dated). */
 export async function learningExport(sentences: readonly LearningSentence[], format: LearningFormat, opts: ExportOptions = {}) {
   const books = opts.books ?? new Map<string, string>();
-  if (format === "json") return { body: `${JSON.stringify({ sentences }, null, 2)}\n`, contentType: "application/json; charset=utf-8", extension: "json" };
-  if (format === "txt") return { body: toTxt(sentences.map((s) => ({ text: s.text, paragraph: s.rank }))), contentType: "text/plain; charset=utf-8", extension: "txt" };
-  if (format === "anki") return { body: ankiText(learningDeck(sentences, books)), contentType: "text/plain; charset=utf-8", extension: "anki.txt" };
+  if (format === "json")
+    return { body: `${JSON.stringify({ sentences }, null, 2)}\n`, contentType: "application/json; charset=utf-8", extension: "json" };
+  if (format === "txt")
+    return {
+      body: toTxt(sentences.map((s) => ({ text: s.text, paragraph: s.rank }))),
+      contentType: "text/plain; charset=utf-8",
+      extension: "txt",
+    };
+  if (format === "anki")
+    return { body: ankiText(learningDeck(sentences, books)), contentType: "text/plain; charset=utf-8", extension: "anki.txt" };
   if (format === "apkg") {
     if (!opts.sql) throw new Error("apkg needs sql.js");
     return { body: buildApkg(await opts.sql(), learningDeck(sentences, books)), contentType: APKG_TYPE, extension: "apkg" };
   }
-  const table = pickColumns({ header: LEARNING_COLUMNS, rows: learningRows(sentences), widths: LEARNING_WIDTHS }, opts.columns ?? LEARNING_COLUMNS);
+  const table = pickColumns(
+    { header: LEARNING_COLUMNS, rows: learningRows(sentences), widths: LEARNING_WIDTHS },
+    opts.columns ?? LEARNING_COLUMNS,
+  );
   if (format === "xlsx") {
     const body = toXlsx(table.header, table.rows, { sheet: "Learning set", widths: table.widths });
     return { body, contentType: XLSX_TYPE, extension: "xlsx" };

@@ -24,4 +24,3 @@ export function defaultList(): LoadedList {
 
 /** The distinct lemmas of a list: what a learning set matches. */
 export const listLemmas = (entries: readonly Entry[]) => new Set(entries.map((e) => e.lemma.toLowerCase()));
-

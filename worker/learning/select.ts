@@ -83,7 +83,11 @@ export function select(
     const sets = pool.map((p) => p.list_words.map((w) => ids.get(w)!).sort((a, b) => a - b));
     const cover = minimumCover(sets, { words: pool.map((p) => p.word_count), timeLimitMs });
     const names = [...ids.keys()];
-    sentences = cover.order.map((i, rank) => ({ ...pool[i]!, rank: rank + 1, new_words: cover.newWords[rank]!.map((id) => names[id]!).sort() }));
+    sentences = cover.order.map((i, rank) => ({
+      ...pool[i]!,
+      rank: rank + 1,
+      new_words: cover.newWords[rank]!.map((id) => names[id]!).sort(),
+    }));
     optimal = cover.optimal;
     lowerBound = cover.lowerBound;
   } else {
@@ -130,5 +134,7 @@ export function alternatives(selection: readonly SelectedSentence[], pool: reado
 export function swap(selection: readonly SelectedSentence[], rank: number, replacement: PoolSentence): SelectedSentence[] {
   const order: PoolSentence[] = selection.map(({ rank: _r, new_words: _n, ...s }) => s);
   order[rank - 1] = replacement;
-  return rankSentences(order).filter((s) => s.new_words.length > 0).map((s, i) => ({ ...s, rank: i + 1 }));
+  return rankSentences(order)
+    .filter((s) => s.new_words.length > 0)
+    .map((s, i) => ({ ...s, rank: i + 1 }));
 }

@@ -73,7 +73,12 @@ async function finishedJobs(env: Env, userId: string, ids: readonly string[]): P
       throw new ApiError(404, "not_found", `No such job: ${id}.`, `job_ids.${i}`);
     });
     if (!FINISHED.has(row.status)) {
-      throw new ApiError(409, "job_not_finished", `Job ${id} is ${row.status}: a learning set is made of completed (or partial) jobs.`, `job_ids.${i}`);
+      throw new ApiError(
+        409,
+        "job_not_finished",
+        `Job ${id} is ${row.status}: a learning set is made of completed (or partial) jobs.`,
+        `job_ids.${i}`,
+      );
     }
     rows.push(row);
   }
@@ -125,7 +130,12 @@ export async function ownSet(env: Env, userId: string, id: string): Promise<Lear
 }
 
 export async function listSets(env: Env, userId: string): Promise<LearningSet[]> {
-  const rows = await db(env.DB).select().from(learningSets).where(eq(learningSets.owner_id, userId)).orderBy(desc(learningSets.created_at)).limit(200);
+  const rows = await db(env.DB)
+    .select()
+    .from(learningSets)
+    .where(eq(learningSets.owner_id, userId))
+    .orderBy(desc(learningSets.created_at))
+    .limit(200);
   return rows.map(toPublicSet);
 }
 
@@ -143,7 +153,11 @@ async function readJson<T>(env: Env, key: string): Promise<T> {
 /** A finished run's sentences (and, when asked, its pool); a running or failed one has none yet. */
 export async function storedRun(env: Env, row: LearningSetRow, withPool = false): Promise<StoredRun> {
   if (row.status !== "completed") {
-    throw new ApiError(409, "learning_set_not_ready", row.status === "running" ? "The learning set is still being made." : "The learning set failed: make it again.");
+    throw new ApiError(
+      409,
+      "learning_set_not_ready",
+      row.status === "running" ? "The learning set is still being made." : "The learning set failed: make it again.",
+    );
   }
   const sentences = await readJson<SelectedSentence[]>(env, selectionKey(row.id));
   return { sentences, pool: withPool ? await readJson<PoolSentence[]>(env, poolKey(row.id)) : [] };
@@ -157,7 +171,12 @@ export async function saveSelection(env: Env, row: LearningSetRow, run: StoredRu
   const before = row.uncovered ? (JSON.parse(row.uncovered) as string[]) : [];
   await db(env.DB)
     .update(learningSets)
-    .set({ sentence_count: run.sentences.length, covered_words: covered.size, uncovered: JSON.stringify(before.filter((w) => !covered.has(w))), optimal: row.optimal && run.sentences.length <= (row.sentence_count ?? 0) })
+    .set({
+      sentence_count: run.sentences.length,
+      covered_words: covered.size,
+      uncovered: JSON.stringify(before.filter((w) => !covered.has(w))),
+      optimal: row.optimal && run.sentences.length <= (row.sentence_count ?? 0),
+    })
     .where(eq(learningSets.id, row.id));
 }
 
@@ -185,7 +204,10 @@ export async function runLearningSet(env: Env, row: LearningSetRow): Promise<voi
     const job = await ownJob(env, row.owner_id, jobId);
     const [result, stored] = await Promise.all([jobResult(env, job), jobAnalysis(env, jobId)]);
     for (const s of eligibleSentences(jobId, result.sentences, options, stored)) eligible.push(s);
-    await d.update(learningSets).set({ progress_percent: Math.round(((i + 1) / jobIds.length) * 80) }).where(eq(learningSets.id, row.id));
+    await d
+      .update(learningSets)
+      .set({ progress_percent: Math.round(((i + 1) / jobIds.length) * 80) })
+      .where(eq(learningSets.id, row.id));
   }
   const selection = select(eligible, lemmas, row.mode, options);
   await env.FILES.put(poolKey(row.id), JSON.stringify(selection.pool));
@@ -227,14 +249,22 @@ export async function handleLearningBatch(batch: MessageBatch<LearningMessage>, 
       continue;
     }
     try {
-      await db(env.DB).update(learningSets).set({ attempts: row.attempts + 1 }).where(eq(learningSets.id, row.id));
+      await db(env.DB)
+        .update(learningSets)
+        .set({ attempts: row.attempts + 1 })
+        .where(eq(learningSets.id, row.id));
       await runLearningSet(env, row);
       msg.ack();
     } catch (err) {
       const gone = err instanceof ApiError && err.status === 404;
       if (gone || row.attempts + 1 >= RUN_ATTEMPTS) {
         console.error("learning set failed", row.id, err);
-        await failRun(env, row.id, gone ? "source_gone" : "run_failed", gone ? "A book or the word list of this run was deleted while it ran." : "The learning set could not be made. Please try again.");
+        await failRun(
+          env,
+          row.id,
+          gone ? "source_gone" : "run_failed",
+          gone ? "A book or the word list of this run was deleted while it ran." : "The learning set could not be made. Please try again.",
+        );
         msg.ack();
       } else msg.retry({ delaySeconds: 2 });
     }

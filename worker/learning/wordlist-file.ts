@@ -36,7 +36,8 @@ const BINARY_MAGIC: number[][] = [
 
 /** The file's text: UTF-8 (a BOM dropped), else Latin-1 as spreadsheet apps still write; binary refused. */
 export function decodeText(bytes: Uint8Array): string {
-  const notText = () => new WordlistError(415, "unsupported_file_type", "A word list is a text or CSV file: one word a line, or the first column.");
+  const notText = () =>
+    new WordlistError(415, "unsupported_file_type", "A word list is a text or CSV file: one word a line, or the first column.");
   if (BINARY_MAGIC.some((m) => m.every((b, i) => bytes[i] === b))) throw notText();
   const probe = bytes.subarray(0, 65_536);
   if (probe.includes(0)) throw notText();
@@ -56,7 +57,27 @@ export function decodeText(bytes: Uint8Array): string {
   return text.replace(/^\uFEFF/, "");
 }
 
-const HEADERS = new Set(["word", "words", "mot", "mots", "lemma", "lemmas", "lemme", "lemmes", "term", "terms", "terme", "vocab", "vocabulary", "vocabulaire", "french", "français", "francais", "entry", "entrée"]);
+const HEADERS = new Set([
+  "word",
+  "words",
+  "mot",
+  "mots",
+  "lemma",
+  "lemmas",
+  "lemme",
+  "lemmes",
+  "term",
+  "terms",
+  "terme",
+  "vocab",
+  "vocabulary",
+  "vocabulaire",
+  "french",
+  "français",
+  "francais",
+  "entry",
+  "entrée",
+]);
 
 /** The first cell of a CSV/TSV line (quotes honoured), or the line itself. */
 export function firstCell(line: string): string {
@@ -84,7 +105,9 @@ export function listWords(text: string): string[] {
   for (const raw of text.split(/\r\n|\n|\r/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
-    const cell = firstCell(line).replace(/\s+#.*$/, "").trim();
+    const cell = firstCell(line)
+      .replace(/\s+#.*$/, "")
+      .trim();
     if (first && HEADERS.has(cell.toLowerCase())) {
       first = false;
       continue;
@@ -111,7 +134,8 @@ export function toEntry(word: string): Entry {
 /** Entries of a list; empty and oversized lists refused. */
 export function toEntries(words: readonly string[]): Entry[] {
   const cleaned = words.map((w) => w.trim()).filter((w) => w !== "" && w.replace(/\|/g, "").trim() !== "");
-  if (cleaned.length === 0) throw new WordlistError(400, "empty_list", "The list has no words: one word a line, or the first column of a CSV.");
+  if (cleaned.length === 0)
+    throw new WordlistError(400, "empty_list", "The list has no words: one word a line, or the first column of a CSV.");
   if (cleaned.length > MAX_WORDLIST_ENTRIES) {
     throw new WordlistError(413, "too_many_entries", `A word list holds at most ${MAX_WORDLIST_ENTRIES.toLocaleString("en")} entries.`);
   }

@@ -23,7 +23,8 @@ function summary(list: LoadedList, row: Pick<WordlistRow, "created_at" | "update
   };
 }
 
-const parseEntries = (json: string): Entry[] => (JSON.parse(json) as [string, string, 0 | 1][]).map(([word, lemma, known]) => ({ word, lemma, known: known === 1 }));
+const parseEntries = (json: string): Entry[] =>
+  (JSON.parse(json) as [string, string, 0 | 1][]).map(([word, lemma, known]) => ({ word, lemma, known: known === 1 }));
 const rowList = (row: WordlistRow): LoadedList => ({ id: row.id, name: row.name, entries: parseEntries(row.entries) });
 
 export function detail(list: LoadedList, row: WordlistRow | null): WordlistDetail {

@@ -23,7 +23,9 @@ const since = (range: Range, now = Date.now()) => new Date(now - RANGES[range]).
 async function queueMetrics(q: Queue<unknown>): Promise<{ backlog: number | null; oldest_age_seconds: number | null; available: boolean }> {
   try {
     const m = await q.metrics();
-    const oldest = m.oldestMessageTimestamp ? Math.max(0, Math.round((Date.now() - new Date(m.oldestMessageTimestamp).getTime()) / 1000)) : null;
+    const oldest = m.oldestMessageTimestamp
+      ? Math.max(0, Math.round((Date.now() - new Date(m.oldestMessageTimestamp).getTime()) / 1000))
+      : null;
     return { backlog: m.backlogCount, oldest_age_seconds: oldest, available: true };
   } catch {
     return { backlog: null, oldest_age_seconds: null, available: false };
@@ -39,7 +41,11 @@ export async function overview(env: Env) {
       .select({ total: count(), unreplayed: sql<number>`SUM(CASE WHEN ${deadLetters.replayed_at} IS NULL THEN 1 ELSE 0 END)` })
       .from(deadLetters)
       .get(),
-    d.select({ n: count() }).from(jobs).where(inArray(jobs.status, ["queued", "planning", "processing"])).get(),
+    d
+      .select({ n: count() })
+      .from(jobs)
+      .where(inArray(jobs.status, ["queued", "planning", "processing"]))
+      .get(),
     intakePaused(env),
     heartbeats(env),
     probe(() => env.DB.prepare("SELECT 1").first()),
@@ -50,7 +56,13 @@ export async function overview(env: Env) {
       { name: "fnt-plan", ...plan, last_consumed_at: beats["fnt-plan"] ?? null },
       { name: "fnt-chunks", ...chunks, last_consumed_at: beats["fnt-chunks"] ?? null },
       { name: "fnt-plan-dlq", backlog: null, oldest_age_seconds: null, available: false, last_consumed_at: beats["fnt-plan-dlq"] ?? null },
-      { name: "fnt-chunks-dlq", backlog: null, oldest_age_seconds: null, available: false, last_consumed_at: beats["fnt-chunks-dlq"] ?? null },
+      {
+        name: "fnt-chunks-dlq",
+        backlog: null,
+        oldest_age_seconds: null,
+        available: false,
+        last_consumed_at: beats["fnt-chunks-dlq"] ?? null,
+      },
     ],
     dead_letters: { total: dead?.total ?? 0, unreplayed: Number(dead?.unreplayed ?? 0) },
     jobs_running: running?.n ?? 0,
@@ -84,7 +96,9 @@ export async function searchJobs(env: Env, f: JobFilter) {
   if (f.q) {
     const q = f.q.trim();
     const pattern = `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    where.push(or(eq(jobs.id, q), sql`${jobs.original_filename} LIKE ${pattern} ESCAPE '\\'`, sql`${users.email} LIKE ${pattern} ESCAPE '\\'`)!);
+    where.push(
+      or(eq(jobs.id, q), sql`${jobs.original_filename} LIKE ${pattern} ESCAPE '\\'`, sql`${users.email} LIKE ${pattern} ESCAPE '\\'`)!,
+    );
   }
   if (f.cursor) {
     let after: { created_at: string; id: string };
@@ -113,7 +127,12 @@ export async function searchJobs(env: Env, f: JobFilter) {
 
 /** One job, everything about it: events, chunk grid with attempts, credits, files. */
 export async function jobDetail(env: Env, jobId: string) {
-  const found = await db(env.DB).select({ job: jobs, email: users.email }).from(jobs).innerJoin(users, eq(users.id, jobs.owner_id)).where(eq(jobs.id, jobId)).get();
+  const found = await db(env.DB)
+    .select({ job: jobs, email: users.email })
+    .from(jobs)
+    .innerJoin(users, eq(users.id, jobs.owner_id))
+    .where(eq(jobs.id, jobId))
+    .get();
   if (!found) throw new ApiError(404, "not_found", "No such job.");
   const [inspected, attempts, files] = await Promise.all([
     // A reserved or uploading job has no tracker yet; an ended job's may have let go (its chunks are in R2).
@@ -168,7 +187,13 @@ const BUCKETS: Record<Range, number> = { hour: 60, day: 15 * 60, week: 2 * 3600,
 /** Pages and chunks done per bucket (a minute over the last hour), latency percentiles per engine and model. */
 export async function throughput(env: Env, range: Range) {
   const rows = await db(env.DB)
-    .select({ started_at: chunkAttempts.started_at, pages: chunkAttempts.pages, latency_ms: chunkAttempts.latency_ms, engine: chunkAttempts.engine, model: chunkAttempts.model })
+    .select({
+      started_at: chunkAttempts.started_at,
+      pages: chunkAttempts.pages,
+      latency_ms: chunkAttempts.latency_ms,
+      engine: chunkAttempts.engine,
+      model: chunkAttempts.model,
+    })
     .from(chunkAttempts)
     .where(and(eq(chunkAttempts.outcome, "done"), gte(chunkAttempts.started_at, since(range))))
     .limit(100_000)
@@ -205,7 +230,12 @@ export async function failures(env: Env, range: Range) {
   const d = db(env.DB);
   const from = since(range);
   const classes = await d
-    .select({ error_class: chunkAttempts.error_class, attempts: count(), jobs: sql<number>`COUNT(DISTINCT ${chunkAttempts.job_id})`, failed_for_good: sql<number>`SUM(CASE WHEN ${chunkAttempts.outcome} = 'failed' THEN 1 ELSE 0 END)` })
+    .select({
+      error_class: chunkAttempts.error_class,
+      attempts: count(),
+      jobs: sql<number>`COUNT(DISTINCT ${chunkAttempts.job_id})`,
+      failed_for_good: sql<number>`SUM(CASE WHEN ${chunkAttempts.outcome} = 'failed' THEN 1 ELSE 0 END)`,
+    })
     .from(chunkAttempts)
     .where(and(gte(chunkAttempts.started_at, from), inArray(chunkAttempts.outcome, ["retry", "failed", "deferred"])))
     .groupBy(chunkAttempts.error_class)
@@ -214,9 +244,19 @@ export async function failures(env: Env, range: Range) {
   const groups = await Promise.all(
     classes.map(async (c) => {
       const samples = await d
-        .select({ job_id: chunkAttempts.job_id, chunk: chunkAttempts.chunk, message: chunkAttempts.error_message, at: chunkAttempts.started_at })
+        .select({
+          job_id: chunkAttempts.job_id,
+          chunk: chunkAttempts.chunk,
+          message: chunkAttempts.error_message,
+          at: chunkAttempts.started_at,
+        })
         .from(chunkAttempts)
-        .where(and(gte(chunkAttempts.started_at, from), c.error_class === null ? isNull(chunkAttempts.error_class) : eq(chunkAttempts.error_class, c.error_class)))
+        .where(
+          and(
+            gte(chunkAttempts.started_at, from),
+            c.error_class === null ? isNull(chunkAttempts.error_class) : eq(chunkAttempts.error_class, c.error_class),
+          ),
+        )
         .orderBy(desc(chunkAttempts.id))
         .limit(20)
         .all();
@@ -246,14 +286,27 @@ export async function spend(env: Env, range: Range) {
   const from = since(range);
   const day = sql<string>`substr(${jobs.completed_at}, 1, 10)`;
   const perDay = await d
-    .select({ day, engine: jobs.engine, model: jobs.model, tokens: sql<number>`SUM(${jobs.actual_tokens})`, millicredits: sql<number>`COALESCE(SUM(${jobs.actual_millicredits}), 0)`, jobs: count() })
+    .select({
+      day,
+      engine: jobs.engine,
+      model: jobs.model,
+      tokens: sql<number>`SUM(${jobs.actual_tokens})`,
+      millicredits: sql<number>`COALESCE(SUM(${jobs.actual_millicredits}), 0)`,
+      jobs: count(),
+    })
     .from(jobs)
     .where(gte(jobs.completed_at, from))
     .groupBy(day, jobs.engine, jobs.model)
     .orderBy(day)
     .all();
   const top = await d
-    .select({ user_id: jobs.owner_id, email: users.email, tokens: sql<number>`SUM(${jobs.actual_tokens})`, millicredits: sql<number>`COALESCE(SUM(${jobs.actual_millicredits}), 0)`, jobs: count() })
+    .select({
+      user_id: jobs.owner_id,
+      email: users.email,
+      tokens: sql<number>`SUM(${jobs.actual_tokens})`,
+      millicredits: sql<number>`COALESCE(SUM(${jobs.actual_millicredits}), 0)`,
+      jobs: count(),
+    })
     .from(jobs)
     .innerJoin(users, eq(users.id, jobs.owner_id))
     .where(gte(jobs.completed_at, from))
@@ -263,8 +316,21 @@ export async function spend(env: Env, range: Range) {
     .all();
   return {
     range,
-    per_day: perDay.map((r) => ({ day: r.day, engine: r.engine, model: r.model, tokens: Number(r.tokens), credits: toCredits(Number(r.millicredits)), jobs: r.jobs })),
-    top_users: top.map((r) => ({ user_id: r.user_id, email: r.email, tokens: Number(r.tokens), credits: toCredits(Number(r.millicredits)), jobs: r.jobs })),
+    per_day: perDay.map((r) => ({
+      day: r.day,
+      engine: r.engine,
+      model: r.model,
+      tokens: Number(r.tokens),
+      credits: toCredits(Number(r.millicredits)),
+      jobs: r.jobs,
+    })),
+    top_users: top.map((r) => ({
+      user_id: r.user_id,
+      email: r.email,
+      tokens: Number(r.tokens),
+      credits: toCredits(Number(r.millicredits)),
+      jobs: r.jobs,
+    })),
   };
 }
 
@@ -288,7 +354,10 @@ export async function listAudit(env: Env, limit: number, before?: number) {
 }
 
 export async function findUsers(env: Env, q: string) {
-  const pattern = `%${q.trim().toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+  const pattern = `%${q
+    .trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
   return db(env.DB)
     .select({ id: users.id, email: users.email, name: users.name, created_at: users.created_at })
     .from(users)

@@ -53,7 +53,9 @@ export interface ReplayResult {
  * only takes chunks that are failed, so replaying twice changes nothing.
  */
 export async function replayDeadLetters(env: Env, which: { id?: string; error_class?: string }): Promise<ReplayResult> {
-  const where = which.id ? eq(deadLetters.id, which.id) : and(eq(deadLetters.error_class, which.error_class!), isNull(deadLetters.replayed_at));
+  const where = which.id
+    ? eq(deadLetters.id, which.id)
+    : and(eq(deadLetters.error_class, which.error_class!), isNull(deadLetters.replayed_at));
   const rows = await db(env.DB).select().from(deadLetters).where(where).limit(500).all();
   const out: ReplayResult = { replayed: 0, unchanged: 0, ids: [] };
   for (const r of rows) {

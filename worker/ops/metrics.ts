@@ -50,20 +50,34 @@ export async function renderMetrics(env: Env): Promise<string> {
         engine: chunkAttempts.engine,
         n: count(),
         sum: sql<number>`SUM(${chunkAttempts.latency_ms})`,
-        ...Object.fromEntries(LATENCY_BUCKETS.map((b, i) => [`b${i}`, sql<number>`SUM(CASE WHEN ${chunkAttempts.latency_ms} <= ${b * 1000} THEN 1 ELSE 0 END)`])),
+        ...Object.fromEntries(
+          LATENCY_BUCKETS.map((b, i) => [
+            `b${i}`,
+            sql<number>`SUM(CASE WHEN ${chunkAttempts.latency_ms} <= ${b * 1000} THEN 1 ELSE 0 END)`,
+          ]),
+        ),
       })
       .from(chunkAttempts)
       .where(sql`${chunkAttempts.outcome} = 'done'`)
       .groupBy(chunkAttempts.engine)
       .all(),
-    d.select({ engine: chunkAttempts.engine, model: chunkAttempts.model, t: sql<number>`SUM(${chunkAttempts.tokens})` }).from(chunkAttempts).groupBy(chunkAttempts.engine, chunkAttempts.model).all(),
+    d
+      .select({ engine: chunkAttempts.engine, model: chunkAttempts.model, t: sql<number>`SUM(${chunkAttempts.tokens})` })
+      .from(chunkAttempts)
+      .groupBy(chunkAttempts.engine, chunkAttempts.model)
+      .all(),
     getState(env, "counter:credits_charged_millis"),
   ]);
   const out = new Exposition();
   out.family("fnt_queue_backlog_messages", "gauge", "Messages waiting in a queue, where the runtime reports it.");
   for (const q of ov.queues) if (q.backlog !== null) out.sample("fnt_queue_backlog_messages", { queue: q.name }, q.backlog);
-  out.family("fnt_queue_oldest_message_age_seconds", "gauge", "Age of the oldest message waiting in a queue, where the runtime reports it.");
-  for (const q of ov.queues) if (q.oldest_age_seconds !== null) out.sample("fnt_queue_oldest_message_age_seconds", { queue: q.name }, q.oldest_age_seconds);
+  out.family(
+    "fnt_queue_oldest_message_age_seconds",
+    "gauge",
+    "Age of the oldest message waiting in a queue, where the runtime reports it.",
+  );
+  for (const q of ov.queues)
+    if (q.oldest_age_seconds !== null) out.sample("fnt_queue_oldest_message_age_seconds", { queue: q.name }, q.oldest_age_seconds);
   out.family("fnt_dead_letters", "gauge", "Messages kept from the dead-letter queues, and those not yet replayed.");
   out.sample("fnt_dead_letters", { state: "all" }, ov.dead_letters.total);
   out.sample("fnt_dead_letters", { state: "unreplayed" }, ov.dead_letters.unreplayed);
@@ -72,7 +86,8 @@ export async function renderMetrics(env: Env): Promise<string> {
   out.family("fnt_jobs", "gauge", "Jobs by status.");
   for (const r of byStatus) out.sample("fnt_jobs", { status: r.status }, r.n);
   out.family("fnt_chunk_attempts_total", "counter", "Chunk attempts by engine, outcome and error class.");
-  for (const r of outcomes) out.sample("fnt_chunk_attempts_total", { engine: r.engine, outcome: r.outcome, error_class: r.error_class ?? "none" }, r.n);
+  for (const r of outcomes)
+    out.sample("fnt_chunk_attempts_total", { engine: r.engine, outcome: r.outcome, error_class: r.error_class ?? "none" }, r.n);
   out.family("fnt_chunk_latency_seconds", "histogram", "Time to normalize a chunk that succeeded, by engine.");
   for (const r of latencyRows as Array<Record<string, number | string>>) {
     LATENCY_BUCKETS.forEach((b, i) => {

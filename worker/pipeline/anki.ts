@@ -44,7 +44,10 @@ export const bookName = (filename: string) => filename.replace(/\.(pdf|png|jpe?g
 export const deckName = (name: string) => flatten(name).replace(/::+/g, ":").trim() || "French Novel Tool";
 
 /** An Anki tag: no spaces (they separate tags), nor the characters a tag cannot hold. */
-export const bookTag = (name: string) => flatten(name).trim().replace(/[\s"]+/g, "_") || "book";
+export const bookTag = (name: string) =>
+  flatten(name)
+    .trim()
+    .replace(/[\s"]+/g, "_") || "book";
 
 /** A field of the text file: no tabs nor line breaks (the importer would read new columns or notes). */
 export const flatten = (s: string) => s.replace(/[\t\r\n\u2028\u2029]+/g, " ");

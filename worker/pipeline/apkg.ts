@@ -56,7 +56,8 @@ CREATE INDEX ix_revlog_cid on revlog (cid);
 CREATE INDEX ix_notes_csum on notes (csum);
 `;
 
-const CSS = ".card { font-family: Georgia, serif; font-size: 24px; text-align: center; color: black; background-color: white; }\n.meta { font-size: 16px; color: #666; }";
+const CSS =
+  ".card { font-family: Georgia, serif; font-size: 24px; text-align: center; color: black; background-color: white; }\n.meta { font-size: 16px; color: #666; }";
 const FRONT = "{{Sentence}}";
 const BACK =
   '{{FrontSide}}\n<hr id=answer>\n{{#Original}}<div class="meta">{{Original}}</div>{{/Original}}\n' +
@@ -64,26 +65,68 @@ const BACK =
 
 function collectionJson(deckId: number, name: string, nowSecs: number) {
   const deck = (id: number, deckName: string) => ({
-    id, name: deckName, mod: nowSecs, usn: -1, desc: "", dyn: 0, conf: 1, collapsed: false, browserCollapsed: false,
-    extendNew: 0, extendRev: 0, newToday: [0, 0], revToday: [0, 0], lrnToday: [0, 0], timeToday: [0, 0],
+    id,
+    name: deckName,
+    mod: nowSecs,
+    usn: -1,
+    desc: "",
+    dyn: 0,
+    conf: 1,
+    collapsed: false,
+    browserCollapsed: false,
+    extendNew: 0,
+    extendRev: 0,
+    newToday: [0, 0],
+    revToday: [0, 0],
+    lrnToday: [0, 0],
+    timeToday: [0, 0],
   });
   const model = {
-    id: NOTETYPE_ID, name: ANKI_NOTETYPE, type: 0, mod: nowSecs, usn: -1, sortf: 0, did: deckId, tags: [], vers: [], css: CSS,
-    latexPre: "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
-    latexPost: "\\end{document}", latexsvg: false,
+    id: NOTETYPE_ID,
+    name: ANKI_NOTETYPE,
+    type: 0,
+    mod: nowSecs,
+    usn: -1,
+    sortf: 0,
+    did: deckId,
+    tags: [],
+    vers: [],
+    css: CSS,
+    latexPre:
+      "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
+    latexPost: "\\end{document}",
+    latexsvg: false,
     flds: ANKI_FIELDS.map((f, ord) => ({ name: f, ord, sticky: false, rtl: false, font: "Arial", size: 20, media: [] })),
     tmpls: [{ name: "Reading", ord: 0, qfmt: FRONT, afmt: BACK, bqfmt: "", bafmt: "", did: null }],
     req: [[0, "any", [0]]],
   };
   const dconf = {
-    id: 1, name: "Default", mod: 0, usn: 0, maxTaken: 60, autoplay: true, timer: 0, replayq: true, dyn: false,
+    id: 1,
+    name: "Default",
+    mod: 0,
+    usn: 0,
+    maxTaken: 60,
+    autoplay: true,
+    timer: 0,
+    replayq: true,
+    dyn: false,
     new: { bury: true, delays: [1, 10], initialFactor: 2500, ints: [1, 4, 7], order: 1, perDay: 20, separate: true },
     lapse: { delays: [10], leechAction: 0, leechFails: 8, minInt: 1, mult: 0 },
     rev: { bury: true, ease4: 1.3, fuzz: 0.05, ivlFct: 1, maxIvl: 36500, minSpace: 1, perDay: 200 },
   };
   const conf = {
-    activeDecks: [1], curDeck: 1, newSpread: 0, collapseTime: 1200, timeLim: 0, estTimes: true, dueCounts: true,
-    curModel: String(NOTETYPE_ID), nextPos: 1, sortType: "noteFld", sortBackwards: false, addToCur: true,
+    activeDecks: [1],
+    curDeck: 1,
+    newSpread: 0,
+    collapseTime: 1200,
+    timeLim: 0,
+    estTimes: true,
+    dueCounts: true,
+    curModel: String(NOTETYPE_ID),
+    nextPos: 1,
+    sortType: "noteFld",
+    sortBackwards: false,
+    addToCur: true,
   };
   return {
     conf: JSON.stringify(conf),

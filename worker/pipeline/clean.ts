@@ -21,7 +21,8 @@ export function cleanPages(pdf: ExtractedPdf, opts: CleanOptions): Paragraph[] {
   let previous: BodyLine | undefined;
   for (const line of bodyLines(pdf, layout)) {
     const current = groups[groups.length - 1];
-    if (!current || !previous || afterGap(line, previous) || startsParagraph(previous, line, layout)) groups.push({ page: line.page, lines: [line.text] });
+    if (!current || !previous || afterGap(line, previous) || startsParagraph(previous, line, layout))
+      groups.push({ page: line.page, lines: [line.text] });
     else current.lines.push(line.text);
     previous = line;
   }

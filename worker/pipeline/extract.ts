@@ -105,16 +105,21 @@ export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback, op
   const fileMiB = data.byteLength / MIB;
   const pages: PageLines[] = [];
   let chars = before.chars;
-  const read = await readPages(data, opts, (_bookPages, wanted) => {
-    if (allowed && before.pages + wanted > allowed.pages) {
-      throw tooManyPages(before.pages + wanted, allowed.pages, before.pages > 0, allowed.reduced ? fileMiB : undefined);
-    }
-  }, (n, lines, done, wanted) => {
-    pages.push({ page: n, lines });
-    for (const l of lines) chars += l.text.length;
-    if (allowed && chars > allowed.chars) throw tooMuchText(before.pages + done, allowed.chars, allowed.reduced ? fileMiB : undefined);
-    onPage?.(done, wanted);
-  });
+  const read = await readPages(
+    data,
+    opts,
+    (_bookPages, wanted) => {
+      if (allowed && before.pages + wanted > allowed.pages) {
+        throw tooManyPages(before.pages + wanted, allowed.pages, before.pages > 0, allowed.reduced ? fileMiB : undefined);
+      }
+    },
+    (n, lines, done, wanted) => {
+      pages.push({ page: n, lines });
+      for (const l of lines) chars += l.text.length;
+      if (allowed && chars > allowed.chars) throw tooMuchText(before.pages + done, allowed.chars, allowed.reduced ? fileMiB : undefined);
+      onPage?.(done, wanted);
+    },
+  );
   return { pageCount: pages.length, bookPages: read.bookPages, pages, width: read.width, height: read.height };
 }
 
@@ -132,15 +137,20 @@ export interface PdfMeasure {
  */
 export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "handOver" | "pages" | "signal"> = {}): Promise<PdfMeasure> {
   const pages: PdfMeasure["pages"] = [];
-  const { bookPages } = await readPages(data, opts, () => undefined, (page, lines) => {
-    let chars = 0;
-    let ink = 0;
-    for (const l of lines) {
-      chars += l.text.length;
-      ink += l.text.replace(/\s/gu, "").length;
-    }
-    pages.push({ page, chars, ink });
-  });
+  const { bookPages } = await readPages(
+    data,
+    opts,
+    () => undefined,
+    (page, lines) => {
+      let chars = 0;
+      let ink = 0;
+      for (const l of lines) {
+        chars += l.text.length;
+        ink += l.text.replace(/\s/gu, "").length;
+      }
+      pages.push({ page, chars, ink });
+    },
+  );
   return { bookPages, pages };
 }
 
@@ -269,10 +279,7 @@ function toPipelineError(err: unknown): PipelineError | undefined {
   if (err instanceof PipelineError) return err;
   const name = errorName(err);
   if (name === "PasswordException") {
-    return new PipelineError(
-      "encrypted_pdf",
-      "This PDF is password-protected. Remove the password and upload it again.",
-    );
+    return new PipelineError("encrypted_pdf", "This PDF is password-protected. Remove the password and upload it again.");
   }
   return PDFJS_FILE_ERRORS.has(name) ? invalidPdf() : undefined;
 }

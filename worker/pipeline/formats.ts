@@ -85,7 +85,11 @@ export interface Table {
  * `columns`; each must be one of the table's, else `unknown` names it), else the reader's
  * saved export columns that the table has (My defaults, `export_columns`), else all of them.
  */
-export function chooseColumns(all: readonly string[], asked: readonly string[] | undefined, saved: readonly string[] | undefined): string[] | { unknown: string } {
+export function chooseColumns(
+  all: readonly string[],
+  asked: readonly string[] | undefined,
+  saved: readonly string[] | undefined,
+): string[] | { unknown: string } {
   if (asked?.length) {
     const unknown = asked.find((c) => !all.includes(c));
     return unknown === undefined ? [...asked] : { unknown };

@@ -151,8 +151,7 @@ function repeatedEdges(pdf: ExtractedPdf, layout: Layout): { top: Set<string>; b
     (s.pages >= frequent && s.apart >= 0.5 * s.pages) ||
     (s.pages >= 3 && s.apart >= 0.8 * s.pages) ||
     s.pages >= Math.max(4, 0.5 * pdf.pageCount);
-  const pick = (map: Map<string, { pages: number; apart: number }>) =>
-    new Set([...map].filter(([, s]) => isHead(s)).map(([k]) => k));
+  const pick = (map: Map<string, { pages: number; apart: number }>) => new Set([...map].filter(([, s]) => isHead(s)).map(([k]) => k));
   return { top: pick(stats.top), bottom: pick(stats.bottom) };
 }
 

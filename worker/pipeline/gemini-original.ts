@@ -46,7 +46,10 @@ function wordsOf(sentences: readonly string[], vocab: Map<string, number>): Word
   const ids: number[] = [];
   const owner: number[] = [];
   sentences.forEach((s, i) => {
-    for (const m of s.normalize("NFC").toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) {
+    for (const m of s
+      .normalize("NFC")
+      .toLowerCase()
+      .matchAll(/[\p{L}\p{N}]+/gu)) {
       let id = vocab.get(m[0]);
       if (id === undefined) vocab.set(m[0], (id = vocab.size));
       ids.push(id);
@@ -61,11 +64,7 @@ function wordsOf(sentences: readonly string[], vocab: Map<string, number>): Word
  * `source` it came from. `clean` is applied to the original texts (the same whitespace
  * handling as the answer's sentences).
  */
-export function alignOriginals(
-  source: string,
-  outputs: readonly string[],
-  clean: (s: string) => string = flat,
-): OriginalAlignment {
+export function alignOriginals(source: string, outputs: readonly string[], clean: (s: string) => string = flat): OriginalAlignment {
   const book = segmentSentences(source);
   const vocab = new Map<string, number>();
   const a = wordsOf(book, vocab);

@@ -78,7 +78,10 @@ async function range(
     }
     problem = answer.finish === "STOP" ? "not JSON of the requested shape" : `finish reason ${answer.reason}`;
   }
-  throw new GeminiError("malformed_output", `Gemini's reading of pages ${input.first_page}-${input.last_page} could not be used (${problem}).`);
+  throw new GeminiError(
+    "malformed_output",
+    `Gemini's reading of pages ${input.first_page}-${input.last_page} could not be used (${problem}).`,
+  );
 }
 
 function parse(text: string, input: ScanInput, settings: JobSettings): Array<{ page: number; sentences: string[] }> | null {

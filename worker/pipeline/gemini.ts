@@ -157,10 +157,7 @@ function halve(pieces: Piece[]): [Piece[], Piece[]] | null {
     const sentences = segmentSentences(p.text);
     if (sentences.length < 2) return null;
     const mid = Math.ceil(sentences.length / 2);
-    return [
-      [{ ...p, text: sentences.slice(0, mid).join(" ") }],
-      [{ ...p, text: sentences.slice(mid).join(" ") }],
-    ];
+    return [[{ ...p, text: sentences.slice(0, mid).join(" ") }], [{ ...p, text: sentences.slice(mid).join(" ") }]];
   }
   const total = pieces.reduce((n, p) => n + p.text.length, 0);
   let acc = 0;

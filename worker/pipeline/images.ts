@@ -158,7 +158,8 @@ export function pngAsPdfImage(bytes: Uint8Array): RawPdfImage | null {
       if (length < 13) throw new Error("bad IHDR");
       ihdr = { width: view.getUint32(start), height: view.getUint32(start + 4), depth: data[8]!, color: data[9]!, interlace: data[12]! };
     } else if (type === "PLTE") palette = data;
-    else if (type === "tRNS") return null; // transparency needs decoding
+    else if (type === "tRNS")
+      return null; // transparency needs decoding
     else if (type === "IDAT") {
       idat.push(data);
       idatBytes += data.length;

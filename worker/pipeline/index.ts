@@ -9,7 +9,17 @@ import type { Chunk, ExtractedPdf, Paragraph } from "./types";
 export { chunkParagraphs, type ChunkOptions } from "./chunk";
 export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
-export { allowedText, extractPdf, measurePdf, TEXT_LIMITS, textChars, type ExtractOptions, type TextLimits, type TextSoFar, type ProgressCallback } from "./extract";
+export {
+  allowedText,
+  extractPdf,
+  measurePdf,
+  TEXT_LIMITS,
+  textChars,
+  type ExtractOptions,
+  type TextLimits,
+  type TextSoFar,
+  type ProgressCallback,
+} from "./extract";
 export { joinParts, partRanges, readParts, type JoinedPdf, type ReadPart } from "./parts";
 export { release } from "./release";
 export { LocalNormalizer, normalizeChunk } from "./local";
@@ -56,10 +66,7 @@ export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | 
   }
   const paragraphs = cleanPages(pdf, { fixHyphenation: opts.fixHyphenation });
   if (paragraphs.length === 0) {
-    throw new PipelineError(
-      "empty_document",
-      "No book text was found in this PDF once headers, page numbers and headings were removed.",
-    );
+    throw new PipelineError("empty_document", "No book text was found in this PDF once headers, page numbers and headings were removed.");
   }
   const chunks = chunkParagraphs(paragraphs, { maxChars: opts.maxChunkChars });
   return { pageCount: pdf.pageCount, bookPages: pdf.bookPages ?? pdf.pageCount, paragraphs, chunks };

@@ -51,7 +51,11 @@ function leftEdge(lines: readonly Line[]): number | undefined {
 
 export function measureLayout(pdf: ExtractedPdf): Layout {
   const all = pdf.pages.flatMap((p) => p.lines);
-  const size = mode(all.map((l) => l.size), 0.5) ?? 10;
+  const size =
+    mode(
+      all.map((l) => l.size),
+      0.5,
+    ) ?? 10;
   const body = all.filter((l) => Math.abs(l.size - size) <= 0.6);
 
   const gaps: number[] = [];
@@ -66,11 +70,21 @@ export function measureLayout(pdf: ExtractedPdf): Layout {
   const byParity = (parity: number) =>
     pdf.pages.filter((p) => p.page % 2 === parity).flatMap((p) => p.lines.filter((l) => Math.abs(l.size - size) <= 0.6));
   const globalLeft = leftEdge(body) ?? 0;
-  const globalRight = quantile(body.map((l) => l.right), 0.95) ?? pdf.width;
+  const globalRight =
+    quantile(
+      body.map((l) => l.right),
+      0.95,
+    ) ?? pdf.width;
   const edges = (parity: number): [number, number] => {
     const lines = byParity(parity);
     if (lines.length < 20) return [globalLeft, globalRight];
-    return [leftEdge(lines) ?? globalLeft, quantile(lines.map((l) => l.right), 0.95) ?? globalRight];
+    return [
+      leftEdge(lines) ?? globalLeft,
+      quantile(
+        lines.map((l) => l.right),
+        0.95,
+      ) ?? globalRight,
+    ];
   };
   const [evenLeft, evenRight] = edges(0);
   const [oddLeft, oddRight] = edges(1);

@@ -18,7 +18,10 @@ export interface PageRange {
 export async function subsetPdf(src: PDFDocument | Uint8Array, from: number, count: number): Promise<Uint8Array> {
   const doc = src instanceof Uint8Array ? await PDFDocument.load(src) : src;
   const out = await PDFDocument.create();
-  const pages = await out.copyPages(doc, Array.from({ length: count }, (_, i) => from + i));
+  const pages = await out.copyPages(
+    doc,
+    Array.from({ length: count }, (_, i) => from + i),
+  );
   for (const p of pages) out.addPage(p);
   return out.save();
 }

@@ -8,23 +8,101 @@
 
 // Titles before a name: never end a sentence.
 const TITLES = new Set([
-  "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Mgr", "Mgrs", "Dr", "Drs", "Pr", "Me", "Mes",
-  "St", "Ste", "Sts", "Stes", "Sr", "Vve", "Cie", "Jr", "Prof", "Gal", "Cdt", "Lt", "Cap",
+  "M",
+  "MM",
+  "Mme",
+  "Mmes",
+  "Mlle",
+  "Mlles",
+  "Mgr",
+  "Mgrs",
+  "Dr",
+  "Drs",
+  "Pr",
+  "Me",
+  "Mes",
+  "St",
+  "Ste",
+  "Sts",
+  "Stes",
+  "Sr",
+  "Vve",
+  "Cie",
+  "Jr",
+  "Prof",
+  "Gal",
+  "Cdt",
+  "Lt",
+  "Cap",
   // English titles, frequent in translated and 19th-century novels (Verne's "Mr. Garnett").
-  "Mr", "Mrs", "Ms", "Messrs", "Rev",
+  "Mr",
+  "Mrs",
+  "Ms",
+  "Messrs",
+  "Rev",
 ]);
 
 // Abbreviations that only ever stand for something shorter (compared lowercased).
 const STRICT_ABBREVIATIONS = new Set([
-  "cf", "chap", "ch", "vol", "pp", "éd", "édit", "ibid", "op", "loc", "vs", "av", "apr",
-  "bd", "boul", "janv", "févr", "fév", "avr", "juil", "oct", "nov", "déc", "env", "coll",
-  "sq", "sqq", "suiv", "réf", "tél", "cie", "ms", "mss", "ann", "anc", "hab", "dép", "arr",
+  "cf",
+  "chap",
+  "ch",
+  "vol",
+  "pp",
+  "éd",
+  "édit",
+  "ibid",
+  "op",
+  "loc",
+  "vs",
+  "av",
+  "apr",
+  "bd",
+  "boul",
+  "janv",
+  "févr",
+  "fév",
+  "avr",
+  "juil",
+  "oct",
+  "nov",
+  "déc",
+  "env",
+  "coll",
+  "sq",
+  "sqq",
+  "suiv",
+  "réf",
+  "tél",
+  "cie",
+  "ms",
+  "mss",
+  "ann",
+  "anc",
+  "hab",
+  "dép",
+  "arr",
 ]);
 
 // Abbreviations that are also ordinary words ("sept", "art", "etc."): they end a sentence
 // when a capital follows, and do not when a number or a lowercase word follows.
 const AMBIGUOUS_ABBREVIATIONS = new Set([
-  "etc", "sept", "art", "p", "n", "no", "nos", "t", "v", "ex", "fig", "min", "max", "id", "cit", "vers",
+  "etc",
+  "sept",
+  "art",
+  "p",
+  "n",
+  "no",
+  "nos",
+  "t",
+  "v",
+  "ex",
+  "fig",
+  "min",
+  "max",
+  "id",
+  "cit",
+  "vers",
 ]);
 
 // References followed by a number, Roman ones included: "t. II", "p. XII", "n. IV".
@@ -32,14 +110,29 @@ const REFERENCES = new Set(["t", "p", "n", "no", "nos", "art", "fig", "v"]);
 
 // Units and money after a number ("8 h. du matin", "10 fr. 50", "3 m. de long"): they end
 // a sentence only when a capital follows ("évalués à 3.000 fr. On ne déplore…").
-const UNITS = new Set([
-  "h", "mn", "s", "sec", "fr", "c", "cent", "km", "m", "cm", "mm", "kg", "g", "mg", "l", "cl", "ml", "ha",
-]);
+const UNITS = new Set(["h", "mn", "s", "sec", "fr", "c", "cent", "km", "m", "cm", "mm", "kg", "g", "mg", "l", "cl", "ml", "ha"]);
 
 // Verbs of saying that open an incise without a hyphenated pronoun: « Quoi ?! dit Paul.
 const SAYING = new Set([
-  "dit", "fit", "cria", "demanda", "répondit", "reprit", "murmura", "s'écria", "hurla", "lança", "ajouta",
-  "soupira", "insista", "répéta", "gémit", "continua", "poursuivit", "interrompit", "s'exclama",
+  "dit",
+  "fit",
+  "cria",
+  "demanda",
+  "répondit",
+  "reprit",
+  "murmura",
+  "s'écria",
+  "hurla",
+  "lança",
+  "ajouta",
+  "soupira",
+  "insista",
+  "répéta",
+  "gémit",
+  "continua",
+  "poursuivit",
+  "interrompit",
+  "s'exclama",
 ]);
 
 const OPENERS = "«“‘(\\[—–-";

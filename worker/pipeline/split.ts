@@ -245,7 +245,13 @@ function compare(a: Cost, b: Cost, tiers = 3): number {
  * one, else the first after it). Null when they are no better than `plain` in words over the
  * limit, then pieces without a verb: the plain cut stays where the tagger's boundaries would not help.
  */
-function verbKeepingCuts(wordsBefore: readonly number[], tags: TokenTags, levels: readonly number[], limit: number, plain: readonly number[]): number[] | null {
+function verbKeepingCuts(
+  wordsBefore: readonly number[],
+  tags: TokenTags,
+  levels: readonly number[],
+  limit: number,
+  plain: readonly number[],
+): number[] | null {
   const { verbsBefore } = tags;
   const n = levels.length;
   // Cut positions: 0 is the sentence's start, n its end.

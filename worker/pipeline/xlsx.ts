@@ -58,13 +58,15 @@ const MAX_CELL = 32767;
 
 /** XML text: escaped, without the characters XML 1.0 cannot hold (control characters, lone surrogates). */
 export function xmlText(s: string): string {
-  return s
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot hold are removed
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
-    .slice(0, MAX_CELL)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;");
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot hold are removed
+      .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
+      .slice(0, MAX_CELL)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+  );
 }
 
 /** Column letters: 0 → A, 25 → Z, 26 → AA. */
@@ -80,7 +82,11 @@ const BATCH = 5000;
  * The workbook's bytes: `header` in bold on a frozen first row, then `rows`, every cell text.
  * `widths` are the columns' widths in characters (Excel's default when absent).
  */
-export function toXlsx(header: readonly string[], rows: readonly (readonly (string | number)[])[], opts: { sheet?: string; widths?: readonly number[] } = {}): Uint8Array<ArrayBuffer> {
+export function toXlsx(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+  opts: { sheet?: string; widths?: readonly number[] } = {},
+): Uint8Array<ArrayBuffer> {
   const out: Uint8Array[] = [];
   const zip = new Zip((err, data) => {
     if (err) throw err;
@@ -95,7 +101,10 @@ export function toXlsx(header: readonly string[], rows: readonly (readonly (stri
   };
   for (const [name, text] of Object.entries(STATIC)) add(name, text);
   const sheetName = xmlText((opts.sheet ?? "Sentences").replace(/[\\/?*[\]:]/g, " ").slice(0, 31)) || "Sentences";
-  add("xl/workbook.xml", `${XML}<workbook xmlns="${NS}" xmlns:r="${REL}"><sheets><sheet name="${sheetName}" sheetId="1" r:id="rId1"/></sheets></workbook>`);
+  add(
+    "xl/workbook.xml",
+    `${XML}<workbook xmlns="${NS}" xmlns:r="${REL}"><sheets><sheet name="${sheetName}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+  );
 
   const sheet = new ZipDeflate("xl/worksheets/sheet1.xml", { level: 6 });
   sheet.mtime = MTIME;

@@ -53,11 +53,16 @@ export class SheetsClient {
       if (retriable && attempt + 1 < MAX_TRIES) {
         const after = Number(res?.headers.get("retry-after"));
         await res?.body?.cancel();
-        const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 30_000) : baseMs * 2 ** attempt * (1 + Math.random() * 0.25);
+        const wait =
+          Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 30_000) : baseMs * 2 ** attempt * (1 + Math.random() * 0.25);
         await sleep(wait);
         continue;
       }
-      throw new ApiError(502, "sheets_error", `Google Sheets refused the export: ${res ? await googleMessage(res) : "Google Sheets could not be reached."}`);
+      throw new ApiError(
+        502,
+        "sheets_error",
+        `Google Sheets refused the export: ${res ? await googleMessage(res) : "Google Sheets could not be reached."}`,
+      );
     }
   }
 }

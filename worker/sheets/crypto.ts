@@ -14,7 +14,12 @@ function keyOf(secret: string): Promise<CryptoKey> {
     k = (async () => {
       const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
       return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("french-novel-tool"), info: new TextEncoder().encode("google-tokens-v1") },
+        {
+          name: "HKDF",
+          hash: "SHA-256",
+          salt: new TextEncoder().encode("french-novel-tool"),
+          info: new TextEncoder().encode("google-tokens-v1"),
+        },
         base,
         { name: "AES-GCM", length: 256 },
         false,
@@ -29,12 +34,20 @@ function keyOf(secret: string): Promise<CryptoKey> {
 export function encryptionSecret(env: Env): string {
   const secret = env.TOKEN_ENCRYPTION_KEY;
   if (!secret) {
-    throw new ApiError(503, "sheets_unavailable", "Google Sheets export is not configured on this server (TOKEN_ENCRYPTION_KEY is missing).");
+    throw new ApiError(
+      503,
+      "sheets_unavailable",
+      "Google Sheets export is not configured on this server (TOKEN_ENCRYPTION_KEY is missing).",
+    );
   }
   return secret;
 }
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const b64 = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 const unb64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 export async function encryptToken(env: Env, userId: string, plaintext: string): Promise<string> {

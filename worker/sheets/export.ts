@@ -120,7 +120,10 @@ function trimEnd(row: readonly string[]): string[] {
 /** The tab's first row as the reader sees it (trailing empty cells left out); [] when it is empty. */
 async function firstRow(client: SheetsClient, id: string, sheetTitle: string): Promise<string[]> {
   const range = encodeURIComponent(`${a1Sheet(sheetTitle)}!1:1`);
-  const r = await client.call<{ values?: Value[][] }>("GET", `/v4/spreadsheets/${id}/values/${range}?majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE`);
+  const r = await client.call<{ values?: Value[][] }>(
+    "GET",
+    `/v4/spreadsheets/${id}/values/${range}?majorDimension=ROWS&valueRenderOption=FORMATTED_VALUE`,
+  );
   return trimEnd((r.values?.[0] ?? []).map(String));
 }
 
@@ -140,7 +143,10 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
   let writeHeader = true;
   if (body.spreadsheet_id) {
     const id = encodeURIComponent(body.spreadsheet_id);
-    spreadsheet = await client.call<SpreadsheetJson>("GET", `/v4/spreadsheets/${id}?fields=spreadsheetId,spreadsheetUrl,sheets.properties(sheetId,title)`);
+    spreadsheet = await client.call<SpreadsheetJson>(
+      "GET",
+      `/v4/spreadsheets/${id}?fields=spreadsheetId,spreadsheetUrl,sheets.properties(sheetId,title)`,
+    );
     const tab = spreadsheet.sheets?.find((s) => s.properties.title === sheetTitle);
     if (tab) {
       sheetId = tab.properties.sheetId;
@@ -160,9 +166,13 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
         writeHeader = false;
       }
     } else {
-      const r = await client.call<{ replies: Array<{ addSheet?: { properties: SheetProps } }> }>("POST", `/v4/spreadsheets/${id}:batchUpdate`, {
-        requests: [{ addSheet: { properties: { title: sheetTitle } } }],
-      });
+      const r = await client.call<{ replies: Array<{ addSheet?: { properties: SheetProps } }> }>(
+        "POST",
+        `/v4/spreadsheets/${id}:batchUpdate`,
+        {
+          requests: [{ addSheet: { properties: { title: sheetTitle } } }],
+        },
+      );
       sheetId = r.replies[0]!.addSheet!.properties.sheetId;
     }
   } else {
@@ -184,7 +194,12 @@ export async function exportToSheets(env: Env, userId: string, body: SheetsExpor
             fields: "userEnteredFormat.textFormat.bold",
           },
         },
-        { updateSheetProperties: { properties: { sheetId, gridProperties: { frozenRowCount: 1 } }, fields: "gridProperties.frozenRowCount" } },
+        {
+          updateSheetProperties: {
+            properties: { sheetId, gridProperties: { frozenRowCount: 1 } },
+            fields: "gridProperties.frozenRowCount",
+          },
+        },
       ],
     });
   }

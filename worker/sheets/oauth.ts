@@ -67,7 +67,10 @@ export async function finishConnect(c: Context<AppEnv>): Promise<{ returnTo: str
   const params = current.searchParams;
   const state = params.get("state");
   if (params.get("error")) {
-    throw new SignInError("Google Sheets access was not allowed. You can try again from the export button.", `provider error ${params.get("error")}`);
+    throw new SignInError(
+      "Google Sheets access was not allowed. You can try again from the export button.",
+      `provider error ${params.get("error")}`,
+    );
   }
   if (!state) throw new SignInError("This link is incomplete. Please start again.", "no state");
   const flow = await db(c.env.DB)
@@ -79,7 +82,8 @@ export async function finishConnect(c: Context<AppEnv>): Promise<{ returnTo: str
     throw new SignInError("This link has expired or was already used. Please start again.", "unknown or expired state");
   }
   const userId = c.get("userId");
-  if (flow.user_id !== userId) throw new SignInError("This authorization was started by another account. Please start again.", "user mismatch");
+  if (flow.user_id !== userId)
+    throw new SignInError("This authorization was started by another account. Please start again.", "user mismatch");
   const config = await providerConfig(c.env);
   const callbackUrl = new URL(redirectUri(c));
   callbackUrl.search = current.search;
@@ -103,7 +107,10 @@ export async function finishConnect(c: Context<AppEnv>): Promise<{ returnTo: str
   const scopes = (tokens.scope ?? "").split(" ").filter(Boolean);
   // Google's consent screen lets the reader untick a scope.
   if (!scopes.includes(DRIVE_FILE_SCOPE)) {
-    throw new SignInError("Access to the files this app makes in your Google Drive is needed to export. Please try again and allow it.", "drive.file not granted");
+    throw new SignInError(
+      "Access to the files this app makes in your Google Drive is needed to export. Please try again and allow it.",
+      "drive.file not granted",
+    );
   }
   if (!tokens.refresh_token) throw new SignInError("Google sent no lasting authorization. Please try again.", "no refresh_token");
   const now = nowIso();
@@ -128,9 +135,15 @@ export async function connection(env: Env, userId: string): Promise<{ connected:
 }
 
 export const notConnected = (returnTo?: string) =>
-  new ApiError(409, "sheets_not_connected", "Connect Google Sheets first: allow this app to make spreadsheets in your Google Drive.", undefined, {
-    connect_url: connectUrl(returnTo),
-  });
+  new ApiError(
+    409,
+    "sheets_not_connected",
+    "Connect Google Sheets first: allow this app to make spreadsheets in your Google Drive.",
+    undefined,
+    {
+      connect_url: connectUrl(returnTo),
+    },
+  );
 
 const reconnect = (returnTo?: string) =>
   new ApiError(

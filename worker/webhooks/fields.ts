@@ -6,7 +6,11 @@ import { getWebhookSettings, type JobHooks } from "./service";
  * Takes the webhook fields out of an upload's form (`webhook_url`, `webhook_progress_every`),
  * leaving the job settings; without them the user's default URL applies, if set.
  */
-export async function takeHookFields(env: Env, userId: string, fields: Record<string, string>): Promise<{ rest: Record<string, string>; hooks?: JobHooks }> {
+export async function takeHookFields(
+  env: Env,
+  userId: string,
+  fields: Record<string, string>,
+): Promise<{ rest: Record<string, string>; hooks?: JobHooks }> {
   const { webhook_url, webhook_progress_every, ...rest } = fields;
   let every: number | null = null;
   if (webhook_progress_every !== undefined && webhook_progress_every !== "") {

@@ -26,7 +26,13 @@ async function settingsRow(env: Env, userId: string) {
 export async function signingSecret(env: Env, userId: string): Promise<string> {
   if (!env.WEBHOOK_SIGNING_KEY) throw new Error("WEBHOOK_SIGNING_KEY is not configured");
   const version = (await settingsRow(env, userId))?.secret_version ?? 1;
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.WEBHOOK_SIGNING_KEY), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(env.WEBHOOK_SIGNING_KEY),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${userId}:${version}`));
   return `whsec_${b64(new Uint8Array(mac))}`;
 }
@@ -52,7 +58,10 @@ export async function putWebhookSettings(env: Env, userId: string, s: { default_
   await db(env.DB)
     .insert(webhookSettings)
     .values({ user_id: userId, default_url: s.default_url, progress_every: s.progress_every, updated_at: now })
-    .onConflictDoUpdate({ target: webhookSettings.user_id, set: { default_url: s.default_url, progress_every: s.progress_every, updated_at: now } });
+    .onConflictDoUpdate({
+      target: webhookSettings.user_id,
+      set: { default_url: s.default_url, progress_every: s.progress_every, updated_at: now },
+    });
   return getWebhookSettings(env, userId);
 }
 
@@ -81,7 +90,16 @@ export async function enqueueEvent(env: Env, hooks: JobHooks, id: string, type: 
   const payload = JSON.stringify(event);
   const inserted = await db(env.DB)
     .insert(webhookDeliveries)
-    .values({ id, job_id: job.id, user_id: hooks.user_id, event_type: type, url: hooks.url, payload, state: "pending", created_at: nowIso() })
+    .values({
+      id,
+      job_id: job.id,
+      user_id: hooks.user_id,
+      event_type: type,
+      url: hooks.url,
+      payload,
+      state: "pending",
+      created_at: nowIso(),
+    })
     .onConflictDoNothing()
     .returning({ id: webhookDeliveries.id })
     .all();
@@ -129,7 +147,10 @@ async function deliver(env: Env, deliveryId: string): Promise<"delivered" | "ret
     await res.body?.cancel().catch(() => undefined);
     if (status < 200 || status > 299) error = `answered ${status}`;
   } catch (err) {
-    error = err instanceof Error && err.name === "TimeoutError" ? `no answer in ${TIMEOUT_MS / 1000} s` : `could not connect: ${String(err).slice(0, 200)}`;
+    error =
+      err instanceof Error && err.name === "TimeoutError"
+        ? `no answer in ${TIMEOUT_MS / 1000} s`
+        : `could not connect: ${String(err).slice(0, 200)}`;
   }
   const ok = error === null;
   // Recorded only while the delivery exists: its job may have been deleted during the attempt
@@ -169,13 +190,25 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env)
 
 /** GET /api/v1/jobs/:id/webhooks: every delivery of the job with its attempts. */
 export async function jobDeliveries(env: Env, jobId: string) {
-  const deliveries = await db(env.DB).select().from(webhookDeliveries).where(eq(webhookDeliveries.job_id, jobId)).orderBy(asc(webhookDeliveries.created_at)).all();
+  const deliveries = await db(env.DB)
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.job_id, jobId))
+    .orderBy(asc(webhookDeliveries.created_at))
+    .all();
   // D1 binds at most 100 parameters a statement: the ids go 90 at a time (a job with progress
   // events every percent has more deliveries than that).
   const attempts: (typeof webhookAttempts.$inferSelect)[] = [];
   for (let i = 0; i < deliveries.length; i += 90) {
     const ids = deliveries.slice(i, i + 90).map((d) => d.id);
-    attempts.push(...(await db(env.DB).select().from(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).orderBy(asc(webhookAttempts.id)).all()));
+    attempts.push(
+      ...(await db(env.DB)
+        .select()
+        .from(webhookAttempts)
+        .where(inArray(webhookAttempts.delivery_id, ids))
+        .orderBy(asc(webhookAttempts.id))
+        .all()),
+    );
   }
   return deliveries.map((d) => ({
     id: d.id,
@@ -184,6 +217,8 @@ export async function jobDeliveries(env: Env, jobId: string) {
     state: d.state,
     created_at: d.created_at,
     delivered_at: d.delivered_at,
-    attempts: attempts.filter((a) => a.delivery_id === d.id).map(({ attempt, at, status, latency_ms, error }) => ({ attempt, at, status, latency_ms, error })),
+    attempts: attempts
+      .filter((a) => a.delivery_id === d.id)
+      .map(({ attempt, at, status, latency_ms, error }) => ({ attempt, at, status, latency_ms, error })),
   }));
 }

@@ -23,7 +23,8 @@ export const getWebhookSecret = () => ok(api.GET("/api/v1/webhooks/secret")).the
 export const rotateWebhookSecret = () => ok(api.POST("/api/v1/webhooks/secret/rotate")).then((r) => r.secret);
 
 /** Deletes the account (the reader typed its email to confirm); answers the server's message. */
-export const deleteAccount = (confirm: string): Promise<string> => ok(api.DELETE("/api/v1/me", { body: { confirm } })).then((r) => r.message);
+export const deleteAccount = (confirm: string): Promise<string> =>
+  ok(api.DELETE("/api/v1/me", { body: { confirm } })).then((r) => r.message);
 
 export const listSessions = (): Promise<SessionInfo[]> => ok(api.GET("/api/v1/sessions")).then((r) => r.sessions);
 

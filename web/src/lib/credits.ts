@@ -64,7 +64,8 @@ export function jobCreditsText(job: Job): string | null {
   if (job.pricing_rate == null) return null;
   if (job.pricing_rate === 0) return "free";
   const parts: string[] = [];
-  if (job.estimated_credits != null) parts.push(`~${formatCredits(job.estimated_credits)} ${job.status === "reserved" ? "held" : "estimated"}`);
+  if (job.estimated_credits != null)
+    parts.push(`~${formatCredits(job.estimated_credits)} ${job.status === "reserved" ? "held" : "estimated"}`);
   if (job.actual_credits != null) parts.push(`${formatCredits(job.actual_credits)} charged`);
   // A reservation that ended without its file was given back whole.
   else if (isFinalStatus(job.status) && isReservation(job) && parts.length) parts.push("nothing charged");

@@ -33,8 +33,14 @@ export class NotMeasured extends Error {}
 export async function measureFiles(files: File[], signal?: AbortSignal): Promise<Measured> {
   const size = files.reduce((n, f) => n + f.size, 0);
   if (!files.some(isPdf)) return { pages: files.map(() => ({ chars: 0, ink: 0 })), images: true, size };
-  if (size > MEASURE_MAX_BYTES) throw new NotMeasured("This book is too big to estimate before it is sent; its pages and credits are known once the server has read it.");
-  const [{ measurePdf }, { PipelineError }] = await Promise.all([import("../../../worker/pipeline/extract"), import("../../../worker/pipeline/errors")]);
+  if (size > MEASURE_MAX_BYTES)
+    throw new NotMeasured(
+      "This book is too big to estimate before it is sent; its pages and credits are known once the server has read it.",
+    );
+  const [{ measurePdf }, { PipelineError }] = await Promise.all([
+    import("../../../worker/pipeline/extract"),
+    import("../../../worker/pipeline/errors"),
+  ]);
   const pages: Measured["pages"] = [];
   for (const f of files) {
     try {

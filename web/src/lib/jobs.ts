@@ -29,7 +29,15 @@ export const retryJob = (id: string, admin = false) =>
 export type ExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
 
 /** The file's extension: the Anki text file is a .txt (what Anki's importer lists), named apart from the plain one. */
-const EXTENSIONS: Record<ExportFormat, string> = { csv: "csv", tsv: "tsv", txt: "txt", json: "json", anki: "anki.txt", apkg: "apkg", xlsx: "xlsx" };
+const EXTENSIONS: Record<ExportFormat, string> = {
+  csv: "csv",
+  tsv: "tsv",
+  txt: "txt",
+  json: "json",
+  anki: "anki.txt",
+  apkg: "apkg",
+  xlsx: "xlsx",
+};
 
 /** Fetches an export and saves it under the book's name. */
 export async function downloadExport(job: Job, format: ExportFormat) {

@@ -1,18 +1,20 @@
 // Word lists and learning sets through the typed client (/api/v1/wordlists, /api/v1/learning-sets).
 // Only the contracts' types come from schema/learning.ts: zod stays out of the browser bundle.
-import type {
-  CreateLearningSet,
-  LearningSentence,
-  LearningSet,
-  Wordlist,
-  WordlistDetail,
-} from "../../../schema/learning";
+import type { CreateLearningSet, LearningSentence, LearningSet, Wordlist, WordlistDetail } from "../../../schema/learning";
 import { api, ok } from "./api";
 
 export type { LearningSentence, LearningSet, Wordlist, WordlistDetail };
 export type LearningMode = LearningSet["mode"];
 export type LearningExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
-const EXTENSIONS: Record<LearningExportFormat, string> = { csv: "csv", tsv: "tsv", txt: "txt", json: "json", anki: "anki.txt", apkg: "apkg", xlsx: "xlsx" };
+const EXTENSIONS: Record<LearningExportFormat, string> = {
+  csv: "csv",
+  tsv: "tsv",
+  txt: "txt",
+  json: "json",
+  anki: "anki.txt",
+  apkg: "apkg",
+  xlsx: "xlsx",
+};
 /** What POST /api/v1/learning-sets takes, every option given. */
 export type LearningSetInput = Required<CreateLearningSet>;
 /** An alternative for one rank: a sentence of the books not in the selection. */
@@ -54,8 +56,7 @@ export const deleteWordlist = (id: string) => ok(api.DELETE("/api/v1/wordlists/{
 
 // ---- learning sets ----
 
-export const createLearningSet = (input: LearningSetInput): Promise<LearningSet> =>
-  ok(api.POST("/api/v1/learning-sets", { body: input }));
+export const createLearningSet = (input: LearningSetInput): Promise<LearningSet> => ok(api.POST("/api/v1/learning-sets", { body: input }));
 
 export async function listLearningSets(): Promise<LearningSet[]> {
   return (await ok(api.GET("/api/v1/learning-sets"))).learning_sets;
@@ -75,16 +76,12 @@ export async function getAlternatives(id: string, rank: number): Promise<Alterna
 
 /** Puts an alternative in the rank's place; answers the selection after the swap. */
 export async function swapSentence(id: string, rank: number, with_: { job_id: string; index: number }): Promise<LearningSentence[]> {
-  return (
-    await ok(api.POST("/api/v1/learning-sets/{id}/sentences/{rank}/swap", { ...rankPath(id, rank), body: with_ }))
-  ).sentences;
+  return (await ok(api.POST("/api/v1/learning-sets/{id}/sentences/{rank}/swap", { ...rankPath(id, rank), body: with_ }))).sentences;
 }
 
 /** Fetches an export of the set and saves it as learning-set-<id>.<format>. */
 export async function downloadLearningExport(id: string, format: LearningExportFormat) {
-  const blob = await ok(
-    api.GET("/api/v1/learning-sets/{id}/export", { params: { path: { id }, query: { format } }, parseAs: "blob" }),
-  );
+  const blob = await ok(api.GET("/api/v1/learning-sets/{id}/export", { params: { path: { id }, query: { format } }, parseAs: "blob" }));
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
   a.download = `learning-set-${id}.${EXTENSIONS[format]}`;

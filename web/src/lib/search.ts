@@ -1,5 +1,9 @@
 // Accent- and case-insensitive search: "ete" finds "été", as a French reader expects.
-const foldChar = (c: string) => c.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase();
+const foldChar = (c: string) =>
+  c
+    .normalize("NFD")
+    .replace(/\p{Diacritic}/gu, "")
+    .toLowerCase();
 
 export const fold = (s: string) => Array.from(s, foldChar).join("");
 

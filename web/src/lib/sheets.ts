@@ -18,7 +18,8 @@ export const sheetsConnection = (): Promise<{ connected: boolean; scopes: string
 
 export const disconnectSheets = () => ok(api.DELETE("/api/v1/integrations/google-sheets"));
 
-export const exportToSheets = (source: SheetsSource): Promise<SheetsExportResult> => ok(api.POST("/api/v1/exports/sheets", { body: { source } }));
+export const exportToSheets = (source: SheetsSource): Promise<SheetsExportResult> =>
+  ok(api.POST("/api/v1/exports/sheets", { body: { source } }));
 
 /** The errors that mean: go and allow access first. */
 export const needsConsent = (code: string) => code === "sheets_not_connected" || code === "sheets_reconnect";

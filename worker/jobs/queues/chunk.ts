@@ -139,7 +139,12 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
  * for an operator to replay once the cause is gone.
  */
 async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: RecordAttempt) {
-  console.error("chunk failed for good, to the dead-letter queue", msg.body.job_id, msg.body.chunk, err instanceof Error ? err.message : String(err));
+  console.error(
+    "chunk failed for good, to the dead-letter queue",
+    msg.body.job_id,
+    msg.body.chunk,
+    err instanceof Error ? err.message : String(err),
+  );
   await record("failed", err);
   msg.retry();
 }
@@ -154,4 +159,3 @@ function parseChunk(text: string, n: number): Chunk {
   if (!Array.isArray(chunk?.paragraphs) || chunk.index !== n) throw new Error(`chunk ${n} input is corrupt`);
   return chunk;
 }
-

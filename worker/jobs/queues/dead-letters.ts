@@ -13,8 +13,7 @@ export async function handleDeadLetters(batch: MessageBatch<unknown>, env: Env):
     try {
       const lastError = await keepDeadLetter(env, batch.queue, msg, chunk.success ? chunk.data : plan.success ? plan.data : null);
       if (chunk.success) await tracker(env, chunk.data.job_id).chunkFailed(chunk.data.chunk, lastError ?? "retries exhausted");
-      else if (plan.success)
-        await tracker(env, plan.data.job_id).fail("processing_error", "The PDF could not be read. Please try again.");
+      else if (plan.success) await tracker(env, plan.data.job_id).fail("processing_error", "The PDF could not be read. Please try again.");
     } catch (err) {
       console.error("dead letter handling failed", err);
     }

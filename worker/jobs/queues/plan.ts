@@ -11,7 +11,16 @@ import { planDocument } from "../../pipeline/index";
 import { pageRanges } from "../../pipeline/scan";
 import { chunkKey, sourceKey } from "../keys";
 import { imageRanges, loadPageImages } from "../page-images";
-import { backoffSeconds, planScan, putAll, retryBase, SCAN_CHUNK_IMAGE_BYTES, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "../plan-chunks";
+import {
+  backoffSeconds,
+  planScan,
+  putAll,
+  retryBase,
+  SCAN_CHUNK_IMAGE_BYTES,
+  SCAN_PAGES_PER_CHUNK,
+  SOURCE_GONE,
+  startChunks,
+} from "../plan-chunks";
 import { planParts, refuseOversized } from "../plan-parts";
 import { tracker } from "../service";
 import { config } from "../../core/config";
@@ -102,4 +111,3 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
   }
 }
-

@@ -47,12 +47,17 @@ export async function reserveRetry(env: Env, m: Meta, retries: number, estTokens
  * estimate of the chunks done (the local engine); the rest of the reservation goes back.
  * Returns the millicredits charged so far (null: not billed); `save` keeps `m.charged`.
  */
-export async function settle(env: Env, m: Meta, done: { n: number; est_tokens: number }[], save: (m: Meta) => void): Promise<number | null> {
+export async function settle(
+  env: Env,
+  m: Meta,
+  done: { n: number; est_tokens: number }[],
+  save: (m: Meta) => void,
+): Promise<number | null> {
   if (!m.billing) return null;
   // A free engine holds nothing and owes nothing: no call to the account at all.
   if (m.billing.rate <= 0) return m.charged ?? 0;
   // A retry pays only for the chunks it ran, under its own ledger key.
-  const only = m.retries ? m.retry_chunks ?? [] : null;
+  const only = m.retries ? (m.retry_chunks ?? []) : null;
   const doneTokens = done.filter((r) => !only || only.includes(r.n)).reduce((sum, r) => sum + r.est_tokens, 0);
   const tokens = m.billing.engine === "local" ? doneTokens : m.actual_tokens - (m.tokens_before_retry ?? 0);
   const { charged } = await creditAccount(env, m.billing.owner_id).settle(billingKey(m), millisFor(tokens, m.billing.rate));

@@ -88,7 +88,12 @@ export class JobTracker extends DurableObject<Env> {
     // Credits before any work: the estimate is held, or the job ends here, nothing charged.
     const held = await reserveJob(this.env, m, plan.estimated_tokens);
     if (!held.ok) {
-      await this.t.row({ estimated_tokens: plan.estimated_tokens, page_count: plan.page_count, ...bookPages(plan), estimated_millicredits: held.estimated });
+      await this.t.row({
+        estimated_tokens: plan.estimated_tokens,
+        page_count: plan.page_count,
+        ...bookPages(plan),
+        estimated_millicredits: held.estimated,
+      });
       await finish(this.t, this.t.requireMeta(), "failed", held);
       return false;
     }
@@ -100,7 +105,9 @@ export class JobTracker extends DurableObject<Env> {
     m.last_progress_ms = now;
     this.t.save(m);
     const c = this.t.store.counts();
-    const pricing = m.billing ? { estimated_millicredits: held.estimated, pricing_rate: m.billing.rate, pricing_version: m.billing.pricing_version } : {};
+    const pricing = m.billing
+      ? { estimated_millicredits: held.estimated, pricing_rate: m.billing.rate, pricing_version: m.billing.pricing_version }
+      : {};
     const figures = { page_count: plan.page_count, ...bookPages(plan), estimated_tokens: plan.estimated_tokens, ...pricing };
     await this.t.row(startRow(this.t.snap(m, c), now, figures));
     this.t.emit("progress", undefined, {}, c);

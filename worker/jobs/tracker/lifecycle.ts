@@ -70,7 +70,10 @@ export async function watch(t: Tracked, m: Meta): Promise<void> {
   const now = Date.now();
   const todo = watchdogStep(m, now);
   if (todo === "timeout") {
-    return finish(t, m, "failed", { code: "planning_timeout", message: "Reading the PDF took too long and was stopped. Please try again." });
+    return finish(t, m, "failed", {
+      code: "planning_timeout",
+      message: "Reading the PDF took too long and was stopped. Please try again.",
+    });
   }
   if (todo === "requeue") {
     m.requeues += 1;

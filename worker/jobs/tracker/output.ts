@@ -28,6 +28,9 @@ export async function storeResult(
     env.FILES.put(resultKey(jobId), JSON.stringify(result), JSON_TYPE),
     analysis ? env.FILES.put(analysisKey(jobId), JSON.stringify(analysis), JSON_TYPE) : env.FILES.delete(analysisKey(jobId)),
   ]);
-  await deleteKeys(env.FILES, done.flatMap(({ n }) => [chunkKey(jobId, n), scanPagesKey(jobId, n)]));
+  await deleteKeys(
+    env.FILES,
+    done.flatMap(({ n }) => [chunkKey(jobId, n), scanPagesKey(jobId, n)]),
+  );
   return result;
 }

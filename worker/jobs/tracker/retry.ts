@@ -22,7 +22,12 @@ export async function retryChunks(t: Tracked, only?: number[]): Promise<RetryRes
   const chunks = failed.map((r) => r.n);
   if (m.status !== "processing") {
     const retries = (m.retries ?? 0) + 1;
-    const held = await reserveRetry(t.env, m, retries, failed.reduce((s, r) => s + r.est_tokens, 0));
+    const held = await reserveRetry(
+      t.env,
+      m,
+      retries,
+      failed.reduce((s, r) => s + r.est_tokens, 0),
+    );
     if (!held.ok) return { ok: false, code: held.code, message: held.message };
     m.retries = retries;
     m.retry_chunks = chunks;

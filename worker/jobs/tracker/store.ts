@@ -148,7 +148,8 @@ export class TrackerStore {
   keepResult(n: number, json: string): string | null {
     const parts = splitForRows(json);
     this.sql.exec("DELETE FROM result_parts WHERE n = ?", n);
-    if (parts.length > 1) for (const [i, body] of parts.entries()) this.sql.exec("INSERT INTO result_parts (n, part, body) VALUES (?, ?, ?)", n, i, body);
+    if (parts.length > 1)
+      for (const [i, body] of parts.entries()) this.sql.exec("INSERT INTO result_parts (n, part, body) VALUES (?, ?, ?)", n, i, body);
     return parts.length > 1 ? null : json;
   }
 
@@ -177,7 +178,9 @@ export class TrackerStore {
   }
 
   failedRanges(): PageRange[] {
-    return this.sql.exec<{ first_page: number; last_page: number }>("SELECT first_page, last_page FROM chunks WHERE state = 'failed'").toArray();
+    return this.sql
+      .exec<{ first_page: number; last_page: number }>("SELECT first_page, last_page FROM chunks WHERE state = 'failed'")
+      .toArray();
   }
 
   pendingChunks(): number[] {

@@ -128,13 +128,18 @@ export interface AdminUser {
 
 export const getOverview = (): Promise<Overview> => call(api.GET("/api/v1/admin/overview"));
 
-export function searchJobs(f: JobFilters, limit: number, cursor?: string | null): Promise<{ jobs: AdminJob[]; next_cursor: string | null }> {
+export function searchJobs(
+  f: JobFilters,
+  limit: number,
+  cursor?: string | null,
+): Promise<{ jobs: AdminJob[]; next_cursor: string | null }> {
   const query = { limit, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), ...(cursor ? { cursor } : {}) };
   return call(api.GET("/api/v1/admin/jobs", { params: { query } }));
 }
 
 export const getJobDetail = (id: string): Promise<JobDetail> => call(api.GET("/api/v1/admin/jobs/{id}", path(id)));
-export const getThroughput = (range: Range): Promise<Throughput> => call(api.GET("/api/v1/admin/throughput", { params: { query: { range } } }));
+export const getThroughput = (range: Range): Promise<Throughput> =>
+  call(api.GET("/api/v1/admin/throughput", { params: { query: { range } } }));
 export const getFailures = (range: Range): Promise<Failures> => call(api.GET("/api/v1/admin/failures", { params: { query: { range } } }));
 export const getSpend = (range: Range): Promise<Spend> => call(api.GET("/api/v1/admin/spend", { params: { query: { range } } }));
 export const getDeadLetters = (): Promise<DeadLetter[]> => call(api.GET("/api/v1/admin/dead-letters")).then((r) => r.dead_letters);
@@ -143,13 +148,15 @@ export function getAudit(cursor?: string | null): Promise<{ entries: AuditEntry[
   return call(api.GET("/api/v1/admin/audit", { params: { query: cursor ? { cursor } : {} } }));
 }
 
-export const findUsers = (q: string): Promise<AdminUser[]> => call(api.GET("/api/v1/admin/users", { params: { query: { q } } })).then((r) => r.users);
+export const findUsers = (q: string): Promise<AdminUser[]> =>
+  call(api.GET("/api/v1/admin/users", { params: { query: { q } } })).then((r) => r.users);
 
 // ---- actions (each leaves an audit entry) ----
 
 export const cancelJob = (id: string): Promise<Job> => call(api.POST("/api/v1/admin/jobs/{id}/cancel", path(id)));
 
-export const replayDeadLetters = (which: { id: string } | { error_class: string }) => call(api.POST("/api/v1/admin/dead-letters/replay", { body: which }));
+export const replayDeadLetters = (which: { id: string } | { error_class: string }) =>
+  call(api.POST("/api/v1/admin/dead-letters/replay", { body: which }));
 
 export const setIntake = (paused: boolean) => call(api.POST("/api/v1/admin/intake", { body: { paused } }));
 

@@ -23,11 +23,9 @@ export function formatMs(ms: number | null | undefined): string {
 export const num = (n: number | null | undefined) => (n == null ? "—" : n.toLocaleString());
 
 /** Credits keep up to three decimals (they are thousandths in the ledger). */
-export const credits = (n: number | null | undefined) =>
-  n == null ? "—" : n.toLocaleString(undefined, { maximumFractionDigits: 3 });
+export const credits = (n: number | null | undefined) => (n == null ? "—" : n.toLocaleString(undefined, { maximumFractionDigits: 3 }));
 
-export const engineLabel = (engine: string | null, model: string | null) =>
-  engine ? (model ? `${engine} · ${model}` : engine) : "—";
+export const engineLabel = (engine: string | null, model: string | null) => (engine ? (model ? `${engine} · ${model}` : engine) : "—");
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
 export const formatTime = (iso: string | null | undefined) => (iso ? timeFmt.format(new Date(iso)) : "—");
