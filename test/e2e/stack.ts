@@ -31,6 +31,8 @@ export interface Stack {
   state: string;
   output: () => string;
   stop: () => Promise<void>;
+  /** Ends the stack at once (SIGKILL, as a crash would), its state folder kept for a restart. */
+  kill: () => Promise<void>;
 }
 
 /**
@@ -62,7 +64,10 @@ async function migratedState(): Promise<string> {
 }
 
 /** Starts the real local platform exactly as `npm start` does, on a free port with fresh state. */
-export async function startStack(extraEnv: Record<string, string> = {}, options: { freshState?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  extraEnv: Record<string, string> = {},
+  options: { freshState?: boolean; state?: string } = {},
+): Promise<Stack> {
   // Two stacks starting at once can race for a port (ours are free when picked, and wrangler picks
   // some of its own the same way): a start that fails on "Address already in use" is tried again
   // with new ports, up to twice.
@@ -75,15 +80,17 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
   }
 }
 
-async function startStackOnce(extraEnv: Record<string, string>, options: { freshState?: boolean }): Promise<Stack> {
+async function startStackOnce(extraEnv: Record<string, string>, options: { freshState?: boolean; state?: string }): Promise<Stack> {
   const port = await freePort();
   // Stacks of several test files may start at once: each needs its own inspector port too.
   const inspector = String(await freePort());
   const oidcPort = String(await freePort());
   const sheetsPort = String(await freePort());
-  const state = mkdtempSync(path.join(tmpdir(), "fnt-state-"));
+  // `state`: a killed stack's folder, started again as it was left.
+  const state = options.state ?? mkdtempSync(path.join(tmpdir(), "fnt-state-"));
   // freshState: an empty state folder, as a first `npm start` finds it (wrangler applies every migration).
-  if (!options.freshState) cpSync(await migratedState(), state, { recursive: true, filter: (src) => path.basename(src) !== "ready" });
+  if (!options.freshState && !options.state)
+    cpSync(await migratedState(), state, { recursive: true, filter: (src) => path.basename(src) !== "ready" });
   let log = "";
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
     cwd: ROOT,
@@ -131,12 +138,22 @@ async function startStackOnce(extraEnv: Record<string, string>, options: { fresh
     }
     rmSync(state, { recursive: true, force: true });
   };
+  const kill = async () => {
+    if (child.exitCode !== null || !child.pid) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+    await exited;
+  };
   const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
       const r = await fetch(`${url}/api/health`);
-      if (r.ok) return { url, pid: child.pid!, oidc: `http://127.0.0.1:${oidcPort}`, state, output: () => log, stop };
+      if (r.ok) return { url, pid: child.pid!, oidc: `http://127.0.0.1:${oidcPort}`, state, output: () => log, stop, kill };
     } catch {
       /* not up yet */
     }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { eta, percent, progressEvent, snapshot, step } from "../../worker/jobs/tracker/progress";
-import { MAX_REQUEUES, PLANNING_TIMEOUT_MS, STALL_MS, watchdogStep } from "../../worker/jobs/tracker/watchdog";
+import {
+  type ChunkLife,
+  LEASE_MS,
+  MAX_LOST,
+  MAX_REQUEUES,
+  PLANNING_TIMEOUT_MS,
+  SILENT_MS,
+  watchdogStep,
+} from "../../worker/jobs/tracker/watchdog";
 
 const counts = (done: number, failed: number, pending: number) => ({ done, failed, pending });
 const job = (
@@ -103,19 +111,61 @@ describe("tracker progress: one snapshot for the row and the event", () => {
 });
 
 describe("tracker watchdog", () => {
-  const at = (status: "queued" | "planning" | "processing", silentMs: number, requeues = 0) =>
-    watchdogStep({ status, last_progress_ms: 1_000_000, requeues }, 1_000_000 + silentMs);
-
-  it("times out a plan that never ends, and only then", () => {
-    expect(at("queued", PLANNING_TIMEOUT_MS)).toBe("wait");
-    expect(at("planning", PLANNING_TIMEOUT_MS + 1)).toBe("timeout");
-    expect(at("queued", STALL_MS + 1)).toBe("wait");
+  const T = 10_000_000;
+  const job = (status: "queued" | "planning" | "processing", silentMs: number, requeues = 0, requeued_ms?: number) => ({
+    status,
+    last_progress_ms: T - silentMs,
+    requeues,
+    requeued_ms,
+  });
+  const chunk = (n: number, over: Partial<ChunkLife> = {}): ChunkLife => ({
+    n,
+    lease: null,
+    beat_ms: null,
+    quiet_until_ms: null,
+    lost: 0,
+    ...over,
   });
 
-  it("re-enqueues silent chunks up to MAX_REQUEUES times, then gives up", () => {
-    expect(at("processing", STALL_MS)).toBe("wait");
-    expect(at("processing", STALL_MS + 1)).toBe("requeue");
-    expect(at("processing", STALL_MS + 1, MAX_REQUEUES - 1)).toBe("requeue");
-    expect(at("processing", STALL_MS + 1, MAX_REQUEUES)).toBe("give_up");
+  it("times out a plan that never ends, and only then", () => {
+    expect(watchdogStep(job("queued", PLANNING_TIMEOUT_MS), [], T)).toEqual({ do: "wait" });
+    expect(watchdogStep(job("planning", PLANNING_TIMEOUT_MS + 1), [], T)).toEqual({ do: "timeout" });
+    expect(watchdogStep(job("queued", SILENT_MS * 10), [], T)).toEqual({ do: "wait" });
+  });
+
+  it("sends a chunk again as soon as its worker stops beating, while the rest of the job moves", () => {
+    const beating = chunk(1, { lease: "a", beat_ms: T - 5_000 });
+    const lost = chunk(2, { lease: "b", beat_ms: T - LEASE_MS - 1 });
+    expect(watchdogStep(job("processing", 1_000), [beating, lost, chunk(3)], T)).toEqual({ do: "requeue", chunks: [2], silent: false });
+    expect(watchdogStep(job("processing", 1_000), [beating, chunk(3)], T)).toEqual({ do: "wait" });
+    // A beat just within the lease is not lost.
+    expect(watchdogStep(job("processing", 1_000), [chunk(2, { lease: "b", beat_ms: T - LEASE_MS })], T)).toEqual({ do: "wait" });
+  });
+
+  it("fails a chunk that lost its worker MAX_LOST times instead of sending it round again", () => {
+    const again = chunk(4, { lease: "c", beat_ms: T - LEASE_MS - 1, lost: MAX_LOST - 1 });
+    expect(watchdogStep(job("processing", 1_000), [again, chunk(5)], T)).toEqual({ do: "fail", chunks: [4] });
+  });
+
+  it("a job silent for SILENT_MS has its chunks sent again, each time after twice as long, then gives up", () => {
+    const pending = [chunk(0), chunk(1)];
+    expect(watchdogStep(job("processing", SILENT_MS), pending, T)).toEqual({ do: "wait" });
+    expect(watchdogStep(job("processing", SILENT_MS + 1), pending, T)).toEqual({ do: "requeue", chunks: [0, 1], silent: true });
+    // After a requeue the silence counts from it, and the wait doubles.
+    expect(watchdogStep(job("processing", 10 * SILENT_MS, 1, T - 2 * SILENT_MS), pending, T)).toEqual({ do: "wait" });
+    expect(watchdogStep(job("processing", 10 * SILENT_MS, 1, T - 2 * SILENT_MS - 1), pending, T).do).toBe("requeue");
+    const wait = SILENT_MS * 2 ** MAX_REQUEUES;
+    expect(watchdogStep(job("processing", 100 * SILENT_MS, MAX_REQUEUES, T - wait), pending, T)).toEqual({ do: "wait" });
+    expect(watchdogStep(job("processing", 100 * SILENT_MS, MAX_REQUEUES, T - wait - 1), pending, T)).toEqual({ do: "give_up" });
+  });
+
+  it("a chunk waiting for a rate limit or a beating one keeps a quiet job alive", () => {
+    const waiting = chunk(0, { quiet_until_ms: T + 60_000 });
+    expect(watchdogStep(job("processing", 10 * SILENT_MS), [waiting, chunk(1)], T)).toEqual({ do: "wait" });
+    const beating = chunk(0, { lease: "a", beat_ms: T - 1_000 });
+    expect(watchdogStep(job("processing", 10 * SILENT_MS), [beating, chunk(1)], T)).toEqual({ do: "wait" });
+    // A wait that ended counts as life from its end.
+    const waited = chunk(0, { quiet_until_ms: T - SILENT_MS + 1 });
+    expect(watchdogStep(job("processing", 10 * SILENT_MS), [waited], T)).toEqual({ do: "wait" });
   });
 });

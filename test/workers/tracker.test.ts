@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { ChunkMessage, JobResult } from "../../schema/api";
 import worker from "../../worker/index";
 import { chunkKey, resultKey } from "../../worker/jobs/keys";
-import { STALL_MS, type JobTracker } from "../../worker/jobs/tracker";
+import { type JobTracker, LEASE_MS } from "../../worker/jobs/tracker";
 import type { Chunk } from "../../worker/pipeline/types";
 import { jobRow, result, startedJob } from "./jobs";
 
@@ -119,7 +119,8 @@ describe("JobTracker watchdog", () => {
     await runInDurableObject(t, async (_obj, state) => {
       const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'job'").one();
       const m = JSON.parse(row.value);
-      m.last_progress_ms = Date.now() - STALL_MS - 1000;
+      m.last_progress_ms = Date.now() - 30 * 60_000;
+      delete m.requeued_ms;
       if (requeues !== undefined) m.requeues = requeues;
       state.storage.sql.exec("UPDATE meta SET value = ? WHERE key = 'job'", JSON.stringify(m));
     });
@@ -142,6 +143,56 @@ describe("JobTracker watchdog", () => {
     // Ended: the watchdog is done; the alarm left lets the tracker go later (release.test.ts), and run early it only waits.
     expect(await runDurableObjectAlarm(t)).toBe(true);
     expect((await t.status())!.status).toBe("partial");
+  });
+
+  /** Chunk n's lease, last beat, wait and lost count, as the tracker keeps them. */
+  const life = (t: DurableObjectStub<JobTracker>, n: number) =>
+    runInDurableObject(t, (_obj, state) =>
+      state.storage.sql
+        .exec<{ lease: string | null; beat_ms: number | null; quiet_until_ms: number | null; lost: number }>(
+          "SELECT lease, beat_ms, quiet_until_ms, lost FROM chunks WHERE n = ?",
+          n,
+        )
+        .one(),
+    );
+
+  it("a chunk a worker holds and beats is skipped by a second delivery, and sent again once the beats stop", async () => {
+    const { t } = await newJob([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect((await t.shouldProcess(0, "a")).process).toBe(true);
+    expect(await t.shouldProcess(0, "b")).toEqual({ process: false, reason: "in flight" });
+    expect((await t.shouldProcess(0, "a")).process).toBe(true); // the holder's own next model call
+    expect(await t.heartbeat(0, "a")).toBe(true);
+    expect(await t.heartbeat(0, "b")).toBe(false);
+    expect((await t.shouldProcess(1, "c")).process).toBe(true);
+    // Chunk 0's worker dies: its beats stop. Chunk 1's worker still beats.
+    await runInDurableObject(t, (_obj, state) => {
+      state.storage.sql.exec("UPDATE chunks SET beat_ms = ? WHERE n = 0", Date.now() - LEASE_MS - 1000);
+    });
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect(await life(t, 0)).toMatchObject({ lease: null, lost: 1 });
+    expect(await life(t, 1)).toMatchObject({ lease: "c", lost: 0 });
+    // A new delivery takes it; the dead worker's late beat is refused.
+    expect((await t.shouldProcess(0, "d")).process).toBe(true);
+    expect(await t.heartbeat(0, "a")).toBe(false);
+  });
+
+  it("a chunk put back to wait for a rate limit is not taken for lost", async () => {
+    const { t } = await newJob([[1, 1]]);
+    expect((await t.shouldProcess(0, "a")).process).toBe(true);
+    await t.pause(0, "a", 600_000);
+    const waiting = await life(t, 0);
+    expect(waiting.lease).toBeNull();
+    expect(waiting.quiet_until_ms).toBeGreaterThan(Date.now() + 500_000);
+    await silence(t);
+    expect(await runDurableObjectAlarm(t)).toBe(true);
+    expect(await life(t, 0)).toMatchObject({ lost: 0, quiet_until_ms: waiting.quiet_until_ms });
+    // Cancelled: the worker's next beat tells it to stop.
+    expect((await t.shouldProcess(0, "b")).process).toBe(true);
+    await t.cancel();
+    expect(await t.heartbeat(0, "b")).toBe(false);
   });
 
   it("a running job keeps its alarm while chunks move", async () => {

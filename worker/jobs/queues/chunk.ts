@@ -12,6 +12,7 @@ import { chunkKey, scanPagesKey } from "../keys";
 import { backoffSeconds, retryBase } from "../plan-chunks";
 import { geminiLimiter } from "../rate-limiter";
 import { tracker } from "../service";
+import { HEARTBEAT_MS } from "../tracker";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
 export const CHUNK_MAX_ATTEMPTS = 5;
@@ -60,16 +61,22 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
       error_class: err === undefined ? null : errorClass(err),
       error_message: err === undefined ? null : err instanceof Error ? err.message : String(err),
     });
+  // This delivery's hold on the chunk: taken by shouldProcess, beaten while the work runs, let go
+  // when the chunk waits; the tracker's watchdog sends the chunk again when the beats stop.
+  const lease = crypto.randomUUID();
+  let beats: ReturnType<typeof setInterval> | undefined;
+  const pause = (delaySeconds: number) => t.pause(n, lease, delaySeconds * 1000).catch(() => undefined);
   try {
-    const decision = await t.shouldProcess(n);
+    const decision = await t.shouldProcess(n, lease);
     if (!decision.process) return msg.ack();
+    beats = setInterval(() => void t.heartbeat(n, lease).catch(() => undefined), HEARTBEAT_MS);
     const obj = await env.FILES.get(chunkKey(jobId, n));
     if (!obj) throw new Error(`chunk ${n} input is missing`);
     const chunk = parseChunk(await obj.text(), n);
     info.pages = chunk.last_page - chunk.first_page + 1;
     const normalizer = normalizerFor(env, decision.settings, async ({ index, estimatedTokens }) => {
       // One chunk may take several calls (halves, a retry): a job cancelled meanwhile stops here.
-      if (index > 0 && !(await t.shouldProcess(n)).process) throw new GeminiError("cancelled", "the job has ended");
+      if (index > 0 && !(await t.shouldProcess(n, lease)).process) throw new GeminiError("cancelled", "the job has ended");
       const slot = await geminiLimiter(env).acquire(estimatedTokens);
       if (!slot.ok) throw new GeminiError("rate_limited", "waiting for the Gemini rate limit", slot.retryAfterSeconds);
     });
@@ -87,10 +94,15 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     await record("done", undefined, result.tokens);
     msg.ack();
   } catch (err) {
-    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record);
-    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
+    clearInterval(beats);
+    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record, pause);
+    if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record, pause);
     await record("retry", err);
-    msg.retry({ delaySeconds: backoffSeconds(msg.attempts, retryBase(env)) });
+    const delaySeconds = backoffSeconds(msg.attempts, retryBase(env));
+    await pause(delaySeconds);
+    msg.retry({ delaySeconds });
+  } finally {
+    clearInterval(beats);
   }
 }
 
@@ -106,8 +118,20 @@ async function readScan(env: Env, normalizer: Normalizer, jobId: string, chunk: 
 
 /** Permanent errors fail the chunk at once; waits for a rate limit use no attempt; the rest retry. */
 type RecordAttempt = (outcome: Outcome, err?: unknown, tokens?: number) => Promise<void>;
+/** Lets the tracker know the chunk waits in the queue this long (its watchdog then leaves it be). */
+type Pause = (delaySeconds: number) => Promise<unknown>;
 
-async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body: ChunkMessage, env: Env, record: RecordAttempt) {
+/** How long the dead-letter queue may take to fail a chunk handed to it. */
+const DEAD_LETTER_WAIT_S = 120;
+
+async function onGeminiError(
+  err: GeminiError,
+  msg: Message<ChunkMessage>,
+  body: ChunkMessage,
+  env: Env,
+  record: RecordAttempt,
+  pause: Pause,
+) {
   if (err.code === "cancelled") return msg.ack();
   const delaySeconds = Math.min(err.retryAfterSeconds ?? backoffSeconds(msg.attempts, retryBase(env)), 3600);
   const deferrals = body.deferrals ?? 0;
@@ -115,6 +139,7 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
     try {
       // A new message, so the wait does not use up one of the chunk's attempts.
       await env.CHUNK_QUEUE.send({ ...body, deferrals: deferrals + 1 } satisfies ChunkMessage, { delaySeconds });
+      await pause(delaySeconds);
       await record("deferred", err);
       return msg.ack();
     } catch (sendErr) {
@@ -128,8 +153,9 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
     await tracker(env, body.job_id).chunkFailed(body.chunk, err.message);
     return msg.ack();
   }
-  if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record);
+  if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record, pause);
   await record("retry", err);
+  await pause(delaySeconds);
   msg.retry({ delaySeconds });
 }
 
@@ -138,7 +164,7 @@ async function onGeminiError(err: GeminiError, msg: Message<ChunkMessage>, body:
  * the dead-letter queue, whose consumer fails the chunk (so the job ends) and keeps the message
  * for an operator to replay once the cause is gone.
  */
-async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: RecordAttempt) {
+async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: RecordAttempt, pause: Pause) {
   console.error(
     "chunk failed for good, to the dead-letter queue",
     msg.body.job_id,
@@ -146,6 +172,7 @@ async function deadLetter(msg: Message<ChunkMessage>, err: unknown, record: Reco
     err instanceof Error ? err.message : String(err),
   );
   await record("failed", err);
+  await pause(DEAD_LETTER_WAIT_S);
   msg.retry();
 }
 

@@ -20,7 +20,7 @@ import { WATCHDOG_EVERY_MS } from "./watchdog";
 export { RESULT_PART_CHARS, splitForRows } from "./result";
 export { CLOSE_CREDENTIAL_ENDED, SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "./sockets";
 export type { ChunkDecision, ChunkPlan, StartPlan } from "./types";
-export { STALL_MS } from "./watchdog";
+export { HEARTBEAT_MS, LEASE_MS, SILENT_MS } from "./watchdog";
 
 const bookPages = (plan: StartPlan) => (plan.book_page_count === undefined ? {} : { book_page_count: plan.book_page_count });
 
@@ -114,8 +114,12 @@ export class JobTracker extends DurableObject<Env> {
     return true;
   }
 
-  /** Asked by the chunk consumer before any work: a cancelled job or finished chunk is skipped. */
-  async shouldProcess(n: number): Promise<ChunkDecision> {
+  /**
+   * Asked by the chunk consumer before any work: a cancelled job or finished chunk is skipped.
+   * With a `lease`, the chunk is taken for that worker, which then beats it (heartbeat()); a
+   * chunk another worker holds and beats is skipped (a duplicate delivery, a watchdog resend).
+   */
+  async shouldProcess(n: number, lease?: string): Promise<ChunkDecision> {
     const m = this.t.meta();
     if (!m) return { process: false, reason: "unknown job" };
     if (m.status === "cancelled") return { process: false, reason: "cancelled" };
@@ -123,7 +127,25 @@ export class JobTracker extends DurableObject<Env> {
     const state = this.t.store.chunkState(n);
     if (!state) return { process: false, reason: "unknown chunk" };
     if (state !== "pending") return { process: false, reason: `chunk ${state}` };
+    if (lease !== undefined && !this.t.store.claim(n, lease, Date.now())) return { process: false, reason: "in flight" };
     return { process: true, settings: m.settings };
+  }
+
+  /**
+   * The worker holding chunk `n` is still on it (every HEARTBEAT_MS while its model call runs).
+   * False when it should stop: the job ended or was cancelled, or the chunk is no longer its.
+   */
+  async heartbeat(n: number, lease: string): Promise<boolean> {
+    const m = this.t.meta();
+    if (!m || isFinal(m.status)) return false;
+    return this.t.store.beat(n, lease, Date.now());
+  }
+
+  /** The worker lets chunk `n` wait in the queue for `delayMs` (a rate limit, a retry's backoff). */
+  async pause(n: number, lease: string, delayMs: number): Promise<void> {
+    const m = this.t.meta();
+    if (!m || isFinal(m.status)) return;
+    this.t.store.pause(n, lease, Date.now() + delayMs);
   }
 
   /** Records a chunk's sentences once; a duplicate delivery changes nothing. */
@@ -133,6 +155,7 @@ export class JobTracker extends DurableObject<Env> {
     const now = Date.now();
     this.t.store.markDone(n, result, now);
     m.last_progress_ms = now;
+    m.requeues = 0; // the job moves: a later silence starts the watchdog's count again
     m.actual_tokens += result.tokens;
     this.t.save(m);
     await afterChunk(this.t, m);

@@ -65,23 +65,28 @@ export async function finish(t: Tracked, m: Meta, status: FinalStatus, error?: {
   await t.ctx.storage.setAlarm(now + eventLogMs(t.env));
 }
 
-/** The watchdog, for a job that has not ended: re-enqueues silent chunks, then gives up on them. */
+/** The watchdog, for a job that has not ended: sends lost and silent chunks again, then gives up on them (./watchdog.ts). */
 export async function watch(t: Tracked, m: Meta): Promise<void> {
   const now = Date.now();
-  const todo = watchdogStep(m, now);
-  if (todo === "timeout") {
+  const step = watchdogStep(m, t.store.lives(), now);
+  if (step.do === "timeout") {
     return finish(t, m, "failed", {
       code: "planning_timeout",
       message: "Reading the PDF took too long and was stopped. Please try again.",
     });
   }
-  if (todo === "requeue") {
-    m.requeues += 1;
-    m.last_progress_ms = now;
-    t.save(m);
-    await enqueueChunks(t.env, m.job_id, t.store.pendingChunks());
-  } else if (todo === "give_up") {
-    for (const n of t.store.pendingChunks()) t.store.markFailed(n, "no progress", now);
+  if (step.do === "requeue") {
+    if (step.silent) {
+      m.requeues += 1;
+      m.requeued_ms = now;
+      t.save(m);
+    }
+    t.store.resend(step.chunks);
+    await enqueueChunks(t.env, m.job_id, step.chunks);
+  } else if (step.do === "fail" || step.do === "give_up") {
+    const why = step.do === "fail" ? "its worker stopped again and again" : "no progress";
+    for (const n of step.do === "fail" ? step.chunks : t.store.pendingChunks()) t.store.markFailed(n, why, now);
+    if (step.do === "fail") t.emit("chunk_failed", undefined, { error_message: why });
     await afterChunk(t, m);
     if (isFinal(t.requireMeta().status)) return;
   }

@@ -7,6 +7,7 @@ import type { ProgressEvent } from "../../../schema/api";
 import type { NormalizeResult } from "../../pipeline/types";
 import { splitForRows, type DoneChunk, type PageRange } from "./result";
 import type { ChunkPlan, ChunkState, Counts, Meta } from "./types";
+import { LEASE_MS, type ChunkLife } from "./watchdog";
 
 /** Adds a column unless the table has it: trackers made before it get it here. */
 function addColumn(sql: SqlStorage, table: string, column: string, type: string) {
@@ -36,6 +37,13 @@ const MIGRATIONS: ((sql: SqlStorage) => void)[] = [
   (sql) => addColumn(sql, "chunks", "flags", "TEXT"),
   // 3: a chunk's token estimate (what the local engine bills).
   (sql) => addColumn(sql, "chunks", "est_tokens", "INTEGER NOT NULL DEFAULT 0"),
+  // 4: who works on a pending chunk and its last heartbeat, until when it waits, times its worker was lost (./watchdog.ts).
+  (sql) => {
+    addColumn(sql, "chunks", "lease", "TEXT");
+    addColumn(sql, "chunks", "beat_ms", "INTEGER");
+    addColumn(sql, "chunks", "quiet_until_ms", "INTEGER");
+    addColumn(sql, "chunks", "lost", "INTEGER NOT NULL DEFAULT 0");
+  },
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 const VERSION_KEY = "schema_version";
@@ -123,9 +131,55 @@ export class TrackerStore {
     }
   }
 
+  /**
+   * Takes a pending chunk for a worker (its `lease`): false when another worker holds it and
+   * still beats (a duplicate delivery). The same lease takes it again (a second model call).
+   */
+  claim(n: number, lease: string, now: number): boolean {
+    const c = this.sql
+      .exec<{ lease: string | null; beat_ms: number | null }>("SELECT lease, beat_ms FROM chunks WHERE n = ? AND state = 'pending'", n)
+      .toArray()[0];
+    if (!c) return false;
+    if (c.lease !== null && c.lease !== lease && now - (c.beat_ms ?? 0) <= LEASE_MS) return false;
+    this.sql.exec("UPDATE chunks SET lease = ?, beat_ms = ?, quiet_until_ms = NULL WHERE n = ?", lease, now, n);
+    return true;
+  }
+
+  /** A heartbeat of the worker holding the chunk; false when the chunk is no longer its. */
+  beat(n: number, lease: string, now: number): boolean {
+    return this.sql.exec("UPDATE chunks SET beat_ms = ? WHERE n = ? AND state = 'pending' AND lease = ?", now, n, lease).rowsWritten > 0;
+  }
+
+  /** The worker lets the chunk go: it waits in the queue until `until` (a rate limit, a retry's backoff). */
+  pause(n: number, lease: string, until: number): void {
+    this.sql.exec(
+      "UPDATE chunks SET lease = NULL, beat_ms = NULL, quiet_until_ms = ? WHERE n = ? AND state = 'pending' AND (lease = ? OR lease IS NULL)",
+      until,
+      n,
+      lease,
+    );
+  }
+
+  /** Chunks sent again by the watchdog: their leases dropped, and counted as lost where a worker held them. */
+  resend(ns: number[]): void {
+    for (const n of ns) {
+      this.sql.exec(
+        "UPDATE chunks SET lost = lost + (lease IS NOT NULL), lease = NULL, beat_ms = NULL, quiet_until_ms = NULL WHERE n = ?",
+        n,
+      );
+    }
+  }
+
+  /** The pending chunks with who works on them, for the watchdog. */
+  lives(): ChunkLife[] {
+    return this.sql
+      .exec<ChunkLife>("SELECT n, lease, beat_ms, quiet_until_ms, lost FROM chunks WHERE state = 'pending' ORDER BY n")
+      .toArray();
+  }
+
   markDone(n: number, result: NormalizeResult, now: number): void {
     this.sql.exec(
-      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ? WHERE n = ?",
+      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ?, lease = NULL WHERE n = ?",
       this.keepResult(n, JSON.stringify(result.sentences)),
       result.sentences.length,
       result.tokens,
@@ -136,12 +190,17 @@ export class TrackerStore {
   }
 
   markFailed(n: number, reason: string, now: number): void {
-    this.sql.exec("UPDATE chunks SET state = 'failed', error = ?, updated_ms = ? WHERE n = ?", reason, now, n);
+    this.sql.exec("UPDATE chunks SET state = 'failed', error = ?, updated_ms = ?, lease = NULL WHERE n = ?", reason, now, n);
   }
 
   /** Failed chunks back to pending, for a retry. */
   markPending(ns: number[], now: number): void {
-    for (const n of ns) this.sql.exec("UPDATE chunks SET state = 'pending', error = NULL, updated_ms = ? WHERE n = ?", now, n);
+    for (const n of ns)
+      this.sql.exec(
+        "UPDATE chunks SET state = 'pending', error = NULL, updated_ms = ?, lease = NULL, quiet_until_ms = NULL, lost = 0 WHERE n = ?",
+        now,
+        n,
+      );
   }
 
   /** Keeps a chunk's sentences (in result_parts when too long for its row); returns its row's `result`. */

@@ -33,7 +33,9 @@ export interface Meta {
   created_ms: number;
   started_ms: number | null;
   last_progress_ms: number;
+  /** Times the watchdog sent the job's chunks again since one last ended (./watchdog.ts). */
   requeues: number;
+  requeued_ms?: number;
   error_code: string | null;
   error_message: string | null;
   actual_tokens: number;
