@@ -10,6 +10,7 @@ import type { Outcome } from "./server";
 export interface GenerateRequest {
   contents?: Array<{ role?: string; parts?: Array<{ text?: string; inlineData?: { mimeType?: string; data?: string } }> }>;
   systemInstruction?: { parts?: Array<{ text?: string }> };
+  generationConfig?: { maxOutputTokens?: number };
 }
 
 export interface Para {
@@ -126,6 +127,11 @@ export function answer(
     responseId: Math.random().toString(36).slice(2),
   });
   const half = full.slice(0, Math.floor(full.length / 2));
+  // The model stops at the request's maxOutputTokens, as the real one does: the answer cut there.
+  const limit = request.generationConfig?.maxOutputTokens;
+  if (limit && (outcome === "ok" || outcome === "drop" || outcome === "replace") && tokensOf(full.length) > limit) {
+    return json(res, 200, candidate(full.slice(0, limit * 4), "MAX_TOKENS"));
+  }
   const ratings = [{ category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "HIGH", blocked: true }];
   switch (outcome) {
     case "max_tokens":

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, type JobSettings } from "../../schema/settings";
 import { DROPPED_TEXT, GeminiNormalizer, type GeminiOptions } from "../../worker/pipeline/gemini";
 import { GeminiError } from "../../worker/pipeline/gemini-errors";
+import { geminiOutputLimit } from "../../worker/pipeline/tokens";
 import { normalizeChunk } from "../../worker/pipeline/local";
 import type { Chunk } from "../../worker/pipeline/types";
 import { useFakeGemini } from "./fake";
@@ -143,6 +144,8 @@ describe("GeminiNormalizer against the fake", () => {
     expect(e).toMatchObject({ code, retryable: false });
     expect(e.message).toMatch(message);
     expect(fake.stats().total).toBe(1);
+    // The refused request was paid for: its usageMetadata tokens ride on the error, to be billed.
+    expect(e.tokens).toBeGreaterThan(100);
   });
 
   it("output that is not JSON of the schema is retried once", async () => {
@@ -157,6 +160,27 @@ describe("GeminiNormalizer against the fake", () => {
     const e = await failure(gemini().normalize(chunk, DEFAULT_SETTINGS));
     expect(e).toMatchObject({ code: "malformed_output", retryable: false });
     expect(fake.stats().total).toBe(2);
+    // Both unusable answers are billed: more than one good answer costs.
+    const one = (await gemini().normalize(chunk, DEFAULT_SETTINGS)).tokens;
+    expect(e.tokens).toBeGreaterThan(one * 1.5);
+  });
+
+  it("a retry after an unusable answer bills both requests", async () => {
+    const once = (await gemini().normalize(chunk, DEFAULT_SETTINGS)).tokens;
+    fake.control({ sequence: ["malformed"] });
+    const twice = (await gemini().normalize(chunk, DEFAULT_SETTINGS)).tokens;
+    expect(twice).toBeGreaterThan(once * 1.5);
+  });
+
+  it("asks for no more output than the chunk needs, within the model's limit", async () => {
+    await gemini().normalize(chunk, DEFAULT_SETTINGS);
+    const asked = (fake.stats().last_request!.body as any).generationConfig.maxOutputTokens;
+    const chars = chunk.paragraphs.reduce((n, p) => n + p.text.length, 0);
+    expect(asked).toBe(geminiOutputLimit(chars));
+    expect(asked).toBeLessThan(2_000);
+    // A much longer chunk asks for more, never past the model's own limit.
+    expect(geminiOutputLimit(12_000)).toBeGreaterThan(asked);
+    expect(geminiOutputLimit(10_000_000)).toBe(65_536);
   });
 
   it("dropped text is retried; the full answer is taken unflagged", async () => {

@@ -176,6 +176,40 @@ describe("a job's life in credits", () => {
     expect((await ledger(token)).entries).toHaveLength(4); // grant, reserve, settle, release of the first job only
   });
 
+  it("a Gemini job that uses more than its estimate reserves more before a chunk, and stops with insufficient_credits when it cannot", async () => {
+    const owner = "bill-gemini";
+    const token = await sessionFor(owner);
+    const id = await insertJob(owner);
+    const t = tracker(env, id);
+    await t.register(id, DEFAULT_SETTINGS, { ...billing(owner), engine: "gemini", model: "gemini-2.5-flash" });
+    await t.planning();
+    await t.start({
+      page_count: 3,
+      chunks: [1, 2, 3].map((p) => ({ first_page: p, last_page: p, tokens: 20_000 })),
+      estimated_tokens: 60_000,
+    });
+    expect(await credits(token)).toMatchObject({ reserved: 60 });
+    expect((await t.shouldProcess(0, "w0")).process).toBe(true);
+    await t.spent(0, 30_000); // a refusal: paid for
+    await t.chunkDone(0, { ...result("Un."), tokens: 25_000 });
+    // 55,000 used + 20,000 for chunk 1 is past the 60 held: the rest of the book is reserved at its estimate.
+    expect((await t.shouldProcess(1, "w1")).process).toBe(true);
+    expect(await credits(token)).toMatchObject({ reserved: 95 });
+    await t.chunkDone(1, { ...result("Deux."), tokens: 40_000 });
+    // 95,000 used + 20,000 for chunk 2: the account (100) cannot hold it, so chunk 2 is not started.
+    expect(await t.shouldProcess(2, "w2")).toEqual({ process: false, reason: "insufficient credits" });
+    const row = (await jobRow(id))!;
+    expect(row).toMatchObject({
+      status: "partial",
+      error_code: "insufficient_credits",
+      actual_tokens: 95_000,
+      actual_millicredits: 95_000,
+    });
+    expect(row.error_message).toMatch(/credits ran out/);
+    expect(JSON.parse(row.failed_pages)).toEqual([3]);
+    expect(await credits(token)).toMatchObject({ balance: 5, reserved: 0 });
+  });
+
   it("the plan consumer reserves the estimate of a real upload", async () => {
     const token = await signIn("planned@example.com");
     const res = await api("/api/v1/jobs", {

@@ -19,7 +19,7 @@ import { uploadSettings } from "../defaults/service";
 import { allowedModels } from "../jobs/engine";
 import { PipelineError } from "../pipeline/errors";
 import { allowedText, measurePdf, TEXT_LIMITS } from "../pipeline/extract";
-import { SCAN_TOKENS_PER_PAGE, selectedText, TEXT_PAGE_CHARS, textTokens } from "../pipeline/tokens";
+import { geminiTextTokens, SCAN_TOKENS_PER_PAGE, selectedText, TEXT_PAGE_CHARS, textTokens } from "../pipeline/tokens";
 import { takeHookFields } from "../webhooks/fields";
 import { ApiError } from "../core/errors";
 import { intakePaused } from "../ops/state";
@@ -185,7 +185,12 @@ export async function estimate(c: Context<AppEnv>): Promise<Estimate> {
 
   const engine = env.GEMINI_API_KEY ? "gemini" : "local";
   const model = engine === "gemini" ? settings.gemini_model : null;
-  const estimatedTokens = book.scanned ? book.pages * SCAN_TOKENS_PER_PAGE : textTokens(book.textChars);
+  // Gemini reads the text in requests of CHUNK_CHARS, and answers as long again (worker/pipeline/tokens.ts).
+  const estimatedTokens = book.scanned
+    ? book.pages * SCAN_TOKENS_PER_PAGE
+    : engine === "gemini"
+      ? geminiTextTokens(book.textChars, Math.ceil(book.textChars / config(env).CHUNK_CHARS))
+      : textTokens(book.textChars);
   const prices = pricing(env);
   const credits: Record<string, number> =
     engine === "local"

@@ -5,7 +5,7 @@
  */
 import { release } from "../pipeline/index";
 import type { PageRange } from "../pipeline/scan";
-import { SCAN_TOKENS_PER_PAGE, textTokens } from "../pipeline/tokens";
+import { geminiTextTokens, SCAN_TOKENS_PER_PAGE, textTokens } from "../pipeline/tokens";
 import type { Chunk } from "../pipeline/types";
 import { enqueueChunks } from "./chunk-queue";
 import { chunkKey, scanPagesKey } from "./keys";
@@ -57,10 +57,15 @@ export async function planScan(
   await startChunks(env, t, jobId, chunks, read, bookPages);
 }
 
-/** Tokens a chunk is estimated at: ~4 characters a token for text, 800 a page for a scan. */
-export function chunkTokens(c: Chunk): number {
+/**
+ * Tokens a chunk is estimated at: its text at ~4 characters a token for the local engine; for
+ * Gemini its text in and out as JSON plus the request's instructions (worker/pipeline/tokens.ts);
+ * 800 a page for a scan.
+ */
+export function chunkTokens(c: Chunk, engine: "local" | "gemini"): number {
   if (c.scan) return (c.last_page - c.first_page + 1) * SCAN_TOKENS_PER_PAGE;
-  return textTokens(c.paragraphs.reduce((s, p) => s + p.text.length, 0));
+  const chars = c.paragraphs.reduce((s, p) => s + p.text.length, 0);
+  return engine === "gemini" ? geminiTextTokens(chars, 1) : textTokens(chars);
 }
 
 /** Hands the stored chunks to the tracker, then to the queue unless the job has ended meanwhile. */
@@ -72,7 +77,8 @@ export async function startChunks(
   pageCount: number,
   bookPageCount?: number,
 ) {
-  const tokens = chunks.map(chunkTokens);
+  const engine = env.GEMINI_API_KEY ? "gemini" : "local";
+  const tokens = chunks.map((c) => chunkTokens(c, engine));
   const started = await t.start({
     page_count: pageCount,
     ...(bookPageCount === undefined ? {} : { book_page_count: bookPageCount }),

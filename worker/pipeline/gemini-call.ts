@@ -49,7 +49,14 @@ export class Calls {
     private readonly opts: GeminiOptions,
   ) {}
 
-  async generate(contents: Content[], systemInstruction: string, responseSchema: Schema, estimatedTokens: number): Promise<Answer> {
+  /** One request; `maxOutputTokens` bounds its answer (a runaway answer ends MAX_TOKENS and is cut in halves). */
+  async generate(
+    contents: Content[],
+    systemInstruction: string,
+    responseSchema: Schema,
+    estimatedTokens: number,
+    maxOutputTokens: number,
+  ): Promise<Answer> {
     await this.opts.beforeCall?.({ index: this.count, estimatedTokens });
     this.count++;
     let res: GenerateContentResponse;
@@ -62,6 +69,7 @@ export class Calls {
           responseMimeType: "application/json",
           responseSchema,
           temperature: 0,
+          maxOutputTokens,
           // Cutting sentences needs no reasoning; thinking tokens would only cost. Pro cannot turn it off.
           ...(this.opts.model.includes("flash") ? { thinkingConfig: { thinkingBudget: 0 } } : {}),
         },

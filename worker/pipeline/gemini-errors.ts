@@ -26,6 +26,8 @@ const RETRYABLE: ReadonlySet<GeminiErrorCode> = new Set(["rate_limited", "unavai
 
 export class GeminiError extends Error {
   readonly retryable: boolean;
+  /** Tokens the chunk's requests used before this error (each request is billed, whatever its end). */
+  tokens = 0;
 
   constructor(
     readonly code: GeminiErrorCode,

@@ -3,6 +3,7 @@ import type { Calls, GeminiOptions } from "./gemini-call";
 import { GeminiError } from "./gemini-errors";
 import { paragraphList, SCAN_RESPONSE_SCHEMA, scanInstruction } from "./gemini-prompt";
 import { subsetPdf, toBase64 } from "./scan";
+import { GEMINI_MAX_OUTPUT_TOKENS } from "./tokens";
 import type { Sentence } from "./types";
 
 /** Consecutive scanned pages of the book, as a PDF of just those pages. */
@@ -14,6 +15,8 @@ export interface ScanInput {
 
 // A PDF page costs Gemini 258 tokens to see; a page of a novel is ~500 tokens of text out.
 const TOKENS_PER_PAGE = 800;
+/** An answer's room per page: a dense page of ~3,000 characters is ~900 tokens as JSON sentences. */
+const SCAN_OUTPUT_TOKENS_PER_PAGE = 2_000;
 
 /**
  * Reads scanned pages with Gemini and cuts their text into sentences. Paragraphs are
@@ -55,6 +58,7 @@ async function range(
       scanInstruction(settings),
       SCAN_RESPONSE_SCHEMA,
       pages * TOKENS_PER_PAGE + 1000,
+      Math.min(GEMINI_MAX_OUTPUT_TOKENS, pages * SCAN_OUTPUT_TOKENS_PER_PAGE + 512),
     );
     if (answer.finish === "MAX_TOKENS") {
       if (pages < 2 || depth >= (opts.maxSplitDepth ?? 5)) {

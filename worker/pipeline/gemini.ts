@@ -5,6 +5,7 @@ import { alignOriginals } from "./gemini-original";
 import { paragraphList, RESPONSE_SCHEMA, systemInstruction, userText } from "./gemini-prompt";
 import { transcribeScan, type ScanInput } from "./gemini-scan";
 import { segmentSentences } from "./segment";
+import { geminiOutputLimit, geminiTextTokens } from "./tokens";
 import type { Chunk, NormalizeResult, Normalizer, Sentence } from "./types";
 
 export type { GeminiOptions } from "./gemini-call";
@@ -43,15 +44,28 @@ export class GeminiNormalizer implements Normalizer {
     const calls = new Calls(this.ai, this.opts);
     const run = new Run(calls, this.opts, settings);
     const pieces = chunk.paragraphs.map((p, i) => ({ text: p.text, page: p.page, paragraph: chunk.first_paragraph + i }));
-    const sentences = await run.pieces(pieces, 0);
+    const sentences = await billed(calls, run.pieces(pieces, 0));
     return { sentences, tokens: calls.tokens, ...(run.flags.size ? { flags: [...run.flags] } : {}) };
   }
 
   /** Scanned pages (no text layer): Gemini reads them and cuts their text into sentences. */
   async transcribe(input: ScanInput, settings: JobSettings, firstParagraph: number): Promise<NormalizeResult> {
     const calls = new Calls(this.ai, this.opts);
-    const sentences = await transcribeScan(calls, this.opts, settings, input, firstParagraph);
+    const sentences = await billed(calls, transcribeScan(calls, this.opts, settings, input, firstParagraph));
     return { sentences, tokens: calls.tokens };
+  }
+}
+
+/**
+ * The work of one chunk; when it fails, its error carries the tokens its requests used so far
+ * (a refusal, an unusable answer, a retry: each request is paid for, and billed).
+ */
+async function billed<T>(calls: Calls, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof GeminiError) err.tokens = calls.tokens;
+    throw err;
   }
 }
 
@@ -114,8 +128,13 @@ class Run {
   private call(pieces: Piece[]) {
     const chars = pieces.reduce((n, p) => n + p.text.length, 0);
     const text = userText(pieces.map((p, index) => ({ index, text: p.text })));
-    // Input and about as much output, plus the instructions (~4 characters a token in French).
-    return this.calls.generate([{ role: "user", parts: [{ text }] }], this.system, RESPONSE_SCHEMA, Math.ceil(chars / 2) + 800);
+    return this.calls.generate(
+      [{ role: "user", parts: [{ text }] }],
+      this.system,
+      RESPONSE_SCHEMA,
+      geminiTextTokens(chars, 1),
+      geminiOutputLimit(chars),
+    );
   }
 
   /** The answer as sentences with their page, paragraph and original, or null when it is not of the asked shape. */

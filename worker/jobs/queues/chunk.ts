@@ -95,7 +95,11 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     msg.ack();
   } catch (err) {
     clearInterval(beats);
-    if (err instanceof GeminiError) return onGeminiError(err, msg, parsed.data, env, record, pause);
+    if (err instanceof GeminiError) {
+      // What its requests used is paid for whatever the end: counted on the job, billed with it.
+      if (err.tokens > 0) await t.spent(n, err.tokens).catch((e) => console.warn("tokens not counted", jobId, n, err.tokens, String(e)));
+      return onGeminiError(err, msg, parsed.data, env, (outcome, e) => record(outcome, e, err.tokens), pause);
+    }
     if (msg.attempts >= CHUNK_MAX_ATTEMPTS) return deadLetter(msg, err, record, pause);
     await record("retry", err);
     const delaySeconds = backoffSeconds(msg.attempts, retryBase(env));

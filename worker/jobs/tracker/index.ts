@@ -9,7 +9,8 @@ import { JOB_ENDED_HEADER } from "../release";
 import { reserveJob } from "./billing";
 import { Tracked } from "./context";
 import { reload, release } from "./let-go";
-import { afterChunk, finish, watch } from "./lifecycle";
+import { fund } from "./funds";
+import { afterChunk, finish, outOfCredits, watch } from "./lifecycle";
 import { retryChunks, type RetryResult } from "./retry";
 import { planningRow, startRow } from "./row";
 import { closedByClient, closeSocketsById, forget, openSocket } from "./sockets";
@@ -99,6 +100,7 @@ export class JobTracker extends DurableObject<Env> {
     }
     const now = Date.now();
     this.t.store.addChunks(plan.chunks, now);
+    if (m.billing) m.held = held.estimated;
     m.status = "processing";
     m.total = plan.chunks.length;
     m.started_ms = now;
@@ -127,8 +129,28 @@ export class JobTracker extends DurableObject<Env> {
     const state = this.t.store.chunkState(n);
     if (!state) return { process: false, reason: "unknown chunk" };
     if (state !== "pending") return { process: false, reason: `chunk ${state}` };
-    if (lease !== undefined && !this.t.store.claim(n, lease, Date.now())) return { process: false, reason: "in flight" };
+    if (lease === undefined) return { process: true, settings: m.settings };
+    const now = Date.now();
+    const claim = this.t.store.claim(n, lease, now);
+    if (claim === "busy") return { process: false, reason: "in flight" };
+    if (claim === "taken") {
+      // Credits held for it before it starts (./funds.ts), or the job stops here.
+      const funds = await fund(this.env, m, this.t.store.pendingEstimates(now), this.t.save);
+      if (!funds.ok) {
+        await outOfCredits(this.t, this.t.requireMeta(), funds.message);
+        return { process: false, reason: "insufficient credits" };
+      }
+    }
     return { process: true, settings: m.settings };
+  }
+
+  /** Tokens a failed attempt at chunk `n` used (a refusal, an unusable answer): counted and billed. */
+  async spent(n: number, tokens: number): Promise<void> {
+    const m = this.t.meta();
+    if (!m || tokens <= 0 || !this.t.store.chunkState(n)) return;
+    this.t.store.addTokens(n, tokens);
+    m.actual_tokens += tokens;
+    this.t.save(m);
   }
 
   /**

@@ -27,6 +27,14 @@ export async function afterChunk(t: Tracked, m: Meta): Promise<void> {
   }
 }
 
+/** The account cannot pay for more: the chunks left fail, the job ends with what it has (partial, or failed when nothing was done). */
+export async function outOfCredits(t: Tracked, m: Meta, message: string): Promise<void> {
+  const now = Date.now();
+  for (const n of t.store.pendingChunks()) t.store.markFailed(n, "insufficient credits", now);
+  const c = t.store.counts();
+  await finish(t, m, c.done > 0 ? "partial" : "failed", { code: "insufficient_credits", message });
+}
+
 /** Ends the job: its result stored, its credits settled, its row, webhook and final event written. */
 export async function finish(t: Tracked, m: Meta, status: FinalStatus, error?: { code: string; message: string }): Promise<void> {
   const now = Date.now();

@@ -30,6 +30,7 @@ export async function retryChunks(t: Tracked, only?: number[]): Promise<RetryRes
     );
     if (!held.ok) return { ok: false, code: held.code, message: held.message };
     m.retries = retries;
+    if (m.billing) m.held = held.estimated;
     m.retry_chunks = chunks;
     m.tokens_before_retry = m.actual_tokens;
     m.hooks_progress_sent = 0;

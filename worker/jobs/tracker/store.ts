@@ -132,17 +132,43 @@ export class TrackerStore {
   }
 
   /**
-   * Takes a pending chunk for a worker (its `lease`): false when another worker holds it and
-   * still beats (a duplicate delivery). The same lease takes it again (a second model call).
+   * Takes a pending chunk for a worker (its `lease`): `taken`; `held` when that lease has it
+   * already (its next model call); `busy` when another worker holds it and still beats (a
+   * duplicate delivery) or it is not pending.
    */
-  claim(n: number, lease: string, now: number): boolean {
+  claim(n: number, lease: string, now: number): "taken" | "held" | "busy" {
     const c = this.sql
       .exec<{ lease: string | null; beat_ms: number | null }>("SELECT lease, beat_ms FROM chunks WHERE n = ? AND state = 'pending'", n)
       .toArray()[0];
-    if (!c) return false;
-    if (c.lease !== null && c.lease !== lease && now - (c.beat_ms ?? 0) <= LEASE_MS) return false;
+    if (!c) return "busy";
+    if (c.lease === lease) {
+      this.sql.exec("UPDATE chunks SET beat_ms = ? WHERE n = ?", now, n);
+      return "held";
+    }
+    if (c.lease !== null && now - (c.beat_ms ?? 0) <= LEASE_MS) return "busy";
     this.sql.exec("UPDATE chunks SET lease = ?, beat_ms = ?, quiet_until_ms = NULL WHERE n = ?", lease, now, n);
-    return true;
+    return "taken";
+  }
+
+  /** Gives a lease back at once (the chunk was not worked on). */
+  unclaim(n: number, lease: string): void {
+    this.sql.exec("UPDATE chunks SET lease = NULL, beat_ms = NULL WHERE n = ? AND lease = ?", n, lease);
+  }
+
+  /** Token estimates of the pending chunks: all of them, and those a live worker holds. */
+  pendingEstimates(now: number): { all: number; held: number } {
+    return this.sql
+      .exec<{ all: number | null; held: number | null }>(
+        "SELECT SUM(est_tokens) AS \"all\", SUM(CASE WHEN lease IS NOT NULL AND beat_ms >= ? THEN est_tokens ELSE 0 END) AS held FROM chunks WHERE state = 'pending'",
+        now - LEASE_MS,
+      )
+      .toArray()
+      .map((r) => ({ all: r.all ?? 0, held: r.held ?? 0 }))[0]!;
+  }
+
+  /** Tokens a chunk's failed attempt used: they count towards the chunk and are billed. */
+  addTokens(n: number, tokens: number): void {
+    this.sql.exec("UPDATE chunks SET tokens = tokens + ? WHERE n = ?", tokens, n);
   }
 
   /** A heartbeat of the worker holding the chunk; false when the chunk is no longer its. */
@@ -179,7 +205,7 @@ export class TrackerStore {
 
   markDone(n: number, result: NormalizeResult, now: number): void {
     this.sql.exec(
-      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = ?, flags = ?, updated_ms = ?, lease = NULL WHERE n = ?",
+      "UPDATE chunks SET state = 'done', result = ?, sentences = ?, tokens = tokens + ?, flags = ?, updated_ms = ?, lease = NULL WHERE n = ?",
       this.keepResult(n, JSON.stringify(result.sentences)),
       result.sentences.length,
       result.tokens,

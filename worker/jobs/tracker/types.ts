@@ -46,6 +46,8 @@ export interface Meta {
   /** The chunks the current retry runs, and the tokens counted before it. */
   retry_chunks?: number[];
   tokens_before_retry?: number;
+  /** Millicredits held for the current run (its ledger key): its estimate, raised as it runs (./funds.ts). */
+  held?: number;
   /** Millicredits charged by the runs that have ended. */
   charged?: number;
   /** Where webhook events go; absent when the job has none. */
