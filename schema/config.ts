@@ -29,6 +29,7 @@ export const ConfigSchema = z.object({
   PARTS_TTL_SECONDS: count(3600, 5, "seconds a book in parts waits for its next part"),
   MAX_PAGE_IMAGES: count(1000, 1, "page images one job may send"),
   CHUNK_CHARS: count(12_000, 100, "characters of one chunk"),
+  GEMINI_CHUNK_CHARS: count(8_000, 100, "characters of one chunk read by Gemini"),
   RETRY_BASE_SECONDS: amount(2, 0, "seconds of the first retry's backoff"),
   GEMINI_RPM: count(0, 0, "Gemini requests a minute, 0 = no limit"),
   GEMINI_TPM: count(0, 0, "Gemini tokens a minute, 0 = no limit"),

@@ -36,6 +36,7 @@ beforeAll(async () => {
   stack = await startStack({
     // Small chunks: the 325-page novel then takes several seconds, long enough to watch and cancel.
     CHUNK_CHARS: "600",
+    GEMINI_CHUNK_CHARS: "600",
   });
   browser = await launch();
   const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });

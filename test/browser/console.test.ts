@@ -49,6 +49,7 @@ beforeAll(async () => {
   stack = await startStack({
     ADMIN_EMAILS: OPS,
     CHUNK_CHARS: "600",
+    GEMINI_CHUNK_CHARS: "600",
     GEMINI_API_KEY: "console-test-key",
     GEMINI_BASE_URL: fake.url,
     RETRY_BASE_SECONDS: "1",

@@ -24,6 +24,7 @@ beforeAll(async () => {
     RETRY_BASE_SECONDS: "1",
     // Small chunks: the extract is cut into enough of them to fail some and pass others.
     CHUNK_CHARS: "2500",
+    GEMINI_CHUNK_CHARS: "2500",
     ADMIN_EMAILS: "ops@example.com",
   });
   reader = await signIn(stack.url, "reader-console@example.com");

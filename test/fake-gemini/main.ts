@@ -8,7 +8,11 @@ import { startFakeGemini, type FakeConfig } from "./server";
 const { values } = parseArgs({
   options: { port: { type: "string", default: "0" }, config: { type: "string", default: "{}" } },
 });
-const fake = await startFakeGemini(JSON.parse(values.config) as Partial<FakeConfig>, Number(values.port));
+// The model's speed from the environment (the config's fields win): FAKE_FIRST_TOKEN_MS, FAKE_TOKENS_PER_S.
+const speed: Partial<FakeConfig> = {};
+if (process.env.FAKE_FIRST_TOKEN_MS) speed.firstTokenMs = Number(process.env.FAKE_FIRST_TOKEN_MS);
+if (process.env.FAKE_TOKENS_PER_S) speed.tokensPerSecond = Number(process.env.FAKE_TOKENS_PER_S);
+const fake = await startFakeGemini({ ...speed, ...(JSON.parse(values.config) as Partial<FakeConfig>) }, Number(values.port));
 process.stdout.write(`${fake.port}\n`);
 console.error(`fake Gemini on ${fake.url} (POST /v1beta/models/{model}:generateContent, POST /__control, GET /__stats)`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {

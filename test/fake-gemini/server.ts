@@ -32,7 +32,12 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface FakeConfig {
+  /** A fixed delay before every answer (on top of the two below). */
   latencyMs: number;
+  /** The model's time to its first token, ms (FAKE_FIRST_TOKEN_MS for main.ts). */
+  firstTokenMs: number;
+  /** Output tokens a second after the first (FAKE_TOKENS_PER_S; 0: the whole answer at once). */
+  tokensPerSecond: number;
   /** Seed of the generator that draws `rates`; the same seed gives the same run. */
   seed: number;
   /** Fraction of calls answered with each outcome, drawn at random. */
@@ -53,6 +58,8 @@ export interface FakeConfig {
 
 export const DEFAULT_CONFIG: FakeConfig = {
   latencyMs: 0,
+  firstTokenMs: 0,
+  tokensPerSecond: 0,
   seed: 1,
   rates: {},
   sequence: [],
@@ -71,6 +78,11 @@ export interface FakeStats {
   /** Requests per window of `windowMs`, oldest first. */
   windows: Array<{ start_ms: number; count: number; by_model: Record<string, number> }>;
   last_request_ms: number | null;
+  /** generateContent requests being answered now, and the most there were at once. */
+  in_flight: number;
+  max_in_flight: number;
+  /** The longest a request was held before its answer (the model's time), ms. */
+  slowest_ms: number;
   /** The last generateContent request as received, for tests that check what was sent. */
   last_request: { model: string; version: string; headers: Record<string, string>; body: unknown } | null;
 }
@@ -95,6 +107,9 @@ const emptyStats = (): FakeStats => ({
   windows: [],
   last_request_ms: null,
   last_request: null,
+  in_flight: 0,
+  max_in_flight: 0,
+  slowest_ms: 0,
 });
 
 /** mulberry32: small, seeded, good enough to draw failures. */
@@ -183,10 +198,18 @@ export async function startFakeGemini(initial: Partial<FakeConfig> = {}, port = 
     count(model, version, outcome);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     stats.last_request = { model, version, headers, body: request };
-    if (config.latencyMs > 0) await new Promise((r) => setTimeout(r, config.latencyMs));
     const output = scan
       ? readScan(scan, outcome === "drop")
       : { paragraphs: segment(paragraphs, outcome === "drop" || outcome === "replace" ? outcome : null, rulesOf(request)) };
+    const wait = config.latencyMs + answerMs(config, outcome, JSON.stringify(output).length, request.generationConfig?.maxOutputTokens);
+    stats.in_flight++;
+    stats.max_in_flight = Math.max(stats.max_in_flight, stats.in_flight);
+    stats.slowest_ms = Math.max(stats.slowest_ms, wait);
+    try {
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    } finally {
+      stats.in_flight--;
+    }
     answer(res, outcome, model, version, request, output, config.retryDelay);
   };
 
@@ -212,6 +235,17 @@ export async function startFakeGemini(initial: Partial<FakeConfig> = {}, port = 
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * How long the model takes to answer: its first token, then its output at tokensPerSecond
+ * (4 characters a token, at most the request's maxOutputTokens). An HTTP error answers after
+ * the first-token delay alone.
+ */
+export function answerMs(c: FakeConfig, outcome: Outcome, outputChars: number, maxOutputTokens?: number): number {
+  if (/^\d/.test(outcome)) return c.firstTokenMs;
+  const tokens = Math.min(Math.ceil(outputChars / 4), maxOutputTokens ?? Number.POSITIVE_INFINITY);
+  return c.firstTokenMs + (c.tokensPerSecond > 0 ? (tokens / c.tokensPerSecond) * 1000 : 0);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eta, percent, progressEvent, snapshot, step } from "../../worker/jobs/tracker/progress";
+import { eta, pacedEta, percent, progressEvent, snapshot, step } from "../../worker/jobs/tracker/progress";
 import {
   type ChunkLife,
   LEASE_MS,
@@ -74,6 +74,79 @@ describe("tracker progress: ETA", () => {
     expect(eta(job("processing", 10, 1_000), counts(3, 1, 6), 21_000)).toBe(30);
     expect(eta(job("processing", 10, 1_000), counts(10, 0, 0), 21_000)).toBe(0);
     expect(eta(job("processing", 3, 1_000), counts(2, 0, 1), 2_000)).toBe(1); // 0.5 s rounds up
+  });
+});
+
+describe("tracker progress: a paced (Gemini) job's ETA", () => {
+  /**
+   * A job whose calls the shared limiter admits as TPM refills its bucket (a sixth of a minute
+   * full at the start), each call taking `callS`: when each chunk is admitted and ends.
+   */
+  function simulate(chunks: number, tokens: number, tpm: number, callS: number) {
+    const rate = tpm / 60;
+    let bucket = tpm / 6;
+    let t = 0;
+    const admitted: number[] = [];
+    for (let i = 0; i < chunks; i++) {
+      if (bucket < tokens) {
+        t += (tokens - bucket) / rate;
+        bucket = tokens;
+      }
+      bucket -= tokens;
+      admitted.push(t);
+    }
+    return admitted.map((a) => ({ admitted: a, done: a + callS }));
+  }
+
+  /** The ETA the tracker gives when a quarter of the chunks have ended, and the time really left. */
+  function atQuarter(chunks: number, tokens: number, tpm: number, callS: number) {
+    const runs = simulate(chunks, tokens, tpm, callS);
+    const now = [...runs.map((r) => r.done)].sort((a, b) => a - b)[Math.ceil(chunks / 4) - 1]!;
+    const done = runs.filter((r) => r.done <= now);
+    const waiting = runs.filter((r) => r.admitted > now);
+    const said = pacedEta({
+      waiting: waiting.length,
+      waitingTokens: waiting.length * tokens,
+      inFlightSeconds: runs.filter((r) => r.admitted <= now && r.done > now).map((r) => now - r.admitted),
+      callSeconds: done.length ? callS : null,
+      rpm: 0,
+      tpm,
+    })!;
+    const actual = Math.max(...runs.map((r) => r.done)) - now;
+    // The plain ETA, from the pace of completions since the job started.
+    const plain = eta(
+      { status: "processing", total: chunks, started_ms: 1 },
+      { pending: chunks - done.length, done: done.length, failed: 0 },
+      1 + now * 1000,
+    );
+    return { said, actual, plain: plain! };
+  }
+
+  it.each([
+    ["instant answers", 0.2],
+    ["8 s a call", 8],
+    ["the published rate, ~15 s a call", 15],
+  ])("the Verne novel at %s: within 20%% of the time left after a quarter of the chunks", (_label, callS) => {
+    // 60 chunks of ~7,230 tokens (433,509 in all), GEMINI_TPM 1,000,000.
+    const { said, actual } = atQuarter(60, 7_230, 1_000_000, callS);
+    expect(Math.abs(said / actual - 1)).toBeLessThanOrEqual(0.2);
+  });
+
+  it("also for a 1,000-page book; the plain ETA from completions is far off for the novel", () => {
+    const big = atQuarter(200, 7_230, 1_000_000, 8);
+    expect(Math.abs(big.said / big.actual - 1)).toBeLessThanOrEqual(0.2);
+    // The novel's first quarter ends together, as soon as it began (the quota's burst): its pace says nothing of the rest.
+    const novel = atQuarter(60, 7_230, 1_000_000, 0.2);
+    expect(novel.plain / novel.actual).toBeLessThan(0.5);
+  });
+
+  it("counts the calls in flight, and has nothing to say before a call has ended", () => {
+    const base = { waiting: 0, waitingTokens: 0, rpm: 0, tpm: 1_000_000 };
+    expect(pacedEta({ ...base, inFlightSeconds: [2, 6], callSeconds: 8 })).toBe(6);
+    expect(pacedEta({ ...base, inFlightSeconds: [9], callSeconds: 8 })).toBe(0);
+    expect(pacedEta({ ...base, inFlightSeconds: [1], callSeconds: null })).toBeNull();
+    // Requests per minute bind when they are the tighter quota.
+    expect(pacedEta({ ...base, waiting: 10, waitingTokens: 1_000, rpm: 60, inFlightSeconds: [], callSeconds: 2 })).toBe(12);
   });
 });
 

@@ -37,6 +37,30 @@ describe("TokenBucket (simulated clock)", () => {
     expect(b.take(0, 10_000)).toEqual({ ok: true });
   });
 
+  it("books a slot for a caller that may wait: callers waiting together go one after another at the rate", () => {
+    const b = new TokenBucket({ rpm: 60, tpm: 6_000 }, 0); // 10 requests and 1,000 tokens at once, then 1 and 100 a second
+    expect(b.take(500, 0, 30_000)).toEqual({ ok: true });
+    expect(b.take(500, 0, 30_000)).toEqual({ ok: true });
+    // The tokens are used up: each next caller is booked 1 s (100 tokens) further out, none asking again.
+    expect(b.take(100, 0, 30_000)).toEqual({ ok: true, waitMs: 1_000 });
+    expect(b.take(100, 0, 30_000)).toEqual({ ok: true, waitMs: 2_000 });
+    expect(b.take(300, 0, 30_000)).toEqual({ ok: true, waitMs: 5_000 });
+    // Too far ahead for this caller: refused, nothing booked; the next that may wait still gets 6 s.
+    expect(b.take(100, 0, 5_000)).toEqual({ ok: false, retryAfterSeconds: 6 });
+    expect(b.take(100, 0, 30_000)).toEqual({ ok: true, waitMs: 6_000 });
+    // Over a simulated minute of callers that wait, no more than the rate goes through.
+    const c = new TokenBucket({ rpm: 60, tpm: 0 }, 0);
+    let last = 0;
+    let n = 0;
+    for (; n < 100; n++) {
+      const r = c.take(0, 0, 60_000);
+      if (!r.ok) break;
+      last = r.waitMs ?? 0;
+    }
+    expect(n).toBe(70); // the burst of 10, then one a second for 60 s
+    expect(last).toBe(60_000);
+  });
+
   it("lets a request bigger than the bucket through once the bucket is full", () => {
     const b = new TokenBucket({ rpm: 0, tpm: 600 }, 0); // bucket of 100 tokens
     expect(b.take(5000, 0).ok).toBe(true);

@@ -63,7 +63,7 @@ describe("JobTracker store: schema steps", () => {
       const store = new TrackerStore(state.storage);
       const after = columns(sql, "chunks");
       // Step 4 (leases and heartbeats) came after versions were kept.
-      expect(after).toEqual([...before, "lease", "beat_ms", "quiet_until_ms", "lost"]);
+      expect(after).toEqual([...before, "lease", "beat_ms", "quiet_until_ms", "lost", "admitted_ms"]);
       store.migrate();
       new TrackerStore(state.storage);
       expect(columns(sql, "chunks")).toEqual(after);

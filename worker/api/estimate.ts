@@ -27,7 +27,7 @@ import type { AppEnv } from "../core/types";
 import { receiveUpload } from "./upload";
 import { UPLOAD_FORM, uploadOptions } from "./jobs";
 import { readJson, validate } from "./validate";
-import { config } from "../core/config";
+import { chunkChars, config } from "../core/config";
 import { joinBytes } from "../core/bytes";
 
 /**
@@ -185,11 +185,11 @@ export async function estimate(c: Context<AppEnv>): Promise<Estimate> {
 
   const engine = env.GEMINI_API_KEY ? "gemini" : "local";
   const model = engine === "gemini" ? settings.gemini_model : null;
-  // Gemini reads the text in requests of CHUNK_CHARS, and answers as long again (worker/pipeline/tokens.ts).
+  // Gemini reads the text in requests of GEMINI_CHUNK_CHARS, and answers as long again (worker/pipeline/tokens.ts).
   const estimatedTokens = book.scanned
     ? book.pages * SCAN_TOKENS_PER_PAGE
     : engine === "gemini"
-      ? geminiTextTokens(book.textChars, Math.ceil(book.textChars / config(env).CHUNK_CHARS))
+      ? geminiTextTokens(book.textChars, Math.ceil(book.textChars / chunkChars(env)))
       : textTokens(book.textChars);
   const prices = pricing(env);
   const credits: Record<string, number> =

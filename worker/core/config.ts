@@ -14,3 +14,6 @@ export function config(env: Env): Config {
   }
   return c;
 }
+
+/** Characters of one chunk: GEMINI_CHUNK_CHARS when the Gemini engine is on, else CHUNK_CHARS. */
+export const chunkChars = (env: Env): number => (env.GEMINI_API_KEY ? config(env).GEMINI_CHUNK_CHARS : config(env).CHUNK_CHARS);

@@ -9,7 +9,7 @@ import { chunkKey } from "./keys";
 import { maxPartBytes, tooLargeMessage } from "./part-limits";
 import { listParts } from "./parts";
 import type { tracker } from "./service";
-import { config } from "../core/config";
+import { chunkChars } from "../core/config";
 
 type Tracker = ReturnType<typeof tracker>;
 
@@ -63,7 +63,7 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
   const pdf = await readParts(count, read, { pages });
   let plan: Plan | null;
   try {
-    plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: config(env).CHUNK_CHARS });
+    plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: chunkChars(env) });
   } catch (e) {
     // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
     if (!(e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY)) throw e;

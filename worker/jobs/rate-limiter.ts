@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
 
-export type Acquired = { ok: true } | { ok: false; retryAfterSeconds: number };
+/**
+ * `ok`: go (after `waitMs`, when the caller agreed to wait: its slot is booked then); else come
+ * back after `retryAfterSeconds`.
+ */
+export type Acquired = { ok: true; waitMs?: number } | { ok: false; retryAfterSeconds: number };
 
 export interface Limits {
   /** Requests per minute; 0 = no limit. */
@@ -38,8 +42,14 @@ export class TokenBucket {
     this.tok = Math.min(this.tok, cap.tok);
   }
 
-  /** Takes one request and `tokens` tokens at time `now` (ms), or says how long to wait. */
-  take(tokens: number, now: number): Acquired {
+  /**
+   * Takes one request and `tokens` tokens at time `now` (ms), or says how long to wait. A caller
+   * that may wait up to `maxWaitMs` books its slot: the buckets go below zero by what it takes,
+   * it is told when it may go, and every later caller waits behind it. So callers waiting
+   * together are let through one after another at the quota's pace, first come first served,
+   * with no one asking again.
+   */
+  take(tokens: number, now: number, maxWaitMs = 0): Acquired {
     const { rpm, tpm } = this.limits;
     const cap = this.capacity();
     const elapsedMin = Math.max(0, now - this.last) / 60_000;
@@ -51,14 +61,15 @@ export class TokenBucket {
     // Refills are fractions of a minute: compare with a little slack for float dust.
     const reqOk = rpm <= 0 || this.req >= 1 - 1e-9;
     const tokOk = tpm <= 0 || this.tok >= want - 1e-6;
-    if (reqOk && tokOk) {
+    const waitReq = reqOk ? 0 : ((1 - this.req) / rpm) * 60_000;
+    const waitTok = tokOk ? 0 : ((want - this.tok) / tpm) * 60_000;
+    const waitMs = Math.max(waitReq, waitTok);
+    if (waitMs <= maxWaitMs) {
       if (rpm > 0) this.req -= 1;
       if (tpm > 0) this.tok -= want;
-      return { ok: true };
+      return waitMs > 0 ? { ok: true, waitMs: Math.ceil(waitMs) } : { ok: true };
     }
-    const waitReq = reqOk ? 0 : ((1 - this.req) / rpm) * 60;
-    const waitTok = tokOk ? 0 : ((want - this.tok) / tpm) * 60;
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(waitReq, waitTok) - 1e-6)) };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000 - 1e-6)) };
   }
 }
 
@@ -85,9 +96,10 @@ export class RateLimiter extends DurableObject<Env> {
     return this.bucket;
   }
 
-  async acquire(tokens: number): Promise<Acquired> {
+  /** A slot for one request of `tokens`; with `maxWaitMs`, one booked up to that far ahead (see TokenBucket.take). */
+  async acquire(tokens: number, maxWaitMs = 0): Promise<Acquired> {
     const now = Date.now();
-    const r = this.b.take(tokens, now);
+    const r = this.b.take(tokens, now, maxWaitMs);
     if (r.ok) return r;
     // Callers refused together would all come back together and be refused again: each
     // waiting one pushes the next a second further out.

@@ -16,8 +16,20 @@ import { HEARTBEAT_MS } from "../tracker";
 
 /** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
 export const CHUNK_MAX_ATTEMPTS = 5;
-/** Messages of one batch worked on at once. */
-const CHUNK_CONCURRENCY = 4;
+/**
+ * Messages of one batch worked on at once by the local engine, whose work is CPU in this isolate.
+ * Gemini's work is waiting on Google: every message of a batch is in flight at once (the
+ * shared limiter paces the calls), so a batch takes about its slowest call, not the sum.
+ */
+const LOCAL_CONCURRENCY = 4;
+/**
+ * A slot of the shared limiter booked up to this far ahead is waited for here, the chunk still
+ * held and beating, rather than the message sent back to the queue: a batch's calls then go as
+ * the quota refills instead of in waves of whole batches (the Verne novel at 8 s a call took
+ * 153 s with every wait sent back to the queue). Longer waits, and Google's own 429s, go back
+ * to the queue as before.
+ */
+const INLINE_WAIT_S = 30;
 /** Times a chunk may wait for a rate limit (ours or Gemini's 429) before waits count as attempts. */
 const MAX_DEFERRALS = 30;
 
@@ -38,7 +50,8 @@ export async function handleChunkBatch(batch: MessageBatch<ChunkMessage>, env: E
   const worker = async () => {
     for (let msg = queue.shift(); msg; msg = queue.shift()) await chunkOne(msg, env);
   };
-  await Promise.all(Array.from({ length: Math.min(CHUNK_CONCURRENCY, queue.length) }, worker));
+  const concurrency = env.GEMINI_API_KEY ? queue.length : LOCAL_CONCURRENCY;
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
 }
 
 async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
@@ -77,8 +90,14 @@ async function chunkOne(msg: Message<ChunkMessage>, env: Env) {
     const normalizer = normalizerFor(env, decision.settings, async ({ index, estimatedTokens }) => {
       // One chunk may take several calls (halves, a retry): a job cancelled meanwhile stops here.
       if (index > 0 && !(await t.shouldProcess(n, lease)).process) throw new GeminiError("cancelled", "the job has ended");
-      const slot = await geminiLimiter(env).acquire(estimatedTokens);
+      // A slot booked up to INLINE_WAIT_S ahead is waited for here, the chunk still beating.
+      const slot = await geminiLimiter(env).acquire(estimatedTokens, INLINE_WAIT_S * 1000);
       if (!slot.ok) throw new GeminiError("rate_limited", "waiting for the Gemini rate limit", slot.retryAfterSeconds);
+      if (slot.waitMs) {
+        await new Promise((r) => setTimeout(r, slot.waitMs));
+        if (!(await t.heartbeat(n, lease))) throw new GeminiError("cancelled", "the job has ended");
+      }
+      await t.admitted(n, lease).catch(() => undefined);
     });
     info.engine = normalizer.engine;
     info.model = normalizer.model;

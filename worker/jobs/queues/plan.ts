@@ -23,7 +23,7 @@ import {
 } from "../plan-chunks";
 import { planParts, refuseOversized } from "../plan-parts";
 import { tracker } from "../service";
-import { config } from "../../core/config";
+import { chunkChars } from "../../core/config";
 
 /** Attempts the plan step gets: `max_retries` (3) + 1. */
 export const PLAN_MAX_ATTEMPTS = 4;
@@ -77,7 +77,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     // Handed over to pdf.js, so the file is held once while it is read (a scan reads it again).
     const plan = await planDocument(new Uint8Array(await obj.arrayBuffer()), {
       fixHyphenation: settings.fix_hyphenation,
-      maxChunkChars: config(env).CHUNK_CHARS,
+      maxChunkChars: chunkChars(env),
       handOver: true,
       pages,
     }).catch((e: unknown) => {

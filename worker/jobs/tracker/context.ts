@@ -1,6 +1,7 @@
 /** What the tracker's parts share: its state, its storage and environment, and how it reports a change. */
 import type { ProgressEvent } from "../../../schema/api";
 import type { StoredResult } from "../../pipeline/facts";
+import { config } from "../../core/config";
 import { nowIso } from "../../core/db";
 import { progressEvent, snapshot, type Snapshot } from "./progress";
 import { failedPages, mergeResult, type LemmaSink } from "./result";
@@ -28,9 +29,12 @@ export class Tracked {
 
   save = (m: Meta): void => this.store.saveMeta(m);
 
-  /** The job as it now stands, from one count of its chunks. */
+  /** The job as it now stands, from one count of its chunks; a Gemini job's ETA from its pace (./progress.ts). */
   snap(m: Meta, c: Counts): Snapshot {
-    return snapshot(m, c, Date.now());
+    const now = Date.now();
+    if (!this.env.GEMINI_API_KEY || m.status !== "processing") return snapshot(m, c, now);
+    const { GEMINI_RPM: rpm, GEMINI_TPM: tpm } = config(this.env);
+    return snapshot(m, c, now, { ...this.store.pace(now), rpm, tpm });
   }
 
   /** Updates the job's D1 row. */

@@ -163,6 +163,13 @@ export class JobTracker extends DurableObject<Env> {
     return this.t.store.beat(n, lease, Date.now());
   }
 
+  /** The shared limiter let the holder's model call through: the clock of the job's ETA starts for it. */
+  async admitted(n: number, lease: string): Promise<void> {
+    const m = this.t.meta();
+    if (!m || isFinal(m.status)) return;
+    this.t.store.admit(n, lease, Date.now());
+  }
+
   /** The worker lets chunk `n` wait in the queue for `delayMs` (a rate limit, a retry's backoff). */
   async pause(n: number, lease: string, delayMs: number): Promise<void> {
     const m = this.t.meta();

@@ -37,13 +37,44 @@ export function eta(m: Omit<ProgressState, "job_id">, c: Counts, nowMs: number):
   return Math.round((elapsed / finished) * (m.total - finished));
 }
 
+/**
+ * What the ETA of a job whose model calls are paced by the shared limiter (Gemini) reads of its
+ * chunks (./store.ts `pace`): the pending chunks whose call has not been admitted yet and their
+ * token estimates, how long each admitted one has been in its call, how long recent calls took,
+ * and the quota.
+ */
+export interface Pace {
+  waiting: number;
+  waitingTokens: number;
+  inFlightSeconds: number[];
+  /** Median seconds from a call's admission to its chunk's end, over recent chunks (null before any). */
+  callSeconds: number | null;
+  rpm: number;
+  tpm: number;
+}
+
+/**
+ * Seconds left for a paced job: the chunks still waiting are admitted as the quota refills
+ * (their tokens ÷ TPM, their requests ÷ RPM), and the last of them then takes a call's time;
+ * the calls in flight end a call's time after they began. Reading the pace off completions
+ * instead (the plain ETA) is wrong by half here: the first quarter of the chunks ends at
+ * once, together, after one call's time, whatever the rest will take.
+ */
+export function pacedEta(p: Pace): number | null {
+  if (p.callSeconds === null) return null;
+  const admitted = Math.max(p.tpm > 0 ? (p.waitingTokens * 60) / p.tpm : 0, p.rpm > 0 ? (p.waiting * 60) / p.rpm : 0);
+  const last = p.waiting > 0 ? admitted + p.callSeconds : 0;
+  const inFlight = Math.max(0, ...p.inFlightSeconds.map((s) => p.callSeconds! - s));
+  return Math.round(Math.max(last, inFlight));
+}
+
 /** The job as it now stands: one count of its chunks, every figure from it (the event's own fields). */
 export type Snapshot = Pick<
   ProgressEvent,
   "job_id" | "status" | "progress_percent" | "current_step" | "processed_chunks" | "failed_chunks" | "total_chunks" | "eta_seconds"
 >;
 
-export function snapshot(m: ProgressState, c: Counts, nowMs: number): Snapshot {
+export function snapshot(m: ProgressState, c: Counts, nowMs: number, pace?: Pace): Snapshot {
   return {
     job_id: m.job_id,
     status: m.status,
@@ -52,7 +83,7 @@ export function snapshot(m: ProgressState, c: Counts, nowMs: number): Snapshot {
     processed_chunks: c.done,
     failed_chunks: c.failed,
     total_chunks: m.total,
-    eta_seconds: eta(m, c, nowMs),
+    eta_seconds: pace && m.status === "processing" && (pace.tpm > 0 || pace.rpm > 0) ? pacedEta(pace) : eta(m, c, nowMs),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { ProgressEvent } from "../../../schema/api";
 import type { NormalizeResult } from "../../pipeline/types";
 import { splitForRows, type DoneChunk, type PageRange } from "./result";
+import type { Pace } from "./progress";
 import type { ChunkPlan, ChunkState, Counts, Meta } from "./types";
 import { LEASE_MS, type ChunkLife } from "./watchdog";
 
@@ -43,6 +44,7 @@ const MIGRATIONS: ((sql: SqlStorage) => void)[] = [
     addColumn(sql, "chunks", "beat_ms", "INTEGER");
     addColumn(sql, "chunks", "quiet_until_ms", "INTEGER");
     addColumn(sql, "chunks", "lost", "INTEGER NOT NULL DEFAULT 0");
+    addColumn(sql, "chunks", "admitted_ms", "INTEGER");
   },
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -150,6 +152,34 @@ export class TrackerStore {
     return "taken";
   }
 
+  /** The holder's model call was let through by the shared limiter now (the ETA's clock). */
+  admit(n: number, lease: string, now: number): void {
+    this.sql.exec("UPDATE chunks SET admitted_ms = ?, beat_ms = ? WHERE n = ? AND state = 'pending' AND lease = ?", now, now, n, lease);
+  }
+
+  /** The chunks as a paced job's ETA reads them (./progress.ts `pacedEta`), quota aside. */
+  pace(now: number): Omit<Pace, "rpm" | "tpm"> {
+    const waiting = this.sql
+      .exec<{ c: number; t: number | null }>(
+        "SELECT COUNT(*) AS c, SUM(est_tokens) AS t FROM chunks WHERE state = 'pending' AND admitted_ms IS NULL",
+      )
+      .one();
+    const inFlightSeconds = this.sql
+      .exec<{ a: number }>("SELECT admitted_ms AS a FROM chunks WHERE state = 'pending' AND admitted_ms IS NOT NULL")
+      .toArray()
+      .map((r) => (now - r.a) / 1000);
+    // The recent calls: a job's pace is today's, not that of its first minutes.
+    const calls = this.sql
+      .exec<{ s: number }>(
+        "SELECT (updated_ms - admitted_ms) / 1000.0 AS s FROM chunks WHERE state = 'done' AND admitted_ms IS NOT NULL ORDER BY updated_ms DESC LIMIT 21",
+      )
+      .toArray()
+      .map((r) => r.s)
+      .sort((a, b) => a - b);
+    const callSeconds = calls.length ? calls[Math.floor(calls.length / 2)]! : null;
+    return { waiting: waiting.c, waitingTokens: waiting.t ?? 0, inFlightSeconds, callSeconds };
+  }
+
   /** Gives a lease back at once (the chunk was not worked on). */
   unclaim(n: number, lease: string): void {
     this.sql.exec("UPDATE chunks SET lease = NULL, beat_ms = NULL WHERE n = ? AND lease = ?", n, lease);
@@ -179,7 +209,7 @@ export class TrackerStore {
   /** The worker lets the chunk go: it waits in the queue until `until` (a rate limit, a retry's backoff). */
   pause(n: number, lease: string, until: number): void {
     this.sql.exec(
-      "UPDATE chunks SET lease = NULL, beat_ms = NULL, quiet_until_ms = ? WHERE n = ? AND state = 'pending' AND (lease = ? OR lease IS NULL)",
+      "UPDATE chunks SET lease = NULL, beat_ms = NULL, admitted_ms = NULL, quiet_until_ms = ? WHERE n = ? AND state = 'pending' AND (lease = ? OR lease IS NULL)",
       until,
       n,
       lease,
@@ -190,7 +220,7 @@ export class TrackerStore {
   resend(ns: number[]): void {
     for (const n of ns) {
       this.sql.exec(
-        "UPDATE chunks SET lost = lost + (lease IS NOT NULL), lease = NULL, beat_ms = NULL, quiet_until_ms = NULL WHERE n = ?",
+        "UPDATE chunks SET lost = lost + (lease IS NOT NULL), lease = NULL, beat_ms = NULL, admitted_ms = NULL, quiet_until_ms = NULL WHERE n = ?",
         n,
       );
     }
@@ -223,7 +253,7 @@ export class TrackerStore {
   markPending(ns: number[], now: number): void {
     for (const n of ns)
       this.sql.exec(
-        "UPDATE chunks SET state = 'pending', error = NULL, updated_ms = ?, lease = NULL, quiet_until_ms = NULL, lost = 0 WHERE n = ?",
+        "UPDATE chunks SET state = 'pending', error = NULL, updated_ms = ?, lease = NULL, admitted_ms = NULL, quiet_until_ms = NULL, lost = 0 WHERE n = ?",
         now,
         n,
       );
