@@ -35,6 +35,7 @@ import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
 import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
 import { newJobRow, ownJob, startJob } from "../jobs/service";
+import { transition } from "../jobs/lifecycle";
 import { ApiError } from "../core/errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
@@ -304,10 +305,11 @@ export const legacyRoutes = new Hono<AppEnv>().post(
     }
     const billing = billingFor(c.env, userId, settings.gemini_model);
     // Claimed once: a second request for the same reservation finds it taken.
-    const claimed = await db(c.env.DB)
-      .update(jobs)
-      .set({
-        status: "queued",
+    const claimed = await transition(
+      c.env.DB,
+      job.id,
+      "queued",
+      {
         current_step: "queued",
         original_filename: upload.file.filename,
         file_size: upload.file.size,
@@ -321,11 +323,10 @@ export const legacyRoutes = new Hono<AppEnv>().post(
         source_sha256: upload.file.sha256 ?? null,
         same_source_as: await sameSourceAs(c.env, userId, upload.file.sha256 ?? null, job.id),
         updated_at: nowIso(),
-      })
-      .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))
-      .returning({ id: jobs.id })
-      .all();
-    if (claimed.length === 0) {
+      },
+      { from: ["reserved"] },
+    );
+    if (!claimed) {
       await deleteKeys(c.env.FILES, [sourceKey(job.id)]);
       throw new ApiError(409, "job_not_reserved", "This reservation was used or expired meanwhile.");
     }
