@@ -20,31 +20,19 @@ import {
   WebhookDeliveryListSchema,
 } from "../../schema/api";
 import { JobSettingsSchema } from "../../schema/settings";
-import { exportColumns, uploadSettings } from "../defaults/service";
+import { exportColumns } from "../defaults/service";
 import { splitColumns } from "../../schema/sheets";
 import { billingFor, creditAccount, RateLimited, RETRIES_PER_JOB_HOUR } from "../credits/service";
 import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
 import { maxPartBytes } from "../jobs/part-limits";
-import { createUploadingJob, getParts, partsJobInput, putPart } from "./parts";
+import { getParts, partsJobInput, putPart } from "./parts";
+import { openJob } from "../jobs/intake";
 import { rerunJob } from "./rerun";
 import { RerunRequestSchema } from "../../schema/before";
-import { bookSha256, requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { allowedModels } from "../jobs/engine";
 import { deleteKeys } from "../jobs/files";
-import { savePageImages } from "../jobs/page-images";
-import {
-  cancelJob,
-  createJob,
-  deleteJob,
-  editSentence,
-  jobResult,
-  listJobs,
-  ownJob,
-  retryJob,
-  toPublicJob,
-  tracker,
-} from "../jobs/service";
+import { cancelJob, deleteJob, editSentence, jobResult, listJobs, ownJob, retryJob, toPublicJob, tracker } from "../jobs/service";
 import { requireAuth } from "../auth/caller";
 import { credentialTag, recordSocket } from "../auth/sockets";
 import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
@@ -56,7 +44,6 @@ import { checkApkgSize, loadSqlJs } from "./sqljs";
 import type { AppEnv } from "../core/types";
 import { receiveUpload, type UploadOptions } from "./upload";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
-import { takeHookFields } from "../webhooks/fields";
 import { jobDeliveries } from "../webhooks/service";
 import {
   describe,
@@ -139,57 +126,25 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
   c.set("fingerprint", uploadFingerprint(upload));
   const images = upload.images;
   const files = upload.files ?? [];
-  let settings: Awaited<ReturnType<typeof uploadSettings>>;
-  let billing: ReturnType<typeof billingFor>;
-  let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
-  let bookPages: number | null = null;
-  try {
-    // No file but `parts`: the parts come one request each.
-    if (!images && files.length === 0)
-      return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
-    const { parts, ...fields } = upload.fields;
-    if (parts !== undefined && (images || Number(parts) !== files.length)) {
-      const message = images
-        ? "parts: page images are sent without it."
-        : `parts: ${parts} announced, but ${files.length} PDF${files.length === 1 ? " was" : "s were"} sent in pdf_file.`;
-      throw new ApiError(400, "invalid_field", message, "parts");
-    }
-    const taken = await takeHookFields(c.env, userId, fields);
-    hooks = taken.hooks;
-    // The sent fields over my saved defaults; gemini_model must be on the allow-list (GEMINI_MODELS).
-    settings = await uploadSettings(c.env, userId, taken.rest);
-    billing = billingFor(c.env, userId, settings.gemini_model);
-    // A page range is checked against the book now (400 naming `pages`): its pages counted
-    // from what was stored (page images are one page each).
-    if (settings.pages) {
-      bookPages = images
-        ? images.length
-        : await storedBookPages(
-            c.env.FILES,
-            files.map((f) => f.key),
-          );
-      requirePagesFit(settings.pages, bookPages);
-    }
-    if (images) await savePageImages(c.env.FILES, id, images);
-  } catch (err) {
-    // Nothing of a refused upload is kept.
-    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key, ...files.map((f) => f.key)];
-    await deleteKeys(c.env.FILES, stored);
-    throw err;
+  // No file but `parts`: the parts come one request each.
+  if (!images && files.length === 0) {
+    const { parts, filename, fields } = partsJobInput(upload.fields);
+    const { job } = await openJob(c.env, id, userId, fields, { kind: "parts", parts, filename });
+    return { job, waiting: true };
   }
-  const pages = images?.length ?? 0;
-  const sha256 = bookSha256(images ?? files);
-  const job = await createJob(c.env, {
-    id,
-    ownerId: userId,
-    filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
-    size: upload.file.size,
-    settings,
-    billing,
-    hooks,
-    parts: files,
-    source: { sha256, sameSourceAs: await sameSourceAs(c.env, userId, sha256, id), bookPages: images ? pages : bookPages },
-  });
+  // Nothing of a refused upload is kept.
+  const discard = () =>
+    deleteKeys(c.env.FILES, images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key, ...files.map((f) => f.key)]);
+  const { parts, ...fields } = upload.fields;
+  if (parts !== undefined && (images || Number(parts) !== files.length)) {
+    await discard();
+    const message = images
+      ? "parts: page images are sent without it."
+      : `parts: ${parts} announced, but ${files.length} PDF${files.length === 1 ? " was" : "s were"} sent in pdf_file.`;
+    throw new ApiError(400, "invalid_field", message, "parts");
+  }
+  const { filename, size } = upload.file;
+  const { job } = await openJob(c.env, id, userId, fields, { kind: "upload", filename, size, files, images }, discard);
   return { job, waiting: false };
 }
 
@@ -197,7 +152,9 @@ async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
 async function createPartsJob(c: Context<AppEnv>, id: string, userId: string) {
   const body = await partsBody(c);
   c.set("fingerprint", jsonFingerprint(body));
-  return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, body)), waiting: true };
+  const { parts, filename, fields } = partsJobInput(body);
+  const { job } = await openJob(c.env, id, userId, fields, { kind: "parts", parts, filename });
+  return { job, waiting: true };
 }
 
 const jobId = pathParam("id", "The job's id.");

@@ -1,14 +1,11 @@
 import type { Context } from "hono";
-import { CreatePartsJobSchema, type Job } from "../../schema/api";
-import { jobs } from "../../schema/db";
-import { billingFor, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
-import { db, nowIso } from "../core/db";
+import { CreatePartsJobSchema } from "../../schema/api";
+import { quotaExceeded, storageQuota, storageUsed } from "../credits/service";
+import { nowIso } from "../core/db";
 import { partKey } from "../jobs/keys";
 import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
 import { endUpload, listParts, partsView, startIfComplete, storePart, uploadLapsed } from "../jobs/parts";
-import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
-import { takeHookFields } from "../webhooks/fields";
-import { uploadSettings } from "../defaults/service";
+import { ownJob, toPublicJob } from "../jobs/service";
 import { ApiError } from "../core/errors";
 import type { AppEnv } from "../core/types";
 import { cleanFilename, receivePdfBody } from "./upload";
@@ -22,35 +19,14 @@ import { config } from "../core/config";
  * missing part is stored. Sending a part again replaces it.
  */
 
-/** What a job sent in parts is created with: its count and name, the settings and webhook fields. */
-export async function partsJobInput(env: Env, userId: string, body: Record<string, unknown>) {
+/** What a job sent in parts is created with: its count and name; the rest are its settings and webhook fields. */
+export function partsJobInput(body: Record<string, unknown>) {
   const { parts, filename, ...rest } = body;
   const p = validate(CreatePartsJobSchema, { parts, filename });
   const fields = Object.fromEntries(
     Object.entries(rest).map(([k, v]) => [k, k.startsWith("webhook_") && v !== null && v !== undefined ? String(v) : v]),
   ) as Record<string, string>;
-  const taken = await takeHookFields(env, userId, fields);
-  const settings = await uploadSettings(env, userId, taken.rest);
-  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), settings, hooks: taken.hooks };
-}
-
-/** Records a job that waits for its parts; nothing starts until the last one is stored. */
-export async function createUploadingJob(
-  env: Env,
-  id: string,
-  userId: string,
-  input: Awaited<ReturnType<typeof partsJobInput>>,
-): Promise<Job> {
-  const billing = billingFor(env, userId, input.settings.gemini_model);
-  const row = newJobRow({ id, ownerId: userId, filename: input.filename, size: 0, settings: input.settings, billing }, "uploading", {
-    current_step: `waiting for ${input.parts} parts`,
-    part_count: input.parts,
-    upload_expires_at: new Date(Date.now() + partsTtlMs(env)).toISOString(),
-    webhook_url: input.hooks?.url ?? null,
-    webhook_progress_every: input.hooks?.progress_every ?? null,
-  });
-  await db(env.DB).insert(jobs).values(row);
-  return toPublicJob(row);
+  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), fields };
 }
 
 /** "attachment; filename=\"part 2.pdf\"" → "part 2.pdf" (optional: parts need no name). */
