@@ -256,35 +256,41 @@ export const legacyRoutes = new Hono<AppEnv>().post(
     let target: JobRow | null = null;
     const pending = sourceKey(`pending-${crypto.randomUUID()}`);
     const room = await storageRoom(c, "pdf_file");
-    const upload = await receiveUpload(
-      c.req.raw,
-      c.env.FILES,
-      // job_id sent before the file: checked before a byte is stored; after it: once read.
-      async (fields) => {
-        if (fields.job_id === undefined) return pending;
-        target = await usableReservation(c.env, userId, fields.job_id);
-        return sourceKey(target.id);
-      },
-      // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
-      {
-        maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes),
-        overLimit: room.overLimit,
-        fileField: "pdf_file",
-        maxFileBytes: maxPartBytes(c.env),
-      },
-    );
-    c.set("fingerprint", uploadFingerprint(upload));
-    const discard = () => deleteKeys(c.env.FILES, [upload.file.key!, pending]);
     let job: JobRow;
     try {
-      job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
+      const upload = await receiveUpload(
+        c.req.raw,
+        c.env.FILES,
+        // job_id sent before the file: checked before a byte is stored; after it: once read.
+        async (fields) => {
+          if (fields.job_id === undefined) return pending;
+          target = await usableReservation(c.env, userId, fields.job_id);
+          return sourceKey(target.id);
+        },
+        // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+        {
+          maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes),
+          overLimit: room.overLimit,
+          fileField: "pdf_file",
+          maxFileBytes: maxPartBytes(c.env),
+        },
+      );
+      c.set("fingerprint", uploadFingerprint(upload));
+      const discard = () => deleteKeys(c.env.FILES, [upload.file.key!, pending]);
+      try {
+        job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
+      } catch (err) {
+        await discard();
+        throw err;
+      }
+      const { job_id: _, ...fields } = upload.fields;
+      const file = { key: upload.file.key!, filename: upload.file.filename, size: upload.file.size, sha256: upload.file.sha256 ?? null };
+      await openJob(c.env, job.id, userId, fields, { kind: "reservation", ...file }, discard);
+      await room.settle(file.size);
     } catch (err) {
-      await discard();
+      await room.release();
       throw err;
     }
-    const { job_id: _, ...fields } = upload.fields;
-    const file = { key: upload.file.key!, filename: upload.file.filename, size: upload.file.size, sha256: upload.file.sha256 ?? null };
-    await openJob(c.env, job.id, userId, fields, { kind: "reservation", ...file }, discard);
     c.header("Location", `/api/v1/jobs/${job.id}`);
     return c.json({ job_id: job.id, task_id: job.id, status: "pending", message: "PDF processing started" }, 202);
   },

@@ -23,7 +23,7 @@ import { JobSettingsSchema } from "../../schema/settings";
 import { exportColumns } from "../defaults/service";
 import { splitColumns } from "../../schema/sheets";
 import { billingFor, creditAccount, RateLimited, RETRIES_PER_JOB_HOUR } from "../credits/service";
-import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
+import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, type Room, storageRoom } from "./intake";
 import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
 import { maxPartBytes } from "../jobs/part-limits";
 import { getParts, partsJobInput, putPart } from "./parts";
@@ -115,8 +115,19 @@ async function replayedUploadFingerprint(c: Context<AppEnv>) {
 
 /** Streams the upload of a new job into R2 and records the job; nothing is kept on failure. */
 async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
-  const key = sourceKey(id);
   const room = await storageRoom(c, "pdf_file");
+  try {
+    const opened = await openUpload(c, id, userId, room);
+    await room.settle(opened.job.file_size);
+    return opened;
+  } catch (err) {
+    await room.release();
+    throw err;
+  }
+}
+
+async function openUpload(c: Context<AppEnv>, id: string, userId: string, room: Room) {
+  const key = sourceKey(id);
   const upload = await receiveUpload(
     c.req.raw,
     c.env.FILES,

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { CreatePartsJobSchema } from "../../schema/api";
-import { quotaExceeded, storageQuota, storageUsed } from "../credits/service";
+import { creditAccount, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
 import { nowIso } from "../core/db";
 import { partKey } from "../jobs/keys";
 import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
@@ -79,42 +79,74 @@ const lapsedError = (row: { parts_received: number; part_count: number | null })
 export async function putPart(c: Context<AppEnv>) {
   const userId = c.get("userId");
   const { row, n } = await jobTakingParts(c.env, userId, c.req.param("id")!, c.req.param("n")!);
+  const account = creditAccount(c.env, userId);
+  const key = partKey(row.id, n, crypto.randomUUID().slice(0, 8));
+  // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
+  // (which already counts this job's parts, the one replaced included). The part's bytes are
+  // held in the user's CreditAccount while it streams, so parts sent at once cannot all take
+  // the same room; the stored figures are read after the ticket (worker/credits/account.ts).
+  const ticket = await account.byteTicket();
   const parts = await listParts(c.env, row.id);
   const replaced = parts.find((p) => p.n === n);
-  // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
-  // (which already counts this job's parts, the one replaced included).
   const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
   const others = parts.reduce((s, p) => s + (p.n === n ? 0 : p.size), 0);
   const quota = storageQuota(c.env);
-  const used = await storageUsed(c.env, userId);
-  const room = Math.max(0, quota - used + (replaced?.size ?? 0));
-  const byJob = Math.max(0, uploadLimit - others);
-  const overLimit =
-    room < byJob
-      ? (field: string) => quotaExceeded(used, quota, field)
+  const used = (await storageUsed(c.env, userId)) - (replaced?.size ?? 0);
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
+  const maxFileBytes = maxPartBytes(c.env);
+  // A declared length over the part limit is refused as too_large by receivePdfBody below.
+  const exact = declared > 0 && declared <= maxFileBytes;
+  const hold = await account.holdBytes({
+    key,
+    job_id: row.id,
+    want: exact ? declared : maxFileBytes,
+    exact,
+    ticket,
+    user_used: used,
+    quota,
+    job_used: others,
+    job_limit: uploadLimit,
+  });
+  const overLimit = (limit: "quota" | "job" | null, h: { used: number; job_used: number }) =>
+    limit === "quota"
+      ? (field: string) => quotaExceeded(h.used, quota, field)
       : (field: string) =>
           new ApiError(
             413,
             "file_too_large",
-            `The parts of a job may hold ${megabytes(uploadLimit)} together, and the other parts of this one hold ${megabytes(others)}.`,
+            `The parts of a job may hold ${megabytes(uploadLimit)} together, and the other parts of this one hold ${megabytes(h.job_used)}.`,
             field,
           );
-  const key = partKey(row.id, n, crypto.randomUUID().slice(0, 8));
-  const file = await receivePdfBody(c.req.raw, c.env.FILES, key, {
-    maxBytes: Math.min(room, byJob),
-    overLimit,
-    maxFileBytes: maxPartBytes(c.env),
-    label: `Part ${n}`,
-    filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
-  });
+  // Refused: nothing may stream, and the first byte (or the declared length) gets the limit's error.
+  const release = () => account.releaseBytes(key).catch(() => undefined);
+  let file: Awaited<ReturnType<typeof receivePdfBody>>;
+  try {
+    file = await receivePdfBody(c.req.raw, c.env.FILES, key, {
+      maxBytes: hold.ok ? hold.bytes : 0,
+      overLimit: overLimit(hold.ok ? hold.tighter : hold.limit, hold),
+      maxFileBytes,
+      label: `Part ${n}`,
+      filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
   const expiresAt = new Date(Date.now() + partsTtlMs(c.env)).toISOString();
-  if (!(await storePart(c.env, row.id, n, file, expiresAt))) {
+  const stored = await storePart(c.env, row.id, n, file, expiresAt).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  if (!stored) {
+    await release();
     // The job started, was cancelled or lapsed while this part was on its way.
     await c.env.FILES.delete(key);
     const now = await ownJob(c.env, userId, row.id);
     if (uploadLapsed(now)) throw new ApiError(410, "upload_expired", "This job's upload expired before all its parts arrived.");
     throw new ApiError(409, "job_not_uploading", `This job is ${now.status}: it takes no more parts.`);
   }
+  // D1 has the part now: its hold counts only for requests that read D1 before.
+  await account.settleBytes(key, file.size).catch(release);
   let fresh = await ownJob(c.env, userId, row.id);
   let started = false;
   if (fresh.parts_received === fresh.part_count) {
