@@ -229,22 +229,9 @@ export class CreditAccount extends DurableObject<Env> {
 
   // ---- jobs per hour -------------------------------------------------------------
 
-  private window(limit: number, nowMs: number): Admission & { count: number } {
-    this.sql.exec("DELETE FROM admissions WHERE at_ms <= ?", nowMs - HOUR_MS);
-    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM admissions ORDER BY at_ms").toArray();
-    const count = rows.length;
-    const oldest = rows[0]?.at_ms;
-    const reset = oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + HOUR_MS - nowMs) / 1000));
-    return { ok: count < limit, limit, remaining: Math.max(0, limit - count), reset_seconds: reset, count };
-  }
-
   /** Counts a new job against the hourly limit, if there is room. */
   async admitJob(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
-    const w = this.window(limit, nowMs);
-    if (!w.ok) return { ok: false, limit, remaining: 0, reset_seconds: w.reset_seconds };
-    this.sql.exec("INSERT OR IGNORE INTO admissions (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
-    const after = this.window(limit, nowMs);
-    return { ok: true, limit, remaining: after.remaining, reset_seconds: after.reset_seconds };
+    return this.slide("admissions", HOUR_MS, limit, nowMs, { add: jobId });
   }
 
   /**
@@ -267,26 +254,45 @@ export class CreditAccount extends DurableObject<Env> {
   }
 
   /**
-   * A sliding window of `windowMs` over the rows of `table` (those of `jobId` when given): counts
-   * one more if fewer than `limit` are in it. The check and the write run without an await between.
+   * A sliding window of `windowMs` over the rows of `table` (those of job `of` when given): with
+   * `add`, counts one more (that job's row, or an unnamed one for null) if fewer than `limit` are
+   * in it; without, only says where it stands. The check and the write run without an await between.
    */
-  private slide(table: "retries" | "estimates", windowMs: number, limit: number, nowMs: number, jobId?: string): Admission {
+  private slide(
+    table: "admissions" | "retries" | "estimates",
+    windowMs: number,
+    limit: number,
+    nowMs: number,
+    opts: { of?: string; add?: string | null } = {},
+  ): Admission {
     this.sql.exec(`DELETE FROM ${table} WHERE at_ms <= ?`, nowMs - windowMs);
     const rows = (
-      jobId === undefined
+      opts.of === undefined
         ? this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} ORDER BY at_ms`)
-        : this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} WHERE job_id = ? ORDER BY at_ms`, jobId)
+        : this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} WHERE job_id = ? ORDER BY at_ms`, opts.of)
     ).toArray();
     const reset = (oldest: number) => Math.max(1, Math.ceil((oldest + windowMs - nowMs) / 1000));
+    if (opts.add === undefined) {
+      const oldest = rows[0]?.at_ms;
+      return {
+        ok: rows.length < limit,
+        limit,
+        remaining: Math.max(0, limit - rows.length),
+        reset_seconds: oldest === undefined ? 0 : reset(oldest),
+      };
+    }
     if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]!.at_ms) };
-    if (jobId === undefined) this.sql.exec(`INSERT INTO ${table} (at_ms) VALUES (?)`, nowMs);
-    else this.sql.exec(`INSERT INTO ${table} (job_id, at_ms) VALUES (?, ?)`, jobId, nowMs);
-    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
+    // A job admitted again (the same id) is counted once.
+    const added =
+      opts.add === null
+        ? this.sql.exec(`INSERT INTO ${table} (at_ms) VALUES (?)`, nowMs).rowsWritten
+        : this.sql.exec(`INSERT OR IGNORE INTO ${table} (job_id, at_ms) VALUES (?, ?)`, opts.add, nowMs).rowsWritten;
+    return { ok: true, limit, remaining: limit - rows.length - (added > 0 ? 1 : 0), reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
   }
 
   /** Counts a retry of one job against its own hourly limit, if there is room (a sliding hour, like jobs). */
   async admitRetry(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
-    return this.slide("retries", HOUR_MS, limit, nowMs, jobId);
+    return this.slide("retries", HOUR_MS, limit, nowMs, { of: jobId, add: jobId });
   }
 
   /**
@@ -294,7 +300,7 @@ export class CreditAccount extends DurableObject<Env> {
    * no slot among the jobs of the hour.
    */
   async admitEstimate(limit: number, nowMs = Date.now()): Promise<Admission> {
-    return this.slide("estimates", MINUTE_MS, limit, nowMs);
+    return this.slide("estimates", MINUTE_MS, limit, nowMs, { add: null });
   }
 
   // ---- upload bytes in flight -----------------------------------------------------
@@ -362,8 +368,8 @@ export class CreditAccount extends DurableObject<Env> {
     this.sql.exec("DELETE FROM byte_holds WHERE key = ?", key);
   }
 
+  /** Where the user stands against the hourly job limit, nothing counted. */
   async rate(limit: number, nowMs = Date.now()): Promise<Admission> {
-    const w = this.window(limit, nowMs);
-    return { ok: w.ok, limit, remaining: w.remaining, reset_seconds: w.reset_seconds };
+    return this.slide("admissions", HOUR_MS, limit, nowMs);
   }
 }

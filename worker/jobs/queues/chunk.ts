@@ -13,8 +13,9 @@ import { backoffSeconds, retryBase } from "../plan-chunks";
 import { geminiLimiter } from "../rate-limiter";
 import { tracker } from "../service";
 
-/** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
-export const CHUNK_MAX_ATTEMPTS = 5;
+import { CHUNK_MAX_ATTEMPTS } from "./attempts";
+
+export { CHUNK_MAX_ATTEMPTS } from "./attempts";
 /** Messages of one batch worked on at once. */
 const CHUNK_CONCURRENCY = 4;
 /** Times a chunk may wait for a rate limit (ours or Gemini's 429) before waits count as attempts. */
