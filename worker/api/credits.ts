@@ -15,8 +15,6 @@ import {
 import { jobs, type JobRow } from "../../schema/db";
 import { jobSettingsSchema } from "../../schema/settings";
 import { allowedModels } from "../jobs/engine";
-import { uploadSettings } from "../defaults/service";
-import { requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { requireAuth } from "../auth/caller";
 import { millisFor, toCredits } from "../credits/pricing";
 import {
@@ -34,11 +32,11 @@ import { db, nowIso } from "../core/db";
 import { deleteKeys } from "../jobs/files";
 import { sourceKey } from "../jobs/keys";
 import { maxPartBytes, partsTtlMs } from "../jobs/part-limits";
-import { newJobRow, ownJob, startJob } from "../jobs/service";
+import { newJobRow, ownJob } from "../jobs/service";
+import { openJob } from "../jobs/intake";
 import { ApiError } from "../core/errors";
 import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
 import { admitJob, releaseSlot, requireIntakeOpen, storageRoom } from "./intake";
-import { takeHookFields } from "../webhooks/fields";
 import type { AppEnv } from "../core/types";
 import { receiveUpload } from "./upload";
 import { describe, error, header, IDEMPOTENCY_ERRORS, IDEMPOTENCY_KEY, json, RATE_LIMIT_HEADERS, RETRY_AFTER, UPLOAD_400 } from "./openapi";
@@ -213,16 +211,6 @@ async function usableReservation(env: Env, userId: string, jobId: string | undef
   return row;
 }
 
-/** Copies an object to another key without holding it (R2 has no rename). */
-async function moveObject(bucket: R2Bucket, from: string, to: string) {
-  const obj = await bucket.get(from);
-  if (!obj) throw new Error(`${from} vanished`);
-  const { readable, writable } = new FixedLengthStream(obj.size);
-  const [, put] = await Promise.all([obj.body.pipeTo(writable), bucket.put(to, readable, { httpMetadata: obj.httpMetadata })]);
-  await bucket.delete(from);
-  return put;
-}
-
 /** The original tool's second step: the PDF for a reserved job, which then runs as any other. */
 export const legacyRoutes = new Hono<AppEnv>().post(
   "/process-pdf-async",
@@ -268,68 +256,41 @@ export const legacyRoutes = new Hono<AppEnv>().post(
     let target: JobRow | null = null;
     const pending = sourceKey(`pending-${crypto.randomUUID()}`);
     const room = await storageRoom(c, "pdf_file");
-    const upload = await receiveUpload(
-      c.req.raw,
-      c.env.FILES,
-      // job_id sent before the file: checked before a byte is stored; after it: once read.
-      async (fields) => {
-        if (fields.job_id === undefined) return pending;
-        target = await usableReservation(c.env, userId, fields.job_id);
-        return sourceKey(target.id);
-      },
-      // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
-      {
-        maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes),
-        overLimit: room.overLimit,
-        fileField: "pdf_file",
-        maxFileBytes: maxPartBytes(c.env),
-      },
-    );
-    c.set("fingerprint", uploadFingerprint(upload));
     let job: JobRow;
-    let settings: Awaited<ReturnType<typeof uploadSettings>>;
-    let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
     try {
-      job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
+      const upload = await receiveUpload(
+        c.req.raw,
+        c.env.FILES,
+        // job_id sent before the file: checked before a byte is stored; after it: once read.
+        async (fields) => {
+          if (fields.job_id === undefined) return pending;
+          target = await usableReservation(c.env, userId, fields.job_id);
+          return sourceKey(target.id);
+        },
+        // One file here: over MAX_PART_BYTES it is refused (413 too_large), by Content-Length before a byte is read.
+        {
+          maxBytes: Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes),
+          overLimit: room.overLimit,
+          fileField: "pdf_file",
+          maxFileBytes: maxPartBytes(c.env),
+        },
+      );
+      c.set("fingerprint", uploadFingerprint(upload));
+      const discard = () => deleteKeys(c.env.FILES, [upload.file.key!, pending]);
+      try {
+        job = target ?? (await usableReservation(c.env, userId, upload.fields.job_id));
+      } catch (err) {
+        await discard();
+        throw err;
+      }
       const { job_id: _, ...fields } = upload.fields;
-      const taken = await takeHookFields(c.env, userId, fields);
-      hooks = taken.hooks;
-      settings = await uploadSettings(c.env, userId, taken.rest);
-      // A page range is checked against the book now, as an upload's is.
-      if (settings.pages) requirePagesFit(settings.pages, await storedBookPages(c.env.FILES, [upload.file.key!]));
-      if (upload.file.key !== sourceKey(job.id)) await moveObject(c.env.FILES, upload.file.key!, sourceKey(job.id));
+      const file = { key: upload.file.key!, filename: upload.file.filename, size: upload.file.size, sha256: upload.file.sha256 ?? null };
+      await openJob(c.env, job.id, userId, fields, { kind: "reservation", ...file }, discard);
+      await room.settle(file.size);
     } catch (err) {
-      await deleteKeys(c.env.FILES, [upload.file.key!, pending]);
+      await room.release();
       throw err;
     }
-    const billing = billingFor(c.env, userId, settings.gemini_model);
-    // Claimed once: a second request for the same reservation finds it taken.
-    const claimed = await db(c.env.DB)
-      .update(jobs)
-      .set({
-        status: "queued",
-        current_step: "queued",
-        original_filename: upload.file.filename,
-        file_size: upload.file.size,
-        settings: JSON.stringify(settings),
-        engine: billing.engine,
-        model: billing.model,
-        pricing_rate: billing.rate,
-        pricing_version: billing.pricing_version,
-        webhook_url: hooks?.url ?? null,
-        webhook_progress_every: hooks?.progress_every ?? null,
-        source_sha256: upload.file.sha256 ?? null,
-        same_source_as: await sameSourceAs(c.env, userId, upload.file.sha256 ?? null, job.id),
-        updated_at: nowIso(),
-      })
-      .where(and(eq(jobs.id, job.id), eq(jobs.status, "reserved")))
-      .returning({ id: jobs.id })
-      .all();
-    if (claimed.length === 0) {
-      await deleteKeys(c.env.FILES, [sourceKey(job.id)]);
-      throw new ApiError(409, "job_not_reserved", "This reservation was used or expired meanwhile.");
-    }
-    await startJob(c.env, job.id, settings, billing, hooks);
     c.header("Location", `/api/v1/jobs/${job.id}`);
     return c.json({ job_id: job.id, task_id: job.id, status: "pending", message: "PDF processing started" }, 202);
   },

@@ -61,22 +61,45 @@ export const releaseSlot = (env: Env, userId: string, jobId: string) =>
     .forgetJob(jobId)
     .catch(() => undefined);
 
+/** The bytes an upload may stream, held for it in the user's CreditAccount until it is stored or fails. */
+export interface Room {
+  maxBytes: number;
+  /** The error past maxBytes when the quota, not the upload limit, set it. */
+  overLimit?: (f: string) => ReturnType<typeof quotaExceeded>;
+  /** The upload is in D1 (its job's row written): its hold counts only for requests that read D1 before. */
+  settle(bytes: number): Promise<void>;
+  /** The upload failed or was refused: its hold goes. */
+  release(): Promise<void>;
+}
+
 /**
- * Bytes the user may still store; 413 at once when the request says it is bigger. The
- * returned `overLimit` names the quota when it, and not the upload limit, stops a stream.
+ * Bytes the user may still store; 413 at once when the request says it is bigger. They are
+ * held in the user's CreditAccount (worker/credits/account.ts) while the upload streams, so
+ * uploads sent at once cannot all take the same room; the stored figure is read after the ticket.
+ * The returned `overLimit` names the quota when it, and not the upload limit, stops a stream.
  */
-export async function storageRoom(
-  c: Context<AppEnv>,
-  field: string,
-): Promise<{ maxBytes: number; overLimit?: (f: string) => ReturnType<typeof quotaExceeded> }> {
+export async function storageRoom(c: Context<AppEnv>, field: string): Promise<Room> {
+  const userId = c.get("userId");
+  const account = creditAccount(c.env, userId);
+  const key = `upload:${crypto.randomUUID()}`;
   const quota = storageQuota(c.env);
   const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
-  const used = await storageUsed(c.env, c.get("userId"));
+  const ticket = await account.byteTicket();
+  const used = await storageUsed(c.env, userId);
   const room = Math.max(0, quota - used);
-  const declared = Number(c.req.header("content-length") ?? NaN);
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
   // The form's own bytes (boundaries, fields) are a few hundred; a body bigger than the room
   // by more than that cannot fit.
   if (declared > room + 64 * 1024) throw quotaExceeded(used, quota, field);
-  if (room >= uploadLimit) return { maxBytes: uploadLimit };
-  return { maxBytes: room, overLimit: (f) => quotaExceeded(used, quota, f) };
+  // A declared length bounds the file (the form's bytes with it); else the most one upload may send.
+  const want = declared > 0 ? Math.min(declared, uploadLimit) : uploadLimit;
+  const hold = await account.holdBytes({ key, job_id: key, want, ticket, user_used: used, quota });
+  const release = () => account.releaseBytes(key).catch(() => undefined);
+  const byQuota = !hold.ok || hold.tighter === "quota";
+  return {
+    maxBytes: hold.ok ? hold.bytes : 0,
+    ...(byQuota ? { overLimit: (f: string) => quotaExceeded(hold.used, quota, f) } : {}),
+    settle: (bytes) => account.settleBytes(key, bytes).catch(release),
+    release,
+  };
 }

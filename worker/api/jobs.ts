@@ -1,62 +1,26 @@
 import { Hono, type Context } from "hono";
 import { resolver } from "hono-openapi";
 import {
-  EventsQuerySchema,
   CreatePartsJobRequestSchema,
-  isFinal,
   JobListSchema,
   JobPartsSchema,
-  JobResultSchema,
   JobRetrySchema,
   JobSchema,
-  JobUploadFormSchema,
   ListJobsQuerySchema,
-  MAX_PARTS,
   PartReceivedSchema,
-  RESULT_EXPORT_COLUMNS,
-  ResultQuerySchema,
-  ResultSentenceSchema,
-  SentenceEditSchema,
   WebhookDeliveryListSchema,
 } from "../../schema/api";
-import { JobSettingsSchema } from "../../schema/settings";
-import { exportColumns, uploadSettings } from "../defaults/service";
-import { splitColumns } from "../../schema/sheets";
 import { billingFor, creditAccount, RateLimited, RETRIES_PER_JOB_HOUR } from "../credits/service";
-import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit, storageRoom } from "./intake";
-import { pageImageKey, pageImagesKey, partKey, sourceKey } from "../jobs/keys";
-import { maxPartBytes } from "../jobs/part-limits";
-import { createUploadingJob, getParts, partsJobInput, putPart } from "./parts";
+import { admitJob, releaseSlot, requireIntakeOpen, requireSomeCredit } from "./intake";
+import { getParts, putPart } from "./parts";
 import { rerunJob } from "./rerun";
 import { RerunRequestSchema } from "../../schema/before";
-import { bookSha256, requirePagesFit, sameSourceAs, storedBookPages } from "../jobs/sources";
 import { allowedModels } from "../jobs/engine";
-import { deleteKeys } from "../jobs/files";
-import { savePageImages } from "../jobs/page-images";
-import {
-  cancelJob,
-  createJob,
-  deleteJob,
-  editSentence,
-  jobResult,
-  listJobs,
-  ownJob,
-  retryJob,
-  toPublicJob,
-  tracker,
-} from "../jobs/service";
+import { cancelJob, deleteJob, listJobs, ownJob, retryJob, toPublicJob } from "../jobs/service";
 import { requireAuth } from "../auth/caller";
-import { credentialTag, recordSocket } from "../auth/sockets";
-import { SOCKET_EXPIRES_HEADER, SOCKET_ID_HEADER } from "../jobs/tracker";
-import { endedSocket, JOB_ENDED_HEADER } from "../jobs/release";
 import { ApiError } from "../core/errors";
-import { bookName } from "../pipeline/anki";
-import { APKG_TOO_LARGE, APKG_TYPE, attachment, renderResult, XLSX_TYPE } from "./export";
-import { checkApkgSize, loadSqlJs } from "./sqljs";
 import type { AppEnv } from "../core/types";
-import { receiveUpload, type UploadOptions } from "./upload";
-import { idempotent, jsonFingerprint, nullBucket, uploadFingerprint } from "./idempotency";
-import { takeHookFields } from "../webhooks/fields";
+import { idempotent, jsonFingerprint } from "./idempotency";
 import { jobDeliveries } from "../webhooks/service";
 import {
   describe,
@@ -71,44 +35,11 @@ import {
   RETRY_AFTER,
   UPLOAD_400,
 } from "./openapi";
-import { jsonBody, queryParams, readJson } from "./validate";
-import { config } from "../core/config";
+import { queryParams, readJson } from "./validate";
+import { createPartsJob, isJson, receiveJob, replayedUploadFingerprint, UPLOAD_FORM } from "./jobs-upload";
+import { jobId, jobOutputRoutes, NOT_FOUND } from "./jobs-output";
 
-/** One page image is read whole into memory before it goes to R2. */
-export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
-
-/**
- * A job's upload form: a PDF, or a book's parts (pdf_file repeated, in page order), or page
- * images in order; or no file but `parts`, for a book whose parts come one request each.
- */
-export const uploadOptions = (env: Env, id: string, maxBytes: number, overLimit?: UploadOptions["overLimit"]): UploadOptions => ({
-  maxBytes,
-  overLimit,
-  fileField: "pdf_file",
-  maxFileBytes: maxPartBytes(env),
-  files: { max: MAX_PARTS, key: (n) => partKey(id, n) },
-  allowNoFile: (fields) => fields.parts !== undefined,
-  images: {
-    field: "page_images",
-    maxPages: config(env).MAX_PAGE_IMAGES,
-    maxImageBytes: MAX_IMAGE_BYTES,
-    key: (page, ext) => pageImageKey(id, page, ext),
-  },
-});
-
-/** The upload's form as the document shows it: POST /api/v1/jobs and the estimate take the same. */
-export const UPLOAD_FORM = {
-  schema: resolver(JobUploadFormSchema),
-  encoding: { pdf_file: { contentType: "application/pdf" }, page_images: { contentType: "image/png, image/jpeg" } },
-};
-
-const isJson = (c: Context<AppEnv>) => /^\s*application\/json\b/i.test(c.req.header("content-type") ?? "");
-const partsBody = async (c: Context<AppEnv>) => {
-  const body = await readJson(c, '{"parts": 3}');
-  if (!body || typeof body !== "object" || Array.isArray(body))
-    throw new ApiError(400, "invalid_json", 'Send a JSON object like {"parts": 3}.');
-  return body as Record<string, unknown>;
-};
+export { MAX_IMAGE_BYTES, UPLOAD_FORM, uploadOptions } from "./jobs-upload";
 
 /** A rerun's JSON body, read as every JSON body is (capped, once); none: `{}`, the job's own settings. */
 async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
@@ -118,90 +49,6 @@ async function rerunBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
     throw new ApiError(400, "invalid_json", 'Send a JSON object of settings like {"sentence_length_limit": 8}, or no body.');
   return body as Record<string, unknown>;
 }
-
-/** A retried request's fingerprint: its upload read and hashed, nothing stored. */
-async function replayedUploadFingerprint(c: Context<AppEnv>) {
-  if (isJson(c)) return jsonFingerprint(await partsBody(c));
-  const upload = await receiveUpload(c.req.raw, nullBucket, "replay", uploadOptions(c.env, "replay", config(c.env).MAX_UPLOAD_BYTES));
-  return uploadFingerprint(upload);
-}
-
-/** Streams the upload of a new job into R2 and records the job; nothing is kept on failure. */
-async function receiveJob(c: Context<AppEnv>, id: string, userId: string) {
-  const key = sourceKey(id);
-  const room = await storageRoom(c, "pdf_file");
-  const upload = await receiveUpload(
-    c.req.raw,
-    c.env.FILES,
-    key,
-    uploadOptions(c.env, id, Math.min(config(c.env).MAX_UPLOAD_BYTES, room.maxBytes), room.overLimit),
-  );
-  c.set("fingerprint", uploadFingerprint(upload));
-  const images = upload.images;
-  const files = upload.files ?? [];
-  let settings: Awaited<ReturnType<typeof uploadSettings>>;
-  let billing: ReturnType<typeof billingFor>;
-  let hooks: Awaited<ReturnType<typeof takeHookFields>>["hooks"];
-  let bookPages: number | null = null;
-  try {
-    // No file but `parts`: the parts come one request each.
-    if (!images && files.length === 0)
-      return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, upload.fields)), waiting: true };
-    const { parts, ...fields } = upload.fields;
-    if (parts !== undefined && (images || Number(parts) !== files.length)) {
-      const message = images
-        ? "parts: page images are sent without it."
-        : `parts: ${parts} announced, but ${files.length} PDF${files.length === 1 ? " was" : "s were"} sent in pdf_file.`;
-      throw new ApiError(400, "invalid_field", message, "parts");
-    }
-    const taken = await takeHookFields(c.env, userId, fields);
-    hooks = taken.hooks;
-    // The sent fields over my saved defaults; gemini_model must be on the allow-list (GEMINI_MODELS).
-    settings = await uploadSettings(c.env, userId, taken.rest);
-    billing = billingFor(c.env, userId, settings.gemini_model);
-    // A page range is checked against the book now (400 naming `pages`): its pages counted
-    // from what was stored (page images are one page each).
-    if (settings.pages) {
-      bookPages = images
-        ? images.length
-        : await storedBookPages(
-            c.env.FILES,
-            files.map((f) => f.key),
-          );
-      requirePagesFit(settings.pages, bookPages);
-    }
-    if (images) await savePageImages(c.env.FILES, id, images);
-  } catch (err) {
-    // Nothing of a refused upload is kept.
-    const stored = images ? [...images.map((i) => i.key), pageImagesKey(id)] : [key, ...files.map((f) => f.key)];
-    await deleteKeys(c.env.FILES, stored);
-    throw err;
-  }
-  const pages = images?.length ?? 0;
-  const sha256 = bookSha256(images ?? files);
-  const job = await createJob(c.env, {
-    id,
-    ownerId: userId,
-    filename: images ? upload.file.filename || `${pages} page image${pages === 1 ? "" : "s"}` : upload.file.filename || "upload.pdf",
-    size: upload.file.size,
-    settings,
-    billing,
-    hooks,
-    parts: files,
-    source: { sha256, sameSourceAs: await sameSourceAs(c.env, userId, sha256, id), bookPages: images ? pages : bookPages },
-  });
-  return { job, waiting: false };
-}
-
-/** POST /api/v1/jobs with a JSON body: a book whose parts come one request each. */
-async function createPartsJob(c: Context<AppEnv>, id: string, userId: string) {
-  const body = await partsBody(c);
-  c.set("fingerprint", jsonFingerprint(body));
-  return { job: await createUploadingJob(c.env, id, userId, await partsJobInput(c.env, userId, body)), waiting: true };
-}
-
-const jobId = pathParam("id", "The job's id.");
-const NOT_FOUND = "`not_found`: no such job of mine.";
 
 export const jobRoutes = new Hono<AppEnv>()
   .use(requireAuth)
@@ -476,144 +323,5 @@ export const jobRoutes = new Hono<AppEnv>()
       return c.body(null, 204);
     },
   )
-  .get(
-    "/:id/result",
-    describe({
-      operationId: "getJobResult",
-      summary: "The sentences",
-      description:
-        "While the job runs: the finished chunks in order (`complete: false`). `format=txt` is one sentence per line; csv and tsv have the columns " +
-        "`index, sentence, page, chunk, original` (`original` empty unless the sentence was rewritten; new columns only ever go last) and a BOM. " +
-        "`anki`: a text file for Anki's importer (File → Import; headers for the note type `French Novel Tool`, the deck named after the book, " +
-        "tags `fnt` and the book) with the columns `Sentence, Original, Page, Deck, GUID, Tags`; `apkg`: an Anki package of the same notes " +
-        "(the note type included); the GUID comes from the job and the sentence's index, so it stays through edits and re-importing updates the notes. " +
-        "`xlsx`: an Excel workbook of the csv's columns, a bold frozen header, every cell text (never a formula).",
-      tag: "Jobs",
-      access: "user",
-      parameters: [jobId],
-      responses: {
-        200: {
-          description: "The result: JSON, or a file download for the other formats (`Content-Disposition: attachment`).",
-          headers: { "Content-Disposition": header("For the files: the book's name with the format's extension (`.anki.txt` for anki).") },
-          content: {
-            "application/json": { schema: resolver(JobResultSchema, { options: { io: "output" } }) },
-            "text/plain": { schema: { type: "string" } },
-            "text/csv": { schema: { type: "string" } },
-            "text/tab-separated-values": { schema: { type: "string" } },
-            [APKG_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: APKG_TYPE } },
-            [XLSX_TYPE]: { schema: { type: "string", format: "binary", contentMediaType: XLSX_TYPE } },
-          },
-        },
-      },
-      errors: {
-        400: "`invalid_field`: `format`, or a `columns` name that is not one of the export's.",
-        404: NOT_FOUND,
-        413: APKG_TOO_LARGE,
-      },
-    }),
-    queryParams(ResultQuerySchema),
-    async (c) => {
-      const { format, columns: asked } = c.req.valid("query");
-      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-      // My saved export columns apply to the table formats; `columns` sent overrides them.
-      const columns = await exportColumns(c.env, c.get("userId"), RESULT_EXPORT_COLUMNS, splitColumns(asked));
-      const result = await jobResult(c.env, row);
-      if (format === "json") return c.json(result, 200);
-      if (format === "apkg") checkApkgSize(result.sentences.length);
-      const settings = JobSettingsSchema.parse(JSON.parse(row.settings));
-      const { body, contentType, extension } = await renderResult(result, format, row, {
-        paragraphBreaks: settings.preserve_formatting,
-        sql: loadSqlJs,
-        columns,
-      });
-      c.header("Content-Type", contentType);
-      c.header("Content-Disposition", attachment(bookName(row.original_filename), extension));
-      return c.body(body, 200);
-    },
-  )
-  .patch(
-    "/:id/sentences/:index",
-    describe({
-      operationId: "editSentence",
-      summary: "Correct one sentence",
-      description: "Of a finished job; results and exports carry the edit (`edited: true`), `original` stays.",
-      tag: "Jobs",
-      access: "user",
-      parameters: [jobId, { ...pathParam("index", "The sentence's `index` in the result."), schema: { type: "integer", minimum: 0 } }],
-      responses: { 200: json(ResultSentenceSchema, "The sentence now.") },
-      errors: {
-        400: "`invalid_field` (`text`): empty, or longer than three times the engine's sentence (200 characters at least).",
-        404: "`not_found`: no such job of mine, or no such sentence.",
-        409: "`job_not_finished`: sentences can be edited once the job has finished.",
-      },
-    }),
-    async (c, next) => {
-      // The job and the index are checked before the body is read.
-      c.set("job", await ownJob(c.env, c.get("userId"), c.req.param("id")));
-      const index = Number(c.req.param("index"));
-      if (!Number.isInteger(index) || index < 0) throw new ApiError(404, "not_found", "No such sentence.");
-      await next();
-    },
-    jsonBody(SentenceEditSchema, '{"text": "…"}'),
-    async (c) => {
-      const { text } = c.req.valid("json");
-      return c.json(await editSentence(c.env, c.get("job")!, Number(c.req.param("index")), text), 200);
-    },
-  )
-  .get(
-    "/:id/events",
-    describe({
-      operationId: "streamJobEvents",
-      summary: "Live progress (WebSocket)",
-      description:
-        "Connect with `Upgrade: websocket`. Every progress event is a message (`ProgressEvent`, with its `seq`); `after` replays what was missed. " +
-        "The browser's cookie authenticates it (same Origin only); programs send `Authorization: Bearer <key>`, or `access_token` in the query " +
-        "where their client cannot set headers. When the credential ends (sign-out, revoked key, expiry) the socket gets a `CredentialEnded` " +
-        "message and is closed with code 4001.",
-      tag: "Jobs",
-      access: "user",
-      parameters: [
-        jobId,
-        {
-          name: "access_token",
-          in: "query",
-          required: false,
-          description: "An API key or session token, for WebSocket clients that cannot set headers.",
-          schema: { type: "string" },
-        },
-      ],
-      responses: {
-        101: {
-          description:
-            "Switching Protocols: the WebSocket. Messages are `ProgressEvent` JSON objects, then possibly one `CredentialEnded`.",
-        },
-      },
-      errors: {
-        403: "`forbidden_origin`: a session's WebSocket opened from another site.",
-        404: NOT_FOUND,
-        426: "`upgrade_required`: this endpoint speaks WebSocket; connect with `Upgrade: websocket`.",
-      },
-    }),
-    queryParams(EventsQuerySchema),
-    async (c) => {
-      const row = await ownJob(c.env, c.get("userId"), c.req.param("id"));
-      if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-        throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket: connect with Upgrade: websocket.");
-      }
-      const caller = c.get("caller");
-      const socketId = crypto.randomUUID();
-      // The tracker tags the socket with its id and the credential's expiry; the D1 record lets
-      // sign-out or revocation find and close it.
-      const headers = new Headers(c.req.raw.headers);
-      for (const h of ["Authorization", "Cookie", SOCKET_EXPIRES_HEADER]) headers.delete(h);
-      headers.set(SOCKET_ID_HEADER, socketId);
-      if (caller.expiresAt) headers.set(SOCKET_EXPIRES_HEADER, caller.expiresAt);
-      if (isFinal(row.status)) headers.set(JOB_ENDED_HEADER, "1");
-      const upstream = new URL(c.req.url);
-      const res = await tracker(c.env, row.id).fetch(new Request(upstream, { headers }));
-      // The job ended and its tracker let go of its event log: its final state from D1, then closed.
-      if (res.status === 410) return endedSocket(row, c.req.valid("query").after);
-      if (res.status === 101) await recordSocket(c.env, socketId, row.id, credentialTag(caller.auth, caller.credentialId));
-      return res;
-    },
-  );
+  // The result, a sentence corrected, the live progress: ./jobs-output.ts.
+  .route("/", jobOutputRoutes);

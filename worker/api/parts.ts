@@ -1,14 +1,11 @@
 import type { Context } from "hono";
-import { CreatePartsJobSchema, type Job } from "../../schema/api";
-import { jobs } from "../../schema/db";
-import { billingFor, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
-import { db, nowIso } from "../core/db";
+import { CreatePartsJobSchema } from "../../schema/api";
+import { creditAccount, quotaExceeded, storageQuota, storageUsed } from "../credits/service";
+import { nowIso } from "../core/db";
 import { partKey } from "../jobs/keys";
 import { maxPartBytes, megabytes, partsTtlMs } from "../jobs/part-limits";
 import { endUpload, listParts, partsView, startIfComplete, storePart, uploadLapsed } from "../jobs/parts";
-import { newJobRow, ownJob, toPublicJob } from "../jobs/service";
-import { takeHookFields } from "../webhooks/fields";
-import { uploadSettings } from "../defaults/service";
+import { ownJob, toPublicJob } from "../jobs/service";
 import { ApiError } from "../core/errors";
 import type { AppEnv } from "../core/types";
 import { cleanFilename, receivePdfBody } from "./upload";
@@ -22,35 +19,14 @@ import { config } from "../core/config";
  * missing part is stored. Sending a part again replaces it.
  */
 
-/** What a job sent in parts is created with: its count and name, the settings and webhook fields. */
-export async function partsJobInput(env: Env, userId: string, body: Record<string, unknown>) {
+/** What a job sent in parts is created with: its count and name; the rest are its settings and webhook fields. */
+export function partsJobInput(body: Record<string, unknown>) {
   const { parts, filename, ...rest } = body;
   const p = validate(CreatePartsJobSchema, { parts, filename });
   const fields = Object.fromEntries(
     Object.entries(rest).map(([k, v]) => [k, k.startsWith("webhook_") && v !== null && v !== undefined ? String(v) : v]),
   ) as Record<string, string>;
-  const taken = await takeHookFields(env, userId, fields);
-  const settings = await uploadSettings(env, userId, taken.rest);
-  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), settings, hooks: taken.hooks };
-}
-
-/** Records a job that waits for its parts; nothing starts until the last one is stored. */
-export async function createUploadingJob(
-  env: Env,
-  id: string,
-  userId: string,
-  input: Awaited<ReturnType<typeof partsJobInput>>,
-): Promise<Job> {
-  const billing = billingFor(env, userId, input.settings.gemini_model);
-  const row = newJobRow({ id, ownerId: userId, filename: input.filename, size: 0, settings: input.settings, billing }, "uploading", {
-    current_step: `waiting for ${input.parts} parts`,
-    part_count: input.parts,
-    upload_expires_at: new Date(Date.now() + partsTtlMs(env)).toISOString(),
-    webhook_url: input.hooks?.url ?? null,
-    webhook_progress_every: input.hooks?.progress_every ?? null,
-  });
-  await db(env.DB).insert(jobs).values(row);
-  return toPublicJob(row);
+  return { parts: p.parts, filename: cleanFilename(p.filename, "upload.pdf"), fields };
 }
 
 /** "attachment; filename=\"part 2.pdf\"" → "part 2.pdf" (optional: parts need no name). */
@@ -103,42 +79,74 @@ const lapsedError = (row: { parts_received: number; part_count: number | null })
 export async function putPart(c: Context<AppEnv>) {
   const userId = c.get("userId");
   const { row, n } = await jobTakingParts(c.env, userId, c.req.param("id")!, c.req.param("n")!);
+  const account = creditAccount(c.env, userId);
+  const key = partKey(row.id, n, crypto.randomUUID().slice(0, 8));
+  // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
+  // (which already counts this job's parts, the one replaced included). The part's bytes are
+  // held in the user's CreditAccount while it streams, so parts sent at once cannot all take
+  // the same room; the stored figures are read after the ticket (worker/credits/account.ts).
+  const ticket = await account.byteTicket();
   const parts = await listParts(c.env, row.id);
   const replaced = parts.find((p) => p.n === n);
-  // The whole job stays within MAX_UPLOAD_BYTES, and the user within their storage quota
-  // (which already counts this job's parts, the one replaced included).
   const uploadLimit = config(c.env).MAX_UPLOAD_BYTES;
   const others = parts.reduce((s, p) => s + (p.n === n ? 0 : p.size), 0);
   const quota = storageQuota(c.env);
-  const used = await storageUsed(c.env, userId);
-  const room = Math.max(0, quota - used + (replaced?.size ?? 0));
-  const byJob = Math.max(0, uploadLimit - others);
-  const overLimit =
-    room < byJob
-      ? (field: string) => quotaExceeded(used, quota, field)
+  const used = (await storageUsed(c.env, userId)) - (replaced?.size ?? 0);
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
+  const maxFileBytes = maxPartBytes(c.env);
+  // A declared length over the part limit is refused as too_large by receivePdfBody below.
+  const exact = declared > 0 && declared <= maxFileBytes;
+  const hold = await account.holdBytes({
+    key,
+    job_id: row.id,
+    want: exact ? declared : maxFileBytes,
+    exact,
+    ticket,
+    user_used: used,
+    quota,
+    job_used: others,
+    job_limit: uploadLimit,
+  });
+  const overLimit = (limit: "quota" | "job" | null, h: { used: number; job_used: number }) =>
+    limit === "quota"
+      ? (field: string) => quotaExceeded(h.used, quota, field)
       : (field: string) =>
           new ApiError(
             413,
             "file_too_large",
-            `The parts of a job may hold ${megabytes(uploadLimit)} together, and the other parts of this one hold ${megabytes(others)}.`,
+            `The parts of a job may hold ${megabytes(uploadLimit)} together, and the other parts of this one hold ${megabytes(h.job_used)}.`,
             field,
           );
-  const key = partKey(row.id, n, crypto.randomUUID().slice(0, 8));
-  const file = await receivePdfBody(c.req.raw, c.env.FILES, key, {
-    maxBytes: Math.min(room, byJob),
-    overLimit,
-    maxFileBytes: maxPartBytes(c.env),
-    label: `Part ${n}`,
-    filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
-  });
+  // Refused: nothing may stream, and the first byte (or the declared length) gets the limit's error.
+  const release = () => account.releaseBytes(key).catch(() => undefined);
+  let file: Awaited<ReturnType<typeof receivePdfBody>>;
+  try {
+    file = await receivePdfBody(c.req.raw, c.env.FILES, key, {
+      maxBytes: hold.ok ? hold.bytes : 0,
+      overLimit: overLimit(hold.ok ? hold.tighter : hold.limit, hold),
+      maxFileBytes,
+      label: `Part ${n}`,
+      filename: cleanFilename(dispositionFilename(c.req.header("content-disposition")), `part-${n}.pdf`),
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
   const expiresAt = new Date(Date.now() + partsTtlMs(c.env)).toISOString();
-  if (!(await storePart(c.env, row.id, n, file, expiresAt))) {
+  const stored = await storePart(c.env, row.id, n, file, expiresAt).catch(async (err: unknown) => {
+    await release();
+    throw err;
+  });
+  if (!stored) {
+    await release();
     // The job started, was cancelled or lapsed while this part was on its way.
     await c.env.FILES.delete(key);
     const now = await ownJob(c.env, userId, row.id);
     if (uploadLapsed(now)) throw new ApiError(410, "upload_expired", "This job's upload expired before all its parts arrived.");
     throw new ApiError(409, "job_not_uploading", `This job is ${now.status}: it takes no more parts.`);
   }
+  // D1 has the part now: its hold counts only for requests that read D1 before.
+  await account.settleBytes(key, file.size).catch(release);
   let fresh = await ownJob(c.env, userId, row.id);
   let started = false;
   if (fresh.parts_received === fresh.part_count) {

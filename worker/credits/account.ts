@@ -29,6 +29,43 @@ export interface Admission {
 
 const HOUR_MS = 3600_000;
 const MINUTE_MS = 60_000;
+/**
+ * A hold on upload bytes lapses after this, whatever became of its request: a Worker may be
+ * stopped mid-upload and never release it. An hour covers the largest book (256 MiB) at ~0.6
+ * Mbit/s; a request still streaming then is not counted against others any more.
+ */
+export const BYTE_HOLD_MS = HOUR_MS;
+/** A settled hold counts for tickets taken before it, for this long (a ticket is used within its request, in ms). */
+const SETTLED_KEEP_MS = 5 * MINUTE_MS;
+
+/** Bytes an upload asks to hold before it streams (see CreditAccount.holdBytes). */
+export interface ByteHoldRequest {
+  /** The hold's own name (one per request: the object key it stores to). */
+  key: string;
+  /** The job the bytes are for (the job limit counts the holds of this job). */
+  job_id: string;
+  /** Bytes wanted: the request's declared length, or the most it may send. */
+  want: number;
+  /** All of `want` or nothing (a declared length: fewer bytes could not take the request). */
+  exact?: boolean;
+  /** From byteTicket(), taken before the stored figures below were read from D1. */
+  ticket: number;
+  /** The user's stored bytes (D1, read after the ticket) and their quota. */
+  user_used: number;
+  quota: number;
+  /** For a part: the job's other stored parts (D1, after the ticket) and MAX_UPLOAD_BYTES. */
+  job_used?: number;
+  job_limit?: number;
+}
+
+/**
+ * Granted: the request may stream `bytes`; `tighter` names the limit that set them (the error to
+ * give past them), null when the request's own `want` did. Refused: no byte is left under `limit`;
+ * `used` is what that limit already counts (stored and held).
+ */
+export type ByteHold =
+  | { ok: true; bytes: number; tighter: "quota" | "job" | null; used: number; job_used: number }
+  | { ok: false; limit: "quota" | "job"; used: number; job_used: number };
 
 /**
  * One per user: the single writer of that user's credits and of their job-creation rate.
@@ -51,6 +88,9 @@ export class CreditAccount extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS admissions (job_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS retries (job_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS estimates (at_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS byte_holds (
+        key TEXT PRIMARY KEY, job_id TEXT NOT NULL, bytes INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+        settled_seq INTEGER, settled_ms INTEGER);
     `);
   }
 
@@ -189,22 +229,9 @@ export class CreditAccount extends DurableObject<Env> {
 
   // ---- jobs per hour -------------------------------------------------------------
 
-  private window(limit: number, nowMs: number): Admission & { count: number } {
-    this.sql.exec("DELETE FROM admissions WHERE at_ms <= ?", nowMs - HOUR_MS);
-    const rows = this.sql.exec<{ at_ms: number }>("SELECT at_ms FROM admissions ORDER BY at_ms").toArray();
-    const count = rows.length;
-    const oldest = rows[0]?.at_ms;
-    const reset = oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + HOUR_MS - nowMs) / 1000));
-    return { ok: count < limit, limit, remaining: Math.max(0, limit - count), reset_seconds: reset, count };
-  }
-
   /** Counts a new job against the hourly limit, if there is room. */
   async admitJob(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
-    const w = this.window(limit, nowMs);
-    if (!w.ok) return { ok: false, limit, remaining: 0, reset_seconds: w.reset_seconds };
-    this.sql.exec("INSERT OR IGNORE INTO admissions (job_id, at_ms) VALUES (?, ?)", jobId, nowMs);
-    const after = this.window(limit, nowMs);
-    return { ok: true, limit, remaining: after.remaining, reset_seconds: after.reset_seconds };
+    return this.slide("admissions", HOUR_MS, limit, nowMs, { add: jobId });
   }
 
   /**
@@ -227,26 +254,45 @@ export class CreditAccount extends DurableObject<Env> {
   }
 
   /**
-   * A sliding window of `windowMs` over the rows of `table` (those of `jobId` when given): counts
-   * one more if fewer than `limit` are in it. The check and the write run without an await between.
+   * A sliding window of `windowMs` over the rows of `table` (those of job `of` when given): with
+   * `add`, counts one more (that job's row, or an unnamed one for null) if fewer than `limit` are
+   * in it; without, only says where it stands. The check and the write run without an await between.
    */
-  private slide(table: "retries" | "estimates", windowMs: number, limit: number, nowMs: number, jobId?: string): Admission {
+  private slide(
+    table: "admissions" | "retries" | "estimates",
+    windowMs: number,
+    limit: number,
+    nowMs: number,
+    opts: { of?: string; add?: string | null } = {},
+  ): Admission {
     this.sql.exec(`DELETE FROM ${table} WHERE at_ms <= ?`, nowMs - windowMs);
     const rows = (
-      jobId === undefined
+      opts.of === undefined
         ? this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} ORDER BY at_ms`)
-        : this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} WHERE job_id = ? ORDER BY at_ms`, jobId)
+        : this.sql.exec<{ at_ms: number }>(`SELECT at_ms FROM ${table} WHERE job_id = ? ORDER BY at_ms`, opts.of)
     ).toArray();
     const reset = (oldest: number) => Math.max(1, Math.ceil((oldest + windowMs - nowMs) / 1000));
+    if (opts.add === undefined) {
+      const oldest = rows[0]?.at_ms;
+      return {
+        ok: rows.length < limit,
+        limit,
+        remaining: Math.max(0, limit - rows.length),
+        reset_seconds: oldest === undefined ? 0 : reset(oldest),
+      };
+    }
     if (rows.length >= limit) return { ok: false, limit, remaining: 0, reset_seconds: reset(rows[0]!.at_ms) };
-    if (jobId === undefined) this.sql.exec(`INSERT INTO ${table} (at_ms) VALUES (?)`, nowMs);
-    else this.sql.exec(`INSERT INTO ${table} (job_id, at_ms) VALUES (?, ?)`, jobId, nowMs);
-    return { ok: true, limit, remaining: limit - rows.length - 1, reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
+    // A job admitted again (the same id) is counted once.
+    const added =
+      opts.add === null
+        ? this.sql.exec(`INSERT INTO ${table} (at_ms) VALUES (?)`, nowMs).rowsWritten
+        : this.sql.exec(`INSERT OR IGNORE INTO ${table} (job_id, at_ms) VALUES (?, ?)`, opts.add, nowMs).rowsWritten;
+    return { ok: true, limit, remaining: limit - rows.length - (added > 0 ? 1 : 0), reset_seconds: reset(rows[0]?.at_ms ?? nowMs) };
   }
 
   /** Counts a retry of one job against its own hourly limit, if there is room (a sliding hour, like jobs). */
   async admitRetry(jobId: string, limit: number, nowMs = Date.now()): Promise<Admission> {
-    return this.slide("retries", HOUR_MS, limit, nowMs, jobId);
+    return this.slide("retries", HOUR_MS, limit, nowMs, { of: jobId, add: jobId });
   }
 
   /**
@@ -254,11 +300,76 @@ export class CreditAccount extends DurableObject<Env> {
    * no slot among the jobs of the hour.
    */
   async admitEstimate(limit: number, nowMs = Date.now()): Promise<Admission> {
-    return this.slide("estimates", MINUTE_MS, limit, nowMs);
+    return this.slide("estimates", MINUTE_MS, limit, nowMs, { add: null });
   }
 
+  // ---- upload bytes in flight -----------------------------------------------------
+  //
+  // Uploads and parts stream while others of the same user do: each holds its bytes here
+  // first, so that 100 parts sent at once cannot all find the same room. The stored figures come
+  // from D1, read by the caller after taking a ticket; a hold settled (its bytes in D1) after that
+  // ticket may be missing from them, so it still counts; one settled before is in them.
+
+  private purgeHolds(nowMs: number): void {
+    this.sql.exec(
+      "DELETE FROM byte_holds WHERE (settled_seq IS NULL AND expires_ms <= ?) OR settled_ms <= ?",
+      nowMs,
+      nowMs - SETTLED_KEEP_MS,
+    );
+  }
+
+  private byteSeq(): number {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'byte_seq'").toArray()[0];
+    return row ? Number(row.value) : 0;
+  }
+
+  /** Taken before reading the stored figures that holdBytes is then given. */
+  async byteTicket(): Promise<number> {
+    return this.byteSeq();
+  }
+
+  /** Holds up to `want` bytes within the user's quota (and the job's limit), or refuses. Check and write run without an await. */
+  async holdBytes(r: ByteHoldRequest, nowMs = Date.now()): Promise<ByteHold> {
+    this.purgeHolds(nowMs);
+    const held = (jobId?: string) =>
+      this.sql
+        .exec<{ n: number }>(
+          `SELECT COALESCE(SUM(bytes), 0) AS n FROM byte_holds
+           WHERE key <> ? AND (settled_seq IS NULL OR settled_seq > ?) ${jobId === undefined ? "" : "AND job_id = ?"}`,
+          ...(jobId === undefined ? [r.key, r.ticket] : [r.key, r.ticket, jobId]),
+        )
+        .one().n;
+    const used = r.user_used + held();
+    const jobUsed = r.job_limit === undefined ? 0 : (r.job_used ?? 0) + held(r.job_id);
+    const userRoom = r.quota - used;
+    const jobRoom = r.job_limit === undefined ? Number.POSITIVE_INFINITY : r.job_limit - jobUsed;
+    const bytes = Math.min(r.want, userRoom, jobRoom);
+    const tighter = bytes === r.want ? null : userRoom <= jobRoom ? "quota" : "job";
+    if (bytes <= 0 || (r.exact && tighter)) return { ok: false, limit: tighter ?? "quota", used, job_used: jobUsed };
+    this.sql.exec(
+      "INSERT OR REPLACE INTO byte_holds (key, job_id, bytes, expires_ms, settled_seq, settled_ms) VALUES (?, ?, ?, ?, NULL, NULL)",
+      r.key,
+      r.job_id,
+      bytes,
+      nowMs + BYTE_HOLD_MS,
+    );
+    return { ok: true, bytes, tighter, used, job_used: jobUsed };
+  }
+
+  /** The upload is stored and its row in D1 says so: its `bytes` count now only for tickets taken before. */
+  async settleBytes(key: string, bytes: number, nowMs = Date.now()): Promise<void> {
+    const seq = this.byteSeq() + 1;
+    this.sql.exec("INSERT OR REPLACE INTO state (key, value) VALUES ('byte_seq', ?)", String(seq));
+    this.sql.exec("UPDATE byte_holds SET bytes = ?, settled_seq = ?, settled_ms = ? WHERE key = ?", bytes, seq, nowMs, key);
+  }
+
+  /** The upload failed or was refused: its hold goes. */
+  async releaseBytes(key: string): Promise<void> {
+    this.sql.exec("DELETE FROM byte_holds WHERE key = ?", key);
+  }
+
+  /** Where the user stands against the hourly job limit, nothing counted. */
   async rate(limit: number, nowMs = Date.now()): Promise<Admission> {
-    const w = this.window(limit, nowMs);
-    return { ok: w.ok, limit, remaining: w.remaining, reset_seconds: w.reset_seconds };
+    return this.slide("admissions", HOUR_MS, limit, nowMs);
   }
 }

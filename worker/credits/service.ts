@@ -1,10 +1,10 @@
-import { and, eq, lt } from "drizzle-orm";
+import { lt } from "drizzle-orm";
 import { jobs } from "../../schema/db";
 import { ApiError } from "../core/errors";
-import { db } from "../core/db";
 import type { Admission, CreditSummary } from "./account";
 import { parsePricing, PricingError, rateFor, toCredits, type Pricing } from "./pricing";
 import { config } from "../core/config";
+import { transitionAll } from "../jobs/lifecycle";
 
 /** The one writer of a user's credits and job rate. */
 export const creditAccount = (env: Env, userId: string) => env.CREDIT_ACCOUNT.get(env.CREDIT_ACCOUNT.idFromName(userId));
@@ -138,19 +138,18 @@ export async function grantCredits(env: Env, userId: string, credits: number, no
  * `failed` (reservation_expired) and the credits go back.
  */
 export async function expireReservations(env: Env, now = new Date()): Promise<number> {
-  const lapsed = await db(env.DB)
-    .update(jobs)
-    .set({
-      status: "failed",
+  const lapsed = await transitionAll(
+    env.DB,
+    "failed",
+    {
       current_step: "failed",
       error_code: "reservation_expired",
       error_message: "The reservation expired before a PDF was sent.",
       completed_at: now.toISOString(),
       updated_at: now.toISOString(),
-    })
-    .where(and(eq(jobs.status, "reserved"), lt(jobs.reservation_expires_at, now.toISOString())))
-    .returning({ id: jobs.id, owner_id: jobs.owner_id })
-    .all();
+    },
+    { from: ["reserved"], where: lt(jobs.reservation_expires_at, now.toISOString()) },
+  );
   for (const j of lapsed) {
     await creditAccount(env, j.owner_id).release(j.id, "reservation expired unused", now.toISOString());
   }

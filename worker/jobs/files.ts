@@ -16,3 +16,13 @@ export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<vo
     cursor = list.truncated ? list.cursor : undefined;
   } while (cursor);
 }
+
+/** Copies an object to another key without holding it (R2 has no rename). */
+export async function moveObject(bucket: R2Bucket, from: string, to: string) {
+  const obj = await bucket.get(from);
+  if (!obj) throw new Error(`${from} vanished`);
+  const { readable, writable } = new FixedLengthStream(obj.size);
+  const [, put] = await Promise.all([obj.body.pipeTo(writable), bucket.put(to, readable, { httpMetadata: obj.httpMetadata })]);
+  await bucket.delete(from);
+  return put;
+}

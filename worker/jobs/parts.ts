@@ -8,6 +8,7 @@ import { endEventId, enqueueEvent, type JobHooks } from "../webhooks/service";
 import { db, nowIso } from "../core/db";
 import { deletePrefix } from "./files";
 import { uploadsPrefix } from "./keys";
+import { transition } from "./lifecycle";
 import { listParts, startJob, toPublicJob } from "./records";
 
 export { listParts, partRows } from "./records";
@@ -72,12 +73,13 @@ export async function startIfComplete(env: Env, row: JobRow): Promise<JobRow | n
   // The book is whole now: its hash, and whether the reader sent it before.
   const sha256 = bookSha256(await listParts(env, row.id));
   const same = await sameSourceAs(env, row.owner_id, sha256, row.id);
-  const [claimed] = await db(env.DB)
-    .update(jobs)
-    .set({
+  const claimed = await transition(
+    env.DB,
+    row.id,
+    "queued",
+    {
       source_sha256: sha256,
       same_source_as: same,
-      status: "queued",
       current_step: "queued",
       upload_expires_at: null,
       engine: billing.engine,
@@ -85,10 +87,9 @@ export async function startIfComplete(env: Env, row: JobRow): Promise<JobRow | n
       pricing_rate: billing.rate,
       pricing_version: billing.pricing_version,
       updated_at: nowIso(),
-    })
-    .where(and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), eq(jobs.parts_received, jobs.part_count)))
-    .returning()
-    .all();
+    },
+    { from: ["uploading"], where: eq(jobs.parts_received, jobs.part_count) },
+  );
   if (!claimed) return null;
   await startJob(env, claimed.id, settings, billing, hooksOf(claimed));
   return claimed;
@@ -110,20 +111,20 @@ export async function endUpload(
   onlyBefore?: string,
 ): Promise<boolean> {
   const now = nowIso();
-  const ended = await db(env.DB)
-    .update(jobs)
-    .set({
-      status,
+  const ended = await transition(
+    env.DB,
+    row.id,
+    status,
+    {
       current_step: status,
       error_code: error?.code ?? null,
       error_message: error?.message ?? null,
       completed_at: now,
       updated_at: now,
-    })
-    .where(and(eq(jobs.id, row.id), eq(jobs.status, "uploading"), ...(onlyBefore ? [lt(jobs.upload_expires_at, onlyBefore)] : [])))
-    .returning({ id: jobs.id })
-    .all();
-  if (ended.length === 0) return false;
+    },
+    { from: ["uploading"], ...(onlyBefore ? { where: lt(jobs.upload_expires_at, onlyBefore) } : {}) },
+  );
+  if (!ended) return false;
   await deletePrefix(env.FILES, uploadsPrefix(row.id));
   const [final] = await db(env.DB).update(jobs).set({ uploads_expired_at: nowIso() }).where(eq(jobs.id, row.id)).returning().all();
   const hooks = final && hooksOf(final);

@@ -20,15 +20,10 @@ import { AnalysisReader, storedAnalysis, type StoredAnalysis } from "../learning
 import type { StoredResult } from "../pipeline/facts";
 import type { Sentence } from "../pipeline/types";
 import { analysisKey, resultKey, trackerStateKey } from "./keys";
+import { config } from "../core/config";
 
-/** How long a finished job's tracker keeps its event log when EVENT_LOG_SECONDS says nothing valid. */
-export const DEFAULT_EVENT_LOG_SECONDS = 600;
-
-export function eventLogMs(env: Pick<Env, "EVENT_LOG_SECONDS">): number {
-  const raw = env.EVENT_LOG_SECONDS;
-  const n = Number(raw);
-  return (raw !== undefined && raw !== "" && Number.isFinite(n) && n >= 0 ? n : DEFAULT_EVENT_LOG_SECONDS) * 1000;
-}
+/** How long a finished job's tracker keeps its event log: EVENT_LOG_SECONDS (600 by default), from the parsed configuration. */
+export const eventLogMs = (env: Env): number => config(env).EVENT_LOG_SECONDS * 1000;
 
 /** Set by the events route on its request to a finished job's tracker. */
 export const JOB_ENDED_HEADER = "X-Fnt-Job-Ended";

@@ -8,6 +8,7 @@ import { creditAccount, quotaExceeded, storageQuota, storageUsed } from "../cred
 import { jobPrefix, resultKey } from "./keys";
 import { releaseSource } from "./sources";
 import { endUpload } from "./parts";
+import { transition } from "./lifecycle";
 import { newJobRow, partRows, startJob, toPublicJob, tracker, type NewJob } from "./records";
 
 export { newJobRow, sourceKept, startJob, toPublicJob, tracker, type JobSource, type NewJob } from "./records";
@@ -82,13 +83,14 @@ export async function cancelJob(env: Env, row: JobRow): Promise<Job> {
 /** A reserved job (no file, no tracker yet) ends here: its credits go back, once. */
 async function endReservation(env: Env, row: JobRow, status: "cancelled") {
   const now = nowIso();
-  const ended = await db(env.DB)
-    .update(jobs)
-    .set({ status, current_step: status, completed_at: now, updated_at: now })
-    .where(and(eq(jobs.id, row.id), eq(jobs.status, "reserved")))
-    .returning({ id: jobs.id })
-    .all();
-  if (ended.length) await creditAccount(env, row.owner_id).release(row.id, `reservation ${status}`);
+  const ended = await transition(
+    env.DB,
+    row.id,
+    status,
+    { current_step: status, completed_at: now, updated_at: now },
+    { from: ["reserved"] },
+  );
+  if (ended) await creditAccount(env, row.owner_id).release(row.id, `reservation ${status}`);
 }
 
 const hasResult = (row: JobRow) => row.status === "completed" || row.status === "partial";

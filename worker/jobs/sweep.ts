@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, inArray, lt, sql } from "drizzle-orm";
 import { FINAL_STATUSES } from "../../schema/api";
 import { jobs, type JobRow } from "../../schema/db";
 import { parseRetentionDays, RetentionConfigError, uploadDays } from "../../schema/retention";
@@ -9,6 +9,7 @@ import { purgeExpiredSessions } from "../auth/sessions";
 import { expireReservations } from "../credits/service";
 import { purgeIdempotencyKeys } from "../core/idempotency";
 import { expireUploads } from "./parts";
+import { transition } from "./lifecycle";
 
 /** A job whose row has not moved for this long is stuck (the tracker's own watchdog failed). */
 const STUCK_MS = 60 * 60_000;
@@ -43,16 +44,18 @@ export async function sweep(env: Env, now = Date.now()): Promise<{ stuck: number
     await t.fail("stalled", "The job stopped making progress and was ended. Please upload the PDF again.");
     // A job whose tracker never got registered cannot end itself: close the row here.
     if (!(await t.status())) {
-      await d
-        .update(jobs)
-        .set({
-          status: "failed",
+      await transition(
+        env.DB,
+        id,
+        "failed",
+        {
           error_code: "stalled",
           error_message: "The job never started. Please upload the PDF again.",
           completed_at: nowIso(),
           updated_at: nowIso(),
-        })
-        .where(eq(jobs.id, id));
+        },
+        { from: ["queued", "planning", "processing"] },
+      );
     }
   }
   const days = retentionOrNull(env);

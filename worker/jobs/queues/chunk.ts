@@ -14,8 +14,9 @@ import { geminiLimiter } from "../rate-limiter";
 import { tracker } from "../service";
 import { HEARTBEAT_MS } from "../tracker";
 
-/** Attempts a chunk gets before it is declared failed: `max_retries` (4) in wrangler.toml + 1. */
-export const CHUNK_MAX_ATTEMPTS = 5;
+import { CHUNK_MAX_ATTEMPTS } from "./attempts";
+
+export { CHUNK_MAX_ATTEMPTS } from "./attempts";
 /**
  * Messages of one batch worked on at once by the local engine, whose work is CPU in this isolate.
  * Gemini's work is waiting on Google: every message of a batch is in flight at once (the

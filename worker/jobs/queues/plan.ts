@@ -25,8 +25,9 @@ import { planParts, refuseOversized } from "../plan-parts";
 import { tracker } from "../service";
 import { chunkChars } from "../../core/config";
 
-/** Attempts the plan step gets: `max_retries` (3) + 1. */
-export const PLAN_MAX_ATTEMPTS = 4;
+import { PLAN_MAX_ATTEMPTS } from "./attempts";
+
+export { PLAN_MAX_ATTEMPTS } from "./attempts";
 
 export async function handlePlanBatch(batch: MessageBatch<PlanMessage>, env: Env): Promise<void> {
   await heartbeat(env, batch.queue);

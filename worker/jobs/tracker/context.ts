@@ -5,7 +5,7 @@ import { config } from "../../core/config";
 import { nowIso } from "../../core/db";
 import { progressEvent, snapshot, type Snapshot } from "./progress";
 import { failedPages, mergeResult, type LemmaSink } from "./result";
-import { writeRow, type RowValues } from "./row";
+import { type RowValues, type StatusRow, writeRow } from "./row";
 import { broadcast, closeAll } from "./sockets";
 import type { TrackerStore } from "./store";
 import type { Counts, Meta } from "./types";
@@ -37,8 +37,8 @@ export class Tracked {
     return snapshot(m, c, now, { ...this.store.pace(now), rpm, tpm });
   }
 
-  /** Updates the job's D1 row. */
-  row(values: RowValues): Promise<void> {
+  /** Updates the job's D1 row (a status change through the lifecycle's table). */
+  row(values: RowValues | StatusRow): Promise<void> {
     return writeRow(this.env, this.requireMeta().job_id, values);
   }
 

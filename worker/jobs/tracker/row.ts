@@ -1,12 +1,27 @@
 /** The job's D1 row, as its tracker writes it: each phase's values made from one progress snapshot. */
 import { eq } from "drizzle-orm";
+import type { JobStatus } from "../../../schema/api";
 import { jobs } from "../../../schema/db";
 import { db, nowIso } from "../../core/db";
+import { type JobFields, transition } from "../lifecycle";
 import type { Snapshot } from "./progress";
 
-export type RowValues = Partial<typeof jobs.$inferInsert>;
+/** Figures of the row; the status is never among them (it changes through ../lifecycle.ts). */
+export type RowValues = JobFields;
+/** A phase that moves the job to another status (or writes the same one again, with new figures). */
+export type StatusRow = RowValues & { status: JobStatus };
 
-export async function writeRow(env: Env, jobId: string, values: RowValues): Promise<void> {
+/**
+ * Writes the job's row: a status change through the lifecycle (refused by its table, it writes
+ * nothing and says so in the log), plain figures as they are.
+ */
+export async function writeRow(env: Env, jobId: string, values: RowValues | StatusRow): Promise<void> {
+  if ("status" in values) {
+    const { status, ...rest } = values;
+    const row = await transition(env.DB, jobId, status, { ...rest, updated_at: nowIso() });
+    if (!row) console.warn(JSON.stringify({ msg: "job status change refused", job_id: jobId, to: status }));
+    return;
+  }
   await db(env.DB)
     .update(jobs)
     .set({ ...values, updated_at: nowIso() })
@@ -14,10 +29,10 @@ export async function writeRow(env: Env, jobId: string, values: RowValues): Prom
 }
 
 /** While the plan reads the PDF. */
-export const planningRow = (s: Snapshot): RowValues => ({ status: s.status, current_step: s.current_step });
+export const planningRow = (s: Snapshot): StatusRow => ({ status: s.status, current_step: s.current_step });
 
 /** The plan is cut into chunks (`extra`: its page counts, estimates and pricing). */
-export const startRow = (s: Snapshot, startedMs: number, extra: RowValues): RowValues => ({
+export const startRow = (s: Snapshot, startedMs: number, extra: RowValues): StatusRow => ({
   status: s.status,
   current_step: s.current_step,
   total_chunks: s.total_chunks,
@@ -36,7 +51,7 @@ export const chunkRow = (s: Snapshot, actualTokens: number): RowValues => ({
 });
 
 /** Failed chunks go again: the job is processing, its error cleared. */
-export const retryRow = (s: Snapshot): RowValues => ({
+export const retryRow = (s: Snapshot): StatusRow => ({
   status: s.status,
   current_step: s.current_step,
   processed_chunks: s.processed_chunks,
@@ -60,7 +75,7 @@ export const finishRow = (
     ended_ms: number;
     created_ms: number;
   },
-): RowValues => ({
+): StatusRow => ({
   status: s.status,
   progress_percent: s.progress_percent,
   current_step: s.current_step,
