@@ -13,6 +13,8 @@ import { extractPdf, normalizeChunk, planDocument, type Plan } from "../worker/p
 import { CORPUS } from "../test/unit/corpus";
 import { benchCover } from "./cover";
 import { fullGc } from "./gc";
+import { writeSection } from "./doc";
+import { benchGeminiSpeed } from "./gemini-speed";
 import { benchStack } from "./stack";
 import { learningBench } from "./learning";
 
@@ -226,6 +228,8 @@ async function main() {
   const memory = previous.indexOf("\n## Memory");
   writeFileSync(DOC, memory >= 0 ? `${doc}${previous.slice(memory)}` : doc);
   process.stderr.write("written to docs/bench.md\n");
+  // The Gemini engine at the model's speed: its own section, kept by the line above.
+  if (!process.argv.includes("--no-stack")) writeSection("## Gemini at the model's speed", `${await benchGeminiSpeed()}\n`);
 }
 
 await main();
