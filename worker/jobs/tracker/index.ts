@@ -9,8 +9,8 @@ import { JOB_ENDED_HEADER } from "../release";
 import { reserveJob } from "./billing";
 import { Tracked } from "./context";
 import { reload, release } from "./let-go";
-import { fund } from "./funds";
-import { afterChunk, finish, outOfCredits, watch } from "./lifecycle";
+import { admit, beat, chunkDone, chunkFailed, decide, pause, spend } from "./chunks";
+import { finish, watch } from "./lifecycle";
 import { retryChunks, type RetryResult } from "./retry";
 import { planningRow, startRow } from "./row";
 import { closedByClient, closeSocketsById, forget, openSocket } from "./sockets";
@@ -120,37 +120,15 @@ export class JobTracker extends DurableObject<Env> {
    * Asked by the chunk consumer before any work: a cancelled job or finished chunk is skipped.
    * With a `lease`, the chunk is taken for that worker, which then beats it (heartbeat()); a
    * chunk another worker holds and beats is skipped (a duplicate delivery, a watchdog resend).
+   * Credits are held for it first (./funds.ts), or the job stops here (./chunks.ts).
    */
   async shouldProcess(n: number, lease?: string): Promise<ChunkDecision> {
-    const m = this.t.meta();
-    if (!m) return { process: false, reason: "unknown job" };
-    if (m.status === "cancelled") return { process: false, reason: "cancelled" };
-    if (isFinal(m.status)) return { process: false, reason: `job ${m.status}` };
-    const state = this.t.store.chunkState(n);
-    if (!state) return { process: false, reason: "unknown chunk" };
-    if (state !== "pending") return { process: false, reason: `chunk ${state}` };
-    if (lease === undefined) return { process: true, settings: m.settings };
-    const now = Date.now();
-    const claim = this.t.store.claim(n, lease, now);
-    if (claim === "busy") return { process: false, reason: "in flight" };
-    if (claim === "taken") {
-      // Credits held for it before it starts (./funds.ts), or the job stops here.
-      const funds = await fund(this.env, m, this.t.store.pendingEstimates(now), this.t.save);
-      if (!funds.ok) {
-        await outOfCredits(this.t, this.t.requireMeta(), funds.message);
-        return { process: false, reason: "insufficient credits" };
-      }
-    }
-    return { process: true, settings: m.settings };
+    return decide(this.t, n, lease);
   }
 
   /** Tokens a failed attempt at chunk `n` used (a refusal, an unusable answer): counted and billed. */
   async spent(n: number, tokens: number): Promise<void> {
-    const m = this.t.meta();
-    if (!m || tokens <= 0 || !this.t.store.chunkState(n)) return;
-    this.t.store.addTokens(n, tokens);
-    m.actual_tokens += tokens;
-    this.t.save(m);
+    spend(this.t, n, tokens);
   }
 
   /**
@@ -158,48 +136,27 @@ export class JobTracker extends DurableObject<Env> {
    * False when it should stop: the job ended or was cancelled, or the chunk is no longer its.
    */
   async heartbeat(n: number, lease: string): Promise<boolean> {
-    const m = this.t.meta();
-    if (!m || isFinal(m.status)) return false;
-    return this.t.store.beat(n, lease, Date.now());
+    return beat(this.t, n, lease);
   }
 
   /** The shared limiter let the holder's model call through: the clock of the job's ETA starts for it. */
   async admitted(n: number, lease: string): Promise<void> {
-    const m = this.t.meta();
-    if (!m || isFinal(m.status)) return;
-    this.t.store.admit(n, lease, Date.now());
+    admit(this.t, n, lease);
   }
 
   /** The worker lets chunk `n` wait in the queue for `delayMs` (a rate limit, a retry's backoff). */
   async pause(n: number, lease: string, delayMs: number): Promise<void> {
-    const m = this.t.meta();
-    if (!m || isFinal(m.status)) return;
-    this.t.store.pause(n, lease, Date.now() + delayMs);
+    pause(this.t, n, lease, delayMs);
   }
 
   /** Records a chunk's sentences once; a duplicate delivery changes nothing. */
   async chunkDone(n: number, result: NormalizeResult): Promise<void> {
-    const m = this.t.meta();
-    if (!m || isFinal(m.status) || this.t.store.chunkState(n) !== "pending") return;
-    const now = Date.now();
-    this.t.store.markDone(n, result, now);
-    m.last_progress_ms = now;
-    m.requeues = 0; // the job moves: a later silence starts the watchdog's count again
-    m.actual_tokens += result.tokens;
-    this.t.save(m);
-    await afterChunk(this.t, m);
+    await chunkDone(this.t, n, result);
   }
 
   /** A chunk that exhausted its retries: the job will end `partial`, naming its pages. */
   async chunkFailed(n: number, reason: string): Promise<void> {
-    const m = this.t.meta();
-    if (!m || isFinal(m.status) || this.t.store.chunkState(n) !== "pending") return;
-    const now = Date.now();
-    this.t.store.markFailed(n, reason, now);
-    m.last_progress_ms = now;
-    this.t.save(m);
-    this.t.emit("chunk_failed", undefined, { error_message: reason });
-    await afterChunk(this.t, m);
+    await chunkFailed(this.t, n, reason);
   }
 
   /** The document itself cannot be processed (encrypted, no text, …). */
