@@ -10,7 +10,8 @@ export type PipelineErrorCode =
   | "invalid_image"
   | "pages_outside_book"
   | "pdf_stream_too_large"
-  | "too_many_text_items";
+  | "too_many_text_items"
+  | "cpu_time_exceeded";
 
 /** A failure caused by the document itself: retrying will not help. */
 export class PipelineError extends Error {

@@ -85,6 +85,31 @@ export interface ExtractOptions {
   decodeLimits?: DecodeLimits;
   /** Most text items on one page (default MAX_PAGE_TEXT_ITEMS). */
   maxPageItems?: number;
+  /** The plan step's time: checked before each page (see `Deadline`). */
+  deadline?: Deadline;
+}
+
+/**
+ * When the plan step must have read the book by (`Date.now()` ms), and how long it was given.
+ * The plan consumer sets it below the Worker's `cpu_ms`: past it the job fails
+ * `cpu_time_exceeded`, checked between pages, instead of the platform ending the invocation
+ * and the queue trying the same work again. Wall time, which is at least the CPU time; in
+ * production a Worker's clock moves only at I/O, so there it is `cpu_ms` that stops a plan, and
+ * the plan consumer's next attempt sees that the earlier one died (worker/jobs/queues/plan.ts).
+ */
+export interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** Fails the job when the plan step's time is up (`doing`: what it was at, for the message). */
+export function checkDeadline(deadline: Deadline | undefined, doing: string): void {
+  if (!deadline || Date.now() <= deadline.at) return;
+  throw new PipelineError(
+    "cpu_time_exceeded",
+    `Reading this book took longer than the ${thousands(Math.round(deadline.ms / 1000))} s the server gives one job (it was ${doing}). ` +
+      "Send it as separate jobs of fewer pages (or in smaller parts).",
+  );
 }
 
 /**
@@ -166,7 +191,7 @@ export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "h
  */
 async function readPages(
   data: Uint8Array,
-  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal" | "decodeLimits" | "maxPageItems">,
+  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal" | "decodeLimits" | "maxPageItems" | "deadline">,
   begin: (bookPages: number, wanted: number) => void,
   page: (n: number, lines: Line[], done: number, wanted: number) => void,
 ): Promise<{ bookPages: number; width: number; height: number }> {
@@ -197,8 +222,9 @@ async function readPages(
     for (let n = 1; n <= bookPages; n++) {
       if (!selects(sel, offset + n)) continue;
       opts.signal?.throwIfAborted();
-      beginPage(budget);
       const bookPage = offset + n;
+      checkDeadline(opts.deadline, `reading page ${thousands(bookPage)}`);
+      beginPage(budget);
       const p = await doc.getPage(n).catch((err: unknown) => {
         throw decodeRefusal(budget, bookPage) ?? toPipelineError(err) ?? err;
       });

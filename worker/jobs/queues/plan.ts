@@ -7,9 +7,9 @@ import { JobSettingsSchema } from "../../../schema/settings";
 import { db } from "../../core/db";
 import { heartbeat } from "../../ops/state";
 import { PipelineError } from "../../pipeline/errors";
-import { planDocument } from "../../pipeline/index";
+import { planDocument, type Deadline } from "../../pipeline/index";
 import { pageRanges } from "../../pipeline/scan";
-import { chunkKey, sourceKey } from "../keys";
+import { chunkKey, planAttemptKey, sourceKey } from "../keys";
 import { imageRanges, loadPageImages } from "../page-images";
 import {
   backoffSeconds,
@@ -33,11 +33,47 @@ export async function handlePlanBatch(batch: MessageBatch<PlanMessage>, env: Env
   for (const msg of batch.messages) await planOne(msg, env);
 }
 
+/**
+ * A plan attempt leaves a marker in R2 while it runs (`planAttemptKey`), deleted however it
+ * ends — read, refused, failed, or retried after an error it caught. An attempt that finds the
+ * marker of an earlier one knows that attempt died without finishing: the platform ended it
+ * (past `[limits] cpu_ms`, or out of memory), and reading the same book again would do the
+ * same. The job fails `cpu_time_exceeded` instead of three more attempts of identical work.
+ * (A Worker stopped mid-plan for another reason, a deploy or a restart, looks the same: its job
+ * fails too, and can be processed again.)
+ */
+async function earlierAttemptDied(env: Env, jobId: string, attempts: number): Promise<boolean> {
+  if (attempts < 2) return false;
+  return (await env.FILES.head(planAttemptKey(jobId))) !== null;
+}
+
+const DIED =
+  "Reading this book stopped without finishing: it needs more time (or memory) than the server gives one job, and trying again would stop the same way. " +
+  "Send it as separate jobs of fewer pages (or in smaller parts).";
+
 async function planOne(msg: Message<PlanMessage>, env: Env) {
   const parsed = PlanMessageSchema.safeParse(msg.body);
   if (!parsed.success) return msg.ack(); // not ours: nothing could ever process it
   const jobId = parsed.data.job_id;
   const t = tracker(env, jobId);
+  if (await earlierAttemptDied(env, jobId, msg.attempts)) {
+    console.error("plan: an earlier attempt died without finishing", jobId, msg.attempts);
+    await t.fail("cpu_time_exceeded", DIED);
+    await env.FILES.delete(planAttemptKey(jobId));
+    return msg.ack();
+  }
+  // The plan's own deadline, checked before each page (see Deadline): below cpu_ms.
+  const limit = config(env).PLAN_TIME_MS;
+  const deadline: Deadline = { at: Date.now() + limit, ms: limit };
+  await env.FILES.put(planAttemptKey(jobId), JSON.stringify({ attempt: msg.attempts, started_at: new Date().toISOString() }));
+  try {
+    await planAttempt(msg, env, jobId, t, deadline);
+  } finally {
+    await env.FILES.delete(planAttemptKey(jobId));
+  }
+}
+
+async function planAttempt(msg: Message<PlanMessage>, env: Env, jobId: string, t: ReturnType<typeof tracker>, deadline: Deadline) {
   try {
     const row = await db(env.DB).select().from(jobs).where(eq(jobs.id, jobId)).get();
     if (!row) return msg.ack(); // deleted meanwhile
@@ -46,7 +82,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     const pages = settings.pages ? parsePages(settings.pages) : null;
     // A book sent in parts is read part by part (its part 1 may sit where a single file would).
     if (row.part_count) {
-      await planParts(env, t, row, settings);
+      await planParts(env, t, row, settings, deadline);
       return msg.ack();
     }
     // A job processed again reads the files uploaded with the job they came with.
@@ -80,6 +116,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       maxChunkChars: config(env).CHUNK_CHARS,
       handOver: true,
       pages,
+      deadline,
     }).catch((e: unknown) => {
       // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
       if (e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY) return null;
