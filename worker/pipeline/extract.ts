@@ -246,6 +246,7 @@ async function readPages(
       done++;
       page(n, lines, done, wanted);
       if (done % CLEANUP_EVERY_PAGES === 0 && done < wanted) await doc.cleanup();
+      await letOthersIn();
     }
     return { bookPages, width, height };
   } finally {
@@ -309,6 +310,23 @@ function decodeRefusal(budget: DecodeBudget, bookPage: number | null): PipelineE
 function refuseDecoded(budget: DecodeBudget, bookPage: number | null): void {
   const err = decodeRefusal(budget, bookPage);
   if (err) throw err;
+}
+
+/**
+ * pdf.js reads a page through promises that settle at once (its worker runs in the same thread),
+ * so a whole book is read without the event loop ever running: in a Worker, every other request
+ * to the isolate (the health check, another reader's upload, the job's own progress) waits for
+ * the plan to end, seconds on a big or costly book. Between pages, a timer lets them in: when
+ * 16 ms have passed since the last one, or every 8 pages (a Worker's clock stands still while
+ * code runs, until some I/O). Measured by test/e2e/hostile.test.ts.
+ */
+let lastYield = Date.now();
+let pagesSinceYield = 0;
+async function letOthersIn(): Promise<void> {
+  if (++pagesSinceYield < 8 && Date.now() - lastYield < 16) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  pagesSinceYield = 0;
+  lastYield = Date.now();
 }
 
 /** A selection with a page past the book's end fails the job (pages_outside_book), naming the setting. */
