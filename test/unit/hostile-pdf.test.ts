@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { extractPdf, measurePdf, planDocument, PipelineError } from "../../worker/pipeline";
 import { DECODE_LIMITS } from "../../worker/pipeline/decode-guard";
 import { MAX_PAGE_TEXT_ITEMS } from "../../worker/pipeline/extract";
-import { bombPdf, checkZeroBomb, manyItemsPdf } from "../fixtures/hostile-pdf";
+import { pageRanges } from "../../worker/pipeline/scan";
+import { bombPdf, checkZeroBomb, manyItemsPdf, objStmBombPdf } from "../fixtures/hostile-pdf";
 import { CORPUS } from "./corpus";
 
 // PDFs whose streams inflate to gigabytes, or whose page holds a million text items, through
@@ -86,6 +87,25 @@ describe("hostile PDFs are refused before their bytes are inflated", () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
     // Under the cap, the page is read.
     expect((await extractPdf(manyItemsPdf(MAX_PAGE_TEXT_ITEMS - 1500))).pageCount).toBe(2);
+  });
+
+  it("pdf-lib, cutting a scan into page ranges, refuses a bomb in an object stream nothing refers to (which pdf.js never decodes)", async () => {
+    const bytes = await objStmBombPdf(256 * MIB);
+    // pdf.js reads the pages and never opens the object stream.
+    expect((await extractPdf(bytes.slice())).pageCount).toBe(2);
+    // pdf-lib decodes every object stream as it parses the file.
+    const err = await refusal(
+      (async () => {
+        for await (const _ of pageRanges(bytes, 4, { handOver: true })) void _;
+      })(),
+    );
+    expect(err.code).toBe("pdf_stream_too_large");
+    expect(err.message).toMatch(/decompresses to more than 4 MB/);
+    // A scan's ranges are cut as before.
+    const scan = new Uint8Array(readFileSync(path.join(CORPUS, "novels", "maupassant-une-vie-extrait.scan.pdf")));
+    const ranges: number[] = [];
+    for await (const r of pageRanges(scan, 4)) ranges.push(r.last_page);
+    expect(ranges).toEqual([4, 6]);
   });
 
   it("the corpus novels read whole under the limits", async () => {

@@ -292,7 +292,7 @@ async function readTextItems(p: PDFPageProxy, max: number, bookPage: number): Pr
 type PDFPageProxy = Awaited<ReturnType<Awaited<ReturnType<typeof openDocument>>["getPage"]>>;
 
 /** The refusal recorded on the budget (pdf.js may have swallowed the error it was thrown as), as the reader's error. */
-function decodeRefusal(budget: DecodeBudget, bookPage: number | null): PipelineError | undefined {
+export function decodeRefusal(budget: DecodeBudget, bookPage: number | null): PipelineError | undefined {
   const r = budget.refused;
   if (!r) return undefined;
   const mb = (b: number) => `${Math.round(b / (1024 * 1024))} MB`;
