@@ -240,15 +240,23 @@ export function fileMiB(file: string): number {
 // ---- hostile PDFs (issue 22: memory, refuse before decoding) ----
 
 /** The hostile PDFs bench/memory.ts measures: small files that cost pdf.js far more than their size (test/fixtures/hostile-pdf.ts). */
-export type HostileName = "bomb" | "chained-bomb" | "tounicode-bomb" | "million-items" | "book-then-bomb" | "book-then-items";
+export type HostileName =
+  | "bomb"
+  | "chained-bomb"
+  | "tounicode-bomb"
+  | "objstm-bomb"
+  | "million-items"
+  | "book-then-bomb"
+  | "book-then-items";
 
 export async function hostile(name: HostileName): Promise<string> {
-  const { bombPdf, manyItemsPdf } = await import("../test/fixtures/hostile-pdf");
+  const { bombPdf, manyItemsPdf, objStmBombPdf } = await import("../test/fixtures/hostile-pdf");
   const GIB = 1024 * MIB;
   return cached(`hostile-${name}.pdf`, async () => {
     if (name === "bomb") return bombPdf({ inflated: 10 * GIB });
     if (name === "chained-bomb") return bombPdf({ inflated: 10 * GIB, chained: true });
     if (name === "tounicode-bomb") return bombPdf({ inflated: 1 * GIB, where: "tounicode" });
+    if (name === "objstm-bomb") return objStmBombPdf(10 * GIB);
     if (name === "million-items") return manyItemsPdf(1_000_000);
     // The longest text book a file its size may hold, then one more page: the worst moment to
     // meet the bomb (chained: a few KB, so the book keeps its pages) or the items.
