@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { crc32, deflateSync } from "node:zlib";
-import { PDFDocument, StandardFonts } from "pdf-lib";
+import { PDFDocument, PDFName, StandardFonts } from "pdf-lib";
 import { imagesToPdf, type PageImage } from "../worker/pipeline/images";
 import { subsetPdf } from "../worker/pipeline/scan";
 
@@ -235,4 +235,75 @@ async function scanPages(pages: number, tag: string): Promise<string> {
 
 export function fileMiB(file: string): number {
   return statSync(file).size / MIB;
+}
+
+// ---- hostile PDFs (issue 22: memory, refuse before decoding) ----
+
+/** The hostile PDFs bench/memory.ts measures: small files that cost pdf.js far more than their size (test/fixtures/hostile-pdf.ts). */
+export type HostileName =
+  | "bomb"
+  | "chained-bomb"
+  | "tounicode-bomb"
+  | "objstm-bomb"
+  | "million-items"
+  | "book-then-bomb"
+  | "book-then-items";
+
+export async function hostile(name: HostileName): Promise<string> {
+  const { bombPdf, manyItemsPdf, objStmBombPdf } = await import("../test/fixtures/hostile-pdf");
+  const GIB = 1024 * MIB;
+  return cached(`hostile-${name}.pdf`, async () => {
+    if (name === "bomb") return bombPdf({ inflated: 10 * GIB });
+    if (name === "chained-bomb") return bombPdf({ inflated: 10 * GIB, chained: true });
+    if (name === "tounicode-bomb") return bombPdf({ inflated: 1 * GIB, where: "tounicode" });
+    if (name === "objstm-bomb") return objStmBombPdf(10 * GIB);
+    if (name === "million-items") return manyItemsPdf(1_000_000);
+    // The longest text book a file its size may hold, then one more page: the worst moment to
+    // meet the bomb (chained: a few KB, so the book keeps its pages) or the items.
+    const { allowedText, TEXT_LIMITS } = await import("../worker/pipeline/extract");
+    let pages = TEXT_LIMITS.maxPages;
+    for (;;) {
+      const bytes = await bookThen(name, pages - 1);
+      const fits = allowedText(TEXT_LIMITS, bytes.length).pages;
+      if (fits >= pages) return bytes;
+      pages = fits;
+    }
+  });
+}
+
+/** The text book of `pages` pages, then a page drawn by the bomb or the million items. */
+async function bookThen(name: "book-then-bomb" | "book-then-items", pages: number): Promise<Uint8Array> {
+  const { bombStream, manyItemsStreams } = await import("../test/fixtures/hostile-pdf");
+  const doc = await PDFDocument.load(readFileSync(await textBook(pages)));
+  const page = doc.addPage([420, 595]);
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  page.drawText("x", { x: 10, y: 10, size: 1, font }); // gives the page its font (as pdf-lib names it)
+  const fonts = page.node.normalizedEntries().Font;
+  const fontName = fonts.keys()[0]!;
+  let contents: Uint8Array;
+  let filters = ["FlateDecode"];
+  if (name === "book-then-bomb") ({ filters, data: contents } = await bombStream({ inflated: 10 * 1024 * MIB, chained: true }));
+  else {
+    const { form, page: drawn } = manyItemsStreams(1_000_000, fontName.asString().slice(1), "Fm");
+    const formRef = doc.context.register(
+      doc.context.stream(form, {
+        Type: "XObject",
+        Subtype: "Form",
+        BBox: [0, 0, 420, 595],
+        Resources: { Font: { [fontName.asString().slice(1)]: fonts.get(fontName)! } },
+        Filter: "FlateDecode",
+      }),
+    );
+    page.node.normalizedEntries().XObject.set(PDFName.of("Fm"), formRef);
+    contents = drawn;
+  }
+  const raw = doc.context.stream(contents, { Filter: filters.length === 1 ? filters[0] : filters });
+  page.node.set(PDFName.of("Contents"), doc.context.register(raw));
+  return doc.save({ useObjectStreams: false });
+}
+
+/** The text book a `book-then-…` input begins with (its pages but the last), for the reference row. */
+export async function bookOf(name: "book-then-bomb" | "book-then-items"): Promise<string> {
+  const doc = await PDFDocument.load(readFileSync(await hostile(name)), { updateMetadata: false });
+  return textBook(doc.getPageCount() - 1);
 }

@@ -40,6 +40,7 @@ export const ConfigSchema = z.object({
   MAX_ESTIMATES_PER_MINUTE: count(30, 1, "estimates a minute"),
   WEBHOOK_RETRY_BASE_SECONDS: amount(10, 0, "seconds of a webhook's first retry"),
   EVENT_LOG_SECONDS: count(600, 0, "seconds a finished job keeps its event log"),
+  PLAN_TIME_MS: count(45_000, 1, "milliseconds the plan step may take to read a book"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -7,6 +7,7 @@ import { segmentSentences } from "../../worker/pipeline/segment";
 import { CORPUS, encryptedPdf, novelSource } from "../unit/corpus";
 import { sequenceScore, words } from "../unit/metrics";
 import { unzipSync } from "fflate";
+import { bombPdf, manyItemsPdf } from "../fixtures/hostile-pdf";
 import { cli, cliBytes, parseCsv, type Run } from "./run";
 
 const NAME = "maupassant-une-vie-extrait";
@@ -186,6 +187,19 @@ describe("cli process refuses clearly", () => {
     const file = path.join(dir, "locked.pdf");
     writeFileSync(file, encryptedPdf());
     expectError(await cli(["process", file]), 1, /password-protected.*\(encrypted_pdf\)/);
+  });
+
+  it("a PDF whose stream inflates to 1 GiB, or whose page draws a million text items → exit 1, before the bytes are inflated", async () => {
+    const bomb = path.join(dir, "bomb.pdf");
+    writeFileSync(bomb, await bombPdf({ inflated: 1024 * 1024 * 1024, chained: true }));
+    expectError(await cli(["process", bomb]), 1, /on page 2 decompresses to more than 4 MB.*\(pdf_stream_too_large\)/);
+    const items = path.join(dir, "items.pdf");
+    writeFileSync(items, manyItemsPdf(1_000_000));
+    expectError(
+      await cli(["process", items]),
+      1,
+      /Page 2 of this PDF is drawn as more than 20,000 separate pieces of text.*\(too_many_text_items\)/,
+    );
   });
 
   it("a scan without a text layer → exit 1", async () => {

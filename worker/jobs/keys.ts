@@ -8,6 +8,8 @@ export const chunkKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}
 /** The page range of a scan that one chunk reads, as a small PDF of its own. */
 export const scanPagesKey = (jobId: string, n: number) => `jobs/${jobId}/chunks/${n}.pdf`;
 export const resultKey = (jobId: string) => `jobs/${jobId}/result.json`;
+/** Written when a plan attempt begins, deleted when it ends however it ends: found by the next attempt, the earlier one died (worker/jobs/queues/plan.ts). */
+export const planAttemptKey = (jobId: string) => `jobs/${jobId}/plan-attempt.json`;
 /** Its sentences' lemmas for learning runs (worker/learning/stored.ts), written with the result. */
 export const analysisKey = (jobId: string) => `jobs/${jobId}/analysis.json`;
 /** What a finished job's tracker leaves when it lets go (worker/jobs/release.ts): enough to retry its failed pages. */

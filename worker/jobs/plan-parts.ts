@@ -2,7 +2,7 @@ import type { JobPartRow, JobRow } from "../../schema/db";
 import type { JobSettings } from "../../schema/settings";
 import { PipelineError } from "../pipeline/errors";
 import { parsePages } from "../../schema/pages";
-import { planPages, type Plan } from "../pipeline/index";
+import { planPages, type Deadline, type Plan } from "../pipeline/index";
 import { partRanges, readParts } from "../pipeline/parts";
 import { planScan, putAll, SCAN_PAGES_PER_CHUNK, SOURCE_GONE, startChunks } from "./plan-chunks";
 import { chunkKey } from "./keys";
@@ -39,7 +39,7 @@ async function partBytes(env: Env, part: JobPartRow): Promise<Uint8Array> {
  * chunks are worked out over the joined pages exactly as for the book sent whole. A scan is
  * cut into page ranges within each part: a range never spans two parts.
  */
-export async function planParts(env: Env, t: Tracker, row: JobRow, settings: JobSettings): Promise<void> {
+export async function planParts(env: Env, t: Tracker, row: JobRow, settings: JobSettings, deadline?: Deadline): Promise<void> {
   const jobId = row.id;
   const parts = await listParts(env, jobId);
   const count = row.part_count ?? parts.length;
@@ -60,10 +60,10 @@ export async function planParts(env: Env, t: Tracker, row: JobRow, settings: Job
   // Every part's pages are held until the whole book is planned: the text limits count them all.
   const read = (n: number) => partBytes(env, parts[n - 1]!);
   const pages = settings.pages ? parsePages(settings.pages) : null;
-  const pdf = await readParts(count, read, { pages });
+  const pdf = await readParts(count, read, { pages, deadline });
   let plan: Plan | null;
   try {
-    plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: chunkChars(env) });
+    plan = planPages(pdf, { fixHyphenation: settings.fix_hyphenation, maxChunkChars: chunkChars(env), deadline });
   } catch (e) {
     // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
     if (!(e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY)) throw e;

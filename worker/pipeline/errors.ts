@@ -8,7 +8,10 @@ export type PipelineErrorCode =
   | "too_much_text"
   | "sentence_too_long"
   | "invalid_image"
-  | "pages_outside_book";
+  | "pages_outside_book"
+  | "pdf_stream_too_large"
+  | "too_many_text_items"
+  | "cpu_time_exceeded";
 
 /** A failure caused by the document itself: retrying will not help. */
 export class PipelineError extends Error {

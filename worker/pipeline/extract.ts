@@ -1,5 +1,6 @@
 import { getDocumentProxy } from "unpdf";
 import { countSelected, outsideBook, selects, type PageSelection } from "../../schema/pages";
+import { beginPage, closeBudget, DECODE_LIMITS, openBudget, registerBudget, type DecodeBudget, type DecodeLimits } from "./decode-guard";
 import { PipelineError } from "./errors";
 import type { ExtractedPdf, Line, PageLines } from "./types";
 
@@ -80,6 +81,35 @@ export interface ExtractOptions {
   pageOffset?: number;
   /** Stops the reading (between two pages) when aborted: the web app's estimate of a book no longer wanted. */
   signal?: AbortSignal;
+  /** What pdf.js may decompress (default DECODE_LIMITS; the tests' smaller ones). */
+  decodeLimits?: DecodeLimits;
+  /** Most text items on one page (default MAX_PAGE_TEXT_ITEMS). */
+  maxPageItems?: number;
+  /** The plan step's time: checked before each page (see `Deadline`). */
+  deadline?: Deadline;
+}
+
+/**
+ * When the plan step must have read the book by (`Date.now()` ms), and how long it was given.
+ * The plan consumer sets it below the Worker's `cpu_ms`: past it the job fails
+ * `cpu_time_exceeded`, checked between pages, instead of the platform ending the invocation
+ * and the queue trying the same work again. Wall time, which is at least the CPU time; in
+ * production a Worker's clock moves only at I/O, so there it is `cpu_ms` that stops a plan, and
+ * the plan consumer's next attempt sees that the earlier one died (worker/jobs/queues/plan.ts).
+ */
+export interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** Fails the job when the plan step's time is up (`doing`: what it was at, for the message). */
+export function checkDeadline(deadline: Deadline | undefined, doing: string): void {
+  if (!deadline || Date.now() <= deadline.at) return;
+  throw new PipelineError(
+    "cpu_time_exceeded",
+    `Reading this book took longer than the ${thousands(Math.round(deadline.ms / 1000))} s the server gives one job (it was ${doing}). ` +
+      "Send it as separate jobs of fewer pages (or in smaller parts).",
+  );
 }
 
 /**
@@ -161,13 +191,25 @@ export async function measurePdf(data: Uint8Array, opts: Pick<ExtractOptions, "h
  */
 async function readPages(
   data: Uint8Array,
-  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal">,
+  opts: Pick<ExtractOptions, "handOver" | "pages" | "pageOffset" | "signal" | "decodeLimits" | "maxPageItems" | "deadline">,
   begin: (bookPages: number, wanted: number) => void,
   page: (n: number, lines: Line[], done: number, wanted: number) => void,
 ): Promise<{ bookPages: number; width: number; height: number }> {
-  // pdf.js transfers (detaches) the buffer it is given: a copy, unless the caller hands it over.
-  const doc = await openDocument(opts.handOver ? data : data.slice());
+  // Everything pdf.js decompresses for this reading is counted here (decode-guard.ts).
+  const budget = openBudget(opts.decodeLimits ?? DECODE_LIMITS);
+  const maxItems = opts.maxPageItems ?? MAX_PAGE_TEXT_ITEMS;
+  let doc: Awaited<ReturnType<typeof openDocument>>;
   try {
+    // pdf.js transfers (detaches) the buffer it is given: a copy, unless the caller hands it over.
+    doc = await openDocument(opts.handOver ? data : data.slice(), budget);
+  } catch (err) {
+    closeBudget(undefined, budget);
+    throw err;
+  }
+  const docId = doc.loadingTask.docId;
+  registerBudget(docId, budget);
+  try {
+    refuseDecoded(budget, null);
     const bookPages = doc.numPages;
     const sel = opts.pages ?? null;
     const offset = opts.pageOffset ?? 0;
@@ -180,8 +222,11 @@ async function readPages(
     for (let n = 1; n <= bookPages; n++) {
       if (!selects(sel, offset + n)) continue;
       opts.signal?.throwIfAborted();
+      const bookPage = offset + n;
+      checkDeadline(opts.deadline, `reading page ${thousands(bookPage)}`);
+      beginPage(budget);
       const p = await doc.getPage(n).catch((err: unknown) => {
-        throw toPipelineError(err) ?? err;
+        throw decodeRefusal(budget, bookPage) ?? toPipelineError(err) ?? err;
       });
       let lines: Line[];
       try {
@@ -190,12 +235,10 @@ async function readPages(
           width = Math.abs(x1 - x0);
           height = Math.abs(y1 - y0);
         }
-        const content = await p.getTextContent().catch((err: unknown) => {
-          throw toPipelineError(err) ?? err;
+        const items = await readTextItems(p, maxItems, bookPage).catch((err: unknown) => {
+          throw decodeRefusal(budget, bookPage) ?? toPipelineError(err) ?? err;
         });
-        const items: TextItemLike[] = [];
-        // Marked-content markers carry no text.
-        for (const item of content.items) if ("str" in item) items.push(item);
+        refuseDecoded(budget, bookPage);
         lines = groupLines(items);
       } finally {
         p.cleanup();
@@ -203,11 +246,87 @@ async function readPages(
       done++;
       page(n, lines, done, wanted);
       if (done % CLEANUP_EVERY_PAGES === 0 && done < wanted) await doc.cleanup();
+      await letOthersIn();
     }
     return { bookPages, width, height };
   } finally {
+    closeBudget(docId, budget);
     await doc.destroy();
   }
+}
+
+/**
+ * Most pieces of text (pdf.js's text items: a run of glyphs drawn together) one page may hold.
+ * A page of a novel has a few hundred to a few thousand (one a glyph in the worst-made PDFs: a
+ * dense page has ~3,000 glyphs); each costs some hundred bytes while the page is read, so a
+ * content stream of a million tiny `Tj` would hold hundreds of MB. The page's text is read as a
+ * stream and the reading stops as soon as it passes this: the job fails `too_many_text_items`.
+ */
+export const MAX_PAGE_TEXT_ITEMS = 20_000;
+
+/** The page's text items, read as pdf.js streams them, refused past `max`. */
+async function readTextItems(p: PDFPageProxy, max: number, bookPage: number): Promise<TextItemLike[]> {
+  const items: TextItemLike[] = [];
+  const reader = p.streamTextContent().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return items;
+      // Marked-content markers carry no text.
+      for (const item of (value as { items: unknown[] }).items)
+        if (typeof item === "object" && item !== null && "str" in item) items.push(item as TextItemLike);
+      if (items.length > max) {
+        // pdf.js stops reading the page (its cancel needs an Error as the reason).
+        await reader.cancel(new Error("too many text items"));
+        throw new PipelineError(
+          "too_many_text_items",
+          `Page ${thousands(bookPage)} of this PDF is drawn as more than ${thousands(max)} separate pieces of text; the server reads at most that many on a page (a book's page has a few thousand at most). The file may be damaged or made to be expensive to read.`,
+        );
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+type PDFPageProxy = Awaited<ReturnType<Awaited<ReturnType<typeof openDocument>>["getPage"]>>;
+
+/** The refusal recorded on the budget (pdf.js may have swallowed the error it was thrown as), as the reader's error. */
+export function decodeRefusal(budget: DecodeBudget, bookPage: number | null): PipelineError | undefined {
+  const r = budget.refused;
+  if (!r) return undefined;
+  const mb = (b: number) => `${Math.round(b / (1024 * 1024))} MB`;
+  const where = bookPage === null ? "where the document begins" : `on page ${thousands(bookPage)}`;
+  const what =
+    r.limit === "stream"
+      ? `a compressed stream ${where} decompresses to more than ${mb(budget.limits.maxStreamBytes)}`
+      : `the compressed streams ${where} decompress to more than ${mb(budget.limits.maxPageBytes)} together`;
+  return new PipelineError(
+    "pdf_stream_too_large",
+    `This PDF cannot be read: ${what}, far more than a book's page needs (a compression bomb, or a damaged file). The server stops before decompressing it.`,
+  );
+}
+
+function refuseDecoded(budget: DecodeBudget, bookPage: number | null): void {
+  const err = decodeRefusal(budget, bookPage);
+  if (err) throw err;
+}
+
+/**
+ * pdf.js reads a page through promises that settle at once (its worker runs in the same thread),
+ * so a whole book is read without the event loop ever running: in a Worker, every other request
+ * to the isolate (the health check, another reader's upload, the job's own progress) waits for
+ * the plan to end, seconds on a big or costly book. Between pages, a timer lets them in: when
+ * 16 ms have passed since the last one, or every 8 pages (a Worker's clock stands still while
+ * code runs, until some I/O). Measured by test/e2e/hostile.test.ts.
+ */
+let lastYield = Date.now();
+let pagesSinceYield = 0;
+async function letOthersIn(): Promise<void> {
+  if (++pagesSinceYield < 8 && Date.now() - lastYield < 16) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  pagesSinceYield = 0;
+  lastYield = Date.now();
 }
 
 /** A selection with a page past the book's end fails the job (pages_outside_book), naming the setting. */
@@ -246,13 +365,13 @@ function tooMuchText(page: number, max: number, fileMiB?: number): PipelineError
   );
 }
 
-async function openDocument(data: Uint8Array) {
+async function openDocument(data: Uint8Array, budget: DecodeBudget) {
   try {
     // Errors only: pdf.js warnings ("Indexing all PDF objects") would flood worker logs.
     return await getDocumentProxy(data, { verbosity: 0 });
   } catch (err) {
     // Whatever stops pdf.js from opening the file is about the file, not about us.
-    throw toPipelineError(err) ?? invalidPdf();
+    throw decodeRefusal(budget, null) ?? toPipelineError(err) ?? invalidPdf();
   }
 }
 

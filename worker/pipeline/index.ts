@@ -1,7 +1,7 @@
 import { chunkParagraphs } from "./chunk";
 import { cleanPages } from "./clean";
 import { PipelineError } from "./errors";
-import { extractPdf, type TextLimits } from "./extract";
+import { checkDeadline, extractPdf, type Deadline, type TextLimits } from "./extract";
 import type { PageSelection } from "../../schema/pages";
 import { hasTextPages } from "./tokens";
 import type { Chunk, ExtractedPdf, Paragraph } from "./types";
@@ -11,10 +11,12 @@ export { cleanPages, type CleanOptions } from "./clean";
 export { PipelineError, type PipelineErrorCode } from "./errors";
 export {
   allowedText,
+  checkDeadline,
   extractPdf,
   measurePdf,
   TEXT_LIMITS,
   textChars,
+  type Deadline,
   type ExtractOptions,
   type TextLimits,
   type TextSoFar,
@@ -37,6 +39,8 @@ export interface PlanOptions {
   handOver?: boolean;
   /** Only these pages are read (the `pages` setting); every page when absent. */
   pages?: PageSelection | null;
+  /** The plan step's time (see `Deadline`): checked before each page and before the book is cut. */
+  deadline?: Deadline;
 }
 
 export interface Plan {
@@ -50,7 +54,13 @@ export interface Plan {
 
 /** PDF bytes → the book's paragraphs and the chunks the workers will normalize. */
 export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise<Plan> {
-  return planPages(await extractPdf(data, opts.onPage, { limits: opts.limits, handOver: opts.handOver, pages: opts.pages }), opts);
+  const pdf = await extractPdf(data, opts.onPage, {
+    limits: opts.limits,
+    handOver: opts.handOver,
+    pages: opts.pages,
+    deadline: opts.deadline,
+  });
+  return planPages(pdf, opts);
 }
 
 /**
@@ -58,6 +68,7 @@ export async function planDocument(data: Uint8Array, opts: PlanOptions): Promise
  * chunks. Running heads, hyphenation and paragraphs are judged over all the pages at once.
  */
 export function planPages(pdf: ExtractedPdf, opts: Omit<PlanOptions, "onPage" | "limits" | "handOver" | "pages">): Plan {
+  checkDeadline(opts.deadline, "cutting the pages read into paragraphs");
   if (!hasTextLayer(pdf)) {
     throw new PipelineError(
       "no_text_layer",

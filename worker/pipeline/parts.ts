@@ -1,6 +1,6 @@
 import type { PageSelection } from "../../schema/pages";
 import { PipelineError } from "./errors";
-import { extractPdf, refuseOutside, TEXT_LIMITS, textChars, type ProgressCallback, type TextLimits } from "./extract";
+import { extractPdf, refuseOutside, TEXT_LIMITS, textChars, type Deadline, type ProgressCallback, type TextLimits } from "./extract";
 import { pageRanges, type PageRange } from "./scan";
 import type { ExtractedPdf } from "./types";
 
@@ -50,7 +50,7 @@ function inPart(n: number, count: number, err: unknown): unknown {
 export async function readParts(
   count: number,
   read: ReadPart,
-  opts: { limits?: TextLimits | null; onPage?: ProgressCallback; pages?: PageSelection | null } = {},
+  opts: { limits?: TextLimits | null; onPage?: ProgressCallback; pages?: PageSelection | null; deadline?: Deadline } = {},
 ): Promise<JoinedPdf> {
   const parts: ExtractedPdf[] = [];
   const before = { pages: 0, chars: 0 };
@@ -58,7 +58,14 @@ export async function readParts(
   for (let n = 1; n <= count; n++) {
     try {
       const limits = opts.limits === undefined ? TEXT_LIMITS : opts.limits;
-      const part = await extractPdf(await read(n), opts.onPage, { limits, before, handOver: true, pages: opts.pages, pageOffset: offset });
+      const part = await extractPdf(await read(n), opts.onPage, {
+        limits,
+        before,
+        handOver: true,
+        pages: opts.pages,
+        pageOffset: offset,
+        deadline: opts.deadline,
+      });
       parts.push(part);
       before.pages += part.pageCount;
       before.chars += textChars(part);

@@ -1,6 +1,7 @@
-import { PDFDocument } from "pdf-lib";
+import { decodePDFRawStream, PDFContext, PDFDocument } from "pdf-lib";
 import { selects, type PageSelection } from "../../schema/pages";
-import { refuseOutside } from "./extract";
+import { closeBudget, DECODE_LIMITS, openBudget } from "./decode-guard";
+import { decodeRefusal, refuseOutside } from "./extract";
 import { release } from "./release";
 
 /**
@@ -16,7 +17,7 @@ export interface PageRange {
 
 /** Pages `from`..`from + count - 1` (0-based) of a PDF, as a new PDF. */
 export async function subsetPdf(src: PDFDocument | Uint8Array, from: number, count: number): Promise<Uint8Array> {
-  const doc = src instanceof Uint8Array ? await PDFDocument.load(src) : src;
+  const doc = src instanceof Uint8Array ? await loadGuarded(src) : src;
   const out = await PDFDocument.create();
   const pages = await out.copyPages(
     doc,
@@ -39,6 +40,50 @@ class SharedBytes extends Uint8Array<ArrayBuffer> {
   }
 }
 
+/**
+ * pdf-lib decodes every object stream of a PDF as it parses it (pdf.js only those it needs):
+ * a zlib bomb there, in an object nothing refers to, passes pdf.js and would be inflated whole
+ * when a scan is cut into ranges. pdf-lib's DecodeStream (a port of pdf.js's) is reached through
+ * a stream it decodes, and its `ensureBuffer` made to ask the same guard as pdf.js
+ * (decode-guard.ts) before it grows; pdf-lib skips an object it cannot parse, so the refusal is
+ * read from the budget after the load.
+ */
+function guardPdfLib(): void {
+  const probe = decodePDFRawStream(PDFContext.create().flateStream(new Uint8Array(1)));
+  type Proto = { ensureBuffer(requested: number): Uint8Array; fntGuarded?: boolean };
+  const proto = Object.getPrototypeOf(Object.getPrototypeOf(probe)) as Proto;
+  if (proto.fntGuarded || typeof proto.ensureBuffer !== "function") return;
+  const ensure = proto.ensureBuffer;
+  proto.ensureBuffer = function (this: { buffer: Uint8Array; minBufferLength: number }, requested: number) {
+    if (requested > this.buffer.byteLength) {
+      let size = this.minBufferLength;
+      while (size < requested) size *= 2;
+      (globalThis as { __fntDecodeGuard?: (s: object, bytes: number) => void }).__fntDecodeGuard?.(this, size - this.buffer.byteLength);
+    }
+    return ensure.call(this, requested);
+  };
+  proto.fntGuarded = true;
+}
+guardPdfLib();
+
+/** The whole file's object streams together, as pdf-lib decodes them all at once. */
+const PDF_LIB_LIMITS = { maxStreamBytes: DECODE_LIMITS.maxStreamBytes, maxPageBytes: 4 * DECODE_LIMITS.maxPageBytes };
+
+/** pdf-lib's parse of the PDF, refused `pdf_stream_too_large` when a stream it decodes passes the limits. */
+async function loadGuarded(bytes: Uint8Array): Promise<PDFDocument> {
+  const budget = openBudget(PDF_LIB_LIMITS);
+  try {
+    const doc = await PDFDocument.load(bytes).catch((err: unknown) => {
+      throw decodeRefusal(budget, null) ?? err;
+    });
+    const refused = decodeRefusal(budget, null);
+    if (refused) throw refused;
+    return doc;
+  } finally {
+    closeBudget(undefined, budget);
+  }
+}
+
 export interface PageRangesOptions {
   /**
    * The caller gives the bytes up: once the last range is cut (or the caller stops early, or
@@ -57,7 +102,7 @@ export interface PageRangesOptions {
  */
 export async function* pageRanges(bytes: Uint8Array, pagesPerRange: number, opts: PageRangesOptions = {}): AsyncGenerator<PageRange> {
   try {
-    const doc = await PDFDocument.load(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
+    const doc = await loadGuarded(new SharedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength));
     const total = doc.getPageCount();
     const sel = opts.pages ?? null;
     const offset = opts.pageOffset ?? 0;

@@ -7,9 +7,9 @@ import { JobSettingsSchema } from "../../../schema/settings";
 import { db } from "../../core/db";
 import { heartbeat } from "../../ops/state";
 import { PipelineError } from "../../pipeline/errors";
-import { planDocument } from "../../pipeline/index";
+import { planDocument, type Deadline } from "../../pipeline/index";
 import { pageRanges } from "../../pipeline/scan";
-import { chunkKey, sourceKey } from "../keys";
+import { chunkKey, planAttemptKey, sourceKey } from "../keys";
 import { imageRanges, loadPageImages } from "../page-images";
 import {
   backoffSeconds,
@@ -23,7 +23,7 @@ import {
 } from "../plan-chunks";
 import { planParts, refuseOversized } from "../plan-parts";
 import { tracker } from "../service";
-import { chunkChars } from "../../core/config";
+import { chunkChars, config } from "../../core/config";
 
 import { PLAN_MAX_ATTEMPTS } from "./attempts";
 
@@ -34,11 +34,73 @@ export async function handlePlanBatch(batch: MessageBatch<PlanMessage>, env: Env
   for (const msg of batch.messages) await planOne(msg, env);
 }
 
+/**
+ * A plan attempt leaves a marker in R2 while it runs (`planAttemptKey`), deleted however it
+ * ends — read, refused, failed, or retried after an error it caught. An attempt that finds the
+ * marker of an earlier one knows that attempt died without finishing: the platform ended it
+ * (past `[limits] cpu_ms`, or out of memory), and reading the same book again would do the
+ * same. The job fails `cpu_time_exceeded` instead of three more attempts of identical work.
+ * (A Worker stopped mid-plan for another reason, a deploy or a restart, looks the same: its job
+ * fails too, and can be processed again.)
+ */
+/** What a plan attempt leaves in R2 while it runs; only its own end removes it. */
+interface AttemptMarker {
+  attempt: number;
+  started_at: string;
+  /** Earlier attempts found dead early (a restart, a deploy), before this one. */
+  deaths?: number;
+}
+
+/**
+ * Whether an earlier attempt died without finishing, in a way that trying again would repeat:
+ * it ran at least as long as the plan may (the platform's cpu_ms, or memory, ended it), or an
+ * attempt died before it already. One that died sooner (a restart or a deploy ending the
+ * isolate) is tried once more; `deaths` counts such early deaths for the next attempt.
+ */
+async function earlierAttemptDied(env: Env, jobId: string, attempts: number): Promise<{ died: boolean; deaths: number }> {
+  if (attempts < 2) return { died: false, deaths: 0 };
+  const obj = await env.FILES.get(planAttemptKey(jobId));
+  if (!obj) return { died: false, deaths: 0 };
+  let marker: AttemptMarker | null = null;
+  try {
+    marker = JSON.parse(await obj.text()) as AttemptMarker;
+  } catch {
+    /* unreadable: taken as a death */
+  }
+  const ran = marker ? Date.now() - Date.parse(marker.started_at) : Number.POSITIVE_INFINITY;
+  const deaths = marker?.deaths ?? 0;
+  return { died: !(ran < config(env).PLAN_TIME_MS && deaths === 0), deaths: deaths + 1 };
+}
+
+const DIED =
+  "Reading this book stopped without finishing: it needs more time (or memory) than the server gives one job, and trying again would stop the same way. " +
+  "Send it as separate jobs of fewer pages (or in smaller parts).";
+
 async function planOne(msg: Message<PlanMessage>, env: Env) {
   const parsed = PlanMessageSchema.safeParse(msg.body);
   if (!parsed.success) return msg.ack(); // not ours: nothing could ever process it
   const jobId = parsed.data.job_id;
   const t = tracker(env, jobId);
+  const earlier = await earlierAttemptDied(env, jobId, msg.attempts);
+  if (earlier.died) {
+    console.error("plan: an earlier attempt died without finishing", jobId, msg.attempts);
+    await t.fail("cpu_time_exceeded", DIED);
+    await env.FILES.delete(planAttemptKey(jobId));
+    return msg.ack();
+  }
+  // The plan's own deadline, checked before each page (see Deadline): below cpu_ms.
+  const limit = config(env).PLAN_TIME_MS;
+  const deadline: Deadline = { at: Date.now() + limit, ms: limit };
+  const marker: AttemptMarker = { attempt: msg.attempts, started_at: new Date().toISOString(), deaths: earlier.deaths };
+  await env.FILES.put(planAttemptKey(jobId), JSON.stringify(marker));
+  try {
+    await planAttempt(msg, env, jobId, t, deadline);
+  } finally {
+    await env.FILES.delete(planAttemptKey(jobId));
+  }
+}
+
+async function planAttempt(msg: Message<PlanMessage>, env: Env, jobId: string, t: ReturnType<typeof tracker>, deadline: Deadline) {
   try {
     const row = await db(env.DB).select().from(jobs).where(eq(jobs.id, jobId)).get();
     if (!row) return msg.ack(); // deleted meanwhile
@@ -47,7 +109,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
     const pages = settings.pages ? parsePages(settings.pages) : null;
     // A book sent in parts is read part by part (its part 1 may sit where a single file would).
     if (row.part_count) {
-      await planParts(env, t, row, settings);
+      await planParts(env, t, row, settings, deadline);
       return msg.ack();
     }
     // A job processed again reads the files uploaded with the job they came with.
@@ -81,6 +143,7 @@ async function planOne(msg: Message<PlanMessage>, env: Env) {
       maxChunkChars: chunkChars(env),
       handOver: true,
       pages,
+      deadline,
     }).catch((e: unknown) => {
       // A scan has no text to cut into paragraphs: with Gemini on, its pages are read instead.
       if (e instanceof PipelineError && e.code === "no_text_layer" && env.GEMINI_API_KEY) return null;
