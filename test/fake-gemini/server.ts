@@ -12,6 +12,9 @@ export { scanPageSentences } from "./wire";
  * asks), so results are checkable; switches make it fail the ways the real one does.
  */
 
+/** What Google counts a PDF page sent to Gemini at, in tokens ("each document page is 258 tokens"). */
+const PDF_PAGE_TOKENS = 258;
+
 export const OUTCOMES = [
   "ok",
   "429",
@@ -210,7 +213,7 @@ export async function startFakeGemini(initial: Partial<FakeConfig> = {}, port = 
     } finally {
       stats.in_flight--;
     }
-    answer(res, outcome, model, version, request, output, config.retryDelay);
+    answer(res, outcome, model, version, request, output, config.retryDelay, scan ? scan.pages * PDF_PAGE_TOKENS : 0);
   };
 
   const server: Server = createServer((req, res) => {

@@ -68,6 +68,8 @@ export function answer(
   request: GenerateRequest,
   output: object,
   retryDelay: string | null,
+  /** Tokens of the request's media, counted as Google does (258 a PDF page), not as base64. */
+  mediaTokens = 0,
 ) {
   switch (outcome) {
     case "429":
@@ -113,7 +115,9 @@ export function answer(
         `models/${model} is not found for API version ${version}, or is not supported for generateContent.`,
       );
   }
-  const promptChars = JSON.stringify(request).length;
+  // The request's text as JSON at 4 characters a token; its media (a scan's pages) as Google counts them.
+  const withoutMedia = JSON.stringify(request, (k, v) => (k === "data" && typeof v === "string" ? "" : v));
+  const promptChars = withoutMedia.length + mediaTokens * 4;
   const full = JSON.stringify(output);
   const usage = (out: number) => ({
     promptTokenCount: tokensOf(promptChars),

@@ -17,8 +17,10 @@ export async function afterChunk(t: Tracked, m: Meta): Promise<void> {
   const c = t.store.counts();
   if (c.pending > 0) {
     const s = t.snap(m, c);
-    await t.row(chunkRow(s, m.actual_tokens));
+    // The event before any await: while the row is written, another chunk's call may run and
+    // even end the job; sent now, the events keep the order of the counts, and none follows the final one.
     t.emit("progress", undefined, {}, c);
+    await t.row(chunkRow(s, m.actual_tokens));
     await progressHook(t.env, m, s.progress_percent, t.save);
   } else if (c.done === 0) {
     await finish(t, m, "failed", { code: "all_chunks_failed", message: "No part of the book could be processed. Please try again later." });
