@@ -29,7 +29,14 @@ afterAll(async () => {
 
 describe("a stack killed mid-job", () => {
   it("completes the job whole once started again, its lost chunks sent again", async () => {
-    const env = { GEMINI_API_KEY: "test-key", GEMINI_BASE_URL: fake.url, RETRY_BASE_SECONDS: "1", GEMINI_CHUNK_CHARS: "600" };
+    // 60 requests a minute: a burst of 10, then one a second, so the kill finds calls done, in flight and waiting.
+    const env = {
+      GEMINI_API_KEY: "test-key",
+      GEMINI_BASE_URL: fake.url,
+      RETRY_BASE_SECONDS: "1",
+      GEMINI_CHUNK_CHARS: "600",
+      GEMINI_RPM: "60",
+    };
     const pdf = new Uint8Array(readFileSync(EXTRAIT));
     // Small chunks: the extract makes enough of them (30) to be caught with some done, others in flight.
     crash = await crashMidJob(fake, env, pdf, (job) => job.processed_chunks >= 2 && job.processed_chunks < job.total_chunks - 2, 150_000);
