@@ -1,5 +1,4 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
@@ -7,7 +6,7 @@ import { creditAccount, grantCredits, type Billing } from "../../worker/credits/
 import { sweep } from "../../worker/jobs/sweep";
 import { tracker } from "../../worker/jobs/service";
 import { api, bearer, sessionFor, signIn } from "./http";
-import { insertJob, jobRow, result } from "./jobs";
+import { insertJob, jobRow, result, textPdf } from "./jobs";
 
 // The workers project prices the local engine at 1 credit per 1,000 tokens (vitest.config.ts),
 // with a monthly allowance of 100 credits, so every job here costs something.
@@ -20,24 +19,6 @@ const json = (token: string, body: unknown) => ({
 
 const credits = async (token: string) => (await (await api("/api/v1/credits", { headers: bearer(token) })).json()) as any;
 const ledger = async (token: string, q = "") => (await (await api(`/api/v1/credits/ledger${q}`, { headers: bearer(token) })).json()) as any;
-
-/** A text PDF of `pages` pages, made here (no corpus inside workerd). */
-async function textPdf(pages: number): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.TimesRoman);
-  for (let p = 0; p < pages; p++) {
-    const page = doc.addPage([400, 600]);
-    for (let line = 0; line < 30; line++) {
-      page.drawText(`Il marchait lentement le long du quai, la nuit tombait. Ligne ${line} page ${p}.`, {
-        x: 20,
-        y: 570 - line * 18,
-        size: 9,
-        font,
-      });
-    }
-  }
-  return doc.save();
-}
 
 function form(fields: [string, string | { data: Uint8Array; filename: string }][]) {
   const f = new FormData();

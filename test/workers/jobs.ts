@@ -1,3 +1,4 @@
+import { PDFDocument, StandardFonts } from "pdf-lib";
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
@@ -82,4 +83,22 @@ export async function consume(queue: string, bodies: unknown[], attempts = 1) {
   const sink = { send: async () => undefined, sendBatch: async () => undefined };
   await worker.queue(batch as MessageBatch<any>, { ...env, CHUNK_QUEUE: sink } as unknown as Env, ctx);
   return getQueueResult(batch, ctx);
+}
+
+/** A text PDF of `pages` pages, made here (no corpus inside workerd). */
+export async function textPdf(pages: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.TimesRoman);
+  for (let p = 0; p < pages; p++) {
+    const page = doc.addPage([400, 600]);
+    for (let line = 0; line < 30; line++) {
+      page.drawText(`Il marchait lentement le long du quai, la nuit tombait. Ligne ${line} page ${p}.`, {
+        x: 20,
+        y: 570 - line * 18,
+        size: 9,
+        font,
+      });
+    }
+  }
+  return doc.save();
 }

@@ -1,33 +1,15 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../../schema/settings";
 import worker from "../../worker/index";
 import { planAttemptKey, sourceKey } from "../../worker/jobs/keys";
 import { tracker } from "../../worker/jobs/service";
-import { insertJob, jobRow } from "./jobs";
+import { insertJob, jobRow, textPdf } from "./jobs";
 
 // The plan step's time is bounded (issue 22, CPU): its own deadline (PLAN_TIME_MS, checked before
 // each page) fails the job cpu_time_exceeded, and an attempt whose earlier one died without
 // finishing (ended by the platform past cpu_ms, or out of memory) fails it instead of reading
 // the same book again.
-
-async function textPdf(pages: number): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.TimesRoman);
-  for (let p = 0; p < pages; p++) {
-    const page = doc.addPage([400, 600]);
-    for (let line = 0; line < 30; line++) {
-      page.drawText(`Il marchait lentement le long du quai, la nuit tombait. Ligne ${line} page ${p}.`, {
-        x: 20,
-        y: 570 - line * 18,
-        size: 9,
-        font,
-      });
-    }
-  }
-  return doc.save();
-}
 
 /** A queued job with its tracker, and its book in R2 unless `book` is null. */
 async function job(book: Uint8Array | null) {
