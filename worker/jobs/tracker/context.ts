@@ -42,9 +42,15 @@ export class Tracked {
     return writeRow(this.env, this.requireMeta().job_id, values);
   }
 
-  /** Logs an event and sends it to every socket; figures from the counts given (one count per change). */
-  emit(type: ProgressEvent["type"], step?: string, extra: Partial<ProgressEvent> = {}, c = this.store.counts()): void {
-    const body = progressEvent(type, this.snap(this.requireMeta(), c), nowIso(), step, extra);
+  /** Logs an event and sends it to every socket; figures from the counts given (one count per change), or the snapshot already made of them. */
+  emit(
+    type: ProgressEvent["type"],
+    step?: string,
+    extra: Partial<ProgressEvent> = {},
+    c = this.store.counts(),
+    s = this.snap(this.requireMeta(), c),
+  ): void {
+    const body = progressEvent(type, s, nowIso(), step, extra);
     const seq = this.store.addEvent(body);
     broadcast(this.ctx, this.env, JSON.stringify({ seq, ...body }), Date.now());
   }

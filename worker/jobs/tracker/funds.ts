@@ -27,9 +27,8 @@ export async function fund(env: Env, m: Meta, pending: { all: number; held: numb
   if (needed <= m.held) return { ok: true };
   const account = creditAccount(env, b.owner_id);
   const key = billingKey(m);
-  // Enough for every chunk left, at its estimate; failing that, for the chunks in flight.
-  for (const target of [used + millisFor(pending.all, b.rate), needed]) {
-    if (target < needed) continue;
+  // Enough for every chunk left, at its estimate; failing that, for the chunks in flight (asked once when they are the same).
+  for (const target of new Set([used + millisFor(pending.all, b.rate), needed])) {
     const r = await account.reserve(key, target);
     if (r.ok) {
       m.held = target;

@@ -111,8 +111,9 @@ export class JobTracker extends DurableObject<Env> {
       ? { estimated_millicredits: held.estimated, pricing_rate: m.billing.rate, pricing_version: m.billing.pricing_version }
       : {};
     const figures = { page_count: plan.page_count, ...bookPages(plan), estimated_tokens: plan.estimated_tokens, ...pricing };
-    await this.t.row(startRow(this.t.snap(m, c), now, figures));
-    this.t.emit("progress", undefined, {}, c);
+    const s = this.t.snap(m, c);
+    await this.t.row(startRow(s, now, figures));
+    this.t.emit("progress", undefined, {}, c, s);
     return true;
   }
 

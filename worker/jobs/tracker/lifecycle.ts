@@ -19,7 +19,7 @@ export async function afterChunk(t: Tracked, m: Meta): Promise<void> {
     const s = t.snap(m, c);
     // The event before any await: while the row is written, another chunk's call may run and
     // even end the job; sent now, the events keep the order of the counts, and none follows the final one.
-    t.emit("progress", undefined, {}, c);
+    t.emit("progress", undefined, {}, c, s);
     await t.row(chunkRow(s, m.actual_tokens));
     await progressHook(t.env, m, s.progress_percent, t.save);
   } else if (c.done === 0) {
