@@ -39,7 +39,7 @@ export function parsePages(spec: string): PageSelection | null {
   if (items.length > MAX_SPANS) throw new PageRangeError(`at most ${MAX_SPANS} ranges`);
   const spans: PageSpan[] = [];
   for (const item of items) {
-    const m = /^(\d{1,6})\s*(?:([-–])\s*(\d{1,6})?)?$/.exec(item);
+    const m = /^(\d{1,6})\s*(?:([-\u2013])\s*(\d{1,6})?)?$/.exec(item);
     if (!m) throw new PageRangeError(`"${item}" is not a page or a range: ${PAGES_HINT}`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : m[3] === undefined ? null : Number(m[3]);

@@ -63,6 +63,25 @@ export function measure(dir: string): BundleSize {
   return { raw, gzip, files: files.map((f) => path.relative(dir, f)) };
 }
 
+/**
+ * Characters past U+00FF in a bundle's JavaScript, with what surrounds each. workerd makes a module's
+ * source a V8 string (NewFromUtf8): one byte a character when every character fits Latin-1, two
+ * bytes for all of it as soon as one does not. The API Worker's script is held so in every isolate,
+ * so one such character (in a regex literal: esbuild escapes them in strings, and the minified
+ * bundle has no comments) costs as many bytes again as the script has characters. Write it as an
+ * escape (`\u2019`).
+ */
+export function wideChars(source: string, context = 30): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(/[\u0100-\u{10ffff}]/gu)) {
+    const at = m.index;
+    found.push(
+      `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} at ${at}: …${source.slice(Math.max(0, at - context), at + context)}…`,
+    );
+  }
+  return found;
+}
+
 const mb = (n: number) => `${(n / 1_000_000).toFixed(2)} MB`;
 const pct = (n: number, of: number) => `${((n / of) * 100).toFixed(0)}%`;
 
@@ -122,6 +141,16 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? "")) {
       for (const warning of wranglerWarnings(r.output)) failures.push(`${w.name}: wrangler warns: ${warning}`);
       const size = measure(w.dir);
       if (size.files.length === 0) failures.push(`${w.name}: no bundle in ${w.dir}`);
+      if (w.name.startsWith("API")) {
+        for (const f of size.files.filter((f) => f.endsWith(".js"))) {
+          const wide = wideChars(readFileSync(path.join(w.dir, f), "utf8"));
+          for (const c of wide.slice(0, 20))
+            failures.push(
+              `${w.name}: ${f} has a character past U+00FF (the script would be held at two bytes a character; write it as \\u…): ${c}`,
+            );
+          if (wide.length > 20) failures.push(`${w.name}: ${f} has ${wide.length - 20} more such characters`);
+        }
+      }
       if (size.gzip > LIMITS.paid) failures.push(`${w.name}: ${mb(size.gzip)} compressed is over the paid plan's 10 MB`);
       lines.push(`${sizeLine(w.name, size)}${total ? ` [wrangler: ${total}]` : ""}`);
       if (size.gzip > LIMITS.free) lines.push(`  note: over the free plan's 3 MB (the paid plan is needed)`);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { measure, sizeLine, wranglerWarnings } from "../../scripts/check-bundles.ts";
+import { measure, sizeLine, wideChars, wranglerWarnings } from "../../scripts/check-bundles.ts";
 import { checkLock } from "../../scripts/check-lock.ts";
 import { firstDifference } from "../../scripts/check-types.ts";
 import { lintWorkflows, npmCommands } from "../../scripts/lint-workflows.ts";
@@ -47,6 +47,15 @@ describe("check:bundles", () => {
     expect(sizeLine("API", { raw: 5_525_505, gzip: 1_166_889 })).toBe(
       "API: 5.53 MB raw (5396 KiB), 1.17 MB gzip (1140 KiB) — 39% of the free plan's 3 MB, 12% of the paid plan's 10 MB",
     );
+  });
+
+  it("finds the characters that would make the script two bytes a character, and only those", () => {
+    // Latin-1 (é, «) keeps a V8 string at one byte a character; U+2019 does not.
+    expect(wideChars(String.raw`var a="été \u00a0«»";var b=/[\u2019]/`)).toEqual([]);
+    const found = wideChars("var a=1;var r=/[’ʼ]/g;", 4);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toBe("U+2019 at 16: …r=/[’ʼ]/…");
+    expect(found[1]).toMatch(/^U\+02BC at 17: /);
   });
 });
 

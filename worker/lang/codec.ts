@@ -39,7 +39,11 @@ export function applyEdit(form: string, edit: string): string {
 
 /** How the lexicon spells a form: lower case, ligatures œ æ as "oe" "ae", apostrophe ’ as '. */
 export function foldForm(word: string): string {
-  return word.toLowerCase().replace(/œ/g, "oe").replace(/æ/g, "ae").replace(/[’ʼ]/g, "'");
+  return word
+    .toLowerCase()
+    .replace(/\u0153/g, "oe")
+    .replace(/æ/g, "ae")
+    .replace(/[\u2019\u02bc]/g, "'");
 }
 
 /** UD French writes the ligature in lemmas ("œil", "cœur", "sœur"); Lefff writes "oe". */

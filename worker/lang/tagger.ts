@@ -199,7 +199,7 @@ export function staticFeatures(texts: readonly string[]): Int32Array {
     out[k++] = mix(18, w[i]!, at(w, i + 1));
     out[k++] = mix(19, sh[i]!, i === 0 ? 1 : 0);
     // The first word of a quoted speech ("« Oui, …", "— Viens !").
-    out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"“—–]|--)$/.test(texts[i - 1]!) ? 1 : 0);
+    out[k++] = mix(28, sh[i]!, i > 0 && /^(?:[«"\u201c\u2014\u2013]|--)$/.test(texts[i - 1]!) ? 1 : 0);
   }
   return out;
 }

@@ -13,17 +13,17 @@ export interface Surface {
   end: number;
 }
 
-const ELISION = /^(jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[ldjmnstc])['’ʼ](?=[\p{L}\d])/iu;
+const ELISION = /^(jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[ldjmnstc])['\u2019\u02bc](?=[\p{L}\d])/iu;
 const CLITIC = /-(t-(?:il|elle|on|ils|elles)|je|tu|il|elle|on|nous|vous|ils|elles|moi|toi|le|la|les|lui|leur|leurs|en|y|ce|là|ci)$/iu;
 /** Opening punctuation split off the front of a chunk. */
-const LEAD = /^(?:\.{2,}|--+|[«»"“”‘’'()[\]{}¿¡—–…*•/<>]|-(?!\p{L}|\d))/u;
+const LEAD = /^(?:\.{2,}|--+|[«»"\u201c\u201d\u2018\u2019'()[\]{}¿¡\u2014\u2013\u2026*\u2022/<>]|-(?!\p{L}|\d))/u;
 /** Closing punctuation split off the end of a chunk. */
-const TRAIL = /(?:\.{2,}|--+|[«»"“”‘’'()[\]{}.,;:!?—–…*/<>]|(?<=\p{L})-)$/u;
+const TRAIL = /(?:\.{2,}|--+|[«»"\u201c\u201d\u2018\u2019'()[\]{}.,;:!?\u2014\u2013\u2026*/<>]|(?<=\p{L})-)$/u;
 const ABBREVIATION =
   /^(?:\p{Lu}(?:\.-?\p{Lu})*|\p{L}(?:\.\p{L})+|M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|St|Ste|etc|cf|p|pp|av|ex|vol|Vol|No|no|art|Art|éd|coll|env|fig|hab|min|max|n°|chap|ch|vs|ibid|op|cit)\.$/u;
 
 /** Elided forms UD French keeps as one token (the lexicon knows "d'abord" whole; UD splits it). */
-const KEEP_WHOLE = /^(?:l['’ʼ]on|c['’ʼ]est-à-dire|presqu['’ʼ]îles?)$/i;
+const KEEP_WHOLE = /^(?:l['\u2019\u02bc]on|c['\u2019\u02bc]est-à-dire|presqu['\u2019\u02bc]îles?)$/i;
 
 function known(word: string): boolean {
   return lookup(foldForm(word)).length > 0;
@@ -80,9 +80,8 @@ function splitChunk(chunk: string, start: number, out: Surface[]): void {
   }
   // "mg/kg/h" (not "1/10", "23/12/2006", nor a URL); "14h30", "30%", "-6°C", "160km".
   if (!word.includes("://")) {
-    const unit = /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|[hH]|km|cm|mm|m|kg|mg|g|ml|cl|l|€|\$)(\d*)$/u.exec(
-      word,
-    );
+    const unit =
+      /^(.*?[^\d/])\/(.+)$|^(.+?)\/([^\d/].*)$|^([-+]?\d+(?:[.,]\d+)?)(%|°C?|[hH]|km|cm|mm|m|kg|mg|g|ml|cl|l|\u20ac|\$)(\d*)$/u.exec(word);
     if (unit) {
       const pieces =
         unit[1] !== undefined

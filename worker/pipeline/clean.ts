@@ -50,5 +50,5 @@ function startsParagraph(prev: BodyLine, line: BodyLine, layout: Layout): boolea
   const samePage = line.page === prev.page;
   if (samePage && prev.y - line.y > 1.3 * layout.spacing) return true;
   const prevShort = prev.right < rightOf(layout, prev.page) - 2 * layout.size;
-  return prevShort && /[.!?…»:]["”)]?$/u.test(prev.text);
+  return prevShort && /[.!?\u2026»:]["\u201d)]?$/u.test(prev.text);
 }

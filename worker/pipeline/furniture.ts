@@ -13,11 +13,11 @@ const EDGE_LINES = 2;
 
 const ROMAN = /^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$/i;
 // "12", "- 12 -", "[xii]", "Page 12", "12/300"; a trailing full stop would be prose ("1819.").
-const FOLIO = /^[-–—[(\s]*(?:page\s+|p\.\s*)?([0-9]{1,4}|[ivxlcdm]{1,8})(?:\s*\/\s*[0-9]{1,4})?[-–—\])\s]*$/i;
+const FOLIO = /^[-\u2013\u2014[(\s]*(?:page\s+|p\.\s*)?([0-9]{1,4}|[ivxlcdm]{1,8})(?:\s*\/\s*[0-9]{1,4})?[-\u2013\u2014\])\s]*$/i;
 const HEADING_WORD =
   /^(chapitre|chap\.|livre|partie|tome|volume|épilogue|prologue|préface|avant-propos|introduction|conclusion|appendice|annexe)\b/i;
 const ORDINAL_PART = /^(premi[eè]re|seconde|\p{L}+i[eè]me)\s+partie\b/iu;
-const SEPARATOR = /^[\s*⁂·•~#_–—-]+$/u;
+const SEPARATOR = /^[\s*\u2042·\u2022~#_\u2013\u2014-]+$/u;
 
 export function isFolio(text: string): boolean {
   return folioValue(text) !== undefined;
@@ -48,7 +48,7 @@ function headKey(text: string): string {
   while (end > start && EDGE_TRIM.test(key[end - 1]!)) end--;
   return key.slice(start, end);
 }
-const EDGE_TRIM = /[\s.–—-]/u;
+const EDGE_TRIM = /[\s.\u2013\u2014-]/u;
 
 function isHeadingText(text: string): boolean {
   const t = text.trim();

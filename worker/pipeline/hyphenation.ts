@@ -6,8 +6,8 @@
  */
 
 const LINE_END_HYPHEN = /\p{L}[-\u2010\u00AD]$/u;
-const LEFT_FRAGMENT = /([\p{L}\p{M}’'-]*\p{L})[-\u2010\u00AD]$/u;
-const RIGHT_FRAGMENT = /^[\p{L}\p{M}][\p{L}\p{M}’'-]*/u;
+const LEFT_FRAGMENT = /([\p{L}\p{M}\u2019'-]*\p{L})[-\u2010\u00AD]$/u;
+const RIGHT_FRAGMENT = /^[\p{L}\p{M}][\p{L}\p{M}\u2019'-]*/u;
 
 // Subject and object pronouns after a verb: "partons-nous", "dit-il", "celle-là".
 const CLITICS = new Set([
@@ -196,7 +196,7 @@ export function keepsHyphen(before: string, after: string, vocab: Vocabulary): b
   // An English genitive ("Queen’s-" + "street") is whole: no syllable break follows its s.
   if (apostrophe > 0 && /^s$/iu.test(leftWord.slice(apostrophe + 1))) return true;
   const left = leftWord.slice(apostrophe + 1);
-  const right = rightMatch[0].replace(/[’'-]+$/u, "");
+  const right = rightMatch[0].replace(/[\u2019'-]+$/u, "");
   const l = left.toLowerCase();
   const r = right.toLowerCase();
 

@@ -160,11 +160,11 @@ export function sentenceEnds(text: string): number[] {
   const brackets: Brackets = { "(": positions(text, "("), "[": positions(text, "[") };
   let sentenceStart = 0;
   // An ellipsis spaced out as ". . ." is one terminator; so is a smiley between spaces.
-  const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?…]+|(?<=\s)(?:[:;=][-']?[()DPp]|\^\^|[xX]D)(?=\s)/g;
+  const terminator = /\.(?:[ \u00a0]\.){2,}|[.!?\u2026]+|(?<=\s)(?:[:;=][-']?[()DPp]|\^\^|[xX]D)(?=\s)/g;
   for (let m = terminator.exec(text); m !== null; m = terminator.exec(text)) {
     const punct = m[0];
     let end = m.index + punct.length;
-    if (!/^[.!?…]/.test(punct)) {
+    if (!/^[.!?\u2026]/.test(punct)) {
       // "je vais tester ce soir ;) Je vous tiens au courant.": a smiley before a capital ends one.
       if (/^\p{Lu}/u.test(nextToken(text, end))) {
         ends.push(end);
@@ -189,9 +189,13 @@ export function sentenceEnds(text: string): number[] {
     const next = nextToken(text, end);
     if (next === "") break;
     // "… ?", "...  !", "? !": the terminator that follows ends the sentence, once.
-    if (/^(?:[!?…]|\.\.)/.test(next) && (punct !== "." || /^[!?]/.test(next))) continue;
+    if (/^(?:[!?\u2026]|\.\.)/.test(next) && (punct !== "." || /^[!?]/.test(next))) continue;
     // A quoted sentence followed by a lowercase word goes on: « C'est fini. » et elle se tut.
-    if (end > m.index + punct.length && /^\p{Ll}/u.test(firstLetterOrDigit(next)) && /[»”›"]\s*$/u.test(text.slice(m.index, end))) {
+    if (
+      end > m.index + punct.length &&
+      /^\p{Ll}/u.test(firstLetterOrDigit(next)) &&
+      /[»\u201d\u203a"]\s*$/u.test(text.slice(m.index, end))
+    ) {
       continue;
     }
     if (!isBoundary(text, m.index, punct, next)) continue;
@@ -299,7 +303,7 @@ function extendOverClosers(
  * ends the sentence too. Not for "(sic !) Que", nor for an elision mark "(...)" / "[…]".
  */
 function closesSentenceToo(text: string, sentenceStart: number, opens: readonly number[], j: number, punct: string): boolean {
-  if (!/^(?:\.+|…+)$/.test(punct) || text.slice(j - punct.length, j) !== punct) return false;
+  if (!/^(?:\.+|\u2026+)$/.test(punct) || text.slice(j - punct.length, j) !== punct) return false;
   const below = countBelow(opens, j);
   const lastOpen = below > 0 ? opens[below - 1]! : -1;
   if (lastOpen < sentenceStart || firstNonSpace(text, lastOpen + 1, j - punct.length) === undefined) return false;
@@ -361,7 +365,7 @@ function isDomain(word: string): boolean {
 
 /** "dit-il", "demanda-t-elle,", "s'écria-t-il", "dit", "répondit": the token opens an incise. */
 function isIncise(token: string): boolean {
-  const word = token.replace(/’/g, "'").replace(/[^\p{L}'-]+$/u, "");
+  const word = token.replace(/\u2019/g, "'").replace(/[^\p{L}'-]+$/u, "");
   return /-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)$/u.test(word) || SAYING.has(word);
 }
 
@@ -374,5 +378,5 @@ function firstLetterOrDigit(token: string): string {
 function wordBefore(text: string, at: number): string {
   let i = at;
   while (i > 0 && !isSpace(text[i - 1]!)) i--;
-  return text.slice(i, at).replace(/^[«“‘"([]+/u, "");
+  return text.slice(i, at).replace(/^[«\u201c\u2018"([]+/u, "");
 }

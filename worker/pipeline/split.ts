@@ -44,7 +44,7 @@ export function wordCount(text: string): number {
 }
 
 export function isDialogue(sentence: string): boolean {
-  return /^(—|--|–|«)/u.test(sentence.trimStart());
+  return /^(\u2014|--|\u2013|«)/u.test(sentence.trimStart());
 }
 
 /**
@@ -55,7 +55,7 @@ function cutLevel(tokens: readonly Token[], i: number): number {
   const before = tokens[i - 1]!.text;
   const at = tokens[i]!;
   if (/[;:]$/.test(before)) return 1;
-  if (/,$/.test(before) || /^[–—]$/u.test(before)) return 2;
+  if (/,$/.test(before) || /^[\u2013\u2014]$/u.test(before)) return 2;
   if (CONJUNCTIONS.has(at.text.toLowerCase())) return 3;
   return 0;
 }
@@ -155,7 +155,7 @@ function tagTokens(sentence: string, tokens: readonly Token[]): TokenTags {
   for (const t of analyze(sentence)) {
     while (j < tokens.length && tokens[j]!.end <= t.start) j++;
     if (j >= tokens.length || tokens[j]!.start > t.start) continue;
-    read[j]!.push({ pos: t.pos, text: t.text.toLowerCase().replace(/’/gu, "'") });
+    read[j]!.push({ pos: t.pos, text: t.text.toLowerCase().replace(/\u2019/gu, "'") });
     if (t.pos === "VERB" || t.pos === "AUX") verb[j] = true;
   }
   const verbsBefore = [0];
