@@ -145,6 +145,11 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          deps: {
+            optimizer: {
+              ssr: { enabled: true, include: ["unpdf", "pdf-lib", "hono", "zod", "drizzle-orm", "@google/genai", "jose", "fflate"] },
+            },
+          },
           setupFiles: ["./test/workers/setup.ts"],
           testTimeout: 120_000,
         },
