@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { CreateLearningSetSchema, type LearningOptions } from "../schema/learning";
 import { JobSettingsSchema, type JobSettings } from "../schema/settings";
 import { usageError } from "./errors";
-import { FORMATS, type Format } from "./format";
+import { FORMATS, type Format } from "./formats";
 
 export const USAGE = `Usage:
   npm run -s cli -- segment < paragraphs.txt

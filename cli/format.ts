@@ -6,11 +6,7 @@ import { withFacts, type SentenceFacts } from "../worker/pipeline/facts";
 import { toTable, toTxt, yesNo } from "../worker/pipeline/formats";
 import type { Sentence } from "../worker/pipeline/types";
 import { toXlsx } from "../worker/pipeline/xlsx";
-
-export const FORMATS = ["txt", "json", "csv", "tsv", "anki", "apkg", "xlsx"] as const;
-export type Format = (typeof FORMATS)[number];
-/** Formats whose bytes are not text: written to stdout only when it is not a terminal. */
-export const BINARY: readonly Format[] = ["apkg", "xlsx"];
+import type { Format } from "./formats";
 
 /** sql.js for the .apkg, its Node build (the wasm read from node_modules), loaded once. */
 let sql: ReturnType<typeof initSqlJs> | undefined;

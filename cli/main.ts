@@ -1,10 +1,8 @@
 import { PipelineError } from "../worker/pipeline/errors";
 import { parseCoverageArgs, parseJobsArgs, parseProcessArgs, parseResultArgs, parseSubmitArgs, USAGE } from "./args";
 import { CliError, EXIT_BUG, EXIT_INPUT, EXIT_USAGE, usageError } from "./errors";
-import { runCoverage } from "./coverage";
-import { runProcess } from "./process";
-import { runJobs, runResult, runSubmit } from "./remote";
-import { runSegment } from "./segment";
+// Each command's code is imported when it runs: a command line refused (exit 2) or --help loads
+// no PDF reader, lexicon or SQLite.
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -17,31 +15,41 @@ async function main(argv: string[]): Promise<void> {
   if (command === "segment") {
     if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
     if (rest.length > 0) throw usageError(`segment takes no arguments (got ${rest.join(" ")}); it reads stdin.`);
+    const { runSegment } = await import("./segment");
     return runSegment(process.stdin, process.stdout);
   }
   if (command === "lemmatize") {
     if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
     if (rest.length > 0) throw usageError(`lemmatize takes no arguments (got ${rest.join(" ")}); it reads stdin.`);
-    // Imported here: the lexicon and model are megabytes other commands need not load.
     const { runLemmatize } = await import("./lemmatize");
     return runLemmatize(process.stdin, process.stdout);
   }
   if (command === "process") {
     const args = parseProcessArgs(rest);
     if (args === null) return void process.stdout.write(USAGE);
+    const { runProcess } = await import("./process");
     return runProcess(args);
   }
   if (command === "coverage") {
     const args = parseCoverageArgs(rest);
     if (args === null) return void process.stdout.write(USAGE);
+    const { runCoverage } = await import("./coverage");
     return runCoverage(args);
   }
-  const remote = { submit: [parseSubmitArgs, runSubmit], jobs: [parseJobsArgs, runJobs], result: [parseResultArgs, runResult] } as const;
-  if (command in remote) {
-    const [parse, run] = remote[command as keyof typeof remote];
-    const args = parse(rest);
+  if (command === "submit") {
+    const args = parseSubmitArgs(rest);
     if (args === null) return void process.stdout.write(USAGE);
-    return (run as (a: typeof args) => Promise<void>)(args);
+    return (await import("./remote")).runSubmit(args);
+  }
+  if (command === "jobs") {
+    const args = parseJobsArgs(rest);
+    if (args === null) return void process.stdout.write(USAGE);
+    return (await import("./remote")).runJobs(args);
+  }
+  if (command === "result") {
+    const args = parseResultArgs(rest);
+    if (args === null) return void process.stdout.write(USAGE);
+    return (await import("./remote")).runResult(args);
   }
   throw usageError(`unknown command "${command}" (expected segment, lemmatize, process, coverage, submit, jobs or result).`);
 }

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { usageError } from "./errors";
-import { BINARY, type Format } from "./format";
+import { BINARY, type Format } from "./formats";
 
 /** Writes with backpressure, so a slow reader does not make us buffer a whole book twice. */
 export async function write(stream: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> {
