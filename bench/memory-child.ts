@@ -18,6 +18,8 @@
  * A timer cannot fire inside a long synchronous call, so a peak there is only seen if it
  * is still standing at the next sample: the parent also reads V8's own GC trace for that.
  * `gc()` is called once, before the input is read, to measure the baseline; never after.
+ * It runs bundled after every module of the API Worker (bench/worker-bundle.ts), not under tsx:
+ * the baseline is what an isolate holds before any request.
  * With FNT_BENCH_KEEP_BUFFERS=1 `release` has no effect (no `ArrayBuffer.prototype.transfer`).
  */
 import { readFileSync } from "node:fs";
@@ -56,7 +58,7 @@ function sample(): void {
   peakRss = Math.max(peakRss, m.rss);
 }
 
-// What the process holds before the input: Node, tsx and the pipeline's modules.
+// What the process holds before the input: Node and the whole API Worker's code.
 gc();
 gc();
 const base = process.memoryUsage();
@@ -101,60 +103,69 @@ const onPage = (_done: number, total: number) => {
   sample();
 };
 
-try {
-  // The consumer's own functions (planDocument, pageRanges, and readParts, partRanges for parts).
-  const readPart = async (n: number) => read(files[n - 1]!);
-  if (mode === "split") await split(pageRanges(read(file), 4, { handOver: true }));
-  else if (mode === "parts") {
-    const pdf = await readParts(files.length, readPart, { onPage });
-    pages = pdf.pageCount;
-    sample();
-    let plan: Plan | null = null;
-    try {
-      plan = planPages(pdf, opts);
-    } catch (err) {
-      if (!(err instanceof PipelineError && err.code === "no_text_layer")) throw err;
+async function main(): Promise<void> {
+  try {
+    // The consumer's own functions (planDocument, pageRanges, and readParts, partRanges for parts).
+    const readPart = async (n: number) => read(files[n - 1]!);
+    if (mode === "split") await split(pageRanges(read(file), 4, { handOver: true }));
+    else if (mode === "parts") {
+      const pdf = await readParts(files.length, readPart, { onPage });
+      pages = pdf.pageCount;
+      sample();
+      let plan: Plan | null = null;
+      try {
+        plan = planPages(pdf, opts);
+      } catch (err) {
+        if (!(err instanceof PipelineError && err.code === "no_text_layer")) throw err;
+      }
+      sample();
+      if (plan) store(plan);
+      else {
+        outcomes.push("no text layer, then");
+        await split(partRanges(pdf.partPages, readPart, 4));
+      }
+    } else {
+      // Handed over, as the consumer does: pdf.js takes the bytes without a copy.
+      const plan = await planDocument(read(file), { ...opts, onPage, handOver: true }).catch((err: unknown) => {
+        // A scan: with Gemini on, the consumer reads the file again and cuts it into page ranges.
+        if (mode === "scan" && err instanceof PipelineError && err.code === "no_text_layer") return null;
+        throw err;
+      });
+      sample();
+      if (plan) store(plan);
+      else {
+        outcomes.push("no text layer, then");
+        await split(pageRanges(read(file), 4, { handOver: true }));
+      }
     }
+  } catch (err) {
     sample();
-    if (plan) store(plan);
-    else {
-      outcomes.push("no text layer, then");
-      await split(partRanges(pdf.partPages, readPart, 4));
-    }
-  } else {
-    // Handed over, as the consumer does: pdf.js takes the bytes without a copy.
-    const plan = await planDocument(read(file), { ...opts, onPage, handOver: true }).catch((err: unknown) => {
-      // A scan: with Gemini on, the consumer reads the file again and cuts it into page ranges.
-      if (mode === "scan" && err instanceof PipelineError && err.code === "no_text_layer") return null;
-      throw err;
-    });
-    sample();
-    if (plan) store(plan);
-    else {
-      outcomes.push("no text layer, then");
-      await split(pageRanges(read(file), 4, { handOver: true }));
-    }
+    outcomes.push(fail(err));
   }
-} catch (err) {
-  sample();
-  outcomes.push(fail(err));
 }
-const ms = performance.now() - start;
-clearInterval(timer);
 
-const mib = (n: number) => Math.round((n / MIB) * 10) / 10;
-process.stdout.write(
-  `RESULT ${JSON.stringify({
-    mode,
-    pages,
-    outcome: outcomes.join(" "),
-    seconds: Math.round(ms) / 1000,
-    peakHeapExternalMiB: mib(peak),
-    heapAtPeakMiB: mib(heapAtPeak),
-    externalAtPeakMiB: mib(externalAtPeak),
-    peakExternalMiB: mib(peakExternal),
-    peakRssMiB: mib(peakRss),
-    baselineMiB: mib(baseline),
-    samples,
-  })}\n`,
-);
+/** The RESULT line. */
+function report(): void {
+  const ms = performance.now() - start;
+  clearInterval(timer);
+
+  const mib = (n: number) => Math.round((n / MIB) * 10) / 10;
+  process.stdout.write(
+    `RESULT ${JSON.stringify({
+      mode,
+      pages,
+      outcome: outcomes.join(" "),
+      seconds: Math.round(ms) / 1000,
+      peakHeapExternalMiB: mib(peak),
+      heapAtPeakMiB: mib(heapAtPeak),
+      externalAtPeakMiB: mib(externalAtPeak),
+      peakExternalMiB: mib(peakExternal),
+      peakRssMiB: mib(peakRss),
+      baselineMiB: mib(baseline),
+      samples,
+    })}\n`,
+  );
+}
+
+// No top-level await: the bundle is CommonJS (bench/worker-bundle.ts).
+void main().then(report);
