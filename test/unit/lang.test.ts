@@ -2,12 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { analyze, DEFAULT_WORDLIST, hasVerb, isWord, lemmaOf, wordCount, type Token } from "../../worker/lang";
+import { analyze, cachedEntries, DEFAULT_WORDLIST, emptyCaches, hasVerb, isWord, lemmaOf, wordCount, type Token } from "../../worker/lang";
 import { parseConllu } from "../../worker/lang/conllu";
 import { GOLD_FILES } from "../../worker/lang/gold";
 import { lookupBaseline, score } from "../../worker/lang/score";
 import { parseModel, useModel } from "../../worker/lang/tagger";
 import { tokenize } from "../../worker/lang/tokenize";
+import { extractPdf } from "../../worker/pipeline";
+import { bookPdf } from "../fixtures/book";
 import { trainModel } from "../../worker/lang/train";
 import { CORPUS } from "./corpus";
 
@@ -234,6 +236,25 @@ describe("lemmas and parts of speech in context", () => {
     const t = analyze("Oui, au revoir.");
     expect(t.filter(isWord).map((x) => x.text)).toEqual(["Oui", "au", "au", "revoir"]);
     expect(wordCount(t)).toBe(3);
+  });
+});
+
+describe("the caches of words seen", () => {
+  const sentence = "Les enfants regardaient les vagues qui venaient mourir sur le sable.";
+
+  it("empty on demand, and the analyses stay the same", () => {
+    const first = analyze(sentence);
+    expect(cachedEntries()).toBeGreaterThan(10);
+    emptyCaches();
+    expect(cachedEntries()).toBe(0);
+    expect(analyze(sentence)).toEqual(first);
+  });
+
+  it("are emptied when a book is read: the plan step needs the room", async () => {
+    analyze(sentence);
+    expect(cachedEntries()).toBeGreaterThan(10);
+    await extractPdf(await bookPdf(2));
+    expect(cachedEntries()).toBe(0);
   });
 });
 

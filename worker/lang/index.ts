@@ -3,8 +3,8 @@
  * runs in a Worker, in Node and in vitest. Lexicon: Lefff 3.4 (LGPL-LR, see README.md).
  */
 import { foldForm, ligatures } from "./codec";
-import { lexicalForm, lookup } from "./lexicon";
-import { contextFreePos, modelGeneration, suffixLemma, tagTokens, trainedLemma } from "./tagger";
+import { clearLookups, lexicalForm, lookup, lookupsCached } from "./lexicon";
+import { clearWordCaches, wordsCached, contextFreePos, modelGeneration, suffixLemma, tagTokens, trainedLemma } from "./tagger";
 import { tokenize } from "./tokenize";
 
 import type { Upos } from "./upos";
@@ -84,6 +84,21 @@ function cachedLemma(text: string, pos: Upos): string {
 }
 
 /** The lemma of a token given its part of speech. */
+/**
+ * Empties the caches of words already seen (lemmas, lexicon lookups, the tagger's per-word
+ * features): after a day of chunks they hold ~20 MiB, which the plan step needs for a book's text
+ * when it runs in the same isolate (docs/bench.md, "Memory"). The lexicon and model stay loaded;
+ * the caches fill again with the next sentences.
+ */
+export function emptyCaches(): void {
+  lemmaCache.clear();
+  clearLookups();
+  clearWordCaches();
+}
+
+/** Entries in those caches, all together. */
+export const cachedEntries = () => lemmaCache.size + lookupsCached() + wordsCached();
+
 export function lemmatize(text: string, pos: Upos): string {
   // Names and foreign words are their own lemma, as written.
   if (pos === "PROPN" || pos === "X") return text;

@@ -12,9 +12,11 @@ export interface Analysis {
   lemma: string;
 }
 
-import { ANALYSES, LEXICON } from "./lexicon.data";
+import { analysesText, lexiconText } from "./lexicon.data";
 
 let blocks: Int32Array | null = null;
+/** The packed lexicon, made a string on first use (a function's literal: an isolate that never tags holds only its source). */
+let LEXICON = "";
 let analyses: string[] = [];
 const cache = new Map<string, readonly Analysis[]>();
 const CACHE_MAX = 20_000;
@@ -25,7 +27,8 @@ for (let i = 0; i < B; i++) CODE_VALUE[CODE_ALPHABET.charCodeAt(i)] = i;
 
 /** Offsets of the first record of each block (and the end). */
 function load(): Int32Array {
-  analyses = ANALYSES.split("\n");
+  LEXICON = lexiconText();
+  analyses = analysesText().split("\n");
   const starts: number[] = [0];
   let n = 0;
   for (let i = LEXICON.indexOf("\n"); i !== -1 && i < LEXICON.length - 1; i = LEXICON.indexOf("\n", i + 1))
@@ -38,6 +41,12 @@ function load(): Int32Array {
 function headForm(at: number): string {
   return LEXICON.slice(at + 3, LEXICON.indexOf("\n", at));
 }
+
+/** Forgets the forms looked up (see `emptyCaches`). */
+export function clearLookups(): void {
+  cache.clear();
+}
+export const lookupsCached = () => cache.size;
 
 /** Lefff analyses of a folded form, most likely first; [] when unknown. */
 export function lookup(form: string): readonly Analysis[] {

@@ -7,7 +7,7 @@
 import { foldForm } from "./codec";
 import type { Upos } from "./upos";
 import { lexicalForm, lookup } from "./lexicon";
-import { MODEL } from "./model.data";
+import { modelText } from "./model.data";
 
 export const TAGS: readonly Upos[] = [
   "ADJ",
@@ -101,7 +101,7 @@ export function parseModel(text: string): Model {
 }
 
 function current(): Model {
-  return (model ??= parseModel(MODEL));
+  return (model ??= parseModel(modelText()));
 }
 
 /** Swaps the model (training and evaluation); null goes back to the shipped one. */
@@ -115,6 +115,13 @@ let generation = 0;
 export function modelGeneration(): number {
   return generation;
 }
+
+/** Forgets the words seen (see `emptyCaches`). */
+export function clearWordCaches(): void {
+  classCache.clear();
+  wordCache.clear();
+}
+export const wordsCached = () => classCache.size + wordCache.size;
 
 /** The Lefff UPOS set of a folded form as a string of code letters ("" unknown). */
 const classCache = new Map<string, string>();

@@ -1,4 +1,5 @@
 import { getDocumentProxy } from "unpdf";
+import { emptyCaches } from "../lang";
 import { countSelected, outsideBook, selects, type PageSelection } from "../../schema/pages";
 import { beginPage, closeBudget, DECODE_LIMITS, openBudget, registerBudget, type DecodeBudget, type DecodeLimits } from "./decode-guard";
 import { PipelineError } from "./errors";
@@ -131,6 +132,8 @@ const CLEANUP_EVERY_PAGES = 25;
  */
 export async function extractPdf(data: Uint8Array, onPage?: ProgressCallback, opts: ExtractOptions = {}): Promise<ExtractedPdf> {
   const { limits = TEXT_LIMITS, before = { pages: 0, chars: 0 } } = opts;
+  // A chunk consumer in this isolate may have filled the tagger's caches: the book needs the room.
+  emptyCaches();
   const allowed = limits && allowedText(limits, data.byteLength);
   const fileMiB = data.byteLength / MIB;
   const pages: PageLines[] = [];
