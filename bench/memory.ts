@@ -31,6 +31,7 @@ import { bookOf, CACHE_DIR, fileMiB, hostile, type HostileName, illustratedBook,
 import { writeSection } from "./doc";
 import { uploadSection } from "./upload-memory";
 import { bundleChild } from "./worker-bundle";
+import { CORPUS } from "../test/unit/corpus";
 
 /** A Worker isolate has 128 MB; the budget leaves a quarter for the rest of the request. */
 const BUDGET_MIB = 96;
@@ -70,7 +71,7 @@ const BASELINE_IS =
 /** The child, bundled with the whole API Worker as wrangler builds it (built once, before the first measurement). */
 let childBundle: string | undefined;
 
-type Mode = "plan" | "scan" | "split" | "parts";
+type Mode = "plan" | "tagged" | "scan" | "split" | "parts";
 
 interface Result {
   mode: Mode;
@@ -104,6 +105,8 @@ interface Row {
 
 const PATHS: Record<Mode, string> = {
   plan: "`planDocument` (bytes handed over), chunks to JSON",
+  tagged:
+    "the same, in an isolate that has tagged the corpus's ~4,600 UD sentences first (the local engine and sentence facts: a chunk consumer's work), lexicon and tagger loaded, caches full",
   parts: "`planParts`: each part read in turn, `planPages`, chunks to JSON (a scan: then `pageRanges` part by part)",
   scan: "`planDocument`, then `pageRanges` (4 pages)",
   split: "`pageRanges` (4 pages)",
@@ -124,7 +127,7 @@ const GC_LINE = /: (?:Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)\S*(?: \
 function measure(mode: Mode, files: string[], flags: string[], keep = false): Result {
   if (!childBundle) throw new Error("the child is not built yet (bundleChild)");
   const run = spawnSync(process.execPath, [...flags, "--trace-gc", "--expose-gc", childBundle, mode, ...files], {
-    env: keep ? { ...process.env, FNT_BENCH_KEEP_BUFFERS: "1" } : process.env,
+    env: { ...process.env, FNT_BENCH_CORPUS: path.join(CORPUS, "lemmas"), ...(keep ? { FNT_BENCH_KEEP_BUFFERS: "1" } : {}) },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
     timeout: CHILD_TIMEOUT_MS,
@@ -192,6 +195,7 @@ async function pdfPaths(): Promise<string> {
   // Text: the 1,000-page book, the page limit, and past it.
   run(`text book, ${pages(1000)}`, await textBook(1000), "plan", 1000);
   run(`text book, ${pages(maxPages)} (the page limit)`, await textBook(maxPages), "plan", maxPages);
+  run(`the same`, await textBook(maxPages), "tagged", maxPages);
   run(`text book, ${pages(maxPages + 500)}`, await textBook(maxPages + 500), "plan", maxPages + 500);
   // A book of text as big as a part may be: its bytes leave room for fewer pages.
   const bigMiB = Math.floor(partMiB) - 0.5;
