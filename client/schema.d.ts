@@ -2222,7 +2222,7 @@ export interface components {
             pages: string | null;
             /** @description One of the models GET /api/v1/health lists; the first by default. */
             gemini_model?: string;
-            /** @description Called when the job ends; without it the account's default URL applies. */
+            /** @description Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies. */
             webhook_url?: string;
             /** @description A `job.progress` event every this many percent. */
             webhook_progress_every?: number;
@@ -2311,7 +2311,7 @@ export interface components {
                 /** @description Only these pages ("12-240", "1-10,15,30-"); null, "" or "all": every page. Left out: the job's own range. */
                 pages?: string | null;
             };
-            /** @description Called when the job ends; without it the account's default URL applies. */
+            /** @description Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies. */
             webhook_url?: string;
             /** @description A `job.progress` event every this many percent. */
             webhook_progress_every?: number;

@@ -1,6 +1,6 @@
 import { ERROR_CODES, errorCodesDescription } from "./errors";
 import { z } from "zod";
-import { JobSettingsSchema, pagesField, settingsFields } from "./settings";
+import { JobSettingsSchema, pagesField, settingsFields, webhookFields } from "./settings";
 
 import { JOB_STATUSES } from "./statuses";
 import { columnsParam } from "./sheets";
@@ -117,18 +117,7 @@ export const CreatePartsJobRequestSchema = CreatePartsJobSchema.extend({
   ...settingsFields,
   pages: pagesField,
   gemini_model: z.string().optional().meta({ description: "One of the models GET /api/v1/health lists; the first by default." }),
-  webhook_url: z
-    .string()
-    .max(2000)
-    .optional()
-    .meta({ description: "Called when the job ends; without it the account's default URL applies." }),
-  webhook_progress_every: z
-    .number()
-    .int()
-    .min(1)
-    .max(99)
-    .optional()
-    .meta({ description: "A `job.progress` event every this many percent." }),
+  ...webhookFields,
 }).meta({ id: "CreatePartsJobRequest", description: "A book that will come in parts, one request each." });
 
 /** A stored part of a job sent in parts. */
@@ -581,18 +570,6 @@ export const CredentialEndedSchema = z.object({ type: z.literal("credential_ende
 
 // ---- the upload forms (multipart/form-data, read by our own streaming parser) ----------
 
-const webhookFields = {
-  webhook_url: z.string().max(2000).optional().meta({
-    description: "Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies.",
-  }),
-  webhook_progress_every: z
-    .number()
-    .int()
-    .min(1)
-    .max(99)
-    .optional()
-    .meta({ description: "A `job.progress` event every this many percent." }),
-};
 const pdfFile = () => z.file().mime("application/pdf");
 
 export const JobUploadFormSchema = z

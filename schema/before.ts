@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SavedSettingsSchema, sparseSettingsFields } from "./defaults";
+import { webhookFields } from "./settings";
 
 /**
  * Before and after a job: the estimate of a book before it is sent (POST /api/v1/estimate) and
@@ -94,17 +95,6 @@ export const RerunRequestSchema = z
       .object({ ...sparseSettingsFields, gemini_model: SavedSettingsSchema.shape.gemini_model, pages: rerunPages })
       .optional()
       .meta({ description: "The same settings, as an object (fields at the top level win)." }),
-    webhook_url: z
-      .string()
-      .max(2000)
-      .optional()
-      .meta({ description: "Called when the job ends; without it the account's default URL applies." }),
-    webhook_progress_every: z
-      .number()
-      .int()
-      .min(1)
-      .max(99)
-      .optional()
-      .meta({ description: "A `job.progress` event every this many percent." }),
+    ...webhookFields,
   })
   .meta({ id: "RerunRequest", description: "Settings for processing the stored book again; a field left out keeps the job's own." });

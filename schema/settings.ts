@@ -124,3 +124,20 @@ export function jobSettingsSchema(models: readonly string[]) {
 
 export type JobSettings = z.infer<typeof JobSettingsSchema>;
 export const DEFAULT_SETTINGS: JobSettings = JobSettingsSchema.parse({});
+
+/**
+ * The webhook fields a new job takes (the upload form, a job sent in parts, a rerun): where its
+ * events go, and how often its progress is told.
+ */
+export const webhookFields = {
+  webhook_url: z.string().max(2000).optional().meta({
+    description: "Called when the job ends (and on progress, see `webhook_progress_every`); without it the account's default URL applies.",
+  }),
+  webhook_progress_every: z
+    .number()
+    .int()
+    .min(1)
+    .max(99)
+    .optional()
+    .meta({ description: "A `job.progress` event every this many percent." }),
+};
