@@ -46,8 +46,8 @@ async function startFake(config: object): Promise<{ url: string; child: ChildPro
 const stats = async () => (await (await fetch(`${fake.url}/__stats`)).json()) as FakeStats;
 const control = (patch: object) => fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.json());
 
-/** Requests per minute for the whole stack: 2/s, bursts of at most RPM/6 = 20. */
-const RPM = 120;
+/** Requests per minute for the whole stack: 3/s, bursts of at most RPM/6 = 30. */
+const RPM = 180;
 
 beforeAll(async () => {
   fake = await startFake({ rates: { "429": 0.25, "503": 0.1 }, retryDelay: "1s", seed: 7 });
