@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { grantCredits } from "../credits/service";
 import { toCredits } from "../credits/pricing";
 import { db } from "../core/db";
-import { cancelJob, retryJob } from "../jobs/service";
+import { anyJob, cancelJob, retryJob } from "../jobs/service";
 import { jobPrefixes } from "../jobs/keys";
 import { IMAGE_CONTENT_TYPES } from "../pipeline/images";
 import { jobs, users } from "../../schema/db";
@@ -53,12 +53,7 @@ export const adminActionRoutes = new Hono<AppEnv>()
       },
     }),
     async (c) => {
-      const row = await db(c.env.DB)
-        .select()
-        .from(jobs)
-        .where(eq(jobs.id, c.req.param("id")))
-        .get();
-      if (!row) throw new ApiError(404, "not_found", "No such job.");
+      const row = await anyJob(c.env, c.req.param("id"));
       const out = await retryJob(c.env, row);
       await audit(c.env, c.get("caller"), "job.retry", { type: "job", id: row.id }, { chunks: out.retried_chunks });
       return c.json(out, 200);
@@ -75,12 +70,7 @@ export const adminActionRoutes = new Hono<AppEnv>()
       errors: { 404: "`not_found`: no such job." },
     }),
     async (c) => {
-      const row = await db(c.env.DB)
-        .select()
-        .from(jobs)
-        .where(eq(jobs.id, c.req.param("id")))
-        .get();
-      if (!row) throw new ApiError(404, "not_found", "No such job.");
+      const row = await anyJob(c.env, c.req.param("id"));
       const job = await cancelJob(c.env, row);
       await audit(
         c.env,

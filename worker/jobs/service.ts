@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { isFinal, type Job, type JobResult, type ResultSentence } from "../../schema/api";
 import { jobParts, jobs, sentenceEdits, type JobRow } from "../../schema/db";
 import { ApiError } from "../core/errors";
@@ -30,12 +30,14 @@ export async function createJob(env: Env, j: NewJob): Promise<Job> {
 }
 
 /** A job of the caller, or 404: another user's job is indistinguishable from none. */
-export async function ownJob(env: Env, ownerId: string, jobId: string): Promise<JobRow> {
-  const row = await db(env.DB)
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.id, jobId), eq(jobs.owner_id, ownerId)))
-    .get();
+export const ownJob = (env: Env, ownerId: string, jobId: string): Promise<JobRow> =>
+  jobOr404(env, and(eq(jobs.id, jobId), eq(jobs.owner_id, ownerId)));
+
+/** Any reader's job (the operator console), or 404. */
+export const anyJob = (env: Env, jobId: string): Promise<JobRow> => jobOr404(env, eq(jobs.id, jobId));
+
+async function jobOr404(env: Env, where: SQL | undefined): Promise<JobRow> {
+  const row = await db(env.DB).select().from(jobs).where(where).get();
   if (!row) throw new ApiError(404, "not_found", "No such job.");
   return row;
 }
