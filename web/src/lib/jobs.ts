@@ -1,5 +1,6 @@
 import { api, ok } from "./api";
 import type { Job, JobPage, JobResult, Sentence } from "./types";
+import { saveExport, type ExportFormat } from "./download";
 
 const path = (id: string) => ({ params: { path: { id } } });
 
@@ -26,29 +27,10 @@ export const editSentence = (id: string, index: number, text: string): Promise<S
 export const retryJob = (id: string, admin = false) =>
   ok(admin ? api.POST("/api/v1/admin/jobs/{id}/retry", path(id)) : api.POST("/api/v1/jobs/{id}/retry", path(id)));
 
-export type ExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
-
-/** The file's extension: the Anki text file is a .txt (what Anki's importer lists), named apart from the plain one. */
-const EXTENSIONS: Record<ExportFormat, string> = {
-  csv: "csv",
-  tsv: "tsv",
-  txt: "txt",
-  json: "json",
-  anki: "anki.txt",
-  apkg: "apkg",
-  xlsx: "xlsx",
-};
+export type { ExportFormat };
 
 /** Fetches an export and saves it under the book's name. */
 export async function downloadExport(job: Job, format: ExportFormat) {
   const blob = await ok(api.GET("/api/v1/jobs/{id}/result", { params: { path: { id: job.id }, query: { format } }, parseAs: "blob" }));
-  const base = job.original_filename.replace(/\.pdf$/i, "") || "sentences";
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = `${base}.${EXTENSIONS[format]}`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Revoked later: Chromium reads the blob after click() returns.
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  saveExport(blob, job.original_filename.replace(/\.pdf$/i, "") || "sentences", format);
 }

@@ -2,19 +2,12 @@
 // Only the contracts' types come from schema/learning.ts: zod stays out of the browser bundle.
 import type { CreateLearningSet, LearningSentence, LearningSet, Wordlist, WordlistDetail } from "../../../schema/learning";
 import { api, ok } from "./api";
+import { saveExport, type ExportFormat } from "./download";
 
 export type { LearningSentence, LearningSet, Wordlist, WordlistDetail };
 export type LearningMode = LearningSet["mode"];
-export type LearningExportFormat = "csv" | "tsv" | "txt" | "json" | "anki" | "apkg" | "xlsx";
-const EXTENSIONS: Record<LearningExportFormat, string> = {
-  csv: "csv",
-  tsv: "tsv",
-  txt: "txt",
-  json: "json",
-  anki: "anki.txt",
-  apkg: "apkg",
-  xlsx: "xlsx",
-};
+/** The same formats as a job's export. */
+export type LearningExportFormat = ExportFormat;
 /** What POST /api/v1/learning-sets takes, every option given. */
 export type LearningSetInput = Required<CreateLearningSet>;
 /** An alternative for one rank: a sentence of the books not in the selection. */
@@ -82,14 +75,7 @@ export async function swapSentence(id: string, rank: number, with_: { job_id: st
 /** Fetches an export of the set and saves it as learning-set-<id>.<format>. */
 export async function downloadLearningExport(id: string, format: LearningExportFormat) {
   const blob = await ok(api.GET("/api/v1/learning-sets/{id}/export", { params: { path: { id }, query: { format } }, parseAs: "blob" }));
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = `learning-set-${id}.${EXTENSIONS[format]}`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Revoked later: Chromium reads the blob after click() returns.
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  saveExport(blob, `learning-set-${id}`, format);
 }
 
 /** "96%" */
