@@ -15,6 +15,15 @@ export function lagrangian(search: Search, { heuristic, rounding }: Primal): Lag
   const g = new Float64Array(nE);
   const uBest = new Float64Array(nE);
   const xbar = new Float64Array(nS);
+  /** A free set's reduced cost at `u`: 1 less the multipliers of the elements it would newly cover. */
+  function reducedCost(j: number, u: Float64Array): number {
+    let s = 1;
+    for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
+      const e = setElems[k]!;
+      if (cov[e] === 0) s -= u[e]!;
+    }
+    return s;
+  }
   /** max_u L(u) by subgradient from `u` (updated in place to the best multipliers); returns L. */
   function lagrange(u: Float64Array, iters: number, resUB: number): number {
     let lambda = 1;
@@ -25,11 +34,7 @@ export function lagrangian(search: Search, { heuristic, rounding }: Primal): Lag
       for (let e = 0; e < nE; e++) if (cov[e] === 0) L += u[e]!;
       for (let j = 0; j < nS; j++) {
         if (state[j] !== 0) continue;
-        let s = 1;
-        for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
-          const e = setElems[k]!;
-          if (cov[e] === 0) s -= u[e]!;
-        }
+        const s = reducedCost(j, u);
         r[j] = s;
         if (s < 0) L += s;
       }
@@ -65,15 +70,7 @@ export function lagrangian(search: Search, { heuristic, rounding }: Primal): Lag
     }
     u.set(uBest);
     // reduced costs at the best multipliers
-    for (let j = 0; j < nS; j++) {
-      if (state[j] !== 0) continue;
-      let s = 1;
-      for (let k = setStart[j]!; k < setStart[j + 1]!; k++) {
-        const e = setElems[k]!;
-        if (cov[e] === 0) s -= u[e]!;
-      }
-      r[j] = s;
-    }
+    for (let j = 0; j < nS; j++) if (state[j] === 0) r[j] = reducedCost(j, u);
     return Lbest;
   }
 
