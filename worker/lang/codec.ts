@@ -57,11 +57,11 @@ export function ligatures(lemma: string): string {
 }
 
 /**
- * Packed lexicon layout (lexicon.data.ts): ANALYSES lists the distinct analysis strings
- * ("V3er|N0"), "\n"-separated; LEXICON holds one record per form, sorted by form, each
+ * Packed lexicon layout (lexicon.data.ts): `analysesText()` lists the distinct analysis strings
+ * ("V3er|N0"), "\n"-separated; `lexiconText()` holds one record per form, sorted by form, each
  * "\n"-terminated: a char giving how many leading chars the form shares with the previous
  * form (PREFIX_BASE + n; 0 at the start of each block of BLOCK records), two chars giving
- * the index of its analyses in ANALYSES (base CODE_ALPHABET.length), then the rest of the form.
+ * the index of its analyses in that list (base CODE_ALPHABET.length), then the rest of the form.
  */
 export const BLOCK = 16;
 export const PREFIX_BASE = 0x30;

@@ -16,7 +16,7 @@ import { analysesText, lexiconText } from "./lexicon.data";
 
 let blocks: Int32Array | null = null;
 /** The packed lexicon, made a string on first use (a function's literal: an isolate that never tags holds only its source). */
-let LEXICON = "";
+let packed = "";
 let analyses: string[] = [];
 const cache = new Map<string, readonly Analysis[]>();
 const CACHE_MAX = 20_000;
@@ -27,19 +27,19 @@ for (let i = 0; i < B; i++) CODE_VALUE[CODE_ALPHABET.charCodeAt(i)] = i;
 
 /** Offsets of the first record of each block (and the end). */
 function load(): Int32Array {
-  LEXICON = lexiconText();
+  packed = lexiconText();
   analyses = analysesText().split("\n");
   const starts: number[] = [0];
   let n = 0;
-  for (let i = LEXICON.indexOf("\n"); i !== -1 && i < LEXICON.length - 1; i = LEXICON.indexOf("\n", i + 1))
+  for (let i = packed.indexOf("\n"); i !== -1 && i < packed.length - 1; i = packed.indexOf("\n", i + 1))
     if (++n % BLOCK === 0) starts.push(i + 1);
-  starts.push(LEXICON.length);
+  starts.push(packed.length);
   return Int32Array.from(starts);
 }
 
 /** The full form of a block's first record (stored whole). */
 function headForm(at: number): string {
-  return LEXICON.slice(at + 3, LEXICON.indexOf("\n", at));
+  return packed.slice(at + 3, packed.indexOf("\n", at));
 }
 
 /** Forgets the forms looked up (see `emptyCaches`). */
@@ -64,10 +64,10 @@ export function lookup(form: string): readonly Analysis[] {
   let found: readonly Analysis[] = NONE;
   let prev = "";
   for (let at = b[lo]!, end = b[lo + 1]!; at < end; ) {
-    const nl = LEXICON.indexOf("\n", at);
-    const cur = prev.slice(0, LEXICON.charCodeAt(at) - PREFIX_BASE) + LEXICON.slice(at + 3, nl);
+    const nl = packed.indexOf("\n", at);
+    const cur = prev.slice(0, packed.charCodeAt(at) - PREFIX_BASE) + packed.slice(at + 3, nl);
     if (cur === form) {
-      const code = CODE_VALUE[LEXICON.charCodeAt(at + 1)]! * B + CODE_VALUE[LEXICON.charCodeAt(at + 2)]!;
+      const code = CODE_VALUE[packed.charCodeAt(at + 1)]! * B + CODE_VALUE[packed.charCodeAt(at + 2)]!;
       found = analyses[code]!.split("|").map((r) => ({ pos: CODE_UPOS[r[0]!]!, lemma: r.length > 1 ? applyEdit(form, r.slice(1)) : "" }));
       break;
     }
